@@ -1,0 +1,415 @@
+//! `frontdeskctl`: a thin client of the daemon's control socket.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use base64::Engine;
+use clap::{Parser, Subcommand};
+use frontdesk::config::{Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET};
+use frontdesk::control::client::{Client, ClientError};
+use frontdesk::control::import::read_mailbox;
+use frontdesk::control::proto::{ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo};
+use frontdesk::store::{TicketDetail, TicketFilter, TicketSummary};
+
+/// sysexits codes that MTAs' pipe transports understand.
+const EX_USAGE: u8 = 64;
+const EX_DATAERR: u8 = 65;
+const EX_NOUSER: u8 = 67;
+const EX_UNAVAILABLE: u8 = 69;
+const EX_TEMPFAIL: u8 = 75;
+const EX_CONFIG: u8 = 78;
+
+#[derive(Parser)]
+#[command(name = "frontdeskctl", version, about = "Manage a running frontdeskd over its control socket")]
+struct Cli {
+    /// Control socket (default: the one named in the config, else /run/frontdesk/control.sock).
+    #[arg(long, global = true, conflicts_with = "config")]
+    socket: Option<PathBuf>,
+    /// Config file to find the control socket in.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Version, uptime, counts and channels.
+    Status,
+    /// Tickets.
+    #[command(subcommand)]
+    Tickets(TicketsCommand),
+    /// Channels.
+    #[command(subcommand)]
+    Channels(ChannelsCommand),
+    /// Store one message read from stdin (or --file); exit 0 only after it is committed.
+    Inject {
+        /// Channel name.
+        #[arg(long)]
+        channel: String,
+        /// Read the message from this file instead of stdin.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Import an mbox file or a Maildir folder as historical conversations.
+    Import {
+        /// Channel name.
+        #[arg(long)]
+        channel: String,
+        /// mbox file or Maildir folder.
+        path: PathBuf,
+    },
+    /// Re-read the daemon's config file.
+    Reload,
+}
+
+#[derive(Subcommand)]
+enum TicketsCommand {
+    /// List tickets, most recent activity first.
+    List {
+        /// Only this status.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only this channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// Most rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Show one ticket with its messages.
+    Show {
+        /// Ticket number.
+        id: i64,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelsCommand {
+    /// List channels and their state.
+    List,
+}
+
+fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
+    if let Some(s) = &cli.socket {
+        return Ok(s.clone());
+    }
+    let config_path = cli.config.clone().or_else(|| {
+        let default = PathBuf::from(DEFAULT_CONFIG_PATH);
+        default.exists().then_some(default)
+    });
+    match config_path {
+        Some(path) => match Config::load(&path) {
+            Ok(c) => Ok(c.daemon.control_socket),
+            // Only an explicitly named config must load; an unreadable default falls back.
+            Err(e) if cli.config.is_some() => Err(format!("config refused:\n{e}")),
+            Err(_) => Ok(PathBuf::from(DEFAULT_CONTROL_SOCKET)),
+        },
+        None => Ok(PathBuf::from(DEFAULT_CONTROL_SOCKET)),
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("frontdeskctl: cannot print JSON: {e}"),
+    }
+}
+
+fn fail(e: &ClientError) -> ExitCode {
+    eprintln!("frontdeskctl: {e}");
+    ExitCode::from(match e {
+        ClientError::Connect { .. } => EX_UNAVAILABLE,
+        ClientError::Daemon { kind: ErrorKind::Temporary, .. } => EX_TEMPFAIL,
+        _ => 1,
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let socket = match socket_path(&cli) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("frontdeskctl: {e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    match &cli.command {
+        Command::Inject { channel, file } => inject(&socket, channel, file.as_deref(), cli.json),
+        Command::Import { channel, path } => import(&socket, channel, path, cli.json),
+        _ => match run(&cli, &socket) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&e),
+        },
+    }
+}
+
+fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
+    let mut client = Client::connect(socket)?;
+    match &cli.command {
+        Command::Status => {
+            let s: StatusInfo = client.call_as(&Request::Status {})?;
+            if cli.json {
+                print_json(&s);
+            } else {
+                println!("frontdeskd {} (pid {}), up {}", s.version, s.pid, human_duration(s.uptime_seconds));
+                println!("database:  {}", s.database);
+                println!(
+                    "tickets:   {} open, {} in all; {} messages; {} contacts",
+                    s.counts.tickets_open, s.counts.tickets, s.counts.messages, s.counts.contacts
+                );
+                print_channels(&s.channels);
+            }
+        }
+        Command::Channels(ChannelsCommand::List) => {
+            let value = client.call(&Request::ChannelsList {})?;
+            let channels: Vec<ChannelInfo> = serde_json::from_value(value["channels"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "channels": channels }));
+            } else {
+                print_channels(&channels);
+            }
+        }
+        Command::Tickets(TicketsCommand::List { status, channel, limit }) => {
+            let value = client.call(&Request::TicketsList {
+                filter: TicketFilter { status: status.clone(), channel: channel.clone(), limit: Some(*limit) },
+            })?;
+            let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "tickets": tickets }));
+            } else if tickets.is_empty() {
+                println!("no tickets");
+            } else {
+                println!("{:>6}  {:<18} {:<10} {:>4}  {:<28} SUBJECT", "ID", "STATUS", "CHANNEL", "MSGS", "CONTACT");
+                for t in tickets {
+                    println!(
+                        "{:>6}  {:<18} {:<10} {:>4}  {:<28} {}",
+                        t.id,
+                        t.status,
+                        t.channel,
+                        t.messages,
+                        truncate(&t.contact.email, 28),
+                        truncate(&t.subject, 60)
+                    );
+                }
+            }
+        }
+        Command::Tickets(TicketsCommand::Show { id }) => {
+            let t: TicketDetail = client.call_as(&Request::TicketsShow { id: *id })?;
+            if cli.json {
+                print_json(&t);
+            } else {
+                print_ticket(&t);
+            }
+        }
+        Command::Reload => {
+            let value = client.call(&Request::Reload {})?;
+            let changes: Vec<String> = serde_json::from_value(value["changes"].clone()).unwrap_or_default();
+            if cli.json {
+                print_json(&value);
+            } else {
+                println!("config reloaded: {}", changes.join("; "));
+            }
+        }
+        Command::Inject { .. } | Command::Import { .. } => {}
+    }
+    Ok(())
+}
+
+fn inject(socket: &Path, channel: &str, file: Option<&Path>, json: bool) -> ExitCode {
+    let mut raw = Vec::new();
+    let read = match file {
+        Some(path) => std::fs::read(path).map(|bytes| raw = bytes),
+        None => std::io::stdin().read_to_end(&mut raw).map(|_| ()),
+    };
+    if let Err(e) = read {
+        eprintln!("frontdeskctl: cannot read the message: {e}");
+        return ExitCode::from(EX_TEMPFAIL);
+    }
+    let request = Request::Inject {
+        channel: channel.to_string(),
+        raw_base64: base64::engine::general_purpose::STANDARD.encode(&raw),
+        historical: false,
+    };
+    let result = Client::connect(socket).and_then(|mut c| c.call_as::<InjectResult>(&request));
+    match result {
+        Ok(r) => {
+            if json {
+                print_json(&r);
+            } else if r.duplicate {
+                println!("already stored in ticket #{}", r.ticket_id);
+            } else {
+                println!("stored in ticket #{} ({})", r.ticket_id, if r.new_ticket { "new ticket" } else { r.reason.as_str() });
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("frontdeskctl: {e}");
+            // The MTA keeps the mail for anything that is not the message's own fault.
+            ExitCode::from(match &e {
+                ClientError::Daemon { kind: ErrorKind::Rejected, .. } => EX_DATAERR,
+                ClientError::Daemon { kind: ErrorKind::NotFound, .. } => EX_NOUSER,
+                ClientError::Daemon { kind: ErrorKind::BadRequest, .. } => EX_USAGE,
+                _ => EX_TEMPFAIL,
+            })
+        }
+    }
+}
+
+fn import(socket: &Path, channel: &str, path: &Path, json: bool) -> ExitCode {
+    let messages = match read_mailbox(path) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("frontdeskctl: {e}");
+            return ExitCode::from(EX_DATAERR);
+        }
+    };
+    let mut client = match Client::connect(socket) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let total = messages.len();
+    let tty = std::io::stderr().is_terminal() && !json;
+    let (mut stored, mut duplicates, mut rejected) = (0usize, 0usize, 0usize);
+    let mut new_tickets = 0usize;
+    for (i, m) in messages.into_iter().enumerate() {
+        let request = Request::Inject {
+            channel: channel.to_string(),
+            raw_base64: base64::engine::general_purpose::STANDARD.encode(&m.raw),
+            historical: true,
+        };
+        match client.call_as::<InjectResult>(&request) {
+            Ok(r) if r.duplicate => duplicates += 1,
+            Ok(r) => {
+                stored += 1;
+                new_tickets += usize::from(r.new_ticket);
+            }
+            Err(ClientError::Daemon { kind: ErrorKind::Rejected, message }) => {
+                rejected += 1;
+                eprintln!("{}{}: skipped: {message}", if tty { "\r\x1b[K" } else { "" }, m.origin);
+            }
+            Err(e) => {
+                eprintln!("{}frontdeskctl: import stopped at {} ({} of {total}): {e}", if tty { "\n" } else { "" }, m.origin, i + 1);
+                eprintln!("rerun the same command to continue: messages already stored are skipped");
+                return ExitCode::from(EX_TEMPFAIL);
+            }
+        }
+        if tty && (i % 25 == 0 || i + 1 == total) {
+            eprint!("\r\x1b[Kimporting: {}/{total} ({stored} stored, {duplicates} already there)", i + 1);
+            let _ = std::io::stderr().flush();
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+    if json {
+        print_json(&serde_json::json!({
+            "messages": total, "stored": stored, "duplicates": duplicates,
+            "rejected": rejected, "new_tickets": new_tickets
+        }));
+    } else {
+        println!("imported {total} message(s): {stored} stored in {new_tickets} new ticket(s), {duplicates} already there, {rejected} skipped");
+    }
+    if rejected > 0 {
+        ExitCode::from(EX_DATAERR)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn print_channels(channels: &[ChannelInfo]) {
+    if channels.is_empty() {
+        println!("no channels configured");
+        return;
+    }
+    println!("{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  LAST MESSAGE", "CHANNEL", "KIND", "STATE", "ADDRESS", "MESSAGES", "DUPS");
+    for c in channels {
+        println!(
+            "{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  {}",
+            c.name,
+            c.kind,
+            c.state,
+            truncate(&c.address, 32),
+            c.stats.messages,
+            c.stats.duplicates,
+            c.stats.last_message_at.as_deref().unwrap_or("never")
+        );
+    }
+}
+
+fn print_ticket(t: &TicketDetail) {
+    println!("Ticket #{}: {}", t.id, t.subject);
+    if let Some(into) = t.merged_into {
+        println!("  merged into ticket #{into}");
+    }
+    println!("  status:   {}", t.status);
+    println!("  channel:  {}", t.channel);
+    match &t.contact.name {
+        Some(name) => println!("  contact:  {name} <{}>", t.contact.email),
+        None => println!("  contact:  {}", t.contact.email),
+    }
+    println!("  owner:    {}", t.owner.as_deref().unwrap_or("(unassigned)"));
+    println!("  created:  {}   updated: {}", t.created_at, t.updated_at);
+    if t.participants.len() > 1 {
+        println!("  people:");
+        for p in &t.participants {
+            println!("    {:<12} {}", p.role, p.email);
+        }
+    }
+    println!();
+    for m in &t.messages {
+        let mut marks = Vec::new();
+        if let Some(kind) = &m.auto_kind {
+            marks.push(kind.clone());
+        }
+        if let Some(f) = &m.forwarded_by {
+            marks.push(format!("forwarded by {f}"));
+        }
+        if m.attachments > 0 {
+            marks.push(format!("{} attachment(s)", m.attachments));
+        }
+        println!(
+            "--- message {} · {} · {} · from {} · threaded by {}{}",
+            m.id,
+            m.direction,
+            m.created_at,
+            m.from.as_deref().unwrap_or("?"),
+            m.thread_reason,
+            if marks.is_empty() { String::new() } else { format!(" · {}", marks.join(", ")) }
+        );
+        println!("Subject: {}", m.subject);
+        let body: String = m.text.lines().take(20).collect::<Vec<_>>().join("\n");
+        println!("{}\n", body.trim_end());
+    }
+    if !t.events.is_empty() {
+        println!("events:");
+        for e in &t.events {
+            println!("  {}  {:<18} {:<24} {}", e.at, e.kind, truncate(&e.actor, 24), e.detail);
+        }
+    }
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+fn human_duration(secs: u64) -> String {
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h {}m", s / 3600, (s % 3600) / 60),
+        s => format!("{}d {}h", s / 86_400, (s % 86_400) / 3600),
+    }
+}

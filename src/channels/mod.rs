@@ -1,0 +1,4 @@
+//! Ingress edges: each turns its input into an [`crate::ingest::Inbound`] and hands it to
+//! [`crate::daemon::Ingestor`].
+
+pub mod lmtp;

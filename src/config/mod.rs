@@ -1,0 +1,439 @@
+//! Configuration: the TOML file ([`raw`]) checked into a [`Config`] whose fields cannot be wrong.
+//!
+//! Every problem in a file is collected and reported at once, each with the file, the
+//! line and the key at fault, so a sysadmin fixes a file in one pass.
+
+pub mod raw;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use raw::{RawChannel, RawConfig};
+use toml::Spanned;
+
+/// Default control socket when the file names none.
+pub const DEFAULT_CONTROL_SOCKET: &str = "/run/frontdesk/control.sock";
+/// Default config file.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/frontdesk/frontdesk.toml";
+/// Default LMTP message limit: 25 MiB.
+pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 25 * 1024 * 1024;
+
+/// A validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was read from.
+    pub path: PathBuf,
+    /// `[daemon]`.
+    pub daemon: DaemonConfig,
+    /// `[http]`.
+    pub http: HttpConfig,
+    /// `[lmtp]`.
+    pub lmtp: LmtpConfig,
+    /// The channels, in file order.
+    pub channels: Vec<Channel>,
+}
+
+/// `[daemon]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DaemonConfig {
+    /// Directory holding `frontdesk.db`.
+    pub data_dir: PathBuf,
+    /// Control socket path.
+    pub control_socket: PathBuf,
+    /// Company name for From names and templates.
+    pub company_name: String,
+    /// Log level.
+    pub log_level: log::LevelFilter,
+}
+
+/// `[http]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+}
+
+/// `[lmtp]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LmtpConfig {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Largest message accepted.
+    pub max_message_bytes: usize,
+    /// Idle timeout per command.
+    pub idle_timeout: Duration,
+    /// Most concurrent sessions.
+    pub max_sessions: usize,
+}
+
+/// The kinds of channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelKind {
+    /// A team mailbox.
+    Email,
+}
+
+/// One channel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Channel {
+    /// Unique name.
+    pub name: String,
+    /// Kind.
+    pub kind: ChannelKind,
+    /// Team address, lower case.
+    pub address: String,
+    /// Aliases, lower case.
+    pub aliases: Vec<String>,
+    /// File forwards under the original sender.
+    pub forward_original_sender: bool,
+}
+
+impl Channel {
+    /// The address and every alias.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.address.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// Dotted key path (`channel[2].address`).
+    pub key: String,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// Why a config file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file was read but is wrong; every problem is listed.
+    #[error("{}", render_problems(path, problems))]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// All problems found.
+        problems: Vec<ConfigProblem>,
+    },
+}
+
+fn render_problems(path: &Path, problems: &[ConfigProblem]) -> String {
+    let mut out = String::new();
+    for (i, p) in problems.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = match p.line {
+            Some(line) => fmt::write(
+                &mut out,
+                format_args!("{}:{}: {}: {}", path.display(), line, p.key, p.message),
+            ),
+            None => fmt::write(
+                &mut out,
+                format_args!("{}: {}: {}", path.display(), p.key, p.message),
+            ),
+        };
+    }
+    out
+}
+
+impl Config {
+    /// Read and validate a file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validate file contents; `path` is only used in messages and kept in the result.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |problems| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            invalid(vec![ConfigProblem {
+                line: e.span().map(|s| line_of(text, s.start)),
+                key: key_from_toml_error(text, &e),
+                message: e.message().trim().to_string(),
+            }])
+        })?;
+        let mut v = Validator {
+            text,
+            problems: Vec::new(),
+        };
+        let config = v.config(path, raw);
+        if v.problems.is_empty() {
+            Ok(config)
+        } else {
+            Err(invalid(v.problems))
+        }
+    }
+
+    /// The channel a recipient address delivers to (address or alias; a `+tag` is ignored).
+    pub fn channel_for_recipient(&self, recipient: &str) -> Option<&Channel> {
+        let wanted = strip_subaddress(&recipient.trim().trim_matches(['<', '>']).to_lowercase());
+        self.channels
+            .iter()
+            .find(|c| c.addresses().any(|a| a == wanted))
+    }
+
+    /// A channel by name.
+    pub fn channel(&self, name: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.name == name)
+    }
+
+    /// Every address of every channel, lower case.
+    pub fn own_addresses(&self) -> Vec<String> {
+        self.channels
+            .iter()
+            .flat_map(|c| c.addresses().map(str::to_string))
+            .collect()
+    }
+
+    /// Path of the SQLite database.
+    pub fn database_path(&self) -> PathBuf {
+        self.daemon.data_dir.join("frontdesk.db")
+    }
+}
+
+/// `local+tag@domain` to `local@domain`.
+pub fn strip_subaddress(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => match local.split_once('+') {
+            Some((base, _)) => format!("{base}@{domain}"),
+            None => address.to_string(),
+        },
+        None => address.to_string(),
+    }
+}
+
+/// A plausible single mail address: `local@domain` with a dotted domain, no spaces.
+pub fn is_valid_address(address: &str) -> bool {
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local.len() <= 64
+        && !domain.is_empty()
+        && domain.len() <= 253
+        && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+        && !local.contains('@')
+        && domain.contains('.')
+        && domain.split('.').all(|label| {
+            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
+        })
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+/// Best effort at naming the key a toml/serde error is about (`unknown field `x``).
+fn key_from_toml_error(text: &str, e: &toml::de::Error) -> String {
+    let msg = e.message();
+    if let Some(rest) = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.strip_prefix("missing field `"))
+    {
+        if let Some(name) = rest.split('`').next() {
+            return name.to_string();
+        }
+    }
+    match e.span() {
+        Some(span) if span.start < text.len() => {
+            let line_start = text[..span.start].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            let line = text[line_start..].lines().next().unwrap_or("").trim();
+            line.split('=').next().unwrap_or(line).trim().to_string()
+        }
+        _ => "(file)".to_string(),
+    }
+}
+
+struct Validator<'t> {
+    text: &'t str,
+    problems: Vec<ConfigProblem>,
+}
+
+impl Validator<'_> {
+    fn problem<T>(&mut self, at: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(ConfigProblem {
+            line: Some(line_of(self.text, at.span().start)),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn listen(&mut self, value: Option<&Spanned<String>>, key: &str, default: &str) -> SocketAddr {
+        let fallback: SocketAddr = default.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+        match value {
+            None => fallback,
+            Some(s) => match s.get_ref().parse::<SocketAddr>() {
+                Ok(addr) => addr,
+                Err(_) => {
+                    self.problem(s, key, format!("{:?} is not an address:port such as \"127.0.0.1:2424\"", s.get_ref()));
+                    fallback
+                }
+            },
+        }
+    }
+
+    fn positive(&mut self, value: Option<&Spanned<i64>>, key: &str, default: i64, max: i64) -> i64 {
+        match value {
+            None => default,
+            Some(v) if *v.get_ref() >= 1 && *v.get_ref() <= max => *v.get_ref(),
+            Some(v) => {
+                self.problem(v, key, format!("{} is out of range (1 to {max})", v.get_ref()));
+                default
+            }
+        }
+    }
+
+    fn config(&mut self, path: &Path, raw: RawConfig) -> Config {
+        let daemon_span = raw.daemon.span();
+        let d = raw.daemon.into_inner();
+        if d.data_dir.get_ref().trim().is_empty() {
+            self.problem(&d.data_dir, "daemon.data_dir", "must not be empty");
+        }
+        if d.company_name.get_ref().trim().is_empty() {
+            self.problem(&d.company_name, "daemon.company_name", "must not be empty");
+        }
+        let log_level = match &d.log_level {
+            None => log::LevelFilter::Info,
+            Some(l) => match l.get_ref().parse() {
+                Ok(level) => level,
+                Err(_) => {
+                    self.problem(l, "daemon.log_level", "must be one of off, error, warn, info, debug, trace");
+                    log::LevelFilter::Info
+                }
+            },
+        };
+        let _ = daemon_span;
+        let daemon = DaemonConfig {
+            data_dir: PathBuf::from(d.data_dir.get_ref()),
+            control_socket: d
+                .control_socket
+                .as_ref()
+                .map(|s| PathBuf::from(s.get_ref()))
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_CONTROL_SOCKET)),
+            company_name: d.company_name.get_ref().trim().to_string(),
+            log_level,
+        };
+        let http = HttpConfig {
+            listen: self.listen(raw.http.listen.as_ref(), "http.listen", "127.0.0.1:8025"),
+        };
+        let lmtp = LmtpConfig {
+            listen: self.listen(raw.lmtp.listen.as_ref(), "lmtp.listen", "127.0.0.1:2424"),
+            max_message_bytes: self.positive(
+                raw.lmtp.max_message_bytes.as_ref(),
+                "lmtp.max_message_bytes",
+                DEFAULT_MAX_MESSAGE_BYTES as i64,
+                1 << 30,
+            ) as usize,
+            idle_timeout: Duration::from_secs(self.positive(
+                raw.lmtp.idle_timeout_seconds.as_ref(),
+                "lmtp.idle_timeout_seconds",
+                300,
+                86_400,
+            ) as u64),
+            max_sessions: self.positive(raw.lmtp.max_sessions.as_ref(), "lmtp.max_sessions", 200, 100_000)
+                as usize,
+        };
+        let mut channels: Vec<Channel> = Vec::new();
+        let mut seen_addresses: Vec<(String, String)> = Vec::new();
+        for (i, ch) in raw.channel.into_iter().enumerate() {
+            if let Some(c) = self.channel(i, ch.into_inner(), &channels, &mut seen_addresses) {
+                channels.push(c);
+            }
+        }
+        Config {
+            path: path.to_path_buf(),
+            daemon,
+            http,
+            lmtp,
+            channels,
+        }
+    }
+
+    fn channel(
+        &mut self,
+        i: usize,
+        ch: RawChannel,
+        earlier: &[Channel],
+        seen_addresses: &mut Vec<(String, String)>,
+    ) -> Option<Channel> {
+        let key = |k: &str| format!("channel[{}].{k}", i + 1);
+        let name = ch.name.get_ref().trim().to_string();
+        let mut ok = true;
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
+            self.problem(&ch.name, key("name"), format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", ch.name.get_ref()));
+            ok = false;
+        } else if earlier.iter().any(|c| c.name == name) {
+            self.problem(&ch.name, key("name"), format!("duplicate channel name {name:?}"));
+            ok = false;
+        }
+        let kind = match ch.kind.get_ref().as_str() {
+            "email" => Some(ChannelKind::Email),
+            "form" | "chat" | "messenger" | "whatsapp" | "call" => {
+                self.problem(&ch.kind, key("kind"), format!("kind {:?} is not supported by this version yet (only \"email\")", ch.kind.get_ref()));
+                None
+            }
+            other => {
+                self.problem(&ch.kind, key("kind"), format!("unknown kind {other:?}: expected \"email\""));
+                None
+            }
+        };
+        let mut addresses = Vec::new();
+        for (k, value) in std::iter::once((key("address"), &ch.address))
+            .chain(ch.aliases.iter().enumerate().map(|(j, a)| (format!("channel[{}].aliases[{}]", i + 1, j + 1), a)))
+        {
+            let address = value.get_ref().trim().to_lowercase();
+            if !is_valid_address(&address) {
+                self.problem(value, k, format!("{:?} is not a valid mail address", value.get_ref()));
+                ok = false;
+                continue;
+            }
+            if let Some((_, other)) = seen_addresses.iter().find(|(a, _)| *a == address) {
+                self.problem(value, k, format!("address {address:?} is already used by channel {other:?}"));
+                ok = false;
+                continue;
+            }
+            seen_addresses.push((address.clone(), name.clone()));
+            addresses.push(address);
+        }
+        let kind = kind?;
+        if !ok || addresses.is_empty() {
+            return None;
+        }
+        let address = addresses.remove(0);
+        Some(Channel {
+            name,
+            kind,
+            address,
+            aliases: addresses,
+            forward_original_sender: ch.forward_original_sender,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

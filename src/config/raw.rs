@@ -1,0 +1,75 @@
+//! The file as written: serde structs that refuse unknown keys and keep spans for errors.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConfig {
+    /// `[daemon]`.
+    pub daemon: Spanned<RawDaemon>,
+    /// `[http]`.
+    #[serde(default)]
+    pub http: RawHttp,
+    /// `[lmtp]`.
+    #[serde(default)]
+    pub lmtp: RawLmtp,
+    /// `[[channel]]` tables.
+    #[serde(default)]
+    pub channel: Vec<Spanned<RawChannel>>,
+}
+
+/// `[daemon]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDaemon {
+    /// Where the database lives.
+    pub data_dir: Spanned<String>,
+    /// The control socket path.
+    pub control_socket: Option<Spanned<String>>,
+    /// The team's company name, used in From names.
+    pub company_name: Spanned<String>,
+    /// `error`, `warn`, `info`, `debug` or `trace`.
+    pub log_level: Option<Spanned<String>>,
+}
+
+/// `[http]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// `host:port` to listen on.
+    pub listen: Option<Spanned<String>>,
+}
+
+/// `[lmtp]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLmtp {
+    /// `host:port` to listen on.
+    pub listen: Option<Spanned<String>>,
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: Option<Spanned<i64>>,
+    /// Seconds a session may stay silent before it is closed.
+    pub idle_timeout_seconds: Option<Spanned<i64>>,
+    /// Most concurrent sessions.
+    pub max_sessions: Option<Spanned<i64>>,
+}
+
+/// One `[[channel]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannel {
+    /// `email` (other kinds come later).
+    pub kind: Spanned<String>,
+    /// Unique name.
+    pub name: Spanned<String>,
+    /// The team address.
+    pub address: Spanned<String>,
+    /// More addresses that deliver into this channel.
+    #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
+    /// File forwards from team members under the original sender.
+    #[serde(default)]
+    pub forward_original_sender: bool,
+}

@@ -1,0 +1,94 @@
+use super::*;
+
+const GOOD: &str = r#"
+[daemon]
+data_dir = "./data"
+control_socket = "./data/control.sock"
+company_name = "Acme"
+
+[http]
+listen = "127.0.0.1:8025"
+
+[lmtp]
+listen = "127.0.0.1:2424"
+max_message_bytes = 1000
+
+[[channel]]
+kind = "email"
+name = "support"
+address = "Support@Example.com"
+aliases = ["help@example.com"]
+forward_original_sender = true
+"#;
+
+fn problems(text: &str) -> Vec<ConfigProblem> {
+    match Config::parse(Path::new("t.toml"), text) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        other => panic!("expected invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn good_file_loads() {
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.channels.len(), 1);
+    assert_eq!(c.channels[0].address, "support@example.com");
+    assert_eq!(c.lmtp.max_message_bytes, 1000);
+    assert_eq!(c.channel_for_recipient("<SUPPORT+t1-abc@example.com>").unwrap().name, "support");
+    assert_eq!(c.channel_for_recipient("help@example.com").unwrap().name, "support");
+    assert!(c.channel_for_recipient("sales@example.com").is_none());
+}
+
+#[test]
+fn syntax_error_names_line() {
+    let p = problems("[daemon]\ndata_dir = \"x\"\ncompany_name = \n");
+    assert_eq!(p[0].line, Some(3));
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let p = problems(&GOOD.replace("company_name = \"Acme\"", "company_name = \"Acme\"\ncolour = 1"));
+    assert_eq!(p[0].key, "colour");
+    assert_eq!(p[0].line, Some(6));
+}
+
+#[test]
+fn missing_key_is_named() {
+    let p = problems(&GOOD.replace("company_name = \"Acme\"", ""));
+    assert_eq!(p[0].key, "company_name");
+}
+
+#[test]
+fn bad_address_and_duplicates_all_reported() {
+    let text = format!(
+        "{GOOD}\n[[channel]]\nkind = \"email\"\nname = \"support\"\naddress = \"not an address\"\n\n[[channel]]\nkind = \"email\"\nname = \"sales\"\naddress = \"help@example.com\"\n"
+    );
+    let p = problems(&text);
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(keys, ["channel[2].name", "channel[2].address", "channel[3].address"]);
+    assert!(p[2].message.contains("already used by channel \"support\""));
+    assert_eq!(p[1].line, Some(24));
+}
+
+#[test]
+fn bad_listen_is_refused() {
+    let p = problems(&GOOD.replace("127.0.0.1:2424", "localhost"));
+    assert_eq!(p[0].key, "lmtp.listen");
+    assert_eq!(p[0].line, Some(11));
+}
+
+#[test]
+fn address_check() {
+    for good in ["a@b.co", "support+x@example.com", "first.last@sub.example.org"] {
+        assert!(is_valid_address(good), "{good}");
+    }
+    for bad in ["", "a", "a@", "@b.c", "a@b", "a b@c.d", "a@b..c", "<a@b.c>", "a@-b.c"] {
+        assert!(!is_valid_address(bad), "{bad}");
+    }
+}
+
+#[test]
+fn subaddress_is_stripped() {
+    assert_eq!(strip_subaddress("support+t12-ab@x.org"), "support@x.org");
+    assert_eq!(strip_subaddress("support@x.org"), "support@x.org");
+}

@@ -1,0 +1,186 @@
+//! Requests and responses on the control socket: one JSON object per line each way.
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{ChannelStats, StoreCounts, TicketDetail, TicketFilter, TicketSummary};
+
+/// A request from `frontdeskctl`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "cmd", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Request {
+    /// Version, uptime, counts, channels.
+    Status {},
+    /// Tickets, newest activity first.
+    TicketsList {
+        /// Filter.
+        #[serde(default)]
+        filter: TicketFilter,
+    },
+    /// One ticket.
+    TicketsShow {
+        /// Ticket number.
+        id: i64,
+    },
+    /// Channels with their state.
+    ChannelsList {},
+    /// Store one message; answered after the commit.
+    Inject {
+        /// Channel name.
+        channel: String,
+        /// The message, base64.
+        raw_base64: String,
+        /// Historical import (no automatic mail).
+        #[serde(default)]
+        historical: bool,
+    },
+    /// Re-read the config file.
+    Reload {},
+}
+
+/// The answer to one request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// Success with a payload.
+    Ok {
+        /// Always true.
+        ok: bool,
+        /// The payload.
+        data: ResponseData,
+    },
+    /// Failure.
+    Err {
+        /// Always false.
+        ok: bool,
+        /// What went wrong, in words.
+        error: String,
+        /// What kind of failure: `temporary`, `rejected`, `not-found`, `bad-request`, `failed`.
+        kind: ErrorKind,
+    },
+}
+
+/// Failure classes, so clients pick exit codes without parsing words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ErrorKind {
+    /// Try again later (store busy, disk full).
+    Temporary,
+    /// The input is unusable (bad message).
+    Rejected,
+    /// No such ticket or channel.
+    NotFound,
+    /// The request itself is wrong (unknown command, bad JSON).
+    BadRequest,
+    /// Anything else (e.g. a bad config on reload).
+    Failed,
+}
+
+impl Response {
+    /// A success.
+    pub fn ok(data: ResponseData) -> Self {
+        Response::Ok { ok: true, data }
+    }
+
+    /// A failure.
+    pub fn err(kind: ErrorKind, error: impl Into<String>) -> Self {
+        Response::Err { ok: false, error: error.into(), kind }
+    }
+}
+
+/// Payloads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ResponseData {
+    /// `status`.
+    Status(StatusInfo),
+    /// `tickets list`.
+    Tickets {
+        /// Rows.
+        tickets: Vec<TicketSummary>,
+    },
+    /// `tickets show`.
+    Ticket(Box<TicketDetail>),
+    /// `channels list`.
+    Channels {
+        /// Rows.
+        channels: Vec<ChannelInfo>,
+    },
+    /// `inject`.
+    Injected(InjectResult),
+    /// `reload`.
+    Reloaded {
+        /// What changed, in words.
+        changes: Vec<String>,
+    },
+}
+
+/// Daemon status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StatusInfo {
+    /// Package version.
+    pub version: String,
+    /// Seconds since start.
+    pub uptime_seconds: u64,
+    /// Daemon pid.
+    pub pid: u32,
+    /// Database path.
+    pub database: String,
+    /// Totals.
+    pub counts: StoreCounts,
+    /// Channels.
+    pub channels: Vec<ChannelInfo>,
+}
+
+/// One channel and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInfo {
+    /// Name.
+    pub name: String,
+    /// Kind.
+    pub kind: String,
+    /// Team address.
+    pub address: String,
+    /// Aliases.
+    pub aliases: Vec<String>,
+    /// `active` (more states come with IMAP).
+    pub state: String,
+    /// Original-sender rule on.
+    pub forward_original_sender: bool,
+    /// Ingest figures.
+    pub stats: ChannelStats,
+}
+
+/// The result of `inject`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InjectResult {
+    /// Ticket the message is in.
+    pub ticket_id: i64,
+    /// Stored message row.
+    pub message: i64,
+    /// True when the message opened the ticket.
+    pub new_ticket: bool,
+    /// True when it was already stored.
+    pub duplicate: bool,
+    /// Why it went there.
+    pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requests_round_trip() {
+        let r: Request = serde_json::from_str(r#"{"cmd":"tickets-show","id":3}"#).unwrap();
+        assert_eq!(r, Request::TicketsShow { id: 3 });
+        let r: Request = serde_json::from_str(r#"{"cmd":"status"}"#).unwrap();
+        assert_eq!(r, Request::Status {});
+    }
+
+    #[test]
+    fn unknown_commands_are_errors() {
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"format-disk"}"#).is_err());
+        assert!(serde_json::from_str::<Request>(r#"{"cmd":"status","x":1}"#).is_err());
+        assert!(serde_json::from_str::<Request>("not json").is_err());
+    }
+}

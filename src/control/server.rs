@@ -1,0 +1,244 @@
+//! The daemon's side of the control socket.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::time::Instant;
+
+use base64::Engine;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::proto::*;
+use crate::ingest::Inbound;
+use crate::model::Source;
+use crate::pipeline::{IngestFailure, Pipeline};
+use crate::store::ChannelStats;
+
+/// Largest request line: a 25 MiB message in base64 plus room.
+const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
+
+/// Bind the control socket at `path` (replacing a stale one) with mode 0660.
+pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    if path.exists() {
+        // A socket nobody answers on is left over from a crash; a live one means
+        // another daemon runs.
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AddrInUse,
+                format!("{} is in use by a running daemon", path.display()),
+            ));
+        }
+        std::fs::remove_file(path)?;
+    }
+    let listener = UnixListener::bind(path)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
+    Ok(listener)
+}
+
+/// What the control server needs from the daemon.
+#[derive(Clone)]
+pub struct ControlContext {
+    /// Config and store.
+    pub pipeline: Pipeline,
+    /// When the daemon started.
+    pub started: Instant,
+}
+
+/// Serve control connections until `shutdown`.
+pub async fn serve(listener: UnixListener, ctx: ControlContext, shutdown: CancellationToken, tracker: TaskTracker) {
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            a = listener.accept() => a,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(e) => {
+                log::warn!("control: accept failed: {e}");
+                continue;
+            }
+        };
+        let ctx = ctx.clone();
+        tracker.spawn(async move {
+            if let Err(e) = connection(stream, ctx).await {
+                log::debug!("control: connection ended: {e}");
+            }
+        });
+    }
+}
+
+/// Root, the daemon's own user, or a member of the daemon's group may talk to us.
+fn peer_allowed(stream: &UnixStream) -> Result<(), String> {
+    let cred = stream.peer_cred().map_err(|e| format!("cannot read peer credentials: {e}"))?;
+    // SAFETY: geteuid/getegid cannot fail and touch no memory.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
+    if cred.uid() == 0 || cred.uid() == uid || cred.gid() == gid {
+        return Ok(());
+    }
+    if let Some(pid) = cred.pid() {
+        if supplementary_groups(pid).contains(&gid) {
+            return Ok(());
+        }
+    }
+    Err(format!(
+        "permission denied: uid {} is not root, the daemon's user or in its group",
+        cred.uid()
+    ))
+}
+
+/// A process's supplementary groups, from `/proc/PID/status`.
+fn supplementary_groups(pid: i32) -> Vec<u32> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Groups:"))
+                .map(|g| g.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+        })
+        .unwrap_or_default()
+}
+
+async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<()> {
+    let allowed = peer_allowed(&stream);
+    let (r, mut w) = stream.into_split();
+    let mut reader = BufReader::new(r);
+    if let Err(why) = allowed {
+        log::warn!("control: refused a connection: {why}");
+        let line = serde_json::to_string(&Response::err(ErrorKind::Failed, why)).unwrap_or_default();
+        w.write_all(line.as_bytes()).await?;
+        w.write_all(b"\n").await?;
+        return Ok(());
+    }
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut reader).take(MAX_REQUEST_BYTES as u64 + 1).read_until(b'\n', &mut line).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let response = if line.len() > MAX_REQUEST_BYTES {
+            let r = Response::err(ErrorKind::BadRequest, "request too large");
+            write(&mut w, &r).await?;
+            return Ok(());
+        } else {
+            match serde_json::from_slice::<Request>(&line) {
+                Ok(request) => handle(request, &ctx).await,
+                Err(e) => Response::err(ErrorKind::BadRequest, format!("bad request: {e}")),
+            }
+        };
+        write(&mut w, &response).await?;
+    }
+}
+
+async fn write(w: &mut tokio::net::unix::OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+    let mut text = serde_json::to_vec(response).unwrap_or_else(|e| {
+        format!(r#"{{"ok":false,"error":"cannot encode response: {e}","kind":"failed"}}"#).into_bytes()
+    });
+    text.push(b'\n');
+    w.write_all(&text).await?;
+    w.flush().await
+}
+
+fn store_err(e: crate::store::StoreError) -> Response {
+    Response::err(ErrorKind::Temporary, e.to_string())
+}
+
+async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store::StoreError> {
+    let stats = ctx.pipeline.store().read(|r| r.channel_stats()).await?;
+    let config = ctx.pipeline.config();
+    Ok(config
+        .channels
+        .iter()
+        .map(|c| ChannelInfo {
+            name: c.name.clone(),
+            kind: "email".to_string(),
+            address: c.address.clone(),
+            aliases: c.aliases.clone(),
+            state: "active".to_string(),
+            forward_original_sender: c.forward_original_sender,
+            stats: stats.iter().find(|s| s.channel == c.name).cloned().unwrap_or(ChannelStats {
+                channel: c.name.clone(),
+                ..Default::default()
+            }),
+        })
+        .collect())
+}
+
+async fn handle(request: Request, ctx: &ControlContext) -> Response {
+    let store = ctx.pipeline.store();
+    match request {
+        Request::Status {} => {
+            let counts = match store.read(|r| r.counts()).await {
+                Ok(c) => c,
+                Err(e) => return store_err(e),
+            };
+            let channels = match channels(ctx).await {
+                Ok(c) => c,
+                Err(e) => return store_err(e),
+            };
+            Response::ok(ResponseData::Status(StatusInfo {
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                uptime_seconds: ctx.started.elapsed().as_secs(),
+                pid: std::process::id(),
+                database: store.path().display().to_string(),
+                counts,
+                channels,
+            }))
+        }
+        Request::TicketsList { filter } => match store.read(move |r| r.tickets(&filter)).await {
+            Ok(tickets) => Response::ok(ResponseData::Tickets { tickets }),
+            Err(e) => store_err(e),
+        },
+        Request::TicketsShow { id } => match store.read(move |r| r.ticket(id)).await {
+            Ok(Some(t)) => Response::ok(ResponseData::Ticket(Box::new(t))),
+            Ok(None) => Response::err(ErrorKind::NotFound, format!("no ticket #{id}")),
+            Err(e) => store_err(e),
+        },
+        Request::ChannelsList {} => match channels(ctx).await {
+            Ok(channels) => Response::ok(ResponseData::Channels { channels }),
+            Err(e) => store_err(e),
+        },
+        Request::Inject { channel, raw_base64, historical } => {
+            let raw = match base64::engine::general_purpose::STANDARD.decode(raw_base64.as_bytes()) {
+                Ok(r) => r,
+                Err(e) => return Response::err(ErrorKind::BadRequest, format!("raw_base64 is not base64: {e}")),
+            };
+            let max = ctx.pipeline.config().lmtp.max_message_bytes;
+            if raw.len() > max {
+                return Response::err(
+                    ErrorKind::Rejected,
+                    format!("message is {} bytes, over the limit of {max}", raw.len()),
+                );
+            }
+            let inbound = Inbound {
+                channel,
+                raw,
+                envelope_from: None,
+                recipients: Vec::new(),
+                source: if historical { Source::Import } else { Source::Pipe },
+                historical,
+            };
+            match ctx.pipeline.ingest(inbound).await {
+                Ok(o) => Response::ok(ResponseData::Injected(InjectResult {
+                    ticket_id: o.ticket_id,
+                    message: o.message_row,
+                    new_ticket: o.new_ticket,
+                    duplicate: o.duplicate,
+                    reason: o.reason.as_str().to_string(),
+                })),
+                Err(e @ IngestFailure::UnknownChannel(_)) => Response::err(ErrorKind::NotFound, e.to_string()),
+                Err(e @ IngestFailure::Rejected(_)) => Response::err(ErrorKind::Rejected, e.to_string()),
+                Err(e) => Response::err(ErrorKind::Temporary, e.to_string()),
+            }
+        }
+        Request::Reload {} => match crate::daemon::reload(&ctx.pipeline) {
+            Ok(changes) => Response::ok(ResponseData::Reloaded { changes }),
+            Err(e) => Response::err(ErrorKind::Failed, e),
+        },
+    }
+}

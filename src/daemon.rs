@@ -1,0 +1,190 @@
+//! Wiring only: open the store, bind the listeners, run them until a signal, drain.
+
+use std::time::{Duration, Instant};
+
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::control::server::{self as control, ControlContext};
+use crate::pipeline::Pipeline;
+use crate::store::Store;
+
+/// Why the daemon could not start or stopped badly.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    /// The store would not open.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// A listener could not be bound.
+    #[error("cannot listen on {what} {addr}: {source}")]
+    Bind {
+        /// Which listener.
+        what: &'static str,
+        /// Its address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Signal handlers could not be installed.
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// How long SIGTERM waits for in-flight sessions to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// This host's name for greetings.
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at most that much.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };
+    if rc == 0 {
+        let end = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+        if let Ok(name) = std::str::from_utf8(&buf[..end]) {
+            if !name.is_empty() {
+                return name.to_string();
+            }
+        }
+    }
+    "localhost".to_string()
+}
+
+async fn bind_tcp(what: &'static str, addr: std::net::SocketAddr) -> Result<TcpListener, DaemonError> {
+    TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind {
+        what,
+        addr: addr.to_string(),
+        source,
+    })
+}
+
+/// Re-read the config file and apply it atomically; the old config stays on error.
+pub fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
+    let old = pipeline.config();
+    let new = Config::load(&old.path).map_err(|e| {
+        log::error!("reload refused, keeping the running config:\n{e}");
+        format!("reload refused, the running config is kept:\n{e}")
+    })?;
+    let mut changes = Vec::new();
+    for c in &new.channels {
+        match old.channel(&c.name) {
+            None => changes.push(format!("channel {} added", c.name)),
+            Some(o) if o != c => changes.push(format!("channel {} changed", c.name)),
+            Some(_) => {}
+        }
+    }
+    for c in &old.channels {
+        if new.channel(&c.name).is_none() {
+            changes.push(format!("channel {} removed", c.name));
+        }
+    }
+    if new.lmtp.listen != old.lmtp.listen || new.http.listen != old.http.listen {
+        changes.push("listen addresses changed: they take effect at the next restart".to_string());
+    }
+    if new.daemon.data_dir != old.daemon.data_dir || new.daemon.control_socket != old.daemon.control_socket {
+        changes.push("data_dir/control_socket changed: they take effect at the next restart".to_string());
+    }
+    crate::logging::set_level(new.daemon.log_level);
+    pipeline.replace_config(new);
+    if changes.is_empty() {
+        changes.push("no changes".to_string());
+    }
+    log::info!("config reloaded: {}", changes.join("; "));
+    Ok(changes)
+}
+
+fn notify(state: &[sd_notify::NotifyState<'_>]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some() {
+        if let Err(e) = sd_notify::notify(false, state) {
+            log::warn!("sd_notify failed: {e}");
+        }
+    }
+}
+
+/// Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the config.
+pub async fn run(config: Config) -> Result<(), DaemonError> {
+    let started = Instant::now();
+    let data_dir = config.daemon.data_dir.clone();
+    let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
+        .await
+        .map_err(|_| DaemonError::Store(crate::store::StoreError::Closed))??;
+    let lmtp = bind_tcp("LMTP", config.lmtp.listen).await?;
+    let http = bind_tcp("HTTP", config.http.listen).await?;
+    let socket_path = config.daemon.control_socket.clone();
+    let control = control::bind(&socket_path).map_err(|source| DaemonError::Bind {
+        what: "control socket",
+        addr: socket_path.display().to_string(),
+        source,
+    })?;
+    let mut sigterm = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut sighup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+
+    log::info!(
+        "frontdeskd {} started: LMTP {}, HTTP {}, control {}, database {}, {} channel(s)",
+        env!("CARGO_PKG_VERSION"),
+        lmtp.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        http.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        socket_path.display(),
+        store.path().display(),
+        config.channels.len()
+    );
+    let pipeline = Pipeline::new(config, store.clone());
+    let shutdown = CancellationToken::new();
+    let tracker = TaskTracker::new();
+    tracker.spawn(crate::channels::lmtp::serve(lmtp, pipeline.clone(), shutdown.clone(), tracker.clone()));
+    tracker.spawn(crate::web::serve(http, pipeline.clone(), shutdown.clone(), tracker.clone()));
+    tracker.spawn(control::serve(
+        control,
+        ControlContext { pipeline: pipeline.clone(), started },
+        shutdown.clone(),
+        tracker.clone(),
+    ));
+    let mut watchdog_usec = 0u64;
+    if std::env::var_os("NOTIFY_SOCKET").is_some() && sd_notify::watchdog_enabled(false, &mut watchdog_usec) {
+        let period = Duration::from_micros(watchdog_usec.max(2_000_000));
+        let pipeline = pipeline.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move {
+            let mut tick = tokio::time::interval(period / 2);
+            loop {
+                tokio::select! {
+                    _ = shutdown.cancelled() => break,
+                    _ = tick.tick() => {
+                        // Only tell systemd we are alive when the store still answers.
+                        if pipeline.store().read(|r| r.ping()).await.is_ok() {
+                            notify(&[sd_notify::NotifyState::Watchdog]);
+                        }
+                    }
+                }
+            }
+        });
+    }
+    notify(&[sd_notify::NotifyState::Ready]);
+
+    loop {
+        tokio::select! {
+            _ = sigterm.recv() => break,
+            _ = sigint.recv() => break,
+            _ = sighup.recv() => {
+                notify(&[sd_notify::NotifyState::Reloading]);
+                let _ = reload(&pipeline);
+                notify(&[sd_notify::NotifyState::Ready]);
+            }
+        }
+    }
+    log::info!("stopping: draining sessions");
+    notify(&[sd_notify::NotifyState::Stopping]);
+    shutdown.cancel();
+    tracker.close();
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await.is_err() {
+        log::warn!("some sessions did not finish within {DRAIN_TIMEOUT:?}; stopping anyway");
+    }
+    drop(pipeline);
+    let _ = tokio::task::spawn_blocking(move || store.close()).await;
+    let _ = std::fs::remove_file(&socket_path);
+    log::info!("stopped");
+    Ok(())
+}

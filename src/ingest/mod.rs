@@ -1,0 +1,195 @@
+//! Pure ingest decisions over one message: parse, classify, forward detection, threading.
+//!
+//! Every ingress (LMTP, pipe, import, later IMAP and forms) builds an [`Inbound`] and
+//! calls [`prepare`]; the result goes to the store's writer, which looks up the
+//! threading evidence inside its transaction and applies [`thread::decide`].
+
+pub mod classify;
+pub mod forward;
+pub mod parse;
+pub mod thread;
+
+use sha2::{Digest, Sha256};
+
+use crate::config::Channel;
+use crate::model::{Source, TicketId};
+use classify::Classification;
+use forward::ForwardStyle;
+use parse::{Mailbox, ParseError, ParsedMail};
+
+/// One message as it arrived, before any decision.
+#[derive(Debug, Clone)]
+pub struct Inbound {
+    /// The channel it arrived on.
+    pub channel: String,
+    /// The message bytes exactly as received.
+    pub raw: Vec<u8>,
+    /// SMTP envelope sender when known (`Some("")` is the null sender `<>`).
+    pub envelope_from: Option<String>,
+    /// Envelope recipients when known (LMTP RCPT TO).
+    pub recipients: Vec<String>,
+    /// Which ingress.
+    pub source: Source,
+    /// Historical import: never triggers automatic mail or notifications.
+    pub historical: bool,
+}
+
+/// What an ingest needs besides the message: the channel's rules and our secrets.
+#[derive(Debug, Clone, Copy)]
+pub struct IngestContext<'a> {
+    /// The channel's settings.
+    pub channel: &'a Channel,
+    /// Every channel address and alias, lower case.
+    pub own_addresses: &'a [String],
+    /// Server secret for reply tokens and subject tags.
+    pub secret: &'a [u8],
+}
+
+/// Keys the store resolves to tickets inside its write transaction.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadKeys {
+    /// A ticket named by a verified reply-address token.
+    pub reply_token: Option<TicketId>,
+    /// A ticket named by a verified subject tag.
+    pub verified_tag: Option<TicketId>,
+    /// A ticket named by a plain `[#N]` tag.
+    pub plain_tag: Option<TicketId>,
+    /// The message's own Message-ID, In-Reply-To and References ids, deduplicated.
+    pub ids: Vec<String>,
+}
+
+/// A message with every pure decision made, ready for one write transaction.
+#[derive(Debug, Clone)]
+pub struct PreparedMessage {
+    /// Channel name.
+    pub channel: String,
+    /// Which ingress.
+    pub source: Source,
+    /// Historical import.
+    pub historical: bool,
+    /// Idempotency key: `mid:<Message-ID>` or `sha256:<hash of the bytes>`.
+    pub idempotency_key: String,
+    /// Bytes as received.
+    pub raw: Vec<u8>,
+    /// Parsed fields.
+    pub mail: ParsedMail,
+    /// The contact the message is filed under (the original sender of a forward).
+    pub contact: Mailbox,
+    /// The team member who forwarded it, when the original-sender rule applied.
+    pub forwarded_by: Option<(Mailbox, ForwardStyle)>,
+    /// Other people on To/Cc (not our addresses, not the contact).
+    pub participants: Vec<Mailbox>,
+    /// Automatic / bulk / own-address classification.
+    pub classification: Classification,
+    /// Threading keys.
+    pub keys: ThreadKeys,
+}
+
+/// Why a message cannot be ingested at all (the sender gets a permanent error).
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    /// Not a mail message.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+}
+
+/// The contact for mail with no usable From or envelope sender.
+pub const UNKNOWN_SENDER: &str = "unknown-sender@invalid";
+
+/// The idempotency key of raw mail bytes (Invariant 2).
+pub fn idempotency_key(mail: &ParsedMail, raw: &[u8]) -> String {
+    match &mail.message_id {
+        Some(id) => format!("mid:{id}"),
+        None => format!(
+            "sha256:{}",
+            hex::encode(Sha256::digest(parse::strip_mbox_from_line(raw)))
+        ),
+    }
+}
+
+/// Make every pure decision about one message.
+pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessage, IngestError> {
+    let mail = parse::parse(&inbound.raw)?;
+    let classification = classify::classify(&mail, inbound.envelope_from.as_deref(), ctx.own_addresses);
+    let sender = mail
+        .from
+        .clone()
+        .or_else(|| mail.sender.clone())
+        .or_else(|| {
+            inbound
+                .envelope_from
+                .as_deref()
+                .map(|a| a.trim().to_lowercase())
+                .filter(|a| crate::config::is_valid_address(a))
+                .map(|email| Mailbox { name: None, email })
+        })
+        .unwrap_or_else(|| Mailbox {
+            name: Some("Unknown sender".to_string()),
+            email: UNKNOWN_SENDER.to_string(),
+        });
+
+    let forward = if ctx.channel.forward_original_sender && !classification.is_automatic() {
+        forward::detect_forward(&mail).filter(|f| f.original.email != sender.email)
+    } else {
+        None
+    };
+    let (contact, forwarded_by) = match forward {
+        Some(f) => (f.original, Some((sender, f.style))),
+        None => (sender, None),
+    };
+
+    let is_own = |email: &str| {
+        let bare = crate::config::strip_subaddress(email);
+        ctx.own_addresses.iter().any(|a| *a == bare)
+    };
+    let mut participants: Vec<Mailbox> = Vec::new();
+    for m in mail.to.iter().chain(mail.cc.iter()) {
+        if !is_own(&m.email)
+            && m.email != contact.email
+            && !participants.iter().any(|p| p.email == m.email)
+        {
+            participants.push(m.clone());
+        }
+    }
+    if let Some((forwarder, _)) = &forwarded_by {
+        participants.retain(|p| p.email != forwarder.email);
+    }
+
+    let recipients = inbound
+        .recipients
+        .iter()
+        .map(String::as_str)
+        .chain(mail.to.iter().chain(mail.cc.iter()).map(|m| m.email.as_str()));
+    let reply_token = thread::token_from_recipients(recipients, ctx.secret);
+    let (verified_tag, plain_tag) = thread::tags_from_subject(&mail.subject, ctx.secret);
+    let mut ids: Vec<String> = Vec::new();
+    for id in mail
+        .message_id
+        .iter()
+        .chain(mail.in_reply_to.iter())
+        .chain(mail.references.iter())
+    {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+
+    Ok(PreparedMessage {
+        channel: inbound.channel,
+        source: inbound.source,
+        historical: inbound.historical,
+        idempotency_key: idempotency_key(&mail, &inbound.raw),
+        raw: inbound.raw,
+        contact,
+        forwarded_by,
+        participants,
+        classification,
+        keys: ThreadKeys {
+            reply_token,
+            verified_tag,
+            plain_tag,
+            ids,
+        },
+        mail,
+    })
+}

@@ -1,0 +1,106 @@
+//! The ingest edge every ingress calls: pure preparation off the async threads,
+//! then one commit through the store's writer.
+
+use std::sync::{Arc, RwLock};
+
+use crate::config::Config;
+use crate::ingest::{self, Inbound, IngestContext, IngestError};
+use crate::store::{IngestOutcome, Store, StoreError};
+
+/// Why an ingest did not store a message.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestFailure {
+    /// The channel named is not configured (permanent).
+    #[error("no channel named {0:?}")]
+    UnknownChannel(String),
+    /// The message itself is unusable (permanent).
+    #[error("message refused: {0}")]
+    Rejected(#[from] IngestError),
+    /// The store could not commit (temporary: the sender should retry).
+    #[error("cannot store the message now: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl IngestFailure {
+    /// True when retrying later may succeed.
+    pub fn is_temporary(&self) -> bool {
+        matches!(self, IngestFailure::Store(_))
+    }
+}
+
+/// Shared by every ingress: the current config and the store.
+#[derive(Clone)]
+pub struct Pipeline {
+    config: Arc<RwLock<Arc<Config>>>,
+    store: Store,
+}
+
+impl Pipeline {
+    /// A pipeline over a store with a starting config.
+    pub fn new(config: Config, store: Store) -> Self {
+        Pipeline {
+            config: Arc::new(RwLock::new(Arc::new(config))),
+            store,
+        }
+    }
+
+    /// The config in force now.
+    pub fn config(&self) -> Arc<Config> {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Swap in a new, already validated config; sessions pick it up at their next message.
+    pub fn replace_config(&self, config: Config) {
+        let mut guard = match self.config.write() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        *guard = Arc::new(config);
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Prepare and commit one message. Returns only after the commit (Invariant 1).
+    pub async fn ingest(&self, inbound: Inbound) -> Result<IngestOutcome, IngestFailure> {
+        let config = self.config();
+        if config.channel(&inbound.channel).is_none() {
+            return Err(IngestFailure::UnknownChannel(inbound.channel));
+        }
+        let secret = self.store.secret().to_vec();
+        let prepared = tokio::task::spawn_blocking(move || {
+            let own = config.own_addresses();
+            let channel = config
+                .channel(&inbound.channel)
+                .ok_or_else(|| IngestFailure::UnknownChannel(inbound.channel.clone()))?
+                .clone();
+            ingest::prepare(
+                inbound,
+                IngestContext {
+                    channel: &channel,
+                    own_addresses: &own,
+                    secret: &secret,
+                },
+            )
+            .map_err(IngestFailure::from)
+        })
+        .await
+        .map_err(|_| IngestFailure::Store(StoreError::Closed))??;
+        let (channel, key) = (prepared.channel.clone(), prepared.idempotency_key.clone());
+        let outcome = self.store.ingest(prepared).await?;
+        log::info!(
+            target: "frontdesk::ingest",
+            CHANNEL = channel.as_str(), TICKET_ID = outcome.ticket_id, MESSAGE_KEY = key.as_str();
+            "{} on {channel}: ticket #{} ({})",
+            if outcome.duplicate { "duplicate ignored" } else if outcome.new_ticket { "new ticket" } else { "message added" },
+            outcome.ticket_id,
+            outcome.reason.as_str()
+        );
+        Ok(outcome)
+    }
+}

@@ -1,0 +1,220 @@
+//! The store: the only module that speaks SQL.
+//!
+//! One SQLite file in WAL mode. A single writer thread owns the write connection and
+//! commits queued operations in batches (group commit: one fsync for many ingests,
+//! `synchronous=FULL`); callers get their answer only after the commit, which is what
+//! lets every ingress acknowledge only durable mail (Invariant 1). Queries run on a
+//! small pool of read-only connections.
+
+mod read;
+mod schema;
+pub mod views;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::ingest::PreparedMessage;
+use crate::model::{ThreadReason, TicketId};
+pub use views::*;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer frontdesk.
+    #[error("the database {path} has schema version {found}, newer than this frontdesk knows ({known}); refusing to open it (upgrade frontdesk or restore a backup)")]
+    TooNew {
+        /// The file.
+        path: PathBuf,
+        /// Its version.
+        found: i64,
+        /// Ours.
+        known: i64,
+    },
+    /// A file-system step failed.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The writer thread has stopped.
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+impl StoreError {
+    /// True when the disk (or the database's size limit) is full.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _))
+            if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngestOutcome {
+    /// The ticket the message is in.
+    pub ticket_id: TicketId,
+    /// The stored message's row id.
+    pub message_row: i64,
+    /// True when this message opened the ticket.
+    pub new_ticket: bool,
+    /// True when the message was already stored (same idempotency key): nothing changed.
+    pub duplicate: bool,
+    /// Why it went there.
+    pub reason: ThreadReason,
+    /// Tickets merged into `ticket_id` because this message connected them.
+    pub merged: Vec<TicketId>,
+}
+
+enum WriteOp {
+    Ingest(Box<PreparedMessage>, oneshot::Sender<Result<IngestOutcome, StoreError>>),
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: mpsc::Sender<WriteOp>,
+    readers: Mutex<Vec<Connection>>,
+    secret: Vec<u8>,
+    writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+/// Open settings shared by every connection.
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+impl Store {
+    /// Open (creating if needed) the database under `data_dir`, migrate it, start the writer.
+    pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
+            what: "cannot create data directory",
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let path = data_dir.join("frontdesk.db");
+        let mut conn = Connection::open(&path)?;
+        configure(&conn)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        // Every commit that acknowledges mail must survive power loss.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        schema::migrate(&mut conn, &path)?;
+        let secret = schema::server_secret(&conn)?;
+
+        let mut readers = Vec::new();
+        for _ in 0..4 {
+            let r = Connection::open_with_flags(
+                &path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )?;
+            configure(&r)?;
+            readers.push(r);
+        }
+
+        let (tx, rx) = mpsc::channel(1024);
+        let handle = std::thread::Builder::new()
+            .name("store-writer".into())
+            .spawn(move || writer::run(conn, rx))
+            .map_err(|source| StoreError::Io {
+                what: "cannot start writer thread for",
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path,
+                writer: tx,
+                readers: Mutex::new(readers),
+                secret,
+                writer_thread: Mutex::new(Some(handle)),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// The server secret for reply tokens and subject tags (made once, kept in the DB).
+    pub fn secret(&self) -> &[u8] {
+        &self.inner.secret
+    }
+
+    /// Store one prepared message; returns after its transaction has committed.
+    pub async fn ingest(&self, message: PreparedMessage) -> Result<IngestOutcome, StoreError> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .writer
+            .send(WriteOp::Ingest(Box::new(message), tx))
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Run a read-only query on a pooled connection, off the async threads.
+    pub async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&read::Reader<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner
+                .readers
+                .lock()
+                .map_err(|_| StoreError::Closed)?
+                .pop();
+            let conn = match conn {
+                Some(c) => c,
+                None => {
+                    let c = Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                    configure(&c)?;
+                    c
+                }
+            };
+            let result = query(&read::Reader::new(&conn));
+            if let Ok(mut pool) = inner.readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    /// Stop the writer after it has committed everything queued, and wait for it.
+    /// Call it after every task holding a clone has finished.
+    pub fn close(self) {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => {
+                let Inner { writer, writer_thread, .. } = inner;
+                drop(writer);
+                if let Some(handle) = writer_thread.into_inner().ok().flatten() {
+                    let _ = handle.join();
+                }
+            }
+            Err(_) => log::warn!("store still in use at close; its writer stops when the last handle goes"),
+        }
+    }
+}
+
+pub use read::Reader;

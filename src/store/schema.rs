@@ -1,0 +1,61 @@
+//! Numbered migrations, run at start-up in one transaction each.
+
+use std::path::Path;
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::StoreError;
+
+/// The migrations, in order; `PRAGMA user_version` counts how many have run.
+const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Bring the database to [`SCHEMA_VERSION`]; refuse a newer one untouched.
+///
+/// Before upgrading a database that already holds data, an online backup is written
+/// beside it (`frontdesk.db.before-vN`), so a failed upgrade can be undone by hand.
+pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    if found > 0 {
+        let backup = path.with_extension(format!("db.before-v{}", SCHEMA_VERSION));
+        conn.backup(rusqlite::DatabaseName::Main, &backup, None)?;
+        log::info!("backed up the database to {} before migrating", backup.display());
+    }
+    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", version)?;
+        tx.commit()?;
+        log::info!("database migrated to version {version} ({name})");
+    }
+    Ok(())
+}
+
+/// The server secret, created on first use and kept in `meta`.
+pub fn server_secret(conn: &Connection) -> Result<Vec<u8>, StoreError> {
+    let existing: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'secret'", [], |r| r.get(0))
+        .optional()?;
+    if let Some(secret) = existing {
+        return Ok(secret);
+    }
+    let secret: [u8; 32] = rand::random();
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('secret', ?1)",
+        [secret.to_vec()],
+    )?;
+    Ok(secret.to_vec())
+}

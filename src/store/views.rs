@@ -1,0 +1,156 @@
+//! Plain values the store returns to queries; serialized as-is by the control socket.
+
+use serde::{Deserialize, Serialize};
+
+/// A contact as shown beside a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactRef {
+    /// Address.
+    pub email: String,
+    /// Display name.
+    pub name: Option<String>,
+}
+
+/// One row of `tickets list`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketSummary {
+    /// Ticket number.
+    pub id: i64,
+    /// Subject.
+    pub subject: String,
+    /// Status (pipeline stage).
+    pub status: String,
+    /// Channel name.
+    pub channel: String,
+    /// The customer.
+    pub contact: ContactRef,
+    /// Assigned agent.
+    pub owner: Option<String>,
+    /// Number of messages.
+    pub messages: i64,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+/// One message in `tickets show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageView {
+    /// Row id.
+    pub id: i64,
+    /// `inbound`, `outbound` or `note`.
+    pub direction: String,
+    /// Message-ID header.
+    pub message_id: Option<String>,
+    /// Sender address.
+    pub from: Option<String>,
+    /// Subject.
+    pub subject: String,
+    /// True for automatic mail and bounces.
+    pub auto: bool,
+    /// `bounce`, `auto-reply`, `report`, `bulk`, or none.
+    pub auto_kind: Option<String>,
+    /// Why it was filed here (`reply-token`, `verified-tag`, `headers`, `subject-tag`, `new`).
+    pub thread_reason: String,
+    /// Forwarder, when filed under the original sender.
+    pub forwarded_by: Option<String>,
+    /// How the message entered (`lmtp`, `pipe`, `import`).
+    pub source: String,
+    /// Number of attachments.
+    pub attachments: i64,
+    /// Plain-text body.
+    pub text: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A person on a ticket.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParticipantView {
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub name: Option<String>,
+    /// `customer`, `participant` or `forwarder`.
+    pub role: String,
+}
+
+/// One entry of a ticket's event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventView {
+    /// What happened.
+    pub kind: String,
+    /// Who did it.
+    pub actor: String,
+    /// In words.
+    pub detail: String,
+    /// RFC 3339.
+    pub at: String,
+}
+
+/// `tickets show`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketDetail {
+    /// Ticket number.
+    pub id: i64,
+    /// Subject.
+    pub subject: String,
+    /// Status.
+    pub status: String,
+    /// Channel.
+    pub channel: String,
+    /// The customer.
+    pub contact: ContactRef,
+    /// Assigned agent.
+    pub owner: Option<String>,
+    /// Set when this ticket was merged into another.
+    pub merged_into: Option<i64>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+    /// Messages, oldest first.
+    pub messages: Vec<MessageView>,
+    /// People on the ticket.
+    pub participants: Vec<ParticipantView>,
+    /// Event log, oldest first.
+    pub events: Vec<EventView>,
+}
+
+/// Counts for `status`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreCounts {
+    /// Tickets not merged and not closed.
+    pub tickets_open: i64,
+    /// All tickets not merged.
+    pub tickets: i64,
+    /// Stored messages.
+    pub messages: i64,
+    /// Contacts.
+    pub contacts: i64,
+}
+
+/// Per-channel ingest figures.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelStats {
+    /// Channel name.
+    pub channel: String,
+    /// Messages stored.
+    pub messages: i64,
+    /// Re-deliveries ignored.
+    pub duplicates: i64,
+    /// RFC 3339 of the last stored message.
+    pub last_message_at: Option<String>,
+}
+
+/// Filter for `tickets list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketFilter {
+    /// Only this status (case-insensitive).
+    pub status: Option<String>,
+    /// Only this channel.
+    pub channel: Option<String>,
+    /// Most rows.
+    pub limit: Option<u32>,
+}

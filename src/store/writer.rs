@@ -1,0 +1,403 @@
+//! The writer thread: batches queued operations into one transaction (group commit)
+//! and answers each caller only after that transaction has committed.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{IngestOutcome, StoreError, WriteOp};
+use crate::ingest::parse::Mailbox;
+use crate::ingest::thread::{decide, Decision, Evidence};
+use crate::ingest::PreparedMessage;
+use crate::model::{unix_now, Direction, ThreadReason, TicketId};
+
+/// Most operations committed together; bounds latency and memory of one batch.
+const MAX_BATCH: usize = 256;
+/// Most raw bytes in one batch.
+const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// The status a new ticket starts in.
+pub const NEW_STATUS: &str = "New";
+/// The status of a ticket merged into another.
+pub const MERGED_STATUS: &str = "Merged";
+
+/// A result waiting for the commit.
+enum Pending {
+    Ingest(oneshot::Sender<Result<IngestOutcome, StoreError>>, Result<IngestOutcome, StoreError>),
+}
+
+/// Run until every sender is gone and the queue is drained.
+pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
+    while let Some(first) = rx.blocking_recv() {
+        let mut batch = vec![first];
+        let mut bytes = op_bytes(&batch[0]);
+        while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
+            match rx.try_recv() {
+                Ok(op) => {
+                    bytes += op_bytes(&op);
+                    batch.push(op);
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&mut conn, batch);
+    }
+    // Leave a small WAL behind for the next start.
+    let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+}
+
+fn op_bytes(op: &WriteOp) -> usize {
+    match op {
+        WriteOp::Ingest(m, _) => m.raw.len(),
+    }
+}
+
+fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>) {
+    let mut pending = Vec::with_capacity(batch.len());
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let text = e.to_string();
+        log::error!("store: cannot begin a write transaction: {text}");
+        for op in batch {
+            match op {
+                WriteOp::Ingest(_, reply) => {
+                    let _ = reply.send(Err(StoreError::Sqlite(e_clone(&e))));
+                }
+            }
+        }
+        return;
+    }
+    for op in batch {
+        match op {
+            WriteOp::Ingest(message, reply) => {
+                let result = in_savepoint(conn, |c| ingest(c, &message));
+                pending.push(Pending::Ingest(reply, result));
+            }
+        }
+    }
+    match conn.execute_batch("COMMIT") {
+        Ok(()) => {
+            for p in pending {
+                match p {
+                    Pending::Ingest(reply, result) => {
+                        let _ = reply.send(result);
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            log::error!("store: commit failed, nothing in this batch was stored: {e}");
+            let _ = conn.execute_batch("ROLLBACK");
+            for p in pending {
+                match p {
+                    Pending::Ingest(reply, _) => {
+                        let _ = reply.send(Err(StoreError::Sqlite(e_clone(&e))));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// rusqlite errors are not Clone; keep the code and message.
+fn e_clone(e: &rusqlite::Error) -> rusqlite::Error {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => rusqlite::Error::SqliteFailure(*code, msg.clone()),
+        other => rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
+            Some(other.to_string()),
+        ),
+    }
+}
+
+/// Run one operation in a savepoint so its failure undoes only its own writes.
+fn in_savepoint<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("SAVEPOINT op")?;
+    match f(conn) {
+        Ok(v) => {
+            conn.execute_batch("RELEASE op")?;
+            Ok(v)
+        }
+        Err(e) => {
+            log::warn!("store: operation rolled back: {e}");
+            conn.execute_batch("ROLLBACK TO op; RELEASE op")?;
+            Err(e)
+        }
+    }
+}
+
+/// The live ticket a ticket id stands for, following merges.
+fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, StoreError> {
+    for _ in 0..64 {
+        let merged: Option<Option<TicketId>> = conn
+            .query_row("SELECT merged_into FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        match merged {
+            None => return Ok(None),
+            Some(None) => return Ok(Some(id)),
+            Some(Some(next)) => id = next,
+        }
+    }
+    Ok(None)
+}
+
+fn upsert_contact(conn: &Connection, who: &Mailbox, now: i64) -> Result<i64, StoreError> {
+    let existing: Option<(i64, Option<String>)> = conn
+        .query_row("SELECT id, name FROM contacts WHERE email = ?1", [&who.email], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    match existing {
+        Some((id, name)) => {
+            if name.is_none() && who.name.is_some() {
+                conn.execute("UPDATE contacts SET name = ?1 WHERE id = ?2", params![who.name, id])?;
+            }
+            Ok(id)
+        }
+        None => {
+            conn.execute(
+                "INSERT INTO contacts (email, name, created_at) VALUES (?1, ?2, ?3)",
+                params![who.email, who.name, now],
+            )?;
+            Ok(conn.last_insert_rowid())
+        }
+    }
+}
+
+/// Add a person to a ticket; true when they were not on it yet.
+fn add_participant(
+    conn: &Connection,
+    ticket: TicketId,
+    contact: i64,
+    role: &str,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at) VALUES (?1, ?2, ?3, ?4)",
+        params![ticket, contact, role, now],
+    )?;
+    Ok(n > 0)
+}
+
+fn event(
+    conn: &Connection,
+    ticket: TicketId,
+    kind: &str,
+    actor: &str,
+    detail: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT INTO events (ticket_id, kind, actor, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![ticket, kind, actor, detail, now],
+    )?;
+    Ok(())
+}
+
+fn gather_evidence(
+    conn: &Connection,
+    message: &PreparedMessage,
+    contact_id: i64,
+) -> Result<Evidence, StoreError> {
+    let keys = &message.keys;
+    let token = match (keys.reply_token, keys.verified_tag) {
+        (Some(t), _) => live_ticket(conn, t)?.map(|t| (t, ThreadReason::ReplyToken)),
+        (None, Some(t)) => live_ticket(conn, t)?.map(|t| (t, ThreadReason::VerifiedTag)),
+        (None, None) => None,
+    };
+    let mut header_tickets = Vec::new();
+    let mut stmt = conn.prepare_cached("SELECT ticket_id FROM thread_ids WHERE msgid = ?1")?;
+    for id in &keys.ids {
+        let found: Option<TicketId> = stmt.query_row([id], |r| r.get(0)).optional()?;
+        if let Some(t) = found {
+            if let Some(live) = live_ticket(conn, t)? {
+                header_tickets.push(live);
+            }
+        }
+    }
+    let plain_tag_with_known_sender = match keys.plain_tag {
+        Some(t) => match live_ticket(conn, t)? {
+            Some(live) => conn
+                .query_row(
+                    "SELECT 1 FROM ticket_participants WHERE ticket_id = ?1 AND contact_id = ?2",
+                    params![live, contact_id],
+                    |_| Ok(()),
+                )
+                .optional()?
+                .map(|_| live),
+            None => None,
+        },
+        None => None,
+    };
+    Ok(Evidence {
+        token,
+        header_tickets,
+        plain_tag_with_known_sender,
+    })
+}
+
+/// Move everything of `from` into `into` and leave `from` as a pointer.
+fn merge_ticket(conn: &Connection, from: TicketId, into: TicketId, why: &str, now: i64) -> Result<(), StoreError> {
+    conn.execute("UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2", params![into, from])?;
+    conn.execute("UPDATE thread_ids SET ticket_id = ?1 WHERE ticket_id = ?2", params![into, from])?;
+    conn.execute(
+        "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)
+         SELECT ?1, contact_id, CASE role WHEN 'customer' THEN 'participant' ELSE role END, added_at
+         FROM ticket_participants WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
+    conn.execute(
+        "UPDATE tickets SET merged_into = ?1, status = ?2, updated_at = ?3 WHERE id = ?4",
+        params![into, MERGED_STATUS, now, from],
+    )?;
+    conn.execute(
+        "UPDATE tickets SET created_at = MIN(created_at, (SELECT created_at FROM tickets WHERE id = ?2)) WHERE id = ?1",
+        params![into, from],
+    )?;
+    event(conn, into, "merged", "system", &format!("ticket #{from} merged in: {why}"), now)?;
+    event(conn, from, "merged", "system", &format!("merged into ticket #{into}: {why}"), now)?;
+    Ok(())
+}
+
+fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome, StoreError> {
+    let now = unix_now();
+    if let Some((row, ticket)) = conn
+        .query_row(
+            "SELECT k.message_id, m.ticket_id FROM ingest_keys k JOIN messages m ON m.id = k.message_id WHERE k.key = ?1",
+            [&message.idempotency_key],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, TicketId>(1)?)),
+        )
+        .optional()?
+    {
+        conn.execute(
+            "INSERT INTO channel_stats (channel, duplicates) VALUES (?1, 1)
+             ON CONFLICT(channel) DO UPDATE SET duplicates = duplicates + 1",
+            [&message.channel],
+        )?;
+        let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
+        return Ok(IngestOutcome {
+            ticket_id: ticket,
+            message_row: row,
+            new_ticket: false,
+            duplicate: true,
+            reason: ThreadReason::Headers,
+            merged: Vec::new(),
+        });
+    }
+
+    let mail = &message.mail;
+    let contact_id = upsert_contact(conn, &message.contact, now)?;
+    let evidence = gather_evidence(conn, message, contact_id)?;
+    let (ticket, reason, merged, new_ticket) = match decide(&evidence) {
+        Decision::Existing { ticket, reason, merge } => (ticket, reason, merge, false),
+        Decision::New => {
+            let subject = if mail.subject.is_empty() { "(no subject)" } else { mail.subject.as_str() };
+            conn.execute(
+                "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                params![subject, NEW_STATUS, message.channel, contact_id, now],
+            )?;
+            let id = conn.last_insert_rowid();
+            add_participant(conn, id, contact_id, "customer", now)?;
+            event(conn, id, "created", &message.contact.email, &format!("new ticket from {} via {}", message.contact.email, message.source.as_str()), now)?;
+            (id, ThreadReason::New, Vec::new(), true)
+        }
+    };
+    for other in &merged {
+        merge_ticket(conn, *other, ticket, "a message referenced both threads", now)?;
+    }
+
+    // Someone threading in who is not on the ticket yet is recorded, visibly.
+    if !new_ticket && add_participant(conn, ticket, contact_id, "participant", now)? {
+        event(conn, ticket, "participant-added", "system", &format!("{} joined by replying ({})", message.contact.email, reason.as_str()), now)?;
+    }
+    for p in &message.participants {
+        let id = upsert_contact(conn, p, now)?;
+        if add_participant(conn, ticket, id, "participant", now)? && !new_ticket {
+            event(conn, ticket, "participant-added", "system", &format!("{} added from To/Cc", p.email), now)?;
+        }
+    }
+    let (forwarded_by, forward_style) = match &message.forwarded_by {
+        Some((who, style)) => {
+            let id = upsert_contact(conn, who, now)?;
+            add_participant(conn, ticket, id, "forwarder", now)?;
+            event(conn, ticket, "forward", "system", &format!("filed under original sender {} (forwarded by {}, {})", message.contact.email, who.email, style.as_str()), now)?;
+            (Some(who.email.clone()), Some(style.as_str()))
+        }
+        None => (None, None),
+    };
+
+    let auto = message.classification.auto.map(|a| a.as_str());
+    conn.execute(
+        "INSERT INTO messages (ticket_id, direction, channel, source, message_id, contact_id, from_email, from_name,
+            forwarded_by, forward_style, subject, headers, text_body, html_body, raw, auto, own_address, historical,
+            thread_reason, sent_at, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        params![
+            ticket,
+            Direction::Inbound.as_str(),
+            message.channel,
+            message.source.as_str(),
+            mail.message_id,
+            contact_id,
+            mail.from.as_ref().map(|f| f.email.as_str()).unwrap_or(message.contact.email.as_str()),
+            mail.from.as_ref().and_then(|f| f.name.as_deref()),
+            forwarded_by,
+            forward_style,
+            mail.subject,
+            mail.header_block,
+            mail.text_body,
+            mail.html_body,
+            message.raw,
+            auto,
+            message.classification.from_own_address,
+            message.historical,
+            reason.as_str(),
+            mail.date,
+            now,
+        ],
+    )?;
+    let row = conn.last_insert_rowid();
+    {
+        let mut stmt = conn.prepare_cached(
+            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, data)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?;
+        for a in &mail.attachments {
+            stmt.execute(params![row, a.filename, a.content_type, a.content_id, a.inline, a.data.len() as i64, a.data])?;
+        }
+        let mut ids = conn.prepare_cached("INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)")?;
+        for id in &message.keys.ids {
+            ids.execute(params![id, ticket])?;
+        }
+    }
+    conn.execute(
+        "INSERT INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
+        params![message.idempotency_key, row],
+    )?;
+    let contact_text = match &message.contact.name {
+        Some(name) => format!("{name} {}", message.contact.email),
+        None => message.contact.email.clone(),
+    };
+    conn.prepare_cached("INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![row, mail.subject, mail.text_body, contact_text])?;
+    conn.execute(
+        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+        params![now, ticket],
+    )?;
+    event(conn, ticket, "message", &message.contact.email, &format!("message {} received ({})", row, reason.as_str()), now)?;
+    conn.execute(
+        "INSERT INTO channel_stats (channel, messages, last_message_at) VALUES (?1, 1, ?2)
+         ON CONFLICT(channel) DO UPDATE SET messages = messages + 1, last_message_at = ?2",
+        params![message.channel, now],
+    )?;
+    Ok(IngestOutcome {
+        ticket_id: ticket,
+        message_row: row,
+        new_ticket,
+        duplicate: false,
+        reason,
+        merged,
+    })
+}
