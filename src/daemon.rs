@@ -122,11 +122,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut sighup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
 
+    let lmtp_listen = lmtp.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let http_listen = http.local_addr().map(|a| a.to_string()).unwrap_or_default();
     log::info!(
-        "frontdeskd {} started: LMTP {}, HTTP {}, control {}, database {}, {} channel(s)",
+        "frontdeskd {} started: LMTP {lmtp_listen}, HTTP {http_listen}, control {}, database {}, {} channel(s)",
         env!("CARGO_PKG_VERSION"),
-        lmtp.local_addr().map(|a| a.to_string()).unwrap_or_default(),
-        http.local_addr().map(|a| a.to_string()).unwrap_or_default(),
         socket_path.display(),
         store.path().display(),
         config.channels.len()
@@ -138,7 +138,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     tracker.spawn(crate::web::serve(http, pipeline.clone(), shutdown.clone(), tracker.clone()));
     tracker.spawn(control::serve(
         control,
-        ControlContext { pipeline: pipeline.clone(), started },
+        ControlContext { pipeline: pipeline.clone(), started, lmtp_listen, http_listen },
         shutdown.clone(),
         tracker.clone(),
     ));

@@ -176,7 +176,9 @@ fn corpus_matches_manifest() {
                 // names original senders for files filed under forwards/.
                 attached_elsewhere += 1;
             } else if entry.original_sender == "-"
-                && !FORWARDS_ELSEWHERE.iter().any(|(file, _)| *file == entry.file)
+                && !FORWARDS_ELSEWHERE
+                    .iter()
+                    .any(|(file, _)| *file == entry.file)
             {
                 mismatches.push(format!(
                     "{}: not a forward, but a {:?} header block gave {}",

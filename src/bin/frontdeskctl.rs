@@ -158,6 +158,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             } else {
                 println!("frontdeskd {} (pid {}), up {}", s.version, s.pid, human_duration(s.uptime_seconds));
                 println!("database:  {}", s.database);
+                println!("listening: LMTP {}, HTTP {}", s.lmtp_listen, s.http_listen);
                 println!(
                     "tickets:   {} open, {} in all; {} messages; {} contacts",
                     s.counts.tickets_open, s.counts.tickets, s.counts.messages, s.counts.contacts

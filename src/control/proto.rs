@@ -125,6 +125,10 @@ pub struct StatusInfo {
     pub pid: u32,
     /// Database path.
     pub database: String,
+    /// The address the LMTP listener is bound to.
+    pub lmtp_listen: String,
+    /// The address the HTTP listener is bound to.
+    pub http_listen: String,
     /// Totals.
     pub counts: StoreCounts,
     /// Channels.

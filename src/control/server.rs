@@ -47,6 +47,10 @@ pub struct ControlContext {
     pub pipeline: Pipeline,
     /// When the daemon started.
     pub started: Instant,
+    /// Bound LMTP address (the config may say port 0).
+    pub lmtp_listen: String,
+    /// Bound HTTP address.
+    pub http_listen: String,
 }
 
 /// Serve control connections until `shutdown`.
@@ -186,6 +190,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 uptime_seconds: ctx.started.elapsed().as_secs(),
                 pid: std::process::id(),
                 database: store.path().display().to_string(),
+                lmtp_listen: ctx.lmtp_listen.clone(),
+                http_listen: ctx.http_listen.clone(),
                 counts,
                 channels,
             }))

@@ -396,9 +396,15 @@ fn auto_reply(mail: &ParsedMail, envelope_from: Option<&str>) -> Option<AutoKind
             !matches!(v.as_str(), "no" | "false" | "0")
         })
     };
-    if ["x-autoreply", "x-autorespond", "x-autoresponder", "x-autoreply-from", "x-mail-autoreply"]
-        .iter()
-        .any(|h| flagged(h))
+    if [
+        "x-autoreply",
+        "x-autorespond",
+        "x-autoresponder",
+        "x-autoreply-from",
+        "x-mail-autoreply",
+    ]
+    .iter()
+    .any(|h| flagged(h))
     {
         return Some(AutoKind::AutoReply);
     }
@@ -429,7 +435,11 @@ fn auto_reply(mail: &ParsedMail, envelope_from: Option<&str>) -> Option<AutoKind
     let weak_hint = suppress
         || mail.header("x-ms-exchange-inbox-rules-loop").is_some()
         || null_sender(mail, envelope_from);
-    if weak_hint && WEAK_AUTO_REPLY_SUBJECTS.iter().any(|s| subject.starts_with(s)) {
+    if weak_hint
+        && WEAK_AUTO_REPLY_SUBJECTS
+            .iter()
+            .any(|s| subject.starts_with(s))
+    {
         return Some(AutoKind::AutoReply);
     }
     None
@@ -445,9 +455,15 @@ fn list_server_notice(mail: &ParsedMail) -> bool {
     let server_address = ["-admin", "-owner", "-request", "-bounces", "-errors"]
         .iter()
         .any(|s| local.ends_with(s));
-    let list_headers = ["list-id", "mailing-list", "list-subscribe", "x-mlserver", "x-ml-name"]
-        .iter()
-        .any(|h| mail.header(h).is_some());
+    let list_headers = [
+        "list-id",
+        "mailing-list",
+        "list-subscribe",
+        "x-mlserver",
+        "x-ml-name",
+    ]
+    .iter()
+    .any(|h| mail.header(h).is_some());
     server_address && list_headers
 }
 
@@ -472,11 +488,21 @@ mod tests {
     use crate::ingest::parse::parse;
 
     fn kind(raw: &str) -> Option<AutoKind> {
-        classify(&parse(raw.as_bytes()).expect("test message parses"), None, &[]).auto
+        classify(
+            &parse(raw.as_bytes()).expect("test message parses"),
+            None,
+            &[],
+        )
+        .auto
     }
 
     fn kind_env(raw: &str, envelope: &str) -> Option<AutoKind> {
-        classify(&parse(raw.as_bytes()).expect("test message parses"), Some(envelope), &[]).auto
+        classify(
+            &parse(raw.as_bytes()).expect("test message parses"),
+            Some(envelope),
+            &[],
+        )
+        .auto
     }
 
     const PLAIN: &str = "From: Jane <jane@example.com>\nTo: support@desk.test\nSubject: Printer broken\n\nHello, my printer is broken.\n";
@@ -489,7 +515,12 @@ mod tests {
 
     #[test]
     fn kind_names_round_trip() {
-        for k in [AutoKind::Bounce, AutoKind::AutoReply, AutoKind::Report, AutoKind::Bulk] {
+        for k in [
+            AutoKind::Bounce,
+            AutoKind::AutoReply,
+            AutoKind::Report,
+            AutoKind::Bulk,
+        ] {
             assert_eq!(AutoKind::parse(k.as_str()), Some(k));
             let json = serde_json::to_string(&k).unwrap();
             assert_eq!(json, format!("\"{}\"", k.as_str()));
@@ -521,7 +552,8 @@ mod tests {
     fn mailer_daemon_from_is_a_bounce() {
         let raw = "From: Mail Delivery System <MAILER-DAEMON@mx.test>\nSubject: Mail delivery failed: returning message to sender\n\nThis message was created automatically by mail delivery software.\n";
         assert_eq!(kind(raw), Some(AutoKind::Bounce));
-        let raw = "From: postmaster@example.jp\nSubject: DELIVERY FAILURE: User x not listed\n\nbody\n";
+        let raw =
+            "From: postmaster@example.jp\nSubject: DELIVERY FAILURE: User x not listed\n\nbody\n";
         assert_eq!(kind(raw), Some(AutoKind::Bounce));
     }
 
@@ -560,7 +592,8 @@ mod tests {
     fn auto_submitted() {
         let raw = "From: a@b.test\nAuto-Submitted: auto-replied\nSubject: hi\n\nx\n";
         assert_eq!(kind(raw), Some(AutoKind::AutoReply));
-        let raw = "From: a@b.test\nAuto-Submitted: auto-generated (notification)\nSubject: hi\n\nx\n";
+        let raw =
+            "From: a@b.test\nAuto-Submitted: auto-generated (notification)\nSubject: hi\n\nx\n";
         assert_eq!(kind(raw), Some(AutoKind::AutoReply));
         let raw = "From: a@b.test\nAuto-Submitted: no\nSubject: hi\n\nx\n";
         assert_eq!(kind(raw), None);
@@ -568,7 +601,12 @@ mod tests {
 
     #[test]
     fn x_autoreply_headers() {
-        for h in ["X-Autoreply: yes", "X-Autorespond: x", "X-Autoresponder: 1", "Precedence: auto_reply"] {
+        for h in [
+            "X-Autoreply: yes",
+            "X-Autorespond: x",
+            "X-Autoresponder: 1",
+            "Precedence: auto_reply",
+        ] {
             let raw = format!("From: a@b.test\n{h}\nSubject: hi\n\nx\n");
             assert_eq!(kind(&raw), Some(AutoKind::AutoReply), "{h}");
         }
@@ -602,7 +640,12 @@ mod tests {
 
     #[test]
     fn bulk_and_list_mail() {
-        for h in ["Precedence: bulk", "Precedence: junk", "Precedence: list", "List-Id: <l.example.com>"] {
+        for h in [
+            "Precedence: bulk",
+            "Precedence: junk",
+            "Precedence: list",
+            "List-Id: <l.example.com>",
+        ] {
             let raw = format!("From: a@b.test\n{h}\nSubject: hi\n\nx\n");
             assert_eq!(kind(&raw), Some(AutoKind::Bulk), "{h}");
         }
@@ -614,7 +657,8 @@ mod tests {
 
     #[test]
     fn automatic_wins_over_bulk() {
-        let raw = "From: a@b.test\nPrecedence: bulk\nAuto-Submitted: auto-generated\nSubject: hi\n\nx\n";
+        let raw =
+            "From: a@b.test\nPrecedence: bulk\nAuto-Submitted: auto-generated\nSubject: hi\n\nx\n";
         assert_eq!(kind(raw), Some(AutoKind::AutoReply));
     }
 
@@ -626,7 +670,10 @@ mod tests {
 
     #[test]
     fn own_address_detection() {
-        let own = vec!["support@desk.test".to_string(), "help@desk.test".to_string()];
+        let own = vec![
+            "support@desk.test".to_string(),
+            "help@desk.test".to_string(),
+        ];
         let m = parse(b"From: Support <Support+abc@Desk.test>\nSubject: hi\n\nx\n").unwrap();
         let c = classify(&m, None, &own);
         assert!(c.from_own_address);

@@ -135,9 +135,34 @@ pub fn is_forward_subject(subject: &str) -> bool {
 
 /// Forward prefixes in the languages mail clients ship (without the colon).
 const FORWARD_PREFIXES: &[&str] = &[
-    "fwd", "fw", "fwrd", "wg", "w.", "wtrlt", "tr", "trs", "rv", "enc", "i", "doorst", "dtsd",
-    "vs", "vb", "vl", "pd", "pr", "fs", "videresend", "wl", "rif", "reenv", "пересл", "转发",
-    "轉寄", "転送", "πρθ",
+    "fwd",
+    "fw",
+    "fwrd",
+    "wg",
+    "w.",
+    "wtrlt",
+    "tr",
+    "trs",
+    "rv",
+    "enc",
+    "i",
+    "doorst",
+    "dtsd",
+    "vs",
+    "vb",
+    "vl",
+    "pd",
+    "pr",
+    "fs",
+    "videresend",
+    "wl",
+    "rif",
+    "reenv",
+    "пересл",
+    "转发",
+    "轉寄",
+    "転送",
+    "πρθ",
 ];
 
 fn starts_with_forward_prefix(s: &str) -> bool {
@@ -211,8 +236,7 @@ fn separator_of(line: &str) -> Option<Separator> {
     if l.is_empty() {
         return None;
     }
-    if l.starts_with("begin forwarded message") || l.starts_with("début du message réexpédié")
-    {
+    if l.starts_with("begin forwarded message") || l.starts_with("début du message réexpédié") {
         return Some(Separator::Forward(ForwardStyle::AppleMail));
     }
     // An Outlook rule: a line of at least 20 underscores and nothing else.
@@ -269,9 +293,28 @@ fn key_of(name: &str) -> Option<Key> {
         | "feladó" | "kimden" | "差出人" | "发件人" | "寄件者" | "expéditeur" | "remitente" => {
             Key::From
         }
-        "date" | "sent" | "datum" | "gesendet" | "envoyé" | "envoye" | "data" | "inviato"
-        | "enviado" | "enviada" | "fecha" | "verzonden" | "skickat" | "sendt" | "lähetetty"
-        | "wysłano" | "отправлено" | "дата" | "送信日時" | "日期" | "发送时间" | "sent at"
+        "date"
+        | "sent"
+        | "datum"
+        | "gesendet"
+        | "envoyé"
+        | "envoye"
+        | "data"
+        | "inviato"
+        | "enviado"
+        | "enviada"
+        | "fecha"
+        | "verzonden"
+        | "skickat"
+        | "sendt"
+        | "lähetetty"
+        | "wysłano"
+        | "отправлено"
+        | "дата"
+        | "送信日時"
+        | "日期"
+        | "发送时间"
+        | "sent at"
         | "date sent" => Key::Date,
         "to" | "an" | "à" | "a" | "para" | "aan" | "till" | "til" | "vastaanottaja" | "do"
         | "кому" | "宛先" | "收件人" | "destinataire" => Key::To,
@@ -445,9 +488,7 @@ fn scan_text(text: &str, forward_subject: bool) -> Scan {
             (_, Some(Separator::Forward(_))) => block.keys >= 2,
             (None, Some(Separator::Original(_))) => forward_subject && block.keys >= 2,
             (None, None) => forward_subject && block.keys >= 3,
-            (Some(prev), Some(Separator::Original(_))) => {
-                prev_is_forward(prev) && block.keys >= 2
-            }
+            (Some(prev), Some(Separator::Original(_))) => prev_is_forward(prev) && block.keys >= 2,
             (Some(prev), None) => prev_is_forward(prev) && block.keys >= 3,
         };
         if follows {
@@ -514,7 +555,7 @@ pub fn extract_mailbox(value: &str) -> Option<Mailbox> {
     let name_end = value.find(['<', '[', '(']).unwrap_or(value.len());
     let name = value[..name_end]
         .trim()
-        .trim_matches(|c: char| c == '"' || c == '\'' || c.is_whitespace())
+        .trim_matches(|c: char| c == '"' || c == '\'' || c == '*' || c.is_whitespace())
         .to_string();
     let name = (!name.is_empty() && !name.contains('@')).then_some(name);
     Some(Mailbox { name, email })
@@ -674,13 +715,33 @@ mod tests {
     #[test]
     fn forward_prefixes() {
         for s in [
-            "Fwd: x", "FW: x", "Fw: x", "WG: x", "TR: x", "Tr: x", "RV: x", "Doorst: x", "VS: x",
-            "Enc: x", "I: x", "W.: x", "Fwd[2]: x", "[Fwd: x]", "[EXT] FW: x", "  fwd:x",
+            "Fwd: x",
+            "FW: x",
+            "Fw: x",
+            "WG: x",
+            "TR: x",
+            "Tr: x",
+            "RV: x",
+            "Doorst: x",
+            "VS: x",
+            "Enc: x",
+            "I: x",
+            "W.: x",
+            "Fwd[2]: x",
+            "[Fwd: x]",
+            "[EXT] FW: x",
+            "  fwd:x",
         ] {
             assert!(is_forward_subject(s), "{s}");
         }
         for s in [
-            "Re: Fwd: x", "AW: x", "Hello", "", "Forward planning", "[ticket#1] hi", "Fwd x",
+            "Re: Fwd: x",
+            "AW: x",
+            "Hello",
+            "",
+            "Forward planning",
+            "[ticket#1] hi",
+            "Fwd x",
             "Info: x",
         ] {
             assert!(!is_forward_subject(s), "{s}");
@@ -808,6 +869,30 @@ mod tests {
     }
 
     #[test]
+    fn thunderbird_html_table() {
+        let raw = "From: a@team.com\nSubject: Fwd: test\nContent-Type: text/html; charset=utf-8\n\n<html><body><p>see</p><div class=\"moz-forward-container\"><br><br>-------- Forwarded Message --------\n<table class=\"moz-email-headers-table\"><tbody><tr><th valign=\"BASELINE\" nowrap=\"nowrap\" align=\"RIGHT\">Subject: </th><td>test</td></tr><tr><th valign=\"BASELINE\" nowrap=\"nowrap\" align=\"RIGHT\">Date: </th><td>Mon, 1 Dec 2016 00:13:37 +0100</td></tr><tr><th valign=\"BASELINE\" nowrap=\"nowrap\" align=\"RIGHT\">From: </th><td>Some One <a class=\"moz-txt-link-rfc2396E\" href=\"mailto:some@one.com\">&lt;some@one.com&gt;</a></td></tr><tr><th>To: </th><td>a@team.com</td></tr></tbody></table><br>body</div></body></html>\n";
+        let f = fwd(raw).unwrap();
+        assert_eq!(f.original.email, "some@one.com");
+        assert_eq!(f.style, ForwardStyle::Thunderbird);
+    }
+
+    #[test]
+    fn outlook_html_without_separator_line() {
+        let raw = "From: a@team.com\nSubject: FW: test\nContent-Type: text/html; charset=utf-8\n\n<html><body><p class=MsoNormal>see below</p><div style='border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm'><p class=MsoNormal><b>From:</b> Some One &lt;some@one.com&gt; <br><b>Sent:</b> Monday, December 1, 2016 1:37 PM<br><b>To:</b> Team &lt;a@team.com&gt;<br><b>Subject:</b> test</p></div><p class=MsoNormal>body</p></body></html>\n";
+        let f = fwd(raw).unwrap();
+        assert_eq!(f.original.email, "some@one.com");
+        assert_eq!(f.style, ForwardStyle::Outlook);
+    }
+
+    #[test]
+    fn gmail_bold_name() {
+        let raw = "From: a@team.com\nSubject: Fwd: hi\n\n---------- Forwarded message ---------\nFrom: *Some One* <some@one.com>\nDate: Mon\nSubject: hi\nTo: <a@team.com>\n\nbody\n";
+        let f = fwd(raw).unwrap();
+        assert_eq!(f.original.email, "some@one.com");
+        assert_eq!(f.original.name.as_deref(), Some("Some One"));
+    }
+
+    #[test]
     fn attached_message() {
         let raw = "From: a@team.com\nSubject: see attached\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nlook\n--b\nContent-Type: message/rfc822\n\nFrom: Orig <orig@example.com>\nSubject: help\n\nplease help\n--b--\n";
         let f = fwd(raw).unwrap();
@@ -858,8 +943,14 @@ mod tests {
 
     #[test]
     fn plain_mail_is_not_a_forward() {
-        assert_eq!(fwd("From: a@b.com\nSubject: hi\n\nFrom: here to there.\nDate: tomorrow\n"), None);
-        assert_eq!(fwd("From: a@b.com\nSubject: Fwd: hi\n\nnothing here\n"), None);
+        assert_eq!(
+            fwd("From: a@b.com\nSubject: hi\n\nFrom: here to there.\nDate: tomorrow\n"),
+            None
+        );
+        assert_eq!(
+            fwd("From: a@b.com\nSubject: Fwd: hi\n\nnothing here\n"),
+            None
+        );
     }
 
     #[test]
@@ -868,11 +959,23 @@ mod tests {
             ("Name <A@B.com>", "a@b.com", Some("Name")),
             ("a@b.com", "a@b.com", None),
             ("<a@b.com>", "a@b.com", None),
-            ("Some One [mailto:some@one.com]", "some@one.com", Some("Some One")),
+            (
+                "Some One [mailto:some@one.com]",
+                "some@one.com",
+                Some("Some One"),
+            ),
             ("\"Smith, J\" <j@x.org>", "j@x.org", Some("Smith, J")),
             ("j@x.org (John)", "j@x.org", None),
-            ("John <john@x.com<mailto:john@x.com>>", "john@x.com", Some("John")),
-            ("Un Français <un@francais.fr>", "un@francais.fr", Some("Un Français")),
+            (
+                "John <john@x.com<mailto:john@x.com>>",
+                "john@x.com",
+                Some("John"),
+            ),
+            (
+                "Un Français <un@francais.fr>",
+                "un@francais.fr",
+                Some("Un Français"),
+            ),
         ];
         for (input, email, name) in cases {
             let m = extract_mailbox(input).unwrap();
