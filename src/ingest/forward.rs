@@ -516,8 +516,7 @@ fn is_quoted(line: &str) -> bool {
 }
 
 fn unquote(line: &str) -> &str {
-    line.trim_start()
-        .trim_start_matches(|c: char| c == '>' || c == ' ')
+    line.trim_start().trim_start_matches(['>', ' '])
 }
 
 /// The first attached message with a From; followed into its own attachment while the

@@ -123,6 +123,34 @@ pub fn parse(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ParseError::Empty);
     }
+    // A parser bug must not lose a customer's mail: keep it as plain text instead.
+    match std::panic::catch_unwind(|| parse_mime(raw)) {
+        Ok(result) => result,
+        Err(_) => {
+            log::error!("mail parser failed on a message; storing it as plain text");
+            Ok(plain_fallback(raw))
+        }
+    }
+}
+
+/// The message as unparsed text: headers up to the first blank line, the rest as body.
+fn plain_fallback(raw: &[u8]) -> ParsedMail {
+    let text = String::from_utf8_lossy(raw);
+    let split = text
+        .find("\r\n\r\n")
+        .map(|i| (i, i + 4))
+        .or_else(|| text.find("\n\n").map(|i| (i, i + 2)))
+        .unwrap_or((text.len(), text.len()));
+    ParsedMail {
+        subject: "(unparseable message)".to_string(),
+        header_block: text[..split.0].to_string(),
+        content_type: "text/plain".to_string(),
+        text_body: text[split.1..].to_string(),
+        ..Default::default()
+    }
+}
+
+fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
     let message = MessageParser::default()
         .parse(raw)
         .ok_or(ParseError::NoHeaders)?;
@@ -298,6 +326,13 @@ fn mailboxes(address: &Address<'_>) -> Vec<Mailbox> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fallback_keeps_the_text() {
+        let m = plain_fallback(b"Subject: x\r\nFrom: a@b.c\r\n\r\nbody text\r\n");
+        assert_eq!(m.header_block, "Subject: x\r\nFrom: a@b.c");
+        assert_eq!(m.text_body, "body text\r\n");
+    }
 
     #[test]
     fn empty_input_is_refused() {

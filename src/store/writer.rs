@@ -260,6 +260,39 @@ fn merge_ticket(conn: &Connection, from: TicketId, into: TicketId, why: &str, no
     Ok(())
 }
 
+/// Point `ids` at `ticket`, merging any other live tickets they already point to into
+/// the oldest; returns the surviving ticket and the merged ones.
+fn link_ids(
+    conn: &Connection,
+    ticket: TicketId,
+    ids: &[String],
+    now: i64,
+) -> Result<(TicketId, Vec<TicketId>), StoreError> {
+    let mut tickets = vec![ticket];
+    {
+        let mut stmt = conn.prepare_cached("SELECT ticket_id FROM thread_ids WHERE msgid = ?1")?;
+        for id in ids {
+            if let Some(t) = stmt.query_row([id], |r| r.get::<_, TicketId>(0)).optional()? {
+                if let Some(live) = live_ticket(conn, t)? {
+                    tickets.push(live);
+                }
+            }
+        }
+    }
+    tickets.sort_unstable();
+    tickets.dedup();
+    let target = tickets[0];
+    let merged: Vec<TicketId> = tickets[1..].to_vec();
+    for other in &merged {
+        merge_ticket(conn, *other, target, "a message referenced both threads", now)?;
+    }
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)")?;
+    for id in ids {
+        stmt.execute(params![id, target])?;
+    }
+    Ok((target, merged))
+}
+
 fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome, StoreError> {
     let now = unix_now();
     if let Some((row, ticket)) = conn
@@ -276,13 +309,17 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
             [&message.channel],
         )?;
         let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
+        // A second copy may carry references the first lacked (a client that re-sent
+        // it with more headers): link them too, so threads do not depend on which copy
+        // came first. A true re-delivery has the same headers and changes nothing.
+        let (ticket, merged) = link_ids(conn, ticket, &message.keys.ids, now)?;
         return Ok(IngestOutcome {
             ticket_id: ticket,
             message_row: row,
             new_ticket: false,
             duplicate: true,
             reason: ThreadReason::Headers,
-            merged: Vec::new(),
+            merged,
         });
     }
 
