@@ -52,12 +52,17 @@ pub fn hostname() -> String {
     "localhost".to_string()
 }
 
-async fn bind_tcp(what: &'static str, addr: std::net::SocketAddr) -> Result<TcpListener, DaemonError> {
-    TcpListener::bind(addr).await.map_err(|source| DaemonError::Bind {
-        what,
-        addr: addr.to_string(),
-        source,
-    })
+async fn bind_tcp(
+    what: &'static str,
+    addr: std::net::SocketAddr,
+) -> Result<TcpListener, DaemonError> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| DaemonError::Bind {
+            what,
+            addr: addr.to_string(),
+            source,
+        })
 }
 
 /// Re-read the config file and apply it atomically; the old config stays on error.
@@ -83,8 +88,12 @@ pub fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
     if new.lmtp.listen != old.lmtp.listen || new.http.listen != old.http.listen {
         changes.push("listen addresses changed: they take effect at the next restart".to_string());
     }
-    if new.daemon.data_dir != old.daemon.data_dir || new.daemon.control_socket != old.daemon.control_socket {
-        changes.push("data_dir/control_socket changed: they take effect at the next restart".to_string());
+    if new.daemon.data_dir != old.daemon.data_dir
+        || new.daemon.control_socket != old.daemon.control_socket
+    {
+        changes.push(
+            "data_dir/control_socket changed: they take effect at the next restart".to_string(),
+        );
     }
     crate::logging::set_level(new.daemon.log_level);
     pipeline.replace_config(new);
@@ -134,16 +143,33 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let pipeline = Pipeline::new(config, store.clone());
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
-    tracker.spawn(crate::channels::lmtp::serve(lmtp, pipeline.clone(), shutdown.clone(), tracker.clone()));
-    tracker.spawn(crate::web::serve(http, pipeline.clone(), shutdown.clone(), tracker.clone()));
+    tracker.spawn(crate::channels::lmtp::serve(
+        lmtp,
+        pipeline.clone(),
+        shutdown.clone(),
+        tracker.clone(),
+    ));
+    tracker.spawn(crate::web::serve(
+        http,
+        pipeline.clone(),
+        shutdown.clone(),
+        tracker.clone(),
+    ));
     tracker.spawn(control::serve(
         control,
-        ControlContext { pipeline: pipeline.clone(), started, lmtp_listen, http_listen },
+        ControlContext {
+            pipeline: pipeline.clone(),
+            started,
+            lmtp_listen,
+            http_listen,
+        },
         shutdown.clone(),
         tracker.clone(),
     ));
     let mut watchdog_usec = 0u64;
-    if std::env::var_os("NOTIFY_SOCKET").is_some() && sd_notify::watchdog_enabled(false, &mut watchdog_usec) {
+    if std::env::var_os("NOTIFY_SOCKET").is_some()
+        && sd_notify::watchdog_enabled(false, &mut watchdog_usec)
+    {
         let period = Duration::from_micros(watchdog_usec.max(2_000_000));
         let pipeline = pipeline.clone();
         let shutdown = shutdown.clone();
@@ -179,7 +205,10 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     notify(&[sd_notify::NotifyState::Stopping]);
     shutdown.cancel();
     tracker.close();
-    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait()).await.is_err() {
+    if tokio::time::timeout(DRAIN_TIMEOUT, tracker.wait())
+        .await
+        .is_err()
+    {
         log::warn!("some sessions did not finish within {DRAIN_TIMEOUT:?}; stopping anyway");
     }
     drop(pipeline);

@@ -9,7 +9,11 @@ pub fn init(level: log::LevelFilter) {
     let installed = std::env::var_os("JOURNAL_STREAM").is_some()
         && systemd_journal_logger::connected_to_journal()
         && systemd_journal_logger::JournalLog::new()
-            .map(|j| j.with_syslog_identifier("frontdeskd".to_string()).install().is_ok())
+            .map(|j| {
+                j.with_syslog_identifier("frontdeskd".to_string())
+                    .install()
+                    .is_ok()
+            })
             .unwrap_or(false);
     if !installed {
         let _ = log::set_boxed_logger(Box::new(StderrLog { level }));

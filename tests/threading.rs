@@ -26,18 +26,26 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn manifest() -> Vec<Entry> {
-    let text = std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("corpus MANIFEST.tsv");
+    let text =
+        std::fs::read_to_string(corpus_dir().join("MANIFEST.tsv")).expect("corpus MANIFEST.tsv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("header").split('\t').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
-    let (f, k, o, t) = (col("file"), col("kind"), col("original_sender"), col("thread"));
+    let (f, k, o, t) = (
+        col("file"),
+        col("kind"),
+        col("original_sender"),
+        col("thread"),
+    );
     lines
         .filter(|l| !l.trim().is_empty())
         .map(|l| {
             let c: Vec<&str> = l.split('\t').collect();
             let raw = std::fs::read(corpus_dir().join(c[f])).unwrap_or_default();
             Entry {
-                message_id: frontdesk::ingest::parse::parse(&raw).ok().and_then(|m| m.message_id),
+                message_id: frontdesk::ingest::parse::parse(&raw)
+                    .ok()
+                    .and_then(|m| m.message_id),
                 file: c[f].to_string(),
                 kind: c[k].to_string(),
                 original_sender: c[o].to_lowercase(),
@@ -58,7 +66,10 @@ fn channel(forward_original_sender: bool) -> Channel {
 }
 
 /// Ingest `entries` in the given order into a fresh store; file -> (ticket, duplicate).
-async fn ingest_all(entries: &[&Entry], forward_original_sender: bool) -> (Store, BTreeMap<String, i64>, tempfile::TempDir) {
+async fn ingest_all(
+    entries: &[&Entry],
+    forward_original_sender: bool,
+) -> (Store, BTreeMap<String, i64>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
     let ch = channel(forward_original_sender);
@@ -75,9 +86,19 @@ async fn ingest_all(entries: &[&Entry], forward_original_sender: bool) -> (Store
             historical: true,
         };
         let secret = store.secret().to_vec();
-        let prepared = prepare(inbound, IngestContext { channel: &ch, own_addresses: &own, secret: &secret })
+        let prepared = prepare(
+            inbound,
+            IngestContext {
+                channel: &ch,
+                own_addresses: &own,
+                secret: &secret,
+            },
+        )
+        .unwrap_or_else(|err| panic!("{}: {err}", e.file));
+        let outcome = store
+            .ingest(prepared)
+            .await
             .unwrap_or_else(|err| panic!("{}: {err}", e.file));
-        let outcome = store.ingest(prepared).await.unwrap_or_else(|err| panic!("{}: {err}", e.file));
         tickets.insert(e.file.clone(), outcome.ticket_id);
     }
     (store, tickets, dir)
@@ -90,7 +111,11 @@ async fn live_tickets(store: &Store, tickets: &BTreeMap<String, i64>) -> BTreeMa
         let t = *t;
         let mut live = t;
         loop {
-            let detail = store.read(move |r| r.ticket(live)).await.unwrap().expect("ticket exists");
+            let detail = store
+                .read(move |r| r.ticket(live))
+                .await
+                .unwrap()
+                .expect("ticket exists");
             match detail.merged_into {
                 Some(next) => live = next,
                 None => break,
@@ -124,7 +149,9 @@ async fn threads_match_manifest_in_any_order() {
         let (store_r, tickets_r, _dir_r) = ingest_all(&reversed_entries, false).await;
         let reverse = live_tickets(&store_r, &tickets_r).await;
         if partition(&forward) != partition(&reverse) {
-            problems.push(format!("{folder}: ticket partition differs between file order and reverse order"));
+            problems.push(format!(
+                "{folder}: ticket partition differs between file order and reverse order"
+            ));
         }
         // Same thread id <=> same ticket.
         for a in &entries {
@@ -137,23 +164,37 @@ async fn threads_match_manifest_in_any_order() {
                 let same_thread = (a.thread != "-" && a.thread == b.thread) || same_message;
                 let same_ticket = forward[&a.file] == forward[&b.file];
                 if same_thread && !same_ticket {
-                    problems.push(format!("{} and {} are thread {} but in tickets #{} and #{}", a.file, b.file, a.thread, forward[&a.file], forward[&b.file]));
+                    problems.push(format!(
+                        "{} and {} are thread {} but in tickets #{} and #{}",
+                        a.file, b.file, a.thread, forward[&a.file], forward[&b.file]
+                    ));
                 }
                 if !same_thread && same_ticket {
-                    problems.push(format!("{} ({}) and {} ({}) share ticket #{}", a.file, a.thread, b.file, b.thread, forward[&a.file]));
+                    problems.push(format!(
+                        "{} ({}) and {} ({}) share ticket #{}",
+                        a.file, a.thread, b.file, b.thread, forward[&a.file]
+                    ));
                 }
             }
         }
         store.close();
         store_r.close();
     }
-    assert!(problems.is_empty(), "{} threading problem(s):\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} threading problem(s):\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redelivery_stores_nothing_new() {
     let all = manifest();
-    let entries: Vec<&Entry> = all.iter().filter(|e| e.kind == "replies-threads" || e.kind == "malformed").collect();
+    let entries: Vec<&Entry> = all
+        .iter()
+        .filter(|e| e.kind == "replies-threads" || e.kind == "malformed")
+        .collect();
     let (store, _, _dir) = ingest_all(&entries, false).await;
     let before = store.read(|r| r.counts()).await.unwrap();
     let ch = channel(false);
@@ -161,8 +202,23 @@ async fn redelivery_stores_nothing_new() {
     for e in &entries {
         let raw = std::fs::read(corpus_dir().join(&e.file)).unwrap();
         let secret = store.secret().to_vec();
-        let inbound = Inbound { channel: "support".into(), raw, envelope_from: None, recipients: vec![], source: Source::Lmtp, historical: false };
-        let prepared = prepare(inbound, IngestContext { channel: &ch, own_addresses: &own, secret: &secret }).unwrap();
+        let inbound = Inbound {
+            channel: "support".into(),
+            raw,
+            envelope_from: None,
+            recipients: vec![],
+            source: Source::Lmtp,
+            historical: false,
+        };
+        let prepared = prepare(
+            inbound,
+            IngestContext {
+                channel: &ch,
+                own_addresses: &own,
+                secret: &secret,
+            },
+        )
+        .unwrap();
         let outcome = store.ingest(prepared).await.unwrap();
         assert!(outcome.duplicate, "{} stored twice", e.file);
     }
@@ -185,10 +241,16 @@ async fn forwards_are_filed_under_the_original_sender() {
             if message.forwarded_by.is_some() {
                 problems.push(format!("{}: filed as a forward, expected none", e.file));
             }
-        } else if !detail.participants.iter().any(|p| p.email == e.original_sender && p.role == "customer")
+        } else if !detail
+            .participants
+            .iter()
+            .any(|p| p.email == e.original_sender && p.role == "customer")
             && detail.contact.email != e.original_sender
         {
-            problems.push(format!("{}: contact {} expected {}", e.file, detail.contact.email, e.original_sender));
+            problems.push(format!(
+                "{}: contact {} expected {}",
+                e.file, detail.contact.email, e.original_sender
+            ));
         } else if message.forwarded_by.is_none() && detail.contact.email != e.original_sender {
             problems.push(format!("{}: forwarder not recorded", e.file));
         }

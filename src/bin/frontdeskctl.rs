@@ -21,7 +21,11 @@ const EX_TEMPFAIL: u8 = 75;
 const EX_CONFIG: u8 = 78;
 
 #[derive(Parser)]
-#[command(name = "frontdeskctl", version, about = "Manage a running frontdeskd over its control socket")]
+#[command(
+    name = "frontdeskctl",
+    version,
+    about = "Manage a running frontdeskd over its control socket"
+)]
 struct Cli {
     /// Control socket (default: the one named in the config, else /run/frontdesk/control.sock).
     #[arg(long, global = true, conflicts_with = "config")]
@@ -124,7 +128,10 @@ fn fail(e: &ClientError) -> ExitCode {
     eprintln!("frontdeskctl: {e}");
     ExitCode::from(match e {
         ClientError::Connect { .. } => EX_UNAVAILABLE,
-        ClientError::Daemon { kind: ErrorKind::Temporary, .. } => EX_TEMPFAIL,
+        ClientError::Daemon {
+            kind: ErrorKind::Temporary,
+            ..
+        } => EX_TEMPFAIL,
         _ => 1,
     })
 }
@@ -156,7 +163,12 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&s);
             } else {
-                println!("frontdeskd {} (pid {}), up {}", s.version, s.pid, human_duration(s.uptime_seconds));
+                println!(
+                    "frontdeskd {} (pid {}), up {}",
+                    s.version,
+                    s.pid,
+                    human_duration(s.uptime_seconds)
+                );
                 println!("database:  {}", s.database);
                 println!("listening: LMTP {}, HTTP {}", s.lmtp_listen, s.http_listen);
                 println!(
@@ -176,9 +188,17 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 print_channels(&channels);
             }
         }
-        Command::Tickets(TicketsCommand::List { status, channel, limit }) => {
+        Command::Tickets(TicketsCommand::List {
+            status,
+            channel,
+            limit,
+        }) => {
             let value = client.call(&Request::TicketsList {
-                filter: TicketFilter { status: status.clone(), channel: channel.clone(), limit: Some(*limit) },
+                filter: TicketFilter {
+                    status: status.clone(),
+                    channel: channel.clone(),
+                    limit: Some(*limit),
+                },
             })?;
             let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())
                 .map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -187,7 +207,10 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             } else if tickets.is_empty() {
                 println!("no tickets");
             } else {
-                println!("{:>6}  {:<18} {:<10} {:>4}  {:<28} SUBJECT", "ID", "STATUS", "CHANNEL", "MSGS", "CONTACT");
+                println!(
+                    "{:>6}  {:<18} {:<10} {:>4}  {:<28} SUBJECT",
+                    "ID", "STATUS", "CHANNEL", "MSGS", "CONTACT"
+                );
                 for t in tickets {
                     println!(
                         "{:>6}  {:<18} {:<10} {:>4}  {:<28} {}",
@@ -211,7 +234,8 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         }
         Command::Reload => {
             let value = client.call(&Request::Reload {})?;
-            let changes: Vec<String> = serde_json::from_value(value["changes"].clone()).unwrap_or_default();
+            let changes: Vec<String> =
+                serde_json::from_value(value["changes"].clone()).unwrap_or_default();
             if cli.json {
                 print_json(&value);
             } else {
@@ -246,7 +270,15 @@ fn inject(socket: &Path, channel: &str, file: Option<&Path>, json: bool) -> Exit
             } else if r.duplicate {
                 println!("already stored in ticket #{}", r.ticket_id);
             } else {
-                println!("stored in ticket #{} ({})", r.ticket_id, if r.new_ticket { "new ticket" } else { r.reason.as_str() });
+                println!(
+                    "stored in ticket #{} ({})",
+                    r.ticket_id,
+                    if r.new_ticket {
+                        "new ticket"
+                    } else {
+                        r.reason.as_str()
+                    }
+                );
             }
             ExitCode::SUCCESS
         }
@@ -254,9 +286,18 @@ fn inject(socket: &Path, channel: &str, file: Option<&Path>, json: bool) -> Exit
             eprintln!("frontdeskctl: {e}");
             // The MTA keeps the mail for anything that is not the message's own fault.
             ExitCode::from(match &e {
-                ClientError::Daemon { kind: ErrorKind::Rejected, .. } => EX_DATAERR,
-                ClientError::Daemon { kind: ErrorKind::NotFound, .. } => EX_NOUSER,
-                ClientError::Daemon { kind: ErrorKind::BadRequest, .. } => EX_USAGE,
+                ClientError::Daemon {
+                    kind: ErrorKind::Rejected,
+                    ..
+                } => EX_DATAERR,
+                ClientError::Daemon {
+                    kind: ErrorKind::NotFound,
+                    ..
+                } => EX_NOUSER,
+                ClientError::Daemon {
+                    kind: ErrorKind::BadRequest,
+                    ..
+                } => EX_USAGE,
                 _ => EX_TEMPFAIL,
             })
         }
@@ -291,18 +332,35 @@ fn import(socket: &Path, channel: &str, path: &Path, json: bool) -> ExitCode {
                 stored += 1;
                 new_tickets += usize::from(r.new_ticket);
             }
-            Err(ClientError::Daemon { kind: ErrorKind::Rejected, message }) => {
+            Err(ClientError::Daemon {
+                kind: ErrorKind::Rejected,
+                message,
+            }) => {
                 rejected += 1;
-                eprintln!("{}{}: skipped: {message}", if tty { "\r\x1b[K" } else { "" }, m.origin);
+                eprintln!(
+                    "{}{}: skipped: {message}",
+                    if tty { "\r\x1b[K" } else { "" },
+                    m.origin
+                );
             }
             Err(e) => {
-                eprintln!("{}frontdeskctl: import stopped at {} ({} of {total}): {e}", if tty { "\n" } else { "" }, m.origin, i + 1);
-                eprintln!("rerun the same command to continue: messages already stored are skipped");
+                eprintln!(
+                    "{}frontdeskctl: import stopped at {} ({} of {total}): {e}",
+                    if tty { "\n" } else { "" },
+                    m.origin,
+                    i + 1
+                );
+                eprintln!(
+                    "rerun the same command to continue: messages already stored are skipped"
+                );
                 return ExitCode::from(EX_TEMPFAIL);
             }
         }
         if tty && (i % 25 == 0 || i + 1 == total) {
-            eprint!("\r\x1b[Kimporting: {}/{total} ({stored} stored, {duplicates} already there)", i + 1);
+            eprint!(
+                "\r\x1b[Kimporting: {}/{total} ({stored} stored, {duplicates} already there)",
+                i + 1
+            );
             let _ = std::io::stderr().flush();
         }
     }
@@ -329,7 +387,10 @@ fn print_channels(channels: &[ChannelInfo]) {
         println!("no channels configured");
         return;
     }
-    println!("{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  LAST MESSAGE", "CHANNEL", "KIND", "STATE", "ADDRESS", "MESSAGES", "DUPS");
+    println!(
+        "{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  LAST MESSAGE",
+        "CHANNEL", "KIND", "STATE", "ADDRESS", "MESSAGES", "DUPS"
+    );
     for c in channels {
         println!(
             "{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  {}",
@@ -355,7 +416,10 @@ fn print_ticket(t: &TicketDetail) {
         Some(name) => println!("  contact:  {name} <{}>", t.contact.email),
         None => println!("  contact:  {}", t.contact.email),
     }
-    println!("  owner:    {}", t.owner.as_deref().unwrap_or("(unassigned)"));
+    println!(
+        "  owner:    {}",
+        t.owner.as_deref().unwrap_or("(unassigned)")
+    );
     println!("  created:  {}   updated: {}", t.created_at, t.updated_at);
     if t.participants.len() > 1 {
         println!("  people:");
@@ -382,7 +446,11 @@ fn print_ticket(t: &TicketDetail) {
             m.created_at,
             m.from.as_deref().unwrap_or("?"),
             m.thread_reason,
-            if marks.is_empty() { String::new() } else { format!(" · {}", marks.join(", ")) }
+            if marks.is_empty() {
+                String::new()
+            } else {
+                format!(" · {}", marks.join(", "))
+            }
         );
         println!("Subject: {}", m.subject);
         let body: String = m.text.lines().take(20).collect::<Vec<_>>().join("\n");
@@ -391,7 +459,13 @@ fn print_ticket(t: &TicketDetail) {
     if !t.events.is_empty() {
         println!("events:");
         for e in &t.events {
-            println!("  {}  {:<18} {:<24} {}", e.at, e.kind, truncate(&e.actor, 24), e.detail);
+            println!(
+                "  {}  {:<18} {:<24} {}",
+                e.at,
+                e.kind,
+                truncate(&e.actor, 24),
+                e.detail
+            );
         }
     }
 }

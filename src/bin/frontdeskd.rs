@@ -30,11 +30,18 @@ fn main() -> ExitCode {
         }
     };
     if args.check_config {
-        println!("{}: OK ({} channel(s))", args.config.display(), config.channels.len());
+        println!(
+            "{}: OK ({} channel(s))",
+            args.config.display(),
+            config.channels.len()
+        );
         return ExitCode::SUCCESS;
     }
     frontdesk::logging::init(config.daemon.log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("frontdeskd: cannot start the async runtime: {e}");

@@ -232,12 +232,14 @@ pub fn is_valid_address(address: &str) -> bool {
         && local.len() <= 64
         && !domain.is_empty()
         && domain.len() <= 253
-        && !address.chars().any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
+        && !address
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>,;\"()[]\\".contains(c))
         && !local.contains('@')
         && domain.contains('.')
-        && domain.split('.').all(|label| {
-            !label.is_empty() && !label.starts_with('-') && !label.ends_with('-')
-        })
+        && domain
+            .split('.')
+            .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -284,13 +286,22 @@ impl Validator<'_> {
     }
 
     fn listen(&mut self, value: Option<&Spanned<String>>, key: &str, default: &str) -> SocketAddr {
-        let fallback: SocketAddr = default.parse().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+        let fallback: SocketAddr = default
+            .parse()
+            .unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
         match value {
             None => fallback,
             Some(s) => match s.get_ref().parse::<SocketAddr>() {
                 Ok(addr) => addr,
                 Err(_) => {
-                    self.problem(s, key, format!("{:?} is not an address:port such as \"127.0.0.1:2424\"", s.get_ref()));
+                    self.problem(
+                        s,
+                        key,
+                        format!(
+                            "{:?} is not an address:port such as \"127.0.0.1:2424\"",
+                            s.get_ref()
+                        ),
+                    );
                     fallback
                 }
             },
@@ -302,7 +313,11 @@ impl Validator<'_> {
             None => default,
             Some(v) if *v.get_ref() >= 1 && *v.get_ref() <= max => *v.get_ref(),
             Some(v) => {
-                self.problem(v, key, format!("{} is out of range (1 to {max})", v.get_ref()));
+                self.problem(
+                    v,
+                    key,
+                    format!("{} is out of range (1 to {max})", v.get_ref()),
+                );
                 default
             }
         }
@@ -322,7 +337,11 @@ impl Validator<'_> {
             Some(l) => match l.get_ref().parse() {
                 Ok(level) => level,
                 Err(_) => {
-                    self.problem(l, "daemon.log_level", "must be one of off, error, warn, info, debug, trace");
+                    self.problem(
+                        l,
+                        "daemon.log_level",
+                        "must be one of off, error, warn, info, debug, trace",
+                    );
                     log::LevelFilter::Info
                 }
             },
@@ -355,8 +374,12 @@ impl Validator<'_> {
                 300,
                 86_400,
             ) as u64),
-            max_sessions: self.positive(raw.lmtp.max_sessions.as_ref(), "lmtp.max_sessions", 200, 100_000)
-                as usize,
+            max_sessions: self.positive(
+                raw.lmtp.max_sessions.as_ref(),
+                "lmtp.max_sessions",
+                200,
+                100_000,
+            ) as usize,
         };
         let mut channels: Vec<Channel> = Vec::new();
         let mut seen_addresses: Vec<(String, String)> = Vec::new();
@@ -384,36 +407,73 @@ impl Validator<'_> {
         let key = |k: &str| format!("channel[{}].{k}", i + 1);
         let name = ch.name.get_ref().trim().to_string();
         let mut ok = true;
-        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) {
-            self.problem(&ch.name, key("name"), format!("{:?} must be non-empty letters, digits, '-', '_' or '.'", ch.name.get_ref()));
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            self.problem(
+                &ch.name,
+                key("name"),
+                format!(
+                    "{:?} must be non-empty letters, digits, '-', '_' or '.'",
+                    ch.name.get_ref()
+                ),
+            );
             ok = false;
         } else if earlier.iter().any(|c| c.name == name) {
-            self.problem(&ch.name, key("name"), format!("duplicate channel name {name:?}"));
+            self.problem(
+                &ch.name,
+                key("name"),
+                format!("duplicate channel name {name:?}"),
+            );
             ok = false;
         }
         let kind = match ch.kind.get_ref().as_str() {
             "email" => Some(ChannelKind::Email),
             "form" | "chat" | "messenger" | "whatsapp" | "call" => {
-                self.problem(&ch.kind, key("kind"), format!("kind {:?} is not supported by this version yet (only \"email\")", ch.kind.get_ref()));
+                self.problem(
+                    &ch.kind,
+                    key("kind"),
+                    format!(
+                        "kind {:?} is not supported by this version yet (only \"email\")",
+                        ch.kind.get_ref()
+                    ),
+                );
                 None
             }
             other => {
-                self.problem(&ch.kind, key("kind"), format!("unknown kind {other:?}: expected \"email\""));
+                self.problem(
+                    &ch.kind,
+                    key("kind"),
+                    format!("unknown kind {other:?}: expected \"email\""),
+                );
                 None
             }
         };
         let mut addresses = Vec::new();
-        for (k, value) in std::iter::once((key("address"), &ch.address))
-            .chain(ch.aliases.iter().enumerate().map(|(j, a)| (format!("channel[{}].aliases[{}]", i + 1, j + 1), a)))
-        {
+        for (k, value) in std::iter::once((key("address"), &ch.address)).chain(
+            ch.aliases
+                .iter()
+                .enumerate()
+                .map(|(j, a)| (format!("channel[{}].aliases[{}]", i + 1, j + 1), a)),
+        ) {
             let address = value.get_ref().trim().to_lowercase();
             if !is_valid_address(&address) {
-                self.problem(value, k, format!("{:?} is not a valid mail address", value.get_ref()));
+                self.problem(
+                    value,
+                    k,
+                    format!("{:?} is not a valid mail address", value.get_ref()),
+                );
                 ok = false;
                 continue;
             }
             if let Some((_, other)) = seen_addresses.iter().find(|(a, _)| *a == address) {
-                self.problem(value, k, format!("address {address:?} is already used by channel {other:?}"));
+                self.problem(
+                    value,
+                    k,
+                    format!("address {address:?} is already used by channel {other:?}"),
+                );
                 ok = false;
                 continue;
             }

@@ -34,8 +34,16 @@ fn good_file_loads() {
     assert_eq!(c.channels.len(), 1);
     assert_eq!(c.channels[0].address, "support@example.com");
     assert_eq!(c.lmtp.max_message_bytes, 1000);
-    assert_eq!(c.channel_for_recipient("<SUPPORT+t1-abc@example.com>").unwrap().name, "support");
-    assert_eq!(c.channel_for_recipient("help@example.com").unwrap().name, "support");
+    assert_eq!(
+        c.channel_for_recipient("<SUPPORT+t1-abc@example.com>")
+            .unwrap()
+            .name,
+        "support"
+    );
+    assert_eq!(
+        c.channel_for_recipient("help@example.com").unwrap().name,
+        "support"
+    );
     assert!(c.channel_for_recipient("sales@example.com").is_none());
 }
 
@@ -47,7 +55,10 @@ fn syntax_error_names_line() {
 
 #[test]
 fn unknown_key_is_named() {
-    let p = problems(&GOOD.replace("company_name = \"Acme\"", "company_name = \"Acme\"\ncolour = 1"));
+    let p = problems(&GOOD.replace(
+        "company_name = \"Acme\"",
+        "company_name = \"Acme\"\ncolour = 1",
+    ));
     assert_eq!(p[0].key, "colour");
     assert_eq!(p[0].line, Some(6));
 }
@@ -65,7 +76,14 @@ fn bad_address_and_duplicates_all_reported() {
     );
     let p = problems(&text);
     let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
-    assert_eq!(keys, ["channel[2].name", "channel[2].address", "channel[3].address"]);
+    assert_eq!(
+        keys,
+        [
+            "channel[2].name",
+            "channel[2].address",
+            "channel[3].address"
+        ]
+    );
     assert!(p[2].message.contains("already used by channel \"support\""));
     assert_eq!(p[1].line, Some(24));
 }
@@ -79,10 +97,16 @@ fn bad_listen_is_refused() {
 
 #[test]
 fn address_check() {
-    for good in ["a@b.co", "support+x@example.com", "first.last@sub.example.org"] {
+    for good in [
+        "a@b.co",
+        "support+x@example.com",
+        "first.last@sub.example.org",
+    ] {
         assert!(is_valid_address(good), "{good}");
     }
-    for bad in ["", "a", "a@", "@b.c", "a@b", "a b@c.d", "a@b..c", "<a@b.c>", "a@-b.c"] {
+    for bad in [
+        "", "a", "a@", "@b.c", "a@b", "a b@c.d", "a@b..c", "<a@b.c>", "a@-b.c",
+    ] {
         assert!(!is_valid_address(bad), "{bad}");
     }
 }

@@ -55,18 +55,24 @@ impl Client {
 
     /// Send one request; the `data` payload of a success.
     pub fn call(&mut self, request: &Request) -> Result<serde_json::Value, ClientError> {
-        let mut line = serde_json::to_vec(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
+        let mut line =
+            serde_json::to_vec(request).map_err(|e| ClientError::Protocol(e.to_string()))?;
         line.push(b'\n');
         self.writer.write_all(&line)?;
         self.writer.flush()?;
         let mut answer = String::new();
         if self.reader.read_line(&mut answer)? == 0 {
-            return Err(ClientError::Protocol("the daemon closed the connection".into()));
+            return Err(ClientError::Protocol(
+                "the daemon closed the connection".into(),
+            ));
         }
         let mut value: serde_json::Value =
             serde_json::from_str(&answer).map_err(|e| ClientError::Protocol(e.to_string()))?;
         if value.get("ok").and_then(|v| v.as_bool()) == Some(true) {
-            Ok(value.get_mut("data").map(serde_json::Value::take).unwrap_or_default())
+            Ok(value
+                .get_mut("data")
+                .map(serde_json::Value::take)
+                .unwrap_or_default())
         } else {
             let message = value
                 .get("error")
@@ -82,7 +88,10 @@ impl Client {
     }
 
     /// Send one request and decode the payload as `T`.
-    pub fn call_as<T: serde::de::DeserializeOwned>(&mut self, request: &Request) -> Result<T, ClientError> {
+    pub fn call_as<T: serde::de::DeserializeOwned>(
+        &mut self,
+        request: &Request,
+    ) -> Result<T, ClientError> {
         let value = self.call(request)?;
         serde_json::from_value(value).map_err(|e| ClientError::Protocol(e.to_string()))
     }

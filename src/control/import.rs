@@ -32,7 +32,10 @@ pub enum ImportError {
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ImportError + '_ {
-    move |source| ImportError::Io { path: path.to_path_buf(), source }
+    move |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// The Date header of raw bytes, parsing headers only.
@@ -62,12 +65,19 @@ fn read_mbox(path: &Path) -> Result<Vec<MailboxMessage>, ImportError> {
     for (i, m) in iter.enumerate() {
         let m = m.map_err(|_| ImportError::Io {
             path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, format!("cannot read message {}", i + 1)),
+            source: std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("cannot read message {}", i + 1),
+            ),
         })?;
         let internal = m.internal_date() as i64;
         let raw = m.unwrap_contents();
         let date = date_of(&raw).or((internal > 0).then_some(internal));
-        out.push(MailboxMessage { origin: format!("{}#{}", path.display(), i + 1), date, raw });
+        out.push(MailboxMessage {
+            origin: format!("{}#{}", path.display(), i + 1),
+            date,
+            raw,
+        });
     }
     Ok(out)
 }
@@ -90,7 +100,11 @@ fn read_maildir(path: &Path) -> Result<Vec<MailboxMessage>, ImportError> {
         for file in entries {
             let raw = std::fs::read(&file).map_err(io(&file))?;
             let date = date_of(&raw);
-            out.push(MailboxMessage { origin: file.display().to_string(), date, raw });
+            out.push(MailboxMessage {
+                origin: file.display().to_string(),
+                date,
+                raw,
+            });
         }
     }
     if !found {
@@ -121,9 +135,16 @@ mod tests {
     #[test]
     fn maildir_needs_cur_or_new() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(read_mailbox(dir.path()), Err(ImportError::Unknown(_))));
+        assert!(matches!(
+            read_mailbox(dir.path()),
+            Err(ImportError::Unknown(_))
+        ));
         std::fs::create_dir(dir.path().join("cur")).unwrap();
-        std::fs::write(dir.path().join("cur/1:2,S"), "From: a@b.c\nSubject: s\n\nb\n").unwrap();
+        std::fs::write(
+            dir.path().join("cur/1:2,S"),
+            "From: a@b.c\nSubject: s\n\nb\n",
+        )
+        .unwrap();
         assert_eq!(read_mailbox(dir.path()).unwrap().len(), 1);
     }
 }

@@ -83,7 +83,11 @@ impl Response {
 
     /// A failure.
     pub fn err(kind: ErrorKind, error: impl Into<String>) -> Self {
-        Response::Err { ok: false, error: error.into(), kind }
+        Response::Err {
+            ok: false,
+            error: error.into(),
+            kind,
+        }
     }
 }
 

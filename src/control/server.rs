@@ -54,7 +54,12 @@ pub struct ControlContext {
 }
 
 /// Serve control connections until `shutdown`.
-pub async fn serve(listener: UnixListener, ctx: ControlContext, shutdown: CancellationToken, tracker: TaskTracker) {
+pub async fn serve(
+    listener: UnixListener,
+    ctx: ControlContext,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
     loop {
         let accepted = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -78,7 +83,9 @@ pub async fn serve(listener: UnixListener, ctx: ControlContext, shutdown: Cancel
 
 /// Root, the daemon's own user, or a member of the daemon's group may talk to us.
 fn peer_allowed(stream: &UnixStream) -> Result<(), String> {
-    let cred = stream.peer_cred().map_err(|e| format!("cannot read peer credentials: {e}"))?;
+    let cred = stream
+        .peer_cred()
+        .map_err(|e| format!("cannot read peer credentials: {e}"))?;
     // SAFETY: geteuid/getegid cannot fail and touch no memory.
     let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     if cred.uid() == 0 || cred.uid() == uid || cred.gid() == gid {
@@ -100,9 +107,11 @@ fn supplementary_groups(pid: i32) -> Vec<u32> {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Groups:"))
-                .map(|g| g.split_whitespace().filter_map(|n| n.parse().ok()).collect())
+            s.lines().find_map(|l| l.strip_prefix("Groups:")).map(|g| {
+                g.split_whitespace()
+                    .filter_map(|n| n.parse().ok())
+                    .collect()
+            })
         })
         .unwrap_or_default()
 }
@@ -113,7 +122,8 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
     let mut reader = BufReader::new(r);
     if let Err(why) = allowed {
         log::warn!("control: refused a connection: {why}");
-        let line = serde_json::to_string(&Response::err(ErrorKind::Failed, why)).unwrap_or_default();
+        let line =
+            serde_json::to_string(&Response::err(ErrorKind::Failed, why)).unwrap_or_default();
         w.write_all(line.as_bytes()).await?;
         w.write_all(b"\n").await?;
         return Ok(());
@@ -121,7 +131,10 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
     let mut line = Vec::new();
     loop {
         line.clear();
-        let n = (&mut reader).take(MAX_REQUEST_BYTES as u64 + 1).read_until(b'\n', &mut line).await?;
+        let n = (&mut reader)
+            .take(MAX_REQUEST_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
         if n == 0 {
             return Ok(());
         }
@@ -139,9 +152,13 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
     }
 }
 
-async fn write(w: &mut tokio::net::unix::OwnedWriteHalf, response: &Response) -> std::io::Result<()> {
+async fn write(
+    w: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &Response,
+) -> std::io::Result<()> {
     let mut text = serde_json::to_vec(response).unwrap_or_else(|e| {
-        format!(r#"{{"ok":false,"error":"cannot encode response: {e}","kind":"failed"}}"#).into_bytes()
+        format!(r#"{{"ok":false,"error":"cannot encode response: {e}","kind":"failed"}}"#)
+            .into_bytes()
     });
     text.push(b'\n');
     w.write_all(&text).await?;
@@ -165,10 +182,14 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
             aliases: c.aliases.clone(),
             state: "active".to_string(),
             forward_original_sender: c.forward_original_sender,
-            stats: stats.iter().find(|s| s.channel == c.name).cloned().unwrap_or(ChannelStats {
-                channel: c.name.clone(),
-                ..Default::default()
-            }),
+            stats: stats
+                .iter()
+                .find(|s| s.channel == c.name)
+                .cloned()
+                .unwrap_or(ChannelStats {
+                    channel: c.name.clone(),
+                    ..Default::default()
+                }),
         })
         .collect())
 }
@@ -209,10 +230,20 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(channels) => Response::ok(ResponseData::Channels { channels }),
             Err(e) => store_err(e),
         },
-        Request::Inject { channel, raw_base64, historical } => {
-            let raw = match base64::engine::general_purpose::STANDARD.decode(raw_base64.as_bytes()) {
+        Request::Inject {
+            channel,
+            raw_base64,
+            historical,
+        } => {
+            let raw = match base64::engine::general_purpose::STANDARD.decode(raw_base64.as_bytes())
+            {
                 Ok(r) => r,
-                Err(e) => return Response::err(ErrorKind::BadRequest, format!("raw_base64 is not base64: {e}")),
+                Err(e) => {
+                    return Response::err(
+                        ErrorKind::BadRequest,
+                        format!("raw_base64 is not base64: {e}"),
+                    )
+                }
             };
             let max = ctx.pipeline.config().lmtp.max_message_bytes;
             if raw.len() > max {
@@ -226,7 +257,11 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 raw,
                 envelope_from: None,
                 recipients: Vec::new(),
-                source: if historical { Source::Import } else { Source::Pipe },
+                source: if historical {
+                    Source::Import
+                } else {
+                    Source::Pipe
+                },
                 historical,
             };
             match ctx.pipeline.ingest(inbound).await {
@@ -237,8 +272,12 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     duplicate: o.duplicate,
                     reason: o.reason.as_str().to_string(),
                 })),
-                Err(e @ IngestFailure::UnknownChannel(_)) => Response::err(ErrorKind::NotFound, e.to_string()),
-                Err(e @ IngestFailure::Rejected(_)) => Response::err(ErrorKind::Rejected, e.to_string()),
+                Err(e @ IngestFailure::UnknownChannel(_)) => {
+                    Response::err(ErrorKind::NotFound, e.to_string())
+                }
+                Err(e @ IngestFailure::Rejected(_)) => {
+                    Response::err(ErrorKind::Rejected, e.to_string())
+                }
                 Err(e) => Response::err(ErrorKind::Temporary, e.to_string()),
             }
         }

@@ -278,8 +278,7 @@ fn bounce(mail: &ParsedMail, envelope_from: Option<&str>) -> Option<AutoKind> {
         original_attached,
         auto_submitted,
     ];
-    let hint_count = hints.iter().filter(|&&h| h).count();
-    if bounce_subject && hint_count >= 1 {
+    if bounce_subject && hints.iter().any(|&h| h) {
         return Some(AutoKind::Bounce);
     }
     // A notice without the usual subject (localized, or an MTA's own wording): the failure
@@ -585,6 +584,12 @@ mod tests {
     #[test]
     fn person_writing_about_a_bounce_is_not_a_bounce() {
         let raw = "From: Jane <jane@example.com>\nSubject: Re: your mail\n\nMy mail to you could not be delivered, see below.\n";
+        assert_eq!(kind(raw), None);
+    }
+
+    #[test]
+    fn person_forwarding_a_bounce_is_not_a_bounce() {
+        let raw = "From: Jane <jane@example.com>\nSubject: Fwd: Undelivered Mail Returned to Sender\nContent-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nMy mail could not be delivered, can you help?\n--b\nContent-Type: message/rfc822\n\nFrom: MAILER-DAEMON@mx.test\nSubject: Undelivered Mail Returned to Sender\n\nfailed\n--b--\n";
         assert_eq!(kind(raw), None);
     }
 

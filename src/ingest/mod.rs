@@ -110,7 +110,8 @@ pub fn idempotency_key(mail: &ParsedMail, raw: &[u8]) -> String {
 /// Make every pure decision about one message.
 pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessage, IngestError> {
     let mail = parse::parse(&inbound.raw)?;
-    let classification = classify::classify(&mail, inbound.envelope_from.as_deref(), ctx.own_addresses);
+    let classification =
+        classify::classify(&mail, inbound.envelope_from.as_deref(), ctx.own_addresses);
     let sender = mail
         .from
         .clone()
@@ -140,7 +141,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
 
     let is_own = |email: &str| {
         let bare = crate::config::strip_subaddress(email);
-        ctx.own_addresses.iter().any(|a| *a == bare)
+        ctx.own_addresses.contains(&bare)
     };
     let mut participants: Vec<Mailbox> = Vec::new();
     for m in mail.to.iter().chain(mail.cc.iter()) {
@@ -155,11 +156,12 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         participants.retain(|p| p.email != forwarder.email);
     }
 
-    let recipients = inbound
-        .recipients
-        .iter()
-        .map(String::as_str)
-        .chain(mail.to.iter().chain(mail.cc.iter()).map(|m| m.email.as_str()));
+    let recipients = inbound.recipients.iter().map(String::as_str).chain(
+        mail.to
+            .iter()
+            .chain(mail.cc.iter())
+            .map(|m| m.email.as_str()),
+    );
     let reply_token = thread::token_from_recipients(recipients, ctx.secret);
     let (verified_tag, plain_tag) = thread::tags_from_subject(&mail.subject, ctx.secret);
     let mut ids: Vec<String> = Vec::new();

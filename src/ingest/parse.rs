@@ -206,7 +206,9 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         attachments.push(Attachment {
             filename: part.attachment_name().map(str::to_string),
             content_type,
-            content_id: part.content_id().map(|id| id.trim_matches(['<', '>']).to_string()),
+            content_id: part
+                .content_id()
+                .map(|id| id.trim_matches(['<', '>']).to_string()),
             inline: part
                 .content_disposition()
                 .map(|d| d.ctype().eq_ignore_ascii_case("inline"))
@@ -239,7 +241,10 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         reply_to: message.reply_to().map(mailboxes).unwrap_or_default(),
         to: message.to().map(mailboxes).unwrap_or_default(),
         cc: message.cc().map(mailboxes).unwrap_or_default(),
-        subject: message.subject().map(|s| s.trim().to_string()).unwrap_or_default(),
+        subject: message
+            .subject()
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
         date: message
             .date()
             .filter(|d| d.is_valid())
@@ -289,7 +294,11 @@ fn unfold(value: &str) -> String {
 
 /// Trim angle brackets and whitespace from a Message-ID; `None` when nothing is left.
 pub fn clean_id(id: &str) -> Option<String> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>').trim();
+    let id = id
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .trim();
     (!id.is_empty() && !id.contains(char::is_whitespace)).then(|| id.to_string())
 }
 
@@ -302,7 +311,11 @@ fn id_list(value: &HeaderValue<'_>) -> Vec<String> {
 }
 
 fn to_mailbox(addr: &mail_parser::Addr<'_>) -> Option<Mailbox> {
-    let email = addr.address()?.trim().trim_matches(['<', '>']).to_lowercase();
+    let email = addr
+        .address()?
+        .trim()
+        .trim_matches(['<', '>'])
+        .to_lowercase();
     if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
         return None;
     }
@@ -342,15 +355,18 @@ mod tests {
 
     #[test]
     fn mbox_from_line_is_skipped() {
-        let m = parse(b"From a@b Mon Jan  1 00:00:00 2024\nFrom: A <A@Example.com>\nSubject: hi\n\nbody\n")
-            .unwrap();
+        let m = parse(
+            b"From a@b Mon Jan  1 00:00:00 2024\nFrom: A <A@Example.com>\nSubject: hi\n\nbody\n",
+        )
+        .unwrap();
         assert_eq!(m.from.unwrap().email, "a@example.com");
         assert_eq!(m.subject, "hi");
     }
 
     #[test]
     fn ids_lose_brackets() {
-        let m = parse(b"Message-ID: <x@y>\nIn-Reply-To: <a@b>\nReferences: <r1@b> <r2@b>\n\nhi\n").unwrap();
+        let m = parse(b"Message-ID: <x@y>\nIn-Reply-To: <a@b>\nReferences: <r1@b> <r2@b>\n\nhi\n")
+            .unwrap();
         assert_eq!(m.message_id.as_deref(), Some("x@y"));
         assert_eq!(m.in_reply_to, vec!["a@b"]);
         assert_eq!(m.references, vec!["r1@b", "r2@b"]);

@@ -59,7 +59,10 @@ pub fn token_from_recipients<'a>(
     recipients.into_iter().find_map(|r| {
         let local = r.trim().trim_matches(['<', '>']).split('@').next()?;
         let (_, tag) = local.split_once('+')?;
-        verify_token(secret, tag.strip_prefix('t').or_else(|| tag.strip_prefix('T'))?)
+        verify_token(
+            secret,
+            tag.strip_prefix('t').or_else(|| tag.strip_prefix('T'))?,
+        )
     })
 }
 
@@ -155,19 +158,34 @@ mod tests {
 
     #[test]
     fn forged_token_is_ignored() {
-        assert_eq!(token_from_recipients(["support+t42-0000000000@example.com"], SECRET), None);
+        assert_eq!(
+            token_from_recipients(["support+t42-0000000000@example.com"], SECRET),
+            None
+        );
         let other = reply_address("support@example.com", b"other secret", 42);
         assert_eq!(token_from_recipients([other.as_str()], SECRET), None);
-        assert_eq!(token_from_recipients(["support+sales@example.com"], SECRET), None);
+        assert_eq!(
+            token_from_recipients(["support+sales@example.com"], SECRET),
+            None
+        );
         assert_eq!(token_from_recipients(["support@example.com"], SECRET), None);
     }
 
     #[test]
     fn subject_tags() {
         let tag = subject_tag(SECRET, 7);
-        assert_eq!(tags_from_subject(&format!("Re: help {tag}"), SECRET), (Some(7), None));
-        assert_eq!(tags_from_subject("Re: [#12] printer", SECRET), (None, Some(12)));
-        assert_eq!(tags_from_subject("[#7-deadbeef00] [#3]", SECRET), (None, Some(3)));
+        assert_eq!(
+            tags_from_subject(&format!("Re: help {tag}"), SECRET),
+            (Some(7), None)
+        );
+        assert_eq!(
+            tags_from_subject("Re: [#12] printer", SECRET),
+            (None, Some(12))
+        );
+        assert_eq!(
+            tags_from_subject("[#7-deadbeef00] [#3]", SECRET),
+            (None, Some(3))
+        );
         assert_eq!(tags_from_subject("[#] [#x] [#0] [#", SECRET), (None, None));
     }
 
@@ -180,25 +198,43 @@ mod tests {
         };
         assert_eq!(
             decide(&e),
-            Decision::Existing { ticket: 5, reason: ThreadReason::ReplyToken, merge: vec![] }
+            Decision::Existing {
+                ticket: 5,
+                reason: ThreadReason::ReplyToken,
+                merge: vec![]
+            }
         );
     }
 
     #[test]
     fn headers_merge_into_oldest() {
-        let e = Evidence { header_tickets: vec![9, 4, 9, 6], ..Default::default() };
+        let e = Evidence {
+            header_tickets: vec![9, 4, 9, 6],
+            ..Default::default()
+        };
         assert_eq!(
             decide(&e),
-            Decision::Existing { ticket: 4, reason: ThreadReason::Headers, merge: vec![6, 9] }
+            Decision::Existing {
+                ticket: 4,
+                reason: ThreadReason::Headers,
+                merge: vec![6, 9]
+            }
         );
     }
 
     #[test]
     fn plain_tag_only_for_known_sender() {
-        let e = Evidence { plain_tag_with_known_sender: Some(2), ..Default::default() };
+        let e = Evidence {
+            plain_tag_with_known_sender: Some(2),
+            ..Default::default()
+        };
         assert_eq!(
             decide(&e),
-            Decision::Existing { ticket: 2, reason: ThreadReason::SubjectTag, merge: vec![] }
+            Decision::Existing {
+                ticket: 2,
+                reason: ThreadReason::SubjectTag,
+                merge: vec![]
+            }
         );
         assert_eq!(decide(&Evidence::default()), Decision::New);
     }

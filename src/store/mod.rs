@@ -78,7 +78,10 @@ pub struct IngestOutcome {
 }
 
 enum WriteOp {
-    Ingest(Box<PreparedMessage>, oneshot::Sender<Result<IngestOutcome, StoreError>>),
+    Ingest(
+        Box<PreparedMessage>,
+        oneshot::Sender<Result<IngestOutcome, StoreError>>,
+    ),
 }
 
 /// A handle to the store; cheap to clone.
@@ -178,15 +181,12 @@ impl Store {
     {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
-            let conn = inner
-                .readers
-                .lock()
-                .map_err(|_| StoreError::Closed)?
-                .pop();
+            let conn = inner.readers.lock().map_err(|_| StoreError::Closed)?.pop();
             let conn = match conn {
                 Some(c) => c,
                 None => {
-                    let c = Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                    let c =
+                        Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
                     configure(&c)?;
                     c
                 }
@@ -206,13 +206,19 @@ impl Store {
     pub fn close(self) {
         match Arc::try_unwrap(self.inner) {
             Ok(inner) => {
-                let Inner { writer, writer_thread, .. } = inner;
+                let Inner {
+                    writer,
+                    writer_thread,
+                    ..
+                } = inner;
                 drop(writer);
                 if let Some(handle) = writer_thread.into_inner().ok().flatten() {
                     let _ = handle.join();
                 }
             }
-            Err(_) => log::warn!("store still in use at close; its writer stops when the last handle goes"),
+            Err(_) => log::warn!(
+                "store still in use at close; its writer stops when the last handle goes"
+            ),
         }
     }
 }

@@ -35,7 +35,10 @@ impl<'c> Reader<'c> {
                 subject: r.get(1)?,
                 status: r.get(2)?,
                 channel: r.get(3)?,
-                contact: ContactRef { email: r.get(4)?, name: r.get(5)? },
+                contact: ContactRef {
+                    email: r.get(4)?,
+                    name: r.get(5)?,
+                },
                 owner: r.get(6)?,
                 messages: r.get(7)?,
                 created_at: rfc3339(r.get(8)?),
@@ -72,7 +75,9 @@ impl<'c> Reader<'c> {
                 },
             )
             .optional()?;
-        let Some(mut detail) = head else { return Ok(None) };
+        let Some(mut detail) = head else {
+            return Ok(None);
+        };
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
@@ -88,7 +93,10 @@ impl<'c> Reader<'c> {
                     message_id: r.get(2)?,
                     from: r.get(3)?,
                     subject: r.get(4)?,
-                    auto: matches!(auto_kind.as_deref(), Some("bounce" | "auto-reply" | "report")),
+                    auto: matches!(
+                        auto_kind.as_deref(),
+                        Some("bounce" | "auto-reply" | "report")
+                    ),
                     auto_kind,
                     thread_reason: r.get(6)?,
                     forwarded_by: r.get(7)?,
@@ -104,14 +112,25 @@ impl<'c> Reader<'c> {
              WHERE p.ticket_id = ?1 ORDER BY p.role = 'customer' DESC, p.added_at, c.email",
         )?;
         detail.participants = stmt
-            .query_map([id], |r| Ok(ParticipantView { email: r.get(0)?, name: r.get(1)?, role: r.get(2)? }))?
+            .query_map([id], |r| {
+                Ok(ParticipantView {
+                    email: r.get(0)?,
+                    name: r.get(1)?,
+                    role: r.get(2)?,
+                })
+            })?
             .collect::<Result<_, _>>()?;
         let mut stmt = self.conn.prepare_cached(
             "SELECT kind, actor, detail, created_at FROM events WHERE ticket_id = ?1 ORDER BY id",
         )?;
         detail.events = stmt
             .query_map([id], |r| {
-                Ok(EventView { kind: r.get(0)?, actor: r.get(1)?, detail: r.get(2)?, at: rfc3339(r.get(3)?) })
+                Ok(EventView {
+                    kind: r.get(0)?,
+                    actor: r.get(1)?,
+                    detail: r.get(2)?,
+                    at: rfc3339(r.get(3)?),
+                })
             })?
             .collect::<Result<_, _>>()?;
         Ok(Some(detail))

@@ -31,7 +31,10 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     if found > 0 {
         let backup = path.with_extension(format!("db.before-v{}", SCHEMA_VERSION));
         conn.backup(rusqlite::DatabaseName::Main, &backup, None)?;
-        log::info!("backed up the database to {} before migrating", backup.display());
+        log::info!(
+            "backed up the database to {} before migrating",
+            backup.display()
+        );
     }
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         let version = index as i64 + 1;
@@ -47,7 +50,9 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
 /// The server secret, created on first use and kept in `meta`.
 pub fn server_secret(conn: &Connection) -> Result<Vec<u8>, StoreError> {
     let existing: Option<Vec<u8>> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'secret'", [], |r| r.get(0))
+        .query_row("SELECT value FROM meta WHERE key = 'secret'", [], |r| {
+            r.get(0)
+        })
         .optional()?;
     if let Some(secret) = existing {
         return Ok(secret);

@@ -22,7 +22,10 @@ pub const MERGED_STATUS: &str = "Merged";
 
 /// A result waiting for the commit.
 enum Pending {
-    Ingest(oneshot::Sender<Result<IngestOutcome, StoreError>>, Result<IngestOutcome, StoreError>),
+    Ingest(
+        oneshot::Sender<Result<IngestOutcome, StoreError>>,
+        Result<IngestOutcome, StoreError>,
+    ),
 }
 
 /// Run until every sender is gone and the queue is drained.
@@ -100,7 +103,9 @@ fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>) {
 /// rusqlite errors are not Clone; keep the code and message.
 fn e_clone(e: &rusqlite::Error) -> rusqlite::Error {
     match e {
-        rusqlite::Error::SqliteFailure(code, msg) => rusqlite::Error::SqliteFailure(*code, msg.clone()),
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            rusqlite::Error::SqliteFailure(*code, msg.clone())
+        }
         other => rusqlite::Error::SqliteFailure(
             rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ERROR),
             Some(other.to_string()),
@@ -131,7 +136,9 @@ fn in_savepoint<T>(
 fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, StoreError> {
     for _ in 0..64 {
         let merged: Option<Option<TicketId>> = conn
-            .query_row("SELECT merged_into FROM tickets WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT merged_into FROM tickets WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?;
         match merged {
             None => return Ok(None),
@@ -144,14 +151,19 @@ fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, 
 
 fn upsert_contact(conn: &Connection, who: &Mailbox, now: i64) -> Result<i64, StoreError> {
     let existing: Option<(i64, Option<String>)> = conn
-        .query_row("SELECT id, name FROM contacts WHERE email = ?1", [&who.email], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(
+            "SELECT id, name FROM contacts WHERE email = ?1",
+            [&who.email],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     match existing {
         Some((id, name)) => {
             if name.is_none() && who.name.is_some() {
-                conn.execute("UPDATE contacts SET name = ?1 WHERE id = ?2", params![who.name, id])?;
+                conn.execute(
+                    "UPDATE contacts SET name = ?1 WHERE id = ?2",
+                    params![who.name, id],
+                )?;
             }
             Ok(id)
         }
@@ -238,9 +250,21 @@ fn gather_evidence(
 }
 
 /// Move everything of `from` into `into` and leave `from` as a pointer.
-fn merge_ticket(conn: &Connection, from: TicketId, into: TicketId, why: &str, now: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2", params![into, from])?;
-    conn.execute("UPDATE thread_ids SET ticket_id = ?1 WHERE ticket_id = ?2", params![into, from])?;
+fn merge_ticket(
+    conn: &Connection,
+    from: TicketId,
+    into: TicketId,
+    why: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
+    conn.execute(
+        "UPDATE thread_ids SET ticket_id = ?1 WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
     conn.execute(
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)
          SELECT ?1, contact_id, CASE role WHEN 'customer' THEN 'participant' ELSE role END, added_at
@@ -255,8 +279,22 @@ fn merge_ticket(conn: &Connection, from: TicketId, into: TicketId, why: &str, no
         "UPDATE tickets SET created_at = MIN(created_at, (SELECT created_at FROM tickets WHERE id = ?2)) WHERE id = ?1",
         params![into, from],
     )?;
-    event(conn, into, "merged", "system", &format!("ticket #{from} merged in: {why}"), now)?;
-    event(conn, from, "merged", "system", &format!("merged into ticket #{into}: {why}"), now)?;
+    event(
+        conn,
+        into,
+        "merged",
+        "system",
+        &format!("ticket #{from} merged in: {why}"),
+        now,
+    )?;
+    event(
+        conn,
+        from,
+        "merged",
+        "system",
+        &format!("merged into ticket #{into}: {why}"),
+        now,
+    )?;
     Ok(())
 }
 
@@ -272,7 +310,10 @@ fn link_ids(
     {
         let mut stmt = conn.prepare_cached("SELECT ticket_id FROM thread_ids WHERE msgid = ?1")?;
         for id in ids {
-            if let Some(t) = stmt.query_row([id], |r| r.get::<_, TicketId>(0)).optional()? {
+            if let Some(t) = stmt
+                .query_row([id], |r| r.get::<_, TicketId>(0))
+                .optional()?
+            {
                 if let Some(live) = live_ticket(conn, t)? {
                     tickets.push(live);
                 }
@@ -284,9 +325,16 @@ fn link_ids(
     let target = tickets[0];
     let merged: Vec<TicketId> = tickets[1..].to_vec();
     for other in &merged {
-        merge_ticket(conn, *other, target, "a message referenced both threads", now)?;
+        merge_ticket(
+            conn,
+            *other,
+            target,
+            "a message referenced both threads",
+            now,
+        )?;
     }
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)")?;
     for id in ids {
         stmt.execute(params![id, target])?;
     }
@@ -327,9 +375,17 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
     let contact_id = upsert_contact(conn, &message.contact, now)?;
     let evidence = gather_evidence(conn, message, contact_id)?;
     let (ticket, reason, merged, new_ticket) = match decide(&evidence) {
-        Decision::Existing { ticket, reason, merge } => (ticket, reason, merge, false),
+        Decision::Existing {
+            ticket,
+            reason,
+            merge,
+        } => (ticket, reason, merge, false),
         Decision::New => {
-            let subject = if mail.subject.is_empty() { "(no subject)" } else { mail.subject.as_str() };
+            let subject = if mail.subject.is_empty() {
+                "(no subject)"
+            } else {
+                mail.subject.as_str()
+            };
             conn.execute(
                 "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
@@ -337,29 +393,76 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
             )?;
             let id = conn.last_insert_rowid();
             add_participant(conn, id, contact_id, "customer", now)?;
-            event(conn, id, "created", &message.contact.email, &format!("new ticket from {} via {}", message.contact.email, message.source.as_str()), now)?;
+            event(
+                conn,
+                id,
+                "created",
+                &message.contact.email,
+                &format!(
+                    "new ticket from {} via {}",
+                    message.contact.email,
+                    message.source.as_str()
+                ),
+                now,
+            )?;
             (id, ThreadReason::New, Vec::new(), true)
         }
     };
     for other in &merged {
-        merge_ticket(conn, *other, ticket, "a message referenced both threads", now)?;
+        merge_ticket(
+            conn,
+            *other,
+            ticket,
+            "a message referenced both threads",
+            now,
+        )?;
     }
 
     // Someone threading in who is not on the ticket yet is recorded, visibly.
     if !new_ticket && add_participant(conn, ticket, contact_id, "participant", now)? {
-        event(conn, ticket, "participant-added", "system", &format!("{} joined by replying ({})", message.contact.email, reason.as_str()), now)?;
+        event(
+            conn,
+            ticket,
+            "participant-added",
+            "system",
+            &format!(
+                "{} joined by replying ({})",
+                message.contact.email,
+                reason.as_str()
+            ),
+            now,
+        )?;
     }
     for p in &message.participants {
         let id = upsert_contact(conn, p, now)?;
         if add_participant(conn, ticket, id, "participant", now)? && !new_ticket {
-            event(conn, ticket, "participant-added", "system", &format!("{} added from To/Cc", p.email), now)?;
+            event(
+                conn,
+                ticket,
+                "participant-added",
+                "system",
+                &format!("{} added from To/Cc", p.email),
+                now,
+            )?;
         }
     }
     let (forwarded_by, forward_style) = match &message.forwarded_by {
         Some((who, style)) => {
             let id = upsert_contact(conn, who, now)?;
             add_participant(conn, ticket, id, "forwarder", now)?;
-            event(conn, ticket, "forward", "system", &format!("filed under original sender {} (forwarded by {}, {})", message.contact.email, who.email, style.as_str()), now)?;
+            event(
+                conn,
+                ticket,
+                "forward",
+                "system",
+                &format!(
+                    "filed under original sender {} (forwarded by {}, {})",
+                    message.contact.email,
+                    who.email,
+                    style.as_str()
+                ),
+                now,
+            )?;
             (Some(who.email.clone()), Some(style.as_str()))
         }
         None => (None, None),
@@ -402,9 +505,19 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
         for a in &mail.attachments {
-            stmt.execute(params![row, a.filename, a.content_type, a.content_id, a.inline, a.data.len() as i64, a.data])?;
+            stmt.execute(params![
+                row,
+                a.filename,
+                a.content_type,
+                a.content_id,
+                a.inline,
+                a.data.len() as i64,
+                a.data
+            ])?;
         }
-        let mut ids = conn.prepare_cached("INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)")?;
+        let mut ids = conn.prepare_cached(
+            "INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)",
+        )?;
         for id in &message.keys.ids {
             ids.execute(params![id, ticket])?;
         }
@@ -417,13 +530,22 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
         Some(name) => format!("{name} {}", message.contact.email),
         None => message.contact.email.clone(),
     };
-    conn.prepare_cached("INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![row, mail.subject, mail.text_body, contact_text])?;
+    conn.prepare_cached(
+        "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![row, mail.subject, mail.text_body, contact_text])?;
     conn.execute(
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
         params![now, ticket],
     )?;
-    event(conn, ticket, "message", &message.contact.email, &format!("message {} received ({})", row, reason.as_str()), now)?;
+    event(
+        conn,
+        ticket,
+        "message",
+        &message.contact.email,
+        &format!("message {} received ({})", row, reason.as_str()),
+        now,
+    )?;
     conn.execute(
         "INSERT INTO channel_stats (channel, messages, last_message_at) VALUES (?1, 1, ?2)
          ON CONFLICT(channel) DO UPDATE SET messages = messages + 1, last_message_at = ?2",

@@ -13,7 +13,12 @@ use tokio_util::task::TaskTracker;
 use crate::pipeline::Pipeline;
 
 /// Serve HTTP until `shutdown`.
-pub async fn serve(listener: TcpListener, pipeline: Pipeline, shutdown: CancellationToken, tracker: TaskTracker) {
+pub async fn serve(
+    listener: TcpListener,
+    pipeline: Pipeline,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
     loop {
         let (stream, _) = tokio::select! {
             _ = shutdown.cancelled() => break,
@@ -29,7 +34,8 @@ pub async fn serve(listener: TcpListener, pipeline: Pipeline, shutdown: Cancella
                 let pipeline = pipeline.clone();
                 async move { Ok::<_, Infallible>(route(req, &pipeline).await) }
             });
-            let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+            let conn = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service);
             tokio::pin!(conn);
             tokio::select! {
                 _ = conn.as_mut() => {}
@@ -49,21 +55,35 @@ fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Ful
     if let Ok(v) = content_type.parse() {
         headers.insert(hyper::header::CONTENT_TYPE, v);
     }
-    headers.insert(hyper::header::X_CONTENT_TYPE_OPTIONS, hyper::header::HeaderValue::from_static("nosniff"));
-    headers.insert(hyper::header::CACHE_CONTROL, hyper::header::HeaderValue::from_static("no-store"));
+    headers.insert(
+        hyper::header::X_CONTENT_TYPE_OPTIONS,
+        hyper::header::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        hyper::header::CACHE_CONTROL,
+        hyper::header::HeaderValue::from_static("no-store"),
+    );
     response
 }
 
 async fn route(req: Request<Incoming>, pipeline: &Pipeline) -> Response<Full<Bytes>> {
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/healthz") => match pipeline.store().read(|r| r.ping()).await {
-            Ok(()) => respond(StatusCode::OK, "application/json", r#"{"status":"ok","store":"ok"}"#.to_string()),
+            Ok(()) => respond(
+                StatusCode::OK,
+                "application/json",
+                r#"{"status":"ok","store":"ok"}"#.to_string(),
+            ),
             Err(e) => respond(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "application/json",
                 serde_json::json!({"status": "failing", "store": e.to_string()}).to_string(),
             ),
         },
-        _ => respond(StatusCode::NOT_FOUND, "text/plain; charset=utf-8", "not found\n".to_string()),
+        _ => respond(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "not found\n".to_string(),
+        ),
     }
 }

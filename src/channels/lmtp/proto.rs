@@ -46,7 +46,8 @@ pub enum CommandError {
 
 /// Parse one command line (without CRLF).
 pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
-    let line = std::str::from_utf8(line).map_err(|_| CommandError::Syntax("Invalid UTF-8 in command"))?;
+    let line =
+        std::str::from_utf8(line).map_err(|_| CommandError::Syntax("Invalid UTF-8 in command"))?;
     let line = line.trim_end_matches(['\r', '\n']);
     let (verb, rest) = match line.find(' ') {
         Some(i) => (&line[..i], line[i + 1..].trim()),
@@ -63,7 +64,8 @@ pub fn parse_command(line: &[u8]) -> Result<Command, CommandError> {
         "HELO" | "EHLO" => Ok(Command::Helo),
         "MAIL" => parse_mail(rest),
         "RCPT" => {
-            let arg = strip_prefix_ci(rest, "TO:").ok_or(CommandError::Syntax("Syntax: RCPT TO:<address>"))?;
+            let arg = strip_prefix_ci(rest, "TO:")
+                .ok_or(CommandError::Syntax("Syntax: RCPT TO:<address>"))?;
             let (path, params) = split_path(arg)?;
             if let Some(p) = params.split_whitespace().next() {
                 return Err(CommandError::Parameter(p.to_string()));
@@ -92,14 +94,17 @@ fn no_args(rest: &str, command: Command) -> Result<Command, CommandError> {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix)).then(|| s[prefix.len()..].trim_start())
+    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
+        .then(|| s[prefix.len()..].trim_start())
 }
 
 /// `<path> params` to (path without brackets, params).
 fn split_path(arg: &str) -> Result<(String, &str), CommandError> {
     let arg = arg.trim_start();
     if let Some(rest) = arg.strip_prefix('<') {
-        let end = rest.find('>').ok_or(CommandError::Syntax("Missing '>' in address"))?;
+        let end = rest
+            .find('>')
+            .ok_or(CommandError::Syntax("Missing '>' in address"))?;
         let path = &rest[..end];
         // Drop an RFC 5321 source route (`@a,@b:user@c`).
         let path = path.rsplit_once(':').map(|(_, p)| p).unwrap_or(path);
@@ -113,13 +118,20 @@ fn split_path(arg: &str) -> Result<(String, &str), CommandError> {
 }
 
 fn parse_mail(rest: &str) -> Result<Command, CommandError> {
-    let arg = strip_prefix_ci(rest, "FROM:").ok_or(CommandError::Syntax("Syntax: MAIL FROM:<address>"))?;
+    let arg = strip_prefix_ci(rest, "FROM:")
+        .ok_or(CommandError::Syntax("Syntax: MAIL FROM:<address>"))?;
     let (from, params) = split_path(arg)?;
     let mut size = None;
     for p in params.split_whitespace() {
         let (key, value) = p.split_once('=').unwrap_or((p, ""));
         match key.to_ascii_uppercase().as_str() {
-            "SIZE" => size = Some(value.parse().map_err(|_| CommandError::Syntax("Bad SIZE value"))?),
+            "SIZE" => {
+                size = Some(
+                    value
+                        .parse()
+                        .map_err(|_| CommandError::Syntax("Bad SIZE value"))?,
+                )
+            }
             "BODY" => {
                 if !matches!(value.to_ascii_uppercase().as_str(), "7BIT" | "8BITMIME") {
                     return Err(CommandError::Parameter(p.to_string()));
@@ -149,7 +161,11 @@ pub struct DataReader {
 impl DataReader {
     /// A reader that keeps at most `limit` bytes.
     pub fn new(limit: usize) -> Self {
-        DataReader { message: Vec::new(), limit, oversized: false }
+        DataReader {
+            message: Vec::new(),
+            limit,
+            oversized: false,
+        }
     }
 
     /// Feed one line including its line ending; true when it was the final `.`.
@@ -159,7 +175,11 @@ impl DataReader {
         if content == b"." {
             return true;
         }
-        let line = if line.starts_with(b".") { &line[1..] } else { line };
+        let line = if line.starts_with(b".") {
+            &line[1..]
+        } else {
+            line
+        };
         if self.oversized {
             return false;
         }
@@ -179,16 +199,40 @@ mod tests {
 
     #[test]
     fn commands_parse() {
-        assert_eq!(parse_command(b"LHLO mx.example\r\n"), Ok(Command::Lhlo("mx.example".into())));
+        assert_eq!(
+            parse_command(b"LHLO mx.example\r\n"),
+            Ok(Command::Lhlo("mx.example".into()))
+        );
         assert_eq!(parse_command(b"lhlo x"), Ok(Command::Lhlo("x".into())));
         assert_eq!(
             parse_command(b"MAIL FROM:<a@b.c> SIZE=100 BODY=8BITMIME"),
-            Ok(Command::Mail { from: "a@b.c".into(), size: Some(100) })
+            Ok(Command::Mail {
+                from: "a@b.c".into(),
+                size: Some(100)
+            })
         );
-        assert_eq!(parse_command(b"MAIL FROM:<>"), Ok(Command::Mail { from: "".into(), size: None }));
-        assert_eq!(parse_command(b"mail from: <a@b.c>"), Ok(Command::Mail { from: "a@b.c".into(), size: None }));
-        assert_eq!(parse_command(b"RCPT TO:<support@example.com>"), Ok(Command::Rcpt("support@example.com".into())));
-        assert_eq!(parse_command(b"RCPT TO:<@relay:support@example.com>"), Ok(Command::Rcpt("support@example.com".into())));
+        assert_eq!(
+            parse_command(b"MAIL FROM:<>"),
+            Ok(Command::Mail {
+                from: "".into(),
+                size: None
+            })
+        );
+        assert_eq!(
+            parse_command(b"mail from: <a@b.c>"),
+            Ok(Command::Mail {
+                from: "a@b.c".into(),
+                size: None
+            })
+        );
+        assert_eq!(
+            parse_command(b"RCPT TO:<support@example.com>"),
+            Ok(Command::Rcpt("support@example.com".into()))
+        );
+        assert_eq!(
+            parse_command(b"RCPT TO:<@relay:support@example.com>"),
+            Ok(Command::Rcpt("support@example.com".into()))
+        );
         assert_eq!(parse_command(b"DATA"), Ok(Command::Data));
         assert_eq!(parse_command(b"QUIT"), Ok(Command::Quit));
         assert_eq!(parse_command(b"NOOP hello"), Ok(Command::Noop));
@@ -199,14 +243,38 @@ mod tests {
     fn bad_commands_are_errors() {
         assert_eq!(parse_command(b"BOGUS"), Err(CommandError::Unknown));
         assert_eq!(parse_command(b""), Err(CommandError::Unknown));
-        assert!(matches!(parse_command(b"LHLO"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(b"MAIL <a@b>"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(b"MAIL FROM:<a@b> SIZE=x"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(b"MAIL FROM:<a@b> SMTPUTF9"), Err(CommandError::Parameter(_))));
-        assert!(matches!(parse_command(b"RCPT TO:<>"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(b"DATA now"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(b"RCPT TO:<a@b"), Err(CommandError::Syntax(_))));
-        assert!(matches!(parse_command(&[0xff, 0xfe]), Err(CommandError::Syntax(_))));
+        assert!(matches!(
+            parse_command(b"LHLO"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"MAIL <a@b>"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"MAIL FROM:<a@b> SIZE=x"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"MAIL FROM:<a@b> SMTPUTF9"),
+            Err(CommandError::Parameter(_))
+        ));
+        assert!(matches!(
+            parse_command(b"RCPT TO:<>"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"DATA now"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(b"RCPT TO:<a@b"),
+            Err(CommandError::Syntax(_))
+        ));
+        assert!(matches!(
+            parse_command(&[0xff, 0xfe]),
+            Err(CommandError::Syntax(_))
+        ));
     }
 
     #[test]

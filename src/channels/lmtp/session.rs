@@ -21,7 +21,12 @@ const MAX_RECIPIENTS: usize = 100;
 
 /// Accept LMTP sessions until `shutdown`; each session is tracked so the caller can
 /// wait for in-flight deliveries to finish.
-pub async fn serve(listener: TcpListener, pipeline: Pipeline, shutdown: CancellationToken, tracker: TaskTracker) {
+pub async fn serve(
+    listener: TcpListener,
+    pipeline: Pipeline,
+    shutdown: CancellationToken,
+    tracker: TaskTracker,
+) {
     let limit = Arc::new(Semaphore::new(pipeline.config().lmtp.max_sessions));
     let hostname = crate::daemon::hostname();
     loop {
@@ -45,7 +50,9 @@ pub async fn serve(listener: TcpListener, pipeline: Pipeline, shutdown: Cancella
         tracker.spawn(async move {
             let Ok(_permit) = permit else {
                 let mut s = stream;
-                let _ = s.write_all(b"421 4.3.2 Too many connections, try again later\r\n").await;
+                let _ = s
+                    .write_all(b"421 4.3.2 Too many connections, try again later\r\n")
+                    .await;
                 return;
             };
             let mut session = Session::new(stream, pipeline, hostname);
@@ -76,14 +83,22 @@ enum Line {
 }
 
 /// Read through the next `\n`, keeping at most `max` bytes in `buf` and dropping the rest.
-async fn read_line<R: AsyncBufRead + Unpin>(r: &mut R, buf: &mut Vec<u8>, max: usize) -> io::Result<Line> {
+async fn read_line<R: AsyncBufRead + Unpin>(
+    r: &mut R,
+    buf: &mut Vec<u8>,
+    max: usize,
+) -> io::Result<Line> {
     buf.clear();
     let mut truncated = false;
     let mut any = false;
     loop {
         let available = r.fill_buf().await?;
         if available.is_empty() {
-            return Ok(if any { Line::Read(truncated) } else { Line::Eof });
+            return Ok(if any {
+                Line::Read(truncated)
+            } else {
+                Line::Eof
+            });
         }
         any = true;
         let (chunk, done) = match available.iter().position(|&b| b == b'\n') {
@@ -152,7 +167,8 @@ impl Session {
             };
             let truncated = match read {
                 Err(_) => {
-                    self.reply("421 4.4.2 Idle timeout, closing connection").await?;
+                    self.reply("421 4.4.2 Idle timeout, closing connection")
+                        .await?;
                     self.writer.flush().await?;
                     return Ok(());
                 }
@@ -179,7 +195,11 @@ impl Session {
     }
 
     /// Act on one command; false when the session should end.
-    async fn handle(&mut self, command: Command, _shutdown: &CancellationToken) -> io::Result<bool> {
+    async fn handle(
+        &mut self,
+        command: Command,
+        _shutdown: &CancellationToken,
+    ) -> io::Result<bool> {
         let config = self.pipeline.config();
         let max = config.lmtp.max_message_bytes;
         match command {
@@ -191,8 +211,14 @@ impl Session {
             }
             Command::Helo => self.reply("500 5.5.1 This is LMTP: use LHLO").await?,
             Command::Noop => self.reply("250 2.0.0 OK").await?,
-            Command::Vrfy => self.reply("252 2.5.0 Cannot verify, but will try delivery").await?,
-            Command::Help => self.reply("214 2.0.0 Commands: LHLO MAIL RCPT DATA RSET NOOP QUIT").await?,
+            Command::Vrfy => {
+                self.reply("252 2.5.0 Cannot verify, but will try delivery")
+                    .await?
+            }
+            Command::Help => {
+                self.reply("214 2.0.0 Commands: LHLO MAIL RCPT DATA RSET NOOP QUIT")
+                    .await?
+            }
             Command::Quit => {
                 self.reply("221 2.0.0 Bye").await?;
                 return Ok(false);
@@ -207,7 +233,8 @@ impl Session {
                 } else if self.mail_from.is_some() {
                     self.reply("503 5.5.1 Nested MAIL command").await?;
                 } else if size.is_some_and(|s| s > max as u64) {
-                    self.reply(&format!("552 5.3.4 Message too big (limit {max} bytes)")).await?;
+                    self.reply(&format!("552 5.3.4 Message too big (limit {max} bytes)"))
+                        .await?;
                 } else {
                     self.mail_from = Some(from);
                     self.reply("250 2.1.0 OK").await?;
@@ -225,7 +252,8 @@ impl Session {
                             self.reply("250 2.1.5 OK").await?;
                         }
                         None => {
-                            self.reply(&format!("550 5.1.1 <{to}>: no such mailbox here")).await?;
+                            self.reply(&format!("550 5.1.1 <{to}>: no such mailbox here"))
+                                .await?;
                         }
                     }
                 }
@@ -236,7 +264,8 @@ impl Session {
                 } else if self.recipients.is_empty() {
                     self.reply("554 5.5.1 No valid recipients").await?;
                 } else {
-                    self.reply("354 Start mail input; end with <CRLF>.<CRLF>").await?;
+                    self.reply("354 Start mail input; end with <CRLF>.<CRLF>")
+                        .await?;
                     self.writer.flush().await?;
                     self.data(max).await?;
                 }
@@ -250,15 +279,28 @@ impl Session {
         let mut data = DataReader::new(max);
         let mut line = Vec::with_capacity(1024);
         loop {
-            match tokio::time::timeout(idle, read_line(&mut self.reader, &mut line, max.saturating_add(3))).await {
+            match tokio::time::timeout(
+                idle,
+                read_line(&mut self.reader, &mut line, max.saturating_add(3)),
+            )
+            .await
+            {
                 Err(_) => {
                     self.reply("421 4.4.2 Timeout during DATA").await?;
                     self.writer.flush().await?;
-                    return Err(io::Error::new(io::ErrorKind::TimedOut, "timeout during DATA"));
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "timeout during DATA",
+                    ));
                 }
                 Ok(Err(e)) => return Err(e),
                 // The client hung up mid-message: nothing was acknowledged, nothing stored.
-                Ok(Ok(Line::Eof)) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "eof during DATA")),
+                Ok(Ok(Line::Eof)) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "eof during DATA",
+                    ))
+                }
                 Ok(Ok(Line::Read(truncated))) => {
                     if truncated {
                         data.oversized = true;
@@ -273,7 +315,10 @@ impl Session {
         let mail_from = self.mail_from.take();
         if data.oversized {
             for _ in &recipients {
-                self.reply(&format!("552 5.3.4 Message exceeds the size limit of {max} bytes")).await?;
+                self.reply(&format!(
+                    "552 5.3.4 Message exceeds the size limit of {max} bytes"
+                ))
+                .await?;
             }
             return Ok(());
         }
@@ -290,14 +335,18 @@ impl Session {
                 historical: false,
             };
             let reply = match self.pipeline.ingest(inbound).await {
-                Ok(outcome) => format!("250 2.0.0 <{rcpt}> stored in ticket #{}", outcome.ticket_id),
+                Ok(outcome) => {
+                    format!("250 2.0.0 <{rcpt}> stored in ticket #{}", outcome.ticket_id)
+                }
                 Err(IngestFailure::Store(e)) if e.is_disk_full() => {
                     log::error!("lmtp: disk full, deferring mail for {rcpt}: {e}");
                     format!("452 4.3.1 <{rcpt}> insufficient storage, try again later")
                 }
                 Err(e) if e.is_temporary() => {
                     log::error!("lmtp: deferring mail for {rcpt}: {e}");
-                    format!("451 4.3.0 <{rcpt}> temporary failure storing the message, try again later")
+                    format!(
+                        "451 4.3.0 <{rcpt}> temporary failure storing the message, try again later"
+                    )
                 }
                 Err(IngestFailure::UnknownChannel(_)) => {
                     format!("450 4.2.1 <{rcpt}> mailbox unavailable during reload, try again later")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run every test frontdesk has. Installs what the tests need when it is missing
+# (Debian packages via apt-get), so it works the same on a fresh machine and in CI.
+#
+#   scripts/test.sh            # format check, clippy, unit + integration + corpus tests
+#
+# Environment: FRONTDESK_CORPUS overrides the corpus folder (default ../shared/corpus).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing test dependencies: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+cargo fmt --version >/dev/null 2>&1 || rustup component add rustfmt
+cargo clippy --version >/dev/null 2>&1 || rustup component add clippy
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --all-targets --locked -- -D warnings
+echo "== cargo test"
+cargo test --all-targets --locked
