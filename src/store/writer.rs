@@ -113,6 +113,11 @@ fn e_clone(e: &rusqlite::Error) -> rusqlite::Error {
     }
 }
 
+/// Execute one statement through the connection's statement cache (compiled once).
+fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
+}
+
 /// Run one operation in a savepoint so its failure undoes only its own writes.
 fn in_savepoint<T>(
     conn: &Connection,
@@ -136,9 +141,8 @@ fn in_savepoint<T>(
 fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, StoreError> {
     for _ in 0..64 {
         let merged: Option<Option<TicketId>> = conn
-            .query_row("SELECT merged_into FROM tickets WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
+            .prepare_cached("SELECT merged_into FROM tickets WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
             .optional()?;
         match merged {
             None => return Ok(None),
@@ -151,16 +155,14 @@ fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, 
 
 fn upsert_contact(conn: &Connection, who: &Mailbox, now: i64) -> Result<i64, StoreError> {
     let existing: Option<(i64, Option<String>)> = conn
-        .query_row(
-            "SELECT id, name FROM contacts WHERE email = ?1",
-            [&who.email],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
+        .prepare_cached("SELECT id, name FROM contacts WHERE email = ?1")?
+        .query_row([&who.email], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     match existing {
         Some((id, name)) => {
             if name.is_none() && who.name.is_some() {
-                conn.execute(
+                exec(
+                    conn,
                     "UPDATE contacts SET name = ?1 WHERE id = ?2",
                     params![who.name, id],
                 )?;
@@ -168,7 +170,8 @@ fn upsert_contact(conn: &Connection, who: &Mailbox, now: i64) -> Result<i64, Sto
             Ok(id)
         }
         None => {
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO contacts (email, name, created_at) VALUES (?1, ?2, ?3)",
                 params![who.email, who.name, now],
             )?;
@@ -185,7 +188,7 @@ fn add_participant(
     role: &str,
     now: i64,
 ) -> Result<bool, StoreError> {
-    let n = conn.execute(
+    let n = exec(conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at) VALUES (?1, ?2, ?3, ?4)",
         params![ticket, contact, role, now],
     )?;
@@ -200,7 +203,7 @@ fn event(
     detail: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    exec(conn,
         "INSERT INTO events (ticket_id, kind, actor, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![ticket, kind, actor, detail, now],
     )?;
@@ -231,11 +234,10 @@ fn gather_evidence(
     let plain_tag_with_known_sender = match keys.plain_tag {
         Some(t) => match live_ticket(conn, t)? {
             Some(live) => conn
-                .query_row(
+                .prepare_cached(
                     "SELECT 1 FROM ticket_participants WHERE ticket_id = ?1 AND contact_id = ?2",
-                    params![live, contact_id],
-                    |_| Ok(()),
-                )
+                )?
+                .query_row(params![live, contact_id], |_| Ok(()))
                 .optional()?
                 .map(|_| live),
             None => None,
@@ -257,25 +259,29 @@ fn merge_ticket(
     why: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    exec(
+        conn,
         "UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2",
         params![into, from],
     )?;
-    conn.execute(
+    exec(
+        conn,
         "UPDATE thread_ids SET ticket_id = ?1 WHERE ticket_id = ?2",
         params![into, from],
     )?;
-    conn.execute(
+    exec(
+        conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)
          SELECT ?1, contact_id, CASE role WHEN 'customer' THEN 'participant' ELSE role END, added_at
          FROM ticket_participants WHERE ticket_id = ?2",
         params![into, from],
     )?;
-    conn.execute(
+    exec(
+        conn,
         "UPDATE tickets SET merged_into = ?1, status = ?2, updated_at = ?3 WHERE id = ?4",
         params![into, MERGED_STATUS, now, from],
     )?;
-    conn.execute(
+    exec(conn,
         "UPDATE tickets SET created_at = MIN(created_at, (SELECT created_at FROM tickets WHERE id = ?2)) WHERE id = ?1",
         params![into, from],
     )?;
@@ -343,15 +349,13 @@ fn link_ids(
 
 fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome, StoreError> {
     let now = unix_now();
-    if let Some((row, ticket)) = conn
-        .query_row(
-            "SELECT k.message_id, m.ticket_id FROM ingest_keys k JOIN messages m ON m.id = k.message_id WHERE k.key = ?1",
+    if let Some((row, ticket)) = conn.prepare_cached("SELECT k.message_id, m.ticket_id FROM ingest_keys k JOIN messages m ON m.id = k.message_id WHERE k.key = ?1")?.query_row(
             [&message.idempotency_key],
             |r| Ok((r.get::<_, i64>(0)?, r.get::<_, TicketId>(1)?)),
         )
         .optional()?
     {
-        conn.execute(
+        exec(conn,
             "INSERT INTO channel_stats (channel, duplicates) VALUES (?1, 1)
              ON CONFLICT(channel) DO UPDATE SET duplicates = duplicates + 1",
             [&message.channel],
@@ -386,7 +390,8 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
             } else {
                 mail.subject.as_str()
             };
-            conn.execute(
+            exec(
+                conn,
                 "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
                 params![subject, NEW_STATUS, message.channel, contact_id, now],
@@ -469,7 +474,7 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
     };
 
     let auto = message.classification.auto.map(|a| a.as_str());
-    conn.execute(
+    exec(conn,
         "INSERT INTO messages (ticket_id, direction, channel, source, message_id, contact_id, from_email, from_name,
             forwarded_by, forward_style, subject, headers, text_body, html_body, raw, auto, own_address, historical,
             thread_reason, sent_at, created_at)
@@ -522,7 +527,8 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
             ids.execute(params![id, ticket])?;
         }
     }
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
         params![message.idempotency_key, row],
     )?;
@@ -534,7 +540,8 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
         "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![row, mail.subject, mail.text_body, contact_text])?;
-    conn.execute(
+    exec(
+        conn,
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
         params![now, ticket],
     )?;
@@ -546,7 +553,8 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
         &format!("message {} received ({})", row, reason.as_str()),
         now,
     )?;
-    conn.execute(
+    exec(
+        conn,
         "INSERT INTO channel_stats (channel, messages, last_message_at) VALUES (?1, 1, ?2)
          ON CONFLICT(channel) DO UPDATE SET messages = messages + 1, last_message_at = ?2",
         params![message.channel, now],
