@@ -40,6 +40,8 @@ pub enum Source {
     Pipe,
     /// Historical import by `frontdeskctl import`.
     Import,
+    /// Pulled from a mailbox over IMAP.
+    Imap,
 }
 
 impl Source {
@@ -49,6 +51,7 @@ impl Source {
             Source::Lmtp => "lmtp",
             Source::Pipe => "pipe",
             Source::Import => "import",
+            Source::Imap => "imap",
         }
     }
 }
@@ -99,4 +102,24 @@ pub fn rfc3339(secs: i64) -> String {
                 .ok()
         })
         .unwrap_or_else(|| secs.to_string())
+}
+
+/// Where an IMAP message came from: its idempotency key and the sync cursor it advances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImapOrigin {
+    /// `user@host:port`.
+    pub account: String,
+    /// Folder name.
+    pub folder: String,
+    /// The folder's UIDVALIDITY.
+    pub uidvalidity: u32,
+    /// The message's UID.
+    pub uid: u32,
+}
+
+impl ImapOrigin {
+    /// The IMAP idempotency key (Invariant 2): account, folder, UIDVALIDITY, UID.
+    pub fn key(&self) -> String {
+        format!("imap:{}:{}:{}:{}", self.account, self.folder, self.uidvalidity, self.uid)
+    }
 }

@@ -62,6 +62,7 @@ fn channel(forward_original_sender: bool) -> Channel {
         address: "support@example.com".into(),
         aliases: vec![],
         forward_original_sender,
+        imap: None,
     }
 }
 
@@ -84,6 +85,7 @@ async fn ingest_all(
             recipients: vec![],
             source: Source::Import,
             historical: true,
+        imap: None,
         };
         let secret = store.secret().to_vec();
         let prepared = prepare(
@@ -209,6 +211,7 @@ async fn redelivery_stores_nothing_new() {
             recipients: vec![],
             source: Source::Lmtp,
             historical: false,
+        imap: None,
         };
         let prepared = prepare(
             inbound,

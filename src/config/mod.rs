@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use raw::{RawChannel, RawConfig};
+use raw::{RawChannel, RawConfig, RawImap};
 use toml::Spanned;
 
 /// Default control socket when the file names none.
@@ -89,6 +89,117 @@ pub struct Channel {
     pub aliases: Vec<String>,
     /// File forwards under the original sender.
     pub forward_original_sender: bool,
+    /// Pull a mailbox over IMAP.
+    pub imap: Option<ImapConfig>,
+}
+
+/// How an IMAP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsMode {
+    /// TLS from the first byte (port 993).
+    Implicit,
+    /// Plain, then STARTTLS before login.
+    Starttls,
+    /// No TLS: loopback only.
+    None,
+}
+
+/// How to log in to IMAP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImapAuth {
+    /// LOGIN with a password read from a file.
+    Password {
+        /// The file.
+        password_file: PathBuf,
+    },
+    /// SASL XOAUTH2 with an access token refreshed from `token_url`.
+    XOAuth2 {
+        /// Client id.
+        client_id: String,
+        /// File with the client secret (some providers need none).
+        client_secret_file: Option<PathBuf>,
+        /// File with the refresh token.
+        refresh_token_file: PathBuf,
+        /// Token endpoint.
+        token_url: String,
+    },
+}
+
+/// What to do on the server with a message once it is committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AfterFetch {
+    /// Set `\Seen`.
+    Seen,
+    /// Move it to a folder.
+    Move(String),
+    /// Delete and expunge it.
+    Delete,
+    /// Leave it alone.
+    Keep,
+}
+
+/// What the first sync does with mail already in the folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportExisting {
+    /// Import it all as history.
+    All,
+    /// Skip it: only new mail becomes tickets.
+    Nothing,
+    /// Import what arrived since this day (`(year, month, day)`).
+    Since(i32, u8, u8),
+}
+
+/// `[channel.imap]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapConfig {
+    /// Server host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Extra trust anchor.
+    pub ca_file: Option<PathBuf>,
+    /// Login name.
+    pub username: String,
+    /// Credentials.
+    pub auth: ImapAuth,
+    /// Folders to pull.
+    pub folders: Vec<String>,
+    /// Action after commit.
+    pub after_fetch: AfterFetch,
+    /// First-sync behaviour.
+    pub import_existing: ImportExisting,
+    /// Poll interval without IDLE.
+    pub poll_interval: Duration,
+}
+
+/// A secret file path: absolute as given; relative names are systemd credentials
+/// (`$CREDENTIALS_DIRECTORY/NAME`) when the daemon runs under `LoadCredential=`,
+/// else relative to the config file's directory.
+pub fn resolve_secret_path(config_path: &Path, value: &str) -> PathBuf {
+    let p = PathBuf::from(value);
+    if p.is_absolute() {
+        return p;
+    }
+    if let Some(dir) = std::env::var_os("CREDENTIALS_DIRECTORY") {
+        let candidate = Path::new(&dir).join(&p);
+        if candidate.exists() {
+            return candidate;
+        }
+    }
+    config_path.parent().unwrap_or(Path::new(".")).join(p)
+}
+
+/// True for names and addresses that stay on this host.
+pub fn is_loopback_host(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .trim_matches(['[', ']'])
+            .parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
 }
 
 impl Channel {
@@ -175,6 +286,7 @@ impl Config {
         })?;
         let mut v = Validator {
             text,
+            path,
             problems: Vec::new(),
         };
         let config = v.config(path, raw);
@@ -242,6 +354,26 @@ pub fn is_valid_address(address: &str) -> bool {
             .all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'))
 }
 
+/// The host part of an `http(s)://host[:port]/...` URL.
+fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    let authority = rest.split('/').next().unwrap_or(rest);
+    if authority.starts_with('[') {
+        return authority.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(authority);
+    }
+    authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority)
+}
+
+/// `YYYY-MM-DD` to a valid calendar day.
+fn parse_day(s: &str) -> Option<(i32, u8, u8)> {
+    let mut parts = s.trim().splitn(3, '-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u8 = parts.next()?.parse().ok()?;
+    let d: u8 = parts.next()?.parse().ok()?;
+    let month = time::Month::try_from(m).ok()?;
+    time::Date::from_calendar_date(y, month, d).ok().map(|_| (y, m, d))
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
     text.as_bytes()[..offset.min(text.len())]
         .iter()
@@ -273,6 +405,7 @@ fn key_from_toml_error(text: &str, e: &toml::de::Error) -> String {
 
 struct Validator<'t> {
     text: &'t str,
+    path: &'t Path,
     problems: Vec<ConfigProblem>,
 }
 
@@ -480,6 +613,14 @@ impl Validator<'_> {
             seen_addresses.push((address.clone(), name.clone()));
             addresses.push(address);
         }
+        let imap = match &ch.imap {
+            Some(raw) => {
+                let imap = self.imap(i, raw.get_ref());
+                ok &= imap.is_some();
+                imap
+            }
+            None => None,
+        };
         let kind = kind?;
         if !ok || addresses.is_empty() {
             return None;
@@ -491,7 +632,180 @@ impl Validator<'_> {
             address,
             aliases: addresses,
             forward_original_sender: ch.forward_original_sender,
+            imap,
         })
+    }
+
+    /// A secret file key: resolved, and checked to exist unless it is a systemd
+    /// credential name that only exists under the service.
+    fn secret_file(&mut self, value: &Spanned<String>, key: String) -> Option<PathBuf> {
+        let raw = value.get_ref().trim();
+        if raw.is_empty() {
+            self.problem(value, key, "must name a file");
+            return None;
+        }
+        let path = resolve_secret_path(self.path, raw);
+        let is_credential_name = !Path::new(raw).is_absolute() && std::env::var_os("CREDENTIALS_DIRECTORY").is_none();
+        if !path.exists() && !(is_credential_name && !raw.contains('/')) {
+            self.problem(value, key, format!("file {} does not exist", path.display()));
+            return None;
+        }
+        Some(path)
+    }
+
+    fn imap(&mut self, i: usize, raw: &RawImap) -> Option<ImapConfig> {
+        let key = |k: &str| format!("channel[{}].imap.{k}", i + 1);
+        let before = self.problems.len();
+        let host = raw.host.get_ref().trim().to_string();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            self.problem(&raw.host, key("host"), "must be a host name or address");
+        }
+        let tls = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
+            None | Some("implicit") => TlsMode::Implicit,
+            Some("starttls") => TlsMode::Starttls,
+            Some("none") => {
+                if !is_loopback_host(&host) {
+                    if let Some(t) = &raw.tls {
+                        self.problem(t, key("tls"), format!("\"none\" sends the password in clear text; it is only allowed to a loopback host, not {host:?}"));
+                    }
+                }
+                TlsMode::None
+            }
+            Some(other) => {
+                if let Some(t) = &raw.tls {
+                    self.problem(t, key("tls"), format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""));
+                }
+                TlsMode::Implicit
+            }
+        };
+        let default_port = if tls == TlsMode::Implicit { 993 } else { 143 };
+        let port = self.positive(raw.port.as_ref(), &key("port"), default_port, 65_535) as u16;
+        let ca_file = raw.ca_file.as_ref().and_then(|c| {
+            let path = resolve_secret_path(self.path, c.get_ref());
+            if path.exists() {
+                Some(path)
+            } else {
+                self.problem(c, key("ca_file"), format!("file {} does not exist", path.display()));
+                None
+            }
+        });
+        let username = raw.username.get_ref().trim().to_string();
+        if username.is_empty() {
+            self.problem(&raw.username, key("username"), "must not be empty");
+        }
+        let auth = match raw.auth.as_ref().map(|a| a.get_ref().as_str()) {
+            None | Some("password") => {
+                for (value, name) in [(&raw.client_id, "client_id"), (&raw.client_secret_file, "client_secret_file"), (&raw.refresh_token_file, "refresh_token_file"), (&raw.token_url, "token_url")] {
+                    if let Some(v) = value {
+                        self.problem(v, key(name), "only used with auth = \"xoauth2\"");
+                    }
+                }
+                match &raw.password_file {
+                    Some(p) => self.secret_file(p, key("password_file")).map(|password_file| ImapAuth::Password { password_file }),
+                    None => {
+                        self.problem(&raw.username, key("password_file"), "is required for password login (or set auth = \"xoauth2\")");
+                        None
+                    }
+                }
+            }
+            Some("xoauth2") => {
+                if let Some(p) = &raw.password_file {
+                    self.problem(p, key("password_file"), "not used with auth = \"xoauth2\"");
+                }
+                let client_id = raw.client_id.as_ref().map(|c| c.get_ref().trim().to_string());
+                let token_url = raw.token_url.as_ref().map(|t| t.get_ref().trim().to_string());
+                if client_id.as_deref().map(str::is_empty).unwrap_or(true) {
+                    self.problem(&raw.username, key("client_id"), "is required with auth = \"xoauth2\"");
+                }
+                match (&raw.token_url, &token_url) {
+                    (Some(t), Some(url)) if !(url.starts_with("https://") || (url.starts_with("http://") && is_loopback_host(url_host(url)))) => {
+                        self.problem(t, key("token_url"), "must be an https:// URL (http:// only to a loopback host)");
+                    }
+                    (None, _) => self.problem(&raw.username, key("token_url"), "is required with auth = \"xoauth2\""),
+                    _ => {}
+                }
+                let client_secret_file = raw.client_secret_file.as_ref().and_then(|f| self.secret_file(f, key("client_secret_file")));
+                let refresh = match &raw.refresh_token_file {
+                    Some(f) => self.secret_file(f, key("refresh_token_file")),
+                    None => {
+                        self.problem(&raw.username, key("refresh_token_file"), "is required with auth = \"xoauth2\"");
+                        None
+                    }
+                };
+                match (client_id, token_url, refresh) {
+                    (Some(client_id), Some(token_url), Some(refresh_token_file)) => Some(ImapAuth::XOAuth2 { client_id, client_secret_file, refresh_token_file, token_url }),
+                    _ => None,
+                }
+            }
+            Some(other) => {
+                if let Some(a) = &raw.auth {
+                    self.problem(a, key("auth"), format!("{other:?} must be \"password\" or \"xoauth2\""));
+                }
+                None
+            }
+        };
+        let folders: Vec<String> = match &raw.folders {
+            None => vec!["INBOX".to_string()],
+            Some(list) => {
+                let mut out = Vec::new();
+                for f in list {
+                    let name = f.get_ref().trim().to_string();
+                    if name.is_empty() || name.contains(['\r', '\n', '"']) {
+                        self.problem(f, key("folders"), format!("{:?} is not a usable folder name", f.get_ref()));
+                    } else if out.contains(&name) {
+                        self.problem(f, key("folders"), format!("folder {name:?} is listed twice"));
+                    } else {
+                        out.push(name);
+                    }
+                }
+                if out.is_empty() && list.is_empty() {
+                    self.problems.push(ConfigProblem { line: None, key: key("folders"), message: "must name at least one folder".into() });
+                }
+                out
+            }
+        };
+        let after_fetch = match raw.after_fetch.as_ref() {
+            None => AfterFetch::Seen,
+            Some(a) => match a.get_ref().as_str() {
+                "seen" => AfterFetch::Seen,
+                "delete" => AfterFetch::Delete,
+                "keep" => AfterFetch::Keep,
+                other => match other.strip_prefix("move:").map(str::trim) {
+                    Some(folder) if !folder.is_empty() && !folders.iter().any(|f| f == folder) => AfterFetch::Move(folder.to_string()),
+                    Some(folder) if !folder.is_empty() => {
+                        self.problem(a, key("after_fetch"), format!("cannot move into {folder:?}: it is one of the folders being pulled"));
+                        AfterFetch::Keep
+                    }
+                    _ => {
+                        self.problem(a, key("after_fetch"), format!("{other:?} must be \"seen\", \"move:FOLDER\", \"delete\" or \"keep\""));
+                        AfterFetch::Keep
+                    }
+                },
+            },
+        };
+        let import_existing = match raw.import_existing.as_ref() {
+            None => ImportExisting::Nothing,
+            Some(v) => match v.get_ref() {
+                toml::Value::Boolean(true) => ImportExisting::All,
+                toml::Value::Boolean(false) => ImportExisting::Nothing,
+                toml::Value::String(s) => match s.strip_prefix("since:").and_then(parse_day) {
+                    Some((y, m, d)) => ImportExisting::Since(y, m, d),
+                    None => {
+                        self.problem(v, key("import_existing"), format!("{s:?} must be true, false or \"since:YYYY-MM-DD\""));
+                        ImportExisting::Nothing
+                    }
+                },
+                _ => {
+                    self.problem(v, key("import_existing"), "must be true, false or \"since:YYYY-MM-DD\"");
+                    ImportExisting::Nothing
+                }
+            },
+        };
+        let poll_interval = Duration::from_secs(self.positive(raw.poll_seconds.as_ref(), &key("poll_seconds"), 60, 86_400) as u64);
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(ImapConfig { host, port, tls, ca_file, username, auth: auth?, folders, after_fetch, import_existing, poll_interval })
     }
 }
 

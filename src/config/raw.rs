@@ -72,4 +72,42 @@ pub struct RawChannel {
     /// File forwards from team members under the original sender.
     #[serde(default)]
     pub forward_original_sender: bool,
+    /// `[channel.imap]`: pull this mailbox over IMAP.
+    pub imap: Option<Spanned<RawImap>>,
+}
+
+/// `[channel.imap]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawImap {
+    /// Server host name.
+    pub host: Spanned<String>,
+    /// Port (993 for implicit TLS, else 143).
+    pub port: Option<Spanned<i64>>,
+    /// `implicit`, `starttls` or `none`.
+    pub tls: Option<Spanned<String>>,
+    /// Extra trust anchor (PEM).
+    pub ca_file: Option<Spanned<String>>,
+    /// Login name.
+    pub username: Spanned<String>,
+    /// `password` (default) or `xoauth2`.
+    pub auth: Option<Spanned<String>>,
+    /// File holding the password.
+    pub password_file: Option<Spanned<String>>,
+    /// OAuth2 client id.
+    pub client_id: Option<Spanned<String>>,
+    /// File holding the OAuth2 client secret.
+    pub client_secret_file: Option<Spanned<String>>,
+    /// File holding the OAuth2 refresh token.
+    pub refresh_token_file: Option<Spanned<String>>,
+    /// OAuth2 token endpoint.
+    pub token_url: Option<Spanned<String>>,
+    /// Folders to pull.
+    pub folders: Option<Vec<Spanned<String>>>,
+    /// `seen`, `move:FOLDER`, `delete` or `keep`.
+    pub after_fetch: Option<Spanned<String>>,
+    /// `true`, `false` or `"since:YYYY-MM-DD"`.
+    pub import_existing: Option<Spanned<toml::Value>>,
+    /// Poll interval when the server lacks IDLE.
+    pub poll_seconds: Option<Spanned<i64>>,
 }

@@ -116,3 +116,63 @@ fn subaddress_is_stripped() {
     assert_eq!(strip_subaddress("support+t12-ab@x.org"), "support@x.org");
     assert_eq!(strip_subaddress("support@x.org"), "support@x.org");
 }
+
+fn with_imap(imap: &str) -> String {
+    format!("{GOOD}\n[channel.imap]\n{imap}\n")
+}
+
+#[test]
+fn imap_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "secret").unwrap();
+    let text = with_imap(&format!("host = \"imap.example.com\"\nusername = \"support@example.com\"\npassword_file = {:?}", pw.display().to_string()));
+    let c = Config::parse(Path::new("t.toml"), &text).unwrap();
+    let imap = c.channels[0].imap.as_ref().unwrap();
+    assert_eq!(imap.port, 993);
+    assert_eq!(imap.tls, TlsMode::Implicit);
+    assert_eq!(imap.folders, vec!["INBOX"]);
+    assert_eq!(imap.after_fetch, AfterFetch::Seen);
+    assert_eq!(imap.import_existing, ImportExisting::Nothing);
+    assert_eq!(imap.auth, ImapAuth::Password { password_file: pw });
+}
+
+#[test]
+fn imap_problems_are_named() {
+    let text = with_imap(
+        "host = \"imap.example.com\"\ntls = \"none\"\nusername = \"u\"\npassword_file = \"/nonexistent/pw\"\nafter_fetch = \"move:INBOX\"\nimport_existing = \"since:2024-02-30\"",
+    );
+    let p = problems(&text);
+    let keys: Vec<&str> = p.iter().map(|p| p.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "channel[1].imap.tls",
+            "channel[1].imap.password_file",
+            "channel[1].imap.after_fetch",
+            "channel[1].imap.import_existing"
+        ],
+        "{p:?}"
+    );
+    assert!(p[0].message.contains("loopback"));
+}
+
+#[test]
+fn imap_plain_allowed_to_loopback_and_xoauth2_needs_its_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let tok = dir.path().join("refresh");
+    std::fs::write(&tok, "r").unwrap();
+    let text = with_imap(&format!(
+        "host = \"127.0.0.1\"\ntls = \"none\"\nusername = \"u\"\nauth = \"xoauth2\"\nclient_id = \"id\"\nrefresh_token_file = {:?}\ntoken_url = \"http://127.0.0.1:9/token\"\nimport_existing = \"since:2024-02-29\"\nafter_fetch = \"move:Archive\"",
+        tok.display().to_string()
+    ));
+    let c = Config::parse(Path::new("t.toml"), &text).unwrap();
+    let imap = c.channels[0].imap.as_ref().unwrap();
+    assert_eq!(imap.port, 143);
+    assert_eq!(imap.import_existing, ImportExisting::Since(2024, 2, 29));
+    assert_eq!(imap.after_fetch, AfterFetch::Move("Archive".into()));
+    assert!(matches!(imap.auth, ImapAuth::XOAuth2 { .. }));
+    let bad = with_imap("host = \"imap.example.com\"\nusername = \"u\"\nauth = \"xoauth2\"\ntoken_url = \"http://example.com/t\"");
+    let keys: Vec<String> = problems(&bad).into_iter().map(|p| p.key).collect();
+    assert_eq!(keys, ["channel[1].imap.client_id", "channel[1].imap.token_url", "channel[1].imap.refresh_token_file"]);
+}

@@ -263,6 +263,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     Source::Pipe
                 },
                 historical,
+                imap: None,
             };
             match ctx.pipeline.ingest(inbound).await {
                 Ok(o) => Response::ok(ResponseData::Injected(InjectResult {

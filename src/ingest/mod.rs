@@ -12,7 +12,7 @@ pub mod thread;
 use sha2::{Digest, Sha256};
 
 use crate::config::Channel;
-use crate::model::{Source, TicketId};
+use crate::model::{ImapOrigin, Source, TicketId};
 use classify::Classification;
 use forward::ForwardStyle;
 use parse::{Mailbox, ParseError, ParsedMail};
@@ -32,6 +32,8 @@ pub struct Inbound {
     pub source: Source,
     /// Historical import: never triggers automatic mail or notifications.
     pub historical: bool,
+    /// Set for mail pulled over IMAP.
+    pub imap: Option<ImapOrigin>,
 }
 
 /// What an ingest needs besides the message: the channel's rules and our secrets.
@@ -83,6 +85,8 @@ pub struct PreparedMessage {
     pub classification: Classification,
     /// Threading keys.
     pub keys: ThreadKeys,
+    /// Set for mail pulled over IMAP: a second idempotency key and the cursor to advance.
+    pub imap: Option<ImapOrigin>,
 }
 
 /// Why a message cannot be ingested at all (the sender gets a permanent error).
@@ -192,6 +196,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
             plain_tag,
             ids,
         },
+        imap: inbound.imap,
         mail,
     })
 }

@@ -77,13 +77,6 @@ pub struct IngestOutcome {
     pub merged: Vec<TicketId>,
 }
 
-enum WriteOp {
-    Ingest(
-        Box<PreparedMessage>,
-        oneshot::Sender<Result<IngestOutcome, StoreError>>,
-    ),
-}
-
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -92,7 +85,7 @@ pub struct Store {
 
 struct Inner {
     path: PathBuf,
-    writer: mpsc::Sender<WriteOp>,
+    writer: mpsc::Sender<Box<dyn writer::Job>>,
     readers: Mutex<Vec<Connection>>,
     secret: Vec<u8>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
@@ -162,15 +155,48 @@ impl Store {
         &self.inner.secret
     }
 
-    /// Store one prepared message; returns after its transaction has committed.
-    pub async fn ingest(&self, message: PreparedMessage) -> Result<IngestOutcome, StoreError> {
-        let (tx, rx) = oneshot::channel();
+    /// Queue a write for the writer thread; resolves after the batch holding it has
+    /// committed. `bytes` is the size of the data it carries (bounds a batch).
+    async fn write<T, F>(&self, bytes: usize, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let (reply, rx) = oneshot::channel();
+        let job: Box<dyn writer::Job> = Box::new(writer::Op {
+            bytes,
+            work: Some(work),
+            result: None,
+            reply,
+        });
         self.inner
             .writer
-            .send(WriteOp::Ingest(Box::new(message), tx))
+            .send(job)
             .await
             .map_err(|_| StoreError::Closed)?;
         rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Store one prepared message; returns after its transaction has committed.
+    pub async fn ingest(&self, message: PreparedMessage) -> Result<IngestOutcome, StoreError> {
+        self.write(message.raw.len(), move |conn| {
+            writer::ingest(conn, &message)
+        })
+        .await
+    }
+
+    /// Set an IMAP folder's cursor (first sync, or a UIDVALIDITY change).
+    pub async fn set_imap_cursor(
+        &self,
+        account: String,
+        folder: String,
+        uidvalidity: u32,
+        last_uid: u32,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            writer::set_imap_cursor(conn, &account, &folder, uidvalidity, last_uid)
+        })
+        .await
     }
 
     /// Run a read-only query on a pooled connection, off the async threads.

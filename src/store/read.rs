@@ -164,6 +164,21 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// An IMAP folder's cursor: (UIDVALIDITY, highest committed UID).
+    pub fn imap_cursor(
+        &self,
+        account: &str,
+        folder: &str,
+    ) -> Result<Option<(u32, u32)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT uidvalidity, last_uid FROM imap_cursors WHERE account = ?1 AND folder = ?2",
+            )?
+            .query_row(params![account, folder], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
     /// A cheap query proving the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;

@@ -7,7 +7,10 @@ use rusqlite::{Connection, OptionalExtension};
 use super::StoreError;
 
 /// The migrations, in order; `PRAGMA user_version` counts how many have run.
-const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    ("0002_imap", include_str!("migrations/0002_imap.sql")),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -4,11 +4,11 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{IngestOutcome, StoreError, WriteOp};
+use super::{IngestOutcome, StoreError};
 use crate::ingest::parse::Mailbox;
 use crate::ingest::thread::{decide, Decision, Evidence};
 use crate::ingest::PreparedMessage;
-use crate::model::{unix_now, Direction, ThreadReason, TicketId};
+use crate::model::{unix_now, Direction, ImapOrigin, ThreadReason, TicketId};
 
 /// Most operations committed together; bounds latency and memory of one batch.
 const MAX_BATCH: usize = 256;
@@ -20,24 +20,59 @@ pub const NEW_STATUS: &str = "New";
 /// The status of a ticket merged into another.
 pub const MERGED_STATUS: &str = "Merged";
 
-/// A result waiting for the commit.
-enum Pending {
-    Ingest(
-        oneshot::Sender<Result<IngestOutcome, StoreError>>,
-        Result<IngestOutcome, StoreError>,
-    ),
+/// One queued write: applied inside the batch transaction, answered after the commit.
+pub(super) trait Job: Send {
+    /// Raw bytes it carries, to bound a batch's memory.
+    fn bytes(&self) -> usize;
+    /// Run it (inside its own savepoint).
+    fn apply(&mut self, conn: &Connection);
+    /// Answer the caller: its own result if the batch committed, else the commit error.
+    fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
+}
+
+/// A [`Job`] made of a closure and the channel its result goes back on.
+pub(super) struct Op<T, F> {
+    pub(super) bytes: usize,
+    pub(super) work: Option<F>,
+    pub(super) result: Option<Result<T, StoreError>>,
+    pub(super) reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Op<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, StoreError> + Send,
+{
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    fn apply(&mut self, conn: &Connection) {
+        if let Some(work) = self.work.take() {
+            self.result = Some(in_savepoint(conn, work));
+        }
+    }
+
+    fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>) {
+        let answer = match (commit, self.result) {
+            (Ok(()), Some(result)) => result,
+            (Ok(()), None) => Err(StoreError::Closed),
+            (Err(e), _) => Err(StoreError::Sqlite(e_clone(e))),
+        };
+        let _ = self.reply.send(answer);
+    }
 }
 
 /// Run until every sender is gone and the queue is drained.
-pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
+pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
     while let Some(first) = rx.blocking_recv() {
+        let mut bytes = first.bytes();
         let mut batch = vec![first];
-        let mut bytes = op_bytes(&batch[0]);
         while batch.len() < MAX_BATCH && bytes < MAX_BATCH_BYTES {
             match rx.try_recv() {
-                Ok(op) => {
-                    bytes += op_bytes(&op);
-                    batch.push(op);
+                Ok(job) => {
+                    bytes += job.bytes();
+                    batch.push(job);
                 }
                 Err(_) => break,
             }
@@ -48,53 +83,29 @@ pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<WriteOp>) {
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
 }
 
-fn op_bytes(op: &WriteOp) -> usize {
-    match op {
-        WriteOp::Ingest(m, _) => m.raw.len(),
-    }
-}
-
-fn commit_batch(conn: &mut Connection, batch: Vec<WriteOp>) {
-    let mut pending = Vec::with_capacity(batch.len());
+fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let text = e.to_string();
-        log::error!("store: cannot begin a write transaction: {text}");
-        for op in batch {
-            match op {
-                WriteOp::Ingest(_, reply) => {
-                    let _ = reply.send(Err(StoreError::Sqlite(e_clone(&e))));
-                }
-            }
+        log::error!("store: cannot begin a write transaction: {e}");
+        for job in batch {
+            job.finish(Err(&e));
         }
         return;
     }
-    for op in batch {
-        match op {
-            WriteOp::Ingest(message, reply) => {
-                let result = in_savepoint(conn, |c| ingest(c, &message));
-                pending.push(Pending::Ingest(reply, result));
-            }
-        }
+    for job in batch.iter_mut() {
+        job.apply(conn);
     }
+    // Every caller hears back only now, after the commit (Invariant 1).
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
-            for p in pending {
-                match p {
-                    Pending::Ingest(reply, result) => {
-                        let _ = reply.send(result);
-                    }
-                }
+            for job in batch {
+                job.finish(Ok(()));
             }
         }
         Err(e) => {
             log::error!("store: commit failed, nothing in this batch was stored: {e}");
             let _ = conn.execute_batch("ROLLBACK");
-            for p in pending {
-                match p {
-                    Pending::Ingest(reply, _) => {
-                        let _ = reply.send(Err(StoreError::Sqlite(e_clone(&e))));
-                    }
-                }
+            for job in batch {
+                job.finish(Err(&e));
             }
         }
     }
@@ -347,15 +358,73 @@ fn link_ids(
     Ok((target, merged))
 }
 
-fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome, StoreError> {
+/// Set a folder's cursor outright (first sync, UIDVALIDITY change).
+pub(super) fn set_imap_cursor(
+    conn: &Connection,
+    account: &str,
+    folder: &str,
+    uidvalidity: u32,
+    last_uid: u32,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO imap_cursors (account, folder, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
+             last_uid = excluded.last_uid, updated_at = excluded.updated_at",
+        params![account, folder, uidvalidity, last_uid, unix_now()],
+    )?;
+    Ok(())
+}
+
+/// Record an IMAP message's key and advance its folder's cursor, in the message's
+/// own transaction: after a crash the sync resumes exactly after the last commit.
+fn record_imap(
+    conn: &Connection,
+    origin: &ImapOrigin,
+    row: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
+        params![origin.key(), row],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO imap_cursors (account, folder, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(account, folder) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid),
+             updated_at = excluded.updated_at
+         WHERE uidvalidity = excluded.uidvalidity",
+        params![origin.account, origin.folder, origin.uidvalidity, origin.uid, now],
+    )?;
+    Ok(())
+}
+
+/// A stored message by idempotency key: (message row, its ticket).
+fn find_key(conn: &Connection, key: &str) -> Result<Option<(i64, TicketId)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT k.message_id, m.ticket_id FROM ingest_keys k JOIN messages m ON m.id = k.message_id WHERE k.key = ?1",
+        )?
+        .query_row([key], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, TicketId>(1)?)))
+        .optional()?)
+}
+
+pub(super) fn ingest(
+    conn: &Connection,
+    message: &PreparedMessage,
+) -> Result<IngestOutcome, StoreError> {
     let now = unix_now();
-    if let Some((row, ticket)) = conn.prepare_cached("SELECT k.message_id, m.ticket_id FROM ingest_keys k JOIN messages m ON m.id = k.message_id WHERE k.key = ?1")?.query_row(
-            [&message.idempotency_key],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, TicketId>(1)?)),
-        )
-        .optional()?
-    {
-        exec(conn,
+    let imap_seen = match &message.imap {
+        Some(origin) => find_key(conn, &origin.key())?,
+        None => None,
+    };
+    if let Some((row, ticket)) = match imap_seen {
+        Some(found) => Some(found),
+        None => find_key(conn, &message.idempotency_key)?,
+    } {
+        exec(
+            conn,
             "INSERT INTO channel_stats (channel, duplicates) VALUES (?1, 1)
              ON CONFLICT(channel) DO UPDATE SET duplicates = duplicates + 1",
             [&message.channel],
@@ -365,6 +434,9 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
         // it with more headers): link them too, so threads do not depend on which copy
         // came first. A true re-delivery has the same headers and changes nothing.
         let (ticket, merged) = link_ids(conn, ticket, &message.keys.ids, now)?;
+        if let Some(origin) = &message.imap {
+            record_imap(conn, origin, row, now)?;
+        }
         return Ok(IngestOutcome {
             ticket_id: ticket,
             message_row: row,
@@ -532,6 +604,9 @@ fn ingest(conn: &Connection, message: &PreparedMessage) -> Result<IngestOutcome,
         "INSERT INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
         params![message.idempotency_key, row],
     )?;
+    if let Some(origin) = &message.imap {
+        record_imap(conn, origin, row, now)?;
+    }
     let contact_text = match &message.contact.name {
         Some(name) => format!("{name} {}", message.contact.email),
         None => message.contact.email.clone(),
