@@ -359,9 +359,16 @@ fn url_host(url: &str) -> &str {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     let authority = rest.split('/').next().unwrap_or(rest);
     if authority.starts_with('[') {
-        return authority.split(']').next().map(|h| h.trim_start_matches('[')).unwrap_or(authority);
+        return authority
+            .split(']')
+            .next()
+            .map(|h| h.trim_start_matches('['))
+            .unwrap_or(authority);
     }
-    authority.rsplit_once(':').map(|(h, _)| h).unwrap_or(authority)
+    authority
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(authority)
 }
 
 /// `YYYY-MM-DD` to a valid calendar day.
@@ -371,7 +378,9 @@ fn parse_day(s: &str) -> Option<(i32, u8, u8)> {
     let m: u8 = parts.next()?.parse().ok()?;
     let d: u8 = parts.next()?.parse().ok()?;
     let month = time::Month::try_from(m).ok()?;
-    time::Date::from_calendar_date(y, month, d).ok().map(|_| (y, m, d))
+    time::Date::from_calendar_date(y, month, d)
+        .ok()
+        .map(|_| (y, m, d))
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -645,9 +654,16 @@ impl Validator<'_> {
             return None;
         }
         let path = resolve_secret_path(self.path, raw);
-        let is_credential_name = !Path::new(raw).is_absolute() && std::env::var_os("CREDENTIALS_DIRECTORY").is_none();
-        if !path.exists() && !(is_credential_name && !raw.contains('/')) {
-            self.problem(value, key, format!("file {} does not exist", path.display()));
+        // A bare name with no CREDENTIALS_DIRECTORY may be a systemd credential that only
+        // exists when the service runs: check it then, not now.
+        let maybe_credential =
+            !raw.contains('/') && std::env::var_os("CREDENTIALS_DIRECTORY").is_none();
+        if !path.exists() && !maybe_credential {
+            self.problem(
+                value,
+                key,
+                format!("file {} does not exist", path.display()),
+            );
             return None;
         }
         Some(path)
@@ -673,7 +689,11 @@ impl Validator<'_> {
             }
             Some(other) => {
                 if let Some(t) = &raw.tls {
-                    self.problem(t, key("tls"), format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""));
+                    self.problem(
+                        t,
+                        key("tls"),
+                        format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""),
+                    );
                 }
                 TlsMode::Implicit
             }
@@ -685,7 +705,11 @@ impl Validator<'_> {
             if path.exists() {
                 Some(path)
             } else {
-                self.problem(c, key("ca_file"), format!("file {} does not exist", path.display()));
+                self.problem(
+                    c,
+                    key("ca_file"),
+                    format!("file {} does not exist", path.display()),
+                );
                 None
             }
         });
@@ -695,15 +719,26 @@ impl Validator<'_> {
         }
         let auth = match raw.auth.as_ref().map(|a| a.get_ref().as_str()) {
             None | Some("password") => {
-                for (value, name) in [(&raw.client_id, "client_id"), (&raw.client_secret_file, "client_secret_file"), (&raw.refresh_token_file, "refresh_token_file"), (&raw.token_url, "token_url")] {
+                for (value, name) in [
+                    (&raw.client_id, "client_id"),
+                    (&raw.client_secret_file, "client_secret_file"),
+                    (&raw.refresh_token_file, "refresh_token_file"),
+                    (&raw.token_url, "token_url"),
+                ] {
                     if let Some(v) = value {
                         self.problem(v, key(name), "only used with auth = \"xoauth2\"");
                     }
                 }
                 match &raw.password_file {
-                    Some(p) => self.secret_file(p, key("password_file")).map(|password_file| ImapAuth::Password { password_file }),
+                    Some(p) => self
+                        .secret_file(p, key("password_file"))
+                        .map(|password_file| ImapAuth::Password { password_file }),
                     None => {
-                        self.problem(&raw.username, key("password_file"), "is required for password login (or set auth = \"xoauth2\")");
+                        self.problem(
+                            &raw.username,
+                            key("password_file"),
+                            "is required for password login (or set auth = \"xoauth2\")",
+                        );
                         None
                     }
                 }
@@ -712,34 +747,73 @@ impl Validator<'_> {
                 if let Some(p) = &raw.password_file {
                     self.problem(p, key("password_file"), "not used with auth = \"xoauth2\"");
                 }
-                let client_id = raw.client_id.as_ref().map(|c| c.get_ref().trim().to_string());
-                let token_url = raw.token_url.as_ref().map(|t| t.get_ref().trim().to_string());
+                let client_id = raw
+                    .client_id
+                    .as_ref()
+                    .map(|c| c.get_ref().trim().to_string());
+                let token_url = raw
+                    .token_url
+                    .as_ref()
+                    .map(|t| t.get_ref().trim().to_string());
                 if client_id.as_deref().map(str::is_empty).unwrap_or(true) {
-                    self.problem(&raw.username, key("client_id"), "is required with auth = \"xoauth2\"");
+                    self.problem(
+                        &raw.username,
+                        key("client_id"),
+                        "is required with auth = \"xoauth2\"",
+                    );
                 }
                 match (&raw.token_url, &token_url) {
-                    (Some(t), Some(url)) if !(url.starts_with("https://") || (url.starts_with("http://") && is_loopback_host(url_host(url)))) => {
-                        self.problem(t, key("token_url"), "must be an https:// URL (http:// only to a loopback host)");
+                    (Some(t), Some(url))
+                        if !(url.starts_with("https://")
+                            || (url.starts_with("http://") && is_loopback_host(url_host(url)))) =>
+                    {
+                        self.problem(
+                            t,
+                            key("token_url"),
+                            "must be an https:// URL (http:// only to a loopback host)",
+                        );
                     }
-                    (None, _) => self.problem(&raw.username, key("token_url"), "is required with auth = \"xoauth2\""),
+                    (None, _) => self.problem(
+                        &raw.username,
+                        key("token_url"),
+                        "is required with auth = \"xoauth2\"",
+                    ),
                     _ => {}
                 }
-                let client_secret_file = raw.client_secret_file.as_ref().and_then(|f| self.secret_file(f, key("client_secret_file")));
+                let client_secret_file = raw
+                    .client_secret_file
+                    .as_ref()
+                    .and_then(|f| self.secret_file(f, key("client_secret_file")));
                 let refresh = match &raw.refresh_token_file {
                     Some(f) => self.secret_file(f, key("refresh_token_file")),
                     None => {
-                        self.problem(&raw.username, key("refresh_token_file"), "is required with auth = \"xoauth2\"");
+                        self.problem(
+                            &raw.username,
+                            key("refresh_token_file"),
+                            "is required with auth = \"xoauth2\"",
+                        );
                         None
                     }
                 };
                 match (client_id, token_url, refresh) {
-                    (Some(client_id), Some(token_url), Some(refresh_token_file)) => Some(ImapAuth::XOAuth2 { client_id, client_secret_file, refresh_token_file, token_url }),
+                    (Some(client_id), Some(token_url), Some(refresh_token_file)) => {
+                        Some(ImapAuth::XOAuth2 {
+                            client_id,
+                            client_secret_file,
+                            refresh_token_file,
+                            token_url,
+                        })
+                    }
                     _ => None,
                 }
             }
             Some(other) => {
                 if let Some(a) = &raw.auth {
-                    self.problem(a, key("auth"), format!("{other:?} must be \"password\" or \"xoauth2\""));
+                    self.problem(
+                        a,
+                        key("auth"),
+                        format!("{other:?} must be \"password\" or \"xoauth2\""),
+                    );
                 }
                 None
             }
@@ -751,15 +825,27 @@ impl Validator<'_> {
                 for f in list {
                     let name = f.get_ref().trim().to_string();
                     if name.is_empty() || name.contains(['\r', '\n', '"']) {
-                        self.problem(f, key("folders"), format!("{:?} is not a usable folder name", f.get_ref()));
+                        self.problem(
+                            f,
+                            key("folders"),
+                            format!("{:?} is not a usable folder name", f.get_ref()),
+                        );
                     } else if out.contains(&name) {
-                        self.problem(f, key("folders"), format!("folder {name:?} is listed twice"));
+                        self.problem(
+                            f,
+                            key("folders"),
+                            format!("folder {name:?} is listed twice"),
+                        );
                     } else {
                         out.push(name);
                     }
                 }
                 if out.is_empty() && list.is_empty() {
-                    self.problems.push(ConfigProblem { line: None, key: key("folders"), message: "must name at least one folder".into() });
+                    self.problems.push(ConfigProblem {
+                        line: None,
+                        key: key("folders"),
+                        message: "must name at least one folder".into(),
+                    });
                 }
                 out
             }
@@ -771,7 +857,9 @@ impl Validator<'_> {
                 "delete" => AfterFetch::Delete,
                 "keep" => AfterFetch::Keep,
                 other => match other.strip_prefix("move:").map(str::trim) {
-                    Some(folder) if !folder.is_empty() && !folders.iter().any(|f| f == folder) => AfterFetch::Move(folder.to_string()),
+                    Some(folder) if !folder.is_empty() && !folders.iter().any(|f| f == folder) => {
+                        AfterFetch::Move(folder.to_string())
+                    }
                     Some(folder) if !folder.is_empty() => {
                         self.problem(a, key("after_fetch"), format!("cannot move into {folder:?}: it is one of the folders being pulled"));
                         AfterFetch::Keep
@@ -791,21 +879,45 @@ impl Validator<'_> {
                 toml::Value::String(s) => match s.strip_prefix("since:").and_then(parse_day) {
                     Some((y, m, d)) => ImportExisting::Since(y, m, d),
                     None => {
-                        self.problem(v, key("import_existing"), format!("{s:?} must be true, false or \"since:YYYY-MM-DD\""));
+                        self.problem(
+                            v,
+                            key("import_existing"),
+                            format!("{s:?} must be true, false or \"since:YYYY-MM-DD\""),
+                        );
                         ImportExisting::Nothing
                     }
                 },
                 _ => {
-                    self.problem(v, key("import_existing"), "must be true, false or \"since:YYYY-MM-DD\"");
+                    self.problem(
+                        v,
+                        key("import_existing"),
+                        "must be true, false or \"since:YYYY-MM-DD\"",
+                    );
                     ImportExisting::Nothing
                 }
             },
         };
-        let poll_interval = Duration::from_secs(self.positive(raw.poll_seconds.as_ref(), &key("poll_seconds"), 60, 86_400) as u64);
+        let poll_interval = Duration::from_secs(self.positive(
+            raw.poll_seconds.as_ref(),
+            &key("poll_seconds"),
+            60,
+            86_400,
+        ) as u64);
         if self.problems.len() > before {
             return None;
         }
-        Some(ImapConfig { host, port, tls, ca_file, username, auth: auth?, folders, after_fetch, import_existing, poll_interval })
+        Some(ImapConfig {
+            host,
+            port,
+            tls,
+            ca_file,
+            username,
+            auth: auth?,
+            folders,
+            after_fetch,
+            import_existing,
+            poll_interval,
+        })
     }
 }
 

@@ -126,7 +126,10 @@ fn imap_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let pw = dir.path().join("pw");
     std::fs::write(&pw, "secret").unwrap();
-    let text = with_imap(&format!("host = \"imap.example.com\"\nusername = \"support@example.com\"\npassword_file = {:?}", pw.display().to_string()));
+    let text = with_imap(&format!(
+        "host = \"imap.example.com\"\nusername = \"support@example.com\"\npassword_file = {:?}",
+        pw.display().to_string()
+    ));
     let c = Config::parse(Path::new("t.toml"), &text).unwrap();
     let imap = c.channels[0].imap.as_ref().unwrap();
     assert_eq!(imap.port, 993);
@@ -174,5 +177,12 @@ fn imap_plain_allowed_to_loopback_and_xoauth2_needs_its_keys() {
     assert!(matches!(imap.auth, ImapAuth::XOAuth2 { .. }));
     let bad = with_imap("host = \"imap.example.com\"\nusername = \"u\"\nauth = \"xoauth2\"\ntoken_url = \"http://example.com/t\"");
     let keys: Vec<String> = problems(&bad).into_iter().map(|p| p.key).collect();
-    assert_eq!(keys, ["channel[1].imap.client_id", "channel[1].imap.token_url", "channel[1].imap.refresh_token_file"]);
+    assert_eq!(
+        keys,
+        [
+            "channel[1].imap.client_id",
+            "channel[1].imap.token_url",
+            "channel[1].imap.refresh_token_file"
+        ]
+    );
 }

@@ -255,8 +255,7 @@ impl Daemon {
     pub fn ctl_stdin(&self, args: &[&str], input: Option<&[u8]>) -> (i32, String, String) {
         let mut cmd = Command::new(FRONTDESKCTL);
         cmd.arg("--socket").arg(&self.socket).args(args);
-        let out = run(cmd, input, COMMAND_DEADLINE);
-        (exit_code(&out.status), lossy(&out.stdout), lossy(&out.stderr))
+        output(cmd, input)
     }
 
     /// `frontdeskctl --json ARGS`, which must succeed; its JSON output.
@@ -314,6 +313,15 @@ impl Drop for Daemon {
         if std::thread::panicking() {
             eprintln!("---- frontdeskd log ({}) ----\n{}", self.log_path.display(), self.log());
         }
+    }
+}
+
+/// Poll `condition` until it holds; fail naming `what` when `within` passes.
+pub fn wait_until(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + within;
+    while !condition() {
+        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
@@ -375,6 +383,12 @@ pub fn run(mut cmd: Command, input: Option<&[u8]>, within: Duration) -> Output {
             panic!("{what} did not finish within {within:?}");
         }
     }
+}
+
+/// Run a command to completion (see [`run`]): (exit code, stdout, stderr).
+pub fn output(cmd: Command, input: Option<&[u8]>) -> (i32, String, String) {
+    let out = run(cmd, input, COMMAND_DEADLINE);
+    (exit_code(&out.status), lossy(&out.stdout), lossy(&out.stderr))
 }
 
 /// The exit code, or 128 + signal.
