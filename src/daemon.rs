@@ -7,6 +7,10 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use std::sync::{Arc, Mutex};
+
+use crate::channels::imap::ImapSupervisor;
+use crate::channels::status::StatusBoard;
 use crate::config::Config;
 use crate::control::server::{self as control, ControlContext};
 use crate::pipeline::Pipeline;
@@ -65,8 +69,40 @@ async fn bind_tcp(
         })
 }
 
-/// Re-read the config file and apply it atomically; the old config stays on error.
-pub fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
+/// The running parts that commands and signals act on.
+#[derive(Clone)]
+pub struct Services {
+    /// Config and store.
+    pub pipeline: Pipeline,
+    /// Pullers' status.
+    pub board: StatusBoard,
+    /// IMAP pullers.
+    pub imap: Arc<Mutex<ImapSupervisor>>,
+}
+
+impl Services {
+    /// Re-read the config file and apply it atomically; the old config stays on error.
+    pub fn reload(&self) -> Result<Vec<String>, String> {
+        let changes = reload(&self.pipeline)?;
+        let config = self.pipeline.config();
+        match self.imap.lock() {
+            Ok(mut imap) => imap.apply(&config),
+            Err(poisoned) => poisoned.into_inner().apply(&config),
+        }
+        Ok(changes)
+    }
+
+    /// Make a channel's IMAP pullers sync now; false when it has none.
+    pub fn sync_now(&self, channel: &str) -> bool {
+        match self.imap.lock() {
+            Ok(imap) => imap.sync_now(channel),
+            Err(poisoned) => poisoned.into_inner().sync_now(channel),
+        }
+    }
+}
+
+/// Re-read the config file and swap it in; the old config stays on error.
+fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
     let old = pipeline.config();
     let new = Config::load(&old.path).map_err(|e| {
         log::error!("reload refused, keeping the running config:\n{e}");
@@ -143,6 +179,19 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let pipeline = Pipeline::new(config, store.clone());
     let shutdown = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let board = StatusBoard::default();
+    let mut imap = ImapSupervisor::new(
+        pipeline.clone(),
+        board.clone(),
+        shutdown.clone(),
+        tracker.clone(),
+    );
+    imap.apply(&pipeline.config());
+    let services = Services {
+        pipeline: pipeline.clone(),
+        board,
+        imap: Arc::new(Mutex::new(imap)),
+    };
     tracker.spawn(crate::channels::lmtp::serve(
         lmtp,
         pipeline.clone(),
@@ -158,7 +207,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     tracker.spawn(control::serve(
         control,
         ControlContext {
-            pipeline: pipeline.clone(),
+            services: services.clone(),
             started,
             lmtp_listen,
             http_listen,
@@ -196,7 +245,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
             _ = sigint.recv() => break,
             _ = sighup.recv() => {
                 notify(&[sd_notify::NotifyState::Reloading]);
-                let _ = reload(&pipeline);
+                let _ = services.reload();
                 notify(&[sd_notify::NotifyState::Ready]);
             }
         }
@@ -212,6 +261,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         log::warn!("some sessions did not finish within {DRAIN_TIMEOUT:?}; stopping anyway");
     }
     drop(pipeline);
+    drop(services);
     let _ = tokio::task::spawn_blocking(move || store.close()).await;
     let _ = std::fs::remove_file(&socket_path);
     log::info!("stopped");

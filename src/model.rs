@@ -120,6 +120,9 @@ pub struct ImapOrigin {
 impl ImapOrigin {
     /// The IMAP idempotency key (Invariant 2): account, folder, UIDVALIDITY, UID.
     pub fn key(&self) -> String {
-        format!("imap:{}:{}:{}:{}", self.account, self.folder, self.uidvalidity, self.uid)
+        format!(
+            "imap:{}:{}:{}:{}",
+            self.account, self.folder, self.uidvalidity, self.uid
+        )
     }
 }

@@ -4,7 +4,7 @@
 use std::sync::{Arc, RwLock};
 
 use crate::config::Config;
-use crate::ingest::{self, Inbound, IngestContext, IngestError};
+use crate::ingest::{self, Inbound, IngestContext, IngestError, PreparedMessage};
 use crate::store::{IngestOutcome, Store, StoreError};
 
 /// Why an ingest did not store a message.
@@ -66,23 +66,22 @@ impl Pipeline {
         &self.store
     }
 
-    /// Prepare and commit one message. Returns only after the commit (Invariant 1).
-    pub async fn ingest(&self, inbound: Inbound) -> Result<IngestOutcome, IngestFailure> {
+    /// Make the pure decisions about one message, off the async threads.
+    pub async fn prepare(&self, inbound: Inbound) -> Result<PreparedMessage, IngestFailure> {
         let config = self.config();
         if config.channel(&inbound.channel).is_none() {
             return Err(IngestFailure::UnknownChannel(inbound.channel));
         }
         let secret = self.store.secret().to_vec();
-        let prepared = tokio::task::spawn_blocking(move || {
+        tokio::task::spawn_blocking(move || {
             let own = config.own_addresses();
             let channel = config
                 .channel(&inbound.channel)
-                .ok_or_else(|| IngestFailure::UnknownChannel(inbound.channel.clone()))?
-                .clone();
+                .ok_or_else(|| IngestFailure::UnknownChannel(inbound.channel.clone()))?;
             ingest::prepare(
                 inbound,
                 IngestContext {
-                    channel: &channel,
+                    channel,
                     own_addresses: &own,
                     secret: &secret,
                 },
@@ -90,7 +89,11 @@ impl Pipeline {
             .map_err(IngestFailure::from)
         })
         .await
-        .map_err(|_| IngestFailure::Store(StoreError::Closed))??;
+        .map_err(|_| IngestFailure::Store(StoreError::Closed))?
+    }
+
+    /// Commit one prepared message. Returns only after the commit (Invariant 1).
+    pub async fn commit(&self, prepared: PreparedMessage) -> Result<IngestOutcome, IngestFailure> {
         let (channel, key) = (prepared.channel.clone(), prepared.idempotency_key.clone());
         let outcome = self.store.ingest(prepared).await?;
         log::info!(
@@ -102,5 +105,11 @@ impl Pipeline {
             outcome.reason.as_str()
         );
         Ok(outcome)
+    }
+
+    /// Prepare and commit one message. Returns only after the commit (Invariant 1).
+    pub async fn ingest(&self, inbound: Inbound) -> Result<IngestOutcome, IngestFailure> {
+        let prepared = self.prepare(inbound).await?;
+        self.commit(prepared).await
     }
 }

@@ -96,6 +96,11 @@ enum TicketsCommand {
 enum ChannelsCommand {
     /// List channels and their state.
     List,
+    /// Make a channel's mailbox sync now.
+    Sync {
+        /// Channel name.
+        name: String,
+    },
 }
 
 fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
@@ -186,6 +191,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 print_json(&serde_json::json!({ "channels": channels }));
             } else {
                 print_channels(&channels);
+            }
+        }
+        Command::Channels(ChannelsCommand::Sync { name }) => {
+            let value = client.call(&Request::ChannelsSync { name: name.clone() })?;
+            if cli.json {
+                print_json(&value);
+            } else {
+                println!("sync of channel {name} started");
             }
         }
         Command::Tickets(TicketsCommand::List {
@@ -388,12 +401,12 @@ fn print_channels(channels: &[ChannelInfo]) {
         return;
     }
     println!(
-        "{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  LAST MESSAGE",
+        "{:<14} {:<6} {:<12} {:<32} {:>8} {:>6}  LAST MESSAGE",
         "CHANNEL", "KIND", "STATE", "ADDRESS", "MESSAGES", "DUPS"
     );
     for c in channels {
         println!(
-            "{:<14} {:<6} {:<8} {:<32} {:>8} {:>6}  {}",
+            "{:<14} {:<6} {:<12} {:<32} {:>8} {:>6}  {}",
             c.name,
             c.kind,
             c.state,
@@ -402,6 +415,36 @@ fn print_channels(channels: &[ChannelInfo]) {
             c.stats.duplicates,
             c.stats.last_message_at.as_deref().unwrap_or("never")
         );
+        for f in &c.imap {
+            let mut line = format!(
+                "  imap {:<12} {:<12} imported {}, backlog {}",
+                f.folder,
+                f.state.as_str(),
+                f.imported,
+                f.backlog
+            );
+            if let Some((done, total)) = f.history {
+                line.push_str(&format!(", history {done}/{total}"));
+            }
+            match f.last_success {
+                Some(t) => line.push_str(&format!(", last sync {}", frontdesk::model::rfc3339(t))),
+                None => line.push_str(", not synced yet"),
+            }
+            if f.idle_supported == Some(false) {
+                line.push_str(", polling (no IDLE)");
+            }
+            println!("{line}");
+            if let Some(e) = &f.last_error {
+                let when = f
+                    .last_error_at
+                    .map(frontdesk::model::rfc3339)
+                    .unwrap_or_default();
+                println!("    last error {when}: {e}");
+            }
+            if let Some(t) = f.retry_at {
+                println!("    next retry {}", frontdesk::model::rfc3339(t));
+            }
+        }
     }
 }
 

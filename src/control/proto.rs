@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::channels::status::FolderStatus;
 use crate::store::{ChannelStats, StoreCounts, TicketDetail, TicketFilter, TicketSummary};
 
 /// A request from `frontdeskctl`.
@@ -32,6 +33,11 @@ pub enum Request {
         /// Historical import (no automatic mail).
         #[serde(default)]
         historical: bool,
+    },
+    /// Make a channel's IMAP pullers sync now.
+    ChannelsSync {
+        /// Channel name.
+        name: String,
     },
     /// Re-read the config file.
     Reload {},
@@ -111,6 +117,11 @@ pub enum ResponseData {
     },
     /// `inject`.
     Injected(InjectResult),
+    /// `channels sync`.
+    Synced {
+        /// The channel woken.
+        channel: String,
+    },
     /// `reload`.
     Reloaded {
         /// What changed, in words.
@@ -150,8 +161,11 @@ pub struct ChannelInfo {
     pub address: String,
     /// Aliases.
     pub aliases: Vec<String>,
-    /// `active` (more states come with IMAP).
+    /// `active` for push channels; for IMAP the worst folder's state (`connected`,
+    /// `syncing`, `connecting`, `backing off`, `failing`).
     pub state: String,
+    /// Each IMAP folder's puller.
+    pub imap: Vec<FolderStatus>,
     /// Original-sender rule on.
     pub forward_original_sender: bool,
     /// Ingest figures.

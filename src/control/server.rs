@@ -11,9 +11,11 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::proto::*;
+use crate::channels::status::channel_state;
+use crate::daemon::Services;
 use crate::ingest::Inbound;
 use crate::model::Source;
-use crate::pipeline::{IngestFailure, Pipeline};
+use crate::pipeline::IngestFailure;
 use crate::store::ChannelStats;
 
 /// Largest request line: a 25 MiB message in base64 plus room.
@@ -43,8 +45,8 @@ pub fn bind(path: &Path) -> std::io::Result<UnixListener> {
 /// What the control server needs from the daemon.
 #[derive(Clone)]
 pub struct ControlContext {
-    /// Config and store.
-    pub pipeline: Pipeline,
+    /// The daemon's running parts.
+    pub services: Services,
     /// When the daemon started.
     pub started: Instant,
     /// Bound LMTP address (the config may say port 0).
@@ -170,8 +172,13 @@ fn store_err(e: crate::store::StoreError) -> Response {
 }
 
 async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store::StoreError> {
-    let stats = ctx.pipeline.store().read(|r| r.channel_stats()).await?;
-    let config = ctx.pipeline.config();
+    let stats = ctx
+        .services
+        .pipeline
+        .store()
+        .read(|r| r.channel_stats())
+        .await?;
+    let config = ctx.services.pipeline.config();
     Ok(config
         .channels
         .iter()
@@ -180,7 +187,8 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
             kind: "email".to_string(),
             address: c.address.clone(),
             aliases: c.aliases.clone(),
-            state: "active".to_string(),
+            state: channel_state(&ctx.services.board.folders(&c.name)),
+            imap: ctx.services.board.folders(&c.name),
             forward_original_sender: c.forward_original_sender,
             stats: stats
                 .iter()
@@ -195,7 +203,7 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
 }
 
 async fn handle(request: Request, ctx: &ControlContext) -> Response {
-    let store = ctx.pipeline.store();
+    let store = ctx.services.pipeline.store();
     match request {
         Request::Status {} => {
             let counts = match store.read(|r| r.counts()).await {
@@ -245,7 +253,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     )
                 }
             };
-            let max = ctx.pipeline.config().lmtp.max_message_bytes;
+            let max = ctx.services.pipeline.config().lmtp.max_message_bytes;
             if raw.len() > max {
                 return Response::err(
                     ErrorKind::Rejected,
@@ -265,7 +273,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 historical,
                 imap: None,
             };
-            match ctx.pipeline.ingest(inbound).await {
+            match ctx.services.pipeline.ingest(inbound).await {
                 Ok(o) => Response::ok(ResponseData::Injected(InjectResult {
                     ticket_id: o.ticket_id,
                     message: o.message_row,
@@ -282,7 +290,19 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => Response::err(ErrorKind::Temporary, e.to_string()),
             }
         }
-        Request::Reload {} => match crate::daemon::reload(&ctx.pipeline) {
+        Request::ChannelsSync { name } => {
+            if ctx.services.pipeline.config().channel(&name).is_none() {
+                Response::err(ErrorKind::NotFound, format!("no channel named {name:?}"))
+            } else if ctx.services.sync_now(&name) {
+                Response::ok(ResponseData::Synced { channel: name })
+            } else {
+                Response::err(
+                    ErrorKind::Failed,
+                    format!("channel {name:?} has no mailbox to sync (no [channel.imap])"),
+                )
+            }
+        }
+        Request::Reload {} => match ctx.services.reload() {
             Ok(changes) => Response::ok(ResponseData::Reloaded { changes }),
             Err(e) => Response::err(ErrorKind::Failed, e),
         },

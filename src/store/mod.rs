@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
-use crate::model::{ThreadReason, TicketId};
+use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use views::*;
 
 /// Why a store operation failed.
@@ -75,6 +75,21 @@ pub struct IngestOutcome {
     pub reason: ThreadReason,
     /// Tickets merged into `ticket_id` because this message connected them.
     pub merged: Vec<TicketId>,
+}
+
+/// An IMAP folder's sync position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImapCursor {
+    /// `user@host:port`.
+    pub account: String,
+    /// Folder.
+    pub folder: String,
+    /// UIDVALIDITY the UIDs belong to.
+    pub uidvalidity: u32,
+    /// Highest UID whose message is committed.
+    pub last_uid: u32,
+    /// UIDs below this are history (present before the first sync).
+    pub history_below: u32,
 }
 
 /// A handle to the store; cheap to clone.
@@ -186,17 +201,15 @@ impl Store {
     }
 
     /// Set an IMAP folder's cursor (first sync, or a UIDVALIDITY change).
-    pub async fn set_imap_cursor(
-        &self,
-        account: String,
-        folder: String,
-        uidvalidity: u32,
-        last_uid: u32,
-    ) -> Result<(), StoreError> {
-        self.write(0, move |conn| {
-            writer::set_imap_cursor(conn, &account, &folder, uidvalidity, last_uid)
-        })
-        .await
+    pub async fn set_imap_cursor(&self, cursor: ImapCursor) -> Result<(), StoreError> {
+        self.write(0, move |conn| writer::set_imap_cursor(conn, &cursor))
+            .await
+    }
+
+    /// Advance a cursor past a message that cannot be stored at all.
+    pub async fn skip_imap_uid(&self, origin: ImapOrigin) -> Result<(), StoreError> {
+        self.write(0, move |conn| writer::skip_imap_uid(conn, &origin))
+            .await
     }
 
     /// Run a read-only query on a pooled connection, off the async threads.

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::views::*;
-use super::StoreError;
+use super::{ImapCursor, StoreError};
 use crate::model::rfc3339;
 
 /// Queries over one read-only connection.
@@ -169,13 +169,21 @@ impl<'c> Reader<'c> {
         &self,
         account: &str,
         folder: &str,
-    ) -> Result<Option<(u32, u32)>, StoreError> {
+    ) -> Result<Option<ImapCursor>, StoreError> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT uidvalidity, last_uid FROM imap_cursors WHERE account = ?1 AND folder = ?2",
+                "SELECT uidvalidity, last_uid, history_below FROM imap_cursors WHERE account = ?1 AND folder = ?2",
             )?
-            .query_row(params![account, folder], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row(params![account, folder], |r| {
+                Ok(ImapCursor {
+                    account: account.to_string(),
+                    folder: folder.to_string(),
+                    uidvalidity: r.get(0)?,
+                    last_uid: r.get(1)?,
+                    history_below: r.get(2)?,
+                })
+            })
             .optional()?)
     }
 

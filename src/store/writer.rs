@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
-use super::{IngestOutcome, StoreError};
+use super::{ImapCursor, IngestOutcome, StoreError};
 use crate::ingest::parse::Mailbox;
 use crate::ingest::thread::{decide, Decision, Evidence};
 use crate::ingest::PreparedMessage;
@@ -359,19 +359,32 @@ fn link_ids(
 }
 
 /// Set a folder's cursor outright (first sync, UIDVALIDITY change).
-pub(super) fn set_imap_cursor(
-    conn: &Connection,
-    account: &str,
-    folder: &str,
-    uidvalidity: u32,
-    last_uid: u32,
-) -> Result<(), StoreError> {
+pub(super) fn set_imap_cursor(conn: &Connection, cursor: &ImapCursor) -> Result<(), StoreError> {
     exec(
         conn,
-        "INSERT INTO imap_cursors (account, folder, uidvalidity, last_uid, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO imap_cursors (account, folder, uidvalidity, last_uid, history_below, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT(account, folder) DO UPDATE SET uidvalidity = excluded.uidvalidity,
-             last_uid = excluded.last_uid, updated_at = excluded.updated_at",
-        params![account, folder, uidvalidity, last_uid, unix_now()],
+             last_uid = excluded.last_uid, history_below = excluded.history_below,
+             updated_at = excluded.updated_at",
+        params![cursor.account, cursor.folder, cursor.uidvalidity, cursor.last_uid, cursor.history_below, unix_now()],
+    )?;
+    Ok(())
+}
+
+/// Move a cursor past a UID whose message could not be stored at all (unusable bytes).
+pub(super) fn skip_imap_uid(conn: &Connection, origin: &ImapOrigin) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "UPDATE imap_cursors SET last_uid = MAX(last_uid, ?4), updated_at = ?5
+         WHERE account = ?1 AND folder = ?2 AND uidvalidity = ?3",
+        params![
+            origin.account,
+            origin.folder,
+            origin.uidvalidity,
+            origin.uid,
+            unix_now()
+        ],
     )?;
     Ok(())
 }

@@ -333,7 +333,7 @@ impl Session {
                 recipients: all_recipients.clone(),
                 source: Source::Lmtp,
                 historical: false,
-            imap: None,
+                imap: None,
             };
             let reply = match self.pipeline.ingest(inbound).await {
                 Ok(outcome) => {

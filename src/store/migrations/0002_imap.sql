@@ -6,6 +6,9 @@ CREATE TABLE imap_cursors (
     folder      TEXT NOT NULL,
     uidvalidity INTEGER NOT NULL,
     last_uid    INTEGER NOT NULL,
+    -- Messages with a UID below this were in the folder before the first sync (or a
+    -- UIDVALIDITY change): history, which never triggers automatic mail or deletion.
+    history_below INTEGER NOT NULL DEFAULT 0,
     updated_at  INTEGER NOT NULL,
     PRIMARY KEY (account, folder)
 ) WITHOUT ROWID;
