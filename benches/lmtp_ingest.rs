@@ -432,17 +432,17 @@ fn tree_cpu_seconds(root: u32) -> Option<f64> {
     Some(tree.iter().filter_map(|p| cpu.get(p)).sum::<u64>() as f64 / hz)
 }
 
-/// Machine-wide (busy, iowait) CPU seconds so far, from /proc/stat.
-fn machine_cpu() -> (f64, f64) {
-    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return (0.0, 0.0) };
-    let Some(line) = stat.lines().next() else { return (0.0, 0.0) };
+/// Machine-wide busy CPU seconds so far (iowait and idle excluded), from /proc/stat.
+fn machine_cpu() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/stat") else { return 0.0 };
+    let Some(line) = stat.lines().next() else { return 0.0 };
     let v: Vec<u64> = line.split_whitespace().skip(1).filter_map(|x| x.parse().ok()).collect();
     let get = |i: usize| v.get(i).copied().unwrap_or(0);
     // SAFETY: see above.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as f64;
     // user nice system idle iowait irq softirq steal
     let busy = get(0) + get(1) + get(2) + get(5) + get(6) + get(7);
-    (busy as f64 / hz, get(4) as f64 / hz)
+    busy as f64 / hz
 }
 
 fn dir_size(p: &Path) -> u64 {
@@ -705,7 +705,6 @@ struct RunResult {
     /// Bytes on disk afterwards (frontdesk: data dir; Dovecot: the user's Maildir).
     disk_bytes: u64,
     machine_busy: f64,
-    machine_iowait: f64,
     /// CPU seconds the server's processes used during the delivery.
     server_cpu: Option<f64>,
     fd: Option<FrontdeskStop>,
@@ -730,9 +729,9 @@ fn run_dovecot(rt: &tokio::runtime::Runtime, dc: &Dovecot, user_no: usize, msgs:
     let home = dc.dir.join("home").join(&user);
     let _ = std::fs::remove_dir_all(&home); // a fresh, empty Maildir
     let c0 = dc.pid().and_then(tree_cpu_seconds);
-    let (b0, w0) = machine_cpu();
+    let b0 = machine_cpu();
     let (delivery, secs) = deliver(rt, dc.lmtp, &user, msgs, conns)?;
-    let (b1, w1) = machine_cpu();
+    let b1 = machine_cpu();
     let c1 = dc.pid().and_then(tree_cpu_seconds);
     let md = dc.maildir(&user);
     let stored = (count_files(&md.join("new")) + count_files(&md.join("cur"))) as i64;
@@ -746,7 +745,6 @@ fn run_dovecot(rt: &tokio::runtime::Runtime, dc: &Dovecot, user_no: usize, msgs:
         stored: Some(stored),
         disk_bytes: disk,
         machine_busy: b1 - b0,
-        machine_iowait: w1 - w0,
         server_cpu: c0.zip(c1).map(|(a, b)| b - a),
         fd: None,
     })
@@ -756,9 +754,9 @@ fn run_frontdesk(rt: &tokio::runtime::Runtime, s: &Settings, dir: &Path, msgs: &
     let _ = std::fs::remove_dir_all(dir); // a fresh data dir
     let mut fd = Frontdesk::start(s, dir)?;
     let c0 = proc_cpu_seconds(fd.pid());
-    let (b0, w0) = machine_cpu();
+    let b0 = machine_cpu();
     let delivered = deliver(rt, fd.lmtp, FRONTDESK_RCPT, msgs, conns);
-    let (b1, w1) = machine_cpu();
+    let b1 = machine_cpu();
     let c1 = proc_cpu_seconds(fd.pid());
     let stored = fd.stored(s).ok();
     let stop = fd.stop();
@@ -772,7 +770,6 @@ fn run_frontdesk(rt: &tokio::runtime::Runtime, s: &Settings, dir: &Path, msgs: &
         stored,
         disk_bytes: stop.db_bytes,
         machine_busy: b1 - b0,
-        machine_iowait: w1 - w0,
         server_cpu: c0.zip(c1).map(|(a, b)| b - a),
         fd: Some(stop),
     })

@@ -4,7 +4,8 @@
 //! Nothing here waits with a fixed sleep: every wait polls a condition until a deadline
 //! (generous, for a busy 2-core machine) and fails with the daemon's log when it passes.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -62,6 +63,8 @@ pub struct Settings {
     pub max_message_bytes: Option<u64>,
     /// `[lmtp] idle_timeout_seconds`.
     pub idle_timeout_seconds: Option<u64>,
+    /// `[lmtp] max_sessions`.
+    pub max_sessions: Option<u64>,
     /// The `[[channel]]` tables, as TOML.
     pub channels: String,
 }
@@ -71,6 +74,7 @@ impl Default for Settings {
         Settings {
             max_message_bytes: None,
             idle_timeout_seconds: None,
+            max_sessions: None,
             channels: DEFAULT_CHANNELS.to_string(),
         }
     }
@@ -104,7 +108,10 @@ impl Daemon {
 
     /// A daemon with `settings`, ready to use.
     pub fn start_with(settings: Settings) -> Daemon {
-        let dir = tempfile::Builder::new().prefix("fd-it").tempdir().expect("temp dir");
+        let dir = tempfile::Builder::new()
+            .prefix("fd-it")
+            .tempdir()
+            .expect("temp dir");
         let data_dir = dir.path().join("data");
         let socket = dir.path().join("control.sock");
         let config_path = dir.path().join("frontdesk.toml");
@@ -133,6 +140,9 @@ impl Daemon {
         if let Some(n) = settings.idle_timeout_seconds {
             lmtp.push_str(&format!("idle_timeout_seconds = {n}\n"));
         }
+        if let Some(n) = settings.max_sessions {
+            lmtp.push_str(&format!("max_sessions = {n}\n"));
+        }
         format!(
             "[daemon]\ndata_dir = {:?}\ncontrol_socket = {:?}\ncompany_name = \"Acme\"\nlog_level = \"info\"\n\n\
              [http]\nlisten = \"127.0.0.1:0\"\n\n[lmtp]\n{lmtp}\n{}",
@@ -149,7 +159,10 @@ impl Daemon {
 
     /// Start the daemon (again) on the same config and data dir and wait until it is ready.
     pub fn restart(&mut self) {
-        assert!(self.child.is_none(), "restart() while the daemon still runs");
+        assert!(
+            self.child.is_none(),
+            "restart() while the daemon still runs"
+        );
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -167,17 +180,30 @@ impl Daemon {
             .expect("spawn frontdeskd");
         self.child = Some(child);
         let status = self.wait_ready();
-        self.lmtp = status["lmtp_listen"].as_str().expect("lmtp_listen").to_string();
-        self.http = status["http_listen"].as_str().expect("http_listen").to_string();
+        self.lmtp = status["lmtp_listen"]
+            .as_str()
+            .expect("lmtp_listen")
+            .to_string();
+        self.http = status["http_listen"]
+            .as_str()
+            .expect("http_listen")
+            .to_string();
     }
 
     /// Poll `status` until it answers; the status JSON.
     fn wait_ready(&mut self) -> Value {
         let deadline = Instant::now() + START_DEADLINE;
         loop {
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().expect("try_wait")) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().expect("try_wait"))
+            {
                 self.child = None;
-                panic!("frontdeskd exited during start-up with {status}\n{}", self.log());
+                panic!(
+                    "frontdeskd exited during start-up with {status}\n{}",
+                    self.log()
+                );
             }
             if let Ok(mut c) = ControlConn::connect(&self.socket) {
                 if let Ok(v) = c.call(&serde_json::json!({"cmd": "status"})) {
@@ -186,7 +212,11 @@ impl Daemon {
                     }
                 }
             }
-            assert!(Instant::now() < deadline, "frontdeskd not ready after {START_DEADLINE:?}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "frontdeskd not ready after {START_DEADLINE:?}\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -219,7 +249,11 @@ impl Daemon {
                 self.child = None;
                 return status;
             }
-            assert!(Instant::now() < deadline, "frontdeskd still running {within:?} after it was told to stop\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "frontdeskd still running {within:?} after it was told to stop\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -241,7 +275,11 @@ impl Daemon {
     pub fn wait_for_log(&self, needle: &str, within: Duration) {
         let deadline = Instant::now() + within;
         while !self.log().contains(needle) {
-            assert!(Instant::now() < deadline, "no {needle:?} in the daemon log within {within:?}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "no {needle:?} in the daemon log within {within:?}\n{}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -263,8 +301,12 @@ impl Daemon {
         let mut all = vec!["--json"];
         all.extend_from_slice(args);
         let (code, out, err) = self.ctl(&all);
-        assert_eq!(code, 0, "frontdeskctl {all:?} failed ({code}):\n{err}\n{out}");
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("frontdeskctl {all:?} printed no JSON ({e}):\n{out}"))
+        assert_eq!(
+            code, 0,
+            "frontdeskctl {all:?} failed ({code}):\n{err}\n{out}"
+        );
+        serde_json::from_str(&out)
+            .unwrap_or_else(|e| panic!("frontdeskctl {all:?} printed no JSON ({e}):\n{out}"))
     }
 
     /// `tickets list` with a large limit.
@@ -299,7 +341,10 @@ impl Daemon {
     pub fn lmtp_session(&self, steps: &Value) -> Vec<Vec<(i64, String)>> {
         let file = tempfile::NamedTempFile::new_in(self.dir.path()).expect("temp file");
         std::fs::write(file.path(), steps.to_string()).expect("write steps");
-        let v = self.lmtp_client("lmtp_session.py", &[file.path().to_str().expect("utf-8 path")]);
+        let v = self.lmtp_client(
+            "lmtp_session.py",
+            &[file.path().to_str().expect("utf-8 path")],
+        );
         replies(&v)
     }
 }
@@ -311,7 +356,11 @@ impl Drop for Daemon {
             let _ = child.wait();
         }
         if std::thread::panicking() {
-            eprintln!("---- frontdeskd log ({}) ----\n{}", self.log_path.display(), self.log());
+            eprintln!(
+                "---- frontdeskd log ({}) ----\n{}",
+                self.log_path.display(),
+                self.log()
+            );
         }
     }
 }
@@ -320,7 +369,10 @@ impl Drop for Daemon {
 pub fn wait_until(what: &str, within: Duration, mut condition: impl FnMut() -> bool) {
     let deadline = Instant::now() + within;
     while !condition() {
-        assert!(Instant::now() < deadline, "timed out after {within:?} waiting for {what}");
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -334,7 +386,12 @@ pub fn replies(v: &Value) -> Vec<Vec<(i64, String)>> {
             step.as_array()
                 .unwrap_or_else(|| panic!("step is not a list: {step}"))
                 .iter()
-                .map(|r| (r[0].as_i64().expect("code"), r[1].as_str().unwrap_or("").to_string()))
+                .map(|r| {
+                    (
+                        r[0].as_i64().expect("code"),
+                        r[1].as_str().unwrap_or("").to_string(),
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -342,7 +399,9 @@ pub fn replies(v: &Value) -> Vec<Vec<(i64, String)>> {
 
 /// Only the codes of [`replies`].
 pub fn codes(r: &[Vec<(i64, String)>]) -> Vec<Vec<i64>> {
-    r.iter().map(|s| s.iter().map(|(c, _)| *c).collect()).collect()
+    r.iter()
+        .map(|s| s.iter().map(|(c, _)| *c).collect())
+        .collect()
 }
 
 /// Run `python3 tests/clients/SCRIPT ARGS` and parse its stdout as JSON.
@@ -351,18 +410,33 @@ pub fn python(script: &str, args: &[&str]) -> Value {
     cmd.arg(client_script(script)).args(args);
     let out = run(cmd, None, COMMAND_DEADLINE);
     let stdout = lossy(&out.stdout);
-    assert!(out.status.success(), "{script} {args:?} failed ({}):\n{}\n{stdout}", out.status, lossy(&out.stderr));
-    serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("{script} printed no JSON ({e}):\n{stdout}\n{}", lossy(&out.stderr)))
+    assert!(
+        out.status.success(),
+        "{script} {args:?} failed ({}):\n{}\n{stdout}",
+        out.status,
+        lossy(&out.stderr)
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}):\n{stdout}\n{}",
+            lossy(&out.stderr)
+        )
+    })
 }
 
 /// Run a command to completion with a deadline; kill it and fail when it passes.
 pub fn run(mut cmd: Command, input: Option<&[u8]>, within: Duration) -> Output {
-    cmd.stdin(if input.is_some() { Stdio::piped() } else { Stdio::null() })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.stdin(if input.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    })
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped());
     let what = format!("{cmd:?}");
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
+    let mut child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {what}: {e}"));
     let pid = child.id() as i32;
     if let Some(input) = input {
         let mut stdin = child.stdin.take().expect("stdin");
@@ -388,13 +462,19 @@ pub fn run(mut cmd: Command, input: Option<&[u8]>, within: Duration) -> Output {
 /// Run a command to completion (see [`run`]): (exit code, stdout, stderr).
 pub fn output(cmd: Command, input: Option<&[u8]>) -> (i32, String, String) {
     let out = run(cmd, input, COMMAND_DEADLINE);
-    (exit_code(&out.status), lossy(&out.stdout), lossy(&out.stderr))
+    (
+        exit_code(&out.status),
+        lossy(&out.stdout),
+        lossy(&out.stderr),
+    )
 }
 
 /// The exit code, or 128 + signal.
 pub fn exit_code(status: &ExitStatus) -> i32 {
     use std::os::unix::process::ExitStatusExt;
-    status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -413,7 +493,10 @@ impl ControlConn {
         let stream = UnixStream::connect(path)?;
         stream.set_read_timeout(Some(COMMAND_DEADLINE))?;
         let writer = stream.try_clone()?;
-        Ok(ControlConn { reader: BufReader::new(stream), writer })
+        Ok(ControlConn {
+            reader: BufReader::new(stream),
+            writer,
+        })
     }
 
     /// Send one raw line (a newline is added) and read one answer line as JSON.
@@ -422,9 +505,13 @@ impl ControlConn {
         self.writer.write_all(b"\n")?;
         let mut answer = String::new();
         if self.reader.read_line(&mut answer)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "control socket closed"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "control socket closed",
+            ));
         }
-        serde_json::from_str(&answer).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+        serde_json::from_str(&answer)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
     }
 
     /// Send one request and read its answer.
@@ -434,15 +521,57 @@ impl ControlConn {
 
     /// A request that must succeed; its `data`.
     pub fn data(&mut self, request: &Value) -> Value {
-        let v = self.call(request).unwrap_or_else(|e| panic!("{request}: {e}"));
+        let v = self
+            .call(request)
+            .unwrap_or_else(|e| panic!("{request}: {e}"));
         assert_eq!(v["ok"], true, "{request} failed: {v}");
         v["data"].clone()
     }
+}
 
-    /// True when the daemon closed the connection (reads EOF).
-    pub fn at_eof(&mut self) -> bool {
-        let mut buf = [0u8; 1];
-        matches!(self.reader.read(&mut buf), Ok(0))
+/// A raw LMTP client for steps a library client cannot take (stop mid-DATA, interleave
+/// with signals).
+pub struct RawLmtp {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl RawLmtp {
+    pub fn connect(addr: &str) -> RawLmtp {
+        let s = TcpStream::connect(addr).expect("connect to LMTP");
+        s.set_read_timeout(Some(Duration::from_secs(40))).unwrap();
+        RawLmtp {
+            writer: s.try_clone().unwrap(),
+            reader: BufReader::new(s),
+        }
+    }
+
+    /// Send bytes as they are.
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).expect("send");
+    }
+
+    /// One reply (multi-line joined); None when the server closed the connection.
+    pub fn reply(&mut self) -> Option<(u16, String)> {
+        let mut all = String::new();
+        loop {
+            let mut line = String::new();
+            match self.reader.read_line(&mut line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {}
+            }
+            all.push_str(&line);
+            if line.as_bytes().get(3) != Some(&b'-') {
+                return Some((line.get(..3)?.parse().ok()?, all));
+            }
+        }
+    }
+
+    /// One reply that must have `code`; its text.
+    pub fn expect(&mut self, code: u16) -> String {
+        let r = self.reply();
+        assert_eq!(r.as_ref().map(|r| r.0), Some(code), "{r:?}");
+        r.unwrap().1
     }
 }
 
@@ -486,7 +615,10 @@ impl Mail {
             s.push_str(&format!("Message-ID: <{}>\r\n", self.message_id));
         }
         if !self.in_reply_to.is_empty() {
-            s.push_str(&format!("In-Reply-To: <{0}>\r\nReferences: <{0}>\r\n", self.in_reply_to));
+            s.push_str(&format!(
+                "In-Reply-To: <{0}>\r\nReferences: <{0}>\r\n",
+                self.in_reply_to
+            ));
         }
         s.push_str("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n");
         s.push_str(&self.body);
