@@ -17,6 +17,7 @@ pub mod daemon;
 pub mod ingest;
 pub mod logging;
 pub mod model;
+pub mod outbound;
 pub mod pipeline;
 pub mod store;
 pub mod web;

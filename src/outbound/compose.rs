@@ -1,0 +1,354 @@
+//! Building replies and acknowledgements: From name, subject, threading headers,
+//! signature, quoted history, MIME (pure; the clock and ids are passed in).
+
+use mail_send::mail_builder::headers::raw::Raw;
+use mail_send::mail_builder::MessageBuilder;
+
+use super::template::{html_escape, Escape, Template};
+use crate::ingest::thread::{reply_address, subject_tag};
+use crate::model::TicketId;
+
+/// The agent a reply is sent as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Agent {
+    /// Login address.
+    pub email: String,
+    /// Full name.
+    pub full_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+}
+
+/// How a channel names itself in From.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FromNameMode {
+    /// "Jane Doe at Acme" (see `from_name_format`).
+    AgentAndCompany,
+    /// "Acme".
+    Company,
+}
+
+/// A channel's outgoing identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// Team address (From).
+    pub address: String,
+    /// Company name.
+    pub company: String,
+    /// From name mode.
+    pub from_name: FromNameMode,
+    /// Format for `agent_and_company`: `{agent}`, `{first_name}`, `{company}`.
+    pub from_name_format: String,
+    /// Signature appended to replies.
+    pub signature: Option<Template>,
+    /// Put `[#N-mac]` in subjects.
+    pub subject_tag: bool,
+}
+
+/// An earlier message quoted under the reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quoted {
+    /// Who wrote it.
+    pub from: String,
+    /// When, already formatted.
+    pub date: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// A file attached to a reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingAttachment {
+    /// File name.
+    pub filename: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Bytes.
+    pub data: Vec<u8>,
+}
+
+/// Everything a reply is made of.
+#[derive(Debug, Clone)]
+pub struct ReplyInput<'a> {
+    /// Ticket number.
+    pub ticket: TicketId,
+    /// The ticket's subject.
+    pub ticket_subject: &'a str,
+    /// Recipients.
+    pub to: &'a [String],
+    /// Copies.
+    pub cc: &'a [String],
+    /// The agent.
+    pub agent: &'a Agent,
+    /// The channel identity.
+    pub identity: &'a Identity,
+    /// Server secret (reply token, subject tag).
+    pub secret: &'a [u8],
+    /// What the agent wrote.
+    pub body: &'a str,
+    /// History to quote, if any.
+    pub quote: Option<&'a Quoted>,
+    /// Message-IDs of the ticket's thread, oldest first.
+    pub thread_ids: &'a [String],
+    /// The message being answered.
+    pub in_reply_to: Option<&'a str>,
+    /// Attachments.
+    pub attachments: &'a [OutgoingAttachment],
+    /// Our new Message-ID (without brackets).
+    pub message_id: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// A built message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composed {
+    /// Message-ID without brackets.
+    pub message_id: String,
+    /// Subject.
+    pub subject: String,
+    /// From display name.
+    pub from_name: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    /// The text part (what the store shows).
+    pub text: String,
+    /// RFC 5322 bytes.
+    pub raw: Vec<u8>,
+}
+
+/// The From display name for an agent on a channel.
+pub fn from_name(identity: &Identity, agent: Option<&Agent>) -> String {
+    match (identity.from_name, agent) {
+        (FromNameMode::AgentAndCompany, Some(agent)) => identity
+            .from_name_format
+            .replace("{agent}", &agent.full_name)
+            .replace("{first_name}", &agent.first_name)
+            .replace("{company}", &identity.company)
+            .trim()
+            .to_string(),
+        _ => identity.company.clone(),
+    }
+}
+
+/// `Re: <subject> [#N-mac]`, without piling up `Re:` or tags.
+pub fn reply_subject(ticket_subject: &str, tag: Option<&str>) -> String {
+    let mut base = ticket_subject.trim();
+    loop {
+        let lower = base.to_ascii_lowercase();
+        let stripped = ["re:", "aw:", "sv:", "antw:", "réf:"]
+            .iter()
+            .find(|p| lower.starts_with(*p))
+            .map(|p| base[p.len()..].trim_start());
+        match stripped {
+            Some(rest) => base = rest,
+            None => break,
+        }
+    }
+    let mut subject = format!("Re: {base}");
+    if let Some(tag) = tag {
+        if !subject.contains(tag) {
+            subject.push(' ');
+            subject.push_str(tag);
+        }
+    }
+    subject
+}
+
+/// References: the first id (the thread's root) and the last nine, as mail clients do
+/// to keep the header short.
+pub fn references(thread_ids: &[String], in_reply_to: Option<&str>) -> Vec<String> {
+    let mut ids: Vec<String> = thread_ids.to_vec();
+    if let Some(parent) = in_reply_to {
+        if !ids.iter().any(|i| i == parent) {
+            ids.push(parent.to_string());
+        }
+    }
+    if ids.len() > 10 {
+        let mut short = vec![ids[0].clone()];
+        short.extend_from_slice(&ids[ids.len() - 9..]);
+        ids = short;
+    }
+    ids
+}
+
+fn agent_value(agent: &Agent, company: &str, token: &str) -> String {
+    match token {
+        "agent.full_name" => agent.full_name.clone(),
+        "agent.first_name" => agent.first_name.clone(),
+        "agent.last_name" => agent.last_name.clone(),
+        "company" => company.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn quote_text(q: &Quoted) -> String {
+    let mut out = format!("On {}, {} wrote:\n", q.date, q.from);
+    for line in q.text.lines() {
+        out.push('>');
+        if !line.is_empty() && !line.starts_with('>') {
+            out.push(' ');
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// Build a reply.
+pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error> {
+    let identity = input.identity;
+    let name = from_name(identity, Some(input.agent));
+    let tag = identity.subject_tag.then(|| subject_tag(input.secret, input.ticket));
+    let subject = reply_subject(input.ticket_subject, tag.as_deref());
+    let signature_text = identity
+        .signature
+        .as_ref()
+        .map(|s| s.render(|t| agent_value(input.agent, &identity.company, t), Escape::None));
+    let signature_html = identity
+        .signature
+        .as_ref()
+        .map(|s| s.render(|t| agent_value(input.agent, &identity.company, t), Escape::Html));
+
+    let mut text = input.body.trim_end().to_string();
+    text.push('\n');
+    let mut html = format!(
+        "<div>{}</div>\n",
+        html_escape(input.body.trim_end()).replace('\n', "<br>\n")
+    );
+    if let (Some(t), Some(h)) = (&signature_text, &signature_html) {
+        if !t.trim().is_empty() {
+            text.push('\n');
+            text.push_str(t.trim_end());
+            text.push('\n');
+            html.push_str(&format!("<div class=\"signature\">{}</div>\n", h.trim_end()));
+        }
+    }
+    if let Some(q) = input.quote {
+        text.push('\n');
+        text.push_str(&quote_text(q));
+        html.push_str(&format!(
+            "<p>On {}, {} wrote:</p>\n<blockquote type=\"cite\">{}</blockquote>\n",
+            html_escape(&q.date),
+            html_escape(&q.from),
+            html_escape(q.text.trim_end()).replace('\n', "<br>\n")
+        ));
+    }
+    let html = format!("<!DOCTYPE html>\n<html><body>\n{html}</body></html>\n");
+    let reply_to = reply_address(&identity.address, input.secret, input.ticket);
+    let refs = references(input.thread_ids, input.in_reply_to);
+
+    let mut builder = MessageBuilder::new()
+        .from((name.clone(), identity.address.clone()))
+        .reply_to(reply_to)
+        .to(input.to.to_vec())
+        .subject(subject.clone())
+        .message_id(input.message_id.to_string())
+        .date(input.now)
+        .header("X-Frontdesk-Ticket", Raw::new(input.ticket.to_string()))
+        .text_body(text.clone())
+        .html_body(html);
+    if !input.cc.is_empty() {
+        builder = builder.cc(input.cc.to_vec());
+    }
+    if let Some(parent) = input.in_reply_to {
+        builder = builder.in_reply_to(parent.to_string());
+    }
+    if !refs.is_empty() {
+        builder = builder.references(refs);
+    }
+    for a in input.attachments {
+        builder = builder.attachment(a.content_type.clone(), a.filename.clone(), a.data.clone());
+    }
+    let raw = builder.write_to_vec()?;
+    Ok(Composed {
+        message_id: input.message_id.to_string(),
+        subject,
+        from_name: name,
+        recipients: input.to.iter().chain(input.cc.iter()).cloned().collect(),
+        text,
+        raw,
+    })
+}
+
+/// Values for an acknowledgement template.
+#[derive(Debug, Clone)]
+pub struct AckInput<'a> {
+    /// Ticket number.
+    pub ticket: TicketId,
+    /// Ticket subject.
+    pub ticket_subject: &'a str,
+    /// The customer.
+    pub contact_email: &'a str,
+    /// The customer's name, if known.
+    pub contact_name: Option<&'a str>,
+    /// Channel identity.
+    pub identity: &'a Identity,
+    /// Subject template.
+    pub subject: &'a Template,
+    /// Body template.
+    pub body: &'a Template,
+    /// Secret.
+    pub secret: &'a [u8],
+    /// The customer's message we acknowledge.
+    pub in_reply_to: Option<&'a str>,
+    /// Our Message-ID.
+    pub message_id: &'a str,
+    /// Unix seconds.
+    pub now: i64,
+}
+
+/// Tokens an acknowledgement may use.
+pub const ACK_TOKENS: &[&str] = &["contact.name", "contact.email", "ticket.id", "ticket.subject", "company"];
+/// Tokens a signature may use.
+pub const SIGNATURE_TOKENS: &[&str] = &["agent.full_name", "agent.first_name", "agent.last_name", "company"];
+
+/// Build an acknowledgement ("we got your message"): marked `Auto-Submitted:
+/// auto-replied` (RFC 3834) so well-behaved auto-responders do not answer it.
+pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
+    let identity = input.identity;
+    let value = |t: &str| match t {
+        "contact.name" => input.contact_name.unwrap_or("").to_string(),
+        "contact.email" => input.contact_email.to_string(),
+        "ticket.id" => input.ticket.to_string(),
+        "ticket.subject" => input.ticket_subject.to_string(),
+        "company" => identity.company.clone(),
+        _ => String::new(),
+    };
+    let mut subject = input.subject.render(value, Escape::None).replace(['\r', '\n'], " ");
+    if identity.subject_tag {
+        subject.push(' ');
+        subject.push_str(&subject_tag(input.secret, input.ticket));
+    }
+    let text = input.body.render(value, Escape::None);
+    let name = from_name(identity, None);
+    let mut builder = MessageBuilder::new()
+        .from((name.clone(), identity.address.clone()))
+        .reply_to(reply_address(&identity.address, input.secret, input.ticket))
+        .to(input.contact_email.to_string())
+        .subject(subject.clone())
+        .message_id(input.message_id.to_string())
+        .date(input.now)
+        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .header("X-Auto-Response-Suppress", Raw::new("All"))
+        .header("X-Frontdesk-Ticket", Raw::new(input.ticket.to_string()))
+        .text_body(text.clone());
+    if let Some(parent) = input.in_reply_to {
+        builder = builder.in_reply_to(parent.to_string()).references(parent.to_string());
+    }
+    let raw = builder.write_to_vec()?;
+    Ok(Composed {
+        message_id: input.message_id.to_string(),
+        subject,
+        from_name: name,
+        recipients: vec![input.contact_email.to_string()],
+        text,
+        raw,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,181 @@
+use super::*;
+use crate::ingest::parse::parse;
+use crate::ingest::thread::{tags_from_subject, token_from_recipients};
+
+const SECRET: &[u8] = b"secret";
+
+fn agent(full: &str) -> Agent {
+    let mut parts = full.splitn(2, ' ');
+    Agent {
+        email: "jane@acme.test".into(),
+        full_name: full.into(),
+        first_name: parts.next().unwrap_or("").into(),
+        last_name: parts.next().unwrap_or("").into(),
+    }
+}
+
+fn identity(mode: FromNameMode, company: &str, signature: Option<&str>) -> Identity {
+    Identity {
+        address: "support@acme.test".into(),
+        company: company.into(),
+        from_name: mode,
+        from_name_format: "{agent} at {company}".into(),
+        signature: signature.map(|s| Template::parse(s, SIGNATURE_TOKENS).unwrap()),
+        subject_tag: true,
+    }
+}
+
+fn reply(identity: &Identity, agent: &Agent, body: &str) -> Composed {
+    let to = vec!["customer@example.org".to_string()];
+    let ids = vec!["root@example.org".to_string(), "second@example.org".to_string()];
+    compose_reply(&ReplyInput {
+        ticket: 42,
+        ticket_subject: "Re: RE: Printer on fire",
+        to: &to,
+        cc: &[],
+        agent,
+        identity,
+        secret: SECRET,
+        body,
+        quote: None,
+        thread_ids: &ids,
+        in_reply_to: Some("second@example.org"),
+        attachments: &[],
+        message_id: "out1@acme.test",
+        now: 1_700_000_000,
+    })
+    .unwrap()
+}
+
+#[test]
+fn from_name_table() {
+    let cases: &[(FromNameMode, &str, &str, &str)] = &[
+        (FromNameMode::AgentAndCompany, "Jane Doe", "Acme", "Jane Doe at Acme"),
+        (FromNameMode::Company, "Jane Doe", "Acme", "Acme"),
+        (FromNameMode::AgentAndCompany, "Zoë Ångström", "Bäckerei Müller", "Zoë Ångström at Bäckerei Müller"),
+        (FromNameMode::AgentAndCompany, "Jane \"JD\" Doe", "Acme, Inc.", "Jane \"JD\" Doe at Acme, Inc."),
+        (FromNameMode::AgentAndCompany, "<script>", "A&B", "<script> at A&B"),
+    ];
+    for (mode, name, company, expected) in cases {
+        let id = identity(*mode, company, None);
+        assert_eq!(from_name(&id, Some(&agent(name))), *expected);
+        // The header must survive encoding and come back the same from a real parser.
+        let composed = reply(&id, &agent(name), "hello");
+        let parsed = parse(&composed.raw).unwrap();
+        let from = parsed.from.unwrap();
+        assert_eq!(from.email, "support@acme.test");
+        assert_eq!(from.name.as_deref(), Some(*expected), "raw: {}", String::from_utf8_lossy(&composed.raw));
+    }
+}
+
+#[test]
+fn non_ascii_names_are_rfc2047_encoded() {
+    let composed = reply(&identity(FromNameMode::AgentAndCompany, "Acme", None), &agent("Zoë Ångström"), "hi");
+    let raw = String::from_utf8_lossy(&composed.raw);
+    let from_line = raw.lines().find(|l| l.starts_with("From:")).unwrap();
+    assert!(from_line.is_ascii(), "{from_line}");
+    assert!(from_line.contains("=?utf-8?"), "{from_line}");
+}
+
+#[test]
+fn threading_headers_clients_rely_on() {
+    let composed = reply(&identity(FromNameMode::Company, "Acme", None), &agent("Jane Doe"), "hi");
+    let parsed = parse(&composed.raw).unwrap();
+    assert_eq!(parsed.message_id.as_deref(), Some("out1@acme.test"));
+    assert_eq!(parsed.in_reply_to, vec!["second@example.org"]);
+    assert_eq!(parsed.references, vec!["root@example.org", "second@example.org"]);
+    let tag = subject_tag(SECRET, 42);
+    assert_eq!(parsed.subject, format!("Re: Printer on fire {tag}"));
+    assert_eq!(tags_from_subject(&parsed.subject, SECRET), (Some(42), None));
+    let reply_to = parsed.reply_to[0].email.clone();
+    assert_eq!(token_from_recipients([reply_to.as_str()], SECRET), Some(42));
+    assert!(parsed.text_body.contains("hi"));
+    assert!(parsed.html_body.is_some());
+}
+
+#[test]
+fn signature_renders_in_both_parts_with_escaping() {
+    let id = identity(FromNameMode::Company, "A&B <Corp>", Some("--\n{{agent.full_name}}\n{{company}}"));
+    let composed = reply(&id, &agent("Jane <Doe>"), "Thanks");
+    let parsed = parse(&composed.raw).unwrap();
+    let text = parsed.text_body.replace("\r\n", "\n");
+    assert!(text.contains("--\nJane <Doe>\nA&B <Corp>"), "{text}");
+    let html = parsed.html_body.unwrap();
+    assert!(html.contains("Jane &lt;Doe&gt;<br>"), "{html}");
+    assert!(html.contains("A&amp;B &lt;Corp&gt;"), "{html}");
+    assert!(!html.contains("<Doe>"));
+}
+
+#[test]
+fn subjects_do_not_pile_up() {
+    assert_eq!(reply_subject("Re: AW: hello", None), "Re: hello");
+    assert_eq!(reply_subject("hello [#4-abc]", Some("[#4-abc]")), "Re: hello [#4-abc]");
+    assert_eq!(reply_subject("  ", None), "Re: ");
+}
+
+#[test]
+fn long_reference_chains_are_shortened() {
+    let ids: Vec<String> = (0..20).map(|i| format!("m{i}@x")).collect();
+    let refs = references(&ids, Some("m19@x"));
+    assert_eq!(refs.len(), 10);
+    assert_eq!(refs[0], "m0@x");
+    assert_eq!(refs[9], "m19@x");
+    assert_eq!(references(&[], Some("p@x")), vec!["p@x"]);
+}
+
+#[test]
+fn quoted_history_is_marked() {
+    let id = identity(FromNameMode::Company, "Acme", None);
+    let to = vec!["c@example.org".to_string()];
+    let q = Quoted { from: "Customer <c@example.org>".into(), date: "Mon, 1 Jan 2024".into(), text: "line one\n> older".into() };
+    let composed = compose_reply(&ReplyInput {
+        ticket: 1,
+        ticket_subject: "x",
+        to: &to,
+        cc: &[],
+        agent: &agent("Jane Doe"),
+        identity: &id,
+        secret: SECRET,
+        body: "answer",
+        quote: Some(&q),
+        thread_ids: &[],
+        in_reply_to: None,
+        attachments: &[OutgoingAttachment { filename: "a.txt".into(), content_type: "text/plain".into(), data: b"data".to_vec() }],
+        message_id: "o@acme.test",
+        now: 0,
+    })
+    .unwrap();
+    assert!(composed.text.contains("wrote:\n> line one\n>> older"), "{}", composed.text);
+    let parsed = parse(&composed.raw).unwrap();
+    assert_eq!(parsed.attachments.len(), 1);
+    assert_eq!(parsed.attachments[0].filename.as_deref(), Some("a.txt"));
+}
+
+#[test]
+fn acknowledgement_is_marked_automatic() {
+    let id = identity(FromNameMode::Company, "Acme", None);
+    let subject = Template::parse("We got it: {{ticket.subject}}", ACK_TOKENS).unwrap();
+    let body = Template::parse("Hello {{contact.name}},\nticket {{ticket.id}}.", ACK_TOKENS).unwrap();
+    let composed = compose_ack(&AckInput {
+        ticket: 9,
+        ticket_subject: "Help",
+        contact_email: "c@example.org",
+        contact_name: Some("Cleo"),
+        identity: &id,
+        subject: &subject,
+        body: &body,
+        secret: SECRET,
+        in_reply_to: Some("orig@example.org"),
+        message_id: "ack1@acme.test",
+        now: 0,
+    })
+    .unwrap();
+    let parsed = parse(&composed.raw).unwrap();
+    assert_eq!(parsed.header("Auto-Submitted"), Some("auto-replied"));
+    assert!(parsed.subject.starts_with("We got it: Help [#9-"));
+    assert!(parsed.text_body.replace("\r\n", "\n").contains("Hello Cleo,\nticket 9."));
+    assert_eq!(parsed.in_reply_to, vec!["orig@example.org"]);
+    // Our own acknowledgement, if it came back, is automatic mail.
+    let c = crate::ingest::classify::classify(&parsed, None, &["support@acme.test".to_string()]);
+    assert!(c.suppresses_auto_reply());
+}

@@ -1,0 +1,146 @@
+//! `{{token}}` templates for signatures and acknowledgements (pure).
+//!
+//! Tokens are checked when the config is loaded, so a typo is a config error with a
+//! line number rather than a blank in a customer's mail.
+
+/// One piece of a parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Piece {
+    Text(String),
+    Token(String),
+}
+
+/// A parsed template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+/// Why a template was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A token not in the allowed list.
+    #[error("unknown token {{{{{token}}}}} (allowed: {allowed})")]
+    UnknownToken {
+        /// The token.
+        token: String,
+        /// What may be used.
+        allowed: String,
+    },
+    /// `{{` without `}}`.
+    #[error("unclosed {{{{ in template")]
+    Unclosed,
+}
+
+/// How values are escaped when rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Escape {
+    /// Plain text.
+    None,
+    /// HTML text and attribute values.
+    Html,
+}
+
+/// Escape `&<>"'` for HTML.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+impl Template {
+    /// Parse `text`, allowing only the tokens in `allowed`.
+    pub fn parse(text: &str, allowed: &[&str]) -> Result<Template, TemplateError> {
+        let mut pieces = Vec::new();
+        let mut rest = text;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                pieces.push(Piece::Text(rest[..start].to_string()));
+            }
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or(TemplateError::Unclosed)?;
+            let token = after[..end].trim().to_string();
+            if !allowed.contains(&token.as_str()) {
+                return Err(TemplateError::UnknownToken { token, allowed: allowed.join(", ") });
+            }
+            pieces.push(Piece::Token(token));
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            pieces.push(Piece::Text(rest.to_string()));
+        }
+        Ok(Template { pieces })
+    }
+
+    /// Render with `value(token)`; HTML mode escapes values and the literal text alike
+    /// and turns line breaks into `<br>`.
+    pub fn render(&self, value: impl Fn(&str) -> String, escape: Escape) -> String {
+        let mut out = String::new();
+        for piece in &self.pieces {
+            let text = match piece {
+                Piece::Text(t) => t.clone(),
+                Piece::Token(t) => value(t),
+            };
+            match escape {
+                Escape::None => out.push_str(&text),
+                Escape::Html => out.push_str(&html_escape(&text).replace('\n', "<br>\n")),
+            }
+        }
+        out
+    }
+
+    /// True when the template renders nothing.
+    pub fn is_empty(&self) -> bool {
+        self.pieces.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const AGENT: &[&str] = &["agent.full_name", "agent.first_name", "agent.last_name", "company"];
+
+    fn values(t: &str) -> String {
+        match t {
+            "agent.full_name" => "Zoë \"Z\" <O'Neil>".into(),
+            "agent.first_name" => "Zoë".into(),
+            "company" => "Acme & Co".into(),
+            _ => String::new(),
+        }
+    }
+
+    #[test]
+    fn renders_text_and_html() {
+        let t = Template::parse("--\n{{agent.full_name}}\n{{ company }}", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "--\nZoë \"Z\" <O'Neil>\nAcme & Co");
+        assert_eq!(
+            t.render(values, Escape::Html),
+            "--<br>\nZoë &quot;Z&quot; &lt;O&#39;Neil&gt;<br>\nAcme &amp; Co"
+        );
+    }
+
+    #[test]
+    fn unknown_tokens_are_refused() {
+        let e = Template::parse("Hi {{agent.nickname}}", AGENT).unwrap_err();
+        assert!(matches!(e, TemplateError::UnknownToken { ref token, .. } if token == "agent.nickname"));
+        assert!(e.to_string().contains("{{agent.nickname}}"));
+        assert_eq!(Template::parse("{{company", AGENT).unwrap_err(), TemplateError::Unclosed);
+    }
+
+    #[test]
+    fn plain_text_and_empty() {
+        let t = Template::parse("no tokens } {", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "no tokens } {");
+        assert!(Template::parse("", AGENT).unwrap().is_empty());
+    }
+}
