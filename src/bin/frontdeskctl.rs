@@ -18,6 +18,7 @@ const EX_DATAERR: u8 = 65;
 const EX_NOUSER: u8 = 67;
 const EX_UNAVAILABLE: u8 = 69;
 const EX_TEMPFAIL: u8 = 75;
+const EX_NOPERM: u8 = 77;
 const EX_CONFIG: u8 = 78;
 
 #[derive(Parser)]
@@ -137,6 +138,10 @@ fn fail(e: &ClientError) -> ExitCode {
             kind: ErrorKind::Temporary,
             ..
         } => EX_TEMPFAIL,
+        ClientError::Daemon {
+            kind: ErrorKind::Forbidden,
+            ..
+        } => EX_NOPERM,
         _ => 1,
     })
 }
@@ -311,6 +316,10 @@ fn inject(socket: &Path, channel: &str, file: Option<&Path>, json: bool) -> Exit
                     kind: ErrorKind::BadRequest,
                     ..
                 } => EX_USAGE,
+                ClientError::Daemon {
+                    kind: ErrorKind::Forbidden,
+                    ..
+                } => EX_NOPERM,
                 _ => EX_TEMPFAIL,
             })
         }

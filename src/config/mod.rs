@@ -10,7 +10,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use raw::{RawChannel, RawConfig, RawImap};
+use raw::{RawAck, RawChannel, RawConfig, RawImap, RawSmtp};
+
+use crate::outbound::compose::{FromNameMode, Identity, ACK_TOKENS, SIGNATURE_TOKENS};
+use crate::outbound::template::Template;
 use toml::Spanned;
 
 /// Default control socket when the file names none.
@@ -31,6 +34,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// `[lmtp]`.
     pub lmtp: LmtpConfig,
+    /// `[smtp]`, the default relay for replies.
+    pub smtp: Option<SmtpConfig>,
     /// The channels, in file order.
     pub channels: Vec<Channel>,
 }
@@ -91,6 +96,50 @@ pub struct Channel {
     pub forward_original_sender: bool,
     /// Pull a mailbox over IMAP.
     pub imap: Option<ImapConfig>,
+    /// From name mode.
+    pub from_name: FromNameMode,
+    /// `agent_and_company` format: `{agent}`, `{first_name}`, `{company}`.
+    pub from_name_format: String,
+    /// Signature template.
+    pub signature: Option<Template>,
+    /// Put `[#N-mac]` in subjects.
+    pub subject_tag: bool,
+    /// This channel's own relay, overriding `[smtp]`.
+    pub smtp: Option<SmtpConfig>,
+    /// The instant reply.
+    pub acknowledgement: Option<AckConfig>,
+}
+
+/// An outbound relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    /// Host.
+    pub host: String,
+    /// Port.
+    pub port: u16,
+    /// TLS mode.
+    pub tls: TlsMode,
+    /// Extra trust anchor.
+    pub ca_file: Option<PathBuf>,
+    /// Login name and password file, when the relay wants AUTH.
+    pub login: Option<(String, PathBuf)>,
+    /// EHLO name.
+    pub hello_name: String,
+    /// Most parallel connections.
+    pub max_connections: usize,
+    /// Give up after this long.
+    pub max_queue: Duration,
+}
+
+/// `[channel.acknowledgement]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AckConfig {
+    /// Subject.
+    pub subject: Template,
+    /// Body.
+    pub body: Template,
+    /// Most per contact per hour.
+    pub max_per_hour: u32,
 }
 
 /// How an IMAP connection is protected.
@@ -203,6 +252,18 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 impl Channel {
+    /// The identity replies are sent with.
+    pub fn identity(&self, company: &str) -> Identity {
+        Identity {
+            address: self.address.clone(),
+            company: company.to_string(),
+            from_name: self.from_name,
+            from_name_format: self.from_name_format.clone(),
+            signature: self.signature.clone(),
+            subject_tag: self.subject_tag,
+        }
+    }
+
     /// The address and every alias.
     pub fn addresses(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.address.as_str()).chain(self.aliases.iter().map(String::as_str))
@@ -391,6 +452,38 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
+/// The dotted table path (`daemon`, `channel[2].imap`) in force at `offset`.
+fn table_path_at(text: &str, offset: usize) -> Option<String> {
+    // Include the line holding `offset`: a table's own span starts at its header.
+    let offset = offset.min(text.len());
+    let end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i)
+        .unwrap_or(text.len());
+    let scope = &text[..end];
+    let mut path: Option<String> = None;
+    let mut arrays: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for line in scope.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix("[[").and_then(|l| l.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = arrays.entry(name.clone()).or_insert(0);
+            *n += 1;
+            path = Some(format!("{name}[{n}]"));
+        } else if let Some(name) = line.strip_prefix('[').and_then(|l| l.split(']').next()) {
+            let name = name.trim();
+            // `[channel.imap]` belongs to the latest `[[channel]]`.
+            path = Some(match name.split_once('.') {
+                Some((parent, child)) if arrays.contains_key(parent) => {
+                    format!("{parent}[{}].{child}", arrays[parent])
+                }
+                _ => name.to_string(),
+            });
+        }
+    }
+    path
+}
+
 /// Best effort at naming the key a toml/serde error is about (`unknown field `x``).
 fn key_from_toml_error(text: &str, e: &toml::de::Error) -> String {
     let msg = e.message();
@@ -399,7 +492,10 @@ fn key_from_toml_error(text: &str, e: &toml::de::Error) -> String {
         .or_else(|| msg.strip_prefix("missing field `"))
     {
         if let Some(name) = rest.split('`').next() {
-            return name.to_string();
+            return match e.span().and_then(|s| table_path_at(text, s.start)) {
+                Some(table) => format!("{table}.{name}"),
+                None => name.to_string(),
+            };
         }
     }
     match e.span() {
@@ -523,6 +619,10 @@ impl Validator<'_> {
                 100_000,
             ) as usize,
         };
+        let smtp = raw
+            .smtp
+            .as_ref()
+            .and_then(|s| self.smtp("smtp", s.get_ref()));
         let mut channels: Vec<Channel> = Vec::new();
         let mut seen_addresses: Vec<(String, String)> = Vec::new();
         for (i, ch) in raw.channel.into_iter().enumerate() {
@@ -535,8 +635,130 @@ impl Validator<'_> {
             daemon,
             http,
             lmtp,
+            smtp,
             channels,
         }
+    }
+
+    fn smtp(&mut self, prefix: &str, raw: &RawSmtp) -> Option<SmtpConfig> {
+        let key = |k: &str| format!("{prefix}.{k}");
+        let before = self.problems.len();
+        let host = raw.host.get_ref().trim().to_string();
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            self.problem(&raw.host, key("host"), "must be a host name or address");
+        }
+        let tls = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
+            None | Some("starttls") => TlsMode::Starttls,
+            Some("implicit") => TlsMode::Implicit,
+            Some("none") => {
+                if !is_loopback_host(&host) {
+                    if let Some(t) = &raw.tls {
+                        self.problem(
+                            t,
+                            key("tls"),
+                            format!("\"none\" is only allowed to a loopback relay, not {host:?}"),
+                        );
+                    }
+                }
+                TlsMode::None
+            }
+            Some(other) => {
+                if let Some(t) = &raw.tls {
+                    self.problem(
+                        t,
+                        key("tls"),
+                        format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""),
+                    );
+                }
+                TlsMode::Starttls
+            }
+        };
+        let default_port = match tls {
+            TlsMode::Implicit => 465,
+            TlsMode::Starttls => 587,
+            TlsMode::None => 25,
+        };
+        let port = self.positive(raw.port.as_ref(), &key("port"), default_port, 65_535) as u16;
+        let ca_file = raw.ca_file.as_ref().and_then(|c| {
+            let path = resolve_secret_path(self.path, c.get_ref());
+            if path.exists() {
+                Some(path)
+            } else {
+                self.problem(
+                    c,
+                    key("ca_file"),
+                    format!("file {} does not exist", path.display()),
+                );
+                None
+            }
+        });
+        let login = match (&raw.username, &raw.password_file) {
+            (Some(u), Some(p)) => self
+                .secret_file(p, key("password_file"))
+                .map(|p| (u.get_ref().trim().to_string(), p)),
+            (Some(u), None) => {
+                self.problem(u, key("password_file"), "is required with username");
+                None
+            }
+            (None, Some(p)) => {
+                self.problem(p, key("username"), "is required with password_file");
+                None
+            }
+            (None, None) => None,
+        };
+        let hello_name = raw
+            .hello_name
+            .as_ref()
+            .map(|h| h.get_ref().trim().to_string())
+            .unwrap_or_else(crate::daemon::hostname);
+        let max_connections = self.positive(
+            raw.max_connections.as_ref(),
+            &key("max_connections"),
+            4,
+            100,
+        ) as usize;
+        let days = self.positive(raw.max_queue_days.as_ref(), &key("max_queue_days"), 5, 60) as u64;
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(SmtpConfig {
+            host,
+            port,
+            tls,
+            ca_file,
+            login,
+            hello_name,
+            max_connections,
+            max_queue: Duration::from_secs(days * 86_400),
+        })
+    }
+
+    fn template(
+        &mut self,
+        value: &Spanned<String>,
+        key: String,
+        allowed: &[&str],
+    ) -> Option<Template> {
+        match Template::parse(value.get_ref(), allowed) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.problem(value, key, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn acknowledgement(&mut self, i: usize, raw: &RawAck) -> Option<AckConfig> {
+        let key = |k: &str| format!("channel[{}].acknowledgement.{k}", i + 1);
+        let subject = self.template(&raw.subject, key("subject"), ACK_TOKENS);
+        let body = self.template(&raw.body, key("body"), ACK_TOKENS);
+        let max_per_hour =
+            self.positive(raw.max_per_hour.as_ref(), &key("max_per_hour"), 3, 1000) as u32;
+        Some(AckConfig {
+            subject: subject?,
+            body: body?,
+            max_per_hour,
+        })
     }
 
     fn channel(
@@ -630,6 +852,66 @@ impl Validator<'_> {
             }
             None => None,
         };
+        let from_name = match ch.from_name.as_ref().map(|f| f.get_ref().as_str()) {
+            None | Some("agent_and_company") => FromNameMode::AgentAndCompany,
+            Some("company") => FromNameMode::Company,
+            Some(other) => {
+                if let Some(f) = &ch.from_name {
+                    self.problem(
+                        f,
+                        key("from_name"),
+                        format!("{other:?} must be \"agent_and_company\" or \"company\""),
+                    );
+                }
+                ok = false;
+                FromNameMode::AgentAndCompany
+            }
+        };
+        let from_name_format = match &ch.from_name_format {
+            None => "{agent} at {company}".to_string(),
+            Some(f) => {
+                let text = f.get_ref().clone();
+                let stripped = text
+                    .replace("{agent}", "")
+                    .replace("{first_name}", "")
+                    .replace("{company}", "");
+                if stripped.contains(['{', '}'])
+                    || !text.contains("{agent}") && !text.contains("{first_name}")
+                {
+                    self.problem(
+                        f,
+                        key("from_name_format"),
+                        "may use {agent}, {first_name} and {company}, and must name the agent",
+                    );
+                    ok = false;
+                }
+                text
+            }
+        };
+        let signature = match &ch.signature {
+            None => None,
+            Some(sig) => {
+                let t = self.template(sig, key("signature"), SIGNATURE_TOKENS);
+                ok &= t.is_some();
+                t
+            }
+        };
+        let smtp = match &ch.smtp {
+            None => None,
+            Some(raw) => {
+                let s = self.smtp(&format!("channel[{}].smtp", i + 1), raw.get_ref());
+                ok &= s.is_some();
+                s
+            }
+        };
+        let acknowledgement = match &ch.acknowledgement {
+            Some(raw) if raw.get_ref().enabled => {
+                let a = self.acknowledgement(i, raw.get_ref());
+                ok &= a.is_some();
+                a
+            }
+            _ => None,
+        };
         let kind = kind?;
         if !ok || addresses.is_empty() {
             return None;
@@ -642,6 +924,12 @@ impl Validator<'_> {
             aliases: addresses,
             forward_original_sender: ch.forward_original_sender,
             imap,
+            from_name,
+            from_name_format,
+            signature,
+            subject_tag: ch.subject_tag.unwrap_or(true),
+            smtp,
+            acknowledgement,
         })
     }
 

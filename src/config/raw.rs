@@ -15,6 +15,8 @@ pub struct RawConfig {
     /// `[lmtp]`.
     #[serde(default)]
     pub lmtp: RawLmtp,
+    /// `[smtp]`: the outbound relay.
+    pub smtp: Option<Spanned<RawSmtp>>,
     /// `[[channel]]` tables.
     #[serde(default)]
     pub channel: Vec<Spanned<RawChannel>>,
@@ -74,6 +76,61 @@ pub struct RawChannel {
     pub forward_original_sender: bool,
     /// `[channel.imap]`: pull this mailbox over IMAP.
     pub imap: Option<Spanned<RawImap>>,
+    /// `agent_and_company` or `company`.
+    pub from_name: Option<Spanned<String>>,
+    /// Format of an `agent_and_company` From name.
+    pub from_name_format: Option<Spanned<String>>,
+    /// Signature template.
+    pub signature: Option<Spanned<String>>,
+    /// Put the ticket tag in reply subjects.
+    pub subject_tag: Option<bool>,
+    /// `[channel.smtp]`: this channel's own relay.
+    pub smtp: Option<Spanned<RawSmtp>>,
+    /// `[channel.acknowledgement]`: the instant reply.
+    pub acknowledgement: Option<Spanned<RawAck>>,
+}
+
+/// `[smtp]` or `[channel.smtp]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    /// Relay host.
+    pub host: Spanned<String>,
+    /// Port.
+    pub port: Option<Spanned<i64>>,
+    /// `implicit`, `starttls` or `none`.
+    pub tls: Option<Spanned<String>>,
+    /// Extra trust anchor.
+    pub ca_file: Option<Spanned<String>>,
+    /// Login name.
+    pub username: Option<Spanned<String>>,
+    /// File holding the password.
+    pub password_file: Option<Spanned<String>>,
+    /// Name given in EHLO.
+    pub hello_name: Option<Spanned<String>>,
+    /// Most parallel connections.
+    pub max_connections: Option<Spanned<i64>>,
+    /// Give up on a message after this many days of temporary failures.
+    pub max_queue_days: Option<Spanned<i64>>,
+}
+
+/// `[channel.acknowledgement]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAck {
+    /// On or off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// Subject template.
+    pub subject: Spanned<String>,
+    /// Body template.
+    pub body: Spanned<String>,
+    /// Most acknowledgements per contact per hour.
+    pub max_per_hour: Option<Spanned<i64>>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// `[channel.imap]`.

@@ -59,14 +59,14 @@ fn unknown_key_is_named() {
         "company_name = \"Acme\"",
         "company_name = \"Acme\"\ncolour = 1",
     ));
-    assert_eq!(p[0].key, "colour");
+    assert_eq!(p[0].key, "daemon.colour");
     assert_eq!(p[0].line, Some(6));
 }
 
 #[test]
 fn missing_key_is_named() {
     let p = problems(&GOOD.replace("company_name = \"Acme\"", ""));
-    assert_eq!(p[0].key, "company_name");
+    assert_eq!(p[0].key, "daemon.company_name");
 }
 
 #[test]
@@ -185,4 +185,17 @@ fn imap_plain_allowed_to_loopback_and_xoauth2_needs_its_keys() {
             "channel[1].imap.refresh_token_file"
         ]
     );
+}
+
+#[test]
+fn unknown_keys_in_array_tables_name_the_table() {
+    let p = problems(&format!(
+        "{GOOD}\n[channel.imap]\nhost = \"h\"\nusername = \"u\"\npasword_file = \"x\"\n"
+    ));
+    assert_eq!(p[0].key, "channel[1].imap.pasword_file");
+    let p = problems(&GOOD.replace(
+        "forward_original_sender = true",
+        "forward_orignal_sender = true",
+    ));
+    assert_eq!(p[0].key, "channel[1].forward_orignal_sender");
 }

@@ -77,6 +77,8 @@ pub enum ErrorKind {
     NotFound,
     /// The request itself is wrong (unknown command, bad JSON).
     BadRequest,
+    /// The peer may not use the control socket.
+    Forbidden,
     /// Anything else (e.g. a bad config on reload).
     Failed,
 }

@@ -124,8 +124,12 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
     let mut reader = BufReader::new(r);
     if let Err(why) = allowed {
         log::warn!("control: refused a connection: {why}");
+        // Read (and drop) the request first, so the client is not cut off mid-write
+        // and sees the refusal rather than a broken pipe.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), discard_line(&mut reader))
+            .await;
         let line =
-            serde_json::to_string(&Response::err(ErrorKind::Failed, why)).unwrap_or_default();
+            serde_json::to_string(&Response::err(ErrorKind::Forbidden, why)).unwrap_or_default();
         w.write_all(line.as_bytes()).await?;
         w.write_all(b"\n").await?;
         return Ok(());
@@ -151,6 +155,26 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
             }
         };
         write(&mut w, &response).await?;
+    }
+}
+
+/// Consume input through the next newline without keeping it.
+async fn discard_line<R: tokio::io::AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                reader.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
     }
 }
 

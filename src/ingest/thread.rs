@@ -25,6 +25,41 @@ pub fn ticket_mac(secret: &[u8], ticket: TicketId) -> String {
     hex::encode(&digest[..MAC_LEN / 2])
 }
 
+/// The MAC that proves an outbox id in a bounce address came from us.
+fn bounce_mac(secret: &[u8], outbox_id: i64) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(b"frontdesk-bounce:");
+    mac.update(outbox_id.to_string().as_bytes());
+    hex::encode(&mac.finalize().into_bytes()[..MAC_LEN / 2])
+}
+
+/// The envelope sender of an outgoing message (VERP): `local+b<id>-<mac>@domain`, so a
+/// bounce names the exact outbox entry it reports on.
+pub fn bounce_address(channel_address: &str, secret: &[u8], outbox_id: i64) -> String {
+    match channel_address.split_once('@') {
+        Some((local, domain)) => format!(
+            "{local}+b{outbox_id}-{}@{domain}",
+            bounce_mac(secret, outbox_id)
+        ),
+        None => channel_address.to_string(),
+    }
+}
+
+/// The outbox id named by a verified bounce address among `recipients`.
+pub fn bounce_from_recipients<'a>(
+    recipients: impl IntoIterator<Item = &'a str>,
+    secret: &[u8],
+) -> Option<i64> {
+    recipients.into_iter().find_map(|r| {
+        let local = r.trim().trim_matches(['<', '>']).split('@').next()?;
+        let (_, tag) = local.split_once('+')?;
+        let (id, mac) = tag.strip_prefix('b')?.split_once('-')?;
+        let id: i64 = id.parse().ok().filter(|n| *n > 0)?;
+        mac.eq_ignore_ascii_case(&bounce_mac(secret, id))
+            .then_some(id)
+    })
+}
+
 /// `<ticket>-<mac>`, the token in reply addresses and subject tags.
 pub fn ticket_token(secret: &[u8], ticket: TicketId) -> String {
     format!("{ticket}-{}", ticket_mac(secret, ticket))
@@ -154,6 +189,21 @@ mod tests {
         let addr = reply_address("support@example.com", SECRET, 42);
         assert!(addr.starts_with("support+t42-"));
         assert_eq!(token_from_recipients([addr.as_str()], SECRET), Some(42));
+    }
+
+    #[test]
+    fn bounce_addresses_verify() {
+        let a = bounce_address("support@example.com", SECRET, 17);
+        assert!(a.starts_with("support+b17-"));
+        assert_eq!(bounce_from_recipients([a.as_str()], SECRET), Some(17));
+        assert_eq!(
+            bounce_from_recipients(["support+b17-0000000000@example.com"], SECRET),
+            None
+        );
+        // A reply token is not a bounce token and the other way round.
+        let t = reply_address("support@example.com", SECRET, 17);
+        assert_eq!(bounce_from_recipients([t.as_str()], SECRET), None);
+        assert_eq!(token_from_recipients([a.as_str()], SECRET), None);
     }
 
     #[test]

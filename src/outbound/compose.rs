@@ -202,16 +202,22 @@ fn quote_text(q: &Quoted) -> String {
 pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error> {
     let identity = input.identity;
     let name = from_name(identity, Some(input.agent));
-    let tag = identity.subject_tag.then(|| subject_tag(input.secret, input.ticket));
+    let tag = identity
+        .subject_tag
+        .then(|| subject_tag(input.secret, input.ticket));
     let subject = reply_subject(input.ticket_subject, tag.as_deref());
-    let signature_text = identity
-        .signature
-        .as_ref()
-        .map(|s| s.render(|t| agent_value(input.agent, &identity.company, t), Escape::None));
-    let signature_html = identity
-        .signature
-        .as_ref()
-        .map(|s| s.render(|t| agent_value(input.agent, &identity.company, t), Escape::Html));
+    let signature_text = identity.signature.as_ref().map(|s| {
+        s.render(
+            |t| agent_value(input.agent, &identity.company, t),
+            Escape::None,
+        )
+    });
+    let signature_html = identity.signature.as_ref().map(|s| {
+        s.render(
+            |t| agent_value(input.agent, &identity.company, t),
+            Escape::Html,
+        )
+    });
 
     let mut text = input.body.trim_end().to_string();
     text.push('\n');
@@ -224,7 +230,10 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
             text.push('\n');
             text.push_str(t.trim_end());
             text.push('\n');
-            html.push_str(&format!("<div class=\"signature\">{}</div>\n", h.trim_end()));
+            html.push_str(&format!(
+                "<div class=\"signature\">{}</div>\n",
+                h.trim_end()
+            ));
         }
     }
     if let Some(q) = input.quote {
@@ -302,9 +311,20 @@ pub struct AckInput<'a> {
 }
 
 /// Tokens an acknowledgement may use.
-pub const ACK_TOKENS: &[&str] = &["contact.name", "contact.email", "ticket.id", "ticket.subject", "company"];
+pub const ACK_TOKENS: &[&str] = &[
+    "contact.name",
+    "contact.email",
+    "ticket.id",
+    "ticket.subject",
+    "company",
+];
 /// Tokens a signature may use.
-pub const SIGNATURE_TOKENS: &[&str] = &["agent.full_name", "agent.first_name", "agent.last_name", "company"];
+pub const SIGNATURE_TOKENS: &[&str] = &[
+    "agent.full_name",
+    "agent.first_name",
+    "agent.last_name",
+    "company",
+];
 
 /// Build an acknowledgement ("we got your message"): marked `Auto-Submitted:
 /// auto-replied` (RFC 3834) so well-behaved auto-responders do not answer it.
@@ -318,7 +338,10 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         "company" => identity.company.clone(),
         _ => String::new(),
     };
-    let mut subject = input.subject.render(value, Escape::None).replace(['\r', '\n'], " ");
+    let mut subject = input
+        .subject
+        .render(value, Escape::None)
+        .replace(['\r', '\n'], " ");
     if identity.subject_tag {
         subject.push(' ');
         subject.push_str(&subject_tag(input.secret, input.ticket));
@@ -337,7 +360,9 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         .header("X-Frontdesk-Ticket", Raw::new(input.ticket.to_string()))
         .text_body(text.clone());
     if let Some(parent) = input.in_reply_to {
-        builder = builder.in_reply_to(parent.to_string()).references(parent.to_string());
+        builder = builder
+            .in_reply_to(parent.to_string())
+            .references(parent.to_string());
     }
     let raw = builder.write_to_vec()?;
     Ok(Composed {

@@ -70,7 +70,10 @@ impl Template {
             let end = after.find("}}").ok_or(TemplateError::Unclosed)?;
             let token = after[..end].trim().to_string();
             if !allowed.contains(&token.as_str()) {
-                return Err(TemplateError::UnknownToken { token, allowed: allowed.join(", ") });
+                return Err(TemplateError::UnknownToken {
+                    token,
+                    allowed: allowed.join(", "),
+                });
             }
             pieces.push(Piece::Token(token));
             rest = &after[end + 2..];
@@ -108,7 +111,12 @@ impl Template {
 mod tests {
     use super::*;
 
-    const AGENT: &[&str] = &["agent.full_name", "agent.first_name", "agent.last_name", "company"];
+    const AGENT: &[&str] = &[
+        "agent.full_name",
+        "agent.first_name",
+        "agent.last_name",
+        "company",
+    ];
 
     fn values(t: &str) -> String {
         match t {
@@ -122,7 +130,10 @@ mod tests {
     #[test]
     fn renders_text_and_html() {
         let t = Template::parse("--\n{{agent.full_name}}\n{{ company }}", AGENT).unwrap();
-        assert_eq!(t.render(values, Escape::None), "--\nZoë \"Z\" <O'Neil>\nAcme & Co");
+        assert_eq!(
+            t.render(values, Escape::None),
+            "--\nZoë \"Z\" <O'Neil>\nAcme & Co"
+        );
         assert_eq!(
             t.render(values, Escape::Html),
             "--<br>\nZoë &quot;Z&quot; &lt;O&#39;Neil&gt;<br>\nAcme &amp; Co"
@@ -132,9 +143,14 @@ mod tests {
     #[test]
     fn unknown_tokens_are_refused() {
         let e = Template::parse("Hi {{agent.nickname}}", AGENT).unwrap_err();
-        assert!(matches!(e, TemplateError::UnknownToken { ref token, .. } if token == "agent.nickname"));
+        assert!(
+            matches!(e, TemplateError::UnknownToken { ref token, .. } if token == "agent.nickname")
+        );
         assert!(e.to_string().contains("{{agent.nickname}}"));
-        assert_eq!(Template::parse("{{company", AGENT).unwrap_err(), TemplateError::Unclosed);
+        assert_eq!(
+            Template::parse("{{company", AGENT).unwrap_err(),
+            TemplateError::Unclosed
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! lets every ingress acknowledge only durable mail (Invariant 1). Queries run on a
 //! small pool of read-only connections.
 
+mod outbound;
 mod read;
 mod schema;
 pub mod views;
@@ -19,6 +20,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
+pub use outbound::{NewUser, OutboxKind, QueuedMail};
 pub use views::*;
 
 /// Why a store operation failed.
@@ -50,6 +52,9 @@ pub enum StoreError {
     /// The writer thread has stopped.
     #[error("the store is shutting down")]
     Closed,
+    /// The request cannot be done as asked (no such ticket, user exists, ...).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl StoreError {
@@ -104,6 +109,35 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
     secret: Vec<u8>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// Held for the store's life: one writer per database file.
+    _lock: std::fs::File,
+}
+
+/// Take an exclusive lock on `data_dir/frontdesk.lock`, so a second daemon pointed at
+/// the same data refuses to start instead of writing beside the first.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StoreError> {
+    use std::os::unix::io::AsRawFd;
+    let path = data_dir.join("frontdesk.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| StoreError::Io {
+            what: "cannot open lock file",
+            path: path.clone(),
+            source,
+        })?;
+    // SAFETY: flock on a descriptor we own; it does not touch memory.
+    let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    if rc != 0 {
+        return Err(StoreError::Io {
+            what: "another frontdeskd is already using",
+            path: data_dir.to_path_buf(),
+            source: std::io::Error::last_os_error(),
+        });
+    }
+    Ok(file)
 }
 
 /// Open settings shared by every connection.
@@ -121,6 +155,7 @@ impl Store {
             path: data_dir.to_path_buf(),
             source,
         })?;
+        let lock = lock_data_dir(data_dir)?;
         let path = data_dir.join("frontdesk.db");
         let mut conn = Connection::open(&path)?;
         configure(&conn)?;
@@ -156,6 +191,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 secret,
                 writer_thread: Mutex::new(Some(handle)),
+                _lock: lock,
             }),
         })
     }
@@ -203,6 +239,72 @@ impl Store {
     /// Set an IMAP folder's cursor (first sync, or a UIDVALIDITY change).
     pub async fn set_imap_cursor(&self, cursor: ImapCursor) -> Result<(), StoreError> {
         self.write(0, move |conn| writer::set_imap_cursor(conn, &cursor))
+            .await
+    }
+
+    /// Add an agent.
+    pub async fn add_user(&self, user: NewUser) -> Result<i64, StoreError> {
+        self.write(0, move |conn| outbound::add_user(conn, &user))
+            .await
+    }
+
+    /// Add an internal note to a ticket.
+    pub async fn add_note(
+        &self,
+        ticket: TicketId,
+        author: String,
+        text: String,
+    ) -> Result<i64, StoreError> {
+        self.write(text.len(), move |conn| {
+            outbound::add_note(conn, ticket, &author, &text)
+        })
+        .await
+    }
+
+    /// Store an outgoing message and queue it in one transaction; `None` when an
+    /// acknowledgement was suppressed by its rate limit.
+    pub async fn queue_mail(&self, mail: QueuedMail) -> Result<Option<i64>, StoreError> {
+        let secret = self.inner.secret.clone();
+        self.write(mail.raw.len(), move |conn| {
+            outbound::queue_mail(conn, &mail, &secret)
+        })
+        .await
+    }
+
+    /// Mark an outbox entry delivered.
+    pub async fn outbox_sent(&self, id: i64, response: String) -> Result<(), StoreError> {
+        self.write(0, move |conn| outbound::outbox_sent(conn, id, &response))
+            .await
+    }
+
+    /// Defer an outbox entry after a temporary failure; false when it expired and failed.
+    pub async fn outbox_defer(
+        &self,
+        id: i64,
+        next_at: i64,
+        error: String,
+    ) -> Result<bool, StoreError> {
+        self.write(0, move |conn| {
+            outbound::outbox_defer(conn, id, next_at, &error)
+        })
+        .await
+    }
+
+    /// Fail an outbox entry permanently, with a note on its ticket.
+    pub async fn outbox_fail(&self, id: i64, error: String) -> Result<(), StoreError> {
+        self.write(0, move |conn| outbound::outbox_fail(conn, id, &error))
+            .await
+    }
+
+    /// Retry an outbox entry now.
+    pub async fn outbox_retry(&self, id: i64) -> Result<(), StoreError> {
+        self.write(0, move |conn| outbound::outbox_retry(conn, id))
+            .await
+    }
+
+    /// Cancel an outbox entry.
+    pub async fn outbox_cancel(&self, id: i64) -> Result<(), StoreError> {
+        self.write(0, move |conn| outbound::outbox_cancel(conn, id))
             .await
     }
 

@@ -187,9 +187,158 @@ impl<'c> Reader<'c> {
             .optional()?)
     }
 
+    /// An agent by address.
+    pub fn user(&self, email: &str) -> Result<Option<UserView>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT email, full_name, first_name, last_name, admin, seat, available, active FROM users WHERE email = ?1",
+            )?
+            .query_row([email], user_row)
+            .optional()?)
+    }
+
+    /// Every agent.
+    pub fn users(&self) -> Result<Vec<UserView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT email, full_name, first_name, last_name, admin, seat, available, active FROM users ORDER BY email",
+        )?;
+        let rows = stmt.query_map([], user_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// What a reply to `ticket` needs (following merges).
+    pub fn reply_context(&self, ticket: i64) -> Result<Option<ReplyContext>, StoreError> {
+        let mut id = ticket;
+        for _ in 0..64 {
+            let merged: Option<Option<i64>> = self
+                .conn
+                .prepare_cached("SELECT merged_into FROM tickets WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))
+                .optional()?;
+            match merged {
+                None => return Ok(None),
+                Some(Some(next)) => id = next,
+                Some(None) => break,
+            }
+        }
+        let head = self
+            .conn
+            .prepare_cached(
+                "SELECT t.subject, t.channel, c.email, c.name FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, Option<String>>(3)?)))
+            .optional()?;
+        let Some((subject, channel, email, name)) = head else {
+            return Ok(None);
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT message_id FROM messages WHERE ticket_id = ?1 AND message_id IS NOT NULL AND direction <> 'note'
+             ORDER BY COALESCE(sent_at, created_at), id",
+        )?;
+        let thread_ids: Vec<String> = stmt
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let last_inbound = self
+            .conn
+            .prepare_cached(
+                "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body
+                 FROM messages WHERE ticket_id = ?1 AND direction = 'inbound' ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT 1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, rfc3339(r.get(2)?), r.get(3)?)))
+            .optional()?;
+        Ok(Some(ReplyContext {
+            ticket_id: id,
+            subject,
+            channel,
+            contact: ContactRef { email, name },
+            thread_ids,
+            last_inbound,
+        }))
+    }
+
+    /// Queued outbox entries due by `now`, oldest first.
+    pub fn outbox_due(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts
+             FROM outbox o JOIN messages m ON m.id = o.message_row
+             WHERE o.status = 'queued' AND o.next_attempt_at <= ?1 ORDER BY o.next_attempt_at, o.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![now, limit], |r| {
+            let recipients: String = r.get(3)?;
+            Ok(OutboxItem {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                mail_from: r.get(2)?,
+                recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                raw: r.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
+                attempts: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// When the next queued entry is due.
+    pub fn outbox_next_due(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT MIN(next_attempt_at) FROM outbox WHERE status = 'queued'")?
+            .query_row([], |r| r.get(0))?)
+    }
+
+    /// Outbox entries, newest first, optionally by status.
+    pub fn outbox(&self, status: Option<&str>, limit: u32) -> Result<Vec<OutboxView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, ticket_id, channel, kind, recipients, status, attempts, last_error, created_at, next_attempt_at, sent_at
+             FROM outbox WHERE (?1 IS NULL OR status = ?1) ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![status, limit], |r| {
+            let recipients: String = r.get(4)?;
+            let status: String = r.get(5)?;
+            Ok(OutboxView {
+                id: r.get(0)?,
+                ticket_id: r.get(1)?,
+                channel: r.get(2)?,
+                kind: r.get(3)?,
+                recipients: serde_json::from_str(&recipients).unwrap_or_default(),
+                next_attempt_at: (status == "queued")
+                    .then(|| r.get::<_, i64>(9).map(rfc3339))
+                    .transpose()?,
+                status,
+                attempts: r.get(6)?,
+                last_error: r.get(7)?,
+                created_at: rfc3339(r.get(8)?),
+                sent_at: r.get::<_, Option<i64>>(10)?.map(rfc3339),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queued and failed entry counts (for status and metrics).
+    pub fn outbox_counts(&self) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM outbox WHERE status = 'queued'), (SELECT COUNT(*) FROM outbox WHERE status = 'failed')",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// A cheap query proving the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
     }
+}
+
+fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
+    Ok(UserView {
+        email: r.get(0)?,
+        full_name: r.get(1)?,
+        first_name: r.get(2)?,
+        last_name: r.get(3)?,
+        admin: r.get(4)?,
+        seat: r.get(5)?,
+        available: r.get(6)?,
+        active: r.get(7)?,
+    })
 }

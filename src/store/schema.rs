@@ -10,6 +10,10 @@ use super::StoreError;
 const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("migrations/0001_init.sql")),
     ("0002_imap", include_str!("migrations/0002_imap.sql")),
+    (
+        "0003_outbound",
+        include_str!("migrations/0003_outbound.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -39,14 +43,14 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             backup.display()
         );
     }
+    // All pending migrations in one transaction: a failure leaves the file as it was.
+    let tx = conn.transaction()?;
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let version = index as i64 + 1;
-        let tx = conn.transaction()?;
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", version)?;
-        tx.commit()?;
-        log::info!("database migrated to version {version} ({name})");
+        log::info!("database migrated to version {} ({name})", index + 1);
     }
+    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.commit()?;
     Ok(())
 }
 

@@ -154,3 +154,85 @@ pub struct TicketFilter {
     /// Most rows.
     pub limit: Option<u32>,
 }
+
+/// An agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// Login address.
+    pub email: String,
+    /// Full name.
+    pub full_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Administrator.
+    pub admin: bool,
+    /// Has a seat.
+    pub seat: bool,
+    /// Available for new tickets.
+    pub available: bool,
+    /// Not deactivated.
+    pub active: bool,
+}
+
+/// What composing a reply needs to know about a ticket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyContext {
+    /// The live ticket.
+    pub ticket_id: i64,
+    /// Subject.
+    pub subject: String,
+    /// Channel.
+    pub channel: String,
+    /// The customer.
+    pub contact: ContactRef,
+    /// Message-IDs of the thread, oldest first.
+    pub thread_ids: Vec<String>,
+    /// The latest inbound message: (Message-ID, from, RFC 3339 date, text).
+    pub last_inbound: Option<(Option<String>, String, String, String)>,
+}
+
+/// An outbox entry due for delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxItem {
+    /// Entry id.
+    pub id: i64,
+    /// Channel.
+    pub channel: String,
+    /// Envelope sender.
+    pub mail_from: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    /// The bytes.
+    pub raw: Vec<u8>,
+    /// Attempts so far.
+    pub attempts: i64,
+}
+
+/// An outbox entry as listed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxView {
+    /// Entry id.
+    pub id: i64,
+    /// Ticket.
+    pub ticket_id: i64,
+    /// Channel.
+    pub channel: String,
+    /// `reply` or `acknowledgement`.
+    pub kind: String,
+    /// Recipients.
+    pub recipients: Vec<String>,
+    /// `queued`, `sent`, `failed`, `cancelled`.
+    pub status: String,
+    /// Attempts.
+    pub attempts: i64,
+    /// Last error.
+    pub last_error: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339, while queued.
+    pub next_attempt_at: Option<String>,
+    /// RFC 3339, once sent.
+    pub sent_at: Option<String>,
+}

@@ -125,7 +125,11 @@ fn e_clone(e: &rusqlite::Error) -> rusqlite::Error {
 }
 
 /// Execute one statement through the connection's statement cache (compiled once).
-fn exec(conn: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<usize, StoreError> {
+pub(super) fn exec(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<usize, StoreError> {
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
@@ -149,7 +153,10 @@ fn in_savepoint<T>(
 }
 
 /// The live ticket a ticket id stands for, following merges.
-fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, StoreError> {
+pub(super) fn live_ticket(
+    conn: &Connection,
+    mut id: TicketId,
+) -> Result<Option<TicketId>, StoreError> {
     for _ in 0..64 {
         let merged: Option<Option<TicketId>> = conn
             .prepare_cached("SELECT merged_into FROM tickets WHERE id = ?1")?
@@ -164,7 +171,11 @@ fn live_ticket(conn: &Connection, mut id: TicketId) -> Result<Option<TicketId>, 
     Ok(None)
 }
 
-fn upsert_contact(conn: &Connection, who: &Mailbox, now: i64) -> Result<i64, StoreError> {
+pub(super) fn upsert_contact(
+    conn: &Connection,
+    who: &Mailbox,
+    now: i64,
+) -> Result<i64, StoreError> {
     let existing: Option<(i64, Option<String>)> = conn
         .prepare_cached("SELECT id, name FROM contacts WHERE email = ?1")?
         .query_row([&who.email], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -206,7 +217,7 @@ fn add_participant(
     Ok(n > 0)
 }
 
-fn event(
+pub(super) fn event(
     conn: &Connection,
     ticket: TicketId,
     kind: &str,

@@ -221,6 +221,19 @@ impl Daemon {
         }
     }
 
+    /// Run the daemon on this config in the foreground, expecting it to refuse to start:
+    /// (exit code, stderr). Fails when it is still running after [`COMMAND_DEADLINE`].
+    pub fn start_refused(&self) -> (i32, String) {
+        assert!(self.child.is_none(), "the daemon already runs");
+        let mut cmd = Command::new(FRONTDESKD);
+        cmd.arg("--config")
+            .arg(&self.config_path)
+            .env_remove("JOURNAL_STREAM")
+            .env_remove("NOTIFY_SOCKET");
+        let (code, _, err) = output(cmd, None);
+        (code, err)
+    }
+
     /// The daemon's process id.
     pub fn pid(&self) -> i32 {
         self.child.as_ref().expect("daemon not running").id() as i32

@@ -262,7 +262,7 @@ impl Session {
                 if self.mail_from.is_none() {
                     self.reply("503 5.5.1 Send MAIL first").await?;
                 } else if self.recipients.is_empty() {
-                    self.reply("554 5.5.1 No valid recipients").await?;
+                    self.reply("503 5.5.1 No valid recipients").await?;
                 } else {
                     self.reply("354 Start mail input; end with <CRLF>.<CRLF>")
                         .await?;

@@ -27,7 +27,10 @@ fn identity(mode: FromNameMode, company: &str, signature: Option<&str>) -> Ident
 
 fn reply(identity: &Identity, agent: &Agent, body: &str) -> Composed {
     let to = vec!["customer@example.org".to_string()];
-    let ids = vec!["root@example.org".to_string(), "second@example.org".to_string()];
+    let ids = vec![
+        "root@example.org".to_string(),
+        "second@example.org".to_string(),
+    ];
     compose_reply(&ReplyInput {
         ticket: 42,
         ticket_subject: "Re: RE: Printer on fire",
@@ -50,11 +53,31 @@ fn reply(identity: &Identity, agent: &Agent, body: &str) -> Composed {
 #[test]
 fn from_name_table() {
     let cases: &[(FromNameMode, &str, &str, &str)] = &[
-        (FromNameMode::AgentAndCompany, "Jane Doe", "Acme", "Jane Doe at Acme"),
+        (
+            FromNameMode::AgentAndCompany,
+            "Jane Doe",
+            "Acme",
+            "Jane Doe at Acme",
+        ),
         (FromNameMode::Company, "Jane Doe", "Acme", "Acme"),
-        (FromNameMode::AgentAndCompany, "Zoë Ångström", "Bäckerei Müller", "Zoë Ångström at Bäckerei Müller"),
-        (FromNameMode::AgentAndCompany, "Jane \"JD\" Doe", "Acme, Inc.", "Jane \"JD\" Doe at Acme, Inc."),
-        (FromNameMode::AgentAndCompany, "<script>", "A&B", "<script> at A&B"),
+        (
+            FromNameMode::AgentAndCompany,
+            "Zoë Ångström",
+            "Bäckerei Müller",
+            "Zoë Ångström at Bäckerei Müller",
+        ),
+        (
+            FromNameMode::AgentAndCompany,
+            "Jane \"JD\" Doe",
+            "Acme, Inc.",
+            "Jane \"JD\" Doe at Acme, Inc.",
+        ),
+        (
+            FromNameMode::AgentAndCompany,
+            "<script>",
+            "A&B",
+            "<script> at A&B",
+        ),
     ];
     for (mode, name, company, expected) in cases {
         let id = identity(*mode, company, None);
@@ -64,13 +87,22 @@ fn from_name_table() {
         let parsed = parse(&composed.raw).unwrap();
         let from = parsed.from.unwrap();
         assert_eq!(from.email, "support@acme.test");
-        assert_eq!(from.name.as_deref(), Some(*expected), "raw: {}", String::from_utf8_lossy(&composed.raw));
+        assert_eq!(
+            from.name.as_deref(),
+            Some(*expected),
+            "raw: {}",
+            String::from_utf8_lossy(&composed.raw)
+        );
     }
 }
 
 #[test]
 fn non_ascii_names_are_rfc2047_encoded() {
-    let composed = reply(&identity(FromNameMode::AgentAndCompany, "Acme", None), &agent("Zoë Ångström"), "hi");
+    let composed = reply(
+        &identity(FromNameMode::AgentAndCompany, "Acme", None),
+        &agent("Zoë Ångström"),
+        "hi",
+    );
     let raw = String::from_utf8_lossy(&composed.raw);
     let from_line = raw.lines().find(|l| l.starts_with("From:")).unwrap();
     assert!(from_line.is_ascii(), "{from_line}");
@@ -79,11 +111,18 @@ fn non_ascii_names_are_rfc2047_encoded() {
 
 #[test]
 fn threading_headers_clients_rely_on() {
-    let composed = reply(&identity(FromNameMode::Company, "Acme", None), &agent("Jane Doe"), "hi");
+    let composed = reply(
+        &identity(FromNameMode::Company, "Acme", None),
+        &agent("Jane Doe"),
+        "hi",
+    );
     let parsed = parse(&composed.raw).unwrap();
     assert_eq!(parsed.message_id.as_deref(), Some("out1@acme.test"));
     assert_eq!(parsed.in_reply_to, vec!["second@example.org"]);
-    assert_eq!(parsed.references, vec!["root@example.org", "second@example.org"]);
+    assert_eq!(
+        parsed.references,
+        vec!["root@example.org", "second@example.org"]
+    );
     let tag = subject_tag(SECRET, 42);
     assert_eq!(parsed.subject, format!("Re: Printer on fire {tag}"));
     assert_eq!(tags_from_subject(&parsed.subject, SECRET), (Some(42), None));
@@ -95,7 +134,11 @@ fn threading_headers_clients_rely_on() {
 
 #[test]
 fn signature_renders_in_both_parts_with_escaping() {
-    let id = identity(FromNameMode::Company, "A&B <Corp>", Some("--\n{{agent.full_name}}\n{{company}}"));
+    let id = identity(
+        FromNameMode::Company,
+        "A&B <Corp>",
+        Some("--\n{{agent.full_name}}\n{{company}}"),
+    );
     let composed = reply(&id, &agent("Jane <Doe>"), "Thanks");
     let parsed = parse(&composed.raw).unwrap();
     let text = parsed.text_body.replace("\r\n", "\n");
@@ -109,7 +152,10 @@ fn signature_renders_in_both_parts_with_escaping() {
 #[test]
 fn subjects_do_not_pile_up() {
     assert_eq!(reply_subject("Re: AW: hello", None), "Re: hello");
-    assert_eq!(reply_subject("hello [#4-abc]", Some("[#4-abc]")), "Re: hello [#4-abc]");
+    assert_eq!(
+        reply_subject("hello [#4-abc]", Some("[#4-abc]")),
+        "Re: hello [#4-abc]"
+    );
     assert_eq!(reply_subject("  ", None), "Re: ");
 }
 
@@ -127,7 +173,11 @@ fn long_reference_chains_are_shortened() {
 fn quoted_history_is_marked() {
     let id = identity(FromNameMode::Company, "Acme", None);
     let to = vec!["c@example.org".to_string()];
-    let q = Quoted { from: "Customer <c@example.org>".into(), date: "Mon, 1 Jan 2024".into(), text: "line one\n> older".into() };
+    let q = Quoted {
+        from: "Customer <c@example.org>".into(),
+        date: "Mon, 1 Jan 2024".into(),
+        text: "line one\n> older".into(),
+    };
     let composed = compose_reply(&ReplyInput {
         ticket: 1,
         ticket_subject: "x",
@@ -140,12 +190,20 @@ fn quoted_history_is_marked() {
         quote: Some(&q),
         thread_ids: &[],
         in_reply_to: None,
-        attachments: &[OutgoingAttachment { filename: "a.txt".into(), content_type: "text/plain".into(), data: b"data".to_vec() }],
+        attachments: &[OutgoingAttachment {
+            filename: "a.txt".into(),
+            content_type: "text/plain".into(),
+            data: b"data".to_vec(),
+        }],
         message_id: "o@acme.test",
         now: 0,
     })
     .unwrap();
-    assert!(composed.text.contains("wrote:\n> line one\n>> older"), "{}", composed.text);
+    assert!(
+        composed.text.contains("wrote:\n> line one\n>> older"),
+        "{}",
+        composed.text
+    );
     let parsed = parse(&composed.raw).unwrap();
     assert_eq!(parsed.attachments.len(), 1);
     assert_eq!(parsed.attachments[0].filename.as_deref(), Some("a.txt"));
@@ -155,7 +213,8 @@ fn quoted_history_is_marked() {
 fn acknowledgement_is_marked_automatic() {
     let id = identity(FromNameMode::Company, "Acme", None);
     let subject = Template::parse("We got it: {{ticket.subject}}", ACK_TOKENS).unwrap();
-    let body = Template::parse("Hello {{contact.name}},\nticket {{ticket.id}}.", ACK_TOKENS).unwrap();
+    let body =
+        Template::parse("Hello {{contact.name}},\nticket {{ticket.id}}.", ACK_TOKENS).unwrap();
     let composed = compose_ack(&AckInput {
         ticket: 9,
         ticket_subject: "Help",
@@ -173,7 +232,10 @@ fn acknowledgement_is_marked_automatic() {
     let parsed = parse(&composed.raw).unwrap();
     assert_eq!(parsed.header("Auto-Submitted"), Some("auto-replied"));
     assert!(parsed.subject.starts_with("We got it: Help [#9-"));
-    assert!(parsed.text_body.replace("\r\n", "\n").contains("Hello Cleo,\nticket 9."));
+    assert!(parsed
+        .text_body
+        .replace("\r\n", "\n")
+        .contains("Hello Cleo,\nticket 9."));
     assert_eq!(parsed.in_reply_to, vec!["orig@example.org"]);
     // Our own acknowledgement, if it came back, is automatic mail.
     let c = crate::ingest::classify::classify(&parsed, None, &["support@acme.test".to_string()]);

@@ -1,0 +1,383 @@
+//! Writes for agents, notes and the outbox.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::writer::{event, exec, live_ticket};
+use super::StoreError;
+use crate::ingest::thread::bounce_address;
+use crate::model::{unix_now, Direction, TicketId};
+
+/// A new agent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// Login address.
+    pub email: String,
+    /// Full name.
+    pub full_name: String,
+    /// First name.
+    pub first_name: String,
+    /// Last name.
+    pub last_name: String,
+    /// Administrator.
+    pub admin: bool,
+    /// Has a paid seat (may be assigned tickets).
+    pub seat: bool,
+}
+
+/// What kind of mail an outbox entry carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxKind {
+    /// An agent's reply.
+    Reply,
+    /// An instant acknowledgement.
+    Acknowledgement,
+}
+
+impl OutboxKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            OutboxKind::Reply => "reply",
+            OutboxKind::Acknowledgement => "acknowledgement",
+        }
+    }
+}
+
+/// A composed message to store and queue.
+#[derive(Debug, Clone)]
+pub struct QueuedMail {
+    /// Ticket.
+    pub ticket_id: TicketId,
+    /// Channel it leaves from.
+    pub channel: String,
+    /// The channel address (From, and the base of the bounce address).
+    pub channel_address: String,
+    /// Reply or acknowledgement.
+    pub kind: OutboxKind,
+    /// The agent, for replies.
+    pub agent_email: Option<String>,
+    /// From display name.
+    pub from_name: String,
+    /// Subject.
+    pub subject: String,
+    /// Text shown in the thread.
+    pub text: String,
+    /// RFC 5322 bytes.
+    pub raw: Vec<u8>,
+    /// Message-ID without brackets.
+    pub message_id: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
+    /// Give up after this many seconds of temporary failures.
+    pub max_queue_seconds: i64,
+    /// For acknowledgements: most per recipient per hour.
+    pub per_hour_limit: Option<u32>,
+}
+
+pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+        .query_row([&user.email], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Err(StoreError::Invalid(format!(
+            "user {} already exists",
+            user.email
+        )));
+    }
+    exec(
+        conn,
+        "INSERT INTO users (email, full_name, first_name, last_name, admin, seat, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            user.email,
+            user.full_name,
+            user.first_name,
+            user.last_name,
+            user.admin,
+            user.seat,
+            unix_now()
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+fn require_ticket(conn: &Connection, ticket: TicketId) -> Result<TicketId, StoreError> {
+    live_ticket(conn, ticket)?.ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))
+}
+
+/// An internal note: stored on the ticket, never mailed.
+pub(super) fn add_note(
+    conn: &Connection,
+    ticket: TicketId,
+    author: &str,
+    text: &str,
+) -> Result<i64, StoreError> {
+    let ticket = require_ticket(conn, ticket)?;
+    let now = unix_now();
+    insert_message(
+        conn,
+        ticket,
+        Direction::Note,
+        "",
+        author,
+        None,
+        "(note)",
+        text,
+        None,
+        None,
+        now,
+    )?;
+    let row = conn.last_insert_rowid();
+    event(
+        conn,
+        ticket,
+        "note",
+        author,
+        &format!("internal note {row}"),
+        now,
+    )?;
+    exec(
+        conn,
+        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+        params![now, ticket],
+    )?;
+    Ok(row)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_message(
+    conn: &Connection,
+    ticket: TicketId,
+    direction: Direction,
+    channel: &str,
+    from_email: &str,
+    from_name: Option<&str>,
+    subject: &str,
+    text: &str,
+    message_id: Option<&str>,
+    raw: Option<&[u8]>,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO messages (ticket_id, direction, channel, source, message_id, from_email, from_name, subject,
+            headers, text_body, raw, thread_reason, created_at)
+         VALUES (?1, ?2, ?3, 'agent', ?4, ?5, ?6, ?7, '', ?8, ?9, 'agent', ?10)",
+        params![ticket, direction.as_str(), channel, message_id, from_email, from_name, subject, text, raw, now],
+    )?;
+    let row = conn.last_insert_rowid();
+    exec(
+        conn,
+        "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",
+        params![row, subject, text, from_email],
+    )?;
+    Ok(())
+}
+
+/// Store an outgoing message and queue it, in one transaction; `None` when an
+/// acknowledgement is over its per-hour limit (Invariant 3).
+pub(super) fn queue_mail(
+    conn: &Connection,
+    mail: &QueuedMail,
+    secret: &[u8],
+) -> Result<Option<i64>, StoreError> {
+    let ticket = require_ticket(conn, mail.ticket_id)?;
+    let now = unix_now();
+    let recipients = serde_json::to_string(&mail.recipients).unwrap_or_else(|_| "[]".into());
+    if let Some(limit) = mail.per_hour_limit {
+        let recent: i64 = conn
+            .prepare_cached(
+                "SELECT COUNT(*) FROM outbox WHERE kind = 'acknowledgement' AND recipients = ?1 AND created_at > ?2",
+            )?
+            .query_row(params![recipients, now - 3600], |r| r.get(0))?;
+        if recent >= i64::from(limit) {
+            event(
+                conn,
+                ticket,
+                "acknowledgement-suppressed",
+                "system",
+                &format!(
+                    "{} already got {recent} acknowledgement(s) this hour",
+                    mail.recipients.join(", ")
+                ),
+                now,
+            )?;
+            return Ok(None);
+        }
+    }
+    let author = mail.agent_email.as_deref().unwrap_or(&mail.channel_address);
+    insert_message(
+        conn,
+        ticket,
+        Direction::Outbound,
+        &mail.channel,
+        author,
+        Some(&mail.from_name),
+        &mail.subject,
+        &mail.text,
+        Some(&mail.message_id),
+        Some(&mail.raw),
+        now,
+    )?;
+    let row = conn.last_insert_rowid();
+    // A customer's answer quoting our Message-ID threads back here.
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO thread_ids (msgid, ticket_id) VALUES (?1, ?2)",
+        params![mail.message_id, ticket],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status, next_attempt_at,
+            created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, '', ?5, 'queued', ?6, ?6, ?7)",
+        params![row, ticket, mail.channel, mail.kind.as_str(), recipients, now, now + mail.max_queue_seconds],
+    )?;
+    let id = conn.last_insert_rowid();
+    exec(
+        conn,
+        "UPDATE outbox SET mail_from = ?1 WHERE id = ?2",
+        params![bounce_address(&mail.channel_address, secret, id), id],
+    )?;
+    event(
+        conn,
+        ticket,
+        mail.kind.as_str(),
+        author,
+        &format!(
+            "{} to {} queued (outbox {id})",
+            mail.kind.as_str(),
+            mail.recipients.join(", ")
+        ),
+        now,
+    )?;
+    exec(
+        conn,
+        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+        params![now, ticket],
+    )?;
+    Ok(Some(id))
+}
+
+/// Delivery succeeded.
+pub(super) fn outbox_sent(conn: &Connection, id: i64, response: &str) -> Result<(), StoreError> {
+    let now = unix_now();
+    let ticket: Option<TicketId> = conn
+        .prepare_cached("UPDATE outbox SET status = 'sent', sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2 AND status = 'queued' RETURNING ticket_id")?
+        .query_row(params![now, id], |r| r.get(0))
+        .optional()?;
+    if let Some(t) = ticket {
+        event(
+            conn,
+            t,
+            "delivered",
+            "system",
+            &format!("outbox {id} delivered: {response}"),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// A temporary failure: try again at `next_at`, unless the entry has expired.
+pub(super) fn outbox_defer(
+    conn: &Connection,
+    id: i64,
+    next_at: i64,
+    error: &str,
+) -> Result<bool, StoreError> {
+    let now = unix_now();
+    let expired: Option<bool> = conn
+        .prepare_cached("SELECT expires_at <= ?1 FROM outbox WHERE id = ?2 AND status = 'queued'")?
+        .query_row(params![next_at.max(now), id], |r| r.get(0))
+        .optional()?;
+    match expired {
+        None => Ok(false),
+        Some(true) => {
+            outbox_fail(
+                conn,
+                id,
+                &format!("gave up after temporary failures; last: {error}"),
+            )?;
+            Ok(false)
+        }
+        Some(false) => {
+            exec(
+                conn,
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1, last_error = ?2 WHERE id = ?3",
+                params![next_at, error, id],
+            )?;
+            Ok(true)
+        }
+    }
+}
+
+/// A permanent failure: the entry stops, and the ticket gets a note with the server's words.
+pub(super) fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
+    let now = unix_now();
+    let ticket: Option<(TicketId, String)> = conn
+        .prepare_cached(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 AND status = 'queued'
+             RETURNING ticket_id, recipients",
+        )?
+        .query_row(params![error, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((ticket, recipients)) = ticket {
+        let recipients: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
+        let text = format!("Delivery to {} failed: {error}", recipients.join(", "));
+        insert_message(
+            conn,
+            ticket,
+            Direction::Note,
+            "",
+            "system",
+            None,
+            "(delivery failed)",
+            &text,
+            None,
+            None,
+            now,
+        )?;
+        event(
+            conn,
+            ticket,
+            "delivery-failed",
+            "system",
+            &format!("outbox {id}: {error}"),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Retry a failed or queued entry now.
+pub(super) fn outbox_retry(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    let now = unix_now();
+    let n = exec(
+        conn,
+        "UPDATE outbox SET status = 'queued', next_attempt_at = ?1, expires_at = MAX(expires_at, ?1 + 86400)
+         WHERE id = ?2 AND status IN ('queued', 'failed')",
+        params![now, id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Invalid(format!(
+            "outbox entry {id} does not exist or was already sent or cancelled"
+        )));
+    }
+    Ok(())
+}
+
+/// Cancel a queued or failed entry.
+pub(super) fn outbox_cancel(conn: &Connection, id: i64) -> Result<(), StoreError> {
+    let n = exec(
+        conn,
+        "UPDATE outbox SET status = 'cancelled' WHERE id = ?1 AND status IN ('queued', 'failed')",
+        params![id],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Invalid(format!(
+            "outbox entry {id} does not exist or was already sent or cancelled"
+        )));
+    }
+    Ok(())
+}
