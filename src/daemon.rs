@@ -215,6 +215,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         shutdown.clone(),
         tracker.clone(),
     ));
+    tracker.spawn(crate::outbound::worker::run(
+        pipeline.clone(),
+        pipeline.outbox_kick(),
+        shutdown.clone(),
+    ));
     let mut watchdog_usec = 0u64;
     if std::env::var_os("NOTIFY_SOCKET").is_some()
         && sd_notify::watchdog_enabled(false, &mut watchdog_usec)

@@ -20,4 +20,5 @@ pub mod model;
 pub mod outbound;
 pub mod pipeline;
 pub mod store;
+pub mod tls;
 pub mod web;

@@ -33,6 +33,8 @@ impl IngestFailure {
 pub struct Pipeline {
     config: Arc<RwLock<Arc<Config>>>,
     store: Store,
+    /// Wakes the outbox worker when mail is queued.
+    outbox_kick: Arc<tokio::sync::Notify>,
 }
 
 impl Pipeline {
@@ -41,7 +43,18 @@ impl Pipeline {
         Pipeline {
             config: Arc::new(RwLock::new(Arc::new(config))),
             store,
+            outbox_kick: Arc::new(tokio::sync::Notify::new()),
         }
+    }
+
+    /// Wake the outbox worker.
+    pub fn kick_outbox(&self) {
+        self.outbox_kick.notify_one();
+    }
+
+    /// The notifier the outbox worker waits on.
+    pub fn outbox_kick(&self) -> Arc<tokio::sync::Notify> {
+        self.outbox_kick.clone()
     }
 
     /// The config in force now.
@@ -95,7 +108,16 @@ impl Pipeline {
     /// Commit one prepared message. Returns only after the commit (Invariant 1).
     pub async fn commit(&self, prepared: PreparedMessage) -> Result<IngestOutcome, IngestFailure> {
         let (channel, key) = (prepared.channel.clone(), prepared.idempotency_key.clone());
+        // Only what an acknowledgement needs is kept past the commit; the message itself
+        // moves into the writer.
+        let wants_ack = !prepared.historical
+            && !prepared.classification.suppresses_auto_reply()
+            && self.config().channel(&prepared.channel).is_some_and(|c| c.acknowledgement.is_some());
+        let ack_view = wants_ack.then(|| ack_view(&prepared));
         let outcome = self.store.ingest(prepared).await?;
+        if let Some(view) = ack_view {
+            crate::outbound::maybe_acknowledge(self, &view, &outcome).await;
+        }
         log::info!(
             target: "frontdesk::ingest",
             CHANNEL = channel.as_str(), TICKET_ID = outcome.ticket_id, MESSAGE_KEY = key.as_str();
@@ -111,5 +133,28 @@ impl Pipeline {
     pub async fn ingest(&self, inbound: Inbound) -> Result<IngestOutcome, IngestFailure> {
         let prepared = self.prepare(inbound).await?;
         self.commit(prepared).await
+    }
+}
+
+/// A copy of a prepared message without its bytes and attachments, for the
+/// acknowledgement decision after the commit.
+fn ack_view(p: &PreparedMessage) -> PreparedMessage {
+    let mut mail = p.mail.clone();
+    mail.attachments.clear();
+    mail.html_body = None;
+    mail.text_body.clear();
+    PreparedMessage {
+        channel: p.channel.clone(),
+        source: p.source,
+        historical: p.historical,
+        idempotency_key: p.idempotency_key.clone(),
+        raw: Vec::new(),
+        mail,
+        contact: p.contact.clone(),
+        forwarded_by: p.forwarded_by.clone(),
+        participants: Vec::new(),
+        classification: p.classification.clone(),
+        keys: p.keys.clone(),
+        imap: None,
     }
 }

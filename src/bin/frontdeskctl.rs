@@ -9,8 +9,8 @@ use clap::{Parser, Subcommand};
 use frontdesk::config::{Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET};
 use frontdesk::control::client::{Client, ClientError};
 use frontdesk::control::import::read_mailbox;
-use frontdesk::control::proto::{ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo};
-use frontdesk::store::{TicketDetail, TicketFilter, TicketSummary};
+use frontdesk::control::proto::{AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo};
+use frontdesk::store::{OutboxView, TicketDetail, TicketFilter, TicketSummary, UserView};
 
 /// sysexits codes that MTAs' pipe transports understand.
 const EX_USAGE: u8 = 64;
@@ -70,6 +70,61 @@ enum Command {
     },
     /// Re-read the daemon's config file.
     Reload,
+    /// Agents.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// The queue of outgoing mail.
+    #[command(subcommand)]
+    Outbox(OutboxCommand),
+}
+
+#[derive(Subcommand)]
+enum UsersCommand {
+    /// Add an agent.
+    Add {
+        /// Login address.
+        email: String,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// First name (default: all but the last word of --name).
+        #[arg(long)]
+        first_name: Option<String>,
+        /// Last name (default: the last word of --name).
+        #[arg(long)]
+        last_name: Option<String>,
+        /// Administrator.
+        #[arg(long)]
+        admin: bool,
+        /// Give the agent a seat (may be assigned tickets).
+        #[arg(long)]
+        seat: bool,
+    },
+    /// List agents.
+    List,
+}
+
+#[derive(Subcommand)]
+enum OutboxCommand {
+    /// List entries, newest first.
+    List {
+        /// Only this status: queued, sent, failed, cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// Most rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Try a queued or failed entry again now.
+    Retry {
+        /// Entry id.
+        id: i64,
+    },
+    /// Cancel a queued or failed entry.
+    Cancel {
+        /// Entry id.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -90,6 +145,37 @@ enum TicketsCommand {
     Show {
         /// Ticket number.
         id: i64,
+    },
+    /// Reply to the customer as an agent (body from --body-file or stdin).
+    Reply {
+        /// Ticket number.
+        id: i64,
+        /// The agent's address.
+        #[arg(long = "as")]
+        agent: String,
+        /// Read the body from this file instead of stdin.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// Attach a file (repeatable).
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Send a copy to this address (repeatable).
+        #[arg(long)]
+        cc: Vec<String>,
+        /// Quote the customer's last message under the reply.
+        #[arg(long)]
+        quote: bool,
+    },
+    /// Add an internal note (never mailed; body from --body-file or stdin).
+    Note {
+        /// Ticket number.
+        id: i64,
+        /// The agent's address.
+        #[arg(long = "as")]
+        agent: String,
+        /// Read the note from this file instead of stdin.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
     },
 }
 
@@ -249,6 +335,98 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             } else {
                 print_ticket(&t);
             }
+        }
+        Command::Users(UsersCommand::Add { email, name, first_name, last_name, admin, seat }) => {
+            let value = client.call(&Request::UsersAdd {
+                email: email.clone(),
+                name: name.clone(),
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+                admin: *admin,
+                seat: *seat,
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Users(UsersCommand::List) => {
+            let value = client.call(&Request::UsersList {})?;
+            let users: Vec<UserView> = serde_json::from_value(value["users"].clone()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "users": users }));
+            } else if users.is_empty() {
+                println!("no users");
+            } else {
+                println!("{:<32} {:<28} {:<5} {:<4} {:<9} ACTIVE", "EMAIL", "NAME", "ADMIN", "SEAT", "AVAILABLE");
+                for u in users {
+                    println!(
+                        "{:<32} {:<28} {:<5} {:<4} {:<9} {}",
+                        truncate(&u.email, 32),
+                        truncate(&u.full_name, 28),
+                        yes(u.admin),
+                        yes(u.seat),
+                        yes(u.available),
+                        yes(u.active)
+                    );
+                }
+            }
+        }
+        Command::Tickets(TicketsCommand::Reply { id, agent, body_file, attach, cc, quote }) => {
+            let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
+            let mut attachments = Vec::new();
+            for path in attach {
+                let data = std::fs::read(path).map_err(|e| ClientError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
+                attachments.push(AttachmentData {
+                    filename: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into()),
+                    content_type: guess_content_type(path).to_string(),
+                    data_base64: base64::engine::general_purpose::STANDARD.encode(&data),
+                });
+            }
+            let value = client.call(&Request::TicketsReply { id: *id, agent: agent.clone(), body, cc: cc.clone(), quote: *quote, attachments })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Note { id, agent, body_file }) => {
+            let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
+            let value = client.call(&Request::TicketsNote { id: *id, agent: agent.clone(), body })?;
+            print_done(&value, cli.json);
+        }
+        Command::Outbox(OutboxCommand::List { status, limit }) => {
+            let value = client.call(&Request::OutboxList { status: status.clone(), limit: Some(*limit) })?;
+            let rows: Vec<OutboxView> = serde_json::from_value(value["outbox"].clone()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "outbox": rows }));
+            } else if rows.is_empty() {
+                println!("outbox is empty");
+            } else {
+                println!("{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} DETAIL", "ID", "TICKET", "KIND", "STATUS", "TRY", "TO");
+                for o in rows {
+                    let detail = match o.status.as_str() {
+                        "queued" => format!(
+                            "next attempt {}{}",
+                            o.next_attempt_at.as_deref().unwrap_or("?"),
+                            o.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                        ),
+                        "sent" => format!("sent {}", o.sent_at.as_deref().unwrap_or("?")),
+                        _ => o.last_error.clone().unwrap_or_default(),
+                    };
+                    println!(
+                        "{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} {}",
+                        o.id,
+                        o.ticket_id,
+                        o.kind,
+                        o.status,
+                        o.attempts,
+                        truncate(&o.recipients.join(", "), 30),
+                        detail
+                    );
+                }
+            }
+        }
+        Command::Outbox(OutboxCommand::Retry { id }) => {
+            let value = client.call(&Request::OutboxRetry { id: *id })?;
+            print_done(&value, cli.json);
+        }
+        Command::Outbox(OutboxCommand::Cancel { id }) => {
+            let value = client.call(&Request::OutboxCancel { id: *id })?;
+            print_done(&value, cli.json);
         }
         Command::Reload => {
             let value = client.call(&Request::Reload {})?;
@@ -519,6 +697,51 @@ fn print_ticket(t: &TicketDetail) {
                 e.detail
             );
         }
+    }
+}
+
+fn print_done(value: &serde_json::Value, json: bool) {
+    if json {
+        print_json(value);
+    } else {
+        println!("{}", value["done"].as_str().unwrap_or("done"));
+    }
+}
+
+fn yes(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// The body of a reply or note: a file, or standard input.
+fn read_body(file: Option<&Path>) -> std::io::Result<String> {
+    let bytes = match file {
+        Some(path) => std::fs::read(path)?,
+        None => {
+            let mut b = Vec::new();
+            std::io::stdin().read_to_end(&mut b)?;
+            b
+        }
+    };
+    String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "the body is not UTF-8 text"))
+}
+
+/// A content type from a file name's extension.
+fn guess_content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("txt" | "log") => "text/plain",
+        Some("csv") => "text/csv",
+        Some("html" | "htm") => "text/html",
+        Some("zip") => "application/zip",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
     }
 }
 

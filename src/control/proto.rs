@@ -41,6 +41,84 @@ pub enum Request {
     },
     /// Re-read the config file.
     Reload {},
+    /// Add an agent.
+    UsersAdd {
+        /// Login address.
+        email: String,
+        /// Full name.
+        name: String,
+        /// First name (derived from the full name when absent).
+        #[serde(default)]
+        first_name: Option<String>,
+        /// Last name (derived from the full name when absent).
+        #[serde(default)]
+        last_name: Option<String>,
+        /// Administrator.
+        #[serde(default)]
+        admin: bool,
+        /// Has a seat.
+        #[serde(default)]
+        seat: bool,
+    },
+    /// List agents.
+    UsersList {},
+    /// Reply to a ticket as an agent.
+    TicketsReply {
+        /// Ticket.
+        id: i64,
+        /// Agent address.
+        agent: String,
+        /// Body text.
+        body: String,
+        /// Extra copies.
+        #[serde(default)]
+        cc: Vec<String>,
+        /// Quote the last customer message.
+        #[serde(default)]
+        quote: bool,
+        /// Attachments.
+        #[serde(default)]
+        attachments: Vec<AttachmentData>,
+    },
+    /// Add an internal note.
+    TicketsNote {
+        /// Ticket.
+        id: i64,
+        /// Author address.
+        agent: String,
+        /// Text.
+        body: String,
+    },
+    /// Outbox entries.
+    OutboxList {
+        /// Only this status.
+        #[serde(default)]
+        status: Option<String>,
+        /// Most rows.
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// Retry an entry now.
+    OutboxRetry {
+        /// Entry id.
+        id: i64,
+    },
+    /// Cancel an entry.
+    OutboxCancel {
+        /// Entry id.
+        id: i64,
+    },
+}
+
+/// A file sent with a reply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentData {
+    /// File name.
+    pub filename: String,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Bytes, base64.
+    pub data_base64: String,
 }
 
 /// The answer to one request.
@@ -123,6 +201,23 @@ pub enum ResponseData {
     Synced {
         /// The channel woken.
         channel: String,
+    },
+    /// `users list`.
+    Users {
+        /// Rows.
+        users: Vec<crate::store::UserView>,
+    },
+    /// `outbox list`.
+    Outbox {
+        /// Rows.
+        outbox: Vec<crate::store::OutboxView>,
+    },
+    /// A command that did one thing; the words say what.
+    Done {
+        /// In words.
+        done: String,
+        /// The id made or touched.
+        id: i64,
     },
     /// `reload`.
     Reloaded {

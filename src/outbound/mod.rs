@@ -1,5 +1,199 @@
-//! Outgoing mail: templates and composition (pure), the durable outbox and its
-//! SMTP worker.
+//! Outgoing mail: templates and composition (pure), the durable outbox and its SMTP
+//! worker, and the two ways mail is queued: an agent's reply and an acknowledgement.
 
 pub mod compose;
+pub mod send;
 pub mod template;
+pub mod worker;
+
+use compose::{compose_ack, compose_reply, Agent, AckInput, OutgoingAttachment, Quoted, ReplyInput};
+
+use crate::ingest::{PreparedMessage, UNKNOWN_SENDER};
+use crate::model::{unix_now, TicketId};
+use crate::pipeline::Pipeline;
+use crate::store::{IngestOutcome, OutboxKind, QueuedMail, StoreError};
+
+/// Why a reply was not queued.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplyError {
+    /// No such ticket, agent or channel; the words say which.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request is unusable (empty body).
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A reply as an agent asks for it.
+#[derive(Debug, Clone)]
+pub struct ReplyRequest {
+    /// Ticket.
+    pub ticket: TicketId,
+    /// The agent's login address.
+    pub agent_email: String,
+    /// Body text.
+    pub body: String,
+    /// Extra copies.
+    pub cc: Vec<String>,
+    /// Quote the last customer message.
+    pub quote: bool,
+    /// Files.
+    pub attachments: Vec<OutgoingAttachment>,
+}
+
+/// A fresh Message-ID (without brackets) in the channel's domain.
+pub fn new_message_id(address: &str, now: i64) -> String {
+    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("frontdesk.invalid");
+    let random: [u8; 9] = rand::random();
+    format!("{now}.{}@{domain}", hex::encode(random))
+}
+
+/// Compose an agent's reply and queue it; returns the outbox id.
+pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i64, ReplyError> {
+    if request.body.trim().is_empty() && request.attachments.is_empty() {
+        return Err(ReplyError::Invalid("the reply is empty".into()));
+    }
+    let store = pipeline.store();
+    let agent_email = request.agent_email.trim().to_lowercase();
+    let agent = {
+        let e = agent_email.clone();
+        store.read(move |r| r.user(&e)).await?
+    }
+    .filter(|u| u.active)
+    .ok_or_else(|| ReplyError::NotFound(format!("no active agent {agent_email} (add one with `frontdeskctl users add`)")))?;
+    let ticket = request.ticket;
+    let context = store
+        .read(move |r| r.reply_context(ticket))
+        .await?
+        .ok_or_else(|| ReplyError::NotFound(format!("no ticket #{ticket}")))?;
+    let config = pipeline.config();
+    let channel = config
+        .channel(&context.channel)
+        .ok_or_else(|| ReplyError::NotFound(format!("ticket #{ticket}'s channel {:?} is no longer configured", context.channel)))?;
+    if context.contact.email == UNKNOWN_SENDER {
+        return Err(ReplyError::Invalid(format!("ticket #{ticket} has no known sender address to reply to")));
+    }
+    let identity = channel.identity(&config.daemon.company_name);
+    let now = unix_now();
+    let message_id = new_message_id(&channel.address, now);
+    let quoted = match (&context.last_inbound, request.quote) {
+        (Some((_, from, date, text)), true) => Some(Quoted { from: from.clone(), date: date.clone(), text: text.clone() }),
+        _ => None,
+    };
+    let to = vec![context.contact.email.clone()];
+    let agent = Agent {
+        email: agent.email,
+        full_name: agent.full_name,
+        first_name: agent.first_name,
+        last_name: agent.last_name,
+    };
+    let in_reply_to = context.last_inbound.as_ref().and_then(|(id, ..)| id.clone());
+    let composed = compose_reply(&ReplyInput {
+        ticket: context.ticket_id,
+        ticket_subject: &context.subject,
+        to: &to,
+        cc: &request.cc,
+        agent: &agent,
+        identity: &identity,
+        secret: store.secret(),
+        body: &request.body,
+        quote: quoted.as_ref(),
+        thread_ids: &context.thread_ids,
+        in_reply_to: in_reply_to.as_deref().or(context.thread_ids.last().map(String::as_str)),
+        attachments: &request.attachments,
+        message_id: &message_id,
+        now,
+    })
+    .map_err(|e| ReplyError::Invalid(format!("cannot build the message: {e}")))?;
+    let max_queue = channel.smtp.as_ref().or(config.smtp.as_ref()).map(|s| s.max_queue.as_secs() as i64).unwrap_or(5 * 86_400);
+    let id = store
+        .queue_mail(QueuedMail {
+            ticket_id: context.ticket_id,
+            channel: channel.name.clone(),
+            channel_address: channel.address.clone(),
+            kind: OutboxKind::Reply,
+            agent_email: Some(agent.email.clone()),
+            from_name: composed.from_name,
+            subject: composed.subject,
+            text: composed.text,
+            raw: composed.raw,
+            message_id: composed.message_id,
+            recipients: composed.recipients,
+            max_queue_seconds: max_queue,
+            per_hour_limit: None,
+        })
+        .await?
+        .ok_or_else(|| ReplyError::Invalid("reply was not queued".into()))?;
+    pipeline.kick_outbox();
+    Ok(id)
+}
+
+/// Queue the channel's acknowledgement for a message that just opened a ticket, when
+/// Invariant 3 allows: a human's first message, not history, not automatic or bulk,
+/// not from our own addresses; at most the channel's limit per contact per hour.
+pub async fn maybe_acknowledge(pipeline: &Pipeline, message: &PreparedMessage, outcome: &IngestOutcome) {
+    if !outcome.new_ticket || outcome.duplicate || message.historical {
+        return;
+    }
+    if message.classification.suppresses_auto_reply() || message.contact.email == UNKNOWN_SENDER {
+        return;
+    }
+    let config = pipeline.config();
+    let Some(channel) = config.channel(&message.channel) else { return };
+    let Some(ack) = &channel.acknowledgement else { return };
+    let own = config.own_addresses();
+    if own.contains(&crate::config::strip_subaddress(&message.contact.email)) {
+        log::warn!("not acknowledging {}: it is one of our own channel addresses (loop guard)", message.contact.email);
+        return;
+    }
+    let identity = channel.identity(&config.daemon.company_name);
+    let now = unix_now();
+    let message_id = new_message_id(&channel.address, now);
+    let store = pipeline.store();
+    let subject = if message.mail.subject.is_empty() { "(no subject)" } else { message.mail.subject.as_str() };
+    let composed = match compose_ack(&AckInput {
+        ticket: outcome.ticket_id,
+        ticket_subject: subject,
+        contact_email: &message.contact.email,
+        contact_name: message.contact.name.as_deref(),
+        identity: &identity,
+        subject: &ack.subject,
+        body: &ack.body,
+        secret: store.secret(),
+        in_reply_to: message.mail.message_id.as_deref(),
+        message_id: &message_id,
+        now,
+    }) {
+        Ok(c) => c,
+        Err(e) => {
+            log::error!("cannot build the acknowledgement for ticket #{}: {e}", outcome.ticket_id);
+            return;
+        }
+    };
+    let max_queue = channel.smtp.as_ref().or(config.smtp.as_ref()).map(|s| s.max_queue.as_secs() as i64).unwrap_or(5 * 86_400);
+    let queued = store
+        .queue_mail(QueuedMail {
+            ticket_id: outcome.ticket_id,
+            channel: channel.name.clone(),
+            channel_address: channel.address.clone(),
+            kind: OutboxKind::Acknowledgement,
+            agent_email: None,
+            from_name: composed.from_name,
+            subject: composed.subject,
+            text: composed.text,
+            raw: composed.raw,
+            message_id: composed.message_id,
+            recipients: composed.recipients,
+            max_queue_seconds: max_queue,
+            per_hour_limit: Some(ack.max_per_hour),
+        })
+        .await;
+    match queued {
+        Ok(Some(_)) => pipeline.kick_outbox(),
+        Ok(None) => log::info!("acknowledgement to {} suppressed: hourly limit reached", message.contact.email),
+        Err(e) => log::error!("cannot queue the acknowledgement for ticket #{}: {e}", outcome.ticket_id),
+    }
+}

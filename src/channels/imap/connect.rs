@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -154,38 +153,8 @@ pub fn read_secret(what: &'static str, path: &std::path::Path) -> Result<String,
 
 /// TLS settings: the public web roots plus the configured `ca_file`.
 pub fn tls_connector(config: &ImapConfig) -> Result<TlsConnector, ConnectError> {
-    let tls_err = |reason: String| ConnectError::Tls {
-        host: config.host.clone(),
-        reason,
-    };
-    let mut roots = rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(ca) = &config.ca_file {
-        let pem = std::fs::read(ca)
-            .map_err(|e| tls_err(format!("cannot read ca_file {}: {e}", ca.display())))?;
-        let mut added = 0;
-        for cert in rustls_pemfile::certs(&mut pem.as_slice()) {
-            let cert =
-                cert.map_err(|e| tls_err(format!("bad certificate in {}: {e}", ca.display())))?;
-            roots
-                .add(cert)
-                .map_err(|e| tls_err(format!("unusable certificate in {}: {e}", ca.display())))?;
-            added += 1;
-        }
-        if added == 0 {
-            return Err(tls_err(format!(
-                "no certificate found in ca_file {}",
-                ca.display()
-            )));
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| tls_err(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(TlsConnector::from(Arc::new(config)))
+    crate::tls::client_connector(config.ca_file.as_deref())
+        .map_err(|reason| ConnectError::Tls { host: config.host.clone(), reason })
 }
 
 async fn start_tls(config: &ImapConfig, tcp: TcpStream) -> Result<ImapStream, ConnectError> {

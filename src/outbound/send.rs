@@ -1,0 +1,149 @@
+//! Delivering outbox entries to the relay with mail-send, one connection reused for
+//! a run of messages.
+
+use std::time::Duration;
+
+use mail_send::smtp::message::{Address, Message};
+use mail_send::{SmtpClient, SmtpClientBuilder};
+use tokio::io::{AsyncRead, AsyncWrite};
+
+use crate::config::{SmtpConfig, TlsMode};
+use crate::store::OutboxItem;
+
+/// How one delivery went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// Accepted by the relay; its reply.
+    Sent(String),
+    /// Try again later (4xx, network, TLS, authentication).
+    Temporary(String),
+    /// The relay refused it for good (5xx).
+    Permanent(String),
+}
+
+/// Classify a mail-send error: 5xx replies are permanent, everything else temporary.
+pub fn classify_error(e: &mail_send::Error) -> Delivery {
+    match e {
+        mail_send::Error::UnexpectedReply(r) if (500..600).contains(&r.code) => {
+            Delivery::Permanent(format!("{} {}", r.code, r.message))
+        }
+        mail_send::Error::UnexpectedReply(r) => Delivery::Temporary(format!("{} {}", r.code, r.message)),
+        other => Delivery::Temporary(other.to_string()),
+    }
+}
+
+async fn send_all<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<T>,
+    items: &[OutboxItem],
+    results: &mut Vec<(i64, Delivery)>,
+) {
+    for item in items {
+        let message = Message {
+            mail_from: Address::new(item.mail_from.as_str(), Default::default()),
+            rcpt_to: item
+                .recipients
+                .iter()
+                .map(|r| Address::new(r.as_str(), Default::default()))
+                .collect(),
+            body: item.raw.as_slice().into(),
+        };
+        let outcome = match client.send(message).await {
+            Ok(reply) => Delivery::Sent(format!("{} {}", reply.code, reply.message)),
+            Err(e) => {
+                // Leave the session clean for the next message.
+                let _ = client.rset().await;
+                classify_error(&e)
+            }
+        };
+        let broken = matches!(&outcome, Delivery::Temporary(_));
+        results.push((item.id, outcome));
+        if broken {
+            // The connection may be gone: give the rest back to the queue untouched.
+            break;
+        }
+    }
+}
+
+/// Deliver `items` over one connection to `relay`; one result per attempted item (items
+/// after a connection failure are left out and stay queued).
+pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Delivery)> {
+    let mut results = Vec::with_capacity(items.len());
+    let connector = match crate::tls::client_connector(relay.ca_file.as_deref()) {
+        Ok(c) => c,
+        Err(e) => {
+            if let Some(first) = items.first() {
+                results.push((first.id, Delivery::Temporary(e)));
+            }
+            return results;
+        }
+    };
+    let mut builder = SmtpClientBuilder::new_with_tls_connector(relay.host.clone(), relay.port, connector)
+        .implicit_tls(relay.tls == TlsMode::Implicit)
+        .helo_host(relay.hello_name.clone())
+        .timeout(Duration::from_secs(60));
+    if let Some((user, password_file)) = &relay.login {
+        match std::fs::read_to_string(password_file) {
+            Ok(p) => builder = builder.credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string())),
+            Err(e) => {
+                if let Some(first) = items.first() {
+                    results.push((first.id, Delivery::Temporary(format!("cannot read {}: {e}", password_file.display()))));
+                }
+                return results;
+            }
+        }
+    }
+    // A refused connection or greeting is the relay's state, not the message's: retry.
+    let connect_failed = |e: mail_send::Error| Delivery::Temporary(format!("relay {}:{}: {e}", relay.host, relay.port));
+    match relay.tls {
+        TlsMode::None => match builder.connect_plain().await {
+            Ok(mut client) => {
+                send_all(&mut client, items, &mut results).await;
+                let _ = client.quit().await;
+            }
+            Err(e) => {
+                if let Some(first) = items.first() {
+                    results.push((first.id, connect_failed(e)));
+                }
+            }
+        },
+        TlsMode::Implicit | TlsMode::Starttls => match builder.connect().await {
+            Ok(mut client) => {
+                send_all(&mut client, items, &mut results).await;
+                let _ = client.quit().await;
+            }
+            Err(e) => {
+                if let Some(first) = items.first() {
+                    results.push((first.id, connect_failed(e)));
+                }
+            }
+        },
+    }
+    results
+}
+
+/// Seconds to wait before attempt `attempts + 1`: 1, 2, 4 … minutes, at most an hour.
+pub fn retry_delay(attempts: i64) -> i64 {
+    (60i64 << attempts.clamp(0, 6)).min(3600)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_delays_grow_to_an_hour() {
+        assert_eq!(retry_delay(0), 60);
+        assert_eq!(retry_delay(1), 120);
+        assert_eq!(retry_delay(5), 1920);
+        assert_eq!(retry_delay(6), 3600);
+        assert_eq!(retry_delay(40), 3600);
+    }
+
+    #[test]
+    fn replies_are_classified() {
+        let r = |code| mail_send::Error::UnexpectedReply(smtp_proto::Response { code, esc: [0, 0, 0], message: "x".to_string() });
+        assert!(matches!(classify_error(&r(550)), Delivery::Permanent(_)));
+        assert!(matches!(classify_error(&r(451)), Delivery::Temporary(_)));
+        assert!(matches!(classify_error(&mail_send::Error::Timeout), Delivery::Temporary(_)));
+    }
+}

@@ -1,0 +1,124 @@
+//! The outbox worker: delivers due entries, retries temporary failures with backoff,
+//! fails permanent ones with a note on the ticket. Everything it knows is in the
+//! store, so a restart picks up where it stopped.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use super::send::{deliver, retry_delay, Delivery};
+use crate::config::SmtpConfig;
+use crate::model::unix_now;
+use crate::pipeline::Pipeline;
+use crate::store::OutboxItem;
+
+/// Longest sleep when nothing is due, so expiry and clock changes are noticed.
+const IDLE_WAKE: Duration = Duration::from_secs(60);
+/// Most entries taken per round.
+const ROUND: u32 = 256;
+
+/// Run until `shutdown`; `kick` wakes it when something is queued.
+pub async fn run(pipeline: Pipeline, kick: Arc<Notify>, shutdown: CancellationToken) {
+    loop {
+        if shutdown.is_cancelled() {
+            return;
+        }
+        let store = pipeline.store().clone();
+        let due = match store.read(|r| r.outbox_due(unix_now(), ROUND)).await {
+            Ok(d) => d,
+            Err(e) => {
+                log::error!("outbox: cannot read the queue: {e}");
+                Vec::new()
+            }
+        };
+        if due.is_empty() {
+            let next = store.read(|r| r.outbox_next_due()).await.ok().flatten();
+            let wait = match next {
+                Some(at) => Duration::from_secs((at - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64),
+                None => IDLE_WAKE,
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = kick.notified() => {}
+                _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
+            }
+            continue;
+        }
+        round(&pipeline, due).await;
+    }
+}
+
+/// Deliver one round: group by relay, spread each group over its connections.
+async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
+    let config = pipeline.config();
+    let mut by_relay: BTreeMap<String, (SmtpConfig, Vec<OutboxItem>)> = BTreeMap::new();
+    let mut unroutable = Vec::new();
+    for item in due {
+        let relay = config
+            .channel(&item.channel)
+            .and_then(|c| c.smtp.clone())
+            .or_else(|| config.smtp.clone());
+        match relay {
+            Some(r) => {
+                let key = format!("{}:{}", r.host, r.port);
+                by_relay.entry(key).or_insert_with(|| (r, Vec::new())).1.push(item);
+            }
+            None => unroutable.push(item),
+        }
+    }
+    let store = pipeline.store();
+    for item in unroutable {
+        let _ = store
+            .outbox_defer(item.id, unix_now() + retry_delay(item.attempts), "no [smtp] relay is configured".into())
+            .await;
+    }
+    let mut jobs = Vec::new();
+    for (_, (relay, items)) in by_relay {
+        let connections = relay.max_connections.max(1).min(items.len());
+        let per = items.len().div_ceil(connections);
+        let relay = Arc::new(relay);
+        for chunk in items.chunks(per) {
+            let relay = relay.clone();
+            let chunk = chunk.to_vec();
+            jobs.push(async move {
+                let results = deliver(&relay, &chunk).await;
+                (chunk, results)
+            });
+        }
+    }
+    let finished = futures_util::future::join_all(jobs).await;
+    let mut updates = Vec::new();
+    for (chunk, results) in finished {
+        for (id, delivery) in results {
+            let attempts = chunk.iter().find(|i| i.id == id).map(|i| i.attempts).unwrap_or(0);
+            updates.push(record(pipeline, id, attempts, delivery));
+        }
+    }
+    // Recorded together so the writer commits them as one batch.
+    futures_util::future::join_all(updates).await;
+}
+
+async fn record(pipeline: &Pipeline, id: i64, attempts: i64, delivery: Delivery) {
+    let store = pipeline.store();
+    let result = match delivery {
+        Delivery::Sent(reply) => {
+            log::info!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} delivered: {reply}");
+            store.outbox_sent(id, reply).await
+        }
+        Delivery::Temporary(e) => {
+            let delay = retry_delay(attempts);
+            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} deferred {delay}s: {e}");
+            store.outbox_defer(id, unix_now() + delay, e).await.map(|_| ())
+        }
+        Delivery::Permanent(e) => {
+            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} failed: {e}");
+            store.outbox_fail(id, e).await
+        }
+    };
+    if let Err(e) = result {
+        log::error!("outbox: cannot record the result for entry {id}: {e}");
+    }
+}
