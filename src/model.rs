@@ -68,6 +68,8 @@ pub enum ThreadReason {
     Headers,
     /// A plain `[#<ticket>]` tag from a sender already on the ticket.
     SubjectTag,
+    /// A bounce or auto-reply for one of our outgoing messages.
+    Bounce,
     /// Nothing matched: a new ticket.
     New,
 }
@@ -80,6 +82,7 @@ impl ThreadReason {
             ThreadReason::VerifiedTag => "verified-tag",
             ThreadReason::Headers => "headers",
             ThreadReason::SubjectTag => "subject-tag",
+            ThreadReason::Bounce => "bounce",
             ThreadReason::New => "new",
         }
     }
@@ -91,6 +94,17 @@ pub fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+/// Format Unix seconds as an RFC 2822 date, the way mail clients show them in quotes.
+pub fn rfc2822(secs: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(secs)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc2822)
+                .ok()
+        })
+        .unwrap_or_else(|| secs.to_string())
 }
 
 /// Format Unix seconds as RFC 3339 UTC (`2026-11-26T07:06:38Z`).

@@ -112,7 +112,10 @@ impl Pipeline {
         // moves into the writer.
         let wants_ack = !prepared.historical
             && !prepared.classification.suppresses_auto_reply()
-            && self.config().channel(&prepared.channel).is_some_and(|c| c.acknowledgement.is_some());
+            && self
+                .config()
+                .channel(&prepared.channel)
+                .is_some_and(|c| c.acknowledgement.is_some());
         let ack_view = wants_ack.then(|| ack_view(&prepared));
         let outcome = self.store.ingest(prepared).await?;
         if let Some(view) = ack_view {

@@ -9,7 +9,9 @@ use clap::{Parser, Subcommand};
 use frontdesk::config::{Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET};
 use frontdesk::control::client::{Client, ClientError};
 use frontdesk::control::import::read_mailbox;
-use frontdesk::control::proto::{AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo};
+use frontdesk::control::proto::{
+    AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo,
+};
 use frontdesk::store::{OutboxView, TicketDetail, TicketFilter, TicketSummary, UserView};
 
 /// sysexits codes that MTAs' pipe transports understand.
@@ -336,7 +338,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 print_ticket(&t);
             }
         }
-        Command::Users(UsersCommand::Add { email, name, first_name, last_name, admin, seat }) => {
+        Command::Users(UsersCommand::Add {
+            email,
+            name,
+            first_name,
+            last_name,
+            admin,
+            seat,
+        }) => {
             let value = client.call(&Request::UsersAdd {
                 email: email.clone(),
                 name: name.clone(),
@@ -349,13 +358,17 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         }
         Command::Users(UsersCommand::List) => {
             let value = client.call(&Request::UsersList {})?;
-            let users: Vec<UserView> = serde_json::from_value(value["users"].clone()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            let users: Vec<UserView> = serde_json::from_value(value["users"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
             if cli.json {
                 print_json(&serde_json::json!({ "users": users }));
             } else if users.is_empty() {
                 println!("no users");
             } else {
-                println!("{:<32} {:<28} {:<5} {:<4} {:<9} ACTIVE", "EMAIL", "NAME", "ADMIN", "SEAT", "AVAILABLE");
+                println!(
+                    "{:<32} {:<28} {:<5} {:<4} {:<9} ACTIVE",
+                    "EMAIL", "NAME", "ADMIN", "SEAT", "AVAILABLE"
+                );
                 for u in users {
                     println!(
                         "{:<32} {:<28} {:<5} {:<4} {:<9} {}",
@@ -369,40 +382,80 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 }
             }
         }
-        Command::Tickets(TicketsCommand::Reply { id, agent, body_file, attach, cc, quote }) => {
+        Command::Tickets(TicketsCommand::Reply {
+            id,
+            agent,
+            body_file,
+            attach,
+            cc,
+            quote,
+        }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
             let mut attachments = Vec::new();
             for path in attach {
-                let data = std::fs::read(path).map_err(|e| ClientError::Io(std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))))?;
+                let data = std::fs::read(path).map_err(|e| {
+                    ClientError::Io(std::io::Error::new(
+                        e.kind(),
+                        format!("{}: {e}", path.display()),
+                    ))
+                })?;
                 attachments.push(AttachmentData {
-                    filename: path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "attachment".into()),
+                    filename: path
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_else(|| "attachment".into()),
                     content_type: guess_content_type(path).to_string(),
                     data_base64: base64::engine::general_purpose::STANDARD.encode(&data),
                 });
             }
-            let value = client.call(&Request::TicketsReply { id: *id, agent: agent.clone(), body, cc: cc.clone(), quote: *quote, attachments })?;
+            let value = client.call(&Request::TicketsReply {
+                id: *id,
+                agent: agent.clone(),
+                body,
+                cc: cc.clone(),
+                quote: *quote,
+                attachments,
+            })?;
             print_done(&value, cli.json);
         }
-        Command::Tickets(TicketsCommand::Note { id, agent, body_file }) => {
+        Command::Tickets(TicketsCommand::Note {
+            id,
+            agent,
+            body_file,
+        }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
-            let value = client.call(&Request::TicketsNote { id: *id, agent: agent.clone(), body })?;
+            let value = client.call(&Request::TicketsNote {
+                id: *id,
+                agent: agent.clone(),
+                body,
+            })?;
             print_done(&value, cli.json);
         }
         Command::Outbox(OutboxCommand::List { status, limit }) => {
-            let value = client.call(&Request::OutboxList { status: status.clone(), limit: Some(*limit) })?;
-            let rows: Vec<OutboxView> = serde_json::from_value(value["outbox"].clone()).map_err(|e| ClientError::Protocol(e.to_string()))?;
+            let value = client.call(&Request::OutboxList {
+                status: status.clone(),
+                limit: Some(*limit),
+            })?;
+            let rows: Vec<OutboxView> = serde_json::from_value(value["outbox"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
             if cli.json {
                 print_json(&serde_json::json!({ "outbox": rows }));
             } else if rows.is_empty() {
                 println!("outbox is empty");
             } else {
-                println!("{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} DETAIL", "ID", "TICKET", "KIND", "STATUS", "TRY", "TO");
+                println!(
+                    "{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} DETAIL",
+                    "ID", "TICKET", "KIND", "STATUS", "TRY", "TO"
+                );
                 for o in rows {
                     let detail = match o.status.as_str() {
                         "queued" => format!(
                             "next attempt {}{}",
                             o.next_attempt_at.as_deref().unwrap_or("?"),
-                            o.last_error.as_deref().map(|e| format!("; last error: {e}")).unwrap_or_default()
+                            o.last_error
+                                .as_deref()
+                                .map(|e| format!("; last error: {e}"))
+                                .unwrap_or_default()
                         ),
                         "sent" => format!("sent {}", o.sent_at.as_deref().unwrap_or("?")),
                         _ => o.last_error.clone().unwrap_or_default(),
@@ -726,12 +779,22 @@ fn read_body(file: Option<&Path>) -> std::io::Result<String> {
             b
         }
     };
-    String::from_utf8(bytes).map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "the body is not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "the body is not UTF-8 text",
+        )
+    })
 }
 
 /// A content type from a file name's extension.
 fn guess_content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).map(|e| e.to_ascii_lowercase()).as_deref() {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(|e| e.to_ascii_lowercase())
+        .as_deref()
+    {
         Some("pdf") => "application/pdf",
         Some("png") => "image/png",
         Some("jpg" | "jpeg") => "image/jpeg",

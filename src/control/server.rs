@@ -15,9 +15,9 @@ use crate::channels::status::channel_state;
 use crate::daemon::Services;
 use crate::ingest::Inbound;
 use crate::model::Source;
-use crate::pipeline::IngestFailure;
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
+use crate::pipeline::IngestFailure;
 use crate::store::{ChannelStats, NewUser, StoreError};
 
 /// Largest request line: a 25 MiB message in base64 plus room.
@@ -328,10 +328,20 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 )
             }
         }
-        Request::UsersAdd { email, name, first_name, last_name, admin, seat } => {
+        Request::UsersAdd {
+            email,
+            name,
+            first_name,
+            last_name,
+            admin,
+            seat,
+        } => {
             let email = email.trim().to_lowercase();
             if !crate::config::is_valid_address(&email) {
-                return Response::err(ErrorKind::BadRequest, format!("{email:?} is not a valid address"));
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    format!("{email:?} is not a valid address"),
+                );
             }
             let name = name.trim().to_string();
             if name.is_empty() {
@@ -347,7 +357,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 seat,
             };
             match store.add_user(user).await {
-                Ok(id) => Response::ok(ResponseData::Done { done: format!("user {email} added"), id }),
+                Ok(id) => Response::ok(ResponseData::Done {
+                    done: format!("user {email} added"),
+                    id,
+                }),
                 Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
                 Err(e) => store_err(e),
             }
@@ -356,17 +369,43 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(users) => Response::ok(ResponseData::Users { users }),
             Err(e) => store_err(e),
         },
-        Request::TicketsReply { id, agent, body, cc, quote, attachments } => {
+        Request::TicketsReply {
+            id,
+            agent,
+            body,
+            cc,
+            quote,
+            attachments,
+        } => {
             let mut files = Vec::new();
             for a in attachments {
                 match base64::engine::general_purpose::STANDARD.decode(a.data_base64.as_bytes()) {
-                    Ok(data) => files.push(OutgoingAttachment { filename: a.filename, content_type: a.content_type, data }),
-                    Err(e) => return Response::err(ErrorKind::BadRequest, format!("attachment {}: not base64: {e}", a.filename)),
+                    Ok(data) => files.push(OutgoingAttachment {
+                        filename: a.filename,
+                        content_type: a.content_type,
+                        data,
+                    }),
+                    Err(e) => {
+                        return Response::err(
+                            ErrorKind::BadRequest,
+                            format!("attachment {}: not base64: {e}", a.filename),
+                        )
+                    }
                 }
             }
-            let request = ReplyRequest { ticket: id, agent_email: agent, body, cc, quote, attachments: files };
+            let request = ReplyRequest {
+                ticket: id,
+                agent_email: agent,
+                body,
+                cc,
+                quote,
+                attachments: files,
+            };
             match queue_reply(&ctx.services.pipeline, request).await {
-                Ok(outbox) => Response::ok(ResponseData::Done { done: format!("reply to ticket #{id} queued as outbox entry {outbox}"), id: outbox }),
+                Ok(outbox) => Response::ok(ResponseData::Done {
+                    done: format!("reply to ticket #{id} queued as outbox entry {outbox}"),
+                    id: outbox,
+                }),
                 Err(ReplyError::NotFound(e)) => Response::err(ErrorKind::NotFound, e),
                 Err(ReplyError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
                 Err(ReplyError::Store(e)) => store_err(e),
@@ -380,17 +419,25 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             let who = agent.clone();
             match store.read(move |r| r.user(&who)).await {
                 Ok(Some(u)) if u.active => {}
-                Ok(_) => return Response::err(ErrorKind::NotFound, format!("no active agent {agent}")),
+                Ok(_) => {
+                    return Response::err(ErrorKind::NotFound, format!("no active agent {agent}"))
+                }
                 Err(e) => return store_err(e),
             }
             match store.add_note(id, agent, body).await {
-                Ok(row) => Response::ok(ResponseData::Done { done: format!("note added to ticket #{id}"), id: row }),
+                Ok(row) => Response::ok(ResponseData::Done {
+                    done: format!("note added to ticket #{id}"),
+                    id: row,
+                }),
                 Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
                 Err(e) => store_err(e),
             }
         }
         Request::OutboxList { status, limit } => {
-            match store.read(move |r| r.outbox(status.as_deref(), limit.unwrap_or(50))).await {
+            match store
+                .read(move |r| r.outbox(status.as_deref(), limit.unwrap_or(50)))
+                .await
+            {
                 Ok(outbox) => Response::ok(ResponseData::Outbox { outbox }),
                 Err(e) => store_err(e),
             }
@@ -398,13 +445,19 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
         Request::OutboxRetry { id } => match store.outbox_retry(id).await {
             Ok(()) => {
                 ctx.services.pipeline.kick_outbox();
-                Response::ok(ResponseData::Done { done: format!("outbox entry {id} queued for delivery now"), id })
+                Response::ok(ResponseData::Done {
+                    done: format!("outbox entry {id} queued for delivery now"),
+                    id,
+                })
             }
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },
         Request::OutboxCancel { id } => match store.outbox_cancel(id).await {
-            Ok(()) => Response::ok(ResponseData::Done { done: format!("outbox entry {id} cancelled"), id }),
+            Ok(()) => Response::ok(ResponseData::Done {
+                done: format!("outbox entry {id} cancelled"),
+                id,
+            }),
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },
@@ -431,7 +484,10 @@ mod tests {
     #[test]
     fn names_split_at_the_last_space() {
         assert_eq!(split_name("Jane Doe"), ("Jane".into(), "Doe".into()));
-        assert_eq!(split_name("Mary Ann Smith"), ("Mary Ann".into(), "Smith".into()));
+        assert_eq!(
+            split_name("Mary Ann Smith"),
+            ("Mary Ann".into(), "Smith".into())
+        );
         assert_eq!(split_name("Cher"), ("Cher".into(), "".into()));
     }
 }

@@ -4,6 +4,7 @@
 //! calls [`prepare`]; the result goes to the store's writer, which looks up the
 //! threading evidence inside its transaction and applies [`thread::decide`].
 
+pub mod bounce;
 pub mod classify;
 pub mod forward;
 pub mod parse;
@@ -58,6 +59,12 @@ pub struct ThreadKeys {
     pub plain_tag: Option<TicketId>,
     /// The message's own Message-ID, In-Reply-To and References ids, deduplicated.
     pub ids: Vec<String>,
+    /// An outbox entry named by a verified bounce (VERP) recipient address.
+    pub bounce_outbox: Option<i64>,
+    /// For bounces: Message-IDs of the originals it reports on.
+    pub reported_ids: Vec<String>,
+    /// For bounces: the failure in the server's words.
+    pub diagnostic: Option<String>,
 }
 
 /// A message with every pure decision made, ready for one write transaction.
@@ -166,7 +173,18 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
             .chain(mail.cc.iter())
             .map(|m| m.email.as_str()),
     );
-    let reply_token = thread::token_from_recipients(recipients, ctx.secret);
+    let recipients: Vec<&str> = recipients.collect();
+    let reply_token = thread::token_from_recipients(recipients.iter().copied(), ctx.secret);
+    let bounce_outbox = thread::bounce_from_recipients(recipients.iter().copied(), ctx.secret);
+    let is_bounce = classification.auto == Some(classify::AutoKind::Bounce);
+    let (reported_ids, diagnostic) = if is_bounce {
+        (
+            bounce::reported_message_ids(&mail),
+            Some(bounce::diagnostic(&mail)),
+        )
+    } else {
+        (Vec::new(), None)
+    };
     let (verified_tag, plain_tag) = thread::tags_from_subject(&mail.subject, ctx.secret);
     let mut ids: Vec<String> = Vec::new();
     for id in mail
@@ -195,6 +213,9 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
             verified_tag,
             plain_tag,
             ids,
+            bounce_outbox,
+            reported_ids,
+            diagnostic,
         },
         imap: inbound.imap,
         mail,

@@ -79,8 +79,10 @@ pub struct ParsedMail {
     pub html_body: Option<String>,
     /// Attachments and inline parts.
     pub attachments: Vec<Attachment>,
-    /// Messages attached as message/rfc822, first level.
+    /// Messages attached as message/rfc822 (or returned as text/rfc822-headers), first level.
     pub embedded: Vec<EmbeddedMessage>,
+    /// The text of a message/delivery-status (or MDN) part, for bounce diagnostics.
+    pub delivery_status: Option<String>,
 }
 
 impl ParsedMail {
@@ -178,6 +180,7 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         .map(|s| s.to_ascii_lowercase());
 
     let mut has_report_part = false;
+    let mut delivery_status = None;
     let mut attachments = Vec::new();
     let mut embedded = Vec::new();
     for part in message.parts.iter() {
@@ -192,12 +195,23 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
                 | Some("message/disposition-notification")
         ) {
             has_report_part = true;
+            if ct.as_deref() != Some("message/feedback-report") && delivery_status.is_none() {
+                delivery_status = Some(String::from_utf8_lossy(part.contents()).into_owned());
+            }
         }
     }
     for part in message.attachments() {
         if let PartType::Message(inner) = &part.body {
             embedded.push(embedded_of(inner));
             continue;
+        }
+        // A DSN often returns only the original's headers.
+        if part.is_content_type("text", "rfc822-headers")
+            || part.is_content_type("message", "rfc822-headers")
+        {
+            if let Some(headers) = MessageParser::new().parse_headers(part.contents()) {
+                embedded.push(embedded_of(&headers));
+            }
         }
         let content_type = part
             .content_type()
@@ -258,6 +272,7 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
         html_body,
         attachments,
         embedded,
+        delivery_status,
     })
 }
 

@@ -6,7 +6,9 @@ pub mod send;
 pub mod template;
 pub mod worker;
 
-use compose::{compose_ack, compose_reply, Agent, AckInput, OutgoingAttachment, Quoted, ReplyInput};
+use compose::{
+    compose_ack, compose_reply, AckInput, Agent, OutgoingAttachment, Quoted, ReplyInput,
+};
 
 use crate::ingest::{PreparedMessage, UNKNOWN_SENDER};
 use crate::model::{unix_now, TicketId};
@@ -46,7 +48,10 @@ pub struct ReplyRequest {
 
 /// A fresh Message-ID (without brackets) in the channel's domain.
 pub fn new_message_id(address: &str, now: i64) -> String {
-    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("frontdesk.invalid");
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d)
+        .unwrap_or("frontdesk.invalid");
     let random: [u8; 9] = rand::random();
     format!("{now}.{}@{domain}", hex::encode(random))
 }
@@ -63,24 +68,37 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         store.read(move |r| r.user(&e)).await?
     }
     .filter(|u| u.active)
-    .ok_or_else(|| ReplyError::NotFound(format!("no active agent {agent_email} (add one with `frontdeskctl users add`)")))?;
+    .ok_or_else(|| {
+        ReplyError::NotFound(format!(
+            "no active agent {agent_email} (add one with `frontdeskctl users add`)"
+        ))
+    })?;
     let ticket = request.ticket;
     let context = store
         .read(move |r| r.reply_context(ticket))
         .await?
         .ok_or_else(|| ReplyError::NotFound(format!("no ticket #{ticket}")))?;
     let config = pipeline.config();
-    let channel = config
-        .channel(&context.channel)
-        .ok_or_else(|| ReplyError::NotFound(format!("ticket #{ticket}'s channel {:?} is no longer configured", context.channel)))?;
+    let channel = config.channel(&context.channel).ok_or_else(|| {
+        ReplyError::NotFound(format!(
+            "ticket #{ticket}'s channel {:?} is no longer configured",
+            context.channel
+        ))
+    })?;
     if context.contact.email == UNKNOWN_SENDER {
-        return Err(ReplyError::Invalid(format!("ticket #{ticket} has no known sender address to reply to")));
+        return Err(ReplyError::Invalid(format!(
+            "ticket #{ticket} has no known sender address to reply to"
+        )));
     }
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
     let quoted = match (&context.last_inbound, request.quote) {
-        (Some((_, from, date, text)), true) => Some(Quoted { from: from.clone(), date: date.clone(), text: text.clone() }),
+        (Some((_, from, date, text)), true) => Some(Quoted {
+            from: from.clone(),
+            date: date.clone(),
+            text: text.clone(),
+        }),
         _ => None,
     };
     let to = vec![context.contact.email.clone()];
@@ -90,7 +108,10 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         first_name: agent.first_name,
         last_name: agent.last_name,
     };
-    let in_reply_to = context.last_inbound.as_ref().and_then(|(id, ..)| id.clone());
+    let in_reply_to = context
+        .last_inbound
+        .as_ref()
+        .and_then(|(id, ..)| id.clone());
     let composed = compose_reply(&ReplyInput {
         ticket: context.ticket_id,
         ticket_subject: &context.subject,
@@ -102,13 +123,20 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         body: &request.body,
         quote: quoted.as_ref(),
         thread_ids: &context.thread_ids,
-        in_reply_to: in_reply_to.as_deref().or(context.thread_ids.last().map(String::as_str)),
+        in_reply_to: in_reply_to
+            .as_deref()
+            .or(context.thread_ids.last().map(String::as_str)),
         attachments: &request.attachments,
         message_id: &message_id,
         now,
     })
     .map_err(|e| ReplyError::Invalid(format!("cannot build the message: {e}")))?;
-    let max_queue = channel.smtp.as_ref().or(config.smtp.as_ref()).map(|s| s.max_queue.as_secs() as i64).unwrap_or(5 * 86_400);
+    let max_queue = channel
+        .smtp
+        .as_ref()
+        .or(config.smtp.as_ref())
+        .map(|s| s.max_queue.as_secs() as i64)
+        .unwrap_or(5 * 86_400);
     let id = store
         .queue_mail(QueuedMail {
             ticket_id: context.ticket_id,
@@ -134,7 +162,11 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
 /// Queue the channel's acknowledgement for a message that just opened a ticket, when
 /// Invariant 3 allows: a human's first message, not history, not automatic or bulk,
 /// not from our own addresses; at most the channel's limit per contact per hour.
-pub async fn maybe_acknowledge(pipeline: &Pipeline, message: &PreparedMessage, outcome: &IngestOutcome) {
+pub async fn maybe_acknowledge(
+    pipeline: &Pipeline,
+    message: &PreparedMessage,
+    outcome: &IngestOutcome,
+) {
     if !outcome.new_ticket || outcome.duplicate || message.historical {
         return;
     }
@@ -142,18 +174,29 @@ pub async fn maybe_acknowledge(pipeline: &Pipeline, message: &PreparedMessage, o
         return;
     }
     let config = pipeline.config();
-    let Some(channel) = config.channel(&message.channel) else { return };
-    let Some(ack) = &channel.acknowledgement else { return };
+    let Some(channel) = config.channel(&message.channel) else {
+        return;
+    };
+    let Some(ack) = &channel.acknowledgement else {
+        return;
+    };
     let own = config.own_addresses();
     if own.contains(&crate::config::strip_subaddress(&message.contact.email)) {
-        log::warn!("not acknowledging {}: it is one of our own channel addresses (loop guard)", message.contact.email);
+        log::warn!(
+            "not acknowledging {}: it is one of our own channel addresses (loop guard)",
+            message.contact.email
+        );
         return;
     }
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
     let store = pipeline.store();
-    let subject = if message.mail.subject.is_empty() { "(no subject)" } else { message.mail.subject.as_str() };
+    let subject = if message.mail.subject.is_empty() {
+        "(no subject)"
+    } else {
+        message.mail.subject.as_str()
+    };
     let composed = match compose_ack(&AckInput {
         ticket: outcome.ticket_id,
         ticket_subject: subject,
@@ -169,11 +212,19 @@ pub async fn maybe_acknowledge(pipeline: &Pipeline, message: &PreparedMessage, o
     }) {
         Ok(c) => c,
         Err(e) => {
-            log::error!("cannot build the acknowledgement for ticket #{}: {e}", outcome.ticket_id);
+            log::error!(
+                "cannot build the acknowledgement for ticket #{}: {e}",
+                outcome.ticket_id
+            );
             return;
         }
     };
-    let max_queue = channel.smtp.as_ref().or(config.smtp.as_ref()).map(|s| s.max_queue.as_secs() as i64).unwrap_or(5 * 86_400);
+    let max_queue = channel
+        .smtp
+        .as_ref()
+        .or(config.smtp.as_ref())
+        .map(|s| s.max_queue.as_secs() as i64)
+        .unwrap_or(5 * 86_400);
     let queued = store
         .queue_mail(QueuedMail {
             ticket_id: outcome.ticket_id,
@@ -193,7 +244,13 @@ pub async fn maybe_acknowledge(pipeline: &Pipeline, message: &PreparedMessage, o
         .await;
     match queued {
         Ok(Some(_)) => pipeline.kick_outbox(),
-        Ok(None) => log::info!("acknowledgement to {} suppressed: hourly limit reached", message.contact.email),
-        Err(e) => log::error!("cannot queue the acknowledgement for ticket #{}: {e}", outcome.ticket_id),
+        Ok(None) => log::info!(
+            "acknowledgement to {} suppressed: hourly limit reached",
+            message.contact.email
+        ),
+        Err(e) => log::error!(
+            "cannot queue the acknowledgement for ticket #{}: {e}",
+            outcome.ticket_id
+        ),
     }
 }

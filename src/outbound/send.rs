@@ -27,7 +27,9 @@ pub fn classify_error(e: &mail_send::Error) -> Delivery {
         mail_send::Error::UnexpectedReply(r) if (500..600).contains(&r.code) => {
             Delivery::Permanent(format!("{} {}", r.code, r.message))
         }
-        mail_send::Error::UnexpectedReply(r) => Delivery::Temporary(format!("{} {}", r.code, r.message)),
+        mail_send::Error::UnexpectedReply(r) => {
+            Delivery::Temporary(format!("{} {}", r.code, r.message))
+        }
         other => Delivery::Temporary(other.to_string()),
     }
 }
@@ -77,23 +79,35 @@ pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Deli
             return results;
         }
     };
-    let mut builder = SmtpClientBuilder::new_with_tls_connector(relay.host.clone(), relay.port, connector)
-        .implicit_tls(relay.tls == TlsMode::Implicit)
-        .helo_host(relay.hello_name.clone())
-        .timeout(Duration::from_secs(60));
+    let mut builder =
+        SmtpClientBuilder::new_with_tls_connector(relay.host.clone(), relay.port, connector)
+            .implicit_tls(relay.tls == TlsMode::Implicit)
+            .helo_host(relay.hello_name.clone())
+            .timeout(Duration::from_secs(60));
     if let Some((user, password_file)) = &relay.login {
         match std::fs::read_to_string(password_file) {
-            Ok(p) => builder = builder.credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string())),
+            Ok(p) => {
+                builder = builder
+                    .credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string()))
+            }
             Err(e) => {
                 if let Some(first) = items.first() {
-                    results.push((first.id, Delivery::Temporary(format!("cannot read {}: {e}", password_file.display()))));
+                    results.push((
+                        first.id,
+                        Delivery::Temporary(format!(
+                            "cannot read {}: {e}",
+                            password_file.display()
+                        )),
+                    ));
                 }
                 return results;
             }
         }
     }
     // A refused connection or greeting is the relay's state, not the message's: retry.
-    let connect_failed = |e: mail_send::Error| Delivery::Temporary(format!("relay {}:{}: {e}", relay.host, relay.port));
+    let connect_failed = |e: mail_send::Error| {
+        Delivery::Temporary(format!("relay {}:{}: {e}", relay.host, relay.port))
+    };
     match relay.tls {
         TlsMode::None => match builder.connect_plain().await {
             Ok(mut client) => {
@@ -141,9 +155,18 @@ mod tests {
 
     #[test]
     fn replies_are_classified() {
-        let r = |code| mail_send::Error::UnexpectedReply(smtp_proto::Response { code, esc: [0, 0, 0], message: "x".to_string() });
+        let r = |code| {
+            mail_send::Error::UnexpectedReply(smtp_proto::Response {
+                code,
+                esc: [0, 0, 0],
+                message: "x".to_string(),
+            })
+        };
         assert!(matches!(classify_error(&r(550)), Delivery::Permanent(_)));
         assert!(matches!(classify_error(&r(451)), Delivery::Temporary(_)));
-        assert!(matches!(classify_error(&mail_send::Error::Timeout), Delivery::Temporary(_)));
+        assert!(matches!(
+            classify_error(&mail_send::Error::Timeout),
+            Delivery::Temporary(_)
+        ));
     }
 }

@@ -37,7 +37,9 @@ pub async fn run(pipeline: Pipeline, kick: Arc<Notify>, shutdown: CancellationTo
         if due.is_empty() {
             let next = store.read(|r| r.outbox_next_due()).await.ok().flatten();
             let wait = match next {
-                Some(at) => Duration::from_secs((at - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64),
+                Some(at) => Duration::from_secs(
+                    (at - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64,
+                ),
                 None => IDLE_WAKE,
             };
             tokio::select! {
@@ -64,7 +66,11 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
         match relay {
             Some(r) => {
                 let key = format!("{}:{}", r.host, r.port);
-                by_relay.entry(key).or_insert_with(|| (r, Vec::new())).1.push(item);
+                by_relay
+                    .entry(key)
+                    .or_insert_with(|| (r, Vec::new()))
+                    .1
+                    .push(item);
             }
             None => unroutable.push(item),
         }
@@ -72,7 +78,11 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
     let store = pipeline.store();
     for item in unroutable {
         let _ = store
-            .outbox_defer(item.id, unix_now() + retry_delay(item.attempts), "no [smtp] relay is configured".into())
+            .outbox_defer(
+                item.id,
+                unix_now() + retry_delay(item.attempts),
+                "no [smtp] relay is configured".into(),
+            )
             .await;
     }
     let mut jobs = Vec::new();
@@ -93,7 +103,11 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
     let mut updates = Vec::new();
     for (chunk, results) in finished {
         for (id, delivery) in results {
-            let attempts = chunk.iter().find(|i| i.id == id).map(|i| i.attempts).unwrap_or(0);
+            let attempts = chunk
+                .iter()
+                .find(|i| i.id == id)
+                .map(|i| i.attempts)
+                .unwrap_or(0);
             updates.push(record(pipeline, id, attempts, delivery));
         }
     }
@@ -111,7 +125,10 @@ async fn record(pipeline: &Pipeline, id: i64, attempts: i64, delivery: Delivery)
         Delivery::Temporary(e) => {
             let delay = retry_delay(attempts);
             log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} deferred {delay}s: {e}");
-            store.outbox_defer(id, unix_now() + delay, e).await.map(|_| ())
+            store
+                .outbox_defer(id, unix_now() + delay, e)
+                .await
+                .map(|_| ())
         }
         Delivery::Permanent(e) => {
             log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} failed: {e}");

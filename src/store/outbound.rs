@@ -381,3 +381,50 @@ pub(super) fn outbox_cancel(conn: &Connection, id: i64) -> Result<(), StoreError
     }
     Ok(())
 }
+
+/// A bounce came back for an entry (even one the relay had accepted): mark it failed
+/// with the diagnostic and note it on the ticket.
+pub(super) fn outbox_bounced(
+    conn: &Connection,
+    id: i64,
+    diagnostic: &str,
+) -> Result<(), StoreError> {
+    let now = unix_now();
+    let row: Option<(TicketId, String)> = conn
+        .prepare_cached(
+            "UPDATE outbox SET status = 'failed', last_error = ?1 WHERE id = ?2 AND status IN ('queued', 'sent')
+             RETURNING ticket_id, recipients",
+        )?
+        .query_row(params![diagnostic, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some((ticket, recipients)) = row {
+        let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
+        let recipients: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
+        let text = format!(
+            "Delivery to {} bounced: {diagnostic}",
+            recipients.join(", ")
+        );
+        insert_message(
+            conn,
+            ticket,
+            Direction::Note,
+            "",
+            "system",
+            None,
+            "(bounce)",
+            &text,
+            None,
+            None,
+            now,
+        )?;
+        event(
+            conn,
+            ticket,
+            "bounced",
+            "system",
+            &format!("outbox {id}: {diagnostic}"),
+            now,
+        )?;
+    }
+    Ok(())
+}

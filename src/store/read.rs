@@ -245,7 +245,7 @@ impl<'c> Reader<'c> {
                 "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body
                  FROM messages WHERE ticket_id = ?1 AND direction = 'inbound' ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT 1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, rfc3339(r.get(2)?), r.get(3)?)))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, crate::model::rfc2822(r.get(2)?), r.get(3)?)))
             .optional()?;
         Ok(Some(ReplyContext {
             ticket_id: id,

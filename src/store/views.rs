@@ -189,7 +189,7 @@ pub struct ReplyContext {
     pub contact: ContactRef,
     /// Message-IDs of the thread, oldest first.
     pub thread_ids: Vec<String>,
-    /// The latest inbound message: (Message-ID, from, RFC 3339 date, text).
+    /// The latest inbound message: (Message-ID, from, RFC 2822 date, text).
     pub last_inbound: Option<(Option<String>, String, String, String)>,
 }
 

@@ -273,6 +273,39 @@ fn gather_evidence(
     })
 }
 
+/// The (outbox entry, live ticket) a bounce or VERP-addressed auto-reply is about.
+fn bounce_target(
+    conn: &Connection,
+    message: &PreparedMessage,
+) -> Result<Option<(Option<i64>, TicketId)>, StoreError> {
+    if let Some(id) = message.keys.bounce_outbox {
+        let ticket: Option<TicketId> = conn
+            .prepare_cached("SELECT ticket_id FROM outbox WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        if let Some(t) = ticket {
+            if let Some(live) = live_ticket(conn, t)? {
+                return Ok(Some((Some(id), live)));
+            }
+        }
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.id, m.ticket_id FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
+         WHERE m.message_id = ?1 AND m.direction = 'outbound' ORDER BY m.id DESC LIMIT 1",
+    )?;
+    for id in &message.keys.reported_ids {
+        let found: Option<(Option<i64>, TicketId)> = stmt
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        if let Some((outbox, t)) = found {
+            if let Some(live) = live_ticket(conn, t)? {
+                return Ok(Some((outbox, live)));
+            }
+        }
+    }
+    Ok(None)
+}
+
 /// Move everything of `from` into `into` and leave `from` as a pointer.
 fn merge_ticket(
     conn: &Connection,
@@ -473,7 +506,13 @@ pub(super) fn ingest(
 
     let mail = &message.mail;
     let contact_id = upsert_contact(conn, &message.contact, now)?;
-    let evidence = gather_evidence(conn, message, contact_id)?;
+    let mut evidence = gather_evidence(conn, message, contact_id)?;
+    // A bounce or auto-reply about one of our messages belongs to that message's
+    // ticket, ahead of every other rule, and never opens a ticket of its own.
+    let bounced = bounce_target(conn, message)?;
+    if let Some((_, ticket)) = bounced {
+        evidence.token = Some((ticket, ThreadReason::Bounce));
+    }
     let (ticket, reason, merged, new_ticket) = match decide(&evidence) {
         Decision::Existing {
             ticket,
@@ -520,7 +559,10 @@ pub(super) fn ingest(
     }
 
     // Someone threading in who is not on the ticket yet is recorded, visibly.
-    if !new_ticket && add_participant(conn, ticket, contact_id, "participant", now)? {
+    if !new_ticket
+        && !message.classification.is_automatic()
+        && add_participant(conn, ticket, contact_id, "participant", now)?
+    {
         event(
             conn,
             ticket,
@@ -628,6 +670,9 @@ pub(super) fn ingest(
         "INSERT INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
         params![message.idempotency_key, row],
     )?;
+    if let (Some((Some(outbox), _)), Some(why)) = (bounced, &message.keys.diagnostic) {
+        super::outbound::outbox_bounced(conn, outbox, why)?;
+    }
     if let Some(origin) = &message.imap {
         record_imap(conn, origin, row, now)?;
     }

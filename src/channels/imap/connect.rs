@@ -153,8 +153,10 @@ pub fn read_secret(what: &'static str, path: &std::path::Path) -> Result<String,
 
 /// TLS settings: the public web roots plus the configured `ca_file`.
 pub fn tls_connector(config: &ImapConfig) -> Result<TlsConnector, ConnectError> {
-    crate::tls::client_connector(config.ca_file.as_deref())
-        .map_err(|reason| ConnectError::Tls { host: config.host.clone(), reason })
+    crate::tls::client_connector(config.ca_file.as_deref()).map_err(|reason| ConnectError::Tls {
+        host: config.host.clone(),
+        reason,
+    })
 }
 
 async fn start_tls(config: &ImapConfig, tcp: TcpStream) -> Result<ImapStream, ConnectError> {
