@@ -24,8 +24,11 @@ pub fn reported_message_ids(mail: &ParsedMail) -> Vec<String> {
 }
 
 fn strip_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    // `get` keeps a multi-byte character at the cut from panicking.
+    match (s.get(..prefix.len()), s.get(prefix.len()..)) {
+        (Some(head), Some(rest)) if head.eq_ignore_ascii_case(prefix) => Some(rest),
+        _ => None,
+    }
 }
 
 /// The server's words for the failure: the DSN's Diagnostic-Code (with its recipient),
@@ -107,6 +110,12 @@ mod tests {
             diagnostic(&m),
             "nobody@example.org: 550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown"
         );
+    }
+
+    #[test]
+    fn multibyte_text_does_not_panic() {
+        assert_eq!(strip_ci("連絡しようとした", "Message-ID:"), None);
+        assert_eq!(strip_ci("message-id: x", "Message-ID:"), Some(" x"));
     }
 
     #[test]

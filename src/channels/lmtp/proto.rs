@@ -94,8 +94,11 @@ fn no_args(rest: &str, command: Command) -> Result<Command, CommandError> {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| s[prefix.len()..].trim_start())
+    // `get` keeps a multi-byte character at the cut from panicking.
+    match (s.get(..prefix.len()), s.get(prefix.len()..)) {
+        (Some(head), Some(rest)) if head.eq_ignore_ascii_case(prefix) => Some(rest.trim_start()),
+        _ => None,
+    }
 }
 
 /// `<path> params` to (path without brackets, params).
@@ -301,5 +304,26 @@ mod tests {
         assert!(d.push_line(b".\n"));
         assert!(d.oversized);
         assert!(d.message.is_empty());
+    }
+
+    /// Random and hostile lines never panic the parser.
+    #[test]
+    fn arbitrary_lines_never_panic() {
+        let seeds: &[&[u8]] = &[b"MAIL FROM:<", b"RCPT TO:", b"LHLO ", "é".as_bytes(), b"\r\n", b">", b"=", b" "];
+        let mut x: u64 = 0x9e3779b97f4a7c15;
+        for _ in 0..20_000 {
+            let mut line = Vec::new();
+            for _ in 0..(x % 12) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                if x % 3 == 0 {
+                    line.push((x >> 8) as u8);
+                } else {
+                    line.extend_from_slice(seeds[(x % seeds.len() as u64) as usize]);
+                }
+            }
+            let _ = parse_command(&line);
+        }
     }
 }
