@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use frontdesk::config::{Channel, ChannelKind};
+use frontdesk::config::{Channel, Config};
 use frontdesk::ingest::{prepare, Inbound, IngestContext};
 use frontdesk::model::Source;
 use frontdesk::store::Store;
@@ -56,14 +56,11 @@ fn manifest() -> Vec<Entry> {
 }
 
 fn channel(forward_original_sender: bool) -> Channel {
-    Channel {
-        name: "support".into(),
-        kind: ChannelKind::Email,
-        address: "support@example.com".into(),
-        aliases: vec![],
-        forward_original_sender,
-        imap: None,
-    }
+    let text = format!(
+        "[daemon]\ndata_dir = \"unused\"\ncompany_name = \"Acme\"\n\n[[channel]]\nkind = \"email\"\nname = \"support\"\naddress = \"support@example.com\"\nforward_original_sender = {forward_original_sender}\n"
+    );
+    let config = Config::parse(Path::new("test.toml"), &text).expect("test config");
+    config.channels[0].clone()
 }
 
 /// Ingest `entries` in the given order into a fresh store; file -> (ticket, duplicate).

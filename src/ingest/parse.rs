@@ -22,8 +22,9 @@ pub struct Attachment {
     pub content_id: Option<String>,
     /// True when the part is marked inline (an image shown in the body).
     pub inline: bool,
-    /// Decoded bytes.
-    pub data: Vec<u8>,
+    /// Decoded size in bytes. The bytes themselves stay in the raw message, which is
+    /// stored once; [`attachment_data`] decodes one on demand.
+    pub size: usize,
 }
 
 /// The headers of a message embedded as `message/rfc822` (a forward or a bounced original).
@@ -104,6 +105,18 @@ pub enum ParseError {
     /// No header lines at all: not an RFC 5322 message.
     #[error("the message has no header fields")]
     NoHeaders,
+}
+
+/// The decoded bytes of attachment `position` (its index in [`ParsedMail::attachments`])
+/// of a stored raw message.
+pub fn attachment_data(raw: &[u8], position: usize) -> Option<Vec<u8>> {
+    let raw = strip_mbox_from_line(raw);
+    let message = std::panic::catch_unwind(|| MessageParser::default().parse(raw)).ok()??;
+    let part = message
+        .attachments()
+        .filter(|p| !matches!(p.body, PartType::Message(_)))
+        .nth(position)?;
+    Some(part.contents().to_vec())
 }
 
 /// Skip a leading mbox `From ` separator line, which some pipes and archives keep.
@@ -227,7 +240,7 @@ fn parse_mime(raw: &[u8]) -> Result<ParsedMail, ParseError> {
                 .content_disposition()
                 .map(|d| d.ctype().eq_ignore_ascii_case("inline"))
                 .unwrap_or(false),
-            data: part.contents().to_vec(),
+            size: part.contents().len(),
         });
     }
 
@@ -360,6 +373,17 @@ mod tests {
         let m = plain_fallback(b"Subject: x\r\nFrom: a@b.c\r\n\r\nbody text\r\n");
         assert_eq!(m.header_block, "Subject: x\r\nFrom: a@b.c");
         assert_eq!(m.text_body, "body text\r\n");
+    }
+
+    #[test]
+    fn attachments_are_decoded_on_demand_from_the_raw_bytes() {
+        let raw = b"From: a@b.c\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nbody\r\n--X\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=a.bin\r\nContent-Transfer-Encoding: base64\r\n\r\nAAEC\r\n--X\r\nContent-Type: text/plain; name=b.txt\r\nContent-Disposition: attachment; filename=b.txt\r\n\r\nsecond\r\n--X--\r\n";
+        let m = parse(raw).unwrap();
+        assert_eq!(m.attachments.len(), 2);
+        assert_eq!(m.attachments[0].size, 3);
+        assert_eq!(attachment_data(raw, 0).unwrap(), vec![0, 1, 2]);
+        assert_eq!(attachment_data(raw, 1).unwrap(), b"second");
+        assert_eq!(attachment_data(raw, 2), None);
     }
 
     #[test]

@@ -111,6 +111,8 @@ struct Inner {
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held for the store's life: one writer per database file.
     _lock: std::fs::File,
+    /// Dropping it stops the checkpoint thread.
+    _stop_checkpoints: std::sync::mpsc::Sender<()>,
 }
 
 /// Take an exclusive lock on `data_dir/frontdesk.lock`, so a second daemon pointed at
@@ -162,6 +164,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         // Every commit that acknowledges mail must survive power loss.
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // Checkpoints run on their own thread (below), not inside the writer's commits,
+        // so ingest never waits for one; the WAL is trimmed back after each.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024)?;
         schema::migrate(&mut conn, &path)?;
         let secret = schema::server_secret(&conn)?;
 
@@ -175,7 +181,20 @@ impl Store {
             readers.push(r);
         }
 
+        let checkpointer = Connection::open(&path)?;
+        configure(&checkpointer)?;
+        checkpointer.pragma_update(None, "synchronous", "FULL")?;
         let (tx, rx) = mpsc::channel(1024);
+        let wal_path = data_dir.join("frontdesk.db-wal");
+        let (stop_checkpoints, checkpoint_stop_rx) = std::sync::mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("store-checkpoint".into())
+            .spawn(move || writer::checkpoints(checkpointer, wal_path, checkpoint_stop_rx))
+            .map_err(|source| StoreError::Io {
+                what: "cannot start checkpoint thread for",
+                path: path.clone(),
+                source,
+            })?;
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
             .spawn(move || writer::run(conn, rx))
@@ -192,6 +211,7 @@ impl Store {
                 secret,
                 writer_thread: Mutex::new(Some(handle)),
                 _lock: lock,
+                _stop_checkpoints: stop_checkpoints,
             }),
         })
     }

@@ -78,9 +78,46 @@ pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         commit_batch(&mut conn, batch);
+        if wal_size(&conn) > WAL_HARD_LIMIT {
+            let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+        }
     }
     // Leave a small WAL behind for the next start.
     let _ = conn.pragma_update(None, "wal_checkpoint", "TRUNCATE");
+}
+
+fn wal_size(conn: &Connection) -> u64 {
+    conn.path()
+        .and_then(|p| std::fs::metadata(format!("{p}-wal")).ok())
+        .map(|m| m.len())
+        .unwrap_or(0)
+}
+
+/// How often the checkpoint thread copies the WAL into the database.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+/// A WAL larger than this is checkpointed by the writer itself (a stream of commits
+/// can keep the background checkpoint from ever reaching the end).
+const WAL_HARD_LIMIT: u64 = 512 * 1024 * 1024;
+
+/// The checkpoint thread: PASSIVE checkpoints, which never block the writer, until
+/// the store is dropped.
+pub(super) fn checkpoints(
+    conn: Connection,
+    wal: std::path::PathBuf,
+    stop: std::sync::mpsc::Receiver<()>,
+) {
+    loop {
+        match stop.recv_timeout(CHECKPOINT_EVERY) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        if std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0) == 0 {
+            continue;
+        }
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            log::warn!("store: background checkpoint failed: {e}");
+        }
+    }
 }
 
 fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
@@ -644,18 +681,18 @@ pub(super) fn ingest(
     let row = conn.last_insert_rowid();
     {
         let mut stmt = conn.prepare_cached(
-            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, data)
+            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, position)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for a in &mail.attachments {
+        for (position, a) in mail.attachments.iter().enumerate() {
             stmt.execute(params![
                 row,
                 a.filename,
                 a.content_type,
                 a.content_id,
                 a.inline,
-                a.data.len() as i64,
-                a.data
+                a.size as i64,
+                position as i64
             ])?;
         }
         let mut ids = conn.prepare_cached(

@@ -309,7 +309,16 @@ mod tests {
     /// Random and hostile lines never panic the parser.
     #[test]
     fn arbitrary_lines_never_panic() {
-        let seeds: &[&[u8]] = &[b"MAIL FROM:<", b"RCPT TO:", b"LHLO ", "é".as_bytes(), b"\r\n", b">", b"=", b" "];
+        let seeds: &[&[u8]] = &[
+            b"MAIL FROM:<",
+            b"RCPT TO:",
+            b"LHLO ",
+            "é".as_bytes(),
+            b"\r\n",
+            b">",
+            b"=",
+            b" ",
+        ];
         let mut x: u64 = 0x9e3779b97f4a7c15;
         for _ in 0..20_000 {
             let mut line = Vec::new();

@@ -71,7 +71,9 @@ CREATE TABLE attachments (
     content_id   TEXT,
     inline       INTEGER NOT NULL,
     size         INTEGER NOT NULL,
-    data         BLOB NOT NULL
+    -- Index among the message's attachments: the bytes are decoded from the raw
+    -- message on demand instead of being stored a second time.
+    position     INTEGER NOT NULL
 );
 CREATE INDEX attachments_message ON attachments(message_id);
 
