@@ -293,7 +293,37 @@ pub async fn connect(
 /// The server's own words for an error, without the crate's prefixes.
 pub fn imap_reason(e: &async_imap::error::Error) -> String {
     match e {
-        async_imap::error::Error::No(s) | async_imap::error::Error::Bad(s) => s.trim().to_string(),
+        async_imap::error::Error::No(s) | async_imap::error::Error::Bad(s) => server_words(s),
         other => other.to_string(),
+    }
+}
+
+/// async-imap formats a NO/BAD as `code: .., info: Some("text")`: keep the text.
+fn server_words(s: &str) -> String {
+    match s.split_once("info: Some(\"") {
+        Some((_, rest)) => rest
+            .rsplit_once("\")")
+            .map(|(t, _)| t)
+            .unwrap_or(rest)
+            .replace("\\\"", "\"")
+            .trim()
+            .to_string(),
+        None => s.trim().to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::server_words;
+
+    #[test]
+    fn server_words_are_kept() {
+        assert_eq!(
+            server_words(
+                "code: None, info: Some(\"[AUTHENTICATIONFAILED] Authentication failed.\")"
+            ),
+            "[AUTHENTICATIONFAILED] Authentication failed."
+        );
+        assert_eq!(server_words("plain words"), "plain words");
     }
 }

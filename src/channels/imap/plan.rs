@@ -69,11 +69,6 @@ pub fn imap_date(year: i32, month: u8, day: u8) -> String {
     format!("{day}-{m}-{year}")
 }
 
-/// An IMAP quoted string.
-pub fn quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,8 +100,7 @@ mod tests {
     }
 
     #[test]
-    fn dates_and_quotes() {
+    fn dates() {
         assert_eq!(imap_date(2024, 2, 1), "1-Feb-2024");
-        assert_eq!(quote(r#"a"b\c"#), r#""a\"b\\c""#);
     }
 }

@@ -25,6 +25,24 @@ const IDLE_RENEW: Duration = Duration::from_secs(25 * 60);
 /// A session that ran this long resets the backoff.
 const HEALTHY_SESSION: Duration = Duration::from_secs(60);
 
+/// The server's complaint when an IDLE response is an untagged NO, BAD or BYE.
+fn idle_failure(response: &async_imap::imap_proto::Response<'_>) -> Option<String> {
+    use async_imap::imap_proto::{Response, Status};
+    match response {
+        Response::Data {
+            status: Status::No | Status::Bad | Status::Bye,
+            outcome,
+        } => Some(
+            outcome
+                .information
+                .as_deref()
+                .unwrap_or("no reason given")
+                .to_string(),
+        ),
+        _ => None,
+    }
+}
+
 /// What one puller works on.
 pub struct Puller {
     /// Channel name.
@@ -76,7 +94,11 @@ impl Puller {
         let mut attempt = 0u32;
         loop {
             self.set(|s| {
-                s.state = SyncState::Connecting;
+                // A refused login or certificate stays visible as failing until a
+                // connection succeeds, rather than flickering to "connecting".
+                if s.state != SyncState::Failing {
+                    s.state = SyncState::Connecting;
+                }
                 s.retry_at = None;
             });
             let started = std::time::Instant::now();
@@ -161,11 +183,29 @@ impl Puller {
         self.finish_pending_actions(&mut session, &cursor, can_move)
             .await?;
         let mut cursor = cursor;
+        // Wake-ups that brought nothing, to notice a server that keeps ending IDLE.
+        let mut empty_wakes: std::collections::VecDeque<std::time::Instant> = Default::default();
         loop {
             self.set(|s| s.state = SyncState::Syncing);
+            let before = cursor.last_uid;
             cursor = self
                 .catch_up(&mut session, cursor, can_move, shutdown)
                 .await?;
+            if cursor.last_uid == before {
+                let now = std::time::Instant::now();
+                empty_wakes.push_back(now);
+                while empty_wakes
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(10))
+                {
+                    empty_wakes.pop_front();
+                }
+                if empty_wakes.len() > 50 {
+                    return Err(SyncError::Imap(
+                        "the server keeps ending IDLE without new mail; reconnecting".into(),
+                    ));
+                }
+            }
             if shutdown.is_cancelled() {
                 let _ = session.logout().await;
                 return Ok(());
@@ -461,9 +501,9 @@ impl Puller {
             }
             AfterFetch::Move(target) => {
                 if can_move {
-                    session.uid_mv(&set, plan::quote(target)).await?;
+                    session.uid_mv(&set, target).await?;
                 } else {
-                    session.uid_copy(&set, plan::quote(target)).await?;
+                    session.uid_copy(&set, target).await?;
                     self.delete(session, &set).await?;
                 }
             }
@@ -507,6 +547,14 @@ impl Puller {
             drop(stop);
             match outcome {
                 None => true,
+                Some(Ok(IdleResponse::NewData(data))) => {
+                    // An untagged NO/BAD/BYE in IDLE means the session is broken (the
+                    // folder was deleted, the server is going away): reconnect.
+                    if let Some(why) = idle_failure(data.parsed()) {
+                        return Err(SyncError::Imap(format!("server ended IDLE: {why}")));
+                    }
+                    false
+                }
                 Some(Ok(_)) => false,
                 Some(Err(e)) => return Err(e.into()),
             }

@@ -326,7 +326,7 @@ mod tests {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                if x % 3 == 0 {
+                if x.is_multiple_of(3) {
                     line.push((x >> 8) as u8);
                 } else {
                     line.extend_from_slice(seeds[(x % seeds.len() as u64) as usize]);
