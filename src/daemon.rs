@@ -200,7 +200,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     ));
     tracker.spawn(crate::web::serve(
         http,
-        pipeline.clone(),
+        services.clone(),
         shutdown.clone(),
         tracker.clone(),
     ));

@@ -10,12 +10,13 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::pipeline::Pipeline;
+use crate::channels::status::channel_state;
+use crate::daemon::Services;
 
 /// Serve HTTP until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
-    pipeline: Pipeline,
+    services: Services,
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
@@ -27,12 +28,12 @@ pub async fn serve(
                 Err(e) => { log::warn!("http: accept failed: {e}"); continue; }
             },
         };
-        let pipeline = pipeline.clone();
+        let services = services.clone();
         let shutdown = shutdown.clone();
         tracker.spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                let pipeline = pipeline.clone();
-                async move { Ok::<_, Infallible>(route(req, &pipeline).await) }
+                let services = services.clone();
+                async move { Ok::<_, Infallible>(route(req, &services).await) }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
@@ -66,20 +67,36 @@ fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Ful
     response
 }
 
-async fn route(req: Request<Incoming>, pipeline: &Pipeline) -> Response<Full<Bytes>> {
+/// `/healthz`: 200 while the store answers, 503 when it does not; the body names each
+/// channel's state so a monitor sees a failing mailbox too (`"status": "degraded"`).
+async fn healthz(services: &Services) -> Response<Full<Bytes>> {
+    let store = services.pipeline.store().read(|r| r.ping()).await;
+    let config = services.pipeline.config();
+    let channels: Vec<serde_json::Value> = config
+        .channels
+        .iter()
+        .map(|c| {
+            let folders = services.board.folders(&c.name);
+            let state = channel_state(&folders);
+            let error = folders.iter().find_map(|f| f.last_error.clone());
+            serde_json::json!({ "name": c.name, "state": state, "last_error": error })
+        })
+        .collect();
+    let failing = channels
+        .iter()
+        .any(|c| matches!(c["state"].as_str(), Some("failing" | "backing off")));
+    let (code, status, store_state) = match &store {
+        Ok(()) if failing => (StatusCode::OK, "degraded", "ok".to_string()),
+        Ok(()) => (StatusCode::OK, "ok", "ok".to_string()),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, "failing", e.to_string()),
+    };
+    let body = serde_json::json!({ "status": status, "store": store_state, "channels": channels });
+    respond(code, "application/json", body.to_string())
+}
+
+async fn route(req: Request<Incoming>, services: &Services) -> Response<Full<Bytes>> {
     match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/healthz") => match pipeline.store().read(|r| r.ping()).await {
-            Ok(()) => respond(
-                StatusCode::OK,
-                "application/json",
-                r#"{"status":"ok","store":"ok"}"#.to_string(),
-            ),
-            Err(e) => respond(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "application/json",
-                serde_json::json!({"status": "failing", "store": e.to_string()}).to_string(),
-            ),
-        },
+        ("GET", "/healthz") => healthz(services).await,
         _ => respond(
             StatusCode::NOT_FOUND,
             "text/plain; charset=utf-8",

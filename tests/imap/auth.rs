@@ -54,6 +54,14 @@ fn wrong_password_fails_one_channel_only() {
         "last_error does not say whose login failed: {error:?}"
     );
     assert!(folder0(&c)["last_error_at"].is_i64(), "{c:#}");
+    // The health endpoint a monitor polls says so too, without failing the whole daemon.
+    let health = http_get(&d.http, "/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains(r#""status":"degraded""#), "{health}");
+    assert!(
+        health.contains("authentication failed for bad@test.example"),
+        "{health}"
+    );
     wait_channel(&d, "good", "caught up", SYNC_DEADLINE, caught_up);
     wait_stored(&d, 1, SYNC_DEADLINE);
 
@@ -163,4 +171,18 @@ fn xoauth2_imports_and_a_revoked_token_is_reported() {
     assert!(!log.contains("client-s3cret"), "client secret logged");
     assert!(!log.contains("at-1-"), "access token logged");
     assert_eq!(stored_messages(&d), 2);
+}
+
+/// A raw HTTP/1.1 GET, the whole response as text.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the HTTP listener");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    text
 }

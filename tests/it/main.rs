@@ -19,6 +19,7 @@ mod config_errors;
 mod control;
 mod crash;
 mod harness;
+mod http;
 mod lmtp;
 mod signals;
 mod store;
