@@ -92,6 +92,40 @@ fn wrong_password_fails_one_channel_only() {
         out.contains("authentication failed for bad@test.example"),
         "channels list:\n{out}"
     );
+
+    // The sysadmin fixes the password file and asks for a sync now: the channel
+    // recovers at once instead of at its next scheduled retry.
+    // Wait for a retry scheduled far enough ahead (backoff grows) to tell the two apart.
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+    };
+    let before = wait_channel(&d, "bad", "a distant retry", Duration::from_secs(60), |c| {
+        folder0(c)["retry_at"]
+            .as_i64()
+            .is_some_and(|t| t >= now() + 6)
+    });
+    let retry_at = folder0(&before)["retry_at"].as_i64().unwrap_or(i64::MAX);
+    let password_file = bad
+        .password_file
+        .clone()
+        .expect("bad channel has a password file");
+    std::fs::write(&password_file, "right-password-2").unwrap();
+    let (code, out, err) = d.ctl(&["channels", "sync", "bad"]);
+    assert_eq!(code, 0, "channels sync: {out}{err}");
+    let c = wait_channel(&d, "bad", "recovered", SYNC_DEADLINE, |c| {
+        c["state"] == "connected" && folder0(c)["imported"].as_u64().unwrap_or(0) >= 1
+    });
+    let synced = folder0(&c)["last_success"].as_i64().unwrap_or(i64::MAX);
+    assert!(
+        synced < retry_at,
+        "recovered at {synced}, not before the scheduled retry at {retry_at}: {c:#}"
+    );
+    let (code, _, err) = d.ctl(&["channels", "sync", "nonexistent"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no channel named"), "{err}");
 }
 
 /// XOAUTH2 against Dovecot's oauth2 passdb: frontdesk trades the refresh token (with
