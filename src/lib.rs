@@ -14,6 +14,7 @@ pub mod channels;
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod desk;
 pub mod ingest;
 pub mod logging;
 pub mod model;

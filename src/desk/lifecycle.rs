@@ -1,0 +1,146 @@
+//! Pipelines, stages and how messages move tickets between them (pure).
+
+use serde::{Deserialize, Serialize};
+
+/// A ticket priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// Low.
+    Low,
+    /// Medium (the default).
+    Medium,
+    /// High.
+    High,
+    /// Urgent.
+    Urgent,
+}
+
+impl Priority {
+    /// Parse `low|medium|high|urgent`.
+    pub fn parse(s: &str) -> Option<Priority> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "low" => Some(Priority::Low),
+            "medium" => Some(Priority::Medium),
+            "high" => Some(Priority::High),
+            "urgent" => Some(Priority::Urgent),
+            _ => None,
+        }
+    }
+
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+/// One stage of a pipeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stage {
+    /// Name shown to agents.
+    pub name: String,
+    /// True when tickets here are done.
+    pub closed: bool,
+}
+
+/// An ordered set of stages and the moves messages make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pipeline {
+    /// Name.
+    pub name: String,
+    /// Stages in order.
+    pub stages: Vec<Stage>,
+    /// Where a customer's message puts a ticket that was in a closed stage.
+    pub reopen_stage: String,
+    /// Where an agent's reply puts a ticket.
+    pub agent_reply_stage: String,
+}
+
+impl Pipeline {
+    /// The built-in "Support" pipeline used when the config names none.
+    pub fn default_support() -> Pipeline {
+        let stage = |name: &str, closed| Stage {
+            name: name.to_string(),
+            closed,
+        };
+        Pipeline {
+            name: "Support".into(),
+            stages: vec![
+                stage("New", false),
+                stage("Waiting on contact", false),
+                stage("Waiting on us", false),
+                stage("Closed", true),
+            ],
+            reopen_stage: "Waiting on us".into(),
+            agent_reply_stage: "Waiting on contact".into(),
+        }
+    }
+
+    /// The stage called `name` (case-insensitive), with its canonical spelling.
+    pub fn stage(&self, name: &str) -> Option<&Stage> {
+        self.stages
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// True when `status` is a closed stage.
+    pub fn is_closed(&self, status: &str) -> bool {
+        self.stage(status).map(|s| s.closed).unwrap_or(false)
+    }
+}
+
+/// The status a ticket moves to when a customer writes, if it moves.
+pub fn on_customer_message(pipeline: &Pipeline, status: &str) -> Option<String> {
+    pipeline
+        .is_closed(status)
+        .then(|| pipeline.reopen_stage.clone())
+}
+
+/// The status a ticket moves to when an agent replies, if it moves.
+pub fn on_agent_reply(pipeline: &Pipeline, status: &str) -> Option<String> {
+    (!status.eq_ignore_ascii_case(&pipeline.agent_reply_stage))
+        .then(|| pipeline.agent_reply_stage.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_reopens_only_closed_tickets() {
+        let p = Pipeline::default_support();
+        assert_eq!(
+            on_customer_message(&p, "Closed"),
+            Some("Waiting on us".into())
+        );
+        assert_eq!(
+            on_customer_message(&p, "closed"),
+            Some("Waiting on us".into())
+        );
+        assert_eq!(on_customer_message(&p, "New"), None);
+        assert_eq!(on_customer_message(&p, "Waiting on contact"), None);
+    }
+
+    #[test]
+    fn agent_reply_waits_on_contact() {
+        let p = Pipeline::default_support();
+        assert_eq!(on_agent_reply(&p, "New"), Some("Waiting on contact".into()));
+        assert_eq!(on_agent_reply(&p, "Waiting on contact"), None);
+        assert_eq!(
+            on_agent_reply(&p, "Closed"),
+            Some("Waiting on contact".into())
+        );
+    }
+
+    #[test]
+    fn priorities_parse() {
+        assert_eq!(Priority::parse(" HIGH "), Some(Priority::High));
+        assert_eq!(Priority::parse("critical"), None);
+        assert!(Priority::Urgent > Priority::Low);
+    }
+}
