@@ -32,6 +32,9 @@ pub enum DaemonError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The config names users or teams the store does not have.
+    #[error("config refused:\n{0}")]
+    Config(crate::config::ConfigError),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -82,8 +85,8 @@ pub struct Services {
 
 impl Services {
     /// Re-read the config file and apply it atomically; the old config stays on error.
-    pub fn reload(&self) -> Result<Vec<String>, String> {
-        let changes = reload(&self.pipeline)?;
+    pub async fn reload(&self) -> Result<Vec<String>, String> {
+        let changes = reload(&self.pipeline).await?;
         let config = self.pipeline.config();
         match self.imap.lock() {
             Ok(mut imap) => imap.apply(&config),
@@ -101,13 +104,51 @@ impl Services {
     }
 }
 
+/// Check a config's routing against the users and teams in the store.
+pub async fn check_routing(
+    config: &Config,
+    pipeline_store: &Store,
+) -> Result<(), crate::config::ConfigError> {
+    let (users, teams) = pipeline_store
+        .read(|r| r.routing_names())
+        .await
+        .map_err(|e| crate::config::ConfigError::Invalid {
+            path: config.path.clone(),
+            problems: vec![crate::config::ConfigProblem {
+                line: None,
+                key: "(store)".into(),
+                message: e.to_string(),
+            }],
+        })?;
+    let users: Vec<(String, bool)> = users
+        .into_iter()
+        .map(|u| (u.email, u.seat && u.active))
+        .collect();
+    let (problems, warnings) = config.check_routing(&users, &teams);
+    for w in warnings {
+        log::warn!("{}: {w}", config.path.display());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::config::ConfigError::Invalid {
+            path: config.path.clone(),
+            problems,
+        })
+    }
+}
+
 /// Re-read the config file and swap it in; the old config stays on error.
-fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
+async fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
     let old = pipeline.config();
-    let new = Config::load(&old.path).map_err(|e| {
+    let refuse = |e: crate::config::ConfigError| {
         log::error!("reload refused, keeping the running config:\n{e}");
         format!("reload refused, the running config is kept:\n{e}")
-    })?;
+    };
+    let new = Config::load(&old.path).map_err(refuse)?;
+    check_routing(&new, pipeline.store())
+        .await
+        .map_err(refuse)?;
     let mut changes = Vec::new();
     for c in &new.channels {
         match old.channel(&c.name) {
@@ -155,6 +196,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
         .await
         .map_err(|_| DaemonError::Store(crate::store::StoreError::Closed))??;
+    if let Err(e) = check_routing(&config, &store).await {
+        let store = store.clone();
+        drop(store);
+        return Err(DaemonError::Config(e));
+    }
     let lmtp = bind_tcp("LMTP", config.lmtp.listen).await?;
     let http = bind_tcp("HTTP", config.http.listen).await?;
     let socket_path = config.daemon.control_socket.clone();
@@ -250,7 +296,7 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
             _ = sigint.recv() => break,
             _ = sighup.recv() => {
                 notify(&[sd_notify::NotifyState::Reloading]);
-                let _ = services.reload();
+                let _ = services.reload().await;
                 notify(&[sd_notify::NotifyState::Ready]);
             }
         }

@@ -10,6 +10,7 @@
 //! - [`web`]: the HTTP listener (`/healthz` for now).
 //! - [`daemon`]: wiring only: store, listeners, signals, sd_notify, shutdown.
 
+pub mod auth;
 pub mod channels;
 pub mod config;
 pub mod control;

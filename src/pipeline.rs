@@ -95,6 +95,7 @@ impl Pipeline {
                 inbound,
                 IngestContext {
                     channel,
+                    pipelines: &config.pipelines,
                     own_addresses: &own,
                     secret: &secret,
                 },
@@ -159,5 +160,6 @@ fn ack_view(p: &PreparedMessage) -> PreparedMessage {
         classification: p.classification.clone(),
         keys: p.keys.clone(),
         imap: None,
+        desk: p.desk.clone(),
     }
 }

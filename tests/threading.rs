@@ -55,6 +55,10 @@ fn manifest() -> Vec<Entry> {
         .collect()
 }
 
+fn pipelines() -> std::sync::Arc<Vec<frontdesk::desk::lifecycle::Pipeline>> {
+    std::sync::Arc::new(vec![frontdesk::desk::lifecycle::Pipeline::default_support()])
+}
+
 fn channel(forward_original_sender: bool) -> Channel {
     let text = format!(
         "[daemon]\ndata_dir = \"unused\"\ncompany_name = \"Acme\"\n\n[[channel]]\nkind = \"email\"\nname = \"support\"\naddress = \"support@example.com\"\nforward_original_sender = {forward_original_sender}\n"
@@ -89,6 +93,7 @@ async fn ingest_all(
             inbound,
             IngestContext {
                 channel: &ch,
+                pipelines: &pipelines(),
                 own_addresses: &own,
                 secret: &secret,
             },
@@ -214,6 +219,7 @@ async fn redelivery_stores_nothing_new() {
             inbound,
             IngestContext {
                 channel: &ch,
+                pipelines: &pipelines(),
                 own_addresses: &own,
                 secret: &secret,
             },

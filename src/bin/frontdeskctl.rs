@@ -12,7 +12,9 @@ use frontdesk::control::import::read_mailbox;
 use frontdesk::control::proto::{
     AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo,
 };
-use frontdesk::store::{OutboxView, TicketDetail, TicketFilter, TicketSummary, UserView};
+use frontdesk::store::{
+    ContactView, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary, UserView,
+};
 
 /// sysexits codes that MTAs' pipe transports understand.
 const EX_USAGE: u8 = 64;
@@ -75,6 +77,12 @@ enum Command {
     /// Agents.
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Teams of agents.
+    #[command(subcommand)]
+    Teams(TeamsCommand),
+    /// Contacts (customers).
+    #[command(subcommand)]
+    Contacts(ContactsCommand),
     /// The queue of outgoing mail.
     #[command(subcommand)]
     Outbox(OutboxCommand),
@@ -104,6 +112,92 @@ enum UsersCommand {
     },
     /// List agents.
     List,
+    /// Set an agent's password (asked on the terminal, or read from stdin; never an argument).
+    Passwd {
+        /// Agent address.
+        email: String,
+    },
+    /// Change an agent's seat, availability or name.
+    Set {
+        /// Agent address.
+        email: String,
+        /// on or off.
+        #[arg(long, value_parser = on_off)]
+        seat: Option<bool>,
+        /// on or off (away).
+        #[arg(long, value_parser = on_off)]
+        available: Option<bool>,
+        /// Full name.
+        #[arg(long)]
+        name: Option<String>,
+        /// First name.
+        #[arg(long)]
+        first_name: Option<String>,
+        /// Last name.
+        #[arg(long)]
+        last_name: Option<String>,
+    },
+    /// Deactivate an agent: history stays, no new tickets, no sign-in.
+    Deactivate {
+        /// Agent address.
+        email: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TeamsCommand {
+    /// Create a team.
+    Add {
+        /// Team name.
+        name: String,
+    },
+    /// Add or remove members.
+    Members {
+        /// Team name.
+        name: String,
+        /// Agent to add (repeatable).
+        #[arg(long)]
+        add: Vec<String>,
+        /// Agent to remove (repeatable).
+        #[arg(long)]
+        remove: Vec<String>,
+    },
+    /// List teams and their members.
+    List,
+}
+
+#[derive(Subcommand)]
+enum ContactsCommand {
+    /// List contacts, newest first.
+    List {
+        /// Most rows.
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// One contact with their tickets.
+    Show {
+        /// Contact address.
+        email: String,
+    },
+    /// Set (or with --none clear) the agent who owns a contact.
+    SetOwner {
+        /// Contact address.
+        email: String,
+        /// Agent address.
+        #[arg(required_unless_present = "none")]
+        agent: Option<String>,
+        /// Clear the owner.
+        #[arg(long, conflicts_with = "agent")]
+        none: bool,
+    },
+}
+
+fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        other => Err(format!("{other:?}: expected on or off")),
+    }
 }
 
 #[derive(Subcommand)]
@@ -167,6 +261,43 @@ enum TicketsCommand {
         /// Quote the customer's last message under the reply.
         #[arg(long)]
         quote: bool,
+    },
+    /// Assign a ticket to an agent, a team, or nobody.
+    Assign {
+        /// Ticket number.
+        id: i64,
+        /// Agent address.
+        #[arg(required_unless_present_any = ["team", "none"])]
+        agent: Option<String>,
+        /// Assign to a team (its least-loaded available member).
+        #[arg(long, conflicts_with = "agent")]
+        team: Option<String>,
+        /// Unassign.
+        #[arg(long, conflicts_with_all = ["agent", "team"])]
+        none: bool,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// Move a ticket to a stage of its pipeline.
+    Status {
+        /// Ticket number.
+        id: i64,
+        /// Stage name.
+        stage: String,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
+    /// Set a ticket's priority: low, medium, high or urgent.
+    Priority {
+        /// Ticket number.
+        id: i64,
+        /// Priority.
+        priority: String,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
     },
     /// Add an internal note (never mailed; body from --body-file or stdin).
     Note {
@@ -304,6 +435,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     status: status.clone(),
                     channel: channel.clone(),
                     limit: Some(*limit),
+                    contact: None,
                 },
             })?;
             let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())
@@ -472,6 +604,173 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     );
                 }
             }
+        }
+        Command::Users(UsersCommand::Passwd { email }) => {
+            let password = read_password().map_err(ClientError::Io)?;
+            let value = client.call(&Request::UsersPasswd {
+                email: email.clone(),
+                password,
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Users(UsersCommand::Set {
+            email,
+            seat,
+            available,
+            name,
+            first_name,
+            last_name,
+        }) => {
+            let value = client.call(&Request::UsersSet {
+                email: email.clone(),
+                seat: *seat,
+                available: *available,
+                name: name.clone(),
+                first_name: first_name.clone(),
+                last_name: last_name.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Users(UsersCommand::Deactivate { email }) => {
+            let value = client.call(&Request::UsersDeactivate {
+                email: email.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Teams(TeamsCommand::Add { name }) => {
+            let value = client.call(&Request::TeamsAdd { name: name.clone() })?;
+            print_done(&value, cli.json);
+        }
+        Command::Teams(TeamsCommand::Members { name, add, remove }) => {
+            let value = client.call(&Request::TeamsMembers {
+                name: name.clone(),
+                add: add.clone(),
+                remove: remove.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Teams(TeamsCommand::List) => {
+            let value = client.call(&Request::TeamsList {})?;
+            let teams: Vec<TeamView> = serde_json::from_value(value["teams"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "teams": teams }));
+            } else if teams.is_empty() {
+                println!("no teams");
+            } else {
+                for t in teams {
+                    println!(
+                        "{:<20} {}",
+                        t.name,
+                        if t.members.is_empty() {
+                            "(no members)".to_string()
+                        } else {
+                            t.members.join(", ")
+                        }
+                    );
+                }
+            }
+        }
+        Command::Contacts(ContactsCommand::List { limit }) => {
+            let value = client.call(&Request::ContactsList {
+                limit: Some(*limit),
+            })?;
+            let contacts: Vec<ContactView> = serde_json::from_value(value["contacts"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "contacts": contacts }));
+            } else {
+                println!("{:<36} {:<28} OWNER", "EMAIL", "NAME");
+                for c in contacts {
+                    println!(
+                        "{:<36} {:<28} {}",
+                        truncate(&c.email, 36),
+                        truncate(c.name.as_deref().unwrap_or(""), 28),
+                        c.owner.as_deref().unwrap_or("-")
+                    );
+                }
+            }
+        }
+        Command::Contacts(ContactsCommand::Show { email }) => {
+            let value = client.call(&Request::ContactsShow {
+                email: email.clone(),
+            })?;
+            let mut contacts: Vec<ContactView> = serde_json::from_value(value["contacts"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            let Some(c) = contacts.pop() else {
+                return Err(ClientError::Protocol("empty answer".into()));
+            };
+            if cli.json {
+                print_json(&c);
+            } else {
+                println!(
+                    "{}{}",
+                    c.email,
+                    c.name
+                        .as_deref()
+                        .map(|n| format!(" ({n})"))
+                        .unwrap_or_default()
+                );
+                println!("  owner: {}", c.owner.as_deref().unwrap_or("(none)"));
+                println!("  tickets: {}", c.tickets.len());
+                for t in c.tickets {
+                    println!(
+                        "    #{:<6} {:<18} {:<10} {}",
+                        t.id,
+                        t.status,
+                        t.owner.as_deref().unwrap_or("-"),
+                        truncate(&t.subject, 50)
+                    );
+                }
+            }
+        }
+        Command::Contacts(ContactsCommand::SetOwner { email, agent, none }) => {
+            let owner = if *none { None } else { agent.clone() };
+            let value = client.call(&Request::ContactsSetOwner {
+                email: email.clone(),
+                owner,
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Assign {
+            id,
+            agent,
+            team,
+            none,
+            actor,
+        }) => {
+            let (agent, team) = if *none {
+                (None, None)
+            } else {
+                (agent.clone(), team.clone())
+            };
+            let value = client.call(&Request::TicketsAssign {
+                id: *id,
+                agent,
+                team,
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Status { id, stage, actor }) => {
+            let value = client.call(&Request::TicketsStatus {
+                id: *id,
+                stage: stage.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Priority {
+            id,
+            priority,
+            actor,
+        }) => {
+            let value = client.call(&Request::TicketsPriority {
+                id: *id,
+                priority: priority.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
         }
         Command::Outbox(OutboxCommand::Retry { id }) => {
             let value = client.call(&Request::OutboxRetry { id: *id })?;
@@ -693,7 +992,13 @@ fn print_ticket(t: &TicketDetail) {
     if let Some(into) = t.merged_into {
         println!("  merged into ticket #{into}");
     }
-    println!("  status:   {}", t.status);
+    println!(
+        "  status:   {} (pipeline {}), priority {}",
+        t.status, t.pipeline, t.priority
+    );
+    if !t.tags.is_empty() {
+        println!("  tags:     {}", t.tags.join(", "));
+    }
     println!("  channel:  {}", t.channel);
     match &t.contact.name {
         Some(name) => println!("  contact:  {name} <{}>", t.contact.email),
@@ -766,6 +1071,25 @@ fn yes(b: bool) -> &'static str {
         "yes"
     } else {
         "no"
+    }
+}
+
+/// A new password: asked twice on a terminal without echo, else one line from stdin.
+fn read_password() -> std::io::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("New password: ")?;
+        let second = rpassword::prompt_password("Again: ")?;
+        if first != second {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the passwords differ",
+            ));
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
     }
 }
 

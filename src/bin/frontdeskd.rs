@@ -56,6 +56,10 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(frontdesk::daemon::run(config)) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e @ frontdesk::daemon::DaemonError::Config(_)) => {
+            eprintln!("frontdeskd: {e}");
+            ExitCode::from(EX_CONFIG)
+        }
         Err(e) => {
             log::error!("{e}");
             eprintln!("frontdeskd: {e}");

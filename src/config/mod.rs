@@ -10,7 +10,12 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use raw::{RawAck, RawChannel, RawConfig, RawImap, RawSmtp};
+use raw::{
+    RawAck, RawChannel, RawConfig, RawImap, RawPipeline, RawRouting, RawSmtp, RawTicketDefaults,
+};
+
+use crate::desk::lifecycle::{Pipeline, Priority, Stage};
+use crate::desk::routing::{RoutingMode, RoutingRule};
 
 use crate::outbound::compose::{FromNameMode, Identity, ACK_TOKENS, SIGNATURE_TOKENS};
 use crate::outbound::template::Template;
@@ -36,6 +41,8 @@ pub struct Config {
     pub lmtp: LmtpConfig,
     /// `[smtp]`, the default relay for replies.
     pub smtp: Option<SmtpConfig>,
+    /// Pipelines (the built-in "Support" when the file has none).
+    pub pipelines: std::sync::Arc<Vec<Pipeline>>,
     /// The channels, in file order.
     pub channels: Vec<Channel>,
 }
@@ -108,6 +115,26 @@ pub struct Channel {
     pub smtp: Option<SmtpConfig>,
     /// The instant reply.
     pub acknowledgement: Option<AckConfig>,
+    /// Properties of new tickets.
+    pub ticket: TicketDefaults,
+    /// Routing of new tickets.
+    pub routing: RoutingRule,
+    /// Lines of `routing.users` / `routing.teams` entries, for errors found against the
+    /// store (unknown user or team) at start-up and reload.
+    pub routing_lines: Vec<(String, usize)>,
+}
+
+/// `[channel.ticket]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketDefaults {
+    /// Pipeline.
+    pub pipeline: String,
+    /// Starting stage.
+    pub status: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Vec<String>,
 }
 
 /// An outbound relay.
@@ -349,6 +376,7 @@ impl Config {
             text,
             path,
             problems: Vec::new(),
+            pipelines: Vec::new(),
         };
         let config = v.config(path, raw);
         if v.problems.is_empty() {
@@ -371,6 +399,13 @@ impl Config {
         self.channels.iter().find(|c| c.name == name)
     }
 
+    /// A pipeline by name (case-insensitive).
+    pub fn pipeline(&self, name: &str) -> Option<&Pipeline> {
+        self.pipelines
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+    }
+
     /// Every address of every channel, lower case.
     pub fn own_addresses(&self) -> Vec<String> {
         self.channels
@@ -382,6 +417,51 @@ impl Config {
     /// Path of the SQLite database.
     pub fn database_path(&self) -> PathBuf {
         self.daemon.data_dir.join("frontdesk.db")
+    }
+}
+
+impl Config {
+    /// Problems only the store can reveal: routing that names users or teams that do
+    /// not exist (refused), and listed users without a seat (warnings, returned apart).
+    pub fn check_routing(
+        &self,
+        users: &[(String, bool)],
+        teams: &[String],
+    ) -> (Vec<ConfigProblem>, Vec<String>) {
+        let mut problems = Vec::new();
+        let mut warnings = Vec::new();
+        for (i, c) in self.channels.iter().enumerate() {
+            let line = |what: &str| {
+                c.routing_lines
+                    .iter()
+                    .find(|(k, _)| k == what)
+                    .map(|(_, l)| *l)
+            };
+            for u in &c.routing.users {
+                match users.iter().find(|(e, _)| e == u) {
+                    None => problems.push(ConfigProblem {
+                        line: line(&format!("user:{u}")),
+                        key: format!("channel[{}].routing.users", i + 1),
+                        message: format!("no user {u} (add it with `frontdeskctl users add`)"),
+                    }),
+                    Some((_, false)) => warnings.push(format!(
+                        "channel {}: routing lists {u}, who has no seat and gets no tickets (`frontdeskctl users set {u} --seat on`)",
+                        c.name
+                    )),
+                    Some(_) => {}
+                }
+            }
+            for t in &c.routing.teams {
+                if !teams.iter().any(|x| x.eq_ignore_ascii_case(t)) {
+                    problems.push(ConfigProblem {
+                        line: line(&format!("team:{t}")),
+                        key: format!("channel[{}].routing.teams", i + 1),
+                        message: format!("no team {t} (create it with `frontdeskctl teams add`)"),
+                    });
+                }
+            }
+        }
+        (problems, warnings)
     }
 }
 
@@ -512,6 +592,8 @@ struct Validator<'t> {
     text: &'t str,
     path: &'t Path,
     problems: Vec<ConfigProblem>,
+    /// Pipelines validated so far (channels refer to them).
+    pipelines: Vec<Pipeline>,
 }
 
 impl Validator<'_> {
@@ -623,6 +705,16 @@ impl Validator<'_> {
             .smtp
             .as_ref()
             .and_then(|s| self.smtp("smtp", s.get_ref()));
+        let mut pipelines: Vec<Pipeline> = Vec::new();
+        for (i, p) in raw.pipeline.iter().enumerate() {
+            if let Some(p) = self.pipeline(i, p.get_ref(), &pipelines) {
+                pipelines.push(p);
+            }
+        }
+        if raw.pipeline.is_empty() {
+            pipelines.push(Pipeline::default_support());
+        }
+        self.pipelines = pipelines.clone();
         let mut channels: Vec<Channel> = Vec::new();
         let mut seen_addresses: Vec<(String, String)> = Vec::new();
         for (i, ch) in raw.channel.into_iter().enumerate() {
@@ -636,8 +728,277 @@ impl Validator<'_> {
             http,
             lmtp,
             smtp,
+            pipelines: std::sync::Arc::new(pipelines),
             channels,
         }
+    }
+
+    fn pipeline(&mut self, i: usize, raw: &RawPipeline, earlier: &[Pipeline]) -> Option<Pipeline> {
+        let key = |k: &str| format!("pipeline[{}].{k}", i + 1);
+        let before = self.problems.len();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.problem(&raw.name, key("name"), "must not be empty");
+        } else if earlier.iter().any(|p| p.name.eq_ignore_ascii_case(&name)) {
+            self.problem(
+                &raw.name,
+                key("name"),
+                format!("duplicate pipeline {name:?}"),
+            );
+        }
+        let mut stages: Vec<Stage> = Vec::new();
+        for s in &raw.stages {
+            let stage = s.get_ref();
+            let n = stage.name.get_ref().trim().to_string();
+            if n.is_empty() {
+                self.problem(&stage.name, key("stages"), "a stage needs a name");
+            } else if stages.iter().any(|x| x.name.eq_ignore_ascii_case(&n)) {
+                self.problem(
+                    &stage.name,
+                    key("stages"),
+                    format!("stage {n:?} is listed twice"),
+                );
+            } else {
+                stages.push(Stage {
+                    name: n,
+                    closed: stage.closed,
+                });
+            }
+        }
+        if stages.is_empty() {
+            self.problem(
+                &raw.name,
+                key("stages"),
+                "a pipeline needs at least one stage",
+            );
+        } else if !stages.iter().any(|s| s.closed) {
+            self.problem(
+                &raw.name,
+                key("stages"),
+                "a pipeline needs a stage with closed = true",
+            );
+        }
+        let open = |stages: &[Stage]| {
+            stages
+                .iter()
+                .find(|s| !s.closed)
+                .map(|s| s.name.clone())
+                .unwrap_or_default()
+        };
+        let mut pick = |v: &Option<Spanned<String>>, k: &str, default: String| match v {
+            None => default,
+            Some(s) => match stages
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(s.get_ref().trim()))
+            {
+                Some(x) if !x.closed => x.name.clone(),
+                Some(_) => {
+                    self.problems.push(ConfigProblem {
+                        line: Some(line_of(self.text, s.span().start)),
+                        key: key(k),
+                        message: format!("{:?} is a closed stage", s.get_ref()),
+                    });
+                    default
+                }
+                None => {
+                    self.problems.push(ConfigProblem {
+                        line: Some(line_of(self.text, s.span().start)),
+                        key: key(k),
+                        message: format!("{:?} is not a stage of pipeline {name:?}", s.get_ref()),
+                    });
+                    default
+                }
+            },
+        };
+        let first_open = open(&stages);
+        let reopen_stage = pick(&raw.reopen_stage, "reopen_stage", first_open.clone());
+        let agent_reply_stage = pick(&raw.agent_reply_stage, "agent_reply_stage", first_open);
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(Pipeline {
+            name,
+            stages,
+            reopen_stage,
+            agent_reply_stage,
+        })
+    }
+
+    fn ticket_defaults(
+        &mut self,
+        i: usize,
+        raw: Option<&RawTicketDefaults>,
+    ) -> Option<TicketDefaults> {
+        let key = |k: &str| format!("channel[{}].ticket.{k}", i + 1);
+        let first = self
+            .pipelines
+            .first()
+            .cloned()
+            .unwrap_or_else(Pipeline::default_support);
+        let Some(raw) = raw else {
+            let status = first
+                .stages
+                .iter()
+                .find(|s| !s.closed)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
+            return Some(TicketDefaults {
+                pipeline: first.name,
+                status,
+                priority: Priority::Medium,
+                tags: Vec::new(),
+            });
+        };
+        let before = self.problems.len();
+        let pipeline = match &raw.pipeline {
+            None => first,
+            Some(p) => match self
+                .pipelines
+                .iter()
+                .find(|x| x.name.eq_ignore_ascii_case(p.get_ref().trim()))
+            {
+                Some(x) => x.clone(),
+                None => {
+                    self.problem(
+                        p,
+                        key("pipeline"),
+                        format!("no pipeline named {:?}", p.get_ref()),
+                    );
+                    first
+                }
+            },
+        };
+        let status = match &raw.status {
+            None => pipeline
+                .stages
+                .iter()
+                .find(|s| !s.closed)
+                .map(|s| s.name.clone())
+                .unwrap_or_default(),
+            Some(s) => match pipeline.stage(s.get_ref()) {
+                Some(st) => st.name.clone(),
+                None => {
+                    self.problem(
+                        s,
+                        key("status"),
+                        format!(
+                            "{:?} is not a stage of pipeline {:?}",
+                            s.get_ref(),
+                            pipeline.name
+                        ),
+                    );
+                    String::new()
+                }
+            },
+        };
+        let priority = match &raw.priority {
+            None => Priority::Medium,
+            Some(p) => Priority::parse(p.get_ref()).unwrap_or_else(|| {
+                self.problem(
+                    p,
+                    key("priority"),
+                    format!("{:?} must be low, medium, high or urgent", p.get_ref()),
+                );
+                Priority::Medium
+            }),
+        };
+        let mut tags = Vec::new();
+        for t in &raw.tags {
+            let tag = t.get_ref().trim().to_string();
+            if tag.is_empty() || tag.contains(',') {
+                self.problem(
+                    t,
+                    key("tags"),
+                    format!("{:?} is not a usable tag", t.get_ref()),
+                );
+            } else if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        Some(TicketDefaults {
+            pipeline: pipeline.name,
+            status,
+            priority,
+            tags,
+        })
+    }
+
+    fn routing(
+        &mut self,
+        i: usize,
+        raw: Option<&RawRouting>,
+    ) -> Option<(RoutingRule, Vec<(String, usize)>)> {
+        let key = |k: &str| format!("channel[{}].routing.{k}", i + 1);
+        let Some(raw) = raw else {
+            return Some((RoutingRule::default(), Vec::new()));
+        };
+        let before = self.problems.len();
+        let mode = match raw.mode.get_ref().as_str() {
+            "nobody" => RoutingMode::Nobody,
+            "users_and_teams" => RoutingMode::UsersAndTeams,
+            "contact_owner" => RoutingMode::ContactOwner,
+            other => {
+                self.problem(
+                    &raw.mode,
+                    key("mode"),
+                    format!(
+                        "{other:?} must be \"nobody\", \"users_and_teams\" or \"contact_owner\""
+                    ),
+                );
+                RoutingMode::Nobody
+            }
+        };
+        let mut lines = Vec::new();
+        let mut users = Vec::new();
+        for u in &raw.users {
+            let email = u.get_ref().trim().to_lowercase();
+            if !is_valid_address(&email) {
+                self.problem(
+                    u,
+                    key("users"),
+                    format!("{:?} is not a user address", u.get_ref()),
+                );
+            } else {
+                lines.push((format!("user:{email}"), line_of(self.text, u.span().start)));
+                users.push(email);
+            }
+        }
+        let mut teams = Vec::new();
+        for t in &raw.teams {
+            let name = t.get_ref().trim().to_string();
+            if name.is_empty() {
+                self.problem(t, key("teams"), "a team name must not be empty");
+            } else {
+                lines.push((format!("team:{name}"), line_of(self.text, t.span().start)));
+                teams.push(name);
+            }
+        }
+        if mode == RoutingMode::UsersAndTeams
+            && users.is_empty()
+            && teams.is_empty()
+            && self.problems.len() == before
+        {
+            self.problem(
+                &raw.mode,
+                key("mode"),
+                "users_and_teams needs at least one entry in users or teams",
+            );
+        }
+        if self.problems.len() > before {
+            return None;
+        }
+        Some((
+            RoutingRule {
+                mode,
+                users,
+                teams,
+                available_only: raw.available_only.unwrap_or(true),
+            },
+            lines,
+        ))
     }
 
     fn smtp(&mut self, prefix: &str, raw: &RawSmtp) -> Option<SmtpConfig> {
@@ -912,10 +1273,15 @@ impl Validator<'_> {
             }
             _ => None,
         };
+        let ticket = self.ticket_defaults(i, ch.ticket.as_ref().map(|t| t.get_ref()));
+        ok &= ticket.is_some();
+        let routing = self.routing(i, ch.routing.as_ref().map(|r| r.get_ref()));
+        ok &= routing.is_some();
         let kind = kind?;
         if !ok || addresses.is_empty() {
             return None;
         }
+        let (routing, routing_lines) = routing?;
         let address = addresses.remove(0);
         Some(Channel {
             name,
@@ -930,6 +1296,9 @@ impl Validator<'_> {
             subject_tag: ch.subject_tag.unwrap_or(true),
             smtp,
             acknowledgement,
+            ticket: ticket?,
+            routing,
+            routing_lines,
         })
     }
 

@@ -17,6 +17,9 @@ pub struct RawConfig {
     pub lmtp: RawLmtp,
     /// `[smtp]`: the outbound relay.
     pub smtp: Option<Spanned<RawSmtp>>,
+    /// `[[pipeline]]` tables.
+    #[serde(default)]
+    pub pipeline: Vec<Spanned<RawPipeline>>,
     /// `[[channel]]` tables.
     #[serde(default)]
     pub channel: Vec<Spanned<RawChannel>>,
@@ -88,6 +91,66 @@ pub struct RawChannel {
     pub smtp: Option<Spanned<RawSmtp>>,
     /// `[channel.acknowledgement]`: the instant reply.
     pub acknowledgement: Option<Spanned<RawAck>>,
+    /// `[channel.ticket]`: properties of tickets this channel opens.
+    pub ticket: Option<Spanned<RawTicketDefaults>>,
+    /// `[channel.routing]`: who gets them.
+    pub routing: Option<Spanned<RawRouting>>,
+}
+
+/// `[[pipeline]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPipeline {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Ordered stages.
+    pub stages: Vec<Spanned<RawStage>>,
+    /// Where a customer's message puts a closed ticket.
+    pub reopen_stage: Option<Spanned<String>>,
+    /// Where an agent's reply puts a ticket.
+    pub agent_reply_stage: Option<Spanned<String>>,
+}
+
+/// One stage.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStage {
+    /// Name.
+    pub name: Spanned<String>,
+    /// Done.
+    #[serde(default)]
+    pub closed: bool,
+}
+
+/// `[channel.ticket]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTicketDefaults {
+    /// Pipeline name.
+    pub pipeline: Option<Spanned<String>>,
+    /// Starting stage.
+    pub status: Option<Spanned<String>>,
+    /// `low|medium|high|urgent`.
+    pub priority: Option<Spanned<String>>,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+}
+
+/// `[channel.routing]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouting {
+    /// `nobody|users_and_teams|contact_owner`.
+    pub mode: Spanned<String>,
+    /// Agent addresses.
+    #[serde(default)]
+    pub users: Vec<Spanned<String>>,
+    /// Team names.
+    #[serde(default)]
+    pub teams: Vec<Spanned<String>>,
+    /// Only available agents (default true).
+    pub available_only: Option<bool>,
 }
 
 /// `[smtp]` or `[channel.smtp]`.

@@ -62,6 +62,109 @@ pub enum Request {
     },
     /// List agents.
     UsersList {},
+    /// Change an agent.
+    UsersSet {
+        /// Address.
+        email: String,
+        /// Seat on/off.
+        #[serde(default)]
+        seat: Option<bool>,
+        /// Available on/off.
+        #[serde(default)]
+        available: Option<bool>,
+        /// Full name.
+        #[serde(default)]
+        name: Option<String>,
+        /// First name.
+        #[serde(default)]
+        first_name: Option<String>,
+        /// Last name.
+        #[serde(default)]
+        last_name: Option<String>,
+    },
+    /// Set an agent's password (hashed with Argon2id by the daemon).
+    UsersPasswd {
+        /// Address.
+        email: String,
+        /// The new password.
+        password: String,
+    },
+    /// Deactivate an agent.
+    UsersDeactivate {
+        /// Address.
+        email: String,
+    },
+    /// Create a team.
+    TeamsAdd {
+        /// Name.
+        name: String,
+    },
+    /// Change a team's members.
+    TeamsMembers {
+        /// Team.
+        name: String,
+        /// Addresses to add.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Addresses to remove.
+        #[serde(default)]
+        remove: Vec<String>,
+    },
+    /// List teams.
+    TeamsList {},
+    /// List contacts.
+    ContactsList {
+        /// Most rows.
+        #[serde(default)]
+        limit: Option<u32>,
+    },
+    /// One contact and their tickets.
+    ContactsShow {
+        /// Address.
+        email: String,
+    },
+    /// Set or clear a contact's owner.
+    ContactsSetOwner {
+        /// Contact address.
+        email: String,
+        /// Agent address; none clears.
+        #[serde(default)]
+        owner: Option<String>,
+    },
+    /// Assign a ticket.
+    TicketsAssign {
+        /// Ticket.
+        id: i64,
+        /// To this agent.
+        #[serde(default)]
+        agent: Option<String>,
+        /// To this team.
+        #[serde(default)]
+        team: Option<String>,
+        /// Who does it (for the event log).
+        #[serde(default)]
+        actor: Option<String>,
+    },
+    /// Move a ticket to a stage.
+    TicketsStatus {
+        /// Ticket.
+        id: i64,
+        /// Stage name.
+        stage: String,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
+    /// Change a ticket's priority.
+    TicketsPriority {
+        /// Ticket.
+        id: i64,
+        /// `low|medium|high|urgent`.
+        priority: String,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Reply to a ticket as an agent.
     TicketsReply {
         /// Ticket.
@@ -206,6 +309,16 @@ pub enum ResponseData {
     Users {
         /// Rows.
         users: Vec<crate::store::UserView>,
+    },
+    /// `teams list`.
+    Teams {
+        /// Rows.
+        teams: Vec<crate::store::TeamView>,
+    },
+    /// `contacts list`.
+    Contacts {
+        /// Rows.
+        contacts: Vec<crate::store::ContactView>,
     },
     /// `outbox list`.
     Outbox {

@@ -13,12 +13,13 @@ use tokio_util::task::TaskTracker;
 use super::proto::*;
 use crate::channels::status::channel_state;
 use crate::daemon::Services;
+use crate::desk::lifecycle::Priority;
 use crate::ingest::Inbound;
 use crate::model::Source;
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
 use crate::pipeline::IngestFailure;
-use crate::store::{ChannelStats, NewUser, StoreError};
+use crate::store::{Assignment, ChannelStats, NewUser, StoreError, UserChanges};
 
 /// Largest request line: a 25 MiB message in base64 plus room.
 const MAX_REQUEST_BYTES: usize = 64 * 1024 * 1024;
@@ -461,11 +462,177 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },
-        Request::Reload {} => match ctx.services.reload() {
+        Request::UsersSet {
+            email,
+            seat,
+            available,
+            name,
+            first_name,
+            last_name,
+        } => {
+            let (first, last) = match &name {
+                Some(n) => {
+                    let (f, l) = split_name(n);
+                    (Some(first_name.unwrap_or(f)), Some(last_name.unwrap_or(l)))
+                }
+                None => (first_name, last_name),
+            };
+            let changes = UserChanges {
+                seat,
+                available,
+                full_name: name.map(|n| n.trim().to_string()),
+                first_name: first,
+                last_name: last,
+                ..Default::default()
+            };
+            done(
+                store
+                    .update_user(email.trim().to_lowercase(), changes)
+                    .await,
+            )
+        }
+        Request::UsersPasswd { email, password } => {
+            if password.chars().count() < 8 {
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    "the password must have at least 8 characters",
+                );
+            }
+            let hash =
+                match tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))
+                    .await
+                {
+                    Ok(Ok(h)) => h,
+                    _ => return Response::err(ErrorKind::Failed, "cannot hash the password"),
+                };
+            done(
+                store
+                    .update_user(
+                        email.trim().to_lowercase(),
+                        UserChanges {
+                            password_hash: Some(hash),
+                            ..Default::default()
+                        },
+                    )
+                    .await,
+            )
+        }
+        Request::UsersDeactivate { email } => done(
+            store
+                .update_user(
+                    email.trim().to_lowercase(),
+                    UserChanges {
+                        deactivate: true,
+                        ..Default::default()
+                    },
+                )
+                .await,
+        ),
+        Request::TeamsAdd { name } => {
+            let name = name.trim().to_string();
+            if name.is_empty() {
+                return Response::err(ErrorKind::BadRequest, "a team needs a name");
+            }
+            match store.add_team(name.clone()).await {
+                Ok(id) => Response::ok(ResponseData::Done {
+                    done: format!("team {name} added"),
+                    id,
+                }),
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => store_err(e),
+            }
+        }
+        Request::TeamsMembers { name, add, remove } => {
+            let lower = |v: Vec<String>| v.into_iter().map(|e| e.trim().to_lowercase()).collect();
+            done(store.team_members(name, lower(add), lower(remove)).await)
+        }
+        Request::TeamsList {} => match store.read(|r| r.teams()).await {
+            Ok(teams) => Response::ok(ResponseData::Teams { teams }),
+            Err(e) => store_err(e),
+        },
+        Request::ContactsList { limit } => {
+            match store.read(move |r| r.contacts(limit.unwrap_or(100))).await {
+                Ok(contacts) => Response::ok(ResponseData::Contacts { contacts }),
+                Err(e) => store_err(e),
+            }
+        }
+        Request::ContactsShow { email } => {
+            let email = email.trim().to_lowercase();
+            let who = email.clone();
+            match store.read(move |r| r.contact(&who)).await {
+                Ok(Some(c)) => Response::ok(ResponseData::Contacts { contacts: vec![c] }),
+                Ok(None) => Response::err(ErrorKind::NotFound, format!("no contact {email}")),
+                Err(e) => store_err(e),
+            }
+        }
+        Request::ContactsSetOwner { email, owner } => done(
+            store
+                .set_contact_owner(
+                    email.trim().to_lowercase(),
+                    owner.map(|o| o.trim().to_lowercase()),
+                )
+                .await,
+        ),
+        Request::TicketsAssign {
+            id,
+            agent,
+            team,
+            actor,
+        } => {
+            let to = match (agent, team) {
+                (Some(a), None) => Assignment::Agent(a.trim().to_lowercase()),
+                (None, Some(t)) => Assignment::Team(t.trim().to_string()),
+                (None, None) => Assignment::Nobody,
+                (Some(_), Some(_)) => {
+                    return Response::err(
+                        ErrorKind::BadRequest,
+                        "give an agent or a team, not both",
+                    )
+                }
+            };
+            done(store.assign(id, to, actor_of(actor)).await)
+        }
+        Request::TicketsStatus { id, stage, actor } => {
+            let pipelines = ctx.services.pipeline.config().pipelines.clone();
+            done(
+                store
+                    .change_status(id, stage, pipelines, actor_of(actor))
+                    .await,
+            )
+        }
+        Request::TicketsPriority {
+            id,
+            priority,
+            actor,
+        } => match Priority::parse(&priority) {
+            Some(p) => done(store.change_priority(id, p, actor_of(actor)).await),
+            None => Response::err(
+                ErrorKind::BadRequest,
+                format!("{priority:?} must be low, medium, high or urgent"),
+            ),
+        },
+        Request::Reload {} => match ctx.services.reload().await {
             Ok(changes) => Response::ok(ResponseData::Reloaded { changes }),
             Err(e) => Response::err(ErrorKind::Failed, e),
         },
     }
+}
+
+/// A store write's words as a response; its refusals are the caller's fault.
+fn done(result: Result<String, StoreError>) -> Response {
+    match result {
+        Ok(words) => Response::ok(ResponseData::Done { done: words, id: 0 }),
+        Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+        Err(e) => store_err(e),
+    }
+}
+
+/// Who a change is recorded as: the named agent, else the command line.
+fn actor_of(actor: Option<String>) -> String {
+    actor
+        .map(|a| a.trim().to_lowercase())
+        .filter(|a| !a.is_empty())
+        .unwrap_or_else(|| "admin (frontdeskctl)".to_string())
 }
 
 /// "Mary Ann Smith" to ("Mary Ann", "Smith"); a single word is a first name.

@@ -42,6 +42,8 @@ pub struct Inbound {
 pub struct IngestContext<'a> {
     /// The channel's settings.
     pub channel: &'a Channel,
+    /// Every pipeline.
+    pub pipelines: &'a std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>,
     /// Every channel address and alias, lower case.
     pub own_addresses: &'a [String],
     /// Server secret for reply tokens and subject tags.
@@ -94,6 +96,20 @@ pub struct PreparedMessage {
     pub keys: ThreadKeys,
     /// Set for mail pulled over IMAP: a second idempotency key and the cursor to advance.
     pub imap: Option<ImapOrigin>,
+    /// What a new ticket from this channel starts as, and who gets it.
+    pub desk: DeskRules,
+}
+
+/// The channel's ticket rules, carried to the writer, which applies them inside the
+/// transaction that sees every other ticket.
+#[derive(Debug, Clone)]
+pub struct DeskRules {
+    /// Pipeline, stage, priority, tags of a new ticket.
+    pub defaults: crate::config::TicketDefaults,
+    /// Routing of a new ticket.
+    pub routing: crate::desk::routing::RoutingRule,
+    /// Every pipeline, for lifecycle moves of existing tickets.
+    pub pipelines: std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>,
 }
 
 /// Why a message cannot be ingested at all (the sender gets a permanent error).
@@ -218,6 +234,11 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
             diagnostic,
         },
         imap: inbound.imap,
+        desk: DeskRules {
+            defaults: ctx.channel.ticket.clone(),
+            routing: ctx.channel.routing.clone(),
+            pipelines: ctx.pipelines.clone(),
+        },
         mail,
     })
 }

@@ -152,6 +152,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             recipients: composed.recipients,
             max_queue_seconds: max_queue,
             per_hour_limit: None,
+            pipelines: Some(config.pipelines.clone()),
         })
         .await?
         .ok_or_else(|| ReplyError::Invalid("reply was not queued".into()))?;
@@ -240,6 +241,7 @@ pub async fn maybe_acknowledge(
             recipients: composed.recipients,
             max_queue_seconds: max_queue,
             per_hour_limit: Some(ack.max_per_hour),
+            pipelines: None,
         })
         .await;
     match queued {

@@ -6,6 +6,7 @@
 //! lets every ingress acknowledge only durable mail (Invariant 1). Queries run on a
 //! small pool of read-only connections.
 
+mod desk;
 mod outbound;
 mod read;
 mod schema;
@@ -20,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
+pub use desk::{Assignment, UserChanges};
 pub use outbound::{NewUser, OutboxKind, QueuedMail};
 pub use views::*;
 
@@ -265,6 +267,84 @@ impl Store {
     /// Add an agent.
     pub async fn add_user(&self, user: NewUser) -> Result<i64, StoreError> {
         self.write(0, move |conn| outbound::add_user(conn, &user))
+            .await
+    }
+
+    /// Assign a ticket by hand.
+    pub async fn assign(
+        &self,
+        ticket: TicketId,
+        to: Assignment,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| desk::assign(conn, ticket, &to, &actor))
+            .await
+    }
+
+    /// Move a ticket to a stage of its pipeline.
+    pub async fn change_status(
+        &self,
+        ticket: TicketId,
+        stage: String,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::change_status(conn, ticket, &stage, &pipelines, &actor)
+        })
+        .await
+    }
+
+    /// Change a ticket's priority.
+    pub async fn change_priority(
+        &self,
+        ticket: TicketId,
+        priority: crate::desk::lifecycle::Priority,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::change_priority(conn, ticket, priority, &actor)
+        })
+        .await
+    }
+
+    /// Create a team.
+    pub async fn add_team(&self, name: String) -> Result<i64, StoreError> {
+        self.write(0, move |conn| desk::add_team(conn, &name)).await
+    }
+
+    /// Change a team's members.
+    pub async fn team_members(
+        &self,
+        team: String,
+        add: Vec<String>,
+        remove: Vec<String>,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::team_members(conn, &team, &add, &remove)
+        })
+        .await
+    }
+
+    /// Set or clear a contact's owner.
+    pub async fn set_contact_owner(
+        &self,
+        contact: String,
+        owner: Option<String>,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::set_contact_owner(conn, &contact, owner.as_deref())
+        })
+        .await
+    }
+
+    /// Change an agent.
+    pub async fn update_user(
+        &self,
+        email: String,
+        changes: UserChanges,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| desk::update_user(conn, &email, &changes))
             .await
     }
 

@@ -71,6 +71,8 @@ pub struct QueuedMail {
     pub max_queue_seconds: i64,
     /// For acknowledgements: most per recipient per hour.
     pub per_hour_limit: Option<u32>,
+    /// For replies: the pipelines, to move the ticket to its agent-reply stage.
+    pub pipelines: Option<std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -256,6 +258,9 @@ pub(super) fn queue_mail(
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
         params![now, ticket],
     )?;
+    if let (OutboxKind::Reply, Some(pipelines)) = (mail.kind, &mail.pipelines) {
+        super::desk::after_agent_reply(conn, ticket, pipelines, author, now)?;
+    }
     Ok(Some(id))
 }
 

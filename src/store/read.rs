@@ -20,31 +20,40 @@ impl<'c> Reader<'c> {
     pub fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
-                    (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at
+                    (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
+                    t.pipeline, t.priority, t.tags, t.team
              FROM tickets t JOIN contacts c ON c.id = t.contact_id
              WHERE t.merged_into IS NULL
                AND (?1 IS NULL OR t.status = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR t.channel = ?2)
+               AND (?4 IS NULL OR t.contact_id = (SELECT id FROM contacts WHERE email = ?4))
              ORDER BY t.updated_at DESC, t.id DESC
              LIMIT ?3",
         )?;
         let limit = filter.limit.unwrap_or(50) as i64;
-        let rows = stmt.query_map(params![filter.status, filter.channel, limit], |r| {
-            Ok(TicketSummary {
-                id: r.get(0)?,
-                subject: r.get(1)?,
-                status: r.get(2)?,
-                channel: r.get(3)?,
-                contact: ContactRef {
-                    email: r.get(4)?,
-                    name: r.get(5)?,
-                },
-                owner: r.get(6)?,
-                messages: r.get(7)?,
-                created_at: rfc3339(r.get(8)?),
-                updated_at: rfc3339(r.get(9)?),
-            })
-        })?;
+        let rows = stmt.query_map(
+            params![filter.status, filter.channel, limit, filter.contact],
+            |r| {
+                Ok(TicketSummary {
+                    pipeline: r.get(10)?,
+                    priority: r.get(11)?,
+                    tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+                    team: r.get(13)?,
+                    id: r.get(0)?,
+                    subject: r.get(1)?,
+                    status: r.get(2)?,
+                    channel: r.get(3)?,
+                    contact: ContactRef {
+                        email: r.get(4)?,
+                        name: r.get(5)?,
+                    },
+                    owner: r.get(6)?,
+                    messages: r.get(7)?,
+                    created_at: rfc3339(r.get(8)?),
+                    updated_at: rfc3339(r.get(9)?),
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -54,11 +63,15 @@ impl<'c> Reader<'c> {
             .conn
             .query_row(
                 "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner, t.merged_into,
-                        t.created_at, t.updated_at
+                        t.created_at, t.updated_at, t.pipeline, t.priority, t.tags, t.team
                  FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
                 [id],
                 |r| {
                     Ok(TicketDetail {
+                        pipeline: r.get(10)?,
+                        priority: r.get(11)?,
+                        tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+                        team: r.get(13)?,
                         id: r.get(0)?,
                         subject: r.get(1)?,
                         status: r.get(2)?,
@@ -139,12 +152,19 @@ impl<'c> Reader<'c> {
     /// Totals for `status`.
     pub fn counts(&self) -> Result<StoreCounts, StoreError> {
         Ok(self.conn.query_row(
-            "SELECT (SELECT COUNT(*) FROM tickets WHERE merged_into IS NULL AND status <> 'Closed'),
+            "SELECT (SELECT COUNT(*) FROM tickets WHERE merged_into IS NULL AND closed = 0),
                     (SELECT COUNT(*) FROM tickets WHERE merged_into IS NULL),
                     (SELECT COUNT(*) FROM messages),
                     (SELECT COUNT(*) FROM contacts)",
             [],
-            |r| Ok(StoreCounts { tickets_open: r.get(0)?, tickets: r.get(1)?, messages: r.get(2)?, contacts: r.get(3)? }),
+            |r| {
+                Ok(StoreCounts {
+                    tickets_open: r.get(0)?,
+                    tickets: r.get(1)?,
+                    messages: r.get(2)?,
+                    contacts: r.get(3)?,
+                })
+            },
         )?)
     }
 
@@ -321,6 +341,73 @@ impl<'c> Reader<'c> {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
+    }
+
+    /// Every team with its members.
+    pub fn teams(&self) -> Result<Vec<TeamView>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.name, (SELECT group_concat(u.email, char(10)) FROM team_members m JOIN users u ON u.id = m.user_id WHERE m.team_id = t.id)
+             FROM teams t ORDER BY t.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let members: Option<String> = r.get(1)?;
+            let mut members: Vec<String> = members
+                .map(|m| m.split('\n').map(str::to_string).collect())
+                .unwrap_or_default();
+            members.sort();
+            Ok(TeamView {
+                name: r.get(0)?,
+                members,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Contacts, most recent first (their tickets left out).
+    pub fn contacts(&self, limit: u32) -> Result<Vec<ContactView>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT email, name, owner FROM contacts ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok(ContactView {
+                email: r.get(0)?,
+                name: r.get(1)?,
+                owner: r.get(2)?,
+                tickets: Vec::new(),
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One contact with their tickets.
+    pub fn contact(&self, email: &str) -> Result<Option<ContactView>, StoreError> {
+        let head = self
+            .conn
+            .prepare_cached("SELECT email, name, owner FROM contacts WHERE email = ?1")?
+            .query_row([email], |r| {
+                Ok(ContactView {
+                    email: r.get(0)?,
+                    name: r.get(1)?,
+                    owner: r.get(2)?,
+                    tickets: Vec::new(),
+                })
+            })
+            .optional()?;
+        let Some(mut contact) = head else {
+            return Ok(None);
+        };
+        contact.tickets = self.tickets(&TicketFilter {
+            contact: Some(email.to_string()),
+            limit: Some(200),
+            ..Default::default()
+        })?;
+        Ok(Some(contact))
+    }
+
+    /// Every user address and team name, for checking the config's routing against.
+    pub fn routing_names(&self) -> Result<(Vec<UserView>, Vec<String>), StoreError> {
+        let teams = self.teams()?.into_iter().map(|t| t.name).collect();
+        Ok((self.users()?, teams))
     }
 
     /// A cheap query proving the database answers.

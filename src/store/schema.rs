@@ -14,6 +14,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0003_outbound",
         include_str!("migrations/0003_outbound.sql"),
     ),
+    ("0004_routing", include_str!("migrations/0004_routing.sql")),
 ];
 
 /// The schema version this build writes.

@@ -16,6 +16,18 @@ pub struct ContactRef {
 pub struct TicketSummary {
     /// Ticket number.
     pub id: i64,
+    /// Pipeline.
+    #[serde(default)]
+    pub pipeline: String,
+    /// `low`, `medium`, `high`, `urgent`.
+    #[serde(default)]
+    pub priority: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Team, when assigned to one.
+    #[serde(default)]
+    pub team: Option<String>,
     /// Subject.
     pub subject: String,
     /// Status (pipeline stage).
@@ -94,6 +106,18 @@ pub struct EventView {
 pub struct TicketDetail {
     /// Ticket number.
     pub id: i64,
+    /// Pipeline.
+    #[serde(default)]
+    pub pipeline: String,
+    /// `low`, `medium`, `high`, `urgent`.
+    #[serde(default)]
+    pub priority: String,
+    /// Tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Team, when assigned to one.
+    #[serde(default)]
+    pub team: Option<String>,
     /// Subject.
     pub subject: String,
     /// Status.
@@ -153,6 +177,9 @@ pub struct TicketFilter {
     pub channel: Option<String>,
     /// Most rows.
     pub limit: Option<u32>,
+    /// Only tickets of this contact (address).
+    #[serde(default)]
+    pub contact: Option<String>,
 }
 
 /// An agent.
@@ -235,4 +262,26 @@ pub struct OutboxView {
     pub next_attempt_at: Option<String>,
     /// RFC 3339, once sent.
     pub sent_at: Option<String>,
+}
+
+/// A team.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TeamView {
+    /// Name.
+    pub name: String,
+    /// Member addresses.
+    pub members: Vec<String>,
+}
+
+/// A contact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactView {
+    /// Address.
+    pub email: String,
+    /// Name.
+    pub name: Option<String>,
+    /// Owning agent.
+    pub owner: Option<String>,
+    /// Tickets where they are the customer.
+    pub tickets: Vec<TicketSummary>,
 }

@@ -15,8 +15,6 @@ const MAX_BATCH: usize = 256;
 /// Most raw bytes in one batch.
 const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
-/// The status a new ticket starts in.
-pub const NEW_STATUS: &str = "New";
 /// The status of a ticket merged into another.
 pub const MERGED_STATUS: &str = "Merged";
 
@@ -562,14 +560,43 @@ pub(super) fn ingest(
             } else {
                 mail.subject.as_str()
             };
+            let defaults = &message.desk.defaults;
+            let pipeline = message
+                .desk
+                .pipelines
+                .iter()
+                .find(|p| p.name == defaults.pipeline);
+            // History arrives done: it is filed closed, so it neither fills the inbox
+            // nor is routed to anyone.
+            let closed_stage = pipeline
+                .and_then(|p| p.stages.iter().find(|s| s.closed))
+                .map(|s| s.name.clone());
+            let (status, closed) = match (message.historical, closed_stage) {
+                (true, Some(stage)) => (stage, true),
+                _ => (
+                    defaults.status.clone(),
+                    pipeline.is_some_and(|p| p.is_closed(&defaults.status)),
+                ),
+            };
+            let tags = serde_json::to_string(&defaults.tags).unwrap_or_else(|_| "[]".into());
             exec(
                 conn,
-                "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-                params![subject, NEW_STATUS, message.channel, contact_id, now],
+                "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at, pipeline, priority, tags, closed)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)",
+                params![subject, status, message.channel, contact_id, now, defaults.pipeline, defaults.priority.as_str(), tags, closed],
             )?;
             let id = conn.last_insert_rowid();
             add_participant(conn, id, contact_id, "customer", now)?;
+            if !message.historical {
+                super::desk::route_new_ticket(
+                    conn,
+                    id,
+                    &message.channel,
+                    contact_id,
+                    &message.desk.routing,
+                    now,
+                )?;
+            }
             event(
                 conn,
                 id,
@@ -591,6 +618,21 @@ pub(super) fn ingest(
             *other,
             ticket,
             "a message referenced both threads",
+            now,
+        )?;
+    }
+
+    // A customer writing again reopens a closed ticket (same owner).
+    if !new_ticket
+        && !message.historical
+        && !message.classification.is_automatic()
+        && !message.classification.from_own_address
+    {
+        super::desk::reopen_if_closed(
+            conn,
+            ticket,
+            &message.desk.pipelines,
+            &message.contact.email,
             now,
         )?;
     }

@@ -1,0 +1,479 @@
+//! Writes for routing, lifecycle, teams and ticket properties.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::writer::{event, exec, live_ticket};
+use super::StoreError;
+use crate::desk::lifecycle::{on_agent_reply, on_customer_message, Pipeline, Priority};
+use crate::desk::routing::{route, AgentState, RoutingRule};
+use crate::model::{unix_now, TicketId};
+
+/// Every agent with what routing needs: seat, availability, open tickets, teams.
+pub(super) fn agent_states(conn: &Connection) -> Result<Vec<AgentState>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.email, u.active, u.seat, u.available,
+                (SELECT COUNT(*) FROM tickets t WHERE t.owner = u.email AND t.closed = 0 AND t.merged_into IS NULL),
+                (SELECT group_concat(tm.name, char(10)) FROM team_members m JOIN teams tm ON tm.id = m.team_id WHERE m.user_id = u.id)
+         FROM users u ORDER BY u.email",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let teams: Option<String> = r.get(5)?;
+        Ok(AgentState {
+            email: r.get(0)?,
+            active: r.get(1)?,
+            seat: r.get(2)?,
+            available: r.get(3)?,
+            open_tickets: r.get::<_, i64>(4)?.max(0) as u32,
+            teams: teams
+                .map(|t| t.split('\n').map(str::to_string).collect())
+                .unwrap_or_default(),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Route a ticket that was just opened, inside its transaction.
+pub(super) fn route_new_ticket(
+    conn: &Connection,
+    ticket: TicketId,
+    channel: &str,
+    contact_id: i64,
+    rule: &RoutingRule,
+    now: i64,
+) -> Result<Option<String>, StoreError> {
+    if rule.mode == crate::desk::routing::RoutingMode::Nobody {
+        return Ok(None);
+    }
+    let agents = agent_states(conn)?;
+    let owner: Option<String> = conn
+        .prepare_cached("SELECT owner FROM contacts WHERE id = ?1")?
+        .query_row([contact_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let last: Option<String> = conn
+        .prepare_cached("SELECT last_assigned FROM routing_state WHERE channel = ?1")?
+        .query_row([channel], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let Some(chosen) = route(rule, &agents, owner.as_deref(), last.as_deref()) else {
+        event(
+            conn,
+            ticket,
+            "unassigned",
+            "routing",
+            "no eligible agent",
+            now,
+        )?;
+        return Ok(None);
+    };
+    exec(
+        conn,
+        "UPDATE tickets SET owner = ?1 WHERE id = ?2",
+        params![chosen, ticket],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO routing_state (channel, last_assigned) VALUES (?1, ?2)
+         ON CONFLICT(channel) DO UPDATE SET last_assigned = excluded.last_assigned",
+        params![channel, chosen],
+    )?;
+    let why = if owner.as_deref() == Some(chosen.as_str()) {
+        "contact owner"
+    } else {
+        "fewest open tickets"
+    };
+    event(
+        conn,
+        ticket,
+        "assigned",
+        "routing",
+        &format!("assigned to {chosen} ({why})"),
+        now,
+    )?;
+    Ok(Some(chosen))
+}
+
+fn ticket_state(conn: &Connection, ticket: TicketId) -> Result<(String, String), StoreError> {
+    conn.prepare_cached("SELECT pipeline, status FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))
+}
+
+fn set_status(
+    conn: &Connection,
+    ticket: TicketId,
+    pipeline: &Pipeline,
+    status: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "UPDATE tickets SET status = ?1, closed = ?2, updated_at = ?3 WHERE id = ?4",
+        params![status, pipeline.is_closed(status), now, ticket],
+    )?;
+    Ok(())
+}
+
+fn find_pipeline<'a>(pipelines: &'a [Pipeline], name: &str) -> Option<&'a Pipeline> {
+    pipelines.iter().find(|p| p.name.eq_ignore_ascii_case(name))
+}
+
+/// A customer's message on a closed ticket moves it to the pipeline's reopen stage.
+pub(super) fn reopen_if_closed(
+    conn: &Connection,
+    ticket: TicketId,
+    pipelines: &[Pipeline],
+    who: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let Some(p) = find_pipeline(pipelines, &pipeline) else {
+        return Ok(());
+    };
+    if let Some(next) = on_customer_message(p, &status) {
+        set_status(conn, ticket, p, &next, now)?;
+        event(
+            conn,
+            ticket,
+            "reopened",
+            who,
+            &format!("{status} → {next} (customer replied)"),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// An agent's reply moves the ticket to the pipeline's agent-reply stage.
+pub(super) fn after_agent_reply(
+    conn: &Connection,
+    ticket: TicketId,
+    pipelines: &[Pipeline],
+    agent: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let Some(p) = find_pipeline(pipelines, &pipeline) else {
+        return Ok(());
+    };
+    if let Some(next) = on_agent_reply(p, &status) {
+        set_status(conn, ticket, p, &next, now)?;
+        event(
+            conn,
+            ticket,
+            "status",
+            agent,
+            &format!("{status} → {next} (agent replied)"),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// How a ticket should be assigned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Assignment {
+    /// To this agent.
+    Agent(String),
+    /// To this team: its least-loaded eligible member, if any.
+    Team(String),
+    /// To nobody.
+    Nobody,
+}
+
+/// Assign a ticket by hand.
+pub(super) fn assign(
+    conn: &Connection,
+    ticket: TicketId,
+    to: &Assignment,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let now = unix_now();
+    let (owner, team, words) = match to {
+        Assignment::Nobody => (None, None, "unassigned".to_string()),
+        Assignment::Agent(email) => {
+            let active: Option<bool> = conn
+                .prepare_cached("SELECT active FROM users WHERE email = ?1")?
+                .query_row([email], |r| r.get(0))
+                .optional()?;
+            match active {
+                None => return Err(StoreError::Invalid(format!("no user {email}"))),
+                Some(false) => {
+                    return Err(StoreError::Invalid(format!("user {email} is deactivated")))
+                }
+                Some(true) => (Some(email.clone()), None, format!("assigned to {email}")),
+            }
+        }
+        Assignment::Team(name) => {
+            let canonical: Option<String> = conn
+                .prepare_cached("SELECT name FROM teams WHERE name = ?1 COLLATE NOCASE")?
+                .query_row([name], |r| r.get(0))
+                .optional()?;
+            let Some(team) = canonical else {
+                return Err(StoreError::Invalid(format!("no team {name}")));
+            };
+            let rule = RoutingRule {
+                mode: crate::desk::routing::RoutingMode::UsersAndTeams,
+                users: Vec::new(),
+                teams: vec![team.clone()],
+                available_only: true,
+            };
+            let chosen = route(&rule, &agent_states(conn)?, None, None);
+            let words = match &chosen {
+                Some(a) => format!("assigned to team {team} ({a})"),
+                None => format!("assigned to team {team} (no member available)"),
+            };
+            (chosen, Some(team), words)
+        }
+    };
+    exec(
+        conn,
+        "UPDATE tickets SET owner = ?1, team = ?2, updated_at = ?3 WHERE id = ?4",
+        params![owner, team, now, ticket],
+    )?;
+    event(conn, ticket, "assigned", actor, &words, now)?;
+    Ok(words)
+}
+
+/// Move a ticket to a stage of its pipeline.
+pub(super) fn change_status(
+    conn: &Connection,
+    ticket: TicketId,
+    stage: &str,
+    pipelines: &[Pipeline],
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let p = find_pipeline(pipelines, &pipeline).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "ticket #{ticket}'s pipeline {pipeline:?} is no longer configured"
+        ))
+    })?;
+    let target = p.stage(stage).ok_or_else(|| {
+        let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+        StoreError::Invalid(format!(
+            "{stage:?} is not a stage of pipeline {:?} (stages: {})",
+            p.name,
+            names.join(", ")
+        ))
+    })?;
+    let now = unix_now();
+    set_status(conn, ticket, p, &target.name, now)?;
+    let words = format!("{status} → {}", target.name);
+    event(conn, ticket, "status", actor, &words, now)?;
+    Ok(words)
+}
+
+/// Change a ticket's priority.
+pub(super) fn change_priority(
+    conn: &Connection,
+    ticket: TicketId,
+    priority: Priority,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let old: String = conn
+        .prepare_cached("SELECT priority FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE tickets SET priority = ?1, updated_at = ?2 WHERE id = ?3",
+        params![priority.as_str(), now, ticket],
+    )?;
+    let words = format!("priority {old} → {}", priority.as_str());
+    event(conn, ticket, "priority", actor, &words, now)?;
+    Ok(words)
+}
+
+/// Create a team.
+pub(super) fn add_team(conn: &Connection, name: &str) -> Result<i64, StoreError> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM teams WHERE name = ?1 COLLATE NOCASE")?
+        .query_row([name], |r| r.get(0))
+        .optional()?;
+    if exists.is_some() {
+        return Err(StoreError::Invalid(format!("team {name} already exists")));
+    }
+    exec(
+        conn,
+        "INSERT INTO teams (name, created_at) VALUES (?1, ?2)",
+        params![name, unix_now()],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// Add and remove team members; every address must be a user and the team must exist.
+pub(super) fn team_members(
+    conn: &Connection,
+    team: &str,
+    add: &[String],
+    remove: &[String],
+) -> Result<String, StoreError> {
+    let team_id: i64 = conn
+        .prepare_cached("SELECT id FROM teams WHERE name = ?1 COLLATE NOCASE")?
+        .query_row([team], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Invalid(format!("no team {team}")))?;
+    let user_id = |email: &str| -> Result<i64, StoreError> {
+        conn.prepare_cached("SELECT id FROM users WHERE email = ?1")?
+            .query_row([email], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| StoreError::Invalid(format!("no user {email}")))
+    };
+    for email in add {
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?1, ?2)",
+            params![team_id, user_id(email)?],
+        )?;
+    }
+    for email in remove {
+        exec(
+            conn,
+            "DELETE FROM team_members WHERE team_id = ?1 AND user_id = ?2",
+            params![team_id, user_id(email)?],
+        )?;
+    }
+    Ok(format!(
+        "team {team}: {} added, {} removed",
+        add.len(),
+        remove.len()
+    ))
+}
+
+/// Set a contact's owner (an existing user) or clear it.
+pub(super) fn set_contact_owner(
+    conn: &Connection,
+    contact: &str,
+    owner: Option<&str>,
+) -> Result<String, StoreError> {
+    if let Some(o) = owner {
+        let exists: Option<i64> = conn
+            .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+            .query_row([o], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::Invalid(format!("no user {o}")));
+        }
+    }
+    let n = exec(
+        conn,
+        "UPDATE contacts SET owner = ?1 WHERE email = ?2",
+        params![owner, contact],
+    )?;
+    if n == 0 {
+        return Err(StoreError::Invalid(format!("no contact {contact}")));
+    }
+    Ok(match owner {
+        Some(o) => format!("{contact} is now owned by {o}"),
+        None => format!("{contact} has no owner"),
+    })
+}
+
+/// What `users set` may change.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    /// Seat on or off.
+    pub seat: Option<bool>,
+    /// Available on or off.
+    pub available: Option<bool>,
+    /// New full name (first and last derived unless given).
+    pub full_name: Option<String>,
+    /// New first name.
+    pub first_name: Option<String>,
+    /// New last name.
+    pub last_name: Option<String>,
+    /// Deactivate.
+    pub deactivate: bool,
+    /// New Argon2id password hash.
+    pub password_hash: Option<String>,
+}
+
+/// Change an agent.
+pub(super) fn update_user(
+    conn: &Connection,
+    email: &str,
+    c: &UserChanges,
+) -> Result<String, StoreError> {
+    let exists: Option<i64> = conn
+        .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+        .query_row([email], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::Invalid(format!("no user {email}")));
+    }
+    let mut done = Vec::new();
+    if let Some(seat) = c.seat {
+        exec(
+            conn,
+            "UPDATE users SET seat = ?1 WHERE email = ?2",
+            params![seat, email],
+        )?;
+        done.push(format!("seat {}", if seat { "on" } else { "off" }));
+    }
+    if let Some(available) = c.available {
+        exec(
+            conn,
+            "UPDATE users SET available = ?1 WHERE email = ?2",
+            params![available, email],
+        )?;
+        done.push(if available {
+            "available".to_string()
+        } else {
+            "away".to_string()
+        });
+    }
+    if let Some(full) = &c.full_name {
+        exec(
+            conn,
+            "UPDATE users SET full_name = ?1 WHERE email = ?2",
+            params![full, email],
+        )?;
+        done.push(format!("name {full:?}"));
+    }
+    if let Some(first) = &c.first_name {
+        exec(
+            conn,
+            "UPDATE users SET first_name = ?1 WHERE email = ?2",
+            params![first, email],
+        )?;
+    }
+    if let Some(last) = &c.last_name {
+        exec(
+            conn,
+            "UPDATE users SET last_name = ?1 WHERE email = ?2",
+            params![last, email],
+        )?;
+    }
+    if let Some(hash) = &c.password_hash {
+        exec(
+            conn,
+            "UPDATE users SET password_hash = ?1 WHERE email = ?2",
+            params![hash, email],
+        )?;
+        done.push("password changed".to_string());
+    }
+    if c.deactivate {
+        exec(
+            conn,
+            "UPDATE users SET active = 0, available = 0 WHERE email = ?1",
+            params![email],
+        )?;
+        done.push("deactivated".to_string());
+    }
+    Ok(format!(
+        "user {email}: {}",
+        if done.is_empty() {
+            "nothing to change".to_string()
+        } else {
+            done.join(", ")
+        }
+    ))
+}
