@@ -153,6 +153,11 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             max_queue_seconds: max_queue,
             per_hour_limit: None,
             pipelines: Some(config.pipelines.clone()),
+            attachments: request
+                .attachments
+                .iter()
+                .map(|a| (a.filename.clone(), a.content_type.clone(), a.data.len()))
+                .collect(),
         })
         .await?
         .ok_or_else(|| ReplyError::Invalid("reply was not queued".into()))?;
@@ -242,6 +247,7 @@ pub async fn maybe_acknowledge(
             max_queue_seconds: max_queue,
             per_hour_limit: Some(ack.max_per_hour),
             pipelines: None,
+            attachments: Vec::new(),
         })
         .await;
     match queued {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use mail_send::smtp::message::{Address, Message};
+use mail_send::smtp::message::Parameters;
 use mail_send::{SmtpClient, SmtpClientBuilder};
 use tokio::io::{AsyncRead, AsyncWrite};
 
@@ -13,8 +13,9 @@ use crate::store::OutboxItem;
 /// How one delivery went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Delivery {
-    /// Accepted by the relay; its reply.
-    Sent(String),
+    /// Accepted by the relay for at least one recipient: its reply, and the recipients
+    /// it refused (address, the server's words), which the ticket is told about.
+    Sent(String, Vec<(String, String)>),
     /// Try again later (4xx, network, TLS, authentication).
     Temporary(String),
     /// The relay refused it for good (5xx).
@@ -34,29 +35,63 @@ pub fn classify_error(e: &mail_send::Error) -> Delivery {
     }
 }
 
+/// One message: MAIL FROM, a RCPT per recipient (a refused Cc does not stop the
+/// rest), DATA when anyone was accepted.
+async fn send_one<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<T>,
+    item: &OutboxItem,
+) -> Delivery {
+    let none = Parameters::default();
+    if let Err(e) = client.mail_from(&item.mail_from, &none).await {
+        return classify_error(&e);
+    }
+    let mut accepted = 0;
+    let mut refused: Vec<(String, Delivery)> = Vec::new();
+    for rcpt in &item.recipients {
+        match client.rcpt_to(rcpt, &none).await {
+            Ok(()) => accepted += 1,
+            Err(e) => refused.push((rcpt.clone(), classify_error(&e))),
+        }
+    }
+    if accepted == 0 {
+        // Everyone refused: temporary if any refusal was, so it is tried again.
+        let temporary = refused
+            .iter()
+            .find(|(_, d)| matches!(d, Delivery::Temporary(_)));
+        return match temporary.or(refused.first()) {
+            Some((_, d)) => d.clone(),
+            None => Delivery::Permanent("no recipients".into()),
+        };
+    }
+    match client.data(item.raw.as_slice()).await {
+        Ok(reply) => Delivery::Sent(
+            format!("{} {}", reply.code, reply.message),
+            refused
+                .into_iter()
+                .map(|(r, d)| {
+                    let words = match d {
+                        Delivery::Temporary(w) | Delivery::Permanent(w) => w,
+                        Delivery::Sent(w, _) => w,
+                    };
+                    (r, words)
+                })
+                .collect(),
+        ),
+        Err(e) => classify_error(&e),
+    }
+}
+
 async fn send_all<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
     items: &[OutboxItem],
     results: &mut Vec<(i64, Delivery)>,
 ) {
     for item in items {
-        let message = Message {
-            mail_from: Address::new(item.mail_from.as_str(), Default::default()),
-            rcpt_to: item
-                .recipients
-                .iter()
-                .map(|r| Address::new(r.as_str(), Default::default()))
-                .collect(),
-            body: item.raw.as_slice().into(),
-        };
-        let outcome = match client.send(message).await {
-            Ok(reply) => Delivery::Sent(format!("{} {}", reply.code, reply.message)),
-            Err(e) => {
-                // Leave the session clean for the next message.
-                let _ = client.rset().await;
-                classify_error(&e)
-            }
-        };
+        let outcome = send_one(client, item).await;
+        if !matches!(outcome, Delivery::Sent(..)) {
+            // Leave the session clean for the next message.
+            let _ = client.rset().await;
+        }
         let broken = matches!(&outcome, Delivery::Temporary(_));
         results.push((item.id, outcome));
         if broken {
@@ -73,9 +108,7 @@ pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Deli
     let connector = match crate::tls::client_connector(relay.ca_file.as_deref()) {
         Ok(c) => c,
         Err(e) => {
-            if let Some(first) = items.first() {
-                results.push((first.id, Delivery::Temporary(e)));
-            }
+            results.extend(items.iter().map(|i| (i.id, Delivery::Temporary(e.clone()))));
             return results;
         }
     };
@@ -91,15 +124,9 @@ pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Deli
                     .credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string()))
             }
             Err(e) => {
-                if let Some(first) = items.first() {
-                    results.push((
-                        first.id,
-                        Delivery::Temporary(format!(
-                            "cannot read {}: {e}",
-                            password_file.display()
-                        )),
-                    ));
-                }
+                let d =
+                    Delivery::Temporary(format!("cannot read {}: {e}", password_file.display()));
+                results.extend(items.iter().map(|i| (i.id, d.clone())));
                 return results;
             }
         }
@@ -115,9 +142,9 @@ pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Deli
                 let _ = client.quit().await;
             }
             Err(e) => {
-                if let Some(first) = items.first() {
-                    results.push((first.id, connect_failed(e)));
-                }
+                // The relay is unreachable for all of them: defer every one this round.
+                let d = connect_failed(e);
+                results.extend(items.iter().map(|i| (i.id, d.clone())));
             }
         },
         TlsMode::Implicit | TlsMode::Starttls => match builder.connect().await {
@@ -126,9 +153,9 @@ pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Deli
                 let _ = client.quit().await;
             }
             Err(e) => {
-                if let Some(first) = items.first() {
-                    results.push((first.id, connect_failed(e)));
-                }
+                // The relay is unreachable for all of them: defer every one this round.
+                let d = connect_failed(e);
+                results.extend(items.iter().map(|i| (i.id, d.clone())));
             }
         },
     }

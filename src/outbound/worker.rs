@@ -118,9 +118,9 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
 async fn record(pipeline: &Pipeline, id: i64, attempts: i64, delivery: Delivery) {
     let store = pipeline.store();
     let result = match delivery {
-        Delivery::Sent(reply) => {
+        Delivery::Sent(reply, refused) => {
             log::info!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} delivered: {reply}");
-            store.outbox_sent(id, reply).await
+            store.outbox_sent(id, reply, refused).await
         }
         Delivery::Temporary(e) => {
             let delay = retry_delay(attempts);

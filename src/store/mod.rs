@@ -372,9 +372,16 @@ impl Store {
     }
 
     /// Mark an outbox entry delivered.
-    pub async fn outbox_sent(&self, id: i64, response: String) -> Result<(), StoreError> {
-        self.write(0, move |conn| outbound::outbox_sent(conn, id, &response))
-            .await
+    pub async fn outbox_sent(
+        &self,
+        id: i64,
+        response: String,
+        refused: Vec<(String, String)>,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            outbound::outbox_sent(conn, id, &response, &refused)
+        })
+        .await
     }
 
     /// Defer an outbox entry after a temporary failure; false when it expired and failed.

@@ -73,6 +73,8 @@ pub struct QueuedMail {
     pub per_hour_limit: Option<u32>,
     /// For replies: the pipelines, to move the ticket to its agent-reply stage.
     pub pipelines: Option<std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>>,
+    /// Files attached, in the order they appear in `raw`: (file name, type, size).
+    pub attachments: Vec<(String, String, usize)>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -222,6 +224,14 @@ pub(super) fn queue_mail(
         now,
     )?;
     let row = conn.last_insert_rowid();
+    for (position, (filename, content_type, size)) in mail.attachments.iter().enumerate() {
+        exec(
+            conn,
+            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, position)
+             VALUES (?1, ?2, ?3, NULL, 0, ?4, ?5)",
+            params![row, filename, content_type, *size as i64, position as i64],
+        )?;
+    }
     // A customer's answer quoting our Message-ID threads back here.
     exec(
         conn,
@@ -264,12 +274,25 @@ pub(super) fn queue_mail(
     Ok(Some(id))
 }
 
-/// Delivery succeeded.
-pub(super) fn outbox_sent(conn: &Connection, id: i64, response: &str) -> Result<(), StoreError> {
+/// Delivery succeeded (for at least one recipient; `refused` lists the others with the
+/// server's words, which go on the ticket as a note). An entry cancelled while it was
+/// being delivered is recorded as sent: the mail did go out.
+pub(super) fn outbox_sent(
+    conn: &Connection,
+    id: i64,
+    response: &str,
+    refused: &[(String, String)],
+) -> Result<(), StoreError> {
     let now = unix_now();
     let ticket: Option<TicketId> = conn
-        .prepare_cached("UPDATE outbox SET status = 'sent', sent_at = ?1, attempts = attempts + 1, last_error = NULL WHERE id = ?2 AND status = 'queued' RETURNING ticket_id")?
-        .query_row(params![now, id], |r| r.get(0))
+        .prepare_cached(
+            "UPDATE outbox SET status = 'sent', sent_at = ?1, attempts = attempts + 1, last_error = ?3
+             WHERE id = ?2 AND status IN ('queued', 'cancelled') RETURNING ticket_id",
+        )?
+        .query_row(
+            params![now, id, (!refused.is_empty()).then(|| refused_words(refused))],
+            |r| r.get(0),
+        )
         .optional()?;
     if let Some(t) = ticket {
         event(
@@ -280,8 +303,43 @@ pub(super) fn outbox_sent(conn: &Connection, id: i64, response: &str) -> Result<
             &format!("outbox {id} delivered: {response}"),
             now,
         )?;
+        if !refused.is_empty() {
+            let text = format!(
+                "Delivered, but the relay refused {}",
+                refused_words(refused)
+            );
+            insert_message(
+                conn,
+                t,
+                Direction::Note,
+                "",
+                "system",
+                None,
+                "(recipients refused)",
+                &text,
+                None,
+                None,
+                now,
+            )?;
+            event(
+                conn,
+                t,
+                "delivery-failed",
+                "system",
+                &format!("outbox {id}: {}", refused_words(refused)),
+                now,
+            )?;
+        }
     }
     Ok(())
+}
+
+fn refused_words(refused: &[(String, String)]) -> String {
+    refused
+        .iter()
+        .map(|(r, w)| format!("{r} ({w})"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A temporary failure: try again at `next_at`, unless the entry has expired.
