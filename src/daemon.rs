@@ -181,6 +181,18 @@ async fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
     Ok(changes)
 }
 
+/// The watchdog interval systemd asked for, as sd_watchdog_enabled(3) reads it: set
+/// by `WATCHDOG_USEC`, for us when `WATCHDOG_PID` is unset or names our pid.
+pub fn watchdog_period(usec: Option<&str>, pid: Option<&str>, our_pid: u32) -> Option<Duration> {
+    let usec: u64 = usec?.trim().parse().ok().filter(|u| *u > 0)?;
+    match pid.map(|p| p.trim().parse::<u32>()) {
+        None => {}
+        Some(Ok(p)) if p == our_pid => {}
+        _ => return None,
+    }
+    Some(Duration::from_micros(usec))
+}
+
 fn notify(state: &[sd_notify::NotifyState<'_>]) {
     if std::env::var_os("NOTIFY_SOCKET").is_some() {
         if let Err(e) = sd_notify::notify(false, state) {
@@ -266,11 +278,12 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         pipeline.outbox_kick(),
         shutdown.clone(),
     ));
-    let mut watchdog_usec = 0u64;
-    if std::env::var_os("NOTIFY_SOCKET").is_some()
-        && sd_notify::watchdog_enabled(false, &mut watchdog_usec)
-    {
-        let period = Duration::from_micros(watchdog_usec.max(2_000_000));
+    let watchdog = watchdog_period(
+        std::env::var("WATCHDOG_USEC").ok().as_deref(),
+        std::env::var("WATCHDOG_PID").ok().as_deref(),
+        std::process::id(),
+    );
+    if let Some(period) = watchdog.filter(|_| std::env::var_os("NOTIFY_SOCKET").is_some()) {
         let pipeline = pipeline.clone();
         let shutdown = shutdown.clone();
         tracker.spawn(async move {
@@ -317,4 +330,25 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let _ = std::fs::remove_file(&socket_path);
     log::info!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn watchdog_settings() {
+        assert_eq!(
+            watchdog_period(Some("2000000"), None, 7),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            watchdog_period(Some("2000000"), Some("7"), 7),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(watchdog_period(Some("2000000"), Some("8"), 7), None);
+        assert_eq!(watchdog_period(Some("0"), None, 7), None);
+        assert_eq!(watchdog_period(Some("x"), None, 7), None);
+        assert_eq!(watchdog_period(None, Some("7"), 7), None);
+    }
 }

@@ -23,3 +23,4 @@ mod http;
 mod lmtp;
 mod signals;
 mod store;
+mod system;
