@@ -1001,6 +1001,52 @@ impl Validator<'_> {
         ))
     }
 
+    /// `implicit | starttls | none`, `none` only to a loopback host (a password would
+    /// otherwise cross the network in clear text).
+    fn tls_mode(
+        &mut self,
+        raw: Option<&Spanned<String>>,
+        key: String,
+        host: &str,
+        default: TlsMode,
+    ) -> TlsMode {
+        let Some(value) = raw else { return default };
+        match value.get_ref().as_str() {
+            "implicit" => TlsMode::Implicit,
+            "starttls" => TlsMode::Starttls,
+            "none" => {
+                if !is_loopback_host(host) {
+                    self.problem(value, key, format!("\"none\" sends credentials and mail in clear text; it is only allowed to a loopback host, not {host:?}"));
+                }
+                TlsMode::None
+            }
+            other => {
+                self.problem(
+                    value,
+                    key,
+                    format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""),
+                );
+                default
+            }
+        }
+    }
+
+    /// An extra trust anchor file that must exist.
+    fn ca_file(&mut self, raw: Option<&Spanned<String>>, key: String) -> Option<PathBuf> {
+        let value = raw?;
+        let path = resolve_secret_path(self.path, value.get_ref());
+        if path.exists() {
+            Some(path)
+        } else {
+            self.problem(
+                value,
+                key,
+                format!("file {} does not exist", path.display()),
+            );
+            None
+        }
+    }
+
     fn smtp(&mut self, prefix: &str, raw: &RawSmtp) -> Option<SmtpConfig> {
         let key = |k: &str| format!("{prefix}.{k}");
         let before = self.problems.len();
@@ -1008,51 +1054,14 @@ impl Validator<'_> {
         if host.is_empty() || host.contains(char::is_whitespace) {
             self.problem(&raw.host, key("host"), "must be a host name or address");
         }
-        let tls = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
-            None | Some("starttls") => TlsMode::Starttls,
-            Some("implicit") => TlsMode::Implicit,
-            Some("none") => {
-                if !is_loopback_host(&host) {
-                    if let Some(t) = &raw.tls {
-                        self.problem(
-                            t,
-                            key("tls"),
-                            format!("\"none\" is only allowed to a loopback relay, not {host:?}"),
-                        );
-                    }
-                }
-                TlsMode::None
-            }
-            Some(other) => {
-                if let Some(t) = &raw.tls {
-                    self.problem(
-                        t,
-                        key("tls"),
-                        format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""),
-                    );
-                }
-                TlsMode::Starttls
-            }
-        };
+        let tls = self.tls_mode(raw.tls.as_ref(), key("tls"), &host, TlsMode::Starttls);
         let default_port = match tls {
             TlsMode::Implicit => 465,
             TlsMode::Starttls => 587,
             TlsMode::None => 25,
         };
         let port = self.positive(raw.port.as_ref(), &key("port"), default_port, 65_535) as u16;
-        let ca_file = raw.ca_file.as_ref().and_then(|c| {
-            let path = resolve_secret_path(self.path, c.get_ref());
-            if path.exists() {
-                Some(path)
-            } else {
-                self.problem(
-                    c,
-                    key("ca_file"),
-                    format!("file {} does not exist", path.display()),
-                );
-                None
-            }
-        });
+        let ca_file = self.ca_file(raw.ca_file.as_ref(), key("ca_file"));
         let login = match (&raw.username, &raw.password_file) {
             (Some(u), Some(p)) => self
                 .secret_file(p, key("password_file"))
@@ -1333,43 +1342,10 @@ impl Validator<'_> {
         if host.is_empty() || host.contains(char::is_whitespace) {
             self.problem(&raw.host, key("host"), "must be a host name or address");
         }
-        let tls = match raw.tls.as_ref().map(|t| t.get_ref().as_str()) {
-            None | Some("implicit") => TlsMode::Implicit,
-            Some("starttls") => TlsMode::Starttls,
-            Some("none") => {
-                if !is_loopback_host(&host) {
-                    if let Some(t) = &raw.tls {
-                        self.problem(t, key("tls"), format!("\"none\" sends the password in clear text; it is only allowed to a loopback host, not {host:?}"));
-                    }
-                }
-                TlsMode::None
-            }
-            Some(other) => {
-                if let Some(t) = &raw.tls {
-                    self.problem(
-                        t,
-                        key("tls"),
-                        format!("{other:?} must be \"implicit\", \"starttls\" or \"none\""),
-                    );
-                }
-                TlsMode::Implicit
-            }
-        };
+        let tls = self.tls_mode(raw.tls.as_ref(), key("tls"), &host, TlsMode::Implicit);
         let default_port = if tls == TlsMode::Implicit { 993 } else { 143 };
         let port = self.positive(raw.port.as_ref(), &key("port"), default_port, 65_535) as u16;
-        let ca_file = raw.ca_file.as_ref().and_then(|c| {
-            let path = resolve_secret_path(self.path, c.get_ref());
-            if path.exists() {
-                Some(path)
-            } else {
-                self.problem(
-                    c,
-                    key("ca_file"),
-                    format!("file {} does not exist", path.display()),
-                );
-                None
-            }
-        });
+        let ca_file = self.ca_file(raw.ca_file.as_ref(), key("ca_file"));
         let username = raw.username.get_ref().trim().to_string();
         if username.is_empty() {
             self.problem(&raw.username, key("username"), "must not be empty");

@@ -46,6 +46,40 @@ pub struct ReplyRequest {
     pub attachments: Vec<OutgoingAttachment>,
 }
 
+/// The outbox entry for a composed message on a channel, with the channel's (or the
+/// default relay's) queue lifetime.
+fn queued_mail(
+    config: &crate::config::Config,
+    channel: &crate::config::Channel,
+    ticket_id: TicketId,
+    kind: OutboxKind,
+    composed: compose::Composed,
+) -> QueuedMail {
+    let max_queue = channel
+        .smtp
+        .as_ref()
+        .or(config.smtp.as_ref())
+        .map(|s| s.max_queue.as_secs() as i64)
+        .unwrap_or(5 * 86_400);
+    QueuedMail {
+        ticket_id,
+        channel: channel.name.clone(),
+        channel_address: channel.address.clone(),
+        kind,
+        agent_email: None,
+        from_name: composed.from_name,
+        subject: composed.subject,
+        text: composed.text,
+        raw: composed.raw,
+        message_id: composed.message_id,
+        recipients: composed.recipients,
+        max_queue_seconds: max_queue,
+        per_hour_limit: None,
+        pipelines: None,
+        attachments: Vec::new(),
+    }
+}
+
 /// A fresh Message-ID (without brackets) in the channel's domain.
 pub fn new_message_id(address: &str, now: i64) -> String {
     let domain = address
@@ -131,34 +165,22 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         now,
     })
     .map_err(|e| ReplyError::Invalid(format!("cannot build the message: {e}")))?;
-    let max_queue = channel
-        .smtp
-        .as_ref()
-        .or(config.smtp.as_ref())
-        .map(|s| s.max_queue.as_secs() as i64)
-        .unwrap_or(5 * 86_400);
+    let mut mail = queued_mail(
+        &config,
+        channel,
+        context.ticket_id,
+        OutboxKind::Reply,
+        composed,
+    );
+    mail.agent_email = Some(agent.email.clone());
+    mail.pipelines = Some(config.pipelines.clone());
+    mail.attachments = request
+        .attachments
+        .iter()
+        .map(|a| (a.filename.clone(), a.content_type.clone(), a.data.len()))
+        .collect();
     let id = store
-        .queue_mail(QueuedMail {
-            ticket_id: context.ticket_id,
-            channel: channel.name.clone(),
-            channel_address: channel.address.clone(),
-            kind: OutboxKind::Reply,
-            agent_email: Some(agent.email.clone()),
-            from_name: composed.from_name,
-            subject: composed.subject,
-            text: composed.text,
-            raw: composed.raw,
-            message_id: composed.message_id,
-            recipients: composed.recipients,
-            max_queue_seconds: max_queue,
-            per_hour_limit: None,
-            pipelines: Some(config.pipelines.clone()),
-            attachments: request
-                .attachments
-                .iter()
-                .map(|a| (a.filename.clone(), a.content_type.clone(), a.data.len()))
-                .collect(),
-        })
+        .queue_mail(mail)
         .await?
         .ok_or_else(|| ReplyError::Invalid("reply was not queued".into()))?;
     pipeline.kick_outbox();
@@ -225,31 +247,15 @@ pub async fn maybe_acknowledge(
             return;
         }
     };
-    let max_queue = channel
-        .smtp
-        .as_ref()
-        .or(config.smtp.as_ref())
-        .map(|s| s.max_queue.as_secs() as i64)
-        .unwrap_or(5 * 86_400);
-    let queued = store
-        .queue_mail(QueuedMail {
-            ticket_id: outcome.ticket_id,
-            channel: channel.name.clone(),
-            channel_address: channel.address.clone(),
-            kind: OutboxKind::Acknowledgement,
-            agent_email: None,
-            from_name: composed.from_name,
-            subject: composed.subject,
-            text: composed.text,
-            raw: composed.raw,
-            message_id: composed.message_id,
-            recipients: composed.recipients,
-            max_queue_seconds: max_queue,
-            per_hour_limit: Some(ack.max_per_hour),
-            pipelines: None,
-            attachments: Vec::new(),
-        })
-        .await;
+    let mut mail = queued_mail(
+        &config,
+        channel,
+        outcome.ticket_id,
+        OutboxKind::Acknowledgement,
+        composed,
+    );
+    mail.per_hour_limit = Some(ack.max_per_hour);
+    let queued = store.queue_mail(mail).await;
     match queued {
         Ok(Some(_)) => pipeline.kick_outbox(),
         Ok(None) => log::info!(

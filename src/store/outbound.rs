@@ -377,17 +377,43 @@ pub(super) fn outbox_defer(
 
 /// A permanent failure: the entry stops, and the ticket gets a note with the server's words.
 pub(super) fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
+    fail_entry(conn, id, error, Failure::Refused)
+}
+
+/// How an entry failed: refused by the relay while queued, or bounced after it was sent.
+#[derive(Clone, Copy)]
+enum Failure {
+    Refused,
+    Bounced,
+}
+
+/// Mark an entry failed and tell its ticket, in the server's words.
+fn fail_entry(conn: &Connection, id: i64, error: &str, how: Failure) -> Result<(), StoreError> {
     let now = unix_now();
-    let ticket: Option<(TicketId, String)> = conn
-        .prepare_cached(
+    let (sql, subject, verb, kind) = match how {
+        Failure::Refused => (
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 AND status = 'queued'
              RETURNING ticket_id, recipients",
-        )?
+            "(delivery failed)",
+            "failed",
+            "delivery-failed",
+        ),
+        Failure::Bounced => (
+            "UPDATE outbox SET status = 'failed', last_error = ?1 WHERE id = ?2 AND status IN ('queued', 'sent')
+             RETURNING ticket_id, recipients",
+            "(bounce)",
+            "bounced",
+            "bounced",
+        ),
+    };
+    let row: Option<(TicketId, String)> = conn
+        .prepare_cached(sql)?
         .query_row(params![error, id], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    if let Some((ticket, recipients)) = ticket {
+    if let Some((ticket, recipients)) = row {
+        let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
         let recipients: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
-        let text = format!("Delivery to {} failed: {error}", recipients.join(", "));
+        let text = format!("Delivery to {} {verb}: {error}", recipients.join(", "));
         insert_message(
             conn,
             ticket,
@@ -395,7 +421,7 @@ pub(super) fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(),
             "",
             "system",
             None,
-            "(delivery failed)",
+            subject,
             &text,
             None,
             None,
@@ -404,7 +430,7 @@ pub(super) fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(),
         event(
             conn,
             ticket,
-            "delivery-failed",
+            kind,
             "system",
             &format!("outbox {id}: {error}"),
             now,
@@ -452,42 +478,5 @@ pub(super) fn outbox_bounced(
     id: i64,
     diagnostic: &str,
 ) -> Result<(), StoreError> {
-    let now = unix_now();
-    let row: Option<(TicketId, String)> = conn
-        .prepare_cached(
-            "UPDATE outbox SET status = 'failed', last_error = ?1 WHERE id = ?2 AND status IN ('queued', 'sent')
-             RETURNING ticket_id, recipients",
-        )?
-        .query_row(params![diagnostic, id], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some((ticket, recipients)) = row {
-        let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
-        let recipients: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
-        let text = format!(
-            "Delivery to {} bounced: {diagnostic}",
-            recipients.join(", ")
-        );
-        insert_message(
-            conn,
-            ticket,
-            Direction::Note,
-            "",
-            "system",
-            None,
-            "(bounce)",
-            &text,
-            None,
-            None,
-            now,
-        )?;
-        event(
-            conn,
-            ticket,
-            "bounced",
-            "system",
-            &format!("outbox {id}: {diagnostic}"),
-            now,
-        )?;
-    }
-    Ok(())
+    fail_entry(conn, id, diagnostic, Failure::Bounced)
 }

@@ -25,6 +25,7 @@
 mod harness;
 
 #[allow(dead_code)]
+#[path = "../imap/dovecot.rs"]
 mod dovecot;
 mod receiver;
 
