@@ -74,6 +74,16 @@ enum Command {
     },
     /// Re-read the daemon's config file.
     Reload,
+    /// Write a consistent, verified copy of the database while the daemon runs.
+    Backup {
+        /// Where to write it (must not exist; the daemon's user must be able to write there).
+        path: PathBuf,
+    },
+    /// Check a config file (default: --config, else /etc/frontdesk/frontdesk.toml) and exit 0 or 78.
+    CheckConfig {
+        /// The file.
+        path: Option<PathBuf>,
+    },
     /// Agents.
     #[command(subcommand)]
     Users(UsersCommand),
@@ -86,6 +96,12 @@ enum Command {
     /// The queue of outgoing mail.
     #[command(subcommand)]
     Outbox(OutboxCommand),
+    /// Print a shell completion script (bash, zsh or fish) to stdout.
+    #[command(hide = true)]
+    Completions {
+        /// Shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Subcommand)]
@@ -367,6 +383,19 @@ fn fail(e: &ClientError) -> ExitCode {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Completions { shell } = &cli.command {
+        // Needs no config and no daemon: packaging runs it at build time.
+        use clap::CommandFactory;
+        let mut script = Vec::new();
+        clap_complete::generate(*shell, &mut Cli::command(), "frontdeskctl", &mut script);
+        return match std::io::stdout().write_all(&script) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("frontdeskctl: cannot print completions: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let socket = match socket_path(&cli) {
         Ok(s) => s,
         Err(e) => {
@@ -374,6 +403,9 @@ fn main() -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
+    if let Command::CheckConfig { path } = &cli.command {
+        return check_config(path.clone().or(cli.config.clone()), cli.json);
+    }
     match &cli.command {
         Command::Inject { channel, file } => inject(&socket, channel, file.as_deref(), cli.json),
         Command::Import { channel, path } => import(&socket, channel, path, cli.json),
@@ -780,6 +812,18 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::OutboxCancel { id: *id })?;
             print_done(&value, cli.json);
         }
+        Command::Backup { path } => {
+            let absolute = if path.is_absolute() {
+                path.clone()
+            } else {
+                std::env::current_dir().map_err(ClientError::Io)?.join(path)
+            };
+            let value = client.call(&Request::Backup {
+                path: absolute.display().to_string(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::CheckConfig { .. } => {}
         Command::Reload => {
             let value = client.call(&Request::Reload {})?;
             let changes: Vec<String> =
@@ -790,7 +834,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 println!("config reloaded: {}", changes.join("; "));
             }
         }
-        Command::Inject { .. } | Command::Import { .. } => {}
+        Command::Inject { .. } | Command::Import { .. } | Command::Completions { .. } => {}
     }
     Ok(())
 }
@@ -1054,6 +1098,39 @@ fn print_ticket(t: &TicketDetail) {
                 truncate(&e.actor, 24),
                 e.detail
             );
+        }
+    }
+}
+
+/// `check-config`: validate a file without a daemon.
+fn check_config(path: Option<PathBuf>, json: bool) -> ExitCode {
+    let path = path.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+    match Config::load(&path) {
+        Ok(c) => {
+            if json {
+                print_json(
+                    &serde_json::json!({ "ok": true, "path": path, "channels": c.channels.len() }),
+                );
+            } else {
+                println!("{}: OK ({} channel(s))", path.display(), c.channels.len());
+                if c.channels
+                    .iter()
+                    .any(|ch| !ch.routing.users.is_empty() || !ch.routing.teams.is_empty())
+                {
+                    println!("note: routing users and teams are checked against the database when the daemon loads the file");
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            if json {
+                print_json(
+                    &serde_json::json!({ "ok": false, "path": path, "error": e.to_string() }),
+                );
+            } else {
+                eprintln!("{e}");
+            }
+            ExitCode::from(EX_CONFIG)
         }
     }
 }

@@ -41,6 +41,11 @@ pub enum Request {
     },
     /// Re-read the config file.
     Reload {},
+    /// Write a verified online backup of the database.
+    Backup {
+        /// Absolute path of the copy (must not exist).
+        path: String,
+    },
     /// Add an agent.
     UsersAdd {
         /// Login address.

@@ -611,6 +611,20 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 format!("{priority:?} must be low, medium, high or urgent"),
             ),
         },
+        Request::Backup { path } => {
+            let dest = std::path::PathBuf::from(&path);
+            if !dest.is_absolute() {
+                return Response::err(ErrorKind::BadRequest, "the backup path must be absolute");
+            }
+            match store.backup(dest).await {
+                Ok(bytes) => Response::ok(ResponseData::Done {
+                    done: format!("backup written to {path} ({bytes} bytes, integrity check ok)"),
+                    id: bytes as i64,
+                }),
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => Response::err(ErrorKind::Failed, format!("backup to {path} failed: {e}")),
+            }
+        }
         Request::Reload {} => match ctx.services.reload().await {
             Ok(changes) => Response::ok(ResponseData::Reloaded { changes }),
             Err(e) => Response::err(ErrorKind::Failed, e),

@@ -421,6 +421,54 @@ impl Store {
             .await
     }
 
+    /// Write a consistent copy of the database to `dest` with SQLite's online backup
+    /// (one step, so it is a single snapshot while the writer goes on), then check the
+    /// copy with `PRAGMA integrity_check`. Returns the copy's size in bytes.
+    pub async fn backup(&self, dest: PathBuf) -> Result<u64, StoreError> {
+        let source = self.inner.path.clone();
+        tokio::task::spawn_blocking(move || {
+            if dest.exists() {
+                return Err(StoreError::Invalid(format!(
+                    "{} already exists; not overwriting it",
+                    dest.display()
+                )));
+            }
+            let partial = dest.with_extension("partial");
+            let from = Connection::open_with_flags(&source, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            configure(&from)?;
+            {
+                let mut to = Connection::open(&partial)?;
+                let backup = rusqlite::backup::Backup::new(&from, &mut to)?;
+                // All pages in one step (-1): one read snapshot, never restarted by the
+                // writer's commits.
+                loop {
+                    match backup.step(-1)? {
+                        rusqlite::backup::StepResult::Done => break,
+                        rusqlite::backup::StepResult::More => {}
+                        _ => std::thread::sleep(std::time::Duration::from_millis(50)),
+                    }
+                }
+            }
+            let check = Connection::open_with_flags(&partial, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+            let verdict: String = check.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+            drop(check);
+            if verdict != "ok" {
+                let _ = std::fs::remove_file(&partial);
+                return Err(StoreError::Invalid(format!(
+                    "the backup failed its integrity check: {verdict}"
+                )));
+            }
+            std::fs::rename(&partial, &dest).map_err(|source| StoreError::Io {
+                what: "cannot move the backup to",
+                path: dest.clone(),
+                source,
+            })?;
+            Ok(std::fs::metadata(&dest).map(|m| m.len()).unwrap_or(0))
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
     /// Run a read-only query on a pooled connection, off the async threads.
     pub async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
     where

@@ -1,4 +1,6 @@
-//! The HTTP listener. For now: `/healthz`; the agent page comes with the web issue.
+//! The HTTP listener: `/healthz` and `/metrics`; the agent page comes with the web issue.
+
+pub mod metrics;
 
 use std::convert::Infallible;
 
@@ -33,7 +35,12 @@ pub async fn serve(
         tracker.spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let services = services.clone();
-                async move { Ok::<_, Infallible>(route(req, &services).await) }
+                async move {
+                    let started = std::time::Instant::now();
+                    let response = route(req, &services).await;
+                    LATENCY.observe(started.elapsed());
+                    Ok::<_, Infallible>(response)
+                }
             });
             let conn = hyper::server::conn::http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service);
@@ -94,9 +101,56 @@ async fn healthz(services: &Services) -> Response<Full<Bytes>> {
     respond(code, "application/json", body.to_string())
 }
 
+/// Request latency for `/metrics`, shared by every connection.
+static LATENCY: std::sync::LazyLock<metrics::LatencyHistogram> =
+    std::sync::LazyLock::new(Default::default);
+
+async fn metrics_page(services: &Services) -> Response<Full<Bytes>> {
+    let store = services.pipeline.store();
+    let read = store
+        .read(|r| Ok((r.counts()?, r.channel_stats()?, r.outbox_counts()?)))
+        .await;
+    let (counts, stats, outbox) = match read {
+        Ok(v) => v,
+        Err(e) => {
+            return respond(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "text/plain; charset=utf-8",
+                format!("store unavailable: {e}\n"),
+            )
+        }
+    };
+    let config = services.pipeline.config();
+    let channels: Vec<_> = config
+        .channels
+        .iter()
+        .map(|c| {
+            let st = stats
+                .iter()
+                .find(|s| s.channel == c.name)
+                .cloned()
+                .unwrap_or_default();
+            (c.name.clone(), st, services.board.folders(&c.name))
+        })
+        .collect();
+    let text = metrics::render(&metrics::Snapshot {
+        counts: &counts,
+        channels: &channels,
+        outbox,
+        now: crate::model::unix_now(),
+        latency: &LATENCY,
+    });
+    respond(
+        StatusCode::OK,
+        "text/plain; version=0.0.4; charset=utf-8",
+        text,
+    )
+}
+
 async fn route(req: Request<Incoming>, services: &Services) -> Response<Full<Bytes>> {
     match (req.method().as_str(), req.uri().path()) {
         ("GET", "/healthz") => healthz(services).await,
+        ("GET", "/metrics") => metrics_page(services).await,
         _ => respond(
             StatusCode::NOT_FOUND,
             "text/plain; charset=utf-8",

@@ -21,6 +21,7 @@ mod crash;
 mod harness;
 mod http;
 mod lmtp;
+mod operations;
 mod signals;
 mod store;
 mod system;
