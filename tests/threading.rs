@@ -86,7 +86,7 @@ async fn ingest_all(
             recipients: vec![],
             source: Source::Import,
             historical: true,
-        imap: None,
+            imap: None,
         };
         let secret = store.secret().to_vec();
         let prepared = prepare(
@@ -213,7 +213,7 @@ async fn redelivery_stores_nothing_new() {
             recipients: vec![],
             source: Source::Lmtp,
             historical: false,
-        imap: None,
+            imap: None,
         };
         let prepared = prepare(
             inbound,
