@@ -778,13 +778,6 @@ impl Validator<'_> {
                 "a pipeline needs a stage with closed = true",
             );
         }
-        let open = |stages: &[Stage]| {
-            stages
-                .iter()
-                .find(|s| !s.closed)
-                .map(|s| s.name.clone())
-                .unwrap_or_default()
-        };
         let mut pick = |v: &Option<Spanned<String>>, k: &str, default: String| match v {
             None => default,
             Some(s) => match stages
@@ -810,9 +803,10 @@ impl Validator<'_> {
                 }
             },
         };
-        let first_open = open(&stages);
-        let reopen_stage = pick(&raw.reopen_stage, "reopen_stage", first_open.clone());
-        let agent_reply_stage = pick(&raw.agent_reply_stage, "agent_reply_stage", first_open);
+        let reopen_default = crate::desk::lifecycle::default_stage(&stages, "Waiting on us");
+        let reply_default = crate::desk::lifecycle::default_stage(&stages, "Waiting on contact");
+        let reopen_stage = pick(&raw.reopen_stage, "reopen_stage", reopen_default);
+        let agent_reply_stage = pick(&raw.agent_reply_stage, "agent_reply_stage", reply_default);
         if self.problems.len() > before {
             return None;
         }

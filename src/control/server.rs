@@ -470,6 +470,9 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             first_name,
             last_name,
         } => {
+            if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
+                return Response::err(ErrorKind::BadRequest, "--name must not be empty");
+            }
             let (first, last) = match &name {
                 Some(n) => {
                     let (f, l) = split_name(n);
@@ -579,6 +582,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             team,
             actor,
         } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
             let to = match (agent, team) {
                 (Some(a), None) => Assignment::Agent(a.trim().to_lowercase()),
                 (None, Some(t)) => Assignment::Team(t.trim().to_string()),
@@ -590,27 +597,33 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     )
                 }
             };
-            done(store.assign(id, to, actor_of(actor)).await)
+            done(store.assign(id, to, actor).await)
         }
         Request::TicketsStatus { id, stage, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
             let pipelines = ctx.services.pipeline.config().pipelines.clone();
-            done(
-                store
-                    .change_status(id, stage, pipelines, actor_of(actor))
-                    .await,
-            )
+            done(store.change_status(id, stage, pipelines, actor).await)
         }
         Request::TicketsPriority {
             id,
             priority,
             actor,
-        } => match Priority::parse(&priority) {
-            Some(p) => done(store.change_priority(id, p, actor_of(actor)).await),
-            None => Response::err(
-                ErrorKind::BadRequest,
-                format!("{priority:?} must be low, medium, high or urgent"),
-            ),
-        },
+        } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            match Priority::parse(&priority) {
+                Some(p) => done(store.change_priority(id, p, actor).await),
+                None => Response::err(
+                    ErrorKind::BadRequest,
+                    format!("{priority:?} must be low, medium, high or urgent"),
+                ),
+            }
+        }
         Request::Backup { path } => {
             let dest = std::path::PathBuf::from(&path);
             if !dest.is_absolute() {
@@ -641,12 +654,27 @@ fn done(result: Result<String, StoreError>) -> Response {
     }
 }
 
-/// Who a change is recorded as: the named agent, else the command line.
-fn actor_of(actor: Option<String>) -> String {
-    actor
+/// Who a change is recorded as: the named agent, who must be an active user (the
+/// event log is an audit trail), else the command line itself.
+async fn checked_actor(
+    store: &crate::store::Store,
+    actor: Option<String>,
+) -> Result<String, Response> {
+    let Some(actor) = actor
         .map(|a| a.trim().to_lowercase())
         .filter(|a| !a.is_empty())
-        .unwrap_or_else(|| "admin (frontdeskctl)".to_string())
+    else {
+        return Ok("admin (frontdeskctl)".to_string());
+    };
+    let who = actor.clone();
+    match store.read(move |r| r.user(&who)).await {
+        Ok(Some(u)) if u.active => Ok(actor),
+        Ok(_) => Err(Response::err(
+            ErrorKind::NotFound,
+            format!("no active agent {actor} (--as)"),
+        )),
+        Err(e) => Err(store_err(e)),
+    }
 }
 
 /// "Mary Ann Smith" to ("Mary Ann", "Smith"); a single word is a first name.

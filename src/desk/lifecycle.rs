@@ -94,11 +94,25 @@ impl Pipeline {
     }
 }
 
-/// The status a ticket moves to when a customer writes, if it moves.
+/// The status a ticket moves to when a customer writes, if it moves: a closed ticket
+/// reopens, and one waiting on the customer (the agent-reply stage) is back with us.
 pub fn on_customer_message(pipeline: &Pipeline, status: &str) -> Option<String> {
-    pipeline
-        .is_closed(status)
-        .then(|| pipeline.reopen_stage.clone())
+    let waiting_on_contact = status.eq_ignore_ascii_case(&pipeline.agent_reply_stage)
+        && !pipeline
+            .agent_reply_stage
+            .eq_ignore_ascii_case(&pipeline.reopen_stage);
+    (pipeline.is_closed(status) || waiting_on_contact).then(|| pipeline.reopen_stage.clone())
+}
+
+/// The default stage for a move: the stage called `preferred` when the pipeline has it
+/// open, else the first open stage.
+pub fn default_stage(stages: &[Stage], preferred: &str) -> String {
+    stages
+        .iter()
+        .find(|s| !s.closed && s.name.eq_ignore_ascii_case(preferred))
+        .or_else(|| stages.iter().find(|s| !s.closed))
+        .map(|s| s.name.clone())
+        .unwrap_or_default()
 }
 
 /// The status a ticket moves to when an agent replies, if it moves.
@@ -123,7 +137,11 @@ mod tests {
             Some("Waiting on us".into())
         );
         assert_eq!(on_customer_message(&p, "New"), None);
-        assert_eq!(on_customer_message(&p, "Waiting on contact"), None);
+        assert_eq!(on_customer_message(&p, "Waiting on us"), None);
+        assert_eq!(
+            on_customer_message(&p, "Waiting on contact"),
+            Some("Waiting on us".into())
+        );
     }
 
     #[test]
@@ -135,6 +153,17 @@ mod tests {
             on_agent_reply(&p, "Closed"),
             Some("Waiting on contact".into())
         );
+    }
+
+    #[test]
+    fn default_stages_prefer_the_usual_names() {
+        let p = Pipeline::default_support();
+        assert_eq!(
+            default_stage(&p.stages, "waiting on contact"),
+            "Waiting on contact"
+        );
+        assert_eq!(default_stage(&p.stages, "Nope"), "New");
+        assert_eq!(default_stage(&p.stages, "Closed"), "New");
     }
 
     #[test]

@@ -75,7 +75,10 @@ fn in_pool(agent: &AgentState, rule: &RoutingRule) -> bool {
     rule.users
         .iter()
         .any(|u| u.eq_ignore_ascii_case(&agent.email))
-        || agent.teams.iter().any(|t| rule.teams.contains(t))
+        || agent
+            .teams
+            .iter()
+            .any(|t| rule.teams.iter().any(|r| r.eq_ignore_ascii_case(t)))
 }
 
 /// The fewest-open, round-robin choice among eligible pool members.
@@ -98,6 +101,51 @@ fn balance<'a>(
     }
 }
 
+/// Why routing picked an agent (recorded in the ticket's event log).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RouteReason {
+    /// The contact's owner.
+    ContactOwner,
+    /// The eligible agent with the fewest open tickets (round-robin among ties).
+    FewestOpen,
+}
+
+impl RouteReason {
+    /// In words.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteReason::ContactOwner => "contact owner",
+            RouteReason::FewestOpen => "fewest open tickets",
+        }
+    }
+}
+
+/// The agent a new ticket goes to, if any, and why.
+pub fn route_with_reason(
+    rule: &RoutingRule,
+    agents: &[AgentState],
+    contact_owner: Option<&str>,
+    last_assigned: Option<&str>,
+) -> Option<(String, RouteReason)> {
+    let balanced =
+        || balance(rule, agents, last_assigned).map(|a| (a.email.clone(), RouteReason::FewestOpen));
+    match rule.mode {
+        RoutingMode::Nobody => None,
+        RoutingMode::UsersAndTeams => balanced(),
+        RoutingMode::ContactOwner => {
+            let owner =
+                contact_owner.and_then(|o| agents.iter().find(|a| a.email.eq_ignore_ascii_case(o)));
+            match owner {
+                Some(a) if can_take(a, rule.available_only) => {
+                    Some((a.email.clone(), RouteReason::ContactOwner))
+                }
+                _ if rule.users.is_empty() && rule.teams.is_empty() => None,
+                _ => balanced(),
+            }
+        }
+    }
+}
+
 /// The agent a new ticket goes to, if any.
 pub fn route(
     rule: &RoutingRule,
@@ -105,19 +153,7 @@ pub fn route(
     contact_owner: Option<&str>,
     last_assigned: Option<&str>,
 ) -> Option<String> {
-    match rule.mode {
-        RoutingMode::Nobody => None,
-        RoutingMode::UsersAndTeams => balance(rule, agents, last_assigned).map(|a| a.email.clone()),
-        RoutingMode::ContactOwner => {
-            let owner =
-                contact_owner.and_then(|o| agents.iter().find(|a| a.email.eq_ignore_ascii_case(o)));
-            match owner {
-                Some(a) if can_take(a, rule.available_only) => Some(a.email.clone()),
-                _ if rule.users.is_empty() && rule.teams.is_empty() => None,
-                _ => balance(rule, agents, last_assigned).map(|a| a.email.clone()),
-            }
-        }
-    }
+    route_with_reason(rule, agents, contact_owner, last_assigned).map(|(email, _)| email)
 }
 
 #[cfg(test)]

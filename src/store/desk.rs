@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::writer::{event, exec, live_ticket};
 use super::StoreError;
 use crate::desk::lifecycle::{on_agent_reply, on_customer_message, Pipeline, Priority};
-use crate::desk::routing::{route, AgentState, RoutingRule};
+use crate::desk::routing::{route, route_with_reason, AgentState, RoutingRule};
 use crate::model::{unix_now, TicketId};
 
 /// Every agent with what routing needs: seat, availability, open tickets, teams.
@@ -55,7 +55,9 @@ pub(super) fn route_new_ticket(
         .query_row([channel], |r| r.get(0))
         .optional()?
         .flatten();
-    let Some(chosen) = route(rule, &agents, owner.as_deref(), last.as_deref()) else {
+    let Some((chosen, reason)) =
+        route_with_reason(rule, &agents, owner.as_deref(), last.as_deref())
+    else {
         event(
             conn,
             ticket,
@@ -77,17 +79,12 @@ pub(super) fn route_new_ticket(
          ON CONFLICT(channel) DO UPDATE SET last_assigned = excluded.last_assigned",
         params![channel, chosen],
     )?;
-    let why = if owner.as_deref() == Some(chosen.as_str()) {
-        "contact owner"
-    } else {
-        "fewest open tickets"
-    };
     event(
         conn,
         ticket,
         "assigned",
         "routing",
-        &format!("assigned to {chosen} ({why})"),
+        &format!("assigned to {chosen} ({})", reason.as_str()),
         now,
     )?;
     Ok(Some(chosen))
@@ -119,8 +116,8 @@ fn find_pipeline<'a>(pipelines: &'a [Pipeline], name: &str) -> Option<&'a Pipeli
     pipelines.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
 
-/// A customer's message on a closed ticket moves it to the pipeline's reopen stage.
-pub(super) fn reopen_if_closed(
+/// A customer's message reopens a closed ticket, or brings one waiting on them back to us.
+pub(super) fn after_customer_message(
     conn: &Connection,
     ticket: TicketId,
     pipelines: &[Pipeline],
@@ -133,10 +130,15 @@ pub(super) fn reopen_if_closed(
     };
     if let Some(next) = on_customer_message(p, &status) {
         set_status(conn, ticket, p, &next, now)?;
+        let kind = if p.is_closed(&status) {
+            "reopened"
+        } else {
+            "status"
+        };
         event(
             conn,
             ticket,
-            "reopened",
+            kind,
             who,
             &format!("{status} → {next} (customer replied)"),
             now,

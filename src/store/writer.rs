@@ -628,7 +628,7 @@ pub(super) fn ingest(
         && !message.classification.is_automatic()
         && !message.classification.from_own_address
     {
-        super::desk::reopen_if_closed(
+        super::desk::after_customer_message(
             conn,
             ticket,
             &message.desk.pipelines,

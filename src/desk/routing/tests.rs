@@ -193,3 +193,39 @@ fn three_hundred_tickets_balance_exactly_and_away_agents_stop_at_once() {
         last = Some(who);
     }
 }
+
+#[test]
+fn team_names_match_whatever_their_case() {
+    let r = RoutingRule {
+        mode: RoutingMode::UsersAndTeams,
+        teams: vec!["TIER1".into()],
+        ..Default::default()
+    };
+    assert_eq!(
+        route(&r, &[agent("a@x.test", true, true, true)], None, None),
+        Some("a@x.test".into())
+    );
+}
+
+#[test]
+fn reasons_follow_the_route_taken() {
+    let r = RoutingRule {
+        mode: RoutingMode::UsersAndTeams,
+        teams: vec!["tier1".into()],
+        ..Default::default()
+    };
+    let a = agent("a@x.test", true, true, true);
+    // The contact happens to be owned by a, but this mode never looks at owners.
+    assert_eq!(
+        route_with_reason(&r, &[a.clone()], Some("a@x.test"), None),
+        Some(("a@x.test".into(), RouteReason::FewestOpen))
+    );
+    let r = RoutingRule {
+        mode: RoutingMode::ContactOwner,
+        ..Default::default()
+    };
+    assert_eq!(
+        route_with_reason(&r, &[a], Some("a@x.test"), None),
+        Some(("a@x.test".into(), RouteReason::ContactOwner))
+    );
+}
