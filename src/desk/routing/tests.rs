@@ -217,7 +217,7 @@ fn reasons_follow_the_route_taken() {
     let a = agent("a@x.test", true, true, true);
     // The contact happens to be owned by a, but this mode never looks at owners.
     assert_eq!(
-        route_with_reason(&r, &[a.clone()], Some("a@x.test"), None),
+        route_with_reason(&r, std::slice::from_ref(&a), Some("a@x.test"), None),
         Some(("a@x.test".into(), RouteReason::FewestOpen))
     );
     let r = RoutingRule {
