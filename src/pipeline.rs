@@ -35,6 +35,8 @@ pub struct Pipeline {
     store: Store,
     /// Wakes the outbox worker when mail is queued.
     outbox_kick: Arc<tokio::sync::Notify>,
+    /// Ticket ids that changed, for live pages.
+    changes: tokio::sync::broadcast::Sender<i64>,
 }
 
 impl Pipeline {
@@ -44,7 +46,18 @@ impl Pipeline {
             config: Arc::new(RwLock::new(Arc::new(config))),
             store,
             outbox_kick: Arc::new(tokio::sync::Notify::new()),
+            changes: tokio::sync::broadcast::channel(1024).0,
         }
+    }
+
+    /// Tell live pages a ticket changed (after its commit).
+    pub fn ticket_changed(&self, ticket: i64) {
+        let _ = self.changes.send(ticket);
+    }
+
+    /// Follow ticket changes.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
+        self.changes.subscribe()
     }
 
     /// Wake the outbox worker.
@@ -119,6 +132,9 @@ impl Pipeline {
                 .is_some_and(|c| c.acknowledgement.is_some());
         let ack_view = wants_ack.then(|| ack_view(&prepared));
         let outcome = self.store.ingest(prepared).await?;
+        if !outcome.duplicate {
+            self.ticket_changed(outcome.ticket_id);
+        }
         if let Some(view) = ack_view {
             crate::outbound::maybe_acknowledge(self, &view, &outcome).await;
         }

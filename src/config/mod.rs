@@ -65,6 +65,17 @@ pub struct DaemonConfig {
 pub struct HttpConfig {
     /// Listen address.
     pub listen: SocketAddr,
+    /// The URL agents use, if set.
+    pub public_url: Option<String>,
+}
+
+impl HttpConfig {
+    /// Session cookies get `Secure` when agents reach us over https.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+    }
 }
 
 /// `[lmtp]`.
@@ -677,8 +688,25 @@ impl Validator<'_> {
             company_name: d.company_name.get_ref().trim().to_string(),
             log_level,
         };
+        let public_url = match &raw.http.public_url {
+            None => None,
+            Some(u)
+                if u.get_ref().starts_with("https://") || u.get_ref().starts_with("http://") =>
+            {
+                Some(u.get_ref().trim_end_matches('/').to_string())
+            }
+            Some(u) => {
+                self.problem(
+                    u,
+                    "http.public_url",
+                    format!("{:?} must start with https:// or http://", u.get_ref()),
+                );
+                None
+            }
+        };
         let http = HttpConfig {
             listen: self.listen(raw.http.listen.as_ref(), "http.listen", "127.0.0.1:8025"),
+            public_url,
         };
         let lmtp = LmtpConfig {
             listen: self.listen(raw.lmtp.listen.as_ref(), "lmtp.listen", "127.0.0.1:2424"),

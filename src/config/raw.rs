@@ -45,6 +45,8 @@ pub struct RawDaemon {
 pub struct RawHttp {
     /// `host:port` to listen on.
     pub listen: Option<Spanned<String>>,
+    /// The URL agents use (behind a proxy, `https://…` makes cookies Secure).
+    pub public_url: Option<Spanned<String>>,
 }
 
 /// `[lmtp]`.

@@ -11,6 +11,7 @@ mod outbound;
 mod read;
 mod schema;
 pub mod views;
+mod web;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,9 @@ use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, UserChanges};
 pub use outbound::{NewUser, OutboxKind, QueuedMail};
 pub use views::*;
+pub use web::{
+    fts_query, AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
+};
 
 /// Why a store operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +265,33 @@ impl Store {
     /// Set an IMAP folder's cursor (first sync, or a UIDVALIDITY change).
     pub async fn set_imap_cursor(&self, cursor: ImapCursor) -> Result<(), StoreError> {
         self.write(0, move |conn| writer::set_imap_cursor(conn, &cursor))
+            .await
+    }
+
+    /// Start a session for a signed-in agent.
+    pub async fn create_session(
+        &self,
+        token_hash: String,
+        user_id: i64,
+        csrf: String,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            web::create_session(conn, &token_hash, user_id, &csrf, crate::model::unix_now())
+        })
+        .await
+    }
+
+    /// Record activity on a session.
+    pub async fn touch_session(&self, token_hash: String) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            web::touch_session(conn, &token_hash, crate::model::unix_now())
+        })
+        .await
+    }
+
+    /// End a session.
+    pub async fn delete_session(&self, token_hash: String) -> Result<(), StoreError> {
+        self.write(0, move |conn| web::delete_session(conn, &token_hash))
             .await
     }
 

@@ -410,6 +410,57 @@ impl<'c> Reader<'c> {
         Ok((self.users()?, teams))
     }
 
+    /// Sign-in data for an address.
+    pub fn login_record(&self, email: &str) -> Result<Option<super::LoginRecord>, StoreError> {
+        super::web::login_record(self.conn, email)
+    }
+
+    /// A live session by token hash.
+    pub fn session(&self, token_hash: &str) -> Result<Option<super::SessionView>, StoreError> {
+        super::web::session(self.conn, token_hash)
+    }
+
+    /// An inbox page.
+    pub fn inbox(
+        &self,
+        view: super::InboxView,
+        me: &str,
+        q: &super::InboxQuery,
+    ) -> Result<Vec<super::InboxRow>, StoreError> {
+        super::web::inbox(self.conn, view, me, q)
+    }
+
+    /// Ticket counts per inbox view.
+    pub fn inbox_counts(&self, me: &str) -> Result<Vec<(super::InboxView, i64)>, StoreError> {
+        super::web::inbox_counts(self.conn, me)
+    }
+
+    /// Full-text search over subjects, bodies and contacts.
+    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<super::SearchHit>, StoreError> {
+        super::web::search(self.conn, query, limit)
+    }
+
+    /// A ticket's attachments.
+    pub fn ticket_attachments(
+        &self,
+        ticket: i64,
+    ) -> Result<Vec<super::AttachmentView>, StoreError> {
+        super::web::ticket_attachments(self.conn, ticket)
+    }
+
+    /// One attachment, its ticket and its message's raw bytes.
+    pub fn attachment(
+        &self,
+        id: i64,
+    ) -> Result<Option<(super::AttachmentView, i64, Vec<u8>)>, StoreError> {
+        super::web::attachment(self.conn, id)
+    }
+
+    /// HTML bodies of a ticket's messages.
+    pub fn html_bodies(&self, ticket: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        super::web::html_bodies(self.conn, ticket)
+    }
+
     /// A cheap query proving the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;

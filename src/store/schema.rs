@@ -15,6 +15,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_outbound.sql"),
     ),
     ("0004_routing", include_str!("migrations/0004_routing.sql")),
+    ("0005_web", include_str!("migrations/0005_web.sql")),
 ];
 
 /// The schema version this build writes.

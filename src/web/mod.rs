@@ -1,11 +1,26 @@
-//! The HTTP listener: `/healthz` and `/metrics`; the agent page comes with the web issue.
+//! The HTTP listener: the agent page (server-rendered, a little plain JavaScript, live
+//! updates over Server-Sent Events), `/healthz` and `/metrics`.
+//!
+//! Every page is sent with a strict Content-Security-Policy (scripts from us only, no
+//! inline script), `frame-ancestors 'none'`, `Referrer-Policy: no-referrer` and
+//! `nosniff`; every agent route needs a session and every state-changing request a
+//! CSRF token (Invariants 5 and 6).
 
+pub mod live;
 pub mod metrics;
+mod pages;
+pub mod sanitize;
+pub mod session;
+pub mod views;
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, LazyLock};
 
-use http_body_util::Full;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
@@ -15,6 +30,30 @@ use tokio_util::task::TaskTracker;
 use crate::channels::status::channel_state;
 use crate::daemon::Services;
 
+/// The body type of every response (pages are whole; `/events` streams).
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// State the web pages share.
+pub struct WebState {
+    /// The daemon's parts.
+    pub services: Services,
+    /// Failed sign-ins.
+    pub limiter: session::LoginLimiter,
+    /// Who is on which ticket.
+    pub presence: live::Presence,
+    /// Presence changes (ticket ids).
+    pub presence_changes: tokio::sync::broadcast::Sender<i64>,
+    /// Stops streams at shutdown.
+    pub shutdown: CancellationToken,
+}
+
+/// Request latency for `/metrics`, shared by every connection.
+static LATENCY: LazyLock<metrics::LatencyHistogram> = LazyLock::new(Default::default);
+
+/// The policy every page is sent with: nothing runs but our own script, nothing loads
+/// from elsewhere (remote images only on the page where the agent asked for them).
+pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
 /// Serve HTTP until `shutdown`.
 pub async fn serve(
     listener: TcpListener,
@@ -22,22 +61,29 @@ pub async fn serve(
     shutdown: CancellationToken,
     tracker: TaskTracker,
 ) {
+    let state = Arc::new(WebState {
+        services,
+        limiter: Default::default(),
+        presence: Default::default(),
+        presence_changes: tokio::sync::broadcast::channel(256).0,
+        shutdown: shutdown.clone(),
+    });
     loop {
-        let (stream, _) = tokio::select! {
+        let (stream, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             a = listener.accept() => match a {
                 Ok(pair) => pair,
                 Err(e) => { log::warn!("http: accept failed: {e}"); continue; }
             },
         };
-        let services = services.clone();
+        let state = state.clone();
         let shutdown = shutdown.clone();
         tracker.spawn(async move {
             let service = hyper::service::service_fn(move |req| {
-                let services = services.clone();
+                let state = state.clone();
                 async move {
                     let started = std::time::Instant::now();
-                    let response = route(req, &services).await;
+                    let response = route(req, &state, peer).await;
                     LATENCY.observe(started.elapsed());
                     Ok::<_, Infallible>(response)
                 }
@@ -56,27 +102,44 @@ pub async fn serve(
     }
 }
 
-fn respond(status: StatusCode, content_type: &str, body: String) -> Response<Full<Bytes>> {
-    let mut response = Response::new(Full::new(Bytes::from(body)));
+/// Add the headers every response carries.
+pub fn secure_headers(response: &mut Response<Body>, csp: &str) {
+    let h = response.headers_mut();
+    let mut set = |name: &'static str, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            h.insert(name, v);
+        }
+    };
+    set("content-security-policy", csp);
+    set("x-frame-options", "DENY");
+    set("referrer-policy", "no-referrer");
+    set("x-content-type-options", "nosniff");
+    set("cache-control", "no-store");
+}
+
+/// A whole response.
+pub fn respond(status: StatusCode, content_type: &str, body: impl Into<Bytes>) -> Response<Body> {
+    let mut response = Response::new(Full::new(body.into()).boxed());
     *response.status_mut() = status;
-    let headers = response.headers_mut();
-    if let Ok(v) = content_type.parse() {
-        headers.insert(hyper::header::CONTENT_TYPE, v);
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        response.headers_mut().insert(CONTENT_TYPE, v);
     }
-    headers.insert(
-        hyper::header::X_CONTENT_TYPE_OPTIONS,
-        hyper::header::HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        hyper::header::CACHE_CONTROL,
-        hyper::header::HeaderValue::from_static("no-store"),
-    );
+    secure_headers(&mut response, CSP);
     response
+}
+
+/// A redirect after a form post (303 See Other).
+pub fn redirect(to: &str) -> Response<Body> {
+    let mut r = respond(StatusCode::SEE_OTHER, "text/plain; charset=utf-8", "");
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(hyper::header::LOCATION, v);
+    }
+    r
 }
 
 /// `/healthz`: 200 while the store answers, 503 when it does not; the body names each
 /// channel's state so a monitor sees a failing mailbox too (`"status": "degraded"`).
-async fn healthz(services: &Services) -> Response<Full<Bytes>> {
+async fn healthz(services: &Services) -> Response<Body> {
     let store = services.pipeline.store().read(|r| r.ping()).await;
     let config = services.pipeline.config();
     let channels: Vec<serde_json::Value> = config
@@ -101,11 +164,7 @@ async fn healthz(services: &Services) -> Response<Full<Bytes>> {
     respond(code, "application/json", body.to_string())
 }
 
-/// Request latency for `/metrics`, shared by every connection.
-static LATENCY: std::sync::LazyLock<metrics::LatencyHistogram> =
-    std::sync::LazyLock::new(Default::default);
-
-async fn metrics_page(services: &Services) -> Response<Full<Bytes>> {
+async fn metrics_page(services: &Services) -> Response<Body> {
     let store = services.pipeline.store();
     let read = store
         .read(|r| Ok((r.counts()?, r.channel_stats()?, r.outbox_counts()?)))
@@ -147,14 +206,21 @@ async fn metrics_page(services: &Services) -> Response<Full<Bytes>> {
     )
 }
 
-async fn route(req: Request<Incoming>, services: &Services) -> Response<Full<Bytes>> {
-    match (req.method().as_str(), req.uri().path()) {
-        ("GET", "/healthz") => healthz(services).await,
-        ("GET", "/metrics") => metrics_page(services).await,
-        _ => respond(
-            StatusCode::NOT_FOUND,
-            "text/plain; charset=utf-8",
-            "not found\n".to_string(),
+async fn route(req: Request<Incoming>, state: &Arc<WebState>, peer: SocketAddr) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    match (req.method().as_str(), path.as_str()) {
+        ("GET", "/healthz") => healthz(&state.services).await,
+        ("GET", "/metrics") => metrics_page(&state.services).await,
+        ("GET", "/static/app.js") => respond(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            include_str!("assets/app.js"),
         ),
+        ("GET", "/static/app.css") => respond(
+            StatusCode::OK,
+            "text/css; charset=utf-8",
+            include_str!("assets/app.css"),
+        ),
+        _ => pages::handle(req, state, peer).await,
     }
 }

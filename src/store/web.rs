@@ -1,0 +1,438 @@
+//! Reads and writes for the agent web page: sessions, inbox views, search, attachments.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::writer::exec;
+use super::StoreError;
+
+/// A signed-in agent's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionView {
+    /// Agent address.
+    pub email: String,
+    /// Full name.
+    pub name: String,
+    /// Anti-CSRF token for this session's forms.
+    pub csrf: String,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds of the last request.
+    pub last_seen: i64,
+    /// Agent is available for new tickets.
+    pub available: bool,
+}
+
+/// Credentials to check at sign-in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRecord {
+    /// Row id.
+    pub user_id: i64,
+    /// Argon2id hash, if a password was ever set.
+    pub password_hash: Option<String>,
+    /// Not deactivated.
+    pub active: bool,
+}
+
+pub(super) fn login_record(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<LoginRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT id, password_hash, active FROM users WHERE email = ?1")?
+        .query_row([email], |r| {
+            Ok(LoginRecord {
+                user_id: r.get(0)?,
+                password_hash: r.get(1)?,
+                active: r.get(2)?,
+            })
+        })
+        .optional()?)
+}
+
+pub(super) fn create_session(
+    conn: &Connection,
+    token_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![token_hash, user_id, csrf, now],
+    )?;
+    // Old sessions of anyone are swept as new ones are made.
+    exec(
+        conn,
+        "DELETE FROM sessions WHERE last_seen < ?1",
+        params![now - 30 * 86_400],
+    )?;
+    Ok(())
+}
+
+pub(super) fn touch_session(
+    conn: &Connection,
+    token_hash: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2",
+        params![now, token_hash],
+    )?;
+    Ok(())
+}
+
+pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "DELETE FROM sessions WHERE token_hash = ?1",
+        params![token_hash],
+    )?;
+    Ok(())
+}
+
+pub(super) fn session(
+    conn: &Connection,
+    token_hash: &str,
+) -> Result<Option<SessionView>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT u.email, u.full_name, s.csrf, s.created_at, s.last_seen, u.available
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.active = 1",
+        )?
+        .query_row([token_hash], |r| {
+            Ok(SessionView {
+                email: r.get(0)?,
+                name: r.get(1)?,
+                csrf: r.get(2)?,
+                created_at: r.get(3)?,
+                last_seen: r.get(4)?,
+                available: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+/// An attachment as listed on the ticket page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentView {
+    /// Row id.
+    pub id: i64,
+    /// The message it belongs to.
+    pub message_row: i64,
+    /// File name.
+    pub filename: Option<String>,
+    /// `type/subtype`.
+    pub content_type: String,
+    /// Content-ID for `cid:` references.
+    pub content_id: Option<String>,
+    /// Inline part.
+    pub inline: bool,
+    /// Decoded size.
+    pub size: i64,
+    /// Index among the message's attachments.
+    pub position: i64,
+}
+
+fn attachment_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<AttachmentView> {
+    Ok(AttachmentView {
+        id: r.get(0)?,
+        message_row: r.get(1)?,
+        filename: r.get(2)?,
+        content_type: r.get(3)?,
+        content_id: r.get(4)?,
+        inline: r.get(5)?,
+        size: r.get(6)?,
+        position: r.get(7)?,
+    })
+}
+
+pub(super) fn ticket_attachments(
+    conn: &Connection,
+    ticket: i64,
+) -> Result<Vec<AttachmentView>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.message_id, a.filename, a.content_type, a.content_id, a.inline, a.size, a.position
+         FROM attachments a JOIN messages m ON m.id = a.message_id WHERE m.ticket_id = ?1 ORDER BY a.id",
+    )?;
+    let rows = stmt.query_map([ticket], attachment_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One attachment with the raw message holding it.
+pub(super) fn attachment(
+    conn: &Connection,
+    id: i64,
+) -> Result<Option<(AttachmentView, i64, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT a.id, a.message_id, a.filename, a.content_type, a.content_id, a.inline, a.size, a.position, m.ticket_id, m.raw
+             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?1",
+        )?
+        .query_row([id], |r| Ok((attachment_row(r)?, r.get(8)?, r.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default())))
+        .optional()?)
+}
+
+pub(super) fn html_bodies(
+    conn: &Connection,
+    ticket: i64,
+) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, html_body FROM messages WHERE ticket_id = ?1 AND html_body IS NOT NULL",
+    )?;
+    let rows = stmt.query_map([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A search hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchHit {
+    /// Ticket.
+    pub ticket_id: i64,
+    /// Ticket subject.
+    pub subject: String,
+    /// Matching text with `\u{2}`/`\u{3}` around the matched words.
+    pub snippet: String,
+    /// Customer.
+    pub contact: String,
+}
+
+pub(super) fn search(
+    conn: &Connection,
+    query: &str,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let fts = fts_query(query);
+    if fts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.subject, snippet(search, 1, char(2), char(3), ' … ', 12), c.email
+         FROM search s
+         JOIN messages m ON m.id = s.rowid
+         JOIN tickets t ON t.id = m.ticket_id
+         JOIN contacts c ON c.id = t.contact_id
+         WHERE search MATCH ?1 AND t.merged_into IS NULL
+         ORDER BY bm25(search) LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![fts, limit * 3], |r| {
+        Ok(SearchHit {
+            ticket_id: r.get(0)?,
+            subject: r.get(1)?,
+            snippet: r.get(2)?,
+            contact: r.get(3)?,
+        })
+    })?;
+    // One hit per ticket, best first.
+    let mut out: Vec<SearchHit> = Vec::new();
+    for hit in rows {
+        let hit = hit?;
+        if !out.iter().any(|h| h.ticket_id == hit.ticket_id) {
+            out.push(hit);
+        }
+        if out.len() >= limit as usize {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Words of a search box as an FTS5 query: each word quoted (no operator injection),
+/// all required, the last one as a prefix.
+pub fn fts_query(input: &str) -> String {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} {last}*", rest.join(" ")),
+        Some((last, _)) => format!("{last}*"),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn search_words_are_quoted() {
+        assert_eq!(fts_query("printer fire"), "\"printer\" \"fire\"*");
+        assert_eq!(fts_query("OR NOT ) ( \"x"), "\"OR\" \"NOT\" \"x\"*");
+        assert_eq!(fts_query("  "), "");
+        assert_eq!(fts_query("jane@customer.org"), "\"jane@customer.org\"*");
+    }
+}
+
+/// Which tickets an inbox view shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxView {
+    /// Open and nobody's.
+    Unassigned,
+    /// Open and mine.
+    Mine,
+    /// Open and my teams' (assigned to a team of mine or a member of one).
+    Teams,
+    /// Every open ticket.
+    Open,
+    /// Closed ones.
+    Closed,
+    /// Everything.
+    All,
+}
+
+impl InboxView {
+    /// Parse the `view` query parameter.
+    pub fn parse(s: &str) -> Option<InboxView> {
+        Some(match s {
+            "unassigned" => InboxView::Unassigned,
+            "mine" => InboxView::Mine,
+            "teams" => InboxView::Teams,
+            "open" => InboxView::Open,
+            "closed" => InboxView::Closed,
+            "all" => InboxView::All,
+            _ => return None,
+        })
+    }
+
+    /// The parameter value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InboxView::Unassigned => "unassigned",
+            InboxView::Mine => "mine",
+            InboxView::Teams => "teams",
+            InboxView::Open => "open",
+            InboxView::Closed => "closed",
+            InboxView::All => "all",
+        }
+    }
+
+    /// Every view, in menu order.
+    pub const ALL: [InboxView; 6] = [
+        InboxView::Unassigned,
+        InboxView::Mine,
+        InboxView::Teams,
+        InboxView::Open,
+        InboxView::Closed,
+        InboxView::All,
+    ];
+
+    fn condition(self) -> &'static str {
+        match self {
+            InboxView::Unassigned => "t.owner IS NULL AND t.closed = 0",
+            InboxView::Mine => "t.owner = ?1 AND t.closed = 0",
+            InboxView::Teams => {
+                "t.closed = 0 AND (t.team IN (SELECT tm.name FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN users u ON u.id = m.user_id WHERE u.email = ?1)
+                 OR t.owner IN (SELECT u2.email FROM users u2 JOIN team_members m2 ON m2.user_id = u2.id
+                     WHERE m2.team_id IN (SELECT m3.team_id FROM team_members m3 JOIN users u3 ON u3.id = m3.user_id WHERE u3.email = ?1)))"
+            }
+            InboxView::Open => "t.closed = 0",
+            InboxView::Closed => "t.closed = 1",
+            InboxView::All => "1 = 1",
+        }
+    }
+}
+
+/// One inbox row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    /// The ticket.
+    pub ticket: super::TicketSummary,
+    /// True when the last message (not counting notes) is the customer's.
+    pub awaiting_us: bool,
+    /// Unix seconds of the last activity (the keyset cursor with the id).
+    pub updated_at: i64,
+    /// Unix seconds the ticket was opened.
+    pub created_at: i64,
+}
+
+/// Filters of an inbox page.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboxQuery {
+    /// Channel.
+    pub channel: Option<String>,
+    /// Status.
+    pub status: Option<String>,
+    /// Rows after this (updated_at, id), for the next page.
+    pub before: Option<(i64, i64)>,
+    /// Page size.
+    pub limit: u32,
+}
+
+pub(super) fn inbox(
+    conn: &Connection,
+    view: InboxView,
+    me: &str,
+    q: &InboxQuery,
+) -> Result<Vec<InboxRow>, StoreError> {
+    let sql = format!(
+        "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
+                (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
+                t.pipeline, t.priority, t.tags, t.team,
+                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)
+         FROM tickets t JOIN contacts c ON c.id = t.contact_id
+         WHERE t.merged_into IS NULL AND ({})
+           AND (?2 IS NULL OR t.channel = ?2)
+           AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
+           AND (?4 IS NULL OR t.updated_at < ?4 OR (t.updated_at = ?4 AND t.id < ?5))
+         ORDER BY t.updated_at DESC, t.id DESC LIMIT ?6",
+        view.condition()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let (b_at, b_id) = match q.before {
+        Some((at, id)) => (Some(at), Some(id)),
+        None => (None, None),
+    };
+    let rows = stmt.query_map(params![me, q.channel, q.status, b_at, b_id, q.limit], |r| {
+        let created: i64 = r.get(8)?;
+        let updated: i64 = r.get(9)?;
+        let last: Option<String> = r.get(14)?;
+        Ok(InboxRow {
+            ticket: super::TicketSummary {
+                id: r.get(0)?,
+                subject: r.get(1)?,
+                status: r.get(2)?,
+                channel: r.get(3)?,
+                contact: super::ContactRef {
+                    email: r.get(4)?,
+                    name: r.get(5)?,
+                },
+                owner: r.get(6)?,
+                messages: r.get(7)?,
+                created_at: crate::model::rfc3339(created),
+                updated_at: crate::model::rfc3339(updated),
+                pipeline: r.get(10)?,
+                priority: r.get(11)?,
+                tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+                team: r.get(13)?,
+            },
+            awaiting_us: last.as_deref() == Some("inbound"),
+            updated_at: updated,
+            created_at: created,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub(super) fn inbox_counts(
+    conn: &Connection,
+    me: &str,
+) -> Result<Vec<(InboxView, i64)>, StoreError> {
+    let mut out = Vec::new();
+    for view in InboxView::ALL {
+        let sql = format!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
+            view.condition()
+        );
+        let n: i64 = if sql.contains("?1") {
+            conn.prepare_cached(&sql)?.query_row([me], |r| r.get(0))?
+        } else {
+            conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?
+        };
+        out.push((view, n));
+    }
+    Ok(out)
+}

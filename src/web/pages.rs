@@ -1,0 +1,700 @@
+//! The agent page's routes: sign-in, inbox, ticket, actions, search, attachments, live
+//! events. Every route here needs a session; every POST needs the session's CSRF token.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Limited, StreamBody};
+use hyper::body::{Bytes, Frame, Incoming};
+use hyper::header::{HeaderValue, COOKIE, SET_COOKIE};
+use hyper::{Method, Request, Response, StatusCode};
+
+use super::session::{self, field, parse_form};
+use super::{live, redirect, respond, sanitize, views, Body, WebState};
+use crate::desk::lifecycle::Priority;
+use crate::model::unix_now;
+use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
+use crate::store::{Assignment, InboxQuery, InboxView, SessionView, StoreError, UserChanges};
+
+/// Largest form accepted.
+const MAX_FORM: usize = 1024 * 1024;
+/// Rows per inbox page.
+const PAGE: u32 = 50;
+
+fn html(page: String) -> Response<Body> {
+    respond(StatusCode::OK, "text/html; charset=utf-8", page)
+}
+
+fn text(status: StatusCode, words: &str) -> Response<Body> {
+    respond(status, "text/plain; charset=utf-8", format!("{words}\n"))
+}
+
+fn internal(e: StoreError) -> Response<Body> {
+    log::error!("web: {e}");
+    text(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The help desk cannot read its data right now; try again shortly.",
+    )
+}
+
+/// The signed-in agent, if the request carries a live session cookie.
+async fn current_session(
+    req: &Request<Incoming>,
+    state: &WebState,
+) -> Option<(String, SessionView)> {
+    let header = req.headers().get(COOKIE)?.to_str().ok()?;
+    let token = session::cookie_token(header)?;
+    let hash = session::token_hash(&token);
+    let h = hash.clone();
+    let s = state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.session(&h))
+        .await
+        .ok()??;
+    let now = unix_now();
+    if !session::session_alive(s.created_at, s.last_seen, now) {
+        let _ = state.services.pipeline.store().delete_session(hash).await;
+        return None;
+    }
+    if now - s.last_seen > 60 {
+        let _ = state
+            .services
+            .pipeline
+            .store()
+            .touch_session(hash.clone())
+            .await;
+    }
+    Some((hash, s))
+}
+
+async fn read_form(req: Request<Incoming>) -> Option<Vec<(String, String)>> {
+    let body = Limited::new(req.into_body(), MAX_FORM)
+        .collect()
+        .await
+        .ok()?
+        .to_bytes();
+    Some(parse_form(&body))
+}
+
+/// The page's forms carry `csrf`; scripts send `X-CSRF-Token`.
+fn csrf_ok(header: Option<&HeaderValue>, form: &[(String, String)], session: &SessionView) -> bool {
+    let given = header
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| field(form, "csrf"))
+        .unwrap_or("");
+    !given.is_empty() && session::same_secret(given, &session.csrf)
+}
+
+/// Route one request that is not a static file, health or metrics.
+pub async fn handle(
+    req: Request<Incoming>,
+    state: &Arc<WebState>,
+    peer: SocketAddr,
+) -> Response<Body> {
+    let path = req.uri().path().to_string();
+    let method = req.method().clone();
+    if path == "/login" {
+        return match method {
+            Method::GET => html(views::login(None, "")),
+            Method::POST => login(req, state, peer).await,
+            _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
+        };
+    }
+    let Some((token_hash, session)) = current_session(&req, state).await else {
+        return if method == Method::GET
+            && !path.starts_with("/events")
+            && !path.starts_with("/attachments")
+        {
+            redirect("/login")
+        } else {
+            text(StatusCode::UNAUTHORIZED, "Sign in first.")
+        };
+    };
+    let query: Vec<(String, String)> = req
+        .uri()
+        .query()
+        .map(|q| parse_form(q.as_bytes()))
+        .unwrap_or_default();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        (Method::GET, [""]) => redirect("/inbox"),
+        (Method::GET, ["inbox"]) => inbox(state, &session, &query).await,
+        (Method::GET, ["search"]) => search(state, &session, &query).await,
+        (Method::GET, ["events"]) => events(state, &session, &query),
+        (Method::GET, ["attachments", id]) => attachment(state, id).await,
+        (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
+            Ok(id) => {
+                ticket(
+                    state,
+                    &session,
+                    id,
+                    field(&query, "images") == Some("1"),
+                    None,
+                )
+                .await
+            }
+            Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
+        },
+        (Method::POST, rest) => {
+            let header = req.headers().get("x-csrf-token").cloned();
+            let Some(form) = read_form(req).await else {
+                return text(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+            };
+            if !csrf_ok(header.as_ref(), &form, &session) {
+                log::warn!("web: refused a {path} request without a valid CSRF token from {peer}");
+                return text(
+                    StatusCode::FORBIDDEN,
+                    "This form has expired or did not come from this page; reload and try again.",
+                );
+            }
+            post(state, &session, &token_hash, rest, &form).await
+        }
+        _ => text(StatusCode::NOT_FOUND, "Not found."),
+    }
+}
+
+async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Response<Body> {
+    let Some(form) = read_form(req).await else {
+        return text(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+    };
+    let email = field(&form, "email").unwrap_or("").trim().to_lowercase();
+    let password = field(&form, "password").unwrap_or("").to_string();
+    let now = unix_now();
+    let keys = vec![format!("account:{email}"), format!("ip:{}", peer.ip())];
+    if let Some(wait) = state.limiter.blocked(&keys, now) {
+        let mut r = html(views::login(
+            Some(&format!(
+                "Too many failed sign-ins. Try again in {} minute(s).",
+                wait.max(60) / 60
+            )),
+            &email,
+        ));
+        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        return r;
+    }
+    let store = state.services.pipeline.store();
+    let who = email.clone();
+    let record = match store.read(move |r| r.login_record(&who)).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let verified = match &record {
+        Some(r) if r.active => {
+            let hash = r.password_hash.clone().unwrap_or_default();
+            tokio::task::spawn_blocking(move || crate::auth::verify_password(&password, &hash))
+                .await
+                .unwrap_or(false)
+        }
+        _ => {
+            // Spend the same time on unknown accounts as on known ones.
+            let _ =
+                tokio::task::spawn_blocking(move || crate::auth::hash_password(&password)).await;
+            false
+        }
+    };
+    let Some(record) = record.filter(|_| verified) else {
+        state.limiter.failed(&keys, now);
+        log::warn!("web: failed sign-in for {email} from {}", peer.ip());
+        let mut r = html(views::login(Some("Wrong email or password."), &email));
+        *r.status_mut() = StatusCode::UNAUTHORIZED;
+        return r;
+    };
+    state.limiter.succeeded(&keys[0]);
+    let token = session::new_token();
+    let csrf = session::new_token();
+    if let Err(e) = store
+        .create_session(session::token_hash(&token), record.user_id, csrf)
+        .await
+    {
+        return internal(e);
+    }
+    let mut r = redirect("/inbox");
+    let secure = state.services.pipeline.config().http.secure_cookies();
+    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(Some(&token), secure)) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+async fn inbox(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Response<Body> {
+    let view = field(query, "view")
+        .and_then(InboxView::parse)
+        .unwrap_or(InboxView::Mine);
+    let channel = field(query, "channel")
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let status = field(query, "status")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    let before = field(query, "before").and_then(|b| {
+        let (at, id) = b.split_once('.')?;
+        Some((at.parse().ok()?, id.parse().ok()?))
+    });
+    let q = InboxQuery {
+        channel: channel.clone(),
+        status: status.clone(),
+        before,
+        limit: PAGE + 1,
+    };
+    let me = session.email.clone();
+    let result = state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| Ok((r.inbox(view, &me, &q)?, r.inbox_counts(&me)?)))
+        .await;
+    let (mut rows, counts) = match result {
+        Ok(v) => v,
+        Err(e) => return internal(e),
+    };
+    let next = (rows.len() > PAGE as usize).then(|| {
+        rows.truncate(PAGE as usize);
+        let last = &rows[rows.len() - 1];
+        let mut link = format!(
+            "/inbox?view={}&before={}.{}",
+            view.as_str(),
+            last.updated_at,
+            last.ticket.id
+        );
+        if let Some(c) = &channel {
+            link.push_str(&format!("&channel={}", url_encode(c)));
+        }
+        if let Some(s) = &status {
+            link.push_str(&format!("&status={}", url_encode(s)));
+        }
+        link
+    });
+    let channels: Vec<String> = state
+        .services
+        .pipeline
+        .config()
+        .channels
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let page = views::inbox(&views::InboxPage {
+        view,
+        counts: &counts,
+        rows: &rows,
+        channels: &channels,
+        channel: channel.as_deref(),
+        status: status.as_deref(),
+        next,
+        now: unix_now(),
+    });
+    html(views::layout("Inbox", session, &page))
+}
+
+fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn ticket(
+    state: &WebState,
+    session: &SessionView,
+    id: i64,
+    load_images: bool,
+    flash: Option<&str>,
+) -> Response<Body> {
+    let store = state.services.pipeline.store();
+    let data = store
+        .read(move |r| {
+            let Some(t) = r.ticket(id)? else {
+                return Ok(None);
+            };
+            let attachments = r.ticket_attachments(t.id)?;
+            let html = r.html_bodies(t.id)?;
+            let users = r.users()?;
+            let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
+            let contact = r.contact(&t.contact.email)?;
+            Ok(Some((t, attachments, html, users, teams, contact)))
+        })
+        .await;
+    let (t, attachments, raw_html, users, teams, contact) = match data {
+        Ok(Some(v)) => v,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such ticket."),
+        Err(e) => return internal(e),
+    };
+    if let Some(into) = t.merged_into {
+        return redirect(&format!("/tickets/{into}"));
+    }
+    let mut blocked = false;
+    let safe: Vec<(i64, String)> = raw_html
+        .iter()
+        .map(|(row, h)| {
+            let cid: std::collections::HashMap<String, String> = attachments
+                .iter()
+                .filter(|a| a.message_row == *row)
+                .filter_map(|a| Some((a.content_id.clone()?, format!("/attachments/{}", a.id))))
+                .collect();
+            let (clean, b) = sanitize::sanitize_html(h, cid, load_images);
+            blocked |= b;
+            (*row, clean)
+        })
+        .collect();
+    let config = state.services.pipeline.config();
+    let channel = config.channel(&t.channel);
+    let agent = users.iter().find(|u| u.email == session.email);
+    let (from_preview, signature_preview) = match (channel, agent) {
+        (Some(c), Some(a)) => {
+            let identity = c.identity(&config.daemon.company_name);
+            let agent = crate::outbound::compose::Agent {
+                email: a.email.clone(),
+                full_name: a.full_name.clone(),
+                first_name: a.first_name.clone(),
+                last_name: a.last_name.clone(),
+            };
+            let from = format!(
+                "{} <{}>",
+                crate::outbound::compose::from_name(&identity, Some(&agent)),
+                c.address
+            );
+            let sig = identity
+                .signature
+                .as_ref()
+                .map(|s| {
+                    s.render(
+                        |tok| match tok {
+                            "agent.full_name" => agent.full_name.clone(),
+                            "agent.first_name" => agent.first_name.clone(),
+                            "agent.last_name" => agent.last_name.clone(),
+                            "company" => identity.company.clone(),
+                            _ => String::new(),
+                        },
+                        crate::outbound::template::Escape::None,
+                    )
+                })
+                .unwrap_or_default();
+            (from, sig)
+        }
+        _ => (String::new(), String::new()),
+    };
+    let stages: Vec<String> = config
+        .pipeline(&t.pipeline)
+        .map(|p| p.stages.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default();
+    let others: Vec<(i64, String, String)> = contact
+        .as_ref()
+        .map(|c| {
+            c.tickets
+                .iter()
+                .filter(|o| o.id != t.id)
+                .map(|o| (o.id, o.subject.clone(), o.status.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = views::ticket(&views::TicketPage {
+        ticket: &t,
+        html: &safe,
+        attachments: &attachments,
+        images_blocked: blocked && !load_images,
+        agents: &users,
+        teams: &teams,
+        stages: &stages,
+        from_preview,
+        signature_preview,
+        other_tickets: &others,
+        contact_owner: contact.as_ref().and_then(|c| c.owner.as_deref()),
+        csrf: &session.csrf,
+        flash,
+    });
+    let mut r = html(views::layout(
+        &format!("#{} {}", t.id, t.subject),
+        session,
+        &page,
+    ));
+    if load_images {
+        // Only this page, on the agent's request, may load remote images.
+        super::secure_headers(
+            &mut r,
+            &super::CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"),
+        );
+    }
+    r
+}
+
+async fn search(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Response<Body> {
+    let q = field(query, "q").unwrap_or("").trim().to_string();
+    let words = q.clone();
+    let hits = match state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.search(&words, 50))
+        .await
+    {
+        Ok(h) => h,
+        Err(e) => return internal(e),
+    };
+    html(views::layout("Search", session, &views::search(&q, &hits)))
+}
+
+async fn attachment(state: &WebState, id: &str) -> Response<Body> {
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "No such file.");
+    };
+    let found = match state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.attachment(id))
+        .await
+    {
+        Ok(f) => f,
+        Err(e) => return internal(e),
+    };
+    let Some((a, _ticket, raw)) = found else {
+        return text(StatusCode::NOT_FOUND, "No such file.");
+    };
+    let position = a.position as usize;
+    let data =
+        tokio::task::spawn_blocking(move || crate::ingest::parse::attachment_data(&raw, position))
+            .await
+            .ok()
+            .flatten();
+    let Some(data) = data else {
+        return text(
+            StatusCode::NOT_FOUND,
+            "The file could not be read from the message.",
+        );
+    };
+    // Images shown inline keep their type; everything else is a download, never rendered.
+    let inline_image = a.inline
+        && matches!(
+            a.content_type.as_str(),
+            "image/png" | "image/jpeg" | "image/gif" | "image/webp"
+        );
+    let content_type = if inline_image {
+        a.content_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
+    let mut r = respond(StatusCode::OK, content_type, data);
+    let name: String = a
+        .filename
+        .unwrap_or_else(|| "attachment".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let disposition = if inline_image { "inline" } else { "attachment" };
+    if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{name}\"")) {
+        r.headers_mut()
+            .insert(hyper::header::CONTENT_DISPOSITION, v);
+    }
+    super::secure_headers(&mut r, "default-src 'none'; sandbox");
+    r
+}
+
+fn events(
+    state: &Arc<WebState>,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Response<Body> {
+    let ticket: Option<i64> = field(query, "ticket").and_then(|t| t.parse().ok());
+    let mut changes = state.services.pipeline.subscribe_changes();
+    let mut presence_changes = state.presence_changes.subscribe();
+    let join = ticket.map(|t| {
+        let id = state.presence.join(
+            t,
+            live::Viewer {
+                email: session.email.clone(),
+                name: session.name.clone(),
+                replying: false,
+            },
+        );
+        let _ = state.presence_changes.send(t);
+        (t, id)
+    });
+    let me = session.email.clone();
+    let state = state.clone();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
+    tokio::spawn(async move {
+        let send = |b: String| tx.send(Bytes::from(b));
+        let presence_json = |t: i64| {
+            let list: Vec<serde_json::Value> = state
+                .presence
+                .on(t)
+                .into_iter()
+                .map(|v| serde_json::json!({ "name": v.name, "email": v.email, "replying": v.replying, "me": v.email == me }))
+                .collect();
+            serde_json::Value::Array(list).to_string()
+        };
+        if let Some((t, _)) = join {
+            let _ = send(format!("event: presence\ndata: {}\n\n", presence_json(t))).await;
+        }
+        let mut keepalive = tokio::time::interval(Duration::from_secs(25));
+        loop {
+            let line = tokio::select! {
+                _ = state.shutdown.cancelled() => break,
+                _ = tx.closed() => break,
+                _ = keepalive.tick() => ": keep-alive\n\n".to_string(),
+                c = changes.recv() => match c {
+                    Ok(id) => format!("event: ticket\ndata: {id}\n\n"),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "event: ticket\ndata: *\n\n".to_string(),
+                    Err(_) => break,
+                },
+                p = presence_changes.recv() => match (p, join) {
+                    (Ok(changed), Some((t, _))) if changed == t => format!("event: presence\ndata: {}\n\n", presence_json(t)),
+                    (Err(tokio::sync::broadcast::error::RecvError::Closed), _) => break,
+                    _ => continue,
+                },
+            };
+            if send(line).await.is_err() {
+                break;
+            }
+        }
+        if let Some((t, id)) = join {
+            state.presence.leave(t, id);
+            let _ = state.presence_changes.send(t);
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|b| (Ok::<_, Infallible>(Frame::data(b)), rx))
+    });
+    let mut r = Response::new(StreamBody::new(stream).boxed());
+    if let Ok(v) = HeaderValue::from_str("text/event-stream") {
+        r.headers_mut().insert(hyper::header::CONTENT_TYPE, v);
+    }
+    super::secure_headers(&mut r, super::CSP);
+    r
+}
+
+async fn post(
+    state: &WebState,
+    session: &SessionView,
+    token_hash: &str,
+    parts: &[&str],
+    form: &[(String, String)],
+) -> Response<Body> {
+    let store = state.services.pipeline.store();
+    let me = session.email.clone();
+    let done = |ticket: i64, result: Result<String, StoreError>| match result {
+        Ok(_) => {
+            state.services.pipeline.ticket_changed(ticket);
+            redirect(&format!("/tickets/{ticket}"))
+        }
+        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => internal(e),
+    };
+    match parts {
+        ["logout"] => {
+            let _ = store.delete_session(token_hash.to_string()).await;
+            let mut r = redirect("/login");
+            let secure = state.services.pipeline.config().http.secure_cookies();
+            if let Ok(v) = HeaderValue::from_str(&session::set_cookie(None, secure)) {
+                r.headers_mut().insert(SET_COOKIE, v);
+            }
+            r
+        }
+        ["me", "availability"] => {
+            let available = field(form, "available") == Some("on");
+            match store
+                .update_user(
+                    me,
+                    UserChanges {
+                        available: Some(available),
+                        ..Default::default()
+                    },
+                )
+                .await
+            {
+                Ok(_) => redirect("/inbox"),
+                Err(e) => internal(e),
+            }
+        }
+        ["tickets", id, action] => {
+            let Ok(id) = id.parse::<i64>() else {
+                return text(StatusCode::NOT_FOUND, "No such ticket.");
+            };
+            match *action {
+                "reply" => {
+                    let body = field(form, "body").unwrap_or("").to_string();
+                    let request = ReplyRequest {
+                        ticket: id,
+                        agent_email: me,
+                        body,
+                        cc: Vec::new(),
+                        quote: field(form, "quote") == Some("1"),
+                        attachments: Vec::new(),
+                    };
+                    match queue_reply(&state.services.pipeline, request).await {
+                        Ok(_) => {
+                            state.services.pipeline.ticket_changed(id);
+                            redirect(&format!("/tickets/{id}"))
+                        }
+                        Err(ReplyError::NotFound(e)) => text(StatusCode::NOT_FOUND, &e),
+                        Err(ReplyError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                        Err(ReplyError::Store(e)) => internal(e),
+                    }
+                }
+                "note" => {
+                    let body = field(form, "body").unwrap_or("").trim().to_string();
+                    if body.is_empty() {
+                        return text(StatusCode::BAD_REQUEST, "The note is empty.");
+                    }
+                    done(
+                        id,
+                        store.add_note(id, me, body).await.map(|_| String::new()),
+                    )
+                }
+                "assign" => {
+                    let to = match field(form, "to").unwrap_or("") {
+                        "" => Assignment::Nobody,
+                        v => match v.split_once(':') {
+                            Some(("agent", a)) => Assignment::Agent(a.to_string()),
+                            Some(("team", t)) => Assignment::Team(t.to_string()),
+                            _ => return text(StatusCode::BAD_REQUEST, "Unknown assignment."),
+                        },
+                    };
+                    done(id, store.assign(id, to, me).await)
+                }
+                "status" => {
+                    let stage = field(form, "stage").unwrap_or("").to_string();
+                    let pipelines = state.services.pipeline.config().pipelines.clone();
+                    done(id, store.change_status(id, stage, pipelines, me).await)
+                }
+                "priority" => match Priority::parse(field(form, "priority").unwrap_or("")) {
+                    Some(p) => done(id, store.change_priority(id, p, me).await),
+                    None => text(
+                        StatusCode::BAD_REQUEST,
+                        "Priority must be low, medium, high or urgent.",
+                    ),
+                },
+                "replying" => {
+                    state.presence.replying(id, &session.email);
+                    let _ = state.presence_changes.send(id);
+                    respond(StatusCode::NO_CONTENT, "text/plain", "")
+                }
+                _ => text(StatusCode::NOT_FOUND, "Not found."),
+            }
+        }
+        _ => text(StatusCode::NOT_FOUND, "Not found."),
+    }
+}

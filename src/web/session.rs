@@ -1,0 +1,224 @@
+//! Sign-in, sessions, CSRF and login rate limiting.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+
+/// Name of the session cookie.
+pub const COOKIE: &str = "fd_session";
+/// A session unused this long ends.
+pub const IDLE_SECONDS: i64 = 12 * 3600;
+/// A session ends this long after sign-in, used or not.
+pub const ABSOLUTE_SECONDS: i64 = 7 * 86_400;
+/// Failed sign-ins allowed per account and per address within [`WINDOW_SECONDS`].
+pub const MAX_FAILURES: usize = 5;
+/// The rate-limit window.
+pub const WINDOW_SECONDS: i64 = 15 * 60;
+
+/// A fresh random token (hex).
+pub fn new_token() -> String {
+    let bytes: [u8; 32] = rand::random();
+    hex::encode(bytes)
+}
+
+/// What is stored for a token: its SHA-256.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// The session token from a `Cookie` header.
+pub fn cookie_token(header: &str) -> Option<String> {
+    header.split(';').find_map(|pair| {
+        let (name, value) = pair.trim().split_once('=')?;
+        (name == COOKIE && !value.is_empty() && value.len() <= 128).then(|| value.to_string())
+    })
+}
+
+/// The `Set-Cookie` value for a new session (or an expired one to sign out).
+pub fn set_cookie(token: Option<&str>, secure: bool) -> String {
+    let secure = if secure { "; Secure" } else { "" };
+    match token {
+        Some(t) => format!(
+            "{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={ABSOLUTE_SECONDS}{secure}"
+        ),
+        None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
+    }
+}
+
+/// True while a session is within its idle and absolute limits.
+pub fn session_alive(created_at: i64, last_seen: i64, now: i64) -> bool {
+    now - last_seen < IDLE_SECONDS && now - created_at < ABSOLUTE_SECONDS
+}
+
+/// Compare two secrets without stopping at the first difference.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+/// Failed sign-ins by key (`account:EMAIL`, `ip:ADDRESS`).
+#[derive(Default)]
+pub struct LoginLimiter {
+    failures: Mutex<HashMap<String, Vec<i64>>>,
+}
+
+impl LoginLimiter {
+    /// Seconds to wait when any of `keys` is over the limit.
+    pub fn blocked(&self, keys: &[String], now: i64) -> Option<i64> {
+        let map = self.failures.lock().ok()?;
+        keys.iter()
+            .filter_map(|k| {
+                let recent: Vec<i64> = map
+                    .get(k)?
+                    .iter()
+                    .copied()
+                    .filter(|t| now - t < WINDOW_SECONDS)
+                    .collect();
+                (recent.len() >= MAX_FAILURES).then(|| {
+                    recent
+                        .iter()
+                        .min()
+                        .map(|first| first + WINDOW_SECONDS - now)
+                        .unwrap_or(0)
+                })
+            })
+            .max()
+    }
+
+    /// Count a failure against every key.
+    pub fn failed(&self, keys: &[String], now: i64) {
+        if let Ok(mut map) = self.failures.lock() {
+            for k in keys {
+                let list = map.entry(k.clone()).or_default();
+                list.retain(|t| now - t < WINDOW_SECONDS);
+                list.push(now);
+            }
+            if map.len() > 10_000 {
+                map.retain(|_, v| v.iter().any(|t| now - t < WINDOW_SECONDS));
+            }
+        }
+    }
+
+    /// Forget an account's failures after it signs in.
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` to pairs.
+pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(body)
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (url_decode(k), url_decode(v))
+        })
+        .collect()
+}
+
+/// Percent-decoding with `+` as space.
+pub fn url_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                match (
+                    hex_val(bytes.get(i + 1).copied()),
+                    hex_val(bytes.get(i + 2).copied()),
+                ) {
+                    (Some(h), Some(l)) => {
+                        out.push(h * 16 + l);
+                        i += 2;
+                    }
+                    _ => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_val(b: Option<u8>) -> Option<u8> {
+    match b? {
+        c @ b'0'..=b'9' => Some(c - b'0'),
+        c @ b'a'..=b'f' => Some(c - b'a' + 10),
+        c @ b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// The first value of `name` in a parsed form or query.
+pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_and_tokens() {
+        assert_eq!(cookie_token("a=1; fd_session=abc; b=2"), Some("abc".into()));
+        assert_eq!(cookie_token("fd_session="), None);
+        assert_eq!(cookie_token("other=x"), None);
+        let c = set_cookie(Some("t"), true);
+        assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.ends_with("; Secure"));
+        assert!(!set_cookie(Some("t"), false).contains("Secure"));
+        assert_ne!(token_hash("a"), token_hash("b"));
+        assert_eq!(new_token().len(), 64);
+    }
+
+    #[test]
+    fn sessions_expire_idle_and_absolute() {
+        assert!(session_alive(0, 0, 100));
+        assert!(!session_alive(0, 0, IDLE_SECONDS));
+        assert!(!session_alive(0, ABSOLUTE_SECONDS - 1, ABSOLUTE_SECONDS));
+    }
+
+    #[test]
+    fn limiter_blocks_after_five_and_forgets_later() {
+        let l = LoginLimiter::default();
+        let keys = vec!["account:a".to_string(), "ip:1".to_string()];
+        for t in 0..5 {
+            assert_eq!(l.blocked(&keys, t), None);
+            l.failed(&keys, t);
+        }
+        assert!(l.blocked(&keys, 10).is_some());
+        assert!(l.blocked(&["ip:1".to_string()], 10).is_some());
+        assert_eq!(l.blocked(&keys, WINDOW_SECONDS + 10), None);
+        l.succeeded("account:a");
+        assert!(l.blocked(&["account:a".to_string()], 10).is_none());
+    }
+
+    #[test]
+    fn forms_decode() {
+        let f = parse_form(b"email=a%40b.c&password=p+w%26%3D&x");
+        assert_eq!(field(&f, "email"), Some("a@b.c"));
+        assert_eq!(field(&f, "password"), Some("p w&="));
+        assert_eq!(field(&f, "x"), Some(""));
+        assert_eq!(url_decode("%zz%4"), "%zz%4");
+        assert_eq!(url_decode("caf%C3%A9"), "café");
+    }
+
+    #[test]
+    fn secrets_compare() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "ab"));
+    }
+}

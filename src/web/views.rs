@@ -1,0 +1,450 @@
+//! Pages as strings (pure): every value from outside goes through [`esc`].
+
+use std::fmt::Write;
+
+use crate::outbound::template::html_escape as esc;
+use crate::store::{
+    AttachmentView, InboxRow, InboxView, SearchHit, SessionView, TicketDetail, UserView,
+};
+
+/// The frame around every signed-in page.
+pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · frontdesk</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
+<body data-csrf="{csrf}">
+<header><a class="brand" href="/inbox">frontdesk</a>
+<form class="search" action="/search" method="get"><input type="search" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
+<span class="me">{name} · {avail}</span>
+<form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
+<form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
+</header>
+<main id="main">{main}</main>
+</body></html>"#,
+        title = esc(title),
+        csrf = esc(&session.csrf),
+        name = esc(&session.name),
+        avail = if session.available {
+            "available"
+        } else {
+            "away"
+        },
+        toggle = if session.available { "off" } else { "on" },
+        toggle_label = if session.available {
+            "Set away"
+        } else {
+            "Set available"
+        },
+    )
+}
+
+/// The sign-in page.
+pub fn login(error: Option<&str>, email: &str) -> String {
+    let error = error
+        .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    format!(
+        r#"<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · frontdesk</title><link rel="stylesheet" href="/static/app.css"></head>
+<body class="login"><main><h1>frontdesk</h1>{error}
+<form method="post" action="/login">
+<label>Email <input type="email" name="email" value="{email}" required autofocus autocomplete="username"></label>
+<label>Password <input type="password" name="password" required autocomplete="current-password"></label>
+<button type="submit">Sign in</button></form></main></body></html>"#,
+        email = esc(email)
+    )
+}
+
+fn view_label(v: InboxView) -> &'static str {
+    match v {
+        InboxView::Unassigned => "Unassigned",
+        InboxView::Mine => "Mine",
+        InboxView::Teams => "My teams",
+        InboxView::Open => "All open",
+        InboxView::Closed => "Closed",
+        InboxView::All => "All",
+    }
+}
+
+/// Age in words from seconds.
+pub fn age(secs: i64) -> String {
+    match secs.max(0) {
+        s if s < 60 => "now".into(),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86_400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+/// What an inbox page shows.
+pub struct InboxPage<'a> {
+    /// The view.
+    pub view: InboxView,
+    /// Counts per view.
+    pub counts: &'a [(InboxView, i64)],
+    /// Rows.
+    pub rows: &'a [InboxRow],
+    /// Channel names for the filter.
+    pub channels: &'a [String],
+    /// Channel filter.
+    pub channel: Option<&'a str>,
+    /// Status filter.
+    pub status: Option<&'a str>,
+    /// Link to the next page, if any.
+    pub next: Option<String>,
+    /// Unix seconds now.
+    pub now: i64,
+}
+
+/// The inbox.
+pub fn inbox(p: &InboxPage<'_>) -> String {
+    let mut out = String::from(r#"<nav class="views" aria-label="Views">"#);
+    for (v, n) in p.counts {
+        let current = if *v == p.view {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<a href="/inbox?view={}"{current}>{} <span class="count">{n}</span></a>"#,
+            v.as_str(),
+            view_label(*v)
+        );
+    }
+    out.push_str("</nav>");
+    let _ = write!(
+        out,
+        r#"<form class="filters" method="get" action="/inbox"><input type="hidden" name="view" value="{}"><select name="channel" aria-label="Channel"><option value="">All channels</option>"#,
+        p.view.as_str()
+    );
+    for c in p.channels {
+        let sel = if Some(c.as_str()) == p.channel {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(c));
+    }
+    let _ = write!(
+        out,
+        r#"</select><input name="status" placeholder="Status" value="{}" aria-label="Status"><button type="submit">Filter</button></form>"#,
+        esc(p.status.unwrap_or(""))
+    );
+    if p.rows.is_empty() {
+        out.push_str(r#"<p class="empty">No tickets here.</p>"#);
+    } else {
+        out.push_str(r#"<table class="tickets"><thead><tr><th>#</th><th>Subject</th><th>Contact</th><th>Channel</th><th>Status</th><th>Owner</th><th>Age</th></tr></thead><tbody>"#);
+        for r in p.rows {
+            let t = &r.ticket;
+            let contact = t
+                .contact
+                .name
+                .clone()
+                .unwrap_or_else(|| t.contact.email.clone());
+            let _ = write!(
+                out,
+                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td>{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                waiting = if r.awaiting_us { " awaiting-us" } else { "" },
+                id = t.id,
+                subject = esc(&t.subject),
+                mark = if r.awaiting_us {
+                    r#" <span class="badge">customer wrote last</span>"#
+                } else {
+                    ""
+                },
+                email = esc(&t.contact.email),
+                contact = esc(&contact),
+                channel = esc(&t.channel),
+                status = esc(&t.status),
+                owner = esc(t.owner.as_deref().unwrap_or("—")),
+                updated = esc(&t.updated_at),
+                age = age(p.now - r.created_at),
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    if let Some(next) = &p.next {
+        let _ = write!(
+            out,
+            r#"<p><a class="next" href="{}">Older tickets →</a></p>"#,
+            esc(next)
+        );
+    }
+    out
+}
+
+/// What the ticket page shows.
+pub struct TicketPage<'a> {
+    /// The ticket.
+    pub ticket: &'a TicketDetail,
+    /// Sanitized HTML per message row (already safe).
+    pub html: &'a [(i64, String)],
+    /// Attachments.
+    pub attachments: &'a [AttachmentView],
+    /// Remote images were held back.
+    pub images_blocked: bool,
+    /// Agents for the assign menu.
+    pub agents: &'a [UserView],
+    /// Teams for the assign menu.
+    pub teams: &'a [String],
+    /// Stages of the ticket's pipeline.
+    pub stages: &'a [String],
+    /// The From line replies get.
+    pub from_preview: String,
+    /// The rendered signature (text).
+    pub signature_preview: String,
+    /// The contact's other tickets: (id, subject, status).
+    pub other_tickets: &'a [(i64, String, String)],
+    /// Contact owner.
+    pub contact_owner: Option<&'a str>,
+    /// Anti-CSRF token.
+    pub csrf: &'a str,
+    /// A message to show (after an action).
+    pub flash: Option<&'a str>,
+}
+
+fn hidden_csrf(csrf: &str) -> String {
+    format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf))
+}
+
+/// The ticket page.
+pub fn ticket(p: &TicketPage<'_>) -> String {
+    let t = p.ticket;
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        r#"<div class="ticket-page" data-ticket="{id}"><section class="thread"><h1>#{id} {subject}</h1><p class="meta">{status} · {pipeline} · priority {priority} · {channel} · owner {owner}</p><p id="presence" class="presence" aria-live="polite"></p>"#,
+        id = t.id,
+        subject = esc(&t.subject),
+        status = esc(&t.status),
+        pipeline = esc(&t.pipeline),
+        priority = esc(&t.priority),
+        channel = esc(&t.channel),
+        owner = esc(t.owner.as_deref().unwrap_or("unassigned")),
+    );
+    if let Some(f) = p.flash {
+        let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(f));
+    }
+    if p.images_blocked {
+        let _ = write!(
+            out,
+            r#"<p class="images-blocked">Remote images are blocked. <a href="/tickets/{}?images=1">Load images</a></p>"#,
+            t.id
+        );
+    }
+    for m in &t.messages {
+        let class = match (m.direction.as_str(), m.auto) {
+            ("note", _) => "note",
+            ("outbound", _) => "outbound",
+            (_, true) => "inbound automatic",
+            _ => "inbound",
+        };
+        let mut marks = Vec::new();
+        if let Some(k) = &m.auto_kind {
+            marks.push(k.clone());
+        }
+        if m.direction == "note" {
+            marks.push("internal note".into());
+        }
+        if let Some(f) = &m.forwarded_by {
+            marks.push(format!("forwarded by {f}"));
+        }
+        let _ = write!(
+            out,
+            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span></header><h2>{subject}</h2>"#,
+            id = m.id,
+            from = esc(m.from.as_deref().unwrap_or("?")),
+            when = esc(&m.created_at),
+            marks = esc(&marks.join(" · ")),
+            subject = esc(&m.subject),
+        );
+        match p.html.iter().find(|(id, _)| *id == m.id) {
+            Some((_, safe)) => {
+                let _ = write!(out, r#"<div class="body html">{safe}</div>"#);
+            }
+            None => {
+                let _ = write!(out, r#"<pre class="body text">{}</pre>"#, esc(&m.text));
+            }
+        }
+        let files: Vec<&AttachmentView> = p
+            .attachments
+            .iter()
+            .filter(|a| a.message_row == m.id && !a.inline)
+            .collect();
+        if !files.is_empty() {
+            out.push_str(r#"<ul class="attachments">"#);
+            for a in files {
+                let _ = write!(
+                    out,
+                    r#"<li><a href="/attachments/{}" download>{}</a> <span>{} · {} bytes</span></li>"#,
+                    a.id,
+                    esc(a.filename.as_deref().unwrap_or("attachment")),
+                    esc(&a.content_type),
+                    a.size
+                );
+            }
+            out.push_str("</ul>");
+        }
+        out.push_str("</article>");
+    }
+    let csrf = hidden_csrf(p.csrf);
+    let _ = write!(
+        out,
+        r#"<form class="reply" method="post" action="/tickets/{id}/reply">{csrf}<p class="from-preview">From: {from}</p><label for="reply-body">Reply to {to}</label><textarea id="reply-body" name="body" rows="8" required></textarea><pre class="signature-preview">{sig}</pre><label><input type="checkbox" name="quote" value="1"> Quote the last message</label><button type="submit">Send reply</button></form>
+<form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form></section>"#,
+        id = t.id,
+        from = esc(&p.from_preview),
+        to = esc(&t.contact.email),
+        sig = esc(&p.signature_preview),
+    );
+    let _ = write!(
+        out,
+        r#"<aside class="side"><h2>Contact</h2><p>{}<br>{}</p><p>Owner: {}</p>"#,
+        esc(t.contact.name.as_deref().unwrap_or("")),
+        esc(&t.contact.email),
+        esc(p.contact_owner.unwrap_or("none"))
+    );
+    if !p.other_tickets.is_empty() {
+        out.push_str(r#"<h3>Other tickets</h3><ul>"#);
+        for (id, subject, status) in p.other_tickets {
+            let _ = write!(
+                out,
+                r#"<li><a href="/tickets/{id}">#{id} {}</a> ({})</li>"#,
+                esc(subject),
+                esc(status)
+            );
+        }
+        out.push_str("</ul>");
+    }
+    let _ = write!(
+        out,
+        r#"<h2>Ticket</h2><form method="post" action="/tickets/{}/assign">{csrf}<label>Owner <select name="to"><option value="">Unassigned</option>"#,
+        t.id
+    );
+    for a in p.agents.iter().filter(|a| a.active) {
+        let sel = if t.owner.as_deref() == Some(a.email.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<option value="agent:{0}"{sel}>{1}</option>"#,
+            esc(&a.email),
+            esc(&a.full_name)
+        );
+    }
+    for team in p.teams {
+        let _ = write!(
+            out,
+            r#"<option value="team:{0}">Team {0}</option>"#,
+            esc(team)
+        );
+    }
+    out.push_str(r#"</select></label><button type="submit">Assign</button></form>"#);
+    let _ = write!(
+        out,
+        r#"<form method="post" action="/tickets/{}/status">{csrf}<label>Status <select name="stage">"#,
+        t.id
+    );
+    for s in p.stages {
+        let sel = if s.eq_ignore_ascii_case(&t.status) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(s));
+    }
+    out.push_str(r#"</select></label><button type="submit">Set status</button></form>"#);
+    let _ = write!(
+        out,
+        r#"<form method="post" action="/tickets/{}/priority">{csrf}<label>Priority <select name="priority">"#,
+        t.id
+    );
+    for pr in ["low", "medium", "high", "urgent"] {
+        let sel = if pr == t.priority { " selected" } else { "" };
+        let _ = write!(out, r#"<option{sel}>{pr}</option>"#);
+    }
+    out.push_str(r#"</select></label><button type="submit">Set priority</button></form>"#);
+    out.push_str(r#"<h2>People</h2><ul>"#);
+    for person in &t.participants {
+        let _ = write!(
+            out,
+            "<li>{} <span>({})</span></li>",
+            esc(&person.email),
+            esc(&person.role)
+        );
+    }
+    out.push_str("</ul><h2>History</h2><ol class=\"events\">");
+    for e in &t.events {
+        let _ = write!(
+            out,
+            "<li><span>{}</span> {}: {}</li>",
+            esc(&e.at),
+            esc(&e.actor),
+            esc(&e.detail)
+        );
+    }
+    out.push_str("</ol></aside></div>");
+    out
+}
+
+/// Search results; the snippet's match markers become `<mark>` after escaping.
+pub fn search(query: &str, hits: &[SearchHit]) -> String {
+    let mut out = format!(r#"<h1>Search: {}</h1>"#, esc(query));
+    if hits.is_empty() {
+        out.push_str(r#"<p class="empty">Nothing found.</p>"#);
+        return out;
+    }
+    out.push_str(r#"<ol class="hits">"#);
+    for h in hits {
+        let snippet = esc(&h.snippet)
+            .replace('\u{2}', "<mark>")
+            .replace('\u{3}', "</mark>");
+        let _ = write!(
+            out,
+            r#"<li><a href="/tickets/{id}">#{id} {subject}</a> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
+            id = h.ticket_id,
+            subject = esc(&h.subject),
+            contact = esc(&h.contact),
+        );
+    }
+    out.push_str("</ol>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_escapes_what_it_echoes() {
+        let page = login(Some("<b>bad</b>"), "\"><script>alert(1)</script>");
+        assert!(!page.contains("<script>alert"));
+        assert!(page.contains("&lt;b&gt;bad&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn snippets_mark_matches_without_trusting_the_text() {
+        let hits = vec![SearchHit {
+            ticket_id: 3,
+            subject: "<i>x</i>".into(),
+            snippet: "the \u{2}printer\u{3} <script>".into(),
+            contact: "a@b.c".into(),
+        }];
+        let page = search("printer", &hits);
+        assert!(page.contains("<mark>printer</mark>"));
+        assert!(page.contains("&lt;script&gt;"));
+        assert!(page.contains("&lt;i&gt;x&lt;/i&gt;"));
+    }
+
+    #[test]
+    fn ages_read_well() {
+        assert_eq!(age(5), "now");
+        assert_eq!(age(120), "2m");
+        assert_eq!(age(7200), "2h");
+        assert_eq!(age(3 * 86_400), "3d");
+    }
+}
