@@ -81,85 +81,73 @@ async fn send_one<T: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
-async fn send_all<T: AsyncRead + AsyncWrite + Unpin>(
+/// Items waiting in a delivery round, shared by its connections.
+pub type Queue = std::sync::Mutex<std::collections::VecDeque<OutboxItem>>;
+
+fn next(queue: &Queue) -> Option<OutboxItem> {
+    queue.lock().ok()?.pop_front()
+}
+
+/// Send items taken from `queue` over one connection until it is empty, reporting each
+/// result on `done` as soon as the relay answers. Returns why the connection could not
+/// be made, if it could not (the items stay in the queue for the other connections).
+async fn send_from<T: AsyncRead + AsyncWrite + Unpin>(
     client: &mut SmtpClient<T>,
-    items: &[OutboxItem],
-    results: &mut Vec<(i64, Delivery)>,
+    queue: &Queue,
+    done: &tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>,
 ) {
-    for item in items {
-        let outcome = send_one(client, item).await;
+    while let Some(item) = next(queue) {
+        let outcome = send_one(client, &item).await;
         if !matches!(outcome, Delivery::Sent(..)) {
             // Leave the session clean for the next message.
             let _ = client.rset().await;
         }
         let broken = matches!(&outcome, Delivery::Temporary(_));
-        results.push((item.id, outcome));
+        let _ = done.send((item, outcome));
         if broken {
-            // The connection may be gone: give the rest back to the queue untouched.
-            break;
+            // The connection may be gone: leave the rest to the other connections.
+            return;
         }
     }
 }
 
-/// Deliver `items` over one connection to `relay`; one result per attempted item (items
-/// after a connection failure are left out and stay queued).
-pub async fn deliver(relay: &SmtpConfig, items: &[OutboxItem]) -> Vec<(i64, Delivery)> {
-    let mut results = Vec::with_capacity(items.len());
-    let connector = match crate::tls::client_connector(relay.ca_file.as_deref()) {
-        Ok(c) => c,
-        Err(e) => {
-            results.extend(items.iter().map(|i| (i.id, Delivery::Temporary(e.clone()))));
-            return results;
-        }
-    };
+/// One connection to `relay`, draining `queue`; `Err` with the reason when it could
+/// not connect at all.
+pub async fn deliver(
+    relay: &SmtpConfig,
+    queue: &Queue,
+    done: &tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>,
+) -> Result<(), String> {
+    let connector = crate::tls::client_connector(relay.ca_file.as_deref())?;
     let mut builder =
         SmtpClientBuilder::new_with_tls_connector(relay.host.clone(), relay.port, connector)
             .implicit_tls(relay.tls == TlsMode::Implicit)
             .helo_host(relay.hello_name.clone())
             .timeout(Duration::from_secs(60));
     if let Some((user, password_file)) = &relay.login {
-        match std::fs::read_to_string(password_file) {
-            Ok(p) => {
-                builder = builder
-                    .credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string()))
-            }
-            Err(e) => {
-                let d =
-                    Delivery::Temporary(format!("cannot read {}: {e}", password_file.display()));
-                results.extend(items.iter().map(|i| (i.id, d.clone())));
-                return results;
-            }
-        }
+        let p = std::fs::read_to_string(password_file)
+            .map_err(|e| format!("cannot read {}: {e}", password_file.display()))?;
+        builder = builder.credentials((user.clone(), p.trim_end_matches(['\r', '\n']).to_string()));
     }
     // A refused connection or greeting is the relay's state, not the message's: retry.
-    let connect_failed = |e: mail_send::Error| {
-        Delivery::Temporary(format!("relay {}:{}: {e}", relay.host, relay.port))
-    };
+    let failed = |e: mail_send::Error| format!("relay {}:{}: {e}", relay.host, relay.port);
     match relay.tls {
-        TlsMode::None => match builder.connect_plain().await {
-            Ok(mut client) => {
-                send_all(&mut client, items, &mut results).await;
-                let _ = client.quit().await;
-            }
-            Err(e) => {
-                // The relay is unreachable for all of them: defer every one this round.
-                let d = connect_failed(e);
-                results.extend(items.iter().map(|i| (i.id, d.clone())));
-            }
-        },
-        TlsMode::Implicit | TlsMode::Starttls => match builder.connect().await {
-            Ok(mut client) => {
-                send_all(&mut client, items, &mut results).await;
-                let _ = client.quit().await;
-            }
-            Err(e) => {
-                // The relay is unreachable for all of them: defer every one this round.
-                let d = connect_failed(e);
-                results.extend(items.iter().map(|i| (i.id, d.clone())));
-            }
-        },
+        TlsMode::None => {
+            let mut client = builder.connect_plain().await.map_err(failed)?;
+            // The body and the final dot are separate writes: without this each
+            // message waits for the relay's delayed ACK (~40 ms).
+            let _ = client.stream.set_nodelay(true);
+            send_from(&mut client, queue, done).await;
+            let _ = client.quit().await;
+        }
+        TlsMode::Implicit | TlsMode::Starttls => {
+            let mut client = builder.connect().await.map_err(failed)?;
+            let _ = client.stream.get_ref().0.set_nodelay(true);
+            send_from(&mut client, queue, done).await;
+            let _ = client.quit().await;
+        }
     }
-    results
+    Ok(())
 }
 
 /// Seconds to wait before attempt `attempts + 1`: 1, 2, 4 … minutes, at most an hour.

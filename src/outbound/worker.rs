@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::send::{deliver, retry_delay, Delivery};
+use super::send::{deliver, retry_delay, Delivery, Queue};
 use crate::config::SmtpConfig;
 use crate::model::unix_now;
 use crate::pipeline::Pipeline;
@@ -85,34 +85,60 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
             )
             .await;
     }
-    let mut jobs = Vec::new();
+    // Each relay's connections pull from one queue, so a slow message does not hold
+    // the others back; every result is recorded as soon as the relay answers.
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut senders = Vec::new();
+    let mut leftovers = Vec::new();
     for (_, (relay, items)) in by_relay {
         let connections = relay.max_connections.max(1).min(items.len());
-        let per = items.len().div_ceil(connections);
+        let queue: Arc<Queue> = Arc::new(std::sync::Mutex::new(items.into_iter().collect()));
         let relay = Arc::new(relay);
-        for chunk in items.chunks(per) {
-            let relay = relay.clone();
-            let chunk = chunk.to_vec();
-            jobs.push(async move {
-                let results = deliver(&relay, &chunk).await;
-                (chunk, results)
-            });
+        leftovers.push(queue.clone());
+        for _ in 0..connections {
+            let (relay, queue, done) = (relay.clone(), queue.clone(), done_tx.clone());
+            senders.push(tokio::spawn(
+                async move { deliver(&relay, &queue, &done).await },
+            ));
         }
     }
-    let finished = futures_util::future::join_all(jobs).await;
-    let mut updates = Vec::new();
-    for (chunk, results) in finished {
-        for (id, delivery) in results {
-            let attempts = chunk
-                .iter()
-                .find(|i| i.id == id)
-                .map(|i| i.attempts)
-                .unwrap_or(0);
-            updates.push(record(pipeline, id, attempts, delivery));
+    drop(done_tx);
+    let mut recording = Vec::new();
+    while let Some((item, delivery)) = done_rx.recv().await {
+        let pipeline = pipeline.clone();
+        recording.push(tokio::spawn(async move {
+            record(&pipeline, item.id, item.attempts, delivery).await
+        }));
+    }
+    let mut why = None;
+    for s in senders {
+        if let Ok(Err(e)) = s.await {
+            why = Some(e);
         }
     }
-    // Recorded together so the writer commits them as one batch.
-    futures_util::future::join_all(updates).await;
+    // What no connection could take (the relay refused every connection) waits.
+    for queue in leftovers {
+        let rest: Vec<OutboxItem> = queue
+            .lock()
+            .map(|mut q| q.drain(..).collect())
+            .unwrap_or_default();
+        for item in rest {
+            let error = why.clone().unwrap_or_else(|| "relay unreachable".into());
+            let pipeline = pipeline.clone();
+            recording.push(tokio::spawn(async move {
+                record(
+                    &pipeline,
+                    item.id,
+                    item.attempts,
+                    Delivery::Temporary(error),
+                )
+                .await
+            }));
+        }
+    }
+    for r in recording {
+        let _ = r.await;
+    }
 }
 
 async fn record(pipeline: &Pipeline, id: i64, attempts: i64, delivery: Delivery) {
