@@ -540,18 +540,21 @@ fn durability_note(s: &Settings) -> String {
     let outbound = read("src/store/outbound.rs");
     let full = line(&store, "\"synchronous\", \"FULL\"");
     let sent = line(&store, "pub async fn outbox_sent");
-    let together = line(&worker, "Recorded together");
+    let together = line(
+        &worker,
+        "every result is recorded as soon as the relay answers",
+    );
     let update = line(&outbound, "UPDATE outbox SET status = 'sent'");
     match (full, sent, together, update) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
             "frontdesk durability: each reply and its outbox entry were committed before the relay saw them; each \
              `sent` mark is a write job on the writer (src/store/mod.rs:{b} → src/store/outbound.rs:{d}), \
-             committed with synchronous=FULL (src/store/mod.rs:{a}). The worker records a round's results only \
-             after the whole round (src/outbound/worker.rs:{c}: up to 256 entries), so a crash after the relay \
-             accepted a message but before that commit sends it again after the restart (at-least-once)."
+             committed with synchronous=FULL (src/store/mod.rs:{a}). The worker records each result as soon as \
+             the relay answers (src/outbound/worker.rs:{c}), so only a crash between the relay's 250 and that \
+             commit sends a message again after the restart (at-least-once)."
         ),
         _ => "frontdesk durability: NOT CONFIRMED — the sent-mark path (outbox_sent / synchronous=FULL / \
-              \"Recorded together\" in the worker) moved; check before trusting these figures."
+              the worker's per-result recording) moved; check before trusting these figures."
             .to_string(),
     }
 }

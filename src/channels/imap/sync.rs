@@ -43,6 +43,94 @@ fn idle_failure(response: &async_imap::imap_proto::Response<'_>) -> Option<Strin
     }
 }
 
+/// A batch's stored UIDs, each with whether it was new (not a duplicate).
+type BatchResult = Result<Vec<(u32, bool)>, SyncError>;
+
+/// How far a catch-up has come.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    history_total: u64,
+    history_done: u64,
+    remaining: u64,
+}
+
+/// Parse a fetched batch in parallel, wait until the batch before it has committed,
+/// then commit it (one group commit) and say so on `done`.
+async fn store_batch(
+    pipeline: Pipeline,
+    channel: String,
+    folder: String,
+    cursor: ImapCursor,
+    messages: Vec<(u32, Vec<u8>)>,
+    previous: Option<tokio::sync::oneshot::Receiver<()>>,
+    done: tokio::sync::oneshot::Sender<()>,
+) -> BatchResult {
+    let prepared = futures_util::future::join_all(messages.into_iter().map(|(uid, raw)| {
+        let origin = ImapOrigin {
+            account: cursor.account.clone(),
+            folder: cursor.folder.clone(),
+            uidvalidity: cursor.uidvalidity,
+            uid,
+        };
+        let inbound = Inbound {
+            channel: channel.clone(),
+            raw,
+            envelope_from: None,
+            recipients: Vec::new(),
+            source: Source::Imap,
+            historical: uid < cursor.history_below,
+            imap: Some(origin.clone()),
+        };
+        let pipeline = pipeline.clone();
+        async move { (origin, pipeline.prepare(inbound).await) }
+    }))
+    .await;
+    let mut commits = Vec::new();
+    for (origin, result) in prepared {
+        match result {
+            Ok(p) => commits.push((origin, Some(p))),
+            Err(IngestFailure::Rejected(e)) => {
+                log::error!(
+                    target: "frontdesk::imap",
+                    CHANNEL = channel.as_str();
+                    "{channel} {folder} UID {}: unusable message skipped: {e}",
+                    origin.uid
+                );
+                commits.push((origin, None));
+            }
+            Err(e) => return Err(SyncError::Store(e.to_string())),
+        }
+    }
+    if let Some(previous) = previous {
+        // The batch before failed (its sender was dropped): store nothing after it.
+        previous
+            .await
+            .map_err(|_| SyncError::Store("an earlier batch was not stored".into()))?;
+    }
+    let results = futures_util::future::join_all(commits.into_iter().map(|(origin, prepared)| {
+        let pipeline = pipeline.clone();
+        async move {
+            let result = match prepared {
+                Some(p) => pipeline.commit(p).await.map(|o| !o.duplicate),
+                None => pipeline
+                    .store()
+                    .skip_imap_uid(origin.clone())
+                    .await
+                    .map(|_| false)
+                    .map_err(IngestFailure::from),
+            };
+            (origin.uid, result)
+        }
+    }))
+    .await;
+    let mut out = Vec::with_capacity(results.len());
+    for (uid, result) in results {
+        out.push((uid, result.map_err(|e| SyncError::Store(e.to_string()))?));
+    }
+    let _ = done.send(());
+    Ok(out)
+}
+
 /// What one puller works on.
 pub struct Puller {
     /// Channel name.
@@ -352,15 +440,18 @@ impl Puller {
         if pending.is_empty() {
             return Ok(cursor);
         }
-        let history_total = pending
-            .iter()
-            .filter(|u| **u < cursor.history_below)
-            .count() as u64;
-        let mut history_done = 0u64;
-        let mut remaining = pending.len() as u64;
+        let mut progress = Progress {
+            history_total: pending
+                .iter()
+                .filter(|u| **u < cursor.history_below)
+                .count() as u64,
+            history_done: 0,
+            remaining: pending.len() as u64,
+        };
+        let start = progress;
         self.set(|s| {
-            s.backlog = remaining;
-            s.history = (history_total > 0).then_some((0, history_total));
+            s.backlog = start.remaining;
+            s.history = (start.history_total > 0).then_some((0, start.history_total));
         });
 
         let sizes: Vec<(u32, u64)> = {
@@ -379,6 +470,11 @@ impl Puller {
             }
             out
         };
+        // Batch N is parsed and committed while batch N+1 downloads; commits stay in
+        // UID order (each batch waits for the one before it), so the cursor never gets
+        // ahead of a message that is not yet stored.
+        let mut in_flight: Option<tokio::task::JoinHandle<BatchResult>> = None;
+        let mut previous_done: Option<tokio::sync::oneshot::Receiver<()>> = None;
         for batch in plan::batches(sizes, plan::MAX_BATCH_MESSAGES, plan::MAX_BATCH_BYTES) {
             if shutdown.is_cancelled() {
                 break;
@@ -394,89 +490,61 @@ impl Puller {
                 .collect();
             drop(fetches);
             messages.sort_unstable_by_key(|(uid, _)| *uid);
-
-            // Prepare in parallel, then hand the commits to the writer in UID order so
-            // they share one group commit.
-            let prepared =
-                futures_util::future::join_all(messages.into_iter().map(|(uid, raw)| {
-                    let origin = ImapOrigin {
-                        account: cursor.account.clone(),
-                        folder: cursor.folder.clone(),
-                        uidvalidity: cursor.uidvalidity,
-                        uid,
-                    };
-                    let inbound = Inbound {
-                        channel: self.channel.clone(),
-                        raw,
-                        envelope_from: None,
-                        recipients: Vec::new(),
-                        source: Source::Imap,
-                        historical: uid < cursor.history_below,
-                        imap: Some(origin.clone()),
-                    };
-                    async move { (origin, self.pipeline.prepare(inbound).await) }
-                }))
-                .await;
-            let mut commits = Vec::new();
-            for (origin, result) in prepared {
-                match result {
-                    Ok(p) => commits.push((origin, Some(p))),
-                    Err(IngestFailure::Rejected(e)) => {
-                        log::error!(
-                            target: "frontdesk::imap",
-                            CHANNEL = self.channel.as_str();
-                            "{} {} UID {}: unusable message skipped: {e}",
-                            self.channel, self.folder, origin.uid
-                        );
-                        commits.push((origin, None));
-                    }
-                    Err(e) => return Err(SyncError::Store(e.to_string())),
-                }
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            let task = tokio::spawn(store_batch(
+                self.pipeline.clone(),
+                self.channel.clone(),
+                self.folder.clone(),
+                cursor.clone(),
+                messages,
+                previous_done.replace(done_rx),
+                done_tx,
+            ));
+            if let Some(earlier) = in_flight.replace(task) {
+                self.finish_batch(session, earlier, &mut cursor, can_move, &mut progress)
+                    .await?;
             }
-            let results = futures_util::future::join_all(commits.into_iter().map(
-                |(origin, prepared)| async move {
-                    let result = match prepared {
-                        Some(p) => self.pipeline.commit(p).await.map(|o| !o.duplicate),
-                        None => self
-                            .pipeline
-                            .store()
-                            .skip_imap_uid(origin.clone())
-                            .await
-                            .map(|_| false)
-                            .map_err(IngestFailure::from),
-                    };
-                    (origin, result)
-                },
-            ))
-            .await;
-            let mut act_on = Vec::new();
-            let mut stored = 0u64;
-            for (origin, result) in results {
-                match result {
-                    Ok(new) => {
-                        stored += u64::from(new);
-                        cursor.last_uid = cursor.last_uid.max(origin.uid);
-                        remaining = remaining.saturating_sub(1);
-                        if origin.uid < cursor.history_below {
-                            history_done += 1;
-                        } else {
-                            act_on.push(origin.uid);
-                        }
-                    }
-                    Err(e) => return Err(SyncError::Store(e.to_string())),
-                }
-            }
-            self.set(|s| {
-                s.imported += stored;
-                s.backlog = remaining;
-                if history_total > 0 {
-                    s.history = Some((history_done, history_total));
-                }
-            });
-            // Only now, with the batch committed, touch the messages on the server.
-            self.after_fetch(session, &act_on, can_move).await?;
+        }
+        if let Some(last) = in_flight {
+            self.finish_batch(session, last, &mut cursor, can_move, &mut progress)
+                .await?;
         }
         Ok(cursor)
+    }
+
+    /// Wait for a batch's commit, advance the cursor and the status, then apply
+    /// `after_fetch` to its messages on the server.
+    async fn finish_batch(
+        &self,
+        session: &mut ImapSession,
+        task: tokio::task::JoinHandle<BatchResult>,
+        cursor: &mut ImapCursor,
+        can_move: bool,
+        progress: &mut Progress,
+    ) -> Result<(), SyncError> {
+        let results = task.await.map_err(|e| SyncError::Store(e.to_string()))??;
+        let mut act_on = Vec::new();
+        let mut stored = 0u64;
+        for (uid, new) in results {
+            stored += u64::from(new);
+            cursor.last_uid = cursor.last_uid.max(uid);
+            progress.remaining = progress.remaining.saturating_sub(1);
+            if uid < cursor.history_below {
+                progress.history_done += 1;
+            } else {
+                act_on.push(uid);
+            }
+        }
+        let p = *progress;
+        self.set(|s| {
+            s.imported += stored;
+            s.backlog = p.remaining;
+            if p.history_total > 0 {
+                s.history = Some((p.history_done, p.history_total));
+            }
+        });
+        // Only now, with the batch committed, touch the messages on the server.
+        self.after_fetch(session, &act_on, can_move).await
     }
 
     /// Apply `after_fetch` to committed, non-historical messages.
