@@ -116,7 +116,7 @@ s.quit()
 print(json.dumps(out))
 "#;
 
-fn lmtp_send(addr: &str, start: usize, n: usize, size: usize) -> Vec<(usize, i64, String)> {
+pub fn lmtp_send(addr: &str, start: usize, n: usize, size: usize) -> Vec<(usize, i64, String)> {
     let (host, port) = addr.rsplit_once(':').unwrap();
     let out = Command::new("python3")
         .args([
