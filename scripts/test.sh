@@ -13,6 +13,7 @@ command -v python3 >/dev/null 2>&1 || need_apt+=(python3)
 # A real Dovecot (IMAP + LMTP) for the IMAP tests; the tests run it unprivileged.
 command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd dovecot-lmtpd)
 [ -x /usr/lib/dovecot/lmtp ] || need_apt+=(dovecot-lmtpd)
+{ [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need_apt+=(chromium chromium-driver)  # tests/web
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing test dependencies: ${need_apt[*]}"

@@ -124,7 +124,7 @@ pub async fn handle(
         (Method::GET, [""]) => redirect("/inbox"),
         (Method::GET, ["inbox"]) => inbox(state, &session, &query).await,
         (Method::GET, ["search"]) => search(state, &session, &query).await,
-        (Method::GET, ["events"]) => events(state, &session, &query),
+        (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {
@@ -513,6 +513,7 @@ async fn attachment(state: &WebState, id: &str) -> Response<Body> {
 fn events(
     state: &Arc<WebState>,
     session: &SessionView,
+    token_hash: &str,
     query: &[(String, String)],
 ) -> Response<Body> {
     let ticket: Option<i64> = field(query, "ticket").and_then(|t| t.parse().ok());
@@ -531,6 +532,7 @@ fn events(
         (t, id)
     });
     let me = session.email.clone();
+    let token_hash = token_hash.to_string();
     let state = state.clone();
     let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(16);
     tokio::spawn(async move {
@@ -564,7 +566,20 @@ fn events(
                     _ => continue,
                 },
             };
-            if send(line).await.is_err() {
+            // A stream lives no longer than its session: signing out or being
+            // deactivated ends it at the next event.
+            let hash = token_hash.clone();
+            let alive = match state
+                .services
+                .pipeline
+                .store()
+                .read(move |r| r.session(&hash))
+                .await
+            {
+                Ok(Some(s)) => session::session_alive(s.created_at, s.last_seen, unix_now()),
+                _ => false,
+            };
+            if !alive || send(line).await.is_err() {
                 break;
             }
         }

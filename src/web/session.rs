@@ -11,8 +11,11 @@ pub const COOKIE: &str = "fd_session";
 pub const IDLE_SECONDS: i64 = 12 * 3600;
 /// A session ends this long after sign-in, used or not.
 pub const ABSOLUTE_SECONDS: i64 = 7 * 86_400;
-/// Failed sign-ins allowed per account and per address within [`WINDOW_SECONDS`].
+/// Failed sign-ins allowed per account within [`WINDOW_SECONDS`].
 pub const MAX_FAILURES: usize = 5;
+/// Failed sign-ins allowed per client address: higher, because behind a reverse proxy
+/// the whole team shares one address and one agent's typos must not lock out the rest.
+pub const MAX_FAILURES_PER_ADDRESS: usize = 50;
 /// The rate-limit window.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
 
@@ -67,18 +70,24 @@ pub struct LoginLimiter {
 }
 
 impl LoginLimiter {
-    /// Seconds to wait when any of `keys` is over the limit.
+    /// Seconds to wait when any of `keys` is over its limit (`ip:` keys have the
+    /// higher per-address limit).
     pub fn blocked(&self, keys: &[String], now: i64) -> Option<i64> {
         let map = self.failures.lock().ok()?;
         keys.iter()
             .filter_map(|k| {
+                let limit = if k.starts_with("ip:") {
+                    MAX_FAILURES_PER_ADDRESS
+                } else {
+                    MAX_FAILURES
+                };
                 let recent: Vec<i64> = map
                     .get(k)?
                     .iter()
                     .copied()
                     .filter(|t| now - t < WINDOW_SECONDS)
                     .collect();
-                (recent.len() >= MAX_FAILURES).then(|| {
+                (recent.len() >= limit).then(|| {
                     recent
                         .iter()
                         .min()
@@ -199,7 +208,12 @@ mod tests {
             l.failed(&keys, t);
         }
         assert!(l.blocked(&keys, 10).is_some());
-        assert!(l.blocked(&["ip:1".to_string()], 10).is_some());
+        // The address alone is not blocked by one account's typos.
+        assert!(l.blocked(&["ip:1".to_string()], 10).is_none());
+        for t in 5..MAX_FAILURES_PER_ADDRESS as i64 {
+            l.failed(&["ip:1".to_string()], t);
+        }
+        assert!(l.blocked(&["ip:1".to_string()], 100).is_some());
         assert_eq!(l.blocked(&keys, WINDOW_SECONDS + 10), None);
         l.succeeded("account:a");
         assert!(l.blocked(&["account:a".to_string()], 10).is_none());

@@ -63,6 +63,7 @@ fn sd_notify_ready_watchdog_and_stopping() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(child.id());
     recv_until(&sock, "READY=1", Duration::from_secs(20));
     // The control socket answers by the time READY is sent.
     assert!(std::os::unix::net::UnixStream::connect(dir.path().join("control.sock")).is_ok());
@@ -83,6 +84,16 @@ fn sd_notify_ready_watchdog_and_stopping() {
         std::thread::sleep(Duration::from_millis(20));
     };
     assert_eq!(exit_code(&status), 0);
+}
+
+/// Kills a daemon the test started if the test ends early (a failed assertion).
+struct KillOnDrop(u32);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        // SAFETY: signalling a child of ours; harmless if it already exited.
+        unsafe { libc::kill(self.0 as i32, libc::SIGKILL) };
+    }
 }
 
 /// Unmounts the test's tmpfs even when the test fails.
@@ -169,6 +180,7 @@ fn a_full_disk_is_a_temporary_failure_and_loses_nothing() {
         .stderr(log)
         .spawn()
         .unwrap();
+    let _guard = KillOnDrop(child.id());
     let ctl = |args: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_frontdeskctl"))
             .arg("--socket")

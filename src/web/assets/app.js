@@ -6,6 +6,7 @@
   var page = document.querySelector(".ticket-page");
   var ticket = page ? page.getAttribute("data-ticket") : null;
   var typing = false;
+  var lastPresence = [];
 
   function refreshMain() {
     // Keep what the agent is typing: only refresh a ticket page when its forms are empty.
@@ -14,11 +15,12 @@
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.getElementById("main");
-      if (fresh) { document.getElementById("main").replaceWith(fresh); }
+      if (fresh) { document.getElementById("main").replaceWith(fresh); showPresence(lastPresence); }
     });
   }
 
   function showPresence(list) {
+    lastPresence = list;
     var el = document.getElementById("presence");
     if (!el) { return; }
     var others = list.filter(function (p) { return !p.me; });

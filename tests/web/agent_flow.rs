@@ -1,0 +1,139 @@
+//! The agent's day in a real browser: sign in through the form, find the ticket that came
+//! over LMTP in the inbox, read it, reply (the reply reaches the SMTP receiver with the
+//! agent's From name, the channel's signature and In-Reply-To the customer's mail), then
+//! assign it and change its status in the side panel; `frontdeskctl` sees the same.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::receiver::Receiver;
+use crate::{add_agent, daemon, deliver, harness, show, text_mail, ticket_id, PASSWORD};
+
+const CUSTOMER: &str = "carla@customer.example.org";
+const CUSTOMER_MID: &str = "first-question.4711@customer.example.org";
+
+#[test]
+fn sign_in_open_reply_assign_and_close_in_chromium() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "bob@acme.test", "Bob Builder");
+    deliver(
+        &d,
+        CUSTOMER,
+        "support@example.com",
+        &text_mail(
+            &format!("Carla Customer <{CUSTOMER}>"),
+            "Printer on fire",
+            CUSTOMER_MID,
+            "Hello,\r\n\r\nthe printer in room 4 is smoking again.\r\n\r\nCarla",
+        ),
+    );
+    let id = ticket_id(&d, "Printer on fire");
+
+    let b = Browser::start(&d.http);
+    // Without a session the agent page sends the browser to the sign-in form.
+    b.open("/inbox");
+    b.wait_path("/login");
+    b.fill_login("jane@acme.test", PASSWORD);
+    b.wait_path("/inbox");
+    assert_eq!(b.text("header .me").trim(), "Jane Doe · available");
+
+    // The ticket is open; the "All open" view lists it with the customer as contact.
+    b.click_css("nav.views a[href='/inbox?view=open']");
+    b.wait_path("/inbox?view=open");
+    let row = format!("tr.ticket[data-ticket='{id}']");
+    b.wait_text(&row, "Printer on fire");
+    assert!(b.text(&row).contains("Carla Customer"), "{}", b.text(&row));
+    b.click_css(&format!("{row} a[href='/tickets/{id}']"));
+    b.wait_path(&format!("/tickets/{id}"));
+    b.wait_text(
+        "article.message.inbound",
+        "the printer in room 4 is smoking again",
+    );
+    // The reply form previews the From line and the rendered signature.
+    assert_eq!(
+        b.text("p.from-preview"),
+        "From: Jane Doe at Acme <support@example.com>"
+    );
+    assert!(
+        b.text("pre.signature-preview")
+            .contains("Jane Doe\nAcme Support Team"),
+        "{:?}",
+        b.text("pre.signature-preview")
+    );
+
+    // Type a reply and send it.
+    let body = b.wait_find("#reply-body");
+    b.click(&body);
+    b.type_into(
+        &body,
+        "Hi Carla,\nplease switch it off at the wall; a technician is on the way.",
+    );
+    b.click_css("form.reply button[type=submit]");
+    b.wait_text("article.message.outbound", "a technician is on the way");
+
+    // It reaches the SMTP relay: agent-and-company From name, signature, threading.
+    let got = rx.wait_rcpt(CUSTOMER, 1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "one reply expected");
+    let m = &harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
+    assert_eq!(
+        m["from"][0],
+        json!({"name": "Jane Doe at Acme", "address": "support@example.com"}),
+        "{m:#}"
+    );
+    assert_eq!(m["in_reply_to"], CUSTOMER_MID, "{m:#}");
+    assert!(
+        m["references"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|x| x == CUSTOMER_MID)),
+        "{m:#}"
+    );
+    let text = m["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["type"] == "text/plain")
+        .and_then(|p| p["text"].as_str())
+        .unwrap_or_else(|| panic!("no text/plain part: {m:#}"))
+        .replace("\r\n", "\n");
+    assert!(
+        text.contains("please switch it off at the wall; a technician is on the way."),
+        "{text}"
+    );
+    assert!(text.contains("-- \nJane Doe\nAcme Support Team"), "{text}");
+
+    // Assign to Bob in the side panel.
+    b.click_css("form[action$='/assign'] option[value='agent:bob@acme.test']");
+    b.click_css("form[action$='/assign'] button[type=submit]");
+    b.wait_text("p.meta", "owner bob@acme.test");
+    // And close it.
+    b.click_css("form[action$='/status'] select option:last-child");
+    let closed = b.text("form[action$='/status'] select option:last-child");
+    assert_eq!(closed, "Closed", "the last stage of the default pipeline");
+    b.click_css("form[action$='/status'] button[type=submit]");
+    b.wait_text("p.meta", "Closed ·");
+
+    let t = show(&d, id);
+    assert_eq!(t["owner"], "bob@acme.test", "{t:#}");
+    assert_eq!(t["status"], "Closed", "{t:#}");
+    let outbound: Vec<_> = t["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect();
+    assert_eq!(outbound.len(), 1, "{t:#}");
+    assert!(
+        outbound[0]["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("a technician is on the way"),
+        "{t:#}"
+    );
+    // The event log names who did it.
+    let events = t["events"].to_string();
+    assert!(events.contains("jane@acme.test"), "{events}");
+}

@@ -1,0 +1,258 @@
+//! The agent web page (issue 6) in a real browser: headless Chromium from Debian
+//! (`chromium`, `chromium-driver`) driven over W3C WebDriver ([`browser`]) against a
+//! `frontdeskd` per test (the shared harness of `tests/it`), with mail arriving over LMTP
+//! and replies leaving through the aiosmtpd receiver of `tests/outbound`.
+//!
+//! - [`agent_flow`]: sign in, inbox, open a ticket that came over LMTP, reply (From name,
+//!   signature, In-Reply-To at the SMTP receiver), assign and change status in the side
+//!   panel; `frontdeskctl tickets show` agrees.
+//! - [`live`]: a new mail shows in an open inbox without a reload; two agents on one
+//!   ticket see each other viewing and replying.
+//! - [`safety`]: hostile HTML runs nothing and loads nothing until "Load images";
+//!   security headers; attachments as downloads; CSRF; every agent route needs a session.
+//! - [`signin`]: wrong password, lock-out after five failures, deactivated agents,
+//!   sign-out, cookie flags.
+//! - [`search`]: the search box finds a body word (marked in the snippet) and an address.
+//!
+//! Needs `DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver` and
+//! python3 with aiosmtpd. No fixed ports, no sleeps as synchronisation.
+
+#[allow(dead_code)]
+#[path = "../it/harness.rs"]
+mod harness;
+#[allow(dead_code)]
+#[path = "../outbound/receiver.rs"]
+mod receiver;
+
+#[allow(dead_code)]
+mod browser;
+#[allow(dead_code)]
+mod tracker;
+#[allow(dead_code)]
+mod wire;
+
+mod agent_flow;
+mod live;
+mod safety;
+mod search;
+mod signin;
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use harness::{Daemon, RawLmtp, Settings};
+
+/// One `support@example.com` channel with a signature (From name: agent at company).
+pub const SUPPORT: &str = r#"
+[[channel]]
+kind = "email"
+name = "support"
+address = "support@example.com"
+signature = "-- \n{{agent.full_name}}\nAcme Support Team"
+"#;
+
+/// The password every test agent gets.
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A daemon on [`SUPPORT`]; with `[smtp]` pointing at `relay_port` when given.
+pub fn daemon(relay_port: Option<u16>) -> Daemon {
+    let channels = match relay_port {
+        Some(port) => format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n{SUPPORT}"
+        ),
+        None => SUPPORT.to_string(),
+    };
+    Daemon::start_with(Settings {
+        channels,
+        ..Settings::default()
+    })
+}
+
+/// `users add EMAIL --name NAME --seat` and `users passwd EMAIL` ([`PASSWORD`] on stdin).
+pub fn add_agent(d: &Daemon, email: &str, name: &str) {
+    d.ctl_json(&["users", "add", email, "--name", name, "--seat"]);
+    let (code, out, err) = d.ctl_stdin(
+        &["users", "passwd", email],
+        Some(format!("{PASSWORD}\n").as_bytes()),
+    );
+    assert_eq!(code, 0, "users passwd {email} failed: {err}\n{out}");
+}
+
+/// Deliver `raw` over LMTP (MAIL FROM `from`, RCPT `rcpt`); DATA must answer 250.
+pub fn deliver(d: &Daemon, from: &str, rcpt: &str, raw: &[u8]) {
+    let mut c = RawLmtp::connect(&d.lmtp);
+    c.expect(220);
+    c.send(b"LHLO mx.example.org\r\n");
+    c.expect(250);
+    c.send(format!("MAIL FROM:<{from}>\r\n").as_bytes());
+    c.expect(250);
+    c.send(format!("RCPT TO:<{rcpt}>\r\n").as_bytes());
+    c.expect(250);
+    c.send(b"DATA\r\n");
+    c.expect(354);
+    let mut data = Vec::with_capacity(raw.len() + 8);
+    for line in raw.split_inclusive(|b| *b == b'\n') {
+        if line.first() == Some(&b'.') {
+            data.push(b'.');
+        }
+        data.extend_from_slice(line);
+    }
+    if !data.ends_with(b"\r\n") {
+        data.extend_from_slice(b"\r\n");
+    }
+    data.extend_from_slice(b".\r\n");
+    c.send(&data);
+    let text = c.expect(250);
+    assert!(text.starts_with("250"), "{text}");
+    c.send(b"QUIT\r\n");
+}
+
+/// A plain-text customer mail, CRLF.
+pub fn text_mail(from: &str, subject: &str, message_id: &str, body: &str) -> Vec<u8> {
+    format!(
+        "From: {from}\r\nTo: support@example.com\r\nSubject: {subject}\r\n\
+         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\nMessage-ID: <{message_id}>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n"
+    )
+    .into_bytes()
+}
+
+/// The id of the one ticket with this subject (waits for it to be listed).
+pub fn ticket_id(d: &Daemon, subject: &str) -> i64 {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let found: Vec<i64> = d
+            .tickets()
+            .iter()
+            .filter(|t| t["subject"] == subject)
+            .filter_map(|t| t["id"].as_i64())
+            .collect();
+        if found.len() == 1 {
+            return found[0];
+        }
+        assert!(
+            found.len() < 2,
+            "{} tickets with subject {subject:?}",
+            found.len()
+        );
+        assert!(
+            Instant::now() < deadline,
+            "no ticket {subject:?}: {:?}",
+            d.tickets()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A signed-in plain HTTP client: the session cookie and the page's CSRF token.
+pub struct Agent {
+    /// `host:port` of the daemon's HTTP listener.
+    pub addr: String,
+    /// `fd_session=...`.
+    pub cookie: String,
+    /// The CSRF token from `data-csrf`.
+    pub csrf: String,
+}
+
+/// Sign in with a plain HTTP POST; fails unless it answers 303 with a cookie.
+pub fn http_sign_in(d: &Daemon, email: &str, password: &str) -> Agent {
+    let r = post_login(d, email, password);
+    assert_eq!(r.status, 303, "sign-in as {email}: {}", r.text());
+    let set = r.header("set-cookie").expect("Set-Cookie on sign-in");
+    let cookie = set.split(';').next().unwrap().trim().to_string();
+    let mut a = Agent {
+        addr: d.http.clone(),
+        cookie,
+        csrf: String::new(),
+    };
+    let page = a.get("/inbox");
+    assert_eq!(page.status, 200, "{}", page.text());
+    a.csrf = attribute(&page.text(), "data-csrf=\"").expect("data-csrf on the page");
+    a
+}
+
+/// `POST /login` as a form; the answer.
+pub fn post_login(d: &Daemon, email: &str, password: &str) -> wire::Response {
+    let body = format!(
+        "email={}&password={}",
+        form_encode(email),
+        form_encode(password)
+    );
+    http(
+        &d.http,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        body.as_bytes(),
+    )
+}
+
+/// One request to the daemon with a 20 s read timeout.
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> wire::Response {
+    wire::request(addr, method, path, headers, body, Duration::from_secs(20))
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+impl Agent {
+    /// GET with the session cookie.
+    pub fn get(&self, path: &str) -> wire::Response {
+        http(&self.addr, "GET", path, &[("Cookie", &self.cookie)], b"")
+    }
+
+    /// POST a form with the session cookie (the caller decides about `csrf`).
+    pub fn post(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        extra: &[(&str, &str)],
+    ) -> wire::Response {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+            .collect();
+        let mut headers = vec![
+            ("Cookie", self.cookie.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        headers.extend_from_slice(extra);
+        http(
+            &self.addr,
+            "POST",
+            path,
+            &headers,
+            body.join("&").as_bytes(),
+        )
+    }
+}
+
+/// `application/x-www-form-urlencoded` for one value.
+pub fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            b' ' => "+".to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value after `prefix` up to the next `"`.
+pub fn attribute(html: &str, prefix: &str) -> Option<String> {
+    let start = html.find(prefix)? + prefix.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// `tickets show ID --json`.
+pub fn show(d: &Daemon, id: i64) -> Value {
+    d.ticket(id)
+}

@@ -1,0 +1,119 @@
+//! The search box: a word of a mail's body finds its ticket with the word marked in the
+//! snippet; the customer's address finds their ticket; other tickets stay out.
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::{add_agent, daemon, deliver, text_mail, ticket_id, PASSWORD};
+
+/// Type `q` into the header's search box and press Enter; waits for the results page.
+fn search(b: &Browser, q: &str) {
+    let input = b.wait_find("header form.search input[name=q]");
+    b.clear(&input);
+    b.type_into(&input, &format!("{q}\u{E007}"));
+    b.wait_until(&format!("results for {q:?}"), |b| {
+        b.path().starts_with("/search?") && b.ready() && b.text("#main h1").contains(q)
+    });
+}
+
+/// (ticket link, text, marked words) of each hit.
+fn hits(b: &Browser) -> Vec<(String, String, Vec<String>)> {
+    let v = b.js(
+        "return Array.prototype.map.call(document.querySelectorAll('#main ol.hits > li'), function (li) {\
+           var a = li.querySelector('a');\
+           return [a ? a.getAttribute('href') : '', li.textContent,\
+             Array.prototype.map.call(li.querySelectorAll('p.snippet mark'), function (m) { return m.textContent; })];\
+         });",
+        json!([]),
+    );
+    v.as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|h| {
+            (
+                h[0].as_str().unwrap_or("").to_string(),
+                h[1].as_str().unwrap_or("").to_string(),
+                h[2].as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|m| m.as_str().unwrap_or("").to_string())
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn search_box_finds_body_words_and_contact_addresses() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(
+        &d,
+        "marty@hillvalley.example",
+        "support@example.com",
+        &text_mail(
+            "Marty McFly <marty@hillvalley.example>",
+            "Car trouble",
+            "car.1@hillvalley.example",
+            "Hello,\r\n\r\nthe flux capacitor in my car stopped fluxing after the storm.\r\n\r\nMarty",
+        ),
+    );
+    deliver(
+        &d,
+        "doc@other.example",
+        "support@example.com",
+        &text_mail(
+            "Doc Brown <doc@other.example>",
+            "Clock tower",
+            "clock.1@other.example",
+            "The clock tower needs a new lightning rod.",
+        ),
+    );
+    let car = ticket_id(&d, "Car trouble");
+    let clock = ticket_id(&d, "Clock tower");
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+
+    // A word of the body: the ticket, the word marked in the snippet.
+    search(&b, "capacitor");
+    let h = hits(&b);
+    assert_eq!(h.len(), 1, "{h:?}\n{}", b.text("#main"));
+    assert_eq!(h[0].0, format!("/tickets/{car}"), "{h:?}");
+    assert!(h[0].1.contains("Car trouble"), "{h:?}");
+    assert!(h[0].1.contains("flux capacitor"), "snippet: {h:?}");
+    assert!(
+        h[0].2.iter().any(|m| m.eq_ignore_ascii_case("capacitor")),
+        "the word is not marked: {h:?}"
+    );
+
+    // The contact's address.
+    search(&b, "marty@hillvalley.example");
+    let h = hits(&b);
+    assert_eq!(h.len(), 1, "{h:?}\n{}", b.text("#main"));
+    assert_eq!(h[0].0, format!("/tickets/{car}"), "{h:?}");
+    assert!(h[0].1.contains("marty@hillvalley.example"), "{h:?}");
+
+    // The other customer's ticket by a word of its body; and a hit opens the ticket.
+    search(&b, "lightning");
+    let h = hits(&b);
+    assert_eq!(h.len(), 1, "{h:?}");
+    assert_eq!(h[0].0, format!("/tickets/{clock}"), "{h:?}");
+    assert!(
+        h[0].2.iter().any(|m| m.eq_ignore_ascii_case("lightning")),
+        "{h:?}"
+    );
+    b.click_css("#main ol.hits a");
+    b.wait_path(&format!("/tickets/{clock}"));
+
+    // Nothing matches: an empty result, not an error.
+    search(&b, "zyxxyzzy");
+    assert!(hits(&b).is_empty());
+    assert!(
+        b.text("#main").contains("Nothing found."),
+        "{}",
+        b.text("#main")
+    );
+}
