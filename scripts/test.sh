@@ -31,5 +31,5 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 echo "== cargo test"
-cargo test --all-targets --locked
+cargo test --locked --lib --bins --tests   # benches are run on their own (bench/README.md)
 bash tests/packaging.sh
