@@ -122,6 +122,7 @@ impl Pipeline {
     /// Commit one prepared message. Returns only after the commit (Invariant 1).
     pub async fn commit(&self, prepared: PreparedMessage) -> Result<IngestOutcome, IngestFailure> {
         let (channel, key) = (prepared.channel.clone(), prepared.idempotency_key.clone());
+        let message_id = prepared.mail.message_id.clone();
         // Only what an acknowledgement needs is kept past the commit; the message itself
         // moves into the writer.
         let wants_ack = !prepared.historical
@@ -140,7 +141,8 @@ impl Pipeline {
         }
         log::info!(
             target: "frontdesk::ingest",
-            CHANNEL = channel.as_str(), TICKET_ID = outcome.ticket_id, MESSAGE_KEY = key.as_str();
+            CHANNEL = channel.as_str(), TICKET_ID = outcome.ticket_id,
+            MESSAGE_ID = message_id.as_deref().unwrap_or(""), MESSAGE_KEY = key.as_str();
             "{} on {channel}: ticket #{} ({})",
             if outcome.duplicate { "duplicate ignored" } else if outcome.new_ticket { "new ticket" } else { "message added" },
             outcome.ticket_id,
