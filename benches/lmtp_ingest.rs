@@ -65,20 +65,7 @@ impl Settings {
         if n == 0 {
             bail!("FRONTDESK_BENCH_N must be at least 1");
         }
-        let conns = match std::env::var("FRONTDESK_BENCH_CONNS") {
-            Ok(v) if !v.trim().is_empty() => v
-                .split(',')
-                .map(|s| {
-                    s.trim()
-                        .parse::<usize>()
-                        .with_context(|| format!("FRONTDESK_BENCH_CONNS={v:?}"))
-                })
-                .collect::<Result<Vec<_>>>()?,
-            _ => vec![1, 4],
-        };
-        if conns.contains(&0) {
-            bail!("FRONTDESK_BENCH_CONNS: connection counts must be at least 1");
-        }
+        let conns = env_conns(&[1, 4])?;
         let rounds = env_usize("FRONTDESK_BENCH_ROUNDS", 1)?.max(1);
         let targets = match std::env::var("FRONTDESK_BENCH_TARGETS") {
             Ok(v) if !v.trim().is_empty() => v

@@ -53,18 +53,7 @@ impl Settings {
         if n == 0 {
             bail!("FRONTDESK_BENCH_N must be at least 1");
         }
-        let conns = match std::env::var("FRONTDESK_BENCH_CONNS") {
-            Ok(v) if !v.trim().is_empty() => v
-                .split(',')
-                .map(|s| {
-                    s.trim()
-                        .parse::<usize>()
-                        .with_context(|| format!("FRONTDESK_BENCH_CONNS={v:?}"))
-                })
-                .collect::<Result<Vec<_>>>()?,
-            // frontdesk's default [smtp] max_connections
-            _ => vec![4],
-        };
+        let conns = env_conns(&[4])?;
         if conns.iter().any(|&c| c == 0 || c > 100) {
             bail!(
                 "FRONTDESK_BENCH_CONNS: connection counts must be 1..=100 (max_connections' range)"

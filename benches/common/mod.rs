@@ -138,6 +138,26 @@ pub fn ensure_corpus(paths: &Paths, n: usize) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// `FRONTDESK_BENCH_CONNS` (comma-separated connection counts, each at least 1), or
+/// `default` when unset.
+pub fn env_conns(default: &[usize]) -> Result<Vec<usize>> {
+    let conns = match std::env::var("FRONTDESK_BENCH_CONNS") {
+        Ok(v) if !v.trim().is_empty() => v
+            .split(',')
+            .map(|s| {
+                s.trim()
+                    .parse::<usize>()
+                    .with_context(|| format!("FRONTDESK_BENCH_CONNS={v:?}"))
+            })
+            .collect::<Result<Vec<_>>>()?,
+        _ => default.to_vec(),
+    };
+    if conns.contains(&0) {
+        anyhow::bail!("FRONTDESK_BENCH_CONNS: connection counts must be at least 1");
+    }
+    Ok(conns)
+}
+
 pub fn env_usize(name: &str, default: usize) -> Result<usize> {
     match std::env::var(name) {
         Ok(v) if !v.trim().is_empty() => v
