@@ -46,3 +46,63 @@ fn a_database_from_a_newer_version_is_refused_untouched() {
     );
     assert!(before == snapshot(&d.data_dir), "the data dir was touched");
 }
+
+/// A database written by an earlier version (schema 3, before routing and sessions) is
+/// backed up, migrated at start-up, and its data is still there and usable.
+#[test]
+fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
+    let mut d = Daemon::start();
+    d.signal(libc::SIGTERM);
+    assert!(d.wait_exit(Duration::from_secs(30)).success());
+    // Replace the database with one built by the first three migrations only.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(d.data_dir.join(format!("frontdesk.db{suffix}")));
+    }
+    {
+        let conn = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+        for sql in [
+            include_str!("../../src/store/migrations/0001_init.sql"),
+            include_str!("../../src/store/migrations/0002_imap.sql"),
+            include_str!("../../src/store/migrations/0003_outbound.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO meta (key, value) VALUES ('secret', x'0102030405060708');
+             INSERT INTO contacts (id, email, name, created_at) VALUES (1, 'old@example.org', 'Old Customer', 1);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+                 VALUES (1, 'from the old version', 'New', 'support', 1, 1, 1);
+             INSERT INTO messages (id, ticket_id, direction, channel, source, message_id, contact_id, from_email,
+                 subject, headers, text_body, thread_reason, created_at)
+                 VALUES (1, 1, 'inbound', 'support', 'lmtp', 'old1@example.org', 1, 'old@example.org',
+                 'from the old version', '', 'old body', 'new', 1);
+             INSERT INTO thread_ids (msgid, ticket_id) VALUES ('old1@example.org', 1);
+             INSERT INTO ingest_keys (key, message_id) VALUES ('mid:old1@example.org', 1);
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    d.restart();
+    let backup = std::fs::read_dir(&d.data_dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().contains("frontdesk.db.before-v"))
+        .expect("no backup was taken before migrating");
+    let version: i64 =
+        rusqlite::Connection::open_with_flags(&backup, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+    assert_eq!(version, 3, "the backup must be the database as it was");
+    let t = d.ticket(1);
+    assert_eq!(t["subject"], "from the old version");
+    assert_eq!(t["pipeline"], "Support", "{t:#}");
+    assert_eq!(t["priority"], "medium", "{t:#}");
+    // Old threads still thread: a reply to the old message joins ticket 1.
+    let (code, _, err) = d.ctl_stdin(
+        &["inject", "--channel", "support"],
+        Some(b"From: old@example.org\r\nSubject: Re: from the old version\r\nMessage-ID: <old2@example.org>\r\nIn-Reply-To: <old1@example.org>\r\n\r\nstill here\r\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(d.ticket(1)["messages"].as_array().unwrap().len(), 2);
+}
