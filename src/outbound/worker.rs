@@ -17,8 +17,8 @@ use crate::store::OutboxItem;
 
 /// Longest sleep when nothing is due, so expiry and clock changes are noticed.
 const IDLE_WAKE: Duration = Duration::from_secs(60);
-/// Most entries taken per round.
-const ROUND: u32 = 256;
+/// Most entries taken per round (the store also caps a round at 64 MiB of mail).
+const ROUND: u32 = 2048;
 
 /// Run until `shutdown`; `kick` wakes it when something is queued.
 pub async fn run(pipeline: Pipeline, kick: Arc<Notify>, shutdown: CancellationToken) {
