@@ -185,6 +185,14 @@ fn agent_value(agent: &Agent, company: &str, token: &str) -> String {
     }
 }
 
+/// The channel's signature for `agent`, if it has one.
+pub fn render_signature(identity: &Identity, agent: &Agent, escape: Escape) -> Option<String> {
+    identity
+        .signature
+        .as_ref()
+        .map(|s| s.render(|t| agent_value(agent, &identity.company, t), escape))
+}
+
 fn quote_text(q: &Quoted) -> String {
     let mut out = format!("On {}, {} wrote:\n", q.date, q.from);
     for line in q.text.lines() {
@@ -206,18 +214,8 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
         .subject_tag
         .then(|| subject_tag(input.secret, input.ticket));
     let subject = reply_subject(input.ticket_subject, tag.as_deref());
-    let signature_text = identity.signature.as_ref().map(|s| {
-        s.render(
-            |t| agent_value(input.agent, &identity.company, t),
-            Escape::None,
-        )
-    });
-    let signature_html = identity.signature.as_ref().map(|s| {
-        s.render(
-            |t| agent_value(input.agent, &identity.company, t),
-            Escape::Html,
-        )
-    });
+    let signature_text = render_signature(identity, input.agent, Escape::None);
+    let signature_html = render_signature(identity, input.agent, Escape::Html);
 
     let mut text = input.body.trim_end().to_string();
     text.push('\n');

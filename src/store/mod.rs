@@ -6,6 +6,15 @@
 //! lets every ingress acknowledge only durable mail (Invariant 1). Queries run on a
 //! small pool of read-only connections.
 
+/// The columns `read::summary_row` reads, for queries over `tickets t JOIN contacts c`.
+macro_rules! summary_columns {
+    () => {
+        "t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
+         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
+         t.pipeline, t.priority, t.tags, t.team"
+    };
+}
+
 mod desk;
 mod outbound;
 mod read;

@@ -18,41 +18,21 @@ impl<'c> Reader<'c> {
 
     /// Tickets, most recently active first; merged tickets are left out.
     pub fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
-                    (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
-                    t.pipeline, t.priority, t.tags, t.team
-             FROM tickets t JOIN contacts c ON c.id = t.contact_id
+        let mut stmt = self.conn.prepare_cached(concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM tickets t JOIN contacts c ON c.id = t.contact_id
              WHERE t.merged_into IS NULL
                AND (?1 IS NULL OR t.status = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR t.channel = ?2)
                AND (?4 IS NULL OR t.contact_id = (SELECT id FROM contacts WHERE email = ?4))
              ORDER BY t.updated_at DESC, t.id DESC
-             LIMIT ?3",
-        )?;
+             LIMIT ?3"
+        ))?;
         let limit = filter.limit.unwrap_or(50) as i64;
         let rows = stmt.query_map(
             params![filter.status, filter.channel, limit, filter.contact],
-            |r| {
-                Ok(TicketSummary {
-                    pipeline: r.get(10)?,
-                    priority: r.get(11)?,
-                    tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
-                    team: r.get(13)?,
-                    id: r.get(0)?,
-                    subject: r.get(1)?,
-                    status: r.get(2)?,
-                    channel: r.get(3)?,
-                    contact: ContactRef {
-                        email: r.get(4)?,
-                        name: r.get(5)?,
-                    },
-                    owner: r.get(6)?,
-                    messages: r.get(7)?,
-                    created_at: rfc3339(r.get(8)?),
-                    updated_at: rfc3339(r.get(9)?),
-                })
-            },
+            summary_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -483,5 +463,27 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         seat: r.get(5)?,
         available: r.get(6)?,
         active: r.get(7)?,
+    })
+}
+
+/// A [`TicketSummary`] from the first 14 columns of a row ([`summary_columns`]).
+pub(super) fn summary_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketSummary> {
+    Ok(TicketSummary {
+        id: r.get(0)?,
+        subject: r.get(1)?,
+        status: r.get(2)?,
+        channel: r.get(3)?,
+        contact: ContactRef {
+            email: r.get(4)?,
+            name: r.get(5)?,
+        },
+        owner: r.get(6)?,
+        messages: r.get(7)?,
+        created_at: rfc3339(r.get(8)?),
+        updated_at: rfc3339(r.get(9)?),
+        pipeline: r.get(10)?,
+        priority: r.get(11)?,
+        tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+        team: r.get(13)?,
     })
 }

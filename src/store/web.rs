@@ -369,16 +369,18 @@ pub(super) fn inbox(
     q: &InboxQuery,
 ) -> Result<Vec<InboxRow>, StoreError> {
     let sql = format!(
-        "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
-                (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
-                t.pipeline, t.priority, t.tags, t.team,
+        concat!(
+            "SELECT ",
+            summary_columns!(),
+            ",
                 (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND ({})
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
            AND (?4 IS NULL OR t.updated_at < ?4 OR (t.updated_at = ?4 AND t.id < ?5))
-         ORDER BY t.updated_at DESC, t.id DESC LIMIT ?6",
+         ORDER BY t.updated_at DESC, t.id DESC LIMIT ?6"
+        ),
         view.condition()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
@@ -391,24 +393,7 @@ pub(super) fn inbox(
         let updated: i64 = r.get(9)?;
         let last: Option<String> = r.get(14)?;
         Ok(InboxRow {
-            ticket: super::TicketSummary {
-                id: r.get(0)?,
-                subject: r.get(1)?,
-                status: r.get(2)?,
-                channel: r.get(3)?,
-                contact: super::ContactRef {
-                    email: r.get(4)?,
-                    name: r.get(5)?,
-                },
-                owner: r.get(6)?,
-                messages: r.get(7)?,
-                created_at: crate::model::rfc3339(created),
-                updated_at: crate::model::rfc3339(updated),
-                pipeline: r.get(10)?,
-                priority: r.get(11)?,
-                tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
-                team: r.get(13)?,
-            },
+            ticket: super::read::summary_row(r)?,
             awaiting_us: last.as_deref() == Some("inbound"),
             updated_at: updated,
             created_at: created,

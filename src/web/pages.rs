@@ -364,22 +364,12 @@ async fn ticket(
                 crate::outbound::compose::from_name(&identity, Some(&agent)),
                 c.address
             );
-            let sig = identity
-                .signature
-                .as_ref()
-                .map(|s| {
-                    s.render(
-                        |tok| match tok {
-                            "agent.full_name" => agent.full_name.clone(),
-                            "agent.first_name" => agent.first_name.clone(),
-                            "agent.last_name" => agent.last_name.clone(),
-                            "company" => identity.company.clone(),
-                            _ => String::new(),
-                        },
-                        crate::outbound::template::Escape::None,
-                    )
-                })
-                .unwrap_or_default();
+            let sig = crate::outbound::compose::render_signature(
+                &identity,
+                &agent,
+                crate::outbound::template::Escape::None,
+            )
+            .unwrap_or_default();
             (from, sig)
         }
         _ => (String::new(), String::new()),
