@@ -397,6 +397,7 @@ fn send_frontdesk(
         "benches/smtp_send.rs",
         &frontdesk_config(sink.port, conns),
     )?;
+    let profiler = profile_daemon(fd.pid(), conns, round)?;
     for id in &deferred {
         fd.call(&serde_json::json!({"cmd": "outbox-retry", "id": id}))?;
     }
@@ -420,6 +421,13 @@ fn send_frontdesk(
     let b1 = machine_cpu();
     let k1 = sink.cpu();
     let client_cpu = proc_cpu_seconds(fd.pid());
+    if let Some(mut perf) = profiler {
+        // SIGINT makes perf write its file and exit.
+        let _ = Command::new("kill")
+            .args(["-INT", &perf.id().to_string()])
+            .status();
+        let _ = perf.wait();
+    }
     let (failed, queued): (i64, i64) = db.query_row(
         "SELECT SUM(status = 'failed'), SUM(status = 'queued') FROM outbox",
         [],
@@ -452,6 +460,27 @@ fn send_frontdesk(
         peak_kib: stop.vm_hwm_kib,
         deferred_retried: deferred.len(),
     })
+}
+
+/// With `FRONTDESK_BENCH_PERF` set, `perf record` samples the daemon's timed run into
+/// `target/bench-perf/smtp_send-<conns>c-<round>.data` (for `perf report -i`).
+fn profile_daemon(pid: u32, conns: usize, round: usize) -> Result<Option<Child>> {
+    if std::env::var_os("FRONTDESK_BENCH_PERF").is_none_or(|v| v.is_empty()) {
+        return Ok(None);
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-perf");
+    std::fs::create_dir_all(&dir)?;
+    let out = dir.join(format!("smtp_send-{conns}c-{round}.data"));
+    let child = Command::new("perf")
+        .args(["record", "-q", "-e", "cpu-clock", "-F", "20000", "-g", "-p"])
+        .arg(pid.to_string())
+        .arg("-o")
+        .arg(&out)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("FRONTDESK_BENCH_PERF is set but `perf` could not be started")?;
+    Ok(Some(child))
 }
 
 /// The same number of messages, the composed reply's bytes, by smtp-source.
@@ -528,22 +557,20 @@ fn durability_note(s: &Settings) -> String {
     let worker = read("src/outbound/worker.rs");
     let outbound = read("src/store/outbound.rs");
     let full = line(&store, "\"synchronous\", \"FULL\"");
-    let sent = line(&store, "pub async fn outbox_sent");
-    let together = line(
-        &worker,
-        "every result is recorded as soon as the relay answers",
-    );
+    let sent = line(&store, "pub async fn outbox_record");
+    let together = line(&worker, "while one batch commits");
     let update = line(&outbound, "UPDATE outbox SET status = 'sent'");
     match (full, sent, together, update) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
             "frontdesk durability: each reply and its outbox entry were committed before the relay saw them; each \
-             `sent` mark is a write job on the writer (src/store/mod.rs:{b} → src/store/outbound.rs:{d}), \
-             committed with synchronous=FULL (src/store/mod.rs:{a}). The worker records each result as soon as \
-             the relay answers (src/outbound/worker.rs:{c}), so only a crash between the relay's 250 and that \
-             commit sends a message again after the restart (at-least-once)."
+             `sent` mark is written by the writer (src/store/mod.rs:{b} → src/store/outbound.rs:{d}) and \
+             committed with synchronous=FULL (src/store/mod.rs:{a}). The worker records results as the relay \
+             answers, the ones that arrived while the previous batch committed in one transaction \
+             (src/outbound/worker.rs:{c}), so only a crash between the relay's 250 and that commit sends a \
+             message again after the restart (at-least-once)."
         ),
-        _ => "frontdesk durability: NOT CONFIRMED — the sent-mark path (outbox_sent / synchronous=FULL / \
-              the worker's per-result recording) moved; check before trusting these figures."
+        _ => "frontdesk durability: NOT CONFIRMED — the sent-mark path (outbox_record / synchronous=FULL / \
+              the worker's batched recording) moved; check before trusting these figures."
             .to_string(),
     }
 }

@@ -50,14 +50,16 @@ impl Log for StderrLog {
         }
         let mut fields = KvLine(String::new());
         let _ = record.key_values().visit(&mut fields);
-        let _ = writeln!(
-            std::io::stderr().lock(),
-            "{} {:<5} {}{}",
+        // One write per line: stderr is unbuffered, and a line written in pieces
+        // costs a syscall per piece and can interleave with other threads' lines.
+        let line = format!(
+            "{} {:<5} {}{}\n",
             crate::model::rfc3339(crate::model::unix_now()),
             record.level(),
             record.args(),
             fields.0
         );
+        let _ = std::io::stderr().lock().write_all(line.as_bytes());
     }
 
     fn flush(&self) {}

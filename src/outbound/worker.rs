@@ -13,7 +13,7 @@ use super::send::{deliver, retry_delay, Delivery, Queue};
 use crate::config::SmtpConfig;
 use crate::model::unix_now;
 use crate::pipeline::Pipeline;
-use crate::store::OutboxItem;
+use crate::store::{OutboxItem, OutboxResult};
 
 /// Longest sleep when nothing is due, so expiry and clock changes are noticed.
 const IDLE_WAKE: Duration = Duration::from_secs(60);
@@ -75,19 +75,18 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
             None => unroutable.push(item),
         }
     }
-    let store = pipeline.store();
+    let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
     for item in unroutable {
-        let _ = store
-            .outbox_defer(
-                item.id,
-                unix_now() + retry_delay(item.attempts),
-                "no [smtp] relay is configured".into(),
-            )
-            .await;
+        let _ = done_tx.send((
+            item,
+            Delivery::Temporary("no [smtp] relay is configured".into()),
+        ));
     }
+    // Results are written as they come, a batch per commit: while one batch commits
+    // the next gathers, so a fast relay costs few fsyncs and a slow one no waiting.
+    let recorder = tokio::spawn(record_all(pipeline.clone(), done_rx));
     // Each relay's connections pull from one queue, so a slow message does not hold
-    // the others back; every result is recorded as soon as the relay answers.
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    // the others back.
     let mut senders = Vec::new();
     let mut leftovers = Vec::new();
     for (_, (relay, items)) in by_relay {
@@ -101,14 +100,6 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
                 async move { deliver(&relay, &queue, &done).await },
             ));
         }
-    }
-    drop(done_tx);
-    let mut recording = Vec::new();
-    while let Some((item, delivery)) = done_rx.recv().await {
-        let pipeline = pipeline.clone();
-        recording.push(tokio::spawn(async move {
-            record(&pipeline, item.id, item.attempts, delivery).await
-        }));
     }
     let mut why = None;
     for s in senders {
@@ -124,44 +115,58 @@ async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
             .unwrap_or_default();
         for item in rest {
             let error = why.clone().unwrap_or_else(|| "relay unreachable".into());
-            let pipeline = pipeline.clone();
-            recording.push(tokio::spawn(async move {
-                record(
-                    &pipeline,
-                    item.id,
-                    item.attempts,
-                    Delivery::Temporary(error),
-                )
-                .await
-            }));
+            let _ = done_tx.send((item, Delivery::Temporary(error)));
         }
     }
-    for r in recording {
-        let _ = r.await;
+    drop(done_tx);
+    let _ = recorder.await;
+}
+
+/// Most results committed together.
+const RECORD_BATCH: usize = 1024;
+
+/// Log and durably record results until every sender is done.
+async fn record_all(
+    pipeline: Pipeline,
+    mut results: tokio::sync::mpsc::UnboundedReceiver<(OutboxItem, Delivery)>,
+) {
+    let mut batch = Vec::with_capacity(RECORD_BATCH);
+    while results.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        let now = unix_now();
+        let marks: Vec<OutboxResult> = batch
+            .drain(..)
+            .map(|(item, delivery)| result_of(&item, delivery, now))
+            .collect();
+        if let Err(e) = pipeline.store().outbox_record(marks).await {
+            log::error!("outbox: cannot record delivery results: {e}");
+        }
     }
 }
 
-async fn record(pipeline: &Pipeline, id: i64, attempts: i64, delivery: Delivery) {
-    let store = pipeline.store();
-    let result = match delivery {
-        Delivery::Sent(reply, refused) => {
-            log::info!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} delivered: {reply}");
-            store.outbox_sent(id, reply, refused).await
+/// The durable mark for one delivery, logged as it is decided.
+fn result_of(item: &OutboxItem, delivery: Delivery, now: i64) -> OutboxResult {
+    let id = item.id;
+    match delivery {
+        Delivery::Sent(response, refused) => {
+            log::info!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} delivered: {response}");
+            OutboxResult::Sent {
+                id,
+                response,
+                refused,
+            }
         }
-        Delivery::Temporary(e) => {
-            let delay = retry_delay(attempts);
-            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} deferred {delay}s: {e}");
-            store
-                .outbox_defer(id, unix_now() + delay, e)
-                .await
-                .map(|_| ())
+        Delivery::Temporary(error) => {
+            let delay = retry_delay(item.attempts);
+            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} deferred {delay}s: {error}");
+            OutboxResult::Deferred {
+                id,
+                next_at: now + delay,
+                error,
+            }
         }
-        Delivery::Permanent(e) => {
-            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} failed: {e}");
-            store.outbox_fail(id, e).await
+        Delivery::Permanent(error) => {
+            log::warn!(target: "frontdesk::outbox", OUTBOX_ID = id; "outbox {id} failed: {error}");
+            OutboxResult::Failed { id, error }
         }
-    };
-    if let Err(e) = result {
-        log::error!("outbox: cannot record the result for entry {id}: {e}");
     }
 }

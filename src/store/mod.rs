@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, UserChanges};
-pub use outbound::{NewUser, OutboxKind, QueuedMail};
+pub use outbound::{NewUser, OutboxKind, OutboxResult, QueuedMail};
 pub use views::*;
 pub use web::{
     fts_query, AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
@@ -161,6 +161,9 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StoreError> {
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Savepoint journals and sorts stay in memory: every write job runs in a
+    // savepoint, and a temp file there costs a pwrite per changed page.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(())
 }
 
@@ -411,36 +414,19 @@ impl Store {
         .await
     }
 
-    /// Mark an outbox entry delivered.
-    pub async fn outbox_sent(
-        &self,
-        id: i64,
-        response: String,
-        refused: Vec<(String, String)>,
-    ) -> Result<(), StoreError> {
+    /// Record what the relay said about a run of outbox entries, in one transaction
+    /// (each entry in its own savepoint): the worker's durable marks.
+    pub async fn outbox_record(&self, results: Vec<OutboxResult>) -> Result<(), StoreError> {
         self.write(0, move |conn| {
-            outbound::outbox_sent(conn, id, &response, &refused)
+            for result in &results {
+                let id = result.id();
+                if let Err(e) = writer::in_savepoint(conn, |conn| outbound::record(conn, result)) {
+                    log::error!("outbox: cannot record the result for entry {id}: {e}");
+                }
+            }
+            Ok(())
         })
         .await
-    }
-
-    /// Defer an outbox entry after a temporary failure; false when it expired and failed.
-    pub async fn outbox_defer(
-        &self,
-        id: i64,
-        next_at: i64,
-        error: String,
-    ) -> Result<bool, StoreError> {
-        self.write(0, move |conn| {
-            outbound::outbox_defer(conn, id, next_at, &error)
-        })
-        .await
-    }
-
-    /// Fail an outbox entry permanently, with a note on its ticket.
-    pub async fn outbox_fail(&self, id: i64, error: String) -> Result<(), StoreError> {
-        self.write(0, move |conn| outbound::outbox_fail(conn, id, &error))
-            .await
     }
 
     /// Retry an outbox entry now.

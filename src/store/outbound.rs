@@ -277,7 +277,63 @@ pub(super) fn queue_mail(
 /// Delivery succeeded (for at least one recipient; `refused` lists the others with the
 /// server's words, which go on the ticket as a note). An entry cancelled while it was
 /// being delivered is recorded as sent: the mail did go out.
-pub(super) fn outbox_sent(
+/// What became of one outbox entry at the relay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutboxResult {
+    /// Accepted: the relay's reply, and recipients it refused (address, its words).
+    Sent {
+        /// Entry id.
+        id: i64,
+        /// The relay's final reply.
+        response: String,
+        /// Recipients refused while others were accepted.
+        refused: Vec<(String, String)>,
+    },
+    /// A temporary failure: try again at `next_at` unless the entry has expired.
+    Deferred {
+        /// Entry id.
+        id: i64,
+        /// When to try again (Unix seconds).
+        next_at: i64,
+        /// The reason.
+        error: String,
+    },
+    /// Refused for good.
+    Failed {
+        /// Entry id.
+        id: i64,
+        /// The relay's words.
+        error: String,
+    },
+}
+
+impl OutboxResult {
+    /// The entry it is about.
+    pub fn id(&self) -> i64 {
+        match self {
+            OutboxResult::Sent { id, .. }
+            | OutboxResult::Deferred { id, .. }
+            | OutboxResult::Failed { id, .. } => *id,
+        }
+    }
+}
+
+/// Apply one result.
+pub(super) fn record(conn: &Connection, result: &OutboxResult) -> Result<(), StoreError> {
+    match result {
+        OutboxResult::Sent {
+            id,
+            response,
+            refused,
+        } => outbox_sent(conn, *id, response, refused),
+        OutboxResult::Deferred { id, next_at, error } => {
+            outbox_defer(conn, *id, *next_at, error).map(|_| ())
+        }
+        OutboxResult::Failed { id, error } => outbox_fail(conn, *id, error),
+    }
+}
+
+fn outbox_sent(
     conn: &Connection,
     id: i64,
     response: &str,
@@ -343,12 +399,7 @@ fn refused_words(refused: &[(String, String)]) -> String {
 }
 
 /// A temporary failure: try again at `next_at`, unless the entry has expired.
-pub(super) fn outbox_defer(
-    conn: &Connection,
-    id: i64,
-    next_at: i64,
-    error: &str,
-) -> Result<bool, StoreError> {
+fn outbox_defer(conn: &Connection, id: i64, next_at: i64, error: &str) -> Result<bool, StoreError> {
     let now = unix_now();
     let expired: Option<bool> = conn
         .prepare_cached("SELECT expires_at <= ?1 FROM outbox WHERE id = ?2 AND status = 'queued'")?
@@ -376,7 +427,7 @@ pub(super) fn outbox_defer(
 }
 
 /// A permanent failure: the entry stops, and the ticket gets a note with the server's words.
-pub(super) fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
+fn outbox_fail(conn: &Connection, id: i64, error: &str) -> Result<(), StoreError> {
     fail_entry(conn, id, error, Failure::Refused)
 }
 

@@ -169,7 +169,7 @@ pub(super) fn exec(
 }
 
 /// Run one operation in a savepoint so its failure undoes only its own writes.
-fn in_savepoint<T>(
+pub(super) fn in_savepoint<T>(
     conn: &Connection,
     f: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {

@@ -2,6 +2,7 @@
 """A real SMTP receiver for the outbound tests, built on aiosmtpd (pip install aiosmtpd).
 
 usage: smtp_receiver.py --spool DIR [--port N] [--rules FILE] [--lmtp HOST:PORT]
+                        [--no-pipelining]
 
 Listens on 127.0.0.1:N (0, the default, picks a free port) and prints one JSON line
 {"port": N, "pid": P} once it accepts connections; runs until killed.
@@ -21,6 +22,11 @@ ADDR is a lower-case address or "*"; REPLY is the full reply line, e.g.
 "550 5.1.1 <a@b.org>: Recipient address rejected: User unknown". A "data" rule
 matches when any recipient of the transaction matches.
 
+The receiver advertises PIPELINING (RFC 2920), as Postfix and most relays do, unless
+--no-pipelining is given. Each "mail" line in attempts.jsonl says with "pipelined"
+whether more of the client's commands were already waiting behind MAIL FROM, i.e.
+whether the client sent its envelope in one write.
+
 --lmtp HOST:PORT hands each accepted message to that LMTP server (Dovecot) for every
 recipient before answering 250; the LMTP server's refusal is passed back as is.
 """
@@ -37,7 +43,8 @@ from aiosmtpd.smtp import SMTP
 
 
 class Handler:
-    def __init__(self, spool, rules, lmtp):
+    def __init__(self, spool, rules, lmtp, pipelining):
+        self.pipelining = pipelining
         self.spool = spool
         self.rules_path = rules
         self.lmtp = lmtp
@@ -56,16 +63,24 @@ class Handler:
         table = self.rules().get(stage, {})
         return table.get((address or "").lower()) or table.get("*")
 
-    def log(self, stage, address, reply):
-        line = json.dumps({"stage": stage, "address": address, "reply": reply,
-                           "at": time.time()})
+    def log(self, stage, address, reply, **extra):
+        line = json.dumps(dict({"stage": stage, "address": address, "reply": reply,
+                                "at": time.time()}, **extra))
         with open(os.path.join(self.spool, "attempts.jsonl"), "a") as f:
             f.write(line + "\n")
             f.flush()
 
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(len(responses) - 1, "250-PIPELINING")
+        return responses
+
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         reply = self.rule("mail", address) or "250 2.1.0 Ok"
-        self.log("mail", address, reply)
+        # Bytes already read but not yet handled: the rest of a pipelined envelope.
+        waiting = len(getattr(server._reader, "_buffer", b""))
+        self.log("mail", address, reply, pipelined=waiting > 0)
         if reply.startswith("250"):
             envelope.mail_from = address
             envelope.mail_options.extend(mail_options)
@@ -142,9 +157,10 @@ async def main():
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--rules")
     p.add_argument("--lmtp")
+    p.add_argument("--no-pipelining", action="store_true")
     args = p.parse_args()
     os.makedirs(args.spool, exist_ok=True)
-    handler = Handler(args.spool, args.rules, args.lmtp)
+    handler = Handler(args.spool, args.rules, args.lmtp, not args.no_pipelining)
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: SMTP(handler, hostname="receiver.test", ident="frontdesk test receiver"),

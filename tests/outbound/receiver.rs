@@ -48,6 +48,8 @@ pub struct Receiver {
     pub rules: PathBuf,
     pub port: u16,
     lmtp: Option<String>,
+    /// Whether it offers PIPELINING (RFC 2920).
+    pipelining: bool,
     child: Option<Child>,
 }
 
@@ -59,6 +61,16 @@ impl Receiver {
 
     /// A receiver that also hands every accepted message to the LMTP server `lmtp`.
     pub fn start_with(lmtp: Option<String>) -> Receiver {
+        Receiver::start_as(lmtp, true)
+    }
+
+    /// A receiver that does not offer PIPELINING: the client must send one command at
+    /// a time.
+    pub fn start_without_pipelining() -> Receiver {
+        Receiver::start_as(None, false)
+    }
+
+    fn start_as(lmtp: Option<String>, pipelining: bool) -> Receiver {
         let dir = tempfile::Builder::new()
             .prefix("fd-smtp")
             .tempdir()
@@ -72,6 +84,7 @@ impl Receiver {
             rules,
             port: 0,
             lmtp,
+            pipelining,
             child: None,
         };
         r.spawn(0);
@@ -95,6 +108,9 @@ impl Receiver {
             .arg(&self.rules);
         if let Some(l) = &self.lmtp {
             cmd.arg("--lmtp").arg(l);
+        }
+        if !self.pipelining {
+            cmd.arg("--no-pipelining");
         }
         let mut child = cmd
             .stdin(Stdio::null())
@@ -128,6 +144,11 @@ impl Receiver {
         self.port = v["port"].as_u64().expect("port") as u16;
         assert!(port == 0 || self.port == port, "receiver moved port");
         self.child = Some(child);
+    }
+
+    /// Whether it offers PIPELINING.
+    pub fn offers_pipelining(&self) -> bool {
+        self.pipelining
     }
 
     /// The receiver's stderr.

@@ -202,9 +202,33 @@ fn queue_survives_sigterm() {
     restart_case("SIGTERM");
 }
 
+/// Every MAIL FROM the receiver saw came with the rest of the envelope already sent
+/// (pipelined), or none did.
+fn assert_envelopes_pipelined(rx: &Receiver, pipelined: bool) {
+    let mails: Vec<Value> = rx
+        .attempts()
+        .into_iter()
+        .filter(|a| a["stage"] == "mail")
+        .collect();
+    assert!(!mails.is_empty(), "no MAIL FROM was seen");
+    assert!(
+        mails.iter().all(|a| a["pipelined"] == pipelined),
+        "expected every envelope {}pipelined: {mails:#?}",
+        if pipelined { "" } else { "not " }
+    );
+}
+
 #[test]
 fn permanent_5xx_fails_with_a_note_and_is_never_retried() {
-    let rx = Receiver::start();
+    permanent_5xx_case(Receiver::start());
+}
+
+#[test]
+fn permanent_5xx_without_pipelining() {
+    permanent_5xx_case(Receiver::start_without_pipelining());
+}
+
+fn permanent_5xx_case(rx: Receiver) {
     let rcpt_words = "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown";
     let data_words = "554 5.7.1 Message refused: content policy";
     rx.set_rules(&json!({
@@ -260,6 +284,7 @@ fn permanent_5xx_fails_with_a_note_and_is_never_retried() {
         .unwrap()
         .len();
     assert_eq!(failed, 2);
+    assert_envelopes_pipelined(&rx, rx.offers_pipelining());
 }
 
 /// One refused Cc must not stop the reply to the customer: RFC 5321 lets a client go on
@@ -267,7 +292,15 @@ fn permanent_5xx_fails_with_a_note_and_is_never_retried() {
 /// to get the answer and the ticket to say which copy failed and why.
 #[test]
 fn a_refused_cc_does_not_stop_the_reply_to_the_customer() {
-    let rx = Receiver::start();
+    refused_cc_case(Receiver::start());
+}
+
+#[test]
+fn a_refused_cc_without_pipelining() {
+    refused_cc_case(Receiver::start_without_pipelining());
+}
+
+fn refused_cc_case(rx: Receiver) {
     let words = "550 5.1.1 <typo@example.org>: Recipient address rejected: User unknown";
     rx.set_rules(&json!({"rcpt": {"typo@example.org": words}}));
     let d = daemon(&rx, SUPPORT);
@@ -297,4 +330,5 @@ fn a_refused_cc_does_not_stop_the_reply_to_the_customer() {
             .contains("typo@example.org")),
         "no note names the refused Cc: {notes:#?}"
     );
+    assert_envelopes_pipelined(&rx, rx.offers_pipelining());
 }
