@@ -305,6 +305,19 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Move a ticket to another pipeline, at its first stage or --stage.
+    Pipeline {
+        /// Ticket number.
+        id: i64,
+        /// Pipeline name.
+        pipeline: String,
+        /// Stage in the new pipeline.
+        #[arg(long)]
+        stage: Option<String>,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Set a ticket's priority: low, medium, high or urgent.
     Priority {
         /// Ticket number.
@@ -780,6 +793,20 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 id: *id,
                 agent,
                 team,
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Pipeline {
+            id,
+            pipeline,
+            stage,
+            actor,
+        }) => {
+            let value = client.call(&Request::TicketsPipeline {
+                id: *id,
+                pipeline: pipeline.clone(),
+                stage: stage.clone(),
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -160,6 +160,19 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Move a ticket to another pipeline.
+    TicketsPipeline {
+        /// Ticket.
+        id: i64,
+        /// Pipeline name.
+        pipeline: String,
+        /// Stage in it (default: its first).
+        #[serde(default)]
+        stage: Option<String>,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Change a ticket's priority.
     TicketsPriority {
         /// Ticket.

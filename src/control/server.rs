@@ -607,6 +607,23 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             let pipelines = ctx.services.pipeline.config().pipelines.clone();
             done(store.change_status(id, stage, pipelines, actor).await)
         }
+        Request::TicketsPipeline {
+            id,
+            pipeline,
+            stage,
+            actor,
+        } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let pipelines = ctx.services.pipeline.config().pipelines.clone();
+            done(
+                store
+                    .change_pipeline(id, pipeline, stage, pipelines, actor)
+                    .await,
+            )
+        }
         Request::TicketsPriority {
             id,
             priority,

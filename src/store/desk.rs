@@ -271,6 +271,51 @@ pub(super) fn change_status(
     Ok(words)
 }
 
+/// Move a ticket to another pipeline, at `stage` (its first stage when not given).
+pub(super) fn change_pipeline(
+    conn: &Connection,
+    ticket: TicketId,
+    pipeline: &str,
+    stage: Option<&str>,
+    pipelines: &[Pipeline],
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let (from, status) = ticket_state(conn, ticket)?;
+    let p = find_pipeline(pipelines, pipeline).ok_or_else(|| {
+        let names: Vec<&str> = pipelines.iter().map(|p| p.name.as_str()).collect();
+        StoreError::Invalid(format!(
+            "no pipeline {pipeline:?} (pipelines: {})",
+            names.join(", ")
+        ))
+    })?;
+    let target = match stage {
+        Some(stage) => p.stage(stage).ok_or_else(|| {
+            let names: Vec<&str> = p.stages.iter().map(|s| s.name.as_str()).collect();
+            StoreError::Invalid(format!(
+                "{stage:?} is not a stage of pipeline {:?} (stages: {})",
+                p.name,
+                names.join(", ")
+            ))
+        })?,
+        None => p
+            .stages
+            .first()
+            .ok_or_else(|| StoreError::Invalid(format!("pipeline {:?} has no stages", p.name)))?,
+    };
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE tickets SET pipeline = ?1 WHERE id = ?2",
+        params![p.name, ticket],
+    )?;
+    set_status(conn, ticket, p, &target.name, now)?;
+    let words = format!("{from} / {status} → {} / {}", p.name, target.name);
+    event(conn, ticket, "pipeline", actor, &words, now)?;
+    Ok(words)
+}
+
 /// Change a ticket's priority.
 pub(super) fn change_priority(
     conn: &Connection,

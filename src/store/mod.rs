@@ -338,6 +338,28 @@ impl Store {
         .await
     }
 
+    /// Move a ticket to another pipeline, at `stage` or its first stage.
+    pub async fn change_pipeline(
+        &self,
+        ticket: TicketId,
+        pipeline: String,
+        stage: Option<String>,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::change_pipeline(
+                conn,
+                ticket,
+                &pipeline,
+                stage.as_deref(),
+                &pipelines,
+                &actor,
+            )
+        })
+        .await
+    }
+
     /// Change a ticket's priority.
     pub async fn change_priority(
         &self,

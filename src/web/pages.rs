@@ -374,6 +374,7 @@ async fn ticket(
         }
         _ => (String::new(), String::new()),
     };
+    let pipelines: Vec<String> = config.pipelines.iter().map(|p| p.name.clone()).collect();
     let stages: Vec<String> = config
         .pipeline(&t.pipeline)
         .map(|p| p.stages.iter().map(|s| s.name.clone()).collect())
@@ -396,6 +397,7 @@ async fn ticket(
         agents: &users,
         teams: &teams,
         stages: &stages,
+        pipelines: &pipelines,
         from_preview,
         signature_preview,
         other_tickets: &others,
@@ -684,6 +686,19 @@ async fn post(
                     let stage = field(form, "stage").unwrap_or("").to_string();
                     let pipelines = state.services.pipeline.config().pipelines.clone();
                     done(id, store.change_status(id, stage, pipelines, me).await)
+                }
+                "pipeline" => {
+                    let pipeline = field(form, "pipeline").unwrap_or("").to_string();
+                    let stage = field(form, "stage")
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string);
+                    let pipelines = state.services.pipeline.config().pipelines.clone();
+                    done(
+                        id,
+                        store
+                            .change_pipeline(id, pipeline, stage, pipelines, me)
+                            .await,
+                    )
                 }
                 "priority" => match Priority::parse(field(form, "priority").unwrap_or("")) {
                     Some(p) => done(id, store.change_priority(id, p, me).await),

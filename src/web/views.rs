@@ -191,6 +191,8 @@ pub struct TicketPage<'a> {
     pub teams: &'a [String],
     /// Stages of the ticket's pipeline.
     pub stages: &'a [String],
+    /// Every configured pipeline (the move menu shows when there is more than one).
+    pub pipelines: &'a [String],
     /// The From line replies get.
     pub from_preview: String,
     /// The rendered signature (text).
@@ -358,6 +360,22 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(s));
     }
     out.push_str(r#"</select></label><button type="submit">Set status</button></form>"#);
+    if p.pipelines.len() > 1 {
+        let _ = write!(
+            out,
+            r#"<form method="post" action="/tickets/{}/pipeline">{csrf}<label>Pipeline <select name="pipeline">"#,
+            t.id
+        );
+        for name in p.pipelines {
+            let sel = if name.eq_ignore_ascii_case(&t.pipeline) {
+                " selected"
+            } else {
+                ""
+            };
+            let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(name));
+        }
+        out.push_str(r#"</select></label><button type="submit">Move</button></form>"#);
+    }
     let _ = write!(
         out,
         r#"<form method="post" action="/tickets/{}/priority">{csrf}<label>Priority <select name="priority">"#,

@@ -292,3 +292,66 @@ fn custom_pipeline_uses_its_own_reply_and_reopen_stages() {
         "{t:#}"
     );
 }
+
+#[test]
+fn a_ticket_moves_to_another_pipeline_and_bad_moves_change_nothing() {
+    let two = format!(
+        "{CUSTOM}\n[[pipeline]]\nname = \"Sales\"\nstages = [\n  {{ name = \"Lead\", closed = false }},\n  {{ name = \"Won\", closed = true }},\n]\n"
+    );
+    let d = start(&two);
+    add_user(&d, "alice@example.com", "Alice Archer", true);
+    deliver(
+        &d,
+        &[Delivery::new(
+            "buyer@customer.org",
+            "billing@example.com",
+            "Bulk order quote",
+            "quote1@customer.org",
+        )],
+    );
+    let tid = id(&ticket_by_subject(&d, "Bulk order quote"));
+    let t_id = tid.to_string();
+
+    // Unknown pipeline, or a stage that is not in the target: refused, nothing moves.
+    let (_, err) = crate::refused(&d, &["tickets", "pipeline", &t_id, "Marketing"]);
+    assert!(err.contains("no pipeline \"Marketing\""), "{err}");
+    let (_, err) = crate::refused(
+        &d,
+        &["tickets", "pipeline", &t_id, "Sales", "--stage", "Refunded"],
+    );
+    assert!(err.contains("not a stage of pipeline"), "{err}");
+    let t = d.ticket(tid);
+    assert_eq!(
+        (t["pipeline"].as_str(), t["status"].as_str()),
+        (Some("Billing"), Some("Triage"))
+    );
+
+    // Without --stage: the first stage; the event log says who and what.
+    ok(
+        &d,
+        &[
+            "tickets",
+            "pipeline",
+            &t_id,
+            "sales",
+            "--as",
+            "alice@example.com",
+        ],
+    );
+    let t = d.ticket(tid);
+    assert_eq!(
+        (t["pipeline"].as_str(), t["status"].as_str()),
+        (Some("Sales"), Some("Lead"))
+    );
+    event_with(&t, "pipeline", "Billing / Triage → Sales / Lead");
+    // Into a closed stage closes it.
+    ok(
+        &d,
+        &[
+            "tickets", "pipeline", &t_id, "Billing", "--stage", "Refunded",
+        ],
+    );
+    assert_eq!(d.ticket(tid)["status"], "Refunded");
+    let open = d.ctl_json(&["status"])["counts"]["tickets_open"].clone();
+    assert_eq!(open, 0, "a ticket in a closed stage still counts as open");
+}
