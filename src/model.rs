@@ -140,3 +140,55 @@ impl ImapOrigin {
         )
     }
 }
+
+/// A field submitted with a message (web forms): kept with the message; a `hidden`
+/// one is for rules and integrations and never shown to agents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormField {
+    /// Field name as the form labels it.
+    pub name: String,
+    /// What was submitted.
+    pub value: String,
+    /// Marked hidden by the channel.
+    #[serde(default)]
+    pub hidden: bool,
+}
+
+/// A field an agent may see: (name, value).
+pub type VisibleField = (String, String);
+
+/// The fields of a message an agent may see, from their stored JSON: hidden ones and
+/// anything unreadable are left out (never shown is the safe failure).
+pub fn visible_fields(stored: Option<&str>) -> Vec<VisibleField> {
+    let Some(json) = stored else {
+        return Vec::new();
+    };
+    serde_json::from_str::<Vec<FormField>>(json)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| !f.hidden)
+        .map(|f| (f.name, f.value))
+        .collect()
+}
+
+#[cfg(test)]
+mod field_tests {
+    use super::visible_fields;
+
+    #[test]
+    fn hidden_and_unreadable_fields_are_never_visible() {
+        assert!(visible_fields(None).is_empty());
+        assert!(visible_fields(Some("not json")).is_empty());
+        assert!(visible_fields(Some("{\"name\":\"x\"}")).is_empty());
+        let stored = r#"[{"name":"Order","value":"A-17"},
+                         {"name":"utm_source","value":"ads","hidden":true},
+                         {"name":"Phone","value":"+49 30 1234","hidden":false}]"#;
+        assert_eq!(
+            visible_fields(Some(stored)),
+            vec![
+                ("Order".to_string(), "A-17".to_string()),
+                ("Phone".to_string(), "+49 30 1234".to_string())
+            ]
+        );
+    }
+}

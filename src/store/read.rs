@@ -74,7 +74,7 @@ impl<'c> Reader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
-                    m.text_body, m.created_at
+                    m.text_body, m.created_at, m.fields
              FROM messages m WHERE m.ticket_id = ?1 ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
         )?;
         detail.messages = stmt
@@ -96,6 +96,9 @@ impl<'c> Reader<'c> {
                     source: r.get(8)?,
                     attachments: r.get(9)?,
                     text: r.get(10)?,
+                    fields: crate::model::visible_fields(
+                        r.get::<_, Option<String>>(12)?.as_deref(),
+                    ),
                     created_at: rfc3339(r.get(11)?),
                 })
             })?

@@ -73,6 +73,9 @@ pub struct MessageView {
     pub attachments: i64,
     /// Plain-text body.
     pub text: String,
+    /// Submitted form fields an agent may see (hidden ones are never read out).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<crate::model::VisibleField>,
     /// RFC 3339.
     pub created_at: String,
 }

@@ -262,6 +262,13 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             marks = esc(&marks.join(" · ")),
             subject = esc(&m.subject),
         );
+        if !m.fields.is_empty() {
+            out.push_str(r#"<dl class="fields">"#);
+            for (name, value) in &m.fields {
+                let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(value));
+            }
+            out.push_str("</dl>");
+        }
         match p.html.iter().find(|(id, _)| *id == m.id) {
             Some((_, safe)) => {
                 let _ = write!(out, r#"<div class="body html">{safe}</div>"#);

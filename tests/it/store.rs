@@ -106,3 +106,41 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(d.ticket(1)["messages"].as_array().unwrap().len(), 2);
 }
+
+/// A field a channel marks hidden (web forms keep them for rules) is stored with the
+/// message but never read out to an agent; the other fields are.
+#[test]
+fn hidden_form_fields_are_never_shown() {
+    let mut d = Daemon::start();
+    let (code, _, err) = d.ctl_stdin(
+        &["inject", "--channel", "support"],
+        Some(b"From: form@example.org\r\nSubject: contact form\r\nMessage-ID: <form1@example.org>\r\n\r\nPlease call me\r\n"),
+    );
+    assert_eq!(code, 0, "{err}");
+    d.signal(libc::SIGTERM);
+    assert!(d.wait_exit(Duration::from_secs(30)).success());
+    {
+        // What a web-form ingress stores (that ingress comes with its own issue).
+        let conn = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+        let fields = r#"[{"name":"Phone","value":"+49 30 1234"},{"name":"crm_secret","value":"s3cr3t-token","hidden":true}]"#;
+        let n = conn
+            .execute(
+                "UPDATE messages SET fields = ?1 WHERE message_id = 'form1@example.org'",
+                [fields],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    d.restart();
+    let t = d.ticket(1);
+    let shown = t.to_string();
+    assert!(
+        !shown.contains("s3cr3t-token") && !shown.contains("crm_secret"),
+        "a hidden field was read out: {t:#}"
+    );
+    assert_eq!(
+        t["messages"][0]["fields"],
+        serde_json::json!([["Phone", "+49 30 1234"]]),
+        "{t:#}"
+    );
+}

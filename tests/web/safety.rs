@@ -497,6 +497,14 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             ),
         ),
         (
+            "pipeline move without token",
+            jane.post(
+                &format!("/tickets/{id}/pipeline"),
+                &[("pipeline", "Support"), ("stage", "Closed")],
+                &[],
+            ),
+        ),
+        (
             "availability without token",
             jane.post("/me/availability", &[("available", "off")], &[]),
         ),
@@ -576,8 +584,9 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 9] = [
+        let posts: [(String, &str); 10] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
+            (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
             (format!("/tickets/{id}/note"), "body=anon"),
             (
                 format!("/tickets/{id}/assign"),
