@@ -1,5 +1,6 @@
-//! One TLS client setup for every outgoing connection (IMAP, SMTP, OAuth2): rustls with
-//! the ring provider, the public web roots, plus an optional local trust anchor.
+//! TLS with rustls and the ring provider: one client setup for every outgoing connection
+//! (IMAP, SMTP, OAuth2: the public web roots plus an optional local trust anchor), and the
+//! agent page's own listener for sites without a reverse proxy.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -32,4 +33,39 @@ pub fn client_connector(ca_file: Option<&Path>) -> Result<TlsConnector, String> 
         .with_root_certificates(roots)
         .with_no_client_auth();
     Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// A TLS server setup from a PEM certificate chain and its PEM private key.
+pub fn server_config(
+    cert_file: &Path,
+    key_file: &Path,
+) -> Result<Arc<rustls::ServerConfig>, String> {
+    let pem = std::fs::read(cert_file)
+        .map_err(|e| format!("cannot read {}: {e}", cert_file.display()))?;
+    let chain = rustls_pemfile::certs(&mut pem.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("bad certificate in {}: {e}", cert_file.display()))?;
+    if chain.is_empty() {
+        return Err(format!("no certificate found in {}", cert_file.display()));
+    }
+    let pem =
+        std::fs::read(key_file).map_err(|e| format!("cannot read {}: {e}", key_file.display()))?;
+    let key = rustls_pemfile::private_key(&mut pem.as_slice())
+        .map_err(|e| format!("bad private key in {}: {e}", key_file.display()))?
+        .ok_or_else(|| format!("no private key found in {}", key_file.display()))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| {
+            format!(
+                "{} and {} do not make a usable pair: {e}",
+                cert_file.display(),
+                key_file.display()
+            )
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
 }

@@ -67,14 +67,49 @@ pub struct HttpConfig {
     pub listen: SocketAddr,
     /// The URL agents use, if set.
     pub public_url: Option<String>,
+    /// Serve https ourselves (no reverse proxy in front).
+    pub tls: Option<HttpTls>,
+    /// A session unused this long ends.
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in.
+    pub session_lifetime: Duration,
 }
 
 impl HttpConfig {
     /// Session cookies get `Secure` when agents reach us over https.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://"))
+    }
+}
+
+/// The listener's own certificate, loaded when the config is (so a bad one is a config
+/// error, and SIGHUP picks up a renewed one).
+#[derive(Clone)]
+pub struct HttpTls {
+    /// PEM certificate chain.
+    pub cert_file: PathBuf,
+    /// PEM private key.
+    pub key_file: PathBuf,
+    /// The loaded pair.
+    pub server: std::sync::Arc<rustls::ServerConfig>,
+}
+
+impl std::fmt::Debug for HttpTls {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpTls")
+            .field("cert_file", &self.cert_file)
+            .field("key_file", &self.key_file)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for HttpTls {
+    fn eq(&self, other: &Self) -> bool {
+        self.cert_file == other.cert_file && self.key_file == other.key_file
     }
 }
 
@@ -704,9 +739,48 @@ impl Validator<'_> {
                 None
             }
         };
+        let tls = match (&raw.http.tls_cert_file, &raw.http.tls_key_file) {
+            (None, None) => None,
+            (Some(cert), Some(key)) => {
+                let cert_file = resolve_secret_path(self.path, cert.get_ref());
+                let key_file = resolve_secret_path(self.path, key.get_ref());
+                match crate::tls::server_config(&cert_file, &key_file) {
+                    Ok(server) => Some(HttpTls {
+                        cert_file,
+                        key_file,
+                        server,
+                    }),
+                    Err(e) => {
+                        self.problem(cert, "http.tls_cert_file", e);
+                        None
+                    }
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => {
+                self.problem(
+                    one,
+                    "http",
+                    "tls_cert_file and tls_key_file go together: set both or neither",
+                );
+                None
+            }
+        };
         let http = HttpConfig {
             listen: self.listen(raw.http.listen.as_ref(), "http.listen", "127.0.0.1:8025"),
             public_url,
+            tls,
+            session_idle: Duration::from_secs(self.positive(
+                raw.http.session_idle_seconds.as_ref(),
+                "http.session_idle_seconds",
+                12 * 3600,
+                365 * 86_400,
+            ) as u64),
+            session_lifetime: Duration::from_secs(self.positive(
+                raw.http.session_lifetime_seconds.as_ref(),
+                "http.session_lifetime_seconds",
+                7 * 86_400,
+                365 * 86_400,
+            ) as u64),
         };
         let lmtp = LmtpConfig {
             listen: self.listen(raw.lmtp.listen.as_ref(), "lmtp.listen", "127.0.0.1:2424"),

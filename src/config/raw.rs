@@ -47,6 +47,14 @@ pub struct RawHttp {
     pub listen: Option<Spanned<String>>,
     /// The URL agents use (behind a proxy, `https://…` makes cookies Secure).
     pub public_url: Option<Spanned<String>>,
+    /// PEM certificate chain: serve https ourselves (with `tls_key_file`).
+    pub tls_cert_file: Option<Spanned<String>>,
+    /// PEM private key for `tls_cert_file`.
+    pub tls_key_file: Option<Spanned<String>>,
+    /// A session unused this long ends (seconds).
+    pub session_idle_seconds: Option<Spanned<i64>>,
+    /// A session ends this long after sign-in, used or not (seconds).
+    pub session_lifetime_seconds: Option<Spanned<i64>>,
 }
 
 /// `[lmtp]`.

@@ -78,27 +78,52 @@ pub async fn serve(
         };
         let state = state.clone();
         let shutdown = shutdown.clone();
+        // Read per connection, so a SIGHUP with a renewed certificate takes effect.
+        let tls = state.services.pipeline.config().http.tls.clone();
         tracker.spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let state = state.clone();
-                async move {
-                    let started = std::time::Instant::now();
-                    let response = route(req, &state, peer).await;
-                    LATENCY.observe(started.elapsed());
-                    Ok::<_, Infallible>(response)
-                }
-            });
-            let conn = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
-            tokio::pin!(conn);
-            tokio::select! {
-                _ = conn.as_mut() => {}
-                _ = shutdown.cancelled() => {
-                    conn.as_mut().graceful_shutdown();
-                    let _ = conn.await;
-                }
+            let Some(tls) = tls else {
+                return serve_connection(stream, state, peer, shutdown).await;
+            };
+            let handshake = tokio_rustls::TlsAcceptor::from(tls.server).accept(stream);
+            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+                Ok(Ok(stream)) => serve_connection(stream, state, peer, shutdown).await,
+                Ok(Err(e)) => log::debug!("http: TLS handshake with {peer} failed: {e}"),
+                Err(_) => log::debug!("http: TLS handshake with {peer} timed out"),
             }
         });
+    }
+}
+
+/// A client that has not finished its TLS handshake by then is dropped.
+const TLS_HANDSHAKE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Serve one connection (plain or TLS) until it closes or the daemon stops.
+async fn serve_connection<IO>(
+    io: IO,
+    state: Arc<WebState>,
+    peer: SocketAddr,
+    shutdown: CancellationToken,
+) where
+    IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |req| {
+        let state = state.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let response = route(req, &state, peer).await;
+            LATENCY.observe(started.elapsed());
+            Ok::<_, Infallible>(response)
+        }
+    });
+    let conn =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = shutdown.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 

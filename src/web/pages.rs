@@ -56,11 +56,14 @@ async fn current_session(
         .await
         .ok()??;
     let now = unix_now();
-    if !session::session_alive(s.created_at, s.last_seen, now) {
+    let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
+    if !limits.alive(s.created_at, s.last_seen, now) {
         let _ = state.services.pipeline.store().delete_session(hash).await;
         return None;
     }
-    if now - s.last_seen > 60 {
+    // last_seen is refreshed at most once a minute (fewer writes), more often when the
+    // idle limit is short.
+    if now - s.last_seen > (limits.idle_seconds / 4).clamp(0, 60) {
         let _ = state
             .services
             .pipeline
@@ -213,8 +216,13 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
         return internal(e);
     }
     let mut r = redirect("/inbox");
-    let secure = state.services.pipeline.config().http.secure_cookies();
-    if let Ok(v) = HeaderValue::from_str(&session::set_cookie(Some(&token), secure)) {
+    let http = &state.services.pipeline.config().http;
+    let cookie = session::set_cookie(
+        Some(&token),
+        http.session_lifetime.as_secs() as i64,
+        http.secure_cookies(),
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(SET_COOKIE, v);
     }
     r
@@ -568,7 +576,8 @@ fn events(
                 .read(move |r| r.session(&hash))
                 .await
             {
-                Ok(Some(s)) => session::session_alive(s.created_at, s.last_seen, unix_now()),
+                Ok(Some(s)) => session::SessionLimits::of(&state.services.pipeline.config().http)
+                    .alive(s.created_at, s.last_seen, unix_now()),
                 _ => false,
             };
             if !alive || send(line).await.is_err() {
@@ -615,7 +624,7 @@ async fn post(
             let _ = store.delete_session(token_hash.to_string()).await;
             let mut r = redirect("/login");
             let secure = state.services.pipeline.config().http.secure_cookies();
-            if let Ok(v) = HeaderValue::from_str(&session::set_cookie(None, secure)) {
+            if let Ok(v) = HeaderValue::from_str(&session::set_cookie(None, 0, secure)) {
                 r.headers_mut().insert(SET_COOKIE, v);
             }
             r

@@ -7,10 +7,29 @@ use sha2::{Digest, Sha256};
 
 /// Name of the session cookie.
 pub const COOKIE: &str = "fd_session";
-/// A session unused this long ends.
-pub const IDLE_SECONDS: i64 = 12 * 3600;
-/// A session ends this long after sign-in, used or not.
-pub const ABSOLUTE_SECONDS: i64 = 7 * 86_400;
+/// How long sessions last (`[http] session_idle_seconds`, `session_lifetime_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// A session unused this long ends.
+    pub idle_seconds: i64,
+    /// A session ends this long after sign-in, used or not.
+    pub lifetime_seconds: i64,
+}
+
+impl SessionLimits {
+    /// The limits the config sets.
+    pub fn of(http: &crate::config::HttpConfig) -> SessionLimits {
+        SessionLimits {
+            idle_seconds: http.session_idle.as_secs() as i64,
+            lifetime_seconds: http.session_lifetime.as_secs() as i64,
+        }
+    }
+
+    /// True while a session is within both limits.
+    pub fn alive(self, created_at: i64, last_seen: i64, now: i64) -> bool {
+        now - last_seen < self.idle_seconds && now - created_at < self.lifetime_seconds
+    }
+}
 /// Failed sign-ins allowed per account within [`WINDOW_SECONDS`].
 pub const MAX_FAILURES: usize = 5;
 /// Failed sign-ins allowed per client address: higher, because behind a reverse proxy
@@ -38,20 +57,16 @@ pub fn cookie_token(header: &str) -> Option<String> {
     })
 }
 
-/// The `Set-Cookie` value for a new session (or an expired one to sign out).
-pub fn set_cookie(token: Option<&str>, secure: bool) -> String {
+/// The `Set-Cookie` value for a new session lasting `max_age` seconds at most (or an
+/// expired one to sign out).
+pub fn set_cookie(token: Option<&str>, max_age: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     match token {
-        Some(t) => format!(
-            "{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={ABSOLUTE_SECONDS}{secure}"
-        ),
+        Some(t) => {
+            format!("{COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}")
+        }
         None => format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{secure}"),
     }
-}
-
-/// True while a session is within its idle and absolute limits.
-pub fn session_alive(created_at: i64, last_seen: i64, now: i64) -> bool {
-    now - last_seen < IDLE_SECONDS && now - created_at < ABSOLUTE_SECONDS
 }
 
 /// Compare two secrets without stopping at the first difference.
@@ -185,18 +200,29 @@ mod tests {
         assert_eq!(cookie_token("a=1; fd_session=abc; b=2"), Some("abc".into()));
         assert_eq!(cookie_token("fd_session="), None);
         assert_eq!(cookie_token("other=x"), None);
-        let c = set_cookie(Some("t"), true);
+        let c = set_cookie(Some("t"), 600, true);
         assert!(c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.ends_with("; Secure"));
-        assert!(!set_cookie(Some("t"), false).contains("Secure"));
+        assert!(c.contains("Max-Age=600"));
+        assert!(!set_cookie(Some("t"), 600, false).contains("Secure"));
+        assert!(set_cookie(None, 600, false).contains("Max-Age=0"));
         assert_ne!(token_hash("a"), token_hash("b"));
         assert_eq!(new_token().len(), 64);
     }
 
     #[test]
     fn sessions_expire_idle_and_absolute() {
-        assert!(session_alive(0, 0, 100));
-        assert!(!session_alive(0, 0, IDLE_SECONDS));
-        assert!(!session_alive(0, ABSOLUTE_SECONDS - 1, ABSOLUTE_SECONDS));
+        let l = SessionLimits {
+            idle_seconds: 12 * 3600,
+            lifetime_seconds: 7 * 86_400,
+        };
+        assert!(l.alive(0, 0, 100));
+        assert!(l.alive(0, 0, l.idle_seconds - 1));
+        assert!(!l.alive(0, 0, l.idle_seconds));
+        // Used a second ago, but signed in a week ago.
+        assert!(l.alive(0, l.lifetime_seconds - 2, l.lifetime_seconds - 1));
+        assert!(!l.alive(0, l.lifetime_seconds - 1, l.lifetime_seconds));
+        // A clock that went back does not end a session early.
+        assert!(l.alive(100, 100, 50));
     }
 
     #[test]
