@@ -15,6 +15,7 @@ use super::session::{self, field, parse_form};
 use super::{live, redirect, respond, sanitize, views, Body, WebState};
 use crate::desk::lifecycle::Priority;
 use crate::model::unix_now;
+use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
 use crate::store::{Assignment, InboxQuery, InboxView, SessionView, StoreError, UserChanges};
 
@@ -72,6 +73,88 @@ async fn current_session(
             .await;
     }
     Some((hash, s))
+}
+
+/// A POST's fields, and the files of a multipart form; or why it was refused.
+async fn read_post(
+    req: Request<Incoming>,
+) -> Result<(Vec<(String, String)>, Vec<OutgoingAttachment>), (StatusCode, String)> {
+    let boundary = req
+        .headers()
+        .get(hyper::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+        .map(multer::parse_boundary);
+    match boundary {
+        None => read_form(req).await.map(|form| (form, Vec::new())).ok_or((
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The form is too large.".into(),
+        )),
+        Some(Err(_)) => Err((
+            StatusCode::BAD_REQUEST,
+            "The form's multipart boundary is missing.".into(),
+        )),
+        Some(Ok(boundary)) => read_multipart(req, boundary).await,
+    }
+}
+
+/// Most bytes a multipart form (a reply with its files) may carry.
+const MAX_UPLOAD: u64 = 25 * 1024 * 1024;
+
+async fn read_multipart(
+    req: Request<Incoming>,
+    boundary: String,
+) -> Result<(Vec<(String, String)>, Vec<OutgoingAttachment>), (StatusCode, String)> {
+    use futures_util::TryStreamExt;
+    let stream = http_body_util::BodyStream::new(req.into_body())
+        .try_filter_map(|frame| async move { Ok(frame.into_data().ok()) });
+    let limits = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(MAX_UPLOAD)
+            .for_field("body", MAX_FORM as u64)
+            .for_field("csrf", 256),
+    );
+    let mut multipart = multer::Multipart::with_constraints(stream, boundary, limits);
+    let refused = |e: multer::Error| match e {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "The reply and its files are too large (at most {} MiB in all).",
+                MAX_UPLOAD / (1024 * 1024)
+            ),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            format!("The form could not be read: {other}"),
+        ),
+    };
+    let mut form = Vec::new();
+    let mut files = Vec::new();
+    while let Some(field) = multipart.next_field().await.map_err(refused)? {
+        let name = field.name().unwrap_or("").to_string();
+        match field.file_name().map(str::to_string) {
+            Some(file_name) => {
+                let content_type = field.content_type().map(|m| m.essence_str().to_string());
+                let data = field.bytes().await.map_err(refused)?;
+                // A file input left empty still sends a part, with no name and no bytes.
+                if file_name.is_empty() && data.is_empty() {
+                    continue;
+                }
+                files.push(OutgoingAttachment {
+                    filename: sanitize::upload_file_name(&file_name),
+                    content_type: content_type
+                        .filter(|t| sanitize::plausible_mime_type(t))
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                    data: data.to_vec(),
+                });
+            }
+            None => {
+                let value = field.text().await.map_err(refused)?;
+                form.push((name, value));
+            }
+        }
+    }
+    Ok((form, files))
 }
 
 async fn read_form(req: Request<Incoming>) -> Option<Vec<(String, String)>> {
@@ -144,8 +227,9 @@ pub async fn handle(
         },
         (Method::POST, rest) => {
             let header = req.headers().get("x-csrf-token").cloned();
-            let Some(form) = read_form(req).await else {
-                return text(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
+            let (form, files) = match read_post(req).await {
+                Ok(posted) => posted,
+                Err((status, words)) => return text(status, &words),
             };
             if !csrf_ok(header.as_ref(), &form, &session) {
                 log::warn!("web: refused a {path} request without a valid CSRF token from {peer}");
@@ -154,7 +238,7 @@ pub async fn handle(
                     "This form has expired or did not come from this page; reload and try again.",
                 );
             }
-            post(state, &session, &token_hash, rest, &form).await
+            post(state, &session, &token_hash, rest, &form, files).await
         }
         _ => text(StatusCode::NOT_FOUND, "Not found."),
     }
@@ -608,6 +692,7 @@ async fn post(
     token_hash: &str,
     parts: &[&str],
     form: &[(String, String)],
+    files: Vec<OutgoingAttachment>,
 ) -> Response<Body> {
     let store = state.services.pipeline.store();
     let me = session.email.clone();
@@ -658,7 +743,7 @@ async fn post(
                         body,
                         cc: Vec::new(),
                         quote: field(form, "quote") == Some("1"),
-                        attachments: Vec::new(),
+                        attachments: files,
                     };
                     match queue_reply(&state.services.pipeline, request).await {
                         Ok(_) => {

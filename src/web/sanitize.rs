@@ -47,8 +47,74 @@ pub fn sanitize_html(
     (clean, blocked.load(Ordering::Relaxed))
 }
 
+/// The name an uploaded file is attached under: the last path segment only (a client
+/// may send a whole path), without control characters, at most 200 characters.
+pub fn upload_file_name(given: &str) -> String {
+    let base = given.rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
+    let clean = clean.trim().trim_start_matches('.').trim();
+    if clean.is_empty() {
+        "attachment".into()
+    } else {
+        clean.to_string()
+    }
+}
+
+/// True for a `type/subtype` a MIME header can carry as is.
+pub fn plausible_mime_type(t: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    matches!(t.split_once('/'), Some((a, b)) if token(a) && token(b))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn uploaded_file_names_keep_only_a_plain_name() {
+        let cases = [
+            ("report.pdf", "report.pdf"),
+            ("C:\\Users\\jane\\report.pdf", "report.pdf"),
+            ("../../etc/passwd", "passwd"),
+            ("/tmp/x/", "attachment"),
+            ("", "attachment"),
+            ("..", "attachment"),
+            (".bashrc", "bashrc"),
+            ("a\r\nX-Evil: 1.txt", "aX-Evil: 1.txt"),
+            ("  Angebot Müller €.xlsx ", "Angebot Müller €.xlsx"),
+        ];
+        for (given, want) in cases {
+            assert_eq!(upload_file_name(given), want, "for {given:?}");
+        }
+        assert_eq!(upload_file_name(&"x".repeat(500)).len(), 200);
+    }
+
+    #[test]
+    fn mime_types_are_checked_before_they_go_into_a_header() {
+        for ok in [
+            "image/png",
+            "application/vnd.ms-excel",
+            "text/plain",
+            "application/x-7z-compressed",
+        ] {
+            assert!(plausible_mime_type(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "png",
+            "text/",
+            "/plain",
+            "text/plain; charset=x",
+            "text/plain\r\nX: y",
+            "a b/c",
+        ] {
+            assert!(!plausible_mime_type(bad), "{bad:?}");
+        }
+    }
+
     use super::*;
 
     fn no_cid() -> HashMap<String, String> {

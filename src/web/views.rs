@@ -301,7 +301,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let csrf = hidden_csrf(p.csrf);
     let _ = write!(
         out,
-        r#"<form class="reply" method="post" action="/tickets/{id}/reply">{csrf}<p class="from-preview">From: {from}</p><label for="reply-body">Reply to {to}</label><textarea id="reply-body" name="body" rows="8" required></textarea><pre class="signature-preview">{sig}</pre><label><input type="checkbox" name="quote" value="1"> Quote the last message</label><button type="submit">Send reply</button></form>
+        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label><textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button></form>
 <form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form></section>"#,
         id = t.id,
         from = esc(&p.from_preview),

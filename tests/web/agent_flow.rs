@@ -72,6 +72,20 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
         &body,
         "Hi Carla,\nplease switch it off at the wall; a technician is on the way.",
     );
+    // The preview follows the text as it is typed, beside the From line and signature.
+    b.wait_text("#body-preview", "a technician is on the way.");
+    assert_eq!(
+        b.text("#body-preview"),
+        "Hi Carla,\nplease switch it off at the wall; a technician is on the way."
+    );
+    // Attach a file (WebDriver hands the browser a local path, as a file picker would).
+    let upload_dir = tempfile::tempdir().unwrap();
+    let upload = upload_dir.path().join("wiring diagram.pdf");
+    let upload_bytes: Vec<u8> = (0..70_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(&upload, &upload_bytes).unwrap();
+    let picker = b.wait_find("#reply-files");
+    b.type_into(&picker, upload.to_str().unwrap());
+    b.wait_text("#files-preview", "wiring diagram.pdf (70000 bytes)");
     b.click_css("form.reply button[type=submit]");
     b.wait_text("article.message.outbound", "a technician is on the way");
 
@@ -104,6 +118,24 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
         "{text}"
     );
     assert!(text.contains("-- \nJane Doe\nAcme Support Team"), "{text}");
+    // The file went with it, byte for byte, under its own name.
+    let files: Vec<&serde_json::Value> = m["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["filename"] == "wiring diagram.pdf")
+        .collect();
+    assert_eq!(files.len(), 1, "{m:#}");
+    assert_eq!(files[0]["type"], "application/pdf", "{m:#}");
+    assert_eq!(files[0]["size"], upload_bytes.len(), "{m:#}");
+    let raw = std::fs::read(got[0].path_str()).unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&upload_bytes[..3000]);
+    assert!(
+        raw.replace("\r\n", "").contains(&encoded[..3000]),
+        "the attachment's bytes differ from the file uploaded"
+    );
 
     // Assign to Bob in the side panel.
     b.click_css("form[action$='/assign'] option[value='agent:bob@acme.test']");

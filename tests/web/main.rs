@@ -13,6 +13,8 @@
 //! - [`signin`]: wrong password, lock-out after five failures, deactivated agents,
 //!   sign-out, cookie flags.
 //! - [`search`]: the search box finds a body word (marked in the snippet) and an address.
+//! - [`uploads`]: replies with files as multipart/form-data; missing CSRF, broken or
+//!   oversized uploads are refused and queue nothing.
 //!
 //! Needs `DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver` and
 //! python3 with aiosmtpd. No fixed ports, no sleeps as synchronisation.
@@ -36,6 +38,7 @@ mod live;
 mod safety;
 mod search;
 mod signin;
+mod uploads;
 
 use std::time::{Duration, Instant};
 

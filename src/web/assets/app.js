@@ -10,7 +10,8 @@
 
   function refreshMain() {
     // Keep what the agent is typing: only refresh a ticket page when its forms are empty.
-    var busy = Array.prototype.some.call(document.querySelectorAll("textarea"), function (t) { return t.value !== ""; });
+    var busy = Array.prototype.some.call(document.querySelectorAll("textarea"), function (t) { return t.value !== ""; }) ||
+      Array.prototype.some.call(document.querySelectorAll("input[type=file]"), function (f) { return f.files && f.files.length > 0; });
     if (busy) { return; }
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
@@ -42,6 +43,35 @@
       typing = true;
       fetch("/tickets/" + ticket + "/replying", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
     }
+  });
+
+  // Live preview of the reply as the customer will get it: the From line and the
+  // signature come rendered from the server; the text, quote and files follow the form.
+  // textContent only: what the agent types is never parsed as HTML.
+  function updatePreview() {
+    var body = document.getElementById("reply-body");
+    var out = document.getElementById("body-preview");
+    if (!body || !out) { return; }
+    out.textContent = body.value;
+    var quote = document.getElementById("reply-quote");
+    var q = document.getElementById("quote-preview");
+    if (q) { q.hidden = !(quote && quote.checked); }
+    var files = document.getElementById("reply-files");
+    var list = document.getElementById("files-preview");
+    if (list) {
+      while (list.firstChild) { list.removeChild(list.firstChild); }
+      Array.prototype.forEach.call((files && files.files) || [], function (f) {
+        var li = document.createElement("li");
+        li.textContent = f.name + " (" + f.size + " bytes)";
+        list.appendChild(li);
+      });
+    }
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.id === "reply-body") { updatePreview(); }
+  });
+  document.addEventListener("change", function (e) {
+    if (e.target && (e.target.id === "reply-quote" || e.target.id === "reply-files")) { updatePreview(); }
   });
 
   document.addEventListener("keydown", function (e) {
