@@ -37,6 +37,9 @@ pub struct Pipeline {
     outbox_kick: Arc<tokio::sync::Notify>,
     /// Ticket ids that changed, for live pages.
     changes: tokio::sync::broadcast::Sender<i64>,
+    /// Outbox entries cancelled since the worker last looked: one it already read
+    /// from the store is dropped before it reaches the relay.
+    outbox_cancels: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
 }
 
 impl Pipeline {
@@ -47,7 +50,29 @@ impl Pipeline {
             store,
             outbox_kick: Arc::new(tokio::sync::Notify::new()),
             changes: tokio::sync::broadcast::channel(1024).0,
+            outbox_cancels: Default::default(),
         }
+    }
+
+    /// Tell the outbox worker an entry was cancelled (after the cancel committed).
+    pub fn outbox_cancelled(&self, id: i64) {
+        self.cancels().insert(id);
+    }
+
+    /// Whether `id` was cancelled since the worker last asked; forgets it.
+    pub fn take_outbox_cancel(&self, id: i64) -> bool {
+        self.cancels().remove(&id)
+    }
+
+    /// Forget every cancel (the worker holds no entry read before them).
+    pub fn clear_outbox_cancels(&self) {
+        self.cancels().clear();
+    }
+
+    fn cancels(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<i64>> {
+        self.outbox_cancels
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Tell live pages a ticket changed (after its commit).

@@ -455,10 +455,13 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(e) => store_err(e),
         },
         Request::OutboxCancel { id } => match store.outbox_cancel(id).await {
-            Ok(()) => Response::ok(ResponseData::Done {
-                done: format!("outbox entry {id} cancelled"),
-                id,
-            }),
+            Ok(()) => {
+                ctx.services.pipeline.outbox_cancelled(id);
+                Response::ok(ResponseData::Done {
+                    done: format!("outbox entry {id} cancelled"),
+                    id,
+                })
+            }
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },

@@ -98,6 +98,9 @@ struct Session<T: AsyncRead + AsyncWrite> {
     /// RFC 2920: the envelope goes in one write and its replies come back together.
     pipelining: bool,
     buf: Vec<u8>,
+    /// A write or read failed or timed out: where the relay is in the dialogue is
+    /// unknown, so nothing more may be sent on this connection.
+    broken: bool,
 }
 
 impl<T: AsyncRead + AsyncWrite + Unpin> Session<T> {
@@ -106,14 +109,20 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Session<T> {
         &mut self,
         replies: usize,
     ) -> Result<Vec<Response<String>>, mail_send::Error> {
+        if self.broken {
+            return Err(mail_send::Error::Timeout);
+        }
         let (client, buf) = (&mut self.client, &self.buf);
-        tokio::time::timeout(client.timeout, async {
+        let result = tokio::time::timeout(client.timeout, async {
             client.stream.write_all(buf).await?;
             client.stream.flush().await?;
             client.read_many(replies).await
         })
         .await
-        .map_err(|_| mail_send::Error::Timeout)?
+        .map_err(|_| mail_send::Error::Timeout)
+        .and_then(|r| r);
+        self.broken = result.is_err();
+        result
     }
 
     /// Send `line` (a command with its CRLF) and read its reply.
@@ -206,9 +215,9 @@ impl<T: AsyncRead + AsyncWrite + Unpin> Session<T> {
         }
     }
 
-    /// Leave the session clean for the next message.
-    async fn reset(&mut self) {
-        let _ = self.command("RSET\r\n").await;
+    /// Leave the session clean for the next message; false when it cannot be used again.
+    async fn reset(&mut self) -> bool {
+        matches!(self.command("RSET\r\n").await, Ok(r) if positive(&r))
     }
 
     async fn quit(&mut self) {
@@ -223,32 +232,36 @@ struct Envelope {
     data: Option<Response<String>>,
 }
 
-/// Items waiting in a delivery round, shared by its connections.
-pub type Queue = std::sync::Mutex<std::collections::VecDeque<OutboxItem>>;
-
-fn next(queue: &Queue) -> Option<OutboxItem> {
-    queue.lock().ok()?.pop_front()
+/// Where a connection takes its next message from; `None` ends the session.
+pub trait Source: Send + Sync {
+    /// The next message to send.
+    fn next(&self) -> Option<OutboxItem>;
 }
 
-/// Send items taken from `queue` over one session until it is empty, reporting each
-/// result on `done` as soon as the relay answers.
+/// Results as the relay gives them: the entry and how it went.
+pub type Results = tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>;
+
+/// Send messages from `source` over one session until it runs dry, reporting each
+/// result on `done` as soon as the relay answers. A refusal leaves the session usable
+/// (RSET); `Err` says why the connection cannot go on.
 async fn send_from<T: AsyncRead + AsyncWrite + Unpin>(
     session: &mut Session<T>,
-    queue: &Queue,
-    done: &tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>,
-) {
-    while let Some(item) = next(queue) {
+    source: &dyn Source,
+    done: &Results,
+) -> Result<(), String> {
+    while let Some(item) = source.next() {
         let outcome = session.send(&item).await;
-        if !matches!(outcome, Delivery::Sent(..)) {
-            session.reset().await;
-        }
-        let broken = matches!(&outcome, Delivery::Temporary(_));
+        let usable = matches!(outcome, Delivery::Sent(..)) || session.reset().await;
+        let why = match &outcome {
+            Delivery::Temporary(w) | Delivery::Permanent(w) => w.clone(),
+            Delivery::Sent(..) => String::new(),
+        };
         let _ = done.send((item, outcome));
-        if broken {
-            // The connection may be gone: leave the rest to the other connections.
-            return;
+        if !usable {
+            return Err(why);
         }
     }
+    Ok(())
 }
 
 /// EHLO (after STARTTLS, when that was done), AUTH when configured, then the queue.
@@ -256,30 +269,37 @@ async fn run_session<T: AsyncRead + AsyncWrite + Unpin>(
     mut client: SmtpClient<T>,
     relay: &SmtpConfig,
     password: Option<String>,
-    queue: &Queue,
-    done: &tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>,
-) -> Result<(), mail_send::Error> {
-    let offered = client.ehlo(&relay.hello_name).await?;
+    source: &dyn Source,
+    done: &Results,
+) -> Result<(), String> {
+    let failed = |e: mail_send::Error| format!("relay {}:{}: {e}", relay.host, relay.port);
+    let offered = client.ehlo(&relay.hello_name).await.map_err(failed)?;
     if let (Some((user, _)), Some(password)) = (&relay.login, password) {
         let credentials = Credentials::new(user.clone(), password);
-        client.authenticate(&credentials, &offered).await?;
+        client
+            .authenticate(&credentials, &offered)
+            .await
+            .map_err(failed)?;
     }
     let mut session = Session {
         client,
         pipelining: offered.has_capability(EXT_PIPELINING),
         buf: Vec::with_capacity(8192),
+        broken: false,
     };
-    send_from(&mut session, queue, done).await;
-    session.quit().await;
-    Ok(())
+    let result = send_from(&mut session, source, done).await;
+    if !session.broken {
+        session.quit().await;
+    }
+    result
 }
 
-/// One connection to `relay`, draining `queue`; `Err` with the reason when it could
-/// not connect at all.
+/// One connection to `relay`, sending what `source` gives until it runs dry; `Err`
+/// with the reason when it could not connect or the connection broke.
 pub async fn deliver(
     relay: &SmtpConfig,
-    queue: &Queue,
-    done: &tokio::sync::mpsc::UnboundedSender<(OutboxItem, Delivery)>,
+    source: &dyn Source,
+    done: &Results,
 ) -> Result<(), String> {
     let connector = crate::tls::client_connector(relay.ca_file.as_deref())?;
     // EHLO and AUTH are ours (run_session), to learn whether the relay pipelines.
@@ -306,16 +326,12 @@ pub async fn deliver(
             // The envelope and the body are separate writes: without this each
             // message waits for the relay's delayed ACK (~40 ms).
             let _ = client.stream.set_nodelay(true);
-            run_session(client, relay, password, queue, done)
-                .await
-                .map_err(failed)
+            run_session(client, relay, password, source, done).await
         }
         TlsMode::Implicit | TlsMode::Starttls => {
             let client = builder.connect().await.map_err(failed)?;
             let _ = client.stream.get_ref().0.set_nodelay(true);
-            run_session(client, relay, password, queue, done)
-                .await
-                .map_err(failed)
+            run_session(client, relay, password, source, done).await
         }
     }
 }

@@ -1,15 +1,21 @@
 //! The outbox worker: delivers due entries, retries temporary failures with backoff,
 //! fails permanent ones with a note on the ticket. Everything it knows is in the
 //! store, so a restart picks up where it stopped.
+//!
+//! One feeder reads due entries from the store in id order and hands them to a queue
+//! per relay; up to `max_connections` sessions per relay take from that queue and stay
+//! connected while it has work, and the feeder tops it up before it runs dry. One
+//! recorder writes the results as they come, a batch per commit.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-use super::send::{deliver, retry_delay, Delivery, Queue};
+use super::send::{deliver, retry_delay, Delivery, Results, Source};
 use crate::config::SmtpConfig;
 use crate::model::unix_now;
 use crate::pipeline::Pipeline;
@@ -17,119 +23,266 @@ use crate::store::{OutboxItem, OutboxResult};
 
 /// Longest sleep when nothing is due, so expiry and clock changes are noticed.
 const IDLE_WAKE: Duration = Duration::from_secs(60);
-/// Most entries taken per round (the store also caps a round at 64 MiB of mail).
-const ROUND: u32 = 2048;
+/// Most entries read at once (the store also caps a read at 64 MiB of mail).
+const READ: u32 = 1024;
+/// The feeder reads more when fewer than this many wait in memory.
+const LOW_WATER: usize = 256;
+/// Most results committed together.
+const RECORD_BATCH: usize = 1024;
+
+/// A lock that a panicked task held is still consistent here (every critical section
+/// is a few field updates), so take it anyway rather than stop sending mail.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// One relay's waiting messages and how many sessions are taking from them.
+struct RelayQueue {
+    relay: SmtpConfig,
+    /// Knows the entries cancelled after they were read.
+    pipeline: Pipeline,
+    /// Where a dropped (cancelled) entry stops being in flight.
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+    state: Mutex<QueueState>,
+    /// Told when the queue gets short, so the feeder reads more.
+    low: Arc<Notify>,
+    shutdown: CancellationToken,
+}
+
+#[derive(Default)]
+struct QueueState {
+    items: VecDeque<OutboxItem>,
+    /// Sessions counted here are sure to take from `items` again; one that finds it
+    /// empty leaves the count in the same lock, so work added later always finds
+    /// either a session that will take it or a new one started for it.
+    sessions: usize,
+}
+
+impl Source for RelayQueue {
+    fn next(&self) -> Option<OutboxItem> {
+        let mut s = lock(&self.state);
+        let mut item = None;
+        while !self.shutdown.is_cancelled() {
+            let Some(next) = s.items.pop_front() else {
+                break;
+            };
+            // Cancelled after it was read: the cancel wins, the store already says so.
+            if self.pipeline.take_outbox_cancel(next.id) {
+                lock(&self.in_flight).remove(&next.id);
+                continue;
+            }
+            item = Some(next);
+            break;
+        }
+        if item.is_none() {
+            s.sessions = s.sessions.saturating_sub(1);
+        }
+        if s.items.len() < LOW_WATER {
+            self.low.notify_one();
+        }
+        item
+    }
+}
+
+/// What the worker shares between its tasks.
+struct Worker {
+    pipeline: Pipeline,
+    relays: Mutex<Vec<Arc<RelayQueue>>>,
+    /// Entries handed to a session and not yet recorded: never read twice.
+    in_flight: Arc<Mutex<HashSet<i64>>>,
+    /// Told when recorded results leave `in_flight`.
+    settled: Notify,
+    low: Arc<Notify>,
+    results: Results,
+    sessions: TaskTracker,
+    shutdown: CancellationToken,
+}
 
 /// Run until `shutdown`; `kick` wakes it when something is queued.
 pub async fn run(pipeline: Pipeline, kick: Arc<Notify>, shutdown: CancellationToken) {
+    let (results, received) = tokio::sync::mpsc::unbounded_channel();
+    let worker = Arc::new(Worker {
+        pipeline: pipeline.clone(),
+        relays: Mutex::new(Vec::new()),
+        in_flight: Default::default(),
+        settled: Notify::new(),
+        low: Arc::new(Notify::new()),
+        results,
+        sessions: TaskTracker::new(),
+        shutdown: shutdown.clone(),
+    });
+    let recorder = tokio::spawn(record_all(worker.clone(), received));
+    feed(&worker, &kick).await;
+    // Stopping: sessions finish the message they are on (Source::next says no more),
+    // the rest stays queued in the store for the next start.
+    worker.sessions.close();
+    worker.sessions.wait().await;
+    lock(&worker.relays).clear();
+    drop(worker);
+    let _ = recorder.await;
+}
+
+/// Read due entries and hand them out until `shutdown`.
+async fn feed(worker: &Arc<Worker>, kick: &Notify) {
+    let store = worker.pipeline.store().clone();
+    let mut after = 0i64;
     loop {
-        if shutdown.is_cancelled() {
+        if worker.shutdown.is_cancelled() {
             return;
         }
-        let store = pipeline.store().clone();
-        let due = match store.read(|r| r.outbox_due(unix_now(), ROUND)).await {
+        // Enough waiting in memory: wait until the sessions have taken most of it.
+        if waiting(worker) >= LOW_WATER {
+            tokio::select! {
+                _ = worker.shutdown.cancelled() => return,
+                _ = worker.low.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            }
+            continue;
+        }
+        let from = after;
+        let due = match store
+            .read(move |r| r.outbox_due(unix_now(), READ, from))
+            .await
+        {
             Ok(d) => d,
             Err(e) => {
                 log::error!("outbox: cannot read the queue: {e}");
                 Vec::new()
             }
         };
-        if due.is_empty() {
-            let next = store.read(|r| r.outbox_next_due()).await.ok().flatten();
-            let wait = match next {
-                Some(at) => Duration::from_secs(
-                    (at - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64,
-                ),
-                None => IDLE_WAKE,
-            };
+        if let Some(last) = due.last() {
+            after = last.id;
+            dispatch(worker, due);
+            continue;
+        }
+        // Nothing after the cursor. Entries before it (deferred ones now due) are read
+        // by starting over, but only once everything handed out is recorded, so that
+        // no entry is ever read while a session has it.
+        let busy = !lock(&worker.in_flight).is_empty();
+        if busy {
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = worker.shutdown.cancelled() => return,
                 _ = kick.notified() => {}
-                _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
+                _ = worker.settled.notified() => {}
+                _ = tokio::time::sleep(Duration::from_secs(1)) => {}
             }
             continue;
         }
-        round(&pipeline, due).await;
+        if after != 0 {
+            after = 0;
+            // Nothing read before now is held any more.
+            worker.pipeline.clear_outbox_cancels();
+            continue;
+        }
+        let next = store.read(|r| r.outbox_next_due()).await.ok().flatten();
+        let wait = match next {
+            Some(at) => {
+                Duration::from_secs((at - unix_now()).clamp(0, IDLE_WAKE.as_secs() as i64) as u64)
+            }
+            None => IDLE_WAKE,
+        };
+        tokio::select! {
+            _ = worker.shutdown.cancelled() => return,
+            _ = kick.notified() => {}
+            _ = tokio::time::sleep(wait.max(Duration::from_millis(200))) => {}
+        }
     }
 }
 
-/// Deliver one round: group by relay, spread each group over its connections.
-async fn round(pipeline: &Pipeline, due: Vec<OutboxItem>) {
-    let config = pipeline.config();
-    let mut by_relay: BTreeMap<String, (SmtpConfig, Vec<OutboxItem>)> = BTreeMap::new();
-    let mut unroutable = Vec::new();
+/// Messages waiting in memory, over every relay.
+fn waiting(worker: &Worker) -> usize {
+    let relays: Vec<Arc<RelayQueue>> = lock(&worker.relays).clone();
+    relays.iter().map(|q| lock(&q.state).items.len()).sum()
+}
+
+/// Put entries on their relay's queue and start sessions for them as needed.
+fn dispatch(worker: &Arc<Worker>, due: Vec<OutboxItem>) {
+    let config = worker.pipeline.config();
     for item in due {
+        if !lock(&worker.in_flight).insert(item.id) {
+            continue;
+        }
         let relay = config
             .channel(&item.channel)
             .and_then(|c| c.smtp.clone())
             .or_else(|| config.smtp.clone());
-        match relay {
-            Some(r) => {
-                let key = format!("{}:{}", r.host, r.port);
-                by_relay
-                    .entry(key)
-                    .or_insert_with(|| (r, Vec::new()))
-                    .1
-                    .push(item);
-            }
-            None => unroutable.push(item),
-        }
-    }
-    let (done_tx, done_rx) = tokio::sync::mpsc::unbounded_channel();
-    for item in unroutable {
-        let _ = done_tx.send((
-            item,
-            Delivery::Temporary("no [smtp] relay is configured".into()),
-        ));
-    }
-    // Results are written as they come, a batch per commit: while one batch commits
-    // the next gathers, so a fast relay costs few fsyncs and a slow one no waiting.
-    let recorder = tokio::spawn(record_all(pipeline.clone(), done_rx));
-    // Each relay's connections pull from one queue, so a slow message does not hold
-    // the others back.
-    let mut senders = Vec::new();
-    let mut leftovers = Vec::new();
-    for (_, (relay, items)) in by_relay {
-        let connections = relay.max_connections.max(1).min(items.len());
-        let queue: Arc<Queue> = Arc::new(std::sync::Mutex::new(items.into_iter().collect()));
-        let relay = Arc::new(relay);
-        leftovers.push(queue.clone());
-        for _ in 0..connections {
-            let (relay, queue, done) = (relay.clone(), queue.clone(), done_tx.clone());
-            senders.push(tokio::spawn(
-                async move { deliver(&relay, &queue, &done).await },
+        let Some(relay) = relay else {
+            let _ = worker.results.send((
+                item,
+                Delivery::Temporary("no [smtp] relay is configured".into()),
             ));
+            continue;
+        };
+        let queue = relay_queue(worker, relay);
+        let start = {
+            let mut s = lock(&queue.state);
+            s.items.push_back(item);
+            let wanted = queue.relay.max_connections.max(1).min(s.items.len());
+            let start = wanted.saturating_sub(s.sessions);
+            s.sessions += start;
+            start
+        };
+        for _ in 0..start {
+            let (worker, queue) = (worker.clone(), queue.clone());
+            worker
+                .sessions
+                .clone()
+                .spawn(async move { session(&worker, &queue).await });
         }
     }
-    let mut why = None;
-    for s in senders {
-        if let Ok(Err(e)) = s.await {
-            why = Some(e);
-        }
-    }
-    // What no connection could take (the relay refused every connection) waits.
-    for queue in leftovers {
-        let rest: Vec<OutboxItem> = queue
-            .lock()
-            .map(|mut q| q.drain(..).collect())
-            .unwrap_or_default();
-        for item in rest {
-            let error = why.clone().unwrap_or_else(|| "relay unreachable".into());
-            let _ = done_tx.send((item, Delivery::Temporary(error)));
-        }
-    }
-    drop(done_tx);
-    let _ = recorder.await;
 }
 
-/// Most results committed together.
-const RECORD_BATCH: usize = 1024;
+/// The queue for `relay` (a reload that changes a relay's settings gets a new one).
+fn relay_queue(worker: &Worker, relay: SmtpConfig) -> Arc<RelayQueue> {
+    let mut relays = lock(&worker.relays);
+    if let Some(q) = relays.iter().find(|q| q.relay == relay) {
+        return q.clone();
+    }
+    let q = Arc::new(RelayQueue {
+        relay,
+        pipeline: worker.pipeline.clone(),
+        in_flight: worker.in_flight.clone(),
+        state: Mutex::new(QueueState::default()),
+        low: worker.low.clone(),
+        shutdown: worker.shutdown.clone(),
+    });
+    relays.push(q.clone());
+    q
+}
 
-/// Log and durably record results until every sender is done.
+/// One connection's life: send until the queue is dry. When it cannot connect, or the
+/// connection breaks, and it was the last one for this relay, what is left waits for
+/// the next attempt with the reason.
+async fn session(worker: &Worker, queue: &RelayQueue) {
+    let Err(why) = deliver(&queue.relay, queue, &worker.results).await else {
+        return;
+    };
+    let rest: Vec<OutboxItem> = {
+        let mut s = lock(&queue.state);
+        s.sessions = s.sessions.saturating_sub(1);
+        if s.sessions == 0 {
+            s.items.drain(..).collect()
+        } else {
+            Vec::new()
+        }
+    };
+    for item in rest {
+        let _ = worker
+            .results
+            .send((item, Delivery::Temporary(why.clone())));
+    }
+}
+
+/// Log and durably record results until every sender is gone: the ones that arrived
+/// while the previous batch committed go in one transaction, so a fast relay costs
+/// few fsyncs and a slow one no waiting.
 async fn record_all(
-    pipeline: Pipeline,
+    worker: Arc<Worker>,
     mut results: tokio::sync::mpsc::UnboundedReceiver<(OutboxItem, Delivery)>,
 ) {
+    let pipeline = worker.pipeline.clone();
+    let settled = Arc::downgrade(&worker);
+    drop(worker);
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while results.recv_many(&mut batch, RECORD_BATCH).await > 0 {
         let now = unix_now();
@@ -137,8 +290,17 @@ async fn record_all(
             .drain(..)
             .map(|(item, delivery)| result_of(&item, delivery, now))
             .collect();
+        let ids: Vec<i64> = marks.iter().map(OutboxResult::id).collect();
         if let Err(e) = pipeline.store().outbox_record(marks).await {
             log::error!("outbox: cannot record delivery results: {e}");
+        }
+        if let Some(worker) = settled.upgrade() {
+            let mut f = lock(&worker.in_flight);
+            for id in ids {
+                f.remove(&id);
+            }
+            drop(f);
+            worker.settled.notify_one();
         }
     }
 }

@@ -260,19 +260,24 @@ impl<'c> Reader<'c> {
         }))
     }
 
-    /// Queued outbox entries due by `now`, oldest first.
-    pub fn outbox_due(&self, now: i64, limit: u32) -> Result<Vec<OutboxItem>, StoreError> {
+    /// Queued outbox entries due by `now` with ids after `after`, in id order.
+    pub fn outbox_due(
+        &self,
+        now: i64,
+        limit: u32,
+        after: i64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT id, channel, mail_from, recipients, raw, attempts FROM (
-                 SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts, o.next_attempt_at AS due,
-                        SUM(LENGTH(m.raw)) OVER (ORDER BY o.next_attempt_at, o.id) - LENGTH(m.raw) AS before
+                 SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts,
+                        SUM(LENGTH(m.raw)) OVER (ORDER BY o.id) - LENGTH(m.raw) AS before
                  FROM outbox o JOIN messages m ON m.id = o.message_row
-                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1)
-             WHERE before < ?3 ORDER BY due, id LIMIT ?2",
+                 WHERE o.status = 'queued' AND o.next_attempt_at <= ?1 AND o.id > ?4)
+             WHERE before < ?3 ORDER BY id LIMIT ?2",
         )?;
-        // A round holds at most this many bytes of mail (always at least one message).
-        const MAX_ROUND_BYTES: i64 = 64 * 1024 * 1024;
-        let rows = stmt.query_map(params![now, limit, MAX_ROUND_BYTES], |r| {
+        // One read holds at most this many bytes of mail (always at least one message).
+        const MAX_READ_BYTES: i64 = 32 * 1024 * 1024;
+        let rows = stmt.query_map(params![now, limit, MAX_READ_BYTES, after], |r| {
             let recipients: String = r.get(3)?;
             Ok(OutboxItem {
                 id: r.get(0)?,
