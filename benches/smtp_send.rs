@@ -558,7 +558,7 @@ fn durability_note(s: &Settings) -> String {
     let outbound = read("src/store/outbound.rs");
     let full = line(&store, "\"synchronous\", \"FULL\"");
     let sent = line(&store, "pub async fn outbox_record");
-    let together = line(&worker, "while one batch commits");
+    let together = line(&worker, "while the previous batch committed");
     let update = line(&outbound, "UPDATE outbox SET status = 'sent'");
     match (full, sent, together, update) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
