@@ -73,6 +73,61 @@ pub struct HttpConfig {
     pub session_idle: Duration,
     /// A session ends this long after sign-in.
     pub session_lifetime: Duration,
+    /// Who may read `/metrics` (default: this host only).
+    pub metrics_allow: Vec<IpNet>,
+}
+
+/// An address range: `ip/prefix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IpNet {
+    /// The network address.
+    pub addr: std::net::IpAddr,
+    /// Leading bits that must match.
+    pub prefix: u8,
+}
+
+impl IpNet {
+    /// Parse `ip` or `ip/prefix`.
+    pub fn parse(s: &str) -> Option<IpNet> {
+        let (ip, prefix) = match s.trim().split_once('/') {
+            Some((ip, p)) => (ip, Some(p.parse::<u8>().ok()?)),
+            None => (s.trim(), None),
+        };
+        let addr: std::net::IpAddr = ip.parse().ok()?;
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = prefix.unwrap_or(max);
+        (prefix <= max).then_some(IpNet { addr, prefix })
+    }
+
+    /// True when `ip` is in the range (an IPv4-mapped IPv6 address counts as IPv4).
+    pub fn contains(&self, ip: std::net::IpAddr) -> bool {
+        use std::net::IpAddr;
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        let bits = |a: IpAddr| -> u128 {
+            match a {
+                IpAddr::V4(v) => u128::from(u32::from(v)) << 96,
+                IpAddr::V6(v) => u128::from(v),
+            }
+        };
+        if ip.is_ipv4() != self.addr.is_ipv4() {
+            return false;
+        }
+        // Both kinds sit in the top bits of a u128, so the mask is the top `prefix` bits.
+        let shift = 128 - u32::from(self.prefix);
+        let mask = if shift >= 128 { 0 } else { u128::MAX << shift };
+        bits(ip) & mask == bits(self.addr) & mask
+    }
+
+    /// This host: 127.0.0.0/8 and ::1.
+    pub fn loopback() -> Vec<IpNet> {
+        ["127.0.0.0/8", "::1/128"]
+            .iter()
+            .filter_map(|s| IpNet::parse(s))
+            .collect()
+    }
 }
 
 impl HttpConfig {
@@ -775,6 +830,23 @@ impl Validator<'_> {
                 12 * 3600,
                 365 * 86_400,
             ) as u64),
+            metrics_allow: match &raw.http.metrics_allow {
+                None => IpNet::loopback(),
+                Some(list) => list
+                    .iter()
+                    .filter_map(|v| {
+                        let net = IpNet::parse(v.get_ref());
+                        if net.is_none() {
+                            self.problem(
+                                v,
+                                "http.metrics_allow",
+                                format!("{:?} is not an address or address/prefix", v.get_ref()),
+                            );
+                        }
+                        net
+                    })
+                    .collect(),
+            },
             session_lifetime: Duration::from_secs(self.positive(
                 raw.http.session_lifetime_seconds.as_ref(),
                 "http.session_lifetime_seconds",

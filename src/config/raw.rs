@@ -55,6 +55,8 @@ pub struct RawHttp {
     pub session_idle_seconds: Option<Spanned<i64>>,
     /// A session ends this long after sign-in, used or not (seconds).
     pub session_lifetime_seconds: Option<Spanned<i64>>,
+    /// Client addresses (`ip` or `ip/prefix`) that may read `/metrics`.
+    pub metrics_allow: Option<Vec<Spanned<String>>>,
 }
 
 /// `[lmtp]`.

@@ -199,3 +199,85 @@ fn unknown_keys_in_array_tables_name_the_table() {
     ));
     assert_eq!(p[0].key, "channel[1].forward_orignal_sender");
 }
+
+#[test]
+fn address_ranges_match_what_they_say() {
+    let ip = |s: &str| s.parse::<std::net::IpAddr>().unwrap();
+    let net = |s: &str| IpNet::parse(s).unwrap_or_else(|| panic!("{s}"));
+    let cases = [
+        ("127.0.0.0/8", "127.0.0.1", true),
+        ("127.0.0.0/8", "127.255.1.2", true),
+        ("127.0.0.0/8", "128.0.0.1", false),
+        ("10.1.2.3", "10.1.2.3", true),
+        ("10.1.2.3", "10.1.2.4", false),
+        ("192.168.0.0/16", "192.168.40.7", true),
+        ("192.168.0.0/16", "192.169.0.1", false),
+        ("0.0.0.0/0", "203.0.113.9", true),
+        ("0.0.0.0/0", "::1", false),
+        ("::1", "::1", true),
+        ("::1", "::2", false),
+        ("fd00::/8", "fd12:3456::1", true),
+        ("fd00::/8", "fe80::1", false),
+        ("::/0", "2001:db8::1", true),
+        // An IPv4 client seen through an IPv6 socket.
+        ("127.0.0.0/8", "::ffff:127.0.0.1", true),
+        ("10.0.0.0/8", "::ffff:127.0.0.1", false),
+    ];
+    for (range, addr, inside) in cases {
+        assert_eq!(net(range).contains(ip(addr)), inside, "{addr} in {range}");
+    }
+    for bad in [
+        "",
+        "10.0.0.0/33",
+        "::/129",
+        "10.0.0/8",
+        "localhost",
+        "10.0.0.0/x",
+    ] {
+        assert!(IpNet::parse(bad).is_none(), "{bad:?}");
+    }
+    assert!(IpNet::loopback()
+        .iter()
+        .any(|n| n.contains(ip("127.0.0.1"))));
+}
+
+#[test]
+fn http_settings_are_checked() {
+    let with = |extra: &str| GOOD.replace("[http]\n", &format!("[http]\n{extra}\n"));
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.http.metrics_allow, IpNet::loopback());
+    assert_eq!(c.http.session_idle, Duration::from_secs(12 * 3600));
+    assert_eq!(c.http.session_lifetime, Duration::from_secs(7 * 86_400));
+    assert!(c.http.tls.is_none() && !c.http.secure_cookies());
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &with("metrics_allow = [\"10.0.0.0/8\"]\nsession_idle_seconds = 2\nsession_lifetime_seconds = 5"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.http.metrics_allow,
+        vec![IpNet::parse("10.0.0.0/8").unwrap()]
+    );
+    assert_eq!(c.http.session_idle, Duration::from_secs(2));
+    assert_eq!(c.http.session_lifetime, Duration::from_secs(5));
+
+    let p = problems(&with("metrics_allow = [\"127.0.0.1\", \"everyone\"]"));
+    assert_eq!(
+        (p[0].key.as_str(), p[0].line),
+        ("http.metrics_allow", Some(8))
+    );
+    let p = problems(&with("session_idle_seconds = 0"));
+    assert_eq!(p[0].key, "http.session_idle_seconds");
+    let p = problems(&with("tls_cert_file = \"/nonexistent/cert.pem\""));
+    assert_eq!(p[0].key, "http");
+    assert!(p[0].message.contains("both or neither"), "{}", p[0].message);
+    let p = problems(&with(
+        "tls_cert_file = \"/nonexistent/cert.pem\"\ntls_key_file = \"/nonexistent/key.pem\"",
+    ));
+    assert_eq!(p[0].key, "http.tls_cert_file");
+    assert!(
+        p[0].message.contains("/nonexistent/cert.pem"),
+        "{}",
+        p[0].message
+    );
+}

@@ -235,7 +235,21 @@ async fn route(req: Request<Incoming>, state: &Arc<WebState>, peer: SocketAddr) 
     let path = req.uri().path().to_string();
     match (req.method().as_str(), path.as_str()) {
         ("GET", "/healthz") => healthz(&state.services).await,
-        ("GET", "/metrics") => metrics_page(&state.services).await,
+        ("GET", "/metrics") => {
+            // Counts of tickets and mail are not for the world: only the addresses the
+            // config allows (this host by default) may read them.
+            let allowed = state.services.pipeline.config().http.metrics_allow.clone();
+            if allowed.iter().any(|net| net.contains(peer.ip())) {
+                metrics_page(&state.services).await
+            } else {
+                log::warn!("http: /metrics refused to {peer} (not in [http] metrics_allow)");
+                respond(
+                    StatusCode::FORBIDDEN,
+                    "text/plain; charset=utf-8",
+                    "/metrics is not open to this address; see [http] metrics_allow.\n",
+                )
+            }
+        }
         ("GET", "/static/app.js") => respond(
             StatusCode::OK,
             "text/javascript; charset=utf-8",

@@ -133,4 +133,24 @@ fn metrics_count_what_happened() {
         .and_then(|v| v.trim().parse::<u64>().ok())
         .unwrap_or(0);
     assert!(count >= 2, "{page}");
+
+    // Only the addresses in [http] metrics_allow may read it (this host by default):
+    // allow a network this client is not in, and the same request is refused.
+    let text = std::fs::read_to_string(&d.config_path).unwrap();
+    assert!(text.contains("[http]\n"), "{text}");
+    let text = text.replace("[http]\n", "[http]\nmetrics_allow = [\"10.0.0.0/8\"]\n");
+    std::fs::write(&d.config_path, text).unwrap();
+    d.signal(libc::SIGHUP);
+    wait_until(
+        "/metrics refused after SIGHUP",
+        Duration::from_secs(20),
+        || get(&d.http, "/metrics").starts_with("HTTP/1.1 403"),
+    );
+    let page = get(&d.http, "/metrics");
+    assert!(!page.contains("frontdesk_tickets_open"), "{page}");
+    assert!(
+        page.contains("metrics_allow"),
+        "the refusal says why: {page}"
+    );
+    assert!(get(&d.http, "/healthz").starts_with("HTTP/1.1 200"));
 }
