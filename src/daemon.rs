@@ -172,6 +172,13 @@ async fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
             "data_dir/control_socket changed: they take effect at the next restart".to_string(),
         );
     }
+    changes.extend(http_changes(&old.http, &new.http));
+    if new.smtp != old.smtp {
+        changes.push("[smtp] relay changed".to_string());
+    }
+    if new.pipelines != old.pipelines {
+        changes.push("pipelines changed".to_string());
+    }
     crate::logging::set_level(new.daemon.log_level);
     pipeline.replace_config(new);
     if changes.is_empty() {
@@ -179,6 +186,35 @@ async fn reload(pipeline: &Pipeline) -> Result<Vec<String>, String> {
     }
     log::info!("config reloaded: {}", changes.join("; "));
     Ok(changes)
+}
+
+/// What a reload changes in `[http]` (besides the listen address), in words.
+fn http_changes(old: &crate::config::HttpConfig, new: &crate::config::HttpConfig) -> Vec<String> {
+    let mut changes = Vec::new();
+    match (&old.tls, &new.tls) {
+        (None, Some(_)) => changes.push("https on for new connections".to_string()),
+        (Some(_), None) => changes.push("https off for new connections".to_string()),
+        // The files are read again at every reload: a renewed certificate is in use now.
+        (Some(_), Some(t)) => changes.push(format!(
+            "https certificate reloaded from {}",
+            t.cert_file.display()
+        )),
+        (None, None) => {}
+    }
+    if (old.session_idle, old.session_lifetime) != (new.session_idle, new.session_lifetime) {
+        changes.push(format!(
+            "session limits now {} s idle, {} s in all",
+            new.session_idle.as_secs(),
+            new.session_lifetime.as_secs()
+        ));
+    }
+    if old.metrics_allow != new.metrics_allow {
+        changes.push("[http] metrics_allow changed".to_string());
+    }
+    if old.public_url != new.public_url {
+        changes.push("[http] public_url changed".to_string());
+    }
+    changes
 }
 
 /// The watchdog interval systemd asked for, as sd_watchdog_enabled(3) reads it: set

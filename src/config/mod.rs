@@ -805,8 +805,12 @@ impl Validator<'_> {
                         key_file,
                         server,
                     }),
-                    Err(e) => {
+                    Err((crate::tls::ServerFile::Cert, e)) => {
                         self.problem(cert, "http.tls_cert_file", e);
+                        None
+                    }
+                    Err((crate::tls::ServerFile::Key, e)) => {
+                        self.problem(key, "http.tls_key_file", e);
                         None
                     }
                 }

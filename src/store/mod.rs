@@ -280,15 +280,20 @@ impl Store {
             .await
     }
 
-    /// Start a session for a signed-in agent.
+    /// Start a session for a signed-in agent; sessions past `idle_seconds` unused or
+    /// `lifetime_seconds` old are swept on the way.
     pub async fn create_session(
         &self,
         token_hash: String,
         user_id: i64,
         csrf: String,
+        idle_seconds: i64,
+        lifetime_seconds: i64,
     ) -> Result<(), StoreError> {
         self.write(0, move |conn| {
-            web::create_session(conn, &token_hash, user_id, &csrf, crate::model::unix_now())
+            let now = crate::model::unix_now();
+            web::create_session(conn, &token_hash, user_id, &csrf, now)?;
+            web::sweep_sessions(conn, now - idle_seconds, now - lifetime_seconds)
         })
         .await
     }

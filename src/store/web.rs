@@ -61,11 +61,19 @@ pub(super) fn create_session(
         "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
         params![token_hash, user_id, csrf, now],
     )?;
-    // Old sessions of anyone are swept as new ones are made.
+    Ok(())
+}
+
+/// Delete sessions unused since `idle_before` or made before `created_before`.
+pub(super) fn sweep_sessions(
+    conn: &Connection,
+    idle_before: i64,
+    created_before: i64,
+) -> Result<(), StoreError> {
     exec(
         conn,
-        "DELETE FROM sessions WHERE last_seen < ?1",
-        params![now - 30 * 86_400],
+        "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2",
+        params![idle_before, created_before],
     )?;
     Ok(())
 }

@@ -85,7 +85,12 @@ pub async fn serve(
                 return serve_connection(stream, state, peer, shutdown).await;
             };
             let handshake = tokio_rustls::TlsAcceptor::from(tls.server).accept(stream);
-            match tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake).await {
+            let finished = tokio::select! {
+                // A client that never finishes its handshake must not hold up a stop.
+                _ = shutdown.cancelled() => return,
+                r = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, handshake) => r,
+            };
+            match finished {
                 Ok(Ok(stream)) => serve_connection(stream, state, peer, shutdown).await,
                 Ok(Err(e)) => log::debug!("http: TLS handshake with {peer} failed: {e}"),
                 Err(_) => log::debug!("http: TLS handshake with {peer} timed out"),

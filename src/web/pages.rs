@@ -291,10 +291,17 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
         return r;
     };
     state.limiter.succeeded(&keys[0]);
+    let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
     let token = session::new_token();
     let csrf = session::new_token();
     if let Err(e) = store
-        .create_session(session::token_hash(&token), record.user_id, csrf)
+        .create_session(
+            session::token_hash(&token),
+            record.user_id,
+            csrf,
+            limits.idle_seconds,
+            limits.lifetime_seconds,
+        )
         .await
     {
         return internal(e);

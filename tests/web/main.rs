@@ -38,6 +38,7 @@ mod live;
 mod safety;
 mod search;
 mod signin;
+mod tls_sessions;
 mod uploads;
 
 use std::time::{Duration, Instant};
