@@ -260,7 +260,8 @@ async fn session(worker: &Worker, queue: &RelayQueue) {
     let rest: Vec<OutboxItem> = {
         let mut s = lock(&queue.state);
         s.sessions = s.sessions.saturating_sub(1);
-        if s.sessions == 0 {
+        // Stopping is not the relay's fault: what was not tried stays due as it is.
+        if s.sessions == 0 && !worker.shutdown.is_cancelled() {
             s.items.drain(..).collect()
         } else {
             Vec::new()

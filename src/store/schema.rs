@@ -17,6 +17,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_routing", include_str!("migrations/0004_routing.sql")),
     ("0005_web", include_str!("migrations/0005_web.sql")),
     ("0006_fields", include_str!("migrations/0006_fields.sql")),
+    (
+        "0007_outbox_queue",
+        include_str!("migrations/0007_outbox_queue.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
