@@ -40,6 +40,8 @@ pub struct Pipeline {
     /// Outbox entries cancelled since the worker last looked: one it already read
     /// from the store is dropped before it reaches the relay.
     outbox_cancels: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
+    /// Bumped by every config swap (reload).
+    config_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Pipeline {
@@ -51,7 +53,15 @@ impl Pipeline {
             outbox_kick: Arc::new(tokio::sync::Notify::new()),
             changes: tokio::sync::broadcast::channel(1024).0,
             outbox_cancels: Default::default(),
+            config_generation: Default::default(),
         }
+    }
+
+    /// How many times the config was replaced: what was rendered under another value
+    /// may show old settings.
+    pub fn config_generation(&self) -> u64 {
+        self.config_generation
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Tell the outbox worker an entry was cancelled (after the cancel committed).
@@ -110,6 +120,8 @@ impl Pipeline {
             Err(poisoned) => poisoned.into_inner(),
         };
         *guard = Arc::new(config);
+        self.config_generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
     /// The store.

@@ -1,6 +1,6 @@
-//! Helpers shared by the benchmarks (`lmtp_ingest`, `imap_import`, `smtp_send`): the
-//! generated corpus, a small LMTP client, throw-away Dovecot and frontdeskd processes,
-//! and /proc readings. Each bench uses a part of it.
+//! Helpers shared by the benchmarks (`lmtp_ingest`, `imap_import`, `smtp_send`,
+//! `web_pages`): the generated corpus, a small LMTP client, throw-away Dovecot and
+//! frontdeskd processes, /proc readings and a tiny HTTP client. Each bench uses a part of it.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
@@ -646,36 +646,40 @@ pub struct FrontdeskStop {
 }
 
 impl Frontdesk {
+    /// The config file [`Frontdesk::start`] writes to `dir/frontdesk.toml`: data under
+    /// `dir/data`, control socket `dir/control.sock`, LMTP/HTTP on `127.0.0.1:0`, then `tail`.
+    pub fn config_text(dir: &Path, written_by: &str, tail: &str) -> String {
+        let data = dir.join("data");
+        let sock = dir.join("control.sock");
+        format!(
+            "# written by {written_by}\n\
+             [daemon]\n\
+             data_dir = {data:?}\n\
+             control_socket = {sock:?}\n\
+             company_name = \"Bench\"\n\
+             log_level = \"info\"\n\
+             \n\
+             [http]\n\
+             listen = \"127.0.0.1:0\"\n\
+             \n\
+             [lmtp]\n\
+             listen = \"127.0.0.1:0\"\n\
+             \n\
+             {tail}",
+            data = data.display().to_string(),
+            sock = sock.display().to_string(),
+        )
+    }
+
     /// Start `frontdeskd` on a fresh data dir under `dir` with LMTP/HTTP on
     /// `127.0.0.1:0`; `tail` is appended to the config (channels, `[smtp]`, …).
     /// Returns once the control socket answers `status` (the LMTP port is read from it).
     pub fn start(paths: &Paths, dir: &Path, written_by: &str, tail: &str) -> Result<Frontdesk> {
         std::fs::create_dir_all(dir)?;
-        let data = dir.join("data");
         let sock = dir.join("control.sock");
         let config = dir.join("frontdesk.toml");
         let log = dir.join("frontdeskd.log");
-        std::fs::write(
-            &config,
-            format!(
-                "# written by {written_by}\n\
-                 [daemon]\n\
-                 data_dir = {data:?}\n\
-                 control_socket = {sock:?}\n\
-                 company_name = \"Bench\"\n\
-                 log_level = \"info\"\n\
-                 \n\
-                 [http]\n\
-                 listen = \"127.0.0.1:0\"\n\
-                 \n\
-                 [lmtp]\n\
-                 listen = \"127.0.0.1:0\"\n\
-                 \n\
-                 {tail}",
-                data = data.display().to_string(),
-                sock = sock.display().to_string(),
-            ),
-        )?;
+        std::fs::write(&config, Frontdesk::config_text(dir, written_by, tail))?;
         let child = Command::new(&paths.frontdeskd)
             .arg("--config")
             .arg(&config)
@@ -754,6 +758,18 @@ impl Frontdesk {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The HTTP listener's address, from `status` (field `http_listen`).
+    pub fn http_listen(&self) -> Result<std::net::SocketAddr> {
+        let v = self.call(&serde_json::json!({"cmd": "status"}))?;
+        let listen = v
+            .get("http_listen")
+            .and_then(|x| x.as_str())
+            .ok_or_else(|| anyhow!("no http_listen in status: {v}"))?;
+        listen
+            .parse()
+            .with_context(|| format!("http_listen {listen:?}"))
     }
 
     /// Stored-message count from the control socket.
@@ -1043,4 +1059,99 @@ pub fn stop_on_ctrl_c(
         std::process::exit(130);
     });
     interrupted
+}
+
+// ---------------------------------------------------------------- a tiny HTTP client
+
+/// A whole HTTP response.
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first header called `name` (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// One HTTP/1.1 request on a fresh connection (`Connection: close`), read to the end.
+/// Enough for set-up steps (sign-in, a first page); load is left to a real tool.
+pub fn http_request(
+    addr: std::net::SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<HttpResponse> {
+    use std::io::Read as _;
+    let mut stream = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(10))
+        .with_context(|| format!("connecting to {addr}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    stream.write_all(req.as_bytes())?;
+    stream.write_all(body)?;
+    let mut raw = Vec::new();
+    stream
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading the answer to {method} {path}"))?;
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| anyhow!("{method} {path}: no header block in the answer"))?;
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap_or_default();
+    let status: u16 = status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| anyhow!("{method} {path}: bad status line {status_line:?}"))?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        body = dechunk(&body).ok_or_else(|| anyhow!("{method} {path}: bad chunked body"))?;
+    }
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n")?;
+        let size_text = std::str::from_utf8(&b[..eol]).ok()?;
+        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+        b = &b[eol + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(b.get(..size)?);
+        b = b.get(size + 2..)?;
+    }
 }

@@ -122,6 +122,11 @@ struct Inner {
     path: PathBuf,
     writer: mpsc::Sender<Box<dyn writer::Job>>,
     readers: Mutex<Vec<Connection>>,
+    /// At most one read per pooled connection at a time: a burst of page views queues
+    /// here instead of opening connections (each with its own page cache) without end.
+    read_permits: tokio::sync::Semaphore,
+    /// Bumped by the writer after every commit: anything read before is possibly stale.
+    generation: Arc<std::sync::atomic::AtomicU64>,
     secret: Vec<u8>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held for the store's life: one writer per database file.
@@ -213,9 +218,11 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
+        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let commits = generation.clone();
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx))
+            .spawn(move || writer::run(conn, rx, commits))
             .map_err(|source| StoreError::Io {
                 what: "cannot start writer thread for",
                 path: path.clone(),
@@ -225,7 +232,9 @@ impl Store {
             inner: Arc::new(Inner {
                 path,
                 writer: tx,
+                read_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
+                generation,
                 secret,
                 writer_thread: Mutex::new(Some(handle)),
                 _lock: lock,
@@ -529,7 +538,13 @@ impl Store {
         F: FnOnce(&read::Reader<'_>) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
+        let permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
+        let result = tokio::task::spawn_blocking(move || {
             let conn = inner.readers.lock().map_err(|_| StoreError::Closed)?.pop();
             let conn = match conn {
                 Some(c) => c,
@@ -547,7 +562,17 @@ impl Store {
             result
         })
         .await
-        .map_err(|_| StoreError::Closed)?
+        .map_err(|_| StoreError::Closed)?;
+        drop(permit);
+        result
+    }
+
+    /// How many write batches have committed since the store opened: a value read
+    /// before a query and found unchanged after means nothing was written in between.
+    pub fn generation(&self) -> u64 {
+        self.inner
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Stop the writer after it has committed everything queued, and wait for it.

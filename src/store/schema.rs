@@ -21,6 +21,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_outbox_queue",
         include_str!("migrations/0007_outbox_queue.sql"),
     ),
+    (
+        "0008_inbox_indexes",
+        include_str!("migrations/0008_inbox_indexes.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

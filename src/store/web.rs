@@ -215,45 +215,157 @@ pub(super) fn search(
     if fts.is_empty() {
         return Ok(Vec::new());
     }
+    // Ranked within the newest matches: FTS5 walks a word's postings newest first and
+    // stops there, so a word found in most mail costs no more than a rare one.
     let mut stmt = conn.prepare_cached(
-        "SELECT t.id, t.subject, snippet(search, 1, char(2), char(3), ' … ', 12), c.email
-         FROM search s
-         JOIN messages m ON m.id = s.rowid
+        "SELECT rowid, bm25(search) FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT ?2",
+    )?;
+    let mut scored: Vec<(i64, f64)> = stmt
+        .query_map(params![fts, SEARCH_WINDOW], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    // bm25: lower is better; ties go to the newer message.
+    scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    // The best few: their ticket and text by key (a second full-text pass for
+    // snippet() would cost as much as the search again for a prefix word).
+    let mut hit = conn.prepare_cached(
+        "SELECT t.id, t.subject, m.text_body, c.email
+         FROM messages m
          JOIN tickets t ON t.id = m.ticket_id
          JOIN contacts c ON c.id = t.contact_id
-         WHERE search MATCH ?1 AND t.merged_into IS NULL
-         ORDER BY bm25(search) LIMIT ?2",
+         WHERE m.id = ?1 AND t.merged_into IS NULL",
     )?;
-    let rows = stmt.query_map(params![fts, limit * 3], |r| {
-        Ok(SearchHit {
-            ticket_id: r.get(0)?,
-            subject: r.get(1)?,
-            snippet: r.get(2)?,
-            contact: r.get(3)?,
-        })
-    })?;
-    // One hit per ticket, best first.
+    let words = search_words(query);
     let mut out: Vec<SearchHit> = Vec::new();
-    for hit in rows {
-        let hit = hit?;
-        if !out.iter().any(|h| h.ticket_id == hit.ticket_id) {
-            out.push(hit);
-        }
+    for (rowid, _) in scored {
         if out.len() >= limit as usize {
             break;
         }
+        let found = hit
+            .query_row([rowid], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                ))
+            })
+            .optional()?;
+        let Some((ticket_id, subject, text, contact)) = found else {
+            continue;
+        };
+        // One hit per ticket, best first.
+        if out.iter().any(|o| o.ticket_id == ticket_id) {
+            continue;
+        }
+        out.push(SearchHit {
+            ticket_id,
+            snippet: snippet(&text, &words),
+            subject,
+            contact,
+        });
     }
     Ok(out)
+}
+
+/// How many of the newest matches a search ranks.
+pub const SEARCH_WINDOW: i64 = 1000;
+
+/// The words of a search box (at most 12).
+pub fn search_words(input: &str) -> Vec<String> {
+    input
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| w.replace('"', ""))
+        .collect()
+}
+
+/// Characters of context on each side of the first match in a snippet.
+const SNIPPET_CONTEXT: usize = 60;
+
+/// A short excerpt of `text` around the first place any of `words` starts a word (case
+/// and accents as typed are not folded beyond lower case), the match between `\u{2}` and
+/// `\u{3}` (the page turns those into a highlight); the start of the text when no word
+/// is found as typed.
+pub fn snippet(text: &str, words: &[String]) -> String {
+    let lower = text.to_lowercase();
+    let wanted: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
+    // Byte offsets of the lower-cased text line up with the original only when
+    // lower-casing kept every length; otherwise fall back to the start of the text.
+    let aligned = lower.len() == text.len();
+    let found = aligned
+        .then(|| {
+            lower.char_indices().find_map(|(i, _)| {
+                let at_word_start = lower[..i]
+                    .chars()
+                    .next_back()
+                    .is_none_or(|c| !c.is_alphanumeric());
+                if !at_word_start {
+                    return None;
+                }
+                wanted
+                    .iter()
+                    .filter(|w| !w.is_empty() && lower[i..].starts_with(w.as_str()))
+                    .map(|w| (i, w.len()))
+                    .max_by_key(|(_, len)| *len)
+            })
+        })
+        .flatten();
+    let clean = |s: &str| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+    };
+    match found {
+        Some((at, len)) => {
+            let start = text[..at]
+                .char_indices()
+                .rev()
+                .nth(SNIPPET_CONTEXT)
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            let end_of_match = at + len;
+            let end = text[end_of_match..]
+                .char_indices()
+                .nth(SNIPPET_CONTEXT)
+                .map(|(i, _)| end_of_match + i)
+                .unwrap_or(text.len());
+            format!(
+                "{}{}\u{2}{}\u{3}{}{}",
+                if start > 0 { "… " } else { "" },
+                clean(&text[start..at]),
+                clean(&text[at..end_of_match]),
+                clean(&text[end_of_match..end]),
+                if end < text.len() { " …" } else { "" }
+            )
+        }
+        None => {
+            let end = text
+                .char_indices()
+                .nth(2 * SNIPPET_CONTEXT)
+                .map(|(i, _)| i)
+                .unwrap_or(text.len());
+            format!(
+                "{}{}",
+                clean(&text[..end]),
+                if end < text.len() { " …" } else { "" }
+            )
+        }
+    }
 }
 
 /// Words of a search box as an FTS5 query: each word quoted (no operator injection),
 /// all required, the last one as a prefix.
 pub fn fts_query(input: &str) -> String {
-    let words: Vec<String> = input
-        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
-        .filter(|w| !w.is_empty())
-        .take(12)
-        .map(|w| format!("\"{}\"", w.replace('"', "")))
+    let words: Vec<String> = search_words(input)
+        .into_iter()
+        .map(|w| format!("\"{w}\""))
         .collect();
     match words.split_last() {
         Some((last, rest)) if !rest.is_empty() => format!("{} {last}*", rest.join(" ")),
@@ -264,7 +376,37 @@ pub fn fts_query(input: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::fts_query;
+    use super::{fts_query, snippet};
+
+    #[test]
+    fn snippets_show_the_first_match_in_context() {
+        let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            snippet("Hello, my Printer is on fire.", &w(&["printer"])),
+            "Hello, my \u{2}Printer\u{3} is on fire."
+        );
+        // A prefix of a word matches; the middle of a word does not.
+        assert_eq!(
+            snippet("reprint the printers", &w(&["print"])),
+            "reprint the \u{2}print\u{3}ers"
+        );
+        // The longest of several words that start there.
+        assert_eq!(
+            snippet("update now", &w(&["up", "update"])),
+            "\u{2}update\u{3} now"
+        );
+        // Long text is cut around the match, on character boundaries.
+        let long = format!("{} needle {}", "ä".repeat(200), "ö".repeat(200));
+        let s = snippet(&long, &w(&["needle"]));
+        assert!(s.starts_with("… ") && s.ends_with(" …"), "{s}");
+        assert!(s.contains("\u{2}needle\u{3}"));
+        assert_eq!(s.chars().filter(|&c| c == 'ä').count(), 60);
+        // Line breaks become spaces; no match gives the start.
+        assert_eq!(snippet("a\nb", &w(&["zzz"])), "a b");
+        assert_eq!(snippet("", &w(&["x"])), "");
+        // Lower-casing that changes lengths (İ) falls back to the start.
+        assert_eq!(snippet("İx needle", &w(&["needle"])), "İx needle");
+    }
 
     #[test]
     fn search_words_are_quoted() {
@@ -414,18 +556,38 @@ pub(super) fn inbox_counts(
     conn: &Connection,
     me: &str,
 ) -> Result<Vec<(InboxView, i64)>, StoreError> {
-    let mut out = Vec::new();
-    for view in InboxView::ALL {
-        let sql = format!(
+    // The plain views in one pass over the owner index (it covers owner and closed);
+    // "my teams" has its own condition.
+    let (unassigned, mine, open, closed, all): (i64, i64, i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(t.owner IS NULL AND t.closed = 0), 0),
+                    COALESCE(SUM(t.owner = ?1 AND t.closed = 0), 0),
+                    COALESCE(SUM(t.closed = 0), 0),
+                    COALESCE(SUM(t.closed = 1), 0),
+                    COUNT(*)
+             FROM tickets t INDEXED BY tickets_owner_updated WHERE t.merged_into IS NULL",
+        )?
+        .query_row([me], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+    let teams: i64 = conn
+        .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
-            view.condition()
-        );
-        let n: i64 = if sql.contains("?1") {
-            conn.prepare_cached(&sql)?.query_row([me], |r| r.get(0))?
-        } else {
-            conn.prepare_cached(&sql)?.query_row([], |r| r.get(0))?
-        };
-        out.push((view, n));
-    }
-    Ok(out)
+            InboxView::Teams.condition()
+        ))?
+        .query_row([me], |r| r.get(0))?;
+    Ok(InboxView::ALL
+        .iter()
+        .map(|&view| {
+            let n = match view {
+                InboxView::Unassigned => unassigned,
+                InboxView::Mine => mine,
+                InboxView::Teams => teams,
+                InboxView::Open => open,
+                InboxView::Closed => closed,
+                InboxView::All => all,
+            };
+            (view, n)
+        })
+        .collect())
 }

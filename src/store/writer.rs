@@ -62,7 +62,11 @@ where
 }
 
 /// Run until every sender is gone and the queue is drained.
-pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
+pub(super) fn run(
+    mut conn: Connection,
+    mut rx: mpsc::Receiver<Box<dyn Job>>,
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
     while let Some(first) = rx.blocking_recv() {
         let mut bytes = first.bytes();
         let mut batch = vec![first];
@@ -76,6 +80,8 @@ pub(super) fn run(mut conn: Connection, mut rx: mpsc::Receiver<Box<dyn Job>>) {
             }
         }
         commit_batch(&mut conn, batch);
+        // After the commit (or its rollback): readers from now on may see new data.
+        generation.fetch_add(1, std::sync::atomic::Ordering::Release);
         if wal_size(&conn) > WAL_HARD_LIMIT {
             let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
         }

@@ -6,6 +6,7 @@
 //! `nosniff`; every agent route needs a session and every state-changing request a
 //! CSRF token (Invariants 5 and 6).
 
+pub mod cache;
 pub mod live;
 pub mod metrics;
 mod pages;
@@ -45,6 +46,12 @@ pub struct WebState {
     pub presence_changes: tokio::sync::broadcast::Sender<i64>,
     /// Stops streams at shutdown.
     pub shutdown: CancellationToken,
+    /// Pages rendered while nothing changed.
+    pub pages: cache::PageCache,
+    /// Sessions read while nothing changed.
+    pub sessions: cache::Keyed<crate::store::SessionView>,
+    /// Inbox counts per agent while nothing changed.
+    pub counts: cache::Keyed<Vec<(crate::store::InboxView, i64)>>,
 }
 
 /// Request latency for `/metrics`, shared by every connection.
@@ -67,6 +74,9 @@ pub async fn serve(
         presence: Default::default(),
         presence_changes: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown.clone(),
+        pages: Default::default(),
+        sessions: Default::default(),
+        counts: Default::default(),
     });
     loop {
         let (stream, peer) = tokio::select! {

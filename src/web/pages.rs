@@ -12,7 +12,7 @@ use hyper::header::{HeaderValue, COOKIE, SET_COOKIE};
 use hyper::{Method, Request, Response, StatusCode};
 
 use super::session::{self, field, parse_form};
-use super::{live, redirect, respond, sanitize, views, Body, WebState};
+use super::{cache, live, redirect, respond, sanitize, views, Body, WebState};
 use crate::desk::lifecycle::Priority;
 use crate::model::unix_now;
 use crate::outbound::compose::OutgoingAttachment;
@@ -40,6 +40,67 @@ fn internal(e: StoreError) -> Response<Body> {
     )
 }
 
+/// A page as rendered: its HTML, and a policy other than the default when it needs one.
+struct Rendered {
+    html: String,
+    csp: Option<String>,
+}
+
+impl Rendered {
+    fn page(html: String) -> Rendered {
+        Rendered { html, csp: None }
+    }
+}
+
+fn page_response(page: &cache::CachedPage) -> Response<Body> {
+    let mut r = respond(
+        StatusCode::OK,
+        "text/html; charset=utf-8",
+        page.html.clone(),
+    );
+    if let Some(csp) = &page.csp {
+        super::secure_headers(&mut r, csp);
+    }
+    r
+}
+
+/// What a cached entry made now must match (see `web::cache`); `minute` 0 for entries
+/// that do not show the time.
+fn stamp(state: &WebState, minute: i64) -> cache::Stamp {
+    cache::Stamp {
+        generation: state.services.pipeline.store().generation(),
+        config: state.services.pipeline.config_generation(),
+        minute,
+    }
+}
+
+/// Serve a GET page from the cache when nothing changed since it was rendered for this
+/// session, else render it and keep it.
+async fn cached(
+    state: &WebState,
+    token_hash: &str,
+    uri: &str,
+    render: impl std::future::Future<Output = Result<Rendered, Response<Body>>>,
+) -> Response<Body> {
+    // Taken before anything is read, so a write during the render makes the entry
+    // unmatchable rather than stale.
+    let now = stamp(state, unix_now() / 60);
+    if let Some(page) = state.pages.get(token_hash, uri, now) {
+        return page_response(&page);
+    }
+    match render.await {
+        Ok(r) => {
+            let page = cache::CachedPage {
+                html: Bytes::from(r.html),
+                csp: r.csp,
+            };
+            state.pages.put(token_hash, uri, now, page.clone());
+            page_response(&page)
+        }
+        Err(response) => response,
+    }
+}
+
 /// The signed-in agent, if the request carries a live session cookie.
 async fn current_session(
     req: &Request<Incoming>,
@@ -48,14 +109,22 @@ async fn current_session(
     let header = req.headers().get(COOKIE)?.to_str().ok()?;
     let token = session::cookie_token(header)?;
     let hash = session::token_hash(&token);
-    let h = hash.clone();
-    let s = state
-        .services
-        .pipeline
-        .store()
-        .read(move |r| r.session(&h))
-        .await
-        .ok()??;
+    let stamp = stamp(state, 0);
+    let s = match state.sessions.get(&hash, stamp) {
+        Some(s) => s,
+        None => {
+            let h = hash.clone();
+            let s = state
+                .services
+                .pipeline
+                .store()
+                .read(move |r| r.session(&h))
+                .await
+                .ok()??;
+            state.sessions.put(&hash, stamp, s.clone());
+            s
+        }
+    };
     let now = unix_now();
     let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
     if !limits.alive(s.created_at, s.last_seen, now) {
@@ -206,22 +275,27 @@ pub async fn handle(
         .map(|q| parse_form(q.as_bytes()))
         .unwrap_or_default();
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let uri = req.uri().to_string();
     match (method, parts.as_slice()) {
         (Method::GET, [""]) => redirect("/inbox"),
-        (Method::GET, ["inbox"]) => inbox(state, &session, &query).await,
-        (Method::GET, ["search"]) => search(state, &session, &query).await,
+        (Method::GET, ["inbox"]) => {
+            cached(state, &token_hash, &uri, inbox(state, &session, &query)).await
+        }
+        (Method::GET, ["search"]) => {
+            cached(state, &token_hash, &uri, search(state, &session, &query)).await
+        }
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {
-                ticket(
+                let page = ticket(
                     state,
                     &session,
                     id,
                     field(&query, "images") == Some("1"),
                     None,
-                )
-                .await
+                );
+                cached(state, &token_hash, &uri, page).await
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
         },
@@ -323,7 +397,7 @@ async fn inbox(
     state: &WebState,
     session: &SessionView,
     query: &[(String, String)],
-) -> Response<Body> {
+) -> Result<Rendered, Response<Body>> {
     let view = field(query, "view")
         .and_then(InboxView::parse)
         .unwrap_or(InboxView::Mine);
@@ -344,15 +418,30 @@ async fn inbox(
         limit: PAGE + 1,
     };
     let me = session.email.clone();
+    // The counts cover the whole desk: kept per agent until something is written.
+    let now = stamp(state, 0);
+    let known = state.counts.get(&me, now);
+    let want_counts = known.is_none();
     let result = state
         .services
         .pipeline
         .store()
-        .read(move |r| Ok((r.inbox(view, &me, &q)?, r.inbox_counts(&me)?)))
+        .read(move |r| {
+            let counts = if want_counts {
+                Some(r.inbox_counts(&me)?)
+            } else {
+                None
+            };
+            Ok((r.inbox(view, &me, &q)?, counts))
+        })
         .await;
     let (mut rows, counts) = match result {
-        Ok(v) => v,
-        Err(e) => return internal(e),
+        Ok((rows, Some(counts))) => {
+            state.counts.put(&session.email, now, counts.clone());
+            (rows, counts)
+        }
+        Ok((rows, None)) => (rows, known.unwrap_or_default()),
+        Err(e) => return Err(internal(e)),
     };
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
@@ -389,7 +478,7 @@ async fn inbox(
         next,
         now: unix_now(),
     });
-    html(views::layout("Inbox", session, &page))
+    Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
 
 fn url_encode(s: &str) -> String {
@@ -409,7 +498,7 @@ async fn ticket(
     id: i64,
     load_images: bool,
     flash: Option<&str>,
-) -> Response<Body> {
+) -> Result<Rendered, Response<Body>> {
     let store = state.services.pipeline.store();
     let data = store
         .read(move |r| {
@@ -426,11 +515,11 @@ async fn ticket(
         .await;
     let (t, attachments, raw_html, users, teams, contact) = match data {
         Ok(Some(v)) => v,
-        Ok(None) => return text(StatusCode::NOT_FOUND, "No such ticket."),
-        Err(e) => return internal(e),
+        Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
+        Err(e) => return Err(internal(e)),
     };
     if let Some(into) = t.merged_into {
-        return redirect(&format!("/tickets/{into}"));
+        return Err(redirect(&format!("/tickets/{into}")));
     }
     let mut blocked = false;
     let safe: Vec<(i64, String)> = raw_html
@@ -504,26 +593,21 @@ async fn ticket(
         csrf: &session.csrf,
         flash,
     });
-    let mut r = html(views::layout(
-        &format!("#{} {}", t.id, t.subject),
-        session,
-        &page,
-    ));
-    if load_images {
+    let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);
+    Ok(Rendered {
+        html,
         // Only this page, on the agent's request, may load remote images.
-        super::secure_headers(
-            &mut r,
-            &super::CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:"),
-        );
-    }
-    r
+        csp: load_images.then(|| {
+            super::CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:")
+        }),
+    })
 }
 
 async fn search(
     state: &WebState,
     session: &SessionView,
     query: &[(String, String)],
-) -> Response<Body> {
+) -> Result<Rendered, Response<Body>> {
     let q = field(query, "q").unwrap_or("").trim().to_string();
     let words = q.clone();
     let hits = match state
@@ -534,9 +618,13 @@ async fn search(
         .await
     {
         Ok(h) => h,
-        Err(e) => return internal(e),
+        Err(e) => return Err(internal(e)),
     };
-    html(views::layout("Search", session, &views::search(&q, &hits)))
+    Ok(Rendered::page(views::layout(
+        "Search",
+        session,
+        &views::search(&q, &hits),
+    )))
 }
 
 async fn attachment(state: &WebState, id: &str) -> Response<Body> {
