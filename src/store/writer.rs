@@ -79,9 +79,7 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, batch);
-        // After the commit (or its rollback): readers from now on may see new data.
-        generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+        commit_batch(&mut conn, batch, &generation);
         if wal_size(&conn) > WAL_HARD_LIMIT {
             let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
         }
@@ -124,7 +122,11 @@ pub(super) fn checkpoints(
     }
 }
 
-fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
+fn commit_batch(
+    conn: &mut Connection,
+    mut batch: Vec<Box<dyn Job>>,
+    generation: &std::sync::atomic::AtomicU64,
+) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         log::error!("store: cannot begin a write transaction: {e}");
         for job in batch {
@@ -138,6 +140,9 @@ fn commit_batch(conn: &mut Connection, mut batch: Vec<Box<dyn Job>>) {
     // Every caller hears back only now, after the commit (Invariant 1).
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
+            // Before anyone hears of the write: whatever they read next must not come
+            // from a cache filled before it.
+            generation.fetch_add(1, std::sync::atomic::Ordering::Release);
             for job in batch {
                 job.finish(Ok(()));
             }

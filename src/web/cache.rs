@@ -8,7 +8,7 @@
 //! that lands during a render moves the generation on, and the entry never matches.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use hyper::body::Bytes;
 
@@ -41,7 +41,12 @@ const MAX_PAGES: usize = 2048;
 #[derive(Default)]
 pub struct PageCache {
     inner: Mutex<Pages>,
+    /// Pages being rendered now: later requests for the same one wait their turn.
+    rendering: Mutex<HashMap<(String, String), RenderTurn>>,
 }
+
+/// Held by whoever renders a page.
+pub type RenderTurn = Arc<tokio::sync::Mutex<()>>;
 
 #[derive(Default)]
 struct Pages {
@@ -79,6 +84,20 @@ impl PageCache {
                 .saturating_sub(old.html.len() + url.len() + session.len());
         }
         pages.bytes += size;
+    }
+
+    /// The lock whose holder renders this page; hold it while rendering.
+    pub fn render_turn(&self, session: &str, url: &str) -> RenderTurn {
+        let mut r = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        r.entry((session.to_string(), url.to_string()))
+            .or_default()
+            .clone()
+    }
+
+    /// The render is over: whoever still waits holds its own handle to the lock.
+    pub fn render_done(&self, session: &str, url: &str) {
+        let mut r = self.rendering.lock().unwrap_or_else(|e| e.into_inner());
+        r.remove(&(session.to_string(), url.to_string()));
     }
 
     /// Bytes held (for tests and metrics).

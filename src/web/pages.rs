@@ -88,7 +88,15 @@ async fn cached(
     if let Some(page) = state.pages.get(token_hash, uri, now) {
         return page_response(&page);
     }
-    match render.await {
+    // One render per page at a time: when a write ends every cached page, the requests
+    // that arrive together wait for the first render instead of all doing the work.
+    let turn = state.pages.render_turn(token_hash, uri);
+    let held = turn.lock().await;
+    let now = stamp(state, unix_now() / 60);
+    if let Some(page) = state.pages.get(token_hash, uri, now) {
+        return page_response(&page);
+    }
+    let response = match render.await {
         Ok(r) => {
             let page = cache::CachedPage {
                 html: Bytes::from(r.html),
@@ -98,7 +106,10 @@ async fn cached(
             page_response(&page)
         }
         Err(response) => response,
-    }
+    };
+    drop(held);
+    state.pages.render_done(token_hash, uri);
+    response
 }
 
 /// The signed-in agent, if the request carries a live session cookie.

@@ -13,6 +13,7 @@
 //! - [`signin`]: wrong password, lock-out after five failures, deactivated agents,
 //!   sign-out, cookie flags.
 //! - [`search`]: the search box finds a body word (marked in the snippet) and an address.
+//! - [`freshness`]: kept pages never outlive a write, and never cross sessions.
 //! - [`uploads`]: replies with files as multipart/form-data; missing CSRF, broken or
 //!   oversized uploads are refused and queue nothing.
 //!
@@ -34,6 +35,7 @@ mod tracker;
 mod wire;
 
 mod agent_flow;
+mod freshness;
 mod live;
 mod safety;
 mod search;
