@@ -25,6 +25,8 @@ use crate::store::{OutboxItem, OutboxResult};
 const IDLE_WAKE: Duration = Duration::from_secs(60);
 /// Most entries read at once (the store also caps a read at 64 MiB of mail).
 const READ: u32 = 1024;
+/// Entries read to get going when nothing is being sent.
+const FIRST_READ: u32 = 64;
 /// The feeder reads more when fewer than this many wait in memory.
 const LOW_WATER: usize = 256;
 /// Most results committed together.
@@ -140,8 +142,15 @@ async fn feed(worker: &Arc<Worker>, kick: &Notify) {
             continue;
         }
         let from = after;
+        // A small first read when the queue is idle, so the first message goes out
+        // while the rest is read.
+        let limit = if waiting(worker) == 0 && lock(&worker.in_flight).is_empty() {
+            FIRST_READ
+        } else {
+            READ
+        };
         let due = match store
-            .read(move |r| r.outbox_due(unix_now(), READ, from))
+            .read(move |r| r.outbox_due(unix_now(), limit, from))
             .await
         {
             Ok(d) => d,

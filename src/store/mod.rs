@@ -454,10 +454,19 @@ impl Store {
     /// (each entry in its own savepoint): the worker's durable marks.
     pub async fn outbox_record(&self, results: Vec<OutboxResult>) -> Result<(), StoreError> {
         self.write(0, move |conn| {
-            for result in &results {
-                let id = result.id();
-                if let Err(e) = writer::in_savepoint(conn, |conn| outbound::record(conn, result)) {
-                    log::error!("outbox: cannot record the result for entry {id}: {e}");
+            // All at once first; should one fail, again one by one, so only that one
+            // stays unrecorded (and is sent again) rather than the whole batch.
+            let together = writer::in_savepoint(conn, |conn| {
+                results.iter().try_for_each(|r| outbound::record(conn, r))
+            });
+            if together.is_err() {
+                for result in &results {
+                    let id = result.id();
+                    if let Err(e) =
+                        writer::in_savepoint(conn, |conn| outbound::record(conn, result))
+                    {
+                        log::error!("outbox: cannot record the result for entry {id}: {e}");
+                    }
                 }
             }
             Ok(())
