@@ -558,16 +558,16 @@ fn durability_note(s: &Settings) -> String {
     let outbound = read("src/store/outbound.rs");
     let full = line(&store, "\"synchronous\", \"FULL\"");
     let sent = line(&store, "pub async fn outbox_record");
-    let together = line(&worker, "while the previous batch committed");
+    let together = line(&worker, "while the previous batch committed, and those that follow");
     let update = line(&outbound, "UPDATE outbox SET status = 'sent'");
     match (full, sent, together, update) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
             "frontdesk durability: each reply and its outbox entry were committed before the relay saw them; each \
              `sent` mark is written by the writer (src/store/mod.rs:{b} → src/store/outbound.rs:{d}) and \
              committed with synchronous=FULL (src/store/mod.rs:{a}). The worker records results as the relay \
-             answers, the ones that arrived while the previous batch committed in one transaction \
-             (src/outbound/worker.rs:{c}), so only a crash between the relay's 250 and that commit sends a \
-             message again after the restart (at-least-once)."
+             answers: the ones that arrived while the previous batch committed, and those that follow \
+             within 5 ms, in one transaction (src/outbound/worker.rs:{c}), so only a crash between the \
+             relay's 250 and that commit sends a message again after the restart (at-least-once)."
         ),
         _ => "frontdesk durability: NOT CONFIRMED — the sent-mark path (outbox_record / synchronous=FULL / \
               the worker's batched recording) moved; check before trusting these figures."

@@ -31,6 +31,9 @@ const FIRST_READ: u32 = 64;
 const LOW_WATER: usize = 256;
 /// Most results committed together.
 const RECORD_BATCH: usize = 1024;
+/// Longest a result waits for others to share its commit (it was delivered already;
+/// only a crash in this window sends it again).
+const RECORD_LINGER: Duration = Duration::from_millis(5);
 
 /// A lock that a panicked task held is still consistent here (every critical section
 /// is a few field updates), so take it anyway rather than stop sending mail.
@@ -284,8 +287,8 @@ async fn session(worker: &Worker, queue: &RelayQueue) {
 }
 
 /// Log and durably record results until every sender is gone: the ones that arrived
-/// while the previous batch committed go in one transaction, so a fast relay costs
-/// few fsyncs and a slow one no waiting.
+/// while the previous batch committed, and those that follow within [`RECORD_LINGER`],
+/// go in one transaction, so a fast relay costs few fsyncs and a slow one little waiting.
 async fn record_all(
     worker: Arc<Worker>,
     mut results: tokio::sync::mpsc::UnboundedReceiver<(OutboxItem, Delivery)>,
@@ -295,6 +298,16 @@ async fn record_all(
     drop(worker);
     let mut batch = Vec::with_capacity(RECORD_BATCH);
     while results.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+        // While results keep coming, gather a little longer: each commit rewrites the
+        // pages it touches and waits for an fsync, so fewer, larger ones cost less.
+        let until = tokio::time::Instant::now() + RECORD_LINGER;
+        while batch.len() < RECORD_BATCH {
+            let room = RECORD_BATCH - batch.len();
+            match tokio::time::timeout_at(until, results.recv_many(&mut batch, room)).await {
+                Ok(n) if n > 0 => {}
+                _ => break,
+            }
+        }
         let now = unix_now();
         let marks: Vec<OutboxResult> = batch
             .drain(..)
