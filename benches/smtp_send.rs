@@ -558,7 +558,10 @@ fn durability_note(s: &Settings) -> String {
     let outbound = read("src/store/outbound.rs");
     let full = line(&store, "\"synchronous\", \"FULL\"");
     let sent = line(&store, "pub async fn outbox_record");
-    let together = line(&worker, "while the previous batch committed, and those that follow");
+    let together = line(
+        &worker,
+        "while the previous batch committed, and those that follow",
+    );
     let update = line(&outbound, "UPDATE outbox SET status = 'sent'");
     match (full, sent, together, update) {
         (Some(a), Some(b), Some(c), Some(d)) => format!(
