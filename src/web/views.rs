@@ -207,6 +207,36 @@ pub struct TicketPage<'a> {
     pub flash: Option<&'a str>,
 }
 
+/// A one-select form (status, pipeline, priority): `label`/`name` of the select, the
+/// options with `current` selected (case-insensitive), and the button's words.
+fn choice_form<'a>(
+    out: &mut String,
+    action: &str,
+    csrf: &str,
+    (label, name): (&str, &str),
+    options: impl Iterator<Item = &'a str>,
+    current: &str,
+    button: &str,
+) {
+    let _ = write!(
+        out,
+        r#"<form method="post" action="{}">{csrf}<label>{label} <select name="{name}">"#,
+        esc(action)
+    );
+    for option in options {
+        let sel = if option.eq_ignore_ascii_case(current) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(option));
+    }
+    let _ = write!(
+        out,
+        r#"</select></label><button type="submit">{button}</button></form>"#
+    );
+}
+
 fn hidden_csrf(csrf: &str) -> String {
     format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf))
 }
@@ -353,46 +383,36 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         );
     }
     out.push_str(r#"</select></label><button type="submit">Assign</button></form>"#);
-    let _ = write!(
-        out,
-        r#"<form method="post" action="/tickets/{}/status">{csrf}<label>Status <select name="stage">"#,
-        t.id
+    let action = |what: &str| format!("/tickets/{}/{what}", t.id);
+    choice_form(
+        &mut out,
+        &action("status"),
+        &csrf,
+        ("Status", "stage"),
+        p.stages.iter().map(String::as_str),
+        &t.status,
+        "Set status",
     );
-    for s in p.stages {
-        let sel = if s.eq_ignore_ascii_case(&t.status) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(s));
-    }
-    out.push_str(r#"</select></label><button type="submit">Set status</button></form>"#);
     if p.pipelines.len() > 1 {
-        let _ = write!(
-            out,
-            r#"<form method="post" action="/tickets/{}/pipeline">{csrf}<label>Pipeline <select name="pipeline">"#,
-            t.id
+        choice_form(
+            &mut out,
+            &action("pipeline"),
+            &csrf,
+            ("Pipeline", "pipeline"),
+            p.pipelines.iter().map(String::as_str),
+            &t.pipeline,
+            "Move",
         );
-        for name in p.pipelines {
-            let sel = if name.eq_ignore_ascii_case(&t.pipeline) {
-                " selected"
-            } else {
-                ""
-            };
-            let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(name));
-        }
-        out.push_str(r#"</select></label><button type="submit">Move</button></form>"#);
     }
-    let _ = write!(
-        out,
-        r#"<form method="post" action="/tickets/{}/priority">{csrf}<label>Priority <select name="priority">"#,
-        t.id
+    choice_form(
+        &mut out,
+        &action("priority"),
+        &csrf,
+        ("Priority", "priority"),
+        ["low", "medium", "high", "urgent"].into_iter(),
+        &t.priority,
+        "Set priority",
     );
-    for pr in ["low", "medium", "high", "urgent"] {
-        let sel = if pr == t.priority { " selected" } else { "" };
-        let _ = write!(out, r#"<option{sel}>{pr}</option>"#);
-    }
-    out.push_str(r#"</select></label><button type="submit">Set priority</button></form>"#);
     out.push_str(r#"<h2>People</h2><ul>"#);
     for person in &t.participants {
         let _ = write!(
