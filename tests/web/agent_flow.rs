@@ -151,12 +151,7 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
     let t = show(&d, id);
     assert_eq!(t["owner"], "bob@acme.test", "{t:#}");
     assert_eq!(t["status"], "Closed", "{t:#}");
-    let outbound: Vec<_> = t["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"] == "outbound")
-        .collect();
+    let outbound = crate::outbound_messages(&t);
     assert_eq!(outbound.len(), 1, "{t:#}");
     assert!(
         outbound[0]["text"]

@@ -262,3 +262,11 @@ pub fn attribute(html: &str, prefix: &str) -> Option<String> {
 pub fn show(d: &Daemon, id: i64) -> Value {
     d.ticket(id)
 }
+
+/// The replies (outbound messages) of a `tickets show` answer.
+pub fn outbound_messages(ticket: &Value) -> Vec<&Value> {
+    ticket["messages"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["direction"] == "outbound").collect())
+        .unwrap_or_default()
+}

@@ -167,12 +167,7 @@ fn multipart_replies_attach_files_and_bad_uploads_change_nothing() {
     assert_eq!(r.status, 303, "{}", r.text());
     assert_eq!(outbox_len(&d), before.0 + 1, "one reply queued");
     let t = show(&d, id);
-    let outbound: Vec<&serde_json::Value> = t["messages"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|m| m["direction"] == "outbound")
-        .collect();
+    let outbound = crate::outbound_messages(&t);
     assert_eq!(outbound.len(), 1, "{t:#}");
     assert!(
         outbound[0]["text"]
