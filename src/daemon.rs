@@ -237,11 +237,36 @@ fn notify(state: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
+/// Await `work` (opening the store), asking systemd for more start-up time while it
+/// runs: an upgrade migrates and first backs up the database, which on a large one takes
+/// longer than the unit's start timeout, and a start killed there would roll the
+/// migration back and try again forever.
+async fn extend_start_timeout_while<T>(
+    work: tokio::task::JoinHandle<T>,
+) -> Result<T, tokio::task::JoinError> {
+    const EVERY: Duration = Duration::from_secs(10);
+    tokio::pin!(work);
+    loop {
+        match tokio::time::timeout(EVERY, &mut work).await {
+            Ok(done) => return done,
+            Err(_) => notify(&[
+                sd_notify::NotifyState::Status(
+                    "opening the database (migrating it after an upgrade)",
+                ),
+                sd_notify::NotifyState::ExtendTimeoutUsec(3 * EVERY.as_micros() as u32),
+                // In case the watchdog already runs during start-up.
+                sd_notify::NotifyState::Watchdog,
+            ]),
+        }
+    }
+}
+
 /// Run the daemon until SIGTERM/SIGINT; SIGHUP reloads the config.
 pub async fn run(config: Config) -> Result<(), DaemonError> {
     let started = Instant::now();
     let data_dir = config.daemon.data_dir.clone();
-    let store = tokio::task::spawn_blocking(move || Store::open(&data_dir))
+    let opening = tokio::task::spawn_blocking(move || Store::open(&data_dir));
+    let store = extend_start_timeout_while(opening)
         .await
         .map_err(|_| DaemonError::Store(crate::store::StoreError::Closed))??;
     if let Err(e) = check_routing(&config, &store).await {

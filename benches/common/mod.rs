@@ -696,6 +696,8 @@ impl Frontdesk {
             .spawn()
             .with_context(|| format!("starting {}", paths.frontdeskd.display()))?;
         let started = Instant::now();
+        // Where this run's lines begin in the (appended) log.
+        let log_start = std::fs::metadata(&log).map(|m| m.len()).unwrap_or(0);
         let mut fd = Frontdesk {
             child,
             dir: dir.to_path_buf(),
@@ -705,8 +707,16 @@ impl Frontdesk {
             started,
             ready_after: Duration::ZERO,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut deadline = Instant::now() + Duration::from_secs(30);
+        let mut migrating = false;
         loop {
+            // A cached fill from an older schema is migrated before the daemon answers;
+            // on a large fill that takes minutes, not seconds.
+            if !migrating && migration_started(&fd.log, log_start) {
+                migrating = true;
+                eprintln!("bench: frontdeskd is migrating the database; waiting up to 30 minutes");
+                deadline = Instant::now() + Duration::from_secs(30 * 60);
+            }
             if let Some(status) = fd.child.try_wait()? {
                 bail!(
                     "frontdeskd exited at start-up ({status}):\n{}",
@@ -728,7 +738,7 @@ impl Frontdesk {
             }
             if Instant::now() > deadline {
                 bail!(
-                    "frontdeskd did not answer on its control socket within 30 s:\n{}",
+                    "frontdeskd did not answer on its control socket in time:\n{}",
                     log_tail(&fd.log, 20)
                 );
             }
@@ -1154,4 +1164,12 @@ fn dechunk(mut b: &[u8]) -> Option<Vec<u8>> {
         out.extend_from_slice(b.get(..size)?);
         b = b.get(size + 2..)?;
     }
+}
+
+/// True when the daemon's log, from byte `from` on, says a schema migration began.
+fn migration_started(log: &Path, from: u64) -> bool {
+    std::fs::read(log)
+        .ok()
+        .and_then(|bytes| bytes.get(from as usize..).map(|b| b.to_vec()))
+        .is_some_and(|tail| String::from_utf8_lossy(&tail).contains("before migrating"))
 }

@@ -17,6 +17,7 @@ macro_rules! summary_columns {
 
 mod desk;
 mod outbound;
+mod rank;
 mod read;
 mod schema;
 pub mod views;
@@ -64,6 +65,9 @@ pub enum StoreError {
         /// The cause.
         source: std::io::Error,
     },
+    /// A migration left the database inconsistent; it was rolled back.
+    #[error("database migration failed: {0}")]
+    Migration(String),
     /// The writer thread has stopped.
     #[error("the store is shutting down")]
     Closed,
@@ -128,6 +132,8 @@ struct Inner {
     /// Bumped by the writer after every commit: anything read before is possibly stale.
     generation: Arc<std::sync::atomic::AtomicU64>,
     secret: Vec<u8>,
+    /// Messages per searched word, for ranking (see `rank`).
+    word_counts: rank::WordCounts,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held for the store's life: one writer per database file.
     _lock: std::fs::File,
@@ -169,6 +175,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // Savepoint journals and sorts stay in memory: every write job runs in a
     // savepoint, and a temp file there costs a pwrite per changed page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    rank::register(conn)?;
     Ok(())
 }
 
@@ -236,6 +243,7 @@ impl Store {
                 readers: Mutex::new(readers),
                 generation,
                 secret,
+                word_counts: rank::WordCounts::default(),
                 writer_thread: Mutex::new(Some(handle)),
                 _lock: lock,
                 _stop_checkpoints: stop_checkpoints,
@@ -564,7 +572,7 @@ impl Store {
                     c
                 }
             };
-            let result = query(&read::Reader::new(&conn));
+            let result = query(&read::Reader::new(&conn, &inner.word_counts));
             if let Ok(mut pool) = inner.readers.lock() {
                 pool.push(conn);
             }

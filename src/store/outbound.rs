@@ -165,11 +165,18 @@ fn insert_message(
     exec(
         conn,
         "INSERT INTO messages (ticket_id, direction, channel, source, message_id, from_email, from_name, subject,
-            headers, text_body, raw, thread_reason, created_at)
-         VALUES (?1, ?2, ?3, 'agent', ?4, ?5, ?6, ?7, '', ?8, ?9, 'agent', ?10)",
-        params![ticket, direction.as_str(), channel, message_id, from_email, from_name, subject, text, raw, now],
+            headers, text_body, thread_reason, created_at)
+         VALUES (?1, ?2, ?3, 'agent', ?4, ?5, ?6, ?7, '', ?8, 'agent', ?9)",
+        params![ticket, direction.as_str(), channel, message_id, from_email, from_name, subject, text, now],
     )?;
     let row = conn.last_insert_rowid();
+    if let Some(raw) = raw {
+        exec(
+            conn,
+            "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
+            params![row, raw],
+        )?;
+    }
     exec(
         conn,
         "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",

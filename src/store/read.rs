@@ -9,11 +9,12 @@ use crate::model::rfc3339;
 /// Queries over one read-only connection.
 pub struct Reader<'c> {
     conn: &'c Connection,
+    word_counts: &'c super::rank::WordCounts,
 }
 
 impl<'c> Reader<'c> {
-    pub(super) fn new(conn: &'c Connection) -> Self {
-        Reader { conn }
+    pub(super) fn new(conn: &'c Connection, word_counts: &'c super::rank::WordCounts) -> Self {
+        Reader { conn, word_counts }
     }
 
     /// Tickets, most recently active first; merged tickets are left out.
@@ -274,7 +275,7 @@ impl<'c> Reader<'c> {
         // returns (no sort, no window over the bodies) however long the history is.
         let mut stmt = self.conn.prepare_cached(
             "SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts
-             FROM outbox o INDEXED BY outbox_queued JOIN messages m ON m.id = o.message_row
+             FROM outbox o INDEXED BY outbox_queued LEFT JOIN message_raw m ON m.message_id = o.message_row
              WHERE o.status = 'queued' AND o.id > ?3 AND o.next_attempt_at <= ?1
              ORDER BY o.id LIMIT ?2",
         )?;
@@ -455,7 +456,7 @@ impl<'c> Reader<'c> {
 
     /// Full-text search over subjects, bodies and contacts.
     pub fn search(&self, query: &str, limit: u32) -> Result<Vec<super::SearchHit>, StoreError> {
-        super::web::search(self.conn, query, limit)
+        super::web::search(self.conn, self.word_counts, query, limit)
     }
 
     /// A ticket's attachments.

@@ -25,6 +25,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_inbox_indexes",
         include_str!("migrations/0008_inbox_indexes.sql"),
     ),
+    (
+        "0009_message_layout",
+        include_str!("migrations/0009_message_layout.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -54,11 +58,28 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
             backup.display()
         );
     }
-    // All pending migrations in one transaction: a failure leaves the file as it was.
+    // Foreign keys are off while tables are rebuilt (SQLite's own recipe: dropping the
+    // old table must not cascade) and checked as a whole before the commit.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = run_pending(conn, found);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
+}
+
+/// All pending migrations in one transaction: a failure leaves the file as it was.
+fn run_pending(conn: &mut Connection, found: i64) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
         log::info!("database migrated to version {} ({name})", index + 1);
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(StoreError::Migration(format!(
+            "a row of {table} refers to a row that is gone"
+        )));
     }
     tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
     tx.commit()?;

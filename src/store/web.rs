@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::rank::WordCounts;
 use super::writer::exec;
 use super::StoreError;
 
@@ -175,8 +176,9 @@ pub(super) fn attachment(
 ) -> Result<Option<(AttachmentView, i64, Vec<u8>)>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT a.id, a.message_id, a.filename, a.content_type, a.content_id, a.inline, a.size, a.position, m.ticket_id, m.raw
-             FROM attachments a JOIN messages m ON m.id = a.message_id WHERE a.id = ?1",
+            "SELECT a.id, a.message_id, a.filename, a.content_type, a.content_id, a.inline, a.size, a.position, m.ticket_id, r.raw
+             FROM attachments a JOIN messages m ON m.id = a.message_id
+             LEFT JOIN message_raw r ON r.message_id = a.message_id WHERE a.id = ?1",
         )?
         .query_row([id], |r| Ok((attachment_row(r)?, r.get(8)?, r.get::<_, Option<Vec<u8>>>(9)?.unwrap_or_default())))
         .optional()?)
@@ -208,23 +210,66 @@ pub struct SearchHit {
 
 pub(super) fn search(
     conn: &Connection,
+    counts: &WordCounts,
     query: &str,
     limit: u32,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    let fts = fts_query(query);
-    if fts.is_empty() {
+    let words = search_words(query);
+    let typed_prefix = ends_in_star(query);
+    let hits = ranked(conn, counts, &words, typed_prefix, limit)?;
+    // Whole words first: a prefix of a word found in most mail costs FTS5 a walk of
+    // every posting of every word it starts. Only when they find less than a page is
+    // the last word taken as typed half-way ("warr" finds "warranty").
+    if typed_prefix || hits.len() >= limit as usize {
+        return Ok(hits);
+    }
+    ranked(conn, counts, &words, true, limit)
+}
+
+/// The tickets whose messages hold every word (the last as a prefix with
+/// `prefix_last`), best first, one hit per ticket.
+fn ranked(
+    conn: &Connection,
+    counts: &WordCounts,
+    words: &[String],
+    prefix_last: bool,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let phrases = fts_phrases(words, prefix_last);
+    if phrases.is_empty() {
         return Ok(Vec::new());
+    }
+    // How many messages hold each phrase, for its weight (kept a while: see `rank`).
+    let mut held = Vec::with_capacity(phrases.len());
+    for phrase in &phrases {
+        let n = match counts.get(phrase) {
+            Some(n) => n,
+            None => {
+                let n: i64 = conn
+                    .prepare_cached("SELECT count(*) FROM search WHERE search MATCH ?1")?
+                    .query_row([phrase], |r| r.get(0))?;
+                counts.put(phrase, n);
+                n
+            }
+        };
+        held.push(n);
     }
     // Ranked within the newest matches: FTS5 walks a word's postings newest first and
     // stops there, so a word found in most mail costs no more than a rare one.
-    let mut stmt = conn.prepare_cached(
-        "SELECT rowid, bm25(search) FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT ?2",
-    )?;
+    let args: String = (0..phrases.len())
+        .map(|i| format!(", ?{}", i + 3))
+        .collect();
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT rowid, fd_rank(search{args}) FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
+    ))?;
+    let fts = phrases.join(" ");
+    let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&fts, &SEARCH_WINDOW];
+    bind.extend(held.iter().map(|n| n as &dyn rusqlite::ToSql));
     let mut scored: Vec<(i64, f64)> = stmt
-        .query_map(params![fts, SEARCH_WINDOW], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map(bind.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
-    // bm25: lower is better; ties go to the newer message.
-    scored.sort_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    // Best first; ties go to the newer message.
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(b.0.cmp(&a.0)));
     // The best few: their ticket and text by key (a second full-text pass for
     // snippet() would cost as much as the search again for a prefix word).
     let mut hit = conn.prepare_cached(
@@ -234,7 +279,6 @@ pub(super) fn search(
          JOIN contacts c ON c.id = t.contact_id
          WHERE m.id = ?1 AND t.merged_into IS NULL",
     )?;
-    let words = search_words(query);
     let mut out: Vec<SearchHit> = Vec::new();
     for (rowid, _) in scored {
         if out.len() >= limit as usize {
@@ -259,7 +303,7 @@ pub(super) fn search(
         }
         out.push(SearchHit {
             ticket_id,
-            snippet: snippet(&text, &words),
+            snippet: snippet(&text, words),
             subject,
             contact,
         });
@@ -360,23 +404,31 @@ pub fn snippet(text: &str, words: &[String]) -> String {
     }
 }
 
+/// True when the search box's last word ends in `*` (the agent asks for a prefix).
+pub fn ends_in_star(input: &str) -> bool {
+    input.trim_end().ends_with('*')
+}
+
 /// Words of a search box as an FTS5 query: each word quoted (no operator injection),
-/// all required, the last one as a prefix.
-pub fn fts_query(input: &str) -> String {
-    let words: Vec<String> = search_words(input)
-        .into_iter()
-        .map(|w| format!("\"{w}\""))
-        .collect();
-    match words.split_last() {
-        Some((last, rest)) if !rest.is_empty() => format!("{} {last}*", rest.join(" ")),
-        Some((last, _)) => format!("{last}*"),
-        None => String::new(),
+/// all required; with `prefix_last`, the last one matches any word it starts.
+pub fn fts_query(input: &str, prefix_last: bool) -> String {
+    fts_phrases(&search_words(input), prefix_last).join(" ")
+}
+
+/// Each word as a quoted FTS5 phrase, the last one a prefix with `prefix_last`.
+fn fts_phrases(words: &[String], prefix_last: bool) -> Vec<String> {
+    let mut phrases: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+    if prefix_last {
+        if let Some(last) = phrases.last_mut() {
+            last.push('*');
+        }
     }
+    phrases
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_query, snippet};
+    use super::{ends_in_star, fts_query, snippet};
 
     #[test]
     fn snippets_show_the_first_match_in_context() {
@@ -410,10 +462,26 @@ mod tests {
 
     #[test]
     fn search_words_are_quoted() {
-        assert_eq!(fts_query("printer fire"), "\"printer\" \"fire\"*");
-        assert_eq!(fts_query("OR NOT ) ( \"x"), "\"OR\" \"NOT\" \"x\"*");
-        assert_eq!(fts_query("  "), "");
-        assert_eq!(fts_query("jane@customer.org"), "\"jane@customer.org\"*");
+        assert_eq!(fts_query("printer fire", false), "\"printer\" \"fire\"");
+        assert_eq!(fts_query("printer fire", true), "\"printer\" \"fire\"*");
+        assert_eq!(fts_query("OR NOT ) ( \"x", true), "\"OR\" \"NOT\" \"x\"*");
+        assert_eq!(fts_query("NEAR(a b)", false), "\"NEAR\" \"a\" \"b\"");
+        assert_eq!(fts_query("  ", true), "");
+        assert_eq!(fts_query("*", true), "");
+        assert_eq!(
+            fts_query("jane@customer.org", false),
+            "\"jane@customer.org\""
+        );
+        assert_eq!(fts_query("warr*", true), "\"warr\"*");
+    }
+
+    #[test]
+    fn a_trailing_star_asks_for_a_prefix() {
+        assert!(ends_in_star("warr*"));
+        assert!(ends_in_star("printer warr* "));
+        assert!(!ends_in_star("warr"));
+        assert!(!ends_in_star("*warr"));
+        assert!(!ends_in_star(""));
     }
 }
 

@@ -705,9 +705,9 @@ pub(super) fn ingest(
     let auto = message.classification.auto.map(|a| a.as_str());
     exec(conn,
         "INSERT INTO messages (ticket_id, direction, channel, source, message_id, contact_id, from_email, from_name,
-            forwarded_by, forward_style, subject, headers, text_body, html_body, raw, auto, own_address, historical,
+            forwarded_by, forward_style, subject, headers, text_body, html_body, auto, own_address, historical,
             thread_reason, sent_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
         params![
             ticket,
             Direction::Inbound.as_str(),
@@ -723,7 +723,6 @@ pub(super) fn ingest(
             mail.header_block,
             mail.text_body,
             mail.html_body,
-            message.raw,
             auto,
             message.classification.from_own_address,
             message.historical,
@@ -733,6 +732,11 @@ pub(super) fn ingest(
         ],
     )?;
     let row = conn.last_insert_rowid();
+    exec(
+        conn,
+        "INSERT INTO message_raw (message_id, raw) VALUES (?1, ?2)",
+        params![row, message.raw],
+    )?;
     {
         let mut stmt = conn.prepare_cached(
             "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, position)

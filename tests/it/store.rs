@@ -5,6 +5,7 @@ use std::path::Path;
 use std::time::{Duration, SystemTime};
 
 use crate::harness::Daemon;
+use rusqlite::OptionalExtension;
 
 fn snapshot(dir: &Path) -> Vec<(String, Vec<u8>, SystemTime)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -73,9 +74,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
              INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
                  VALUES (1, 'from the old version', 'New', 'support', 1, 1, 1);
              INSERT INTO messages (id, ticket_id, direction, channel, source, message_id, contact_id, from_email,
-                 subject, headers, text_body, thread_reason, created_at)
+                 subject, headers, text_body, raw, thread_reason, created_at)
                  VALUES (1, 1, 'inbound', 'support', 'lmtp', 'old1@example.org', 1, 'old@example.org',
-                 'from the old version', '', 'old body', 'new', 1);
+                 'from the old version', '', 'old body', CAST('Subject: from the old version' AS BLOB), 'new', 1);
+             INSERT INTO attachments (message_id, filename, content_type, inline, size, position)
+                 VALUES (1, 'old.pdf', 'application/pdf', 0, 3, 1);
              INSERT INTO thread_ids (msgid, ticket_id) VALUES ('old1@example.org', 1);
              INSERT INTO ingest_keys (key, message_id) VALUES ('mid:old1@example.org', 1);
              PRAGMA user_version = 3;",
@@ -105,6 +108,40 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(d.ticket(1)["messages"].as_array().unwrap().len(), 2);
+    // Schema 9 moved the raw mail to its own table; the attachment still points at it.
+    d.signal(libc::SIGTERM);
+    assert!(d.wait_exit(Duration::from_secs(30)).success());
+    let conn = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    let raw: Vec<u8> = conn
+        .query_row(
+            "SELECT raw FROM message_raw WHERE message_id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(raw, b"Subject: from the old version");
+    let columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('messages')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(!columns.iter().any(|c| c == "raw"), "{columns:?}");
+    assert_eq!(columns.last().map(String::as_str), Some("headers"));
+    let (file, of): (String, i64) = conn
+        .query_row(
+            "SELECT a.filename, m.id FROM attachments a JOIN messages m ON m.id = a.message_id",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((file.as_str(), of), ("old.pdf", 1));
+    let dangling: Option<String> = conn
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()
+        .unwrap();
+    assert_eq!(dangling, None);
 }
 
 /// A field a channel marks hidden (web forms keep them for rules) is stored with the
