@@ -441,6 +441,11 @@ pub fn search(query: &str, hits: &[SearchHit]) -> String {
     let mut out = format!(r#"<h1>Search: {}</h1>"#, esc(query));
     if hits.is_empty() {
         out.push_str(r#"<p class="empty">Nothing found.</p>"#);
+    }
+    out.push_str(
+        r#"<p class="hint">Tickets whose mail has every word, best match first. End a word with * to find the words it begins.</p>"#,
+    );
+    if hits.is_empty() {
         return out;
     }
     out.push_str(r#"<ol class="hits">"#);

@@ -89,6 +89,25 @@ fn search_box_finds_body_words_and_contact_addresses() {
         "the word is not marked: {h:?}"
     );
 
+    // A half-typed last word finds the words it begins (nothing has "capac" whole),
+    // as does one ending in "*".
+    for typed in ["capac", "flux capac", "capac*"] {
+        search(&b, typed);
+        let h = hits(&b);
+        assert_eq!(h.len(), 1, "{typed}: {h:?}\n{}", b.text("#main"));
+        assert_eq!(h[0].0, format!("/tickets/{car}"), "{typed}: {h:?}");
+        // The snippet marks the first word found ("flux" in the two-word search).
+        let first = if typed.starts_with("flux") {
+            "flux"
+        } else {
+            "capac"
+        };
+        assert!(
+            h[0].2.iter().any(|m| m.eq_ignore_ascii_case(first)),
+            "{typed}: {first} is not marked: {h:?}"
+        );
+    }
+
     // The contact's address.
     search(&b, "marty@hillvalley.example");
     let h = hits(&b);
