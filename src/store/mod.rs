@@ -168,6 +168,27 @@ fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StoreError> {
     Ok(file)
 }
 
+/// Process-wide SQLite settings, made before the first connection: no memory
+/// statistics, whose one global mutex every page allocation of every connection takes
+/// (readers on several threads queued on it).
+fn configure_sqlite_once() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: sqlite3_config with an int argument, as SQLITE_CONFIG_MEMSTATUS takes.
+        // Once SQLite is initialised (a connection opened elsewhere first) it answers
+        // SQLITE_MISUSE and changes nothing, which only costs the speed-up.
+        let rc = unsafe {
+            rusqlite::ffi::sqlite3_config(
+                rusqlite::ffi::SQLITE_CONFIG_MEMSTATUS,
+                0 as std::os::raw::c_int,
+            )
+        };
+        if rc != rusqlite::ffi::SQLITE_OK {
+            log::debug!("SQLite memory statistics stay on (sqlite3_config: {rc})");
+        }
+    });
+}
+
 /// Open settings shared by every connection.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -182,6 +203,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
 impl Store {
     /// Open (creating if needed) the database under `data_dir`, migrate it, start the writer.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
+        configure_sqlite_once();
         std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
             what: "cannot create data directory",
             path: data_dir.to_path_buf(),
