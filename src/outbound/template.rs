@@ -43,17 +43,24 @@ pub enum Escape {
 
 /// Escape `&<>"'` for HTML.
 pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
+    let mut out = String::with_capacity(s.len() + s.len() / 16);
+    // Runs without a special character are copied whole (pages escape whole mails).
+    let mut plain = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        // The special characters are ASCII, so `i` is always a character boundary.
+        out.push_str(&s[plain..i]);
+        out.push_str(entity);
+        plain = i + 1;
     }
+    out.push_str(&s[plain..]);
     out
 }
 
@@ -110,6 +117,19 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn html_escape_replaces_the_five_specials_and_keeps_the_rest() {
+        assert_eq!(html_escape(""), "");
+        assert_eq!(html_escape("plain"), "plain");
+        assert_eq!(
+            html_escape(r#"<a href="x">Tom & Jerry's</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s&lt;/a&gt;"
+        );
+        assert_eq!(html_escape("&&"), "&amp;&amp;");
+        assert_eq!(html_escape("Zoë <ö> ünï"), "Zoë &lt;ö&gt; ünï");
+        assert_eq!(html_escape("日本<"), "日本&lt;");
+    }
 
     const AGENT: &[&str] = &[
         "agent.full_name",
