@@ -290,9 +290,20 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
+        self.write_job(bytes, true, work).await
+    }
+
+    /// Run `work` in the writer; `visible: false` for bookkeeping no page shows, which
+    /// leaves [`Store::generation`] (and the pages cached under it) as they are.
+    async fn write_job<T, F>(&self, bytes: usize, visible: bool, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn writer::Job> = Box::new(writer::Op {
             bytes,
+            visible,
             work: Some(work),
             result: None,
             reply,
@@ -337,10 +348,11 @@ impl Store {
         .await
     }
 
-    /// Record activity on a session.
-    pub async fn touch_session(&self, token_hash: String) -> Result<(), StoreError> {
-        self.write(0, move |conn| {
-            web::touch_session(conn, &token_hash, crate::model::unix_now())
+    /// Record activity on a session at `now`. No page shows it, so cached pages stay;
+    /// the caller refreshes its cached copy of the session.
+    pub async fn touch_session(&self, token_hash: String, now: i64) -> Result<(), StoreError> {
+        self.write_job(0, false, move |conn| {
+            web::touch_session(conn, &token_hash, now)
         })
         .await
     }
@@ -637,3 +649,50 @@ impl Store {
 }
 
 pub use read::Reader;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A session's activity stamp is written without moving the generation (cached
+    /// pages stay); any other write moves it before its caller hears back.
+    #[tokio::test]
+    async fn only_visible_writes_move_the_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let user = store
+            .add_user(NewUser {
+                email: "jane@acme.test".into(),
+                full_name: "Jane Doe".into(),
+                first_name: "Jane".into(),
+                last_name: "Doe".into(),
+                admin: false,
+                seat: true,
+            })
+            .await
+            .unwrap();
+        store
+            .create_session("hash".into(), user, "csrf".into(), 3600, 86400)
+            .await
+            .unwrap();
+        let before = store.generation();
+        store
+            .touch_session("hash".into(), 4_000_000_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.generation(),
+            before,
+            "a touch must not drop cached pages"
+        );
+        let seen = store
+            .read(|r| r.session("hash"))
+            .await
+            .unwrap()
+            .expect("the session");
+        assert_eq!(seen.last_seen, 4_000_000_000, "the touch was not stored");
+        store.delete_session("hash".into()).await.unwrap();
+        assert!(store.generation() > before, "a visible write must move it");
+        store.close();
+    }
+}

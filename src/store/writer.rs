@@ -26,11 +26,15 @@ pub(super) trait Job: Send {
     fn apply(&mut self, conn: &Connection);
     /// Answer the caller: its own result if the batch committed, else the commit error.
     fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
+    /// False for bookkeeping no page shows (a session's last activity): a batch of only
+    /// such jobs leaves the store's generation, and so every cached page, as it was.
+    fn visible(&self) -> bool;
 }
 
 /// A [`Job`] made of a closure and the channel its result goes back on.
 pub(super) struct Op<T, F> {
     pub(super) bytes: usize,
+    pub(super) visible: bool,
     pub(super) work: Option<F>,
     pub(super) result: Option<Result<T, StoreError>>,
     pub(super) reply: oneshot::Sender<Result<T, StoreError>>,
@@ -43,6 +47,10 @@ where
 {
     fn bytes(&self) -> usize {
         self.bytes
+    }
+
+    fn visible(&self) -> bool {
+        self.visible
     }
 
     fn apply(&mut self, conn: &Connection) {
@@ -142,7 +150,9 @@ fn commit_batch(
         Ok(()) => {
             // Before anyone hears of the write: whatever they read next must not come
             // from a cache filled before it.
-            generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            if batch.iter().any(|job| job.visible()) {
+                generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            }
             for job in batch {
                 job.finish(Ok(()));
             }

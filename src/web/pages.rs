@@ -145,12 +145,19 @@ async fn current_session(
     // last_seen is refreshed at most once a minute (fewer writes), more often when the
     // idle limit is short.
     if now - s.last_seen > (limits.idle_seconds / 4).clamp(0, 60) {
-        let _ = state
+        let touched = state
             .services
             .pipeline
             .store()
-            .touch_session(hash.clone())
+            .touch_session(hash.clone(), now)
             .await;
+        if touched.is_ok() {
+            // The touch leaves the store's generation alone, so the cached copy must
+            // learn it here (or every request would touch again).
+            let mut fresh = s.clone();
+            fresh.last_seen = now;
+            state.sessions.put(&hash, stamp, fresh);
+        }
     }
     Some((hash, s))
 }
