@@ -312,7 +312,7 @@ fn ranked(
 }
 
 /// How many of the newest matches a search ranks.
-pub const SEARCH_WINDOW: i64 = 1000;
+pub const SEARCH_WINDOW: i64 = 500;
 
 /// The words of a search box (at most 12).
 pub fn search_words(input: &str) -> Vec<String> {
