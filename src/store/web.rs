@@ -318,7 +318,8 @@ pub const SEARCH_WINDOW: i64 = 500;
 pub fn search_words(input: &str) -> Vec<String> {
     input
         .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
-        .filter(|w| !w.is_empty())
+        // A word with no letter or digit would be a phrase FTS5 drops.
+        .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(12)
         .map(|w| w.replace('"', ""))
         .collect()
@@ -473,6 +474,8 @@ mod tests {
             "\"jane@customer.org\""
         );
         assert_eq!(fts_query("warr*", true), "\"warr\"*");
+        assert_eq!(fts_query("-- invoice", false), "\"invoice\"");
+        assert_eq!(fts_query("@ . _", true), "");
     }
 
     #[test]

@@ -91,7 +91,7 @@ fn search_box_finds_body_words_and_contact_addresses() {
 
     // A half-typed last word finds the words it begins (nothing has "capac" whole),
     // as does one ending in "*".
-    for typed in ["capac", "flux capac", "capac*"] {
+    for typed in ["capac", "flux capac", "capac*", "-- capac"] {
         search(&b, typed);
         let h = hits(&b);
         assert_eq!(h.len(), 1, "{typed}: {h:?}\n{}", b.text("#main"));
