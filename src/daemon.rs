@@ -237,6 +237,9 @@ fn notify(state: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
+/// How often frontdeskd asks systemd for more start-up time while the store opens.
+const START_EXTEND_EVERY: Duration = Duration::from_secs(10);
+
 /// Await `work` (opening the store), asking systemd for more start-up time while it
 /// runs: an upgrade migrates and first backs up the database, which on a large one takes
 /// longer than the unit's start timeout, and a start killed there would roll the
@@ -244,19 +247,31 @@ fn notify(state: &[sd_notify::NotifyState<'_>]) {
 async fn extend_start_timeout_while<T>(
     work: tokio::task::JoinHandle<T>,
 ) -> Result<T, tokio::task::JoinError> {
-    const EVERY: Duration = Duration::from_secs(10);
+    every_while(work, START_EXTEND_EVERY, || notify(&start_extension())).await
+}
+
+/// What frontdeskd tells systemd each time it asks for more start-up time.
+fn start_extension() -> [sd_notify::NotifyState<'static>; 3] {
+    [
+        sd_notify::NotifyState::Status("opening the database (migrating it after an upgrade)"),
+        // Three periods: one late tick must not let the timeout fire.
+        sd_notify::NotifyState::ExtendTimeoutUsec(3 * START_EXTEND_EVERY.as_micros() as u32),
+        // In case the watchdog already runs during start-up.
+        sd_notify::NotifyState::Watchdog,
+    ]
+}
+
+/// Await `work`, calling `tick` after each `every` it is still running.
+async fn every_while<T>(
+    work: impl std::future::Future<Output = T>,
+    every: Duration,
+    mut tick: impl FnMut(),
+) -> T {
     tokio::pin!(work);
     loop {
-        match tokio::time::timeout(EVERY, &mut work).await {
+        match tokio::time::timeout(every, &mut work).await {
             Ok(done) => return done,
-            Err(_) => notify(&[
-                sd_notify::NotifyState::Status(
-                    "opening the database (migrating it after an upgrade)",
-                ),
-                sd_notify::NotifyState::ExtendTimeoutUsec(3 * EVERY.as_micros() as u32),
-                // In case the watchdog already runs during start-up.
-                sd_notify::NotifyState::Watchdog,
-            ]),
+            Err(_) => tick(),
         }
     }
 }
@@ -411,5 +426,37 @@ mod tests {
         assert_eq!(watchdog_period(Some("0"), None, 7), None);
         assert_eq!(watchdog_period(Some("x"), None, 7), None);
         assert_eq!(watchdog_period(None, Some("7"), 7), None);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_start_asks_for_more_time_every_period_until_it_ends() {
+        let mut ticks = Vec::new();
+        let started = tokio::time::Instant::now();
+        let work = async {
+            tokio::time::sleep(Duration::from_secs(35)).await;
+            "opened"
+        };
+        let out = every_while(work, START_EXTEND_EVERY, || {
+            ticks.push(started.elapsed().as_secs())
+        })
+        .await;
+        assert_eq!(out, "opened");
+        assert_eq!(ticks, vec![10, 20, 30]);
+        let told: Vec<String> = start_extension().iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            told,
+            [
+                "STATUS=opening the database (migrating it after an upgrade)",
+                "EXTEND_TIMEOUT_USEC=30000000",
+                "WATCHDOG=1"
+            ]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quick_start_asks_for_nothing() {
+        let mut ticks = 0;
+        let out = every_while(async { 7 }, START_EXTEND_EVERY, || ticks += 1).await;
+        assert_eq!((out, ticks), (7, 0));
     }
 }
