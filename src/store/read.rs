@@ -45,10 +45,12 @@ impl<'c> Reader<'c> {
     pub fn ticket(&self, id: i64) -> Result<Option<TicketDetail>, StoreError> {
         let head = self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner, t.merged_into,
                         t.created_at, t.updated_at, t.pipeline, t.priority, t.tags, t.team
                  FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+            )?
+            .query_row(
                 [id],
                 |r| {
                     Ok(TicketDetail {
@@ -78,7 +80,7 @@ impl<'c> Reader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
-                    m.text_body, m.created_at, m.fields
+                    m.text_body, m.created_at, m.fields, m.from_name, m.html_body
              FROM messages m WHERE m.ticket_id = ?1 ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
         )?;
         detail.messages = stmt
@@ -89,6 +91,7 @@ impl<'c> Reader<'c> {
                     direction: r.get(1)?,
                     message_id: r.get(2)?,
                     from: r.get(3)?,
+                    from_name: r.get(13)?,
                     subject: r.get(4)?,
                     auto: matches!(
                         auto_kind.as_deref(),
@@ -104,6 +107,7 @@ impl<'c> Reader<'c> {
                         r.get::<_, Option<String>>(12)?.as_deref(),
                     ),
                     created_at: rfc3339(r.get(11)?),
+                    html: r.get(14)?,
                 })
             })?
             .collect::<Result<_, _>>()?;
@@ -473,11 +477,6 @@ impl<'c> Reader<'c> {
         id: i64,
     ) -> Result<Option<(super::AttachmentView, i64, Vec<u8>)>, StoreError> {
         super::web::attachment(self.conn, id)
-    }
-
-    /// HTML bodies of a ticket's messages.
-    pub fn html_bodies(&self, ticket: i64) -> Result<Vec<(i64, String)>, StoreError> {
-        super::web::html_bodies(self.conn, ticket)
     }
 
     /// A cheap query proving the database answers.

@@ -57,6 +57,9 @@ pub struct MessageView {
     pub message_id: Option<String>,
     /// Sender address.
     pub from: Option<String>,
+    /// Sender's display name, when the mail gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_name: Option<String>,
     /// Subject.
     pub subject: String,
     /// True for automatic mail and bounces.
@@ -78,6 +81,10 @@ pub struct MessageView {
     pub fields: Vec<crate::model::VisibleField>,
     /// RFC 3339.
     pub created_at: String,
+    /// HTML body as received, unsanitized: for the web page, which cleans it; never sent
+    /// over the control socket.
+    #[serde(skip)]
+    pub html: Option<String>,
 }
 
 /// A person on a ticket.

@@ -184,17 +184,6 @@ pub(super) fn attachment(
         .optional()?)
 }
 
-pub(super) fn html_bodies(
-    conn: &Connection,
-    ticket: i64,
-) -> Result<Vec<(i64, String)>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, html_body FROM messages WHERE ticket_id = ?1 AND html_body IS NOT NULL",
-    )?;
-    let rows = stmt.query_map([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
 /// A search hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {

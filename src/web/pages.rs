@@ -524,14 +524,13 @@ async fn ticket(
                 return Ok(None);
             };
             let attachments = r.ticket_attachments(t.id)?;
-            let html = r.html_bodies(t.id)?;
             let users = r.users()?;
             let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
             let contact = r.contact(&t.contact.email)?;
-            Ok(Some((t, attachments, html, users, teams, contact)))
+            Ok(Some((t, attachments, users, teams, contact)))
         })
         .await;
-    let (t, attachments, raw_html, users, teams, contact) = match data {
+    let (t, attachments, users, teams, contact) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
         Err(e) => return Err(internal(e)),
@@ -540,17 +539,19 @@ async fn ticket(
         return Err(redirect(&format!("/tickets/{into}")));
     }
     let mut blocked = false;
-    let safe: Vec<(i64, String)> = raw_html
+    let safe: Vec<(i64, String)> = t
+        .messages
         .iter()
+        .filter_map(|m| Some((m.id, m.html.as_deref()?)))
         .map(|(row, h)| {
             let cid: std::collections::HashMap<String, String> = attachments
                 .iter()
-                .filter(|a| a.message_row == *row)
+                .filter(|a| a.message_row == row)
                 .filter_map(|a| Some((a.content_id.clone()?, format!("/attachments/{}", a.id))))
                 .collect();
             let (clean, b) = sanitize::sanitize_html(h, cid, load_images);
             blocked |= b;
-            (*row, clean)
+            (row, clean)
         })
         .collect();
     let config = state.services.pipeline.config();

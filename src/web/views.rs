@@ -77,6 +77,39 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// A `<time>` element for an RFC 3339 stamp: "26 Nov 2026, 13:21 UTC", which the page's
+/// script turns into the agent's own time zone; the stamp itself when it does not parse.
+pub fn time_tag(rfc3339: &str) -> String {
+    use time::format_description::well_known::Rfc3339;
+    let shown = time::OffsetDateTime::parse(rfc3339, &Rfc3339)
+        .ok()
+        .and_then(|t| {
+            let t = t.to_offset(time::UtcOffset::UTC);
+            t.format(time::macros::format_description!(
+                "[day padding:none] [month repr:short] [year], [hour]:[minute] UTC"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| rfc3339.to_string());
+    format!(
+        r#"<time datetime="{0}" title="{0}">{1}</time>"#,
+        esc(rfc3339),
+        esc(&shown)
+    )
+}
+
+/// A sender as "Name <address>", or the address alone.
+fn sender(name: Option<&str>, address: Option<&str>) -> String {
+    let address = address.unwrap_or("?");
+    match name
+        .map(str::trim)
+        .filter(|n| !n.is_empty() && *n != address)
+    {
+        Some(name) => format!("{name} <{address}>"),
+        None => address.to_string(),
+    }
+}
+
 /// What an inbox page shows.
 pub struct InboxPage<'a> {
     /// The view.
@@ -287,8 +320,8 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             out,
             r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span></header><h2>{subject}</h2>"#,
             id = m.id,
-            from = esc(m.from.as_deref().unwrap_or("?")),
-            when = esc(&m.created_at),
+            from = esc(&sender(m.from_name.as_deref(), m.from.as_deref())),
+            when = time_tag(&m.created_at),
             marks = esc(&marks.join(" · ")),
             subject = esc(&m.subject),
         );
@@ -427,7 +460,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         let _ = write!(
             out,
             "<li><span>{}</span> {}: {}</li>",
-            esc(&e.at),
+            time_tag(&e.at),
             esc(&e.actor),
             esc(&e.detail)
         );
@@ -488,6 +521,38 @@ mod tests {
         assert!(page.contains("<mark>printer</mark>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("&lt;i&gt;x&lt;/i&gt;"));
+    }
+
+    #[test]
+    fn times_show_as_a_short_date_in_utc_inside_a_time_element() {
+        assert_eq!(
+            time_tag("2026-11-26T13:21:06Z"),
+            r#"<time datetime="2026-11-26T13:21:06Z" title="2026-11-26T13:21:06Z">26 Nov 2026, 13:21 UTC</time>"#
+        );
+        assert_eq!(
+            time_tag("2026-01-05T23:59:00+02:00"),
+            r#"<time datetime="2026-01-05T23:59:00+02:00" title="2026-01-05T23:59:00+02:00">5 Jan 2026, 21:59 UTC</time>"#
+        );
+        // Not a stamp: shown as it is, escaped.
+        assert_eq!(
+            time_tag("<b>"),
+            r#"<time datetime="&lt;b&gt;" title="&lt;b&gt;">&lt;b&gt;</time>"#
+        );
+    }
+
+    #[test]
+    fn senders_show_their_name_when_they_gave_one() {
+        assert_eq!(
+            sender(Some("Jamis Buck"), Some("jamis@37signals.com")),
+            "Jamis Buck <jamis@37signals.com>"
+        );
+        assert_eq!(sender(None, Some("a@b.example")), "a@b.example");
+        assert_eq!(sender(Some("  "), Some("a@b.example")), "a@b.example");
+        assert_eq!(
+            sender(Some("a@b.example"), Some("a@b.example")),
+            "a@b.example"
+        );
+        assert_eq!(sender(Some("Ann"), None), "Ann <?>");
     }
 
     #[test]

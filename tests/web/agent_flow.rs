@@ -53,6 +53,21 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
         "article.message.inbound",
         "the printer in room 4 is smoking again",
     );
+    // The sender shows by name; the time, sent in UTC, is shown in the browser's own
+    // zone and format by the page's script.
+    assert_eq!(
+        b.text("article.message.inbound header strong"),
+        format!("Carla Customer <{CUSTOMER}>")
+    );
+    let shown = b.text("article.message.inbound header time");
+    let local = b.js(
+        "var t = document.querySelector('article.message.inbound header time'); \
+         return new Intl.DateTimeFormat(undefined, {dateStyle: 'medium', timeStyle: 'short'}) \
+         .format(new Date(t.getAttribute('datetime')));",
+        json!([]),
+    );
+    assert_eq!(Some(shown.as_str()), local.as_str());
+    assert!(!shown.contains("UTC"), "{shown}");
     // The reply form previews the From line and the rendered signature.
     assert_eq!(
         b.text("p.from-preview"),

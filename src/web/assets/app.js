@@ -16,7 +16,17 @@
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.getElementById("main");
-      if (fresh) { document.getElementById("main").replaceWith(fresh); showPresence(lastPresence); }
+      if (fresh) { document.getElementById("main").replaceWith(fresh); localTimes(fresh); showPresence(lastPresence); }
+    });
+  }
+
+  // Times come in UTC; show them in the agent's own zone and language.
+  function localTimes(root) {
+    if (!window.Intl || !Intl.DateTimeFormat) { return; }
+    var fmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+    Array.prototype.forEach.call(root.querySelectorAll("time[datetime]"), function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d.getTime())) { el.textContent = fmt.format(d); }
     });
   }
 
@@ -73,6 +83,8 @@
   document.addEventListener("change", function (e) {
     if (e.target && (e.target.id === "reply-quote" || e.target.id === "reply-files")) { updatePreview(); }
   });
+
+  localTimes(document);
 
   document.addEventListener("keydown", function (e) {
     var tag = (e.target && e.target.tagName) || "";
