@@ -15,12 +15,18 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <title>{title} · frontdesk</title><link rel="stylesheet" href="/static/app.css"><script src="/static/app.js" defer></script></head>
 <body data-csrf="{csrf}">
 <header><a class="brand" href="/inbox">frontdesk</a>
-<form class="search" action="/search" method="get"><input type="search" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
+<form class="search" action="/search" method="get"><input type="search" id="search-box" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
+<button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
 <span class="me">{name} · {avail}</span>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
 </header>
 <main id="main">{main}</main>
+<aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
+<dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd>
+<dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
+<dt>n</dt><dd>internal note (on a ticket)</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
+</dl></aside>
 </body></html>"#,
         title = esc(title),
         csrf = esc(&session.csrf),
@@ -488,7 +494,7 @@ pub fn search(query: &str, hits: &[SearchHit]) -> String {
             .replace('\u{3}', "</mark>");
         let _ = write!(
             out,
-            r#"<li><a href="/tickets/{id}">#{id} {subject}</a> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
+            r#"<li data-ticket="{id}"><a href="/tickets/{id}">#{id} {subject}</a> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
             id = h.ticket_id,
             subject = esc(&h.subject),
             contact = esc(&h.contact),

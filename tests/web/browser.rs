@@ -309,6 +309,36 @@ impl Browser {
         );
     }
 
+    /// Press keys on whatever has the focus (the page itself when nothing does), one
+    /// after another, as a person would (WebDriver key codes allowed, e.g. `\u{E007}`).
+    pub fn press(&self, keys: &str) {
+        let actions: Vec<Value> = keys
+            .chars()
+            .flat_map(|k| {
+                [
+                    json!({ "type": "keyDown", "value": k.to_string() }),
+                    json!({ "type": "keyUp", "value": k.to_string() }),
+                ]
+            })
+            .collect();
+        self.call(
+            "POST",
+            &self.s("/actions"),
+            Some(&json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": actions }] })),
+        );
+    }
+
+    /// The id of the focused element ("" for none or the page itself).
+    pub fn focused_id(&self) -> String {
+        self.js(
+            "var e = document.activeElement; return e && e.id ? e.id : '';",
+            json!([]),
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
     /// Clear an input.
     pub fn clear(&self, e: &Element) {
         self.call(

@@ -36,6 +36,7 @@ mod wire;
 
 mod agent_flow;
 mod freshness;
+mod keyboard;
 mod live;
 mod safety;
 mod search;

@@ -86,10 +86,73 @@
 
   localTimes(document);
 
+  // The row j/k moved to: a list refreshed live keeps it.
+  var currentRow = null;
+  function listRows() {
+    return Array.prototype.slice.call(document.querySelectorAll("tr.ticket[data-ticket], .hits li[data-ticket]"));
+  }
+  function markRow(row) {
+    listRows().forEach(function (r) { r.classList.remove("current"); r.removeAttribute("aria-current"); });
+    if (!row) { return; }
+    row.classList.add("current");
+    row.setAttribute("aria-current", "true");
+    currentRow = row.getAttribute("data-ticket");
+    var link = row.querySelector("a[href^='/tickets/']");
+    if (link) { link.focus(); }
+  }
+  function moveRow(step) {
+    var rows = listRows();
+    if (!rows.length) { return; }
+    var at = rows.findIndex(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+    markRow(rows[at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + step))]);
+  }
+  new MutationObserver(function () {
+    if (currentRow === null) { return; }
+    var row = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+    if (row && !row.classList.contains("current")) { markRow(row); }
+  }).observe(document.body, { childList: true });
+
+  function focusBox(id) {
+    var box = document.getElementById(id);
+    if (box) { box.focus(); return true; }
+    return false;
+  }
+
+  var toggle = document.getElementById("shortcuts-toggle");
+  if (toggle) {
+    toggle.addEventListener("click", function () {
+      var help = document.getElementById("shortcuts");
+      if (help) { help.hidden = !help.hidden; }
+    });
+  }
+
   document.addEventListener("keydown", function (e) {
+    var help = document.getElementById("shortcuts");
+    if (e.key === "Escape") {
+      if (help && !help.hidden) { help.hidden = true; }
+      if (document.activeElement && document.activeElement !== document.body) { document.activeElement.blur(); }
+      return;
+    }
     var tag = (e.target && e.target.tagName) || "";
     if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
-    if (e.key === "/") { var s = document.querySelector("header .search input"); if (s) { e.preventDefault(); s.focus(); } }
-    if (e.key === "r" && ticket) { var r = document.getElementById("reply-body"); if (r) { e.preventDefault(); r.focus(); } }
+    if (e.ctrlKey || e.metaKey || e.altKey) { return; }
+    var handled = true;
+    switch (e.key) {
+      case "/": handled = focusBox("search-box"); break;
+      case "r": handled = !!ticket && focusBox("reply-body"); break;
+      case "n": handled = !!ticket && focusBox("note-body"); break;
+      case "j": moveRow(1); break;
+      case "k": moveRow(-1); break;
+      case "o": {
+        var row = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+        var link = row && row.querySelector("a[href^='/tickets/']");
+        if (link) { location.href = link.href; } else { handled = false; }
+        break;
+      }
+      case "i": location.href = "/inbox"; break;
+      case "?": if (help) { help.hidden = !help.hidden; } break;
+      default: handled = false;
+    }
+    if (handled) { e.preventDefault(); }
   });
 })();
