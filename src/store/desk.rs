@@ -240,6 +240,39 @@ pub(super) fn assign(
     Ok(words)
 }
 
+/// One change made to many tickets at once (the inbox's bulk form).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BulkChange {
+    /// A new owner, or none to leave owners as they are.
+    pub assign: Option<Assignment>,
+    /// A stage of each ticket's pipeline, or none to leave statuses.
+    pub stage: Option<String>,
+}
+
+/// Apply `change` to every ticket in `tickets`, all or none: the first ticket that cannot
+/// take it fails the whole job (its savepoint rolls back), named in the error.
+pub(super) fn change_many(
+    conn: &Connection,
+    tickets: &[TicketId],
+    change: &BulkChange,
+    pipelines: &[Pipeline],
+    actor: &str,
+) -> Result<usize, StoreError> {
+    let named = |id: TicketId, e: StoreError| match e {
+        StoreError::Invalid(why) => StoreError::Invalid(format!("ticket #{id}: {why}")),
+        other => other,
+    };
+    for &id in tickets {
+        if let Some(to) = &change.assign {
+            assign(conn, id, to, actor).map_err(|e| named(id, e))?;
+        }
+        if let Some(stage) = &change.stage {
+            change_status(conn, id, stage, pipelines, actor).map_err(|e| named(id, e))?;
+        }
+    }
+    Ok(tickets.len())
+}
+
 /// Move a ticket to a stage of its pipeline.
 pub(super) fn change_status(
     conn: &Connection,

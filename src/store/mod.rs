@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
-pub use desk::{Assignment, UserChanges};
+pub use desk::{Assignment, BulkChange, UserChanges};
 pub use outbound::{NewUser, OutboxKind, OutboxResult, QueuedMail};
 pub use views::*;
 pub use web::{
@@ -378,6 +378,20 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| desk::assign(conn, ticket, &to, &actor))
             .await
+    }
+
+    /// Change many tickets at once, all or none (see [`BulkChange`]); how many changed.
+    pub async fn change_many(
+        &self,
+        tickets: Vec<TicketId>,
+        change: BulkChange,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        actor: String,
+    ) -> Result<usize, StoreError> {
+        self.write(0, move |conn| {
+            desk::change_many(conn, &tickets, &change, &pipelines, &actor)
+        })
+        .await
     }
 
     /// Move a ticket to a stage of its pipeline.

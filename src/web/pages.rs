@@ -17,7 +17,9 @@ use crate::desk::lifecycle::Priority;
 use crate::model::unix_now;
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
-use crate::store::{Assignment, InboxQuery, InboxView, SessionView, StoreError, UserChanges};
+use crate::store::{
+    Assignment, BulkChange, InboxQuery, InboxView, SessionView, StoreError, UserChanges,
+};
 
 /// Largest form accepted.
 const MAX_FORM: usize = 1024 * 1024;
@@ -297,7 +299,13 @@ pub async fn handle(
     match (method, parts.as_slice()) {
         (Method::GET, [""]) => redirect("/inbox"),
         (Method::GET, ["inbox"]) => {
-            cached(state, &token_hash, &uri, inbox(state, &session, &query)).await
+            cached(
+                state,
+                &token_hash,
+                &uri,
+                inbox(state, &session, &query, &uri),
+            )
+            .await
         }
         (Method::GET, ["search"]) => {
             cached(state, &token_hash, &uri, search(state, &session, &query)).await
@@ -415,6 +423,7 @@ async fn inbox(
     state: &WebState,
     session: &SessionView,
     query: &[(String, String)],
+    uri: &str,
 ) -> Result<Rendered, Response<Body>> {
     let view = field(query, "view")
         .and_then(InboxView::parse)
@@ -450,15 +459,16 @@ async fn inbox(
             } else {
                 None
             };
-            Ok((r.inbox(view, &me, &q)?, counts))
+            let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
+            Ok((r.inbox(view, &me, &q)?, counts, r.users()?, teams))
         })
         .await;
-    let (mut rows, counts) = match result {
-        Ok((rows, Some(counts))) => {
+    let (mut rows, counts, agents, teams) = match result {
+        Ok((rows, Some(counts), agents, teams)) => {
             state.counts.put(&session.email, now, counts.clone());
-            (rows, counts)
+            (rows, counts, agents, teams)
         }
-        Ok((rows, None)) => (rows, known.unwrap_or_default()),
+        Ok((rows, None, agents, teams)) => (rows, known.unwrap_or_default(), agents, teams),
         Err(e) => return Err(internal(e)),
     };
     let next = (rows.len() > PAGE as usize).then(|| {
@@ -478,14 +488,14 @@ async fn inbox(
         }
         link
     });
-    let channels: Vec<String> = state
-        .services
-        .pipeline
-        .config()
-        .channels
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let config = state.services.pipeline.config();
+    let channels: Vec<String> = config.channels.iter().map(|c| c.name.clone()).collect();
+    let mut stages: Vec<String> = Vec::new();
+    for stage in config.pipelines.iter().flat_map(|p| &p.stages) {
+        if !stages.iter().any(|s| s.eq_ignore_ascii_case(&stage.name)) {
+            stages.push(stage.name.clone());
+        }
+    }
     let page = views::inbox(&views::InboxPage {
         view,
         counts: &counts,
@@ -495,6 +505,11 @@ async fn inbox(
         status: status.as_deref(),
         next,
         now: unix_now(),
+        agents: &agents,
+        teams: &teams,
+        stages: &stages,
+        csrf: &session.csrf,
+        back: uri,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
@@ -800,6 +815,91 @@ fn events(
     r
 }
 
+/// An owner menu's value: `agent:<email>`, `team:<name>` or `none`.
+fn assignment(value: &str) -> Option<Assignment> {
+    match value.split_once(':') {
+        Some(("agent", a)) if !a.is_empty() => Some(Assignment::Agent(a.to_string())),
+        Some(("team", t)) if !t.is_empty() => Some(Assignment::Team(t.to_string())),
+        _ if value == "none" => Some(Assignment::Nobody),
+        _ => None,
+    }
+}
+
+/// Most tickets one bulk change may name (a page shows fewer).
+const BULK_MAX: usize = 500;
+
+/// Where a form may send the agent back to: one of our own inbox pages, else the inbox.
+fn back_to(value: Option<&str>) -> &str {
+    match value {
+        Some(v) if v.starts_with("/inbox") && v.bytes().all(|b| b.is_ascii_graphic()) => v,
+        _ => "/inbox",
+    }
+}
+
+/// The inbox's bulk form: the checked tickets get a new owner and/or status, all or none.
+async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Response<Body> {
+    let mut tickets: Vec<i64> = Vec::new();
+    for (name, value) in form {
+        if name != "ticket" {
+            continue;
+        }
+        match value.parse::<i64>() {
+            Ok(id) if !tickets.contains(&id) => tickets.push(id),
+            Ok(_) => {}
+            Err(_) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    "A selected ticket is not a number.",
+                )
+            }
+        }
+    }
+    if tickets.is_empty() {
+        return text(StatusCode::BAD_REQUEST, "Select at least one ticket.");
+    }
+    if tickets.len() > BULK_MAX {
+        return text(
+            StatusCode::BAD_REQUEST,
+            &format!("At most {BULK_MAX} tickets can be changed at once."),
+        );
+    }
+    let assign = match field(form, "to").unwrap_or("") {
+        "" => None,
+        v => match assignment(v) {
+            Some(to) => Some(to),
+            None => return text(StatusCode::BAD_REQUEST, "Unknown assignment."),
+        },
+    };
+    let stage = field(form, "stage")
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    if assign.is_none() && stage.is_none() {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Choose a new owner or a new status for the selected tickets.",
+        );
+    }
+    let pipelines = state.services.pipeline.config().pipelines.clone();
+    let change = BulkChange { assign, stage };
+    let store = state.services.pipeline.store();
+    match store
+        .change_many(tickets.clone(), change, pipelines, me)
+        .await
+    {
+        Ok(_) => {
+            for id in tickets {
+                state.services.pipeline.ticket_changed(id);
+            }
+            redirect(back_to(field(form, "back")))
+        }
+        Err(StoreError::Invalid(e)) => text(
+            StatusCode::BAD_REQUEST,
+            &format!("Nothing was changed: {e}."),
+        ),
+        Err(e) => internal(e),
+    }
+}
+
 async fn post(
     state: &WebState,
     session: &SessionView,
@@ -819,6 +919,7 @@ async fn post(
         Err(e) => internal(e),
     };
     match parts {
+        ["tickets", "bulk"] => bulk(state, form, me).await,
         ["logout"] => {
             let _ = store.delete_session(token_hash.to_string()).await;
             let mut r = redirect("/login");
@@ -882,10 +983,9 @@ async fn post(
                 "assign" => {
                     let to = match field(form, "to").unwrap_or("") {
                         "" => Assignment::Nobody,
-                        v => match v.split_once(':') {
-                            Some(("agent", a)) => Assignment::Agent(a.to_string()),
-                            Some(("team", t)) => Assignment::Team(t.to_string()),
-                            _ => return text(StatusCode::BAD_REQUEST, "Unknown assignment."),
+                        v => match assignment(v) {
+                            Some(to) => to,
+                            None => return text(StatusCode::BAD_REQUEST, "Unknown assignment."),
                         },
                     };
                     done(id, store.assign(id, to, me).await)
@@ -924,5 +1024,47 @@ async fn post(
             }
         }
         _ => text(StatusCode::NOT_FOUND, "Not found."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owner_menu_values() {
+        assert_eq!(
+            assignment("agent:bob@acme.test"),
+            Some(Assignment::Agent("bob@acme.test".into()))
+        );
+        assert_eq!(
+            assignment("team:tier1"),
+            Some(Assignment::Team("tier1".into()))
+        );
+        assert_eq!(assignment("none"), Some(Assignment::Nobody));
+        for bad in ["", "agent:", "team:", "bob@acme.test", "user:bob", "None"] {
+            assert_eq!(assignment(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn forms_send_back_only_to_our_own_inbox() {
+        assert_eq!(
+            back_to(Some("/inbox?view=all&before=5.7")),
+            "/inbox?view=all&before=5.7"
+        );
+        assert_eq!(back_to(Some("/inbox")), "/inbox");
+        for bad in [
+            None,
+            Some(""),
+            Some("https://evil.example/inbox"),
+            Some("//evil.example/inbox"),
+            Some("/tickets/1"),
+            Some("/inbox\r\nSet-Cookie: x=1"),
+            Some("/inbox?q=\u{e9}"),
+            Some("/inbox view"),
+        ] {
+            assert_eq!(back_to(bad), "/inbox", "{bad:?}");
+        }
     }
 }

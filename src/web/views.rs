@@ -23,7 +23,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 </header>
 <main id="main">{main}</main>
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
-<dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd>
+<dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
 <dt>n</dt><dd>internal note (on a ticket)</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
@@ -134,6 +134,58 @@ pub struct InboxPage<'a> {
     pub next: Option<String>,
     /// Unix seconds now.
     pub now: i64,
+    /// Agents for the bulk form's owner menu.
+    pub agents: &'a [UserView],
+    /// Teams for the bulk form's owner menu.
+    pub teams: &'a [String],
+    /// Every stage name of every pipeline, for the bulk form's status menu.
+    pub stages: &'a [String],
+    /// Anti-CSRF token.
+    pub csrf: &'a str,
+    /// This page's own URL, where the bulk form comes back to.
+    pub back: &'a str,
+}
+
+/// The options of an owner menu: every active agent, then every team.
+fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], current: Option<&str>) {
+    for a in agents.iter().filter(|a| a.active) {
+        let sel = if current == Some(a.email.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<option value="agent:{0}"{sel}>{1}</option>"#,
+            esc(&a.email),
+            esc(&a.full_name)
+        );
+    }
+    for team in teams {
+        let _ = write!(
+            out,
+            r#"<option value="team:{0}">Team {0}</option>"#,
+            esc(team)
+        );
+    }
+}
+
+/// The inbox's bulk form: the rows' checkboxes belong to it through `form="bulk"`.
+fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
+    let _ = write!(
+        out,
+        r#"<form id="bulk" class="bulk" method="post" action="/tickets/bulk">{csrf}<input type="hidden" name="back" value="{back}"><span id="bulk-count" class="count">none selected</span> <select name="to" aria-label="New owner"><option value="">Owner: leave</option><option value="none">Unassign</option>"#,
+        csrf = hidden_csrf(p.csrf),
+        back = esc(p.back),
+    );
+    owner_options(out, p.agents, p.teams, None);
+    out.push_str(r#"</select> <select name="stage" aria-label="New status"><option value="">Status: leave</option>"#);
+    for stage in p.stages {
+        let _ = write!(out, r#"<option value="{0}">{0}</option>"#, esc(stage));
+    }
+    out.push_str(
+        r#"</select> <button type="submit" id="bulk-apply">Apply to selected</button></form>"#,
+    );
 }
 
 /// The inbox.
@@ -174,7 +226,8 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
     } else {
-        out.push_str(r#"<table class="tickets"><thead><tr><th>#</th><th>Subject</th><th>Contact</th><th>Channel</th><th>Status</th><th>Owner</th><th>Age</th></tr></thead><tbody>"#);
+        bulk_form(&mut out, p);
+        out.push_str(r#"<table class="tickets"><thead><tr><th><input type="checkbox" id="select-all" aria-label="Select every ticket on this page"></th><th>#</th><th>Subject</th><th>Contact</th><th>Channel</th><th>Status</th><th>Owner</th><th>Age</th></tr></thead><tbody>"#);
         for r in p.rows {
             let t = &r.ticket;
             let contact = t
@@ -184,7 +237,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td>{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td>{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 id = t.id,
                 subject = esc(&t.subject),
@@ -401,26 +454,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         r#"<h2>Ticket</h2><form method="post" action="/tickets/{}/assign">{csrf}<label>Owner <select name="to"><option value="">Unassigned</option>"#,
         t.id
     );
-    for a in p.agents.iter().filter(|a| a.active) {
-        let sel = if t.owner.as_deref() == Some(a.email.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            r#"<option value="agent:{0}"{sel}>{1}</option>"#,
-            esc(&a.email),
-            esc(&a.full_name)
-        );
-    }
-    for team in p.teams {
-        let _ = write!(
-            out,
-            r#"<option value="team:{0}">Team {0}</option>"#,
-            esc(team)
-        );
-    }
+    owner_options(&mut out, p.agents, p.teams, t.owner.as_deref());
     out.push_str(r#"</select></label><button type="submit">Assign</button></form>"#);
     let action = |what: &str| format!("/tickets/{}/{what}", t.id);
     choice_form(

@@ -35,6 +35,7 @@ mod tracker;
 mod wire;
 
 mod agent_flow;
+mod bulk;
 mod freshness;
 mod keyboard;
 mod live;

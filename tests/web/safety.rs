@@ -584,8 +584,9 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 10] = [
+        let posts: [(String, &str); 11] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
+            ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
             (format!("/tickets/{id}/note"), "body=anon"),
             (

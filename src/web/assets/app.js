@@ -16,9 +16,42 @@
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.getElementById("main");
-      if (fresh) { document.getElementById("main").replaceWith(fresh); localTimes(fresh); showPresence(lastPresence); }
+      if (fresh) {
+        // Ticks in the bulk form's boxes survive the refresh.
+        var ticked = checkedTickets();
+        document.getElementById("main").replaceWith(fresh);
+        Array.prototype.forEach.call(fresh.querySelectorAll("input[name=ticket]"), function (box) {
+          box.checked = ticked.indexOf(box.value) >= 0;
+        });
+        bulkState();
+        localTimes(fresh);
+        showPresence(lastPresence);
+      }
     });
   }
+
+  // The inbox's bulk form: how many are ticked, and nothing to apply to none.
+  function checkedTickets() {
+    return Array.prototype.map.call(document.querySelectorAll("input[name=ticket]:checked"), function (b) { return b.value; });
+  }
+  function bulkState() {
+    var n = checkedTickets().length;
+    var count = document.getElementById("bulk-count");
+    if (count) { count.textContent = n === 0 ? "none selected" : n + " selected"; }
+    var apply = document.getElementById("bulk-apply");
+    if (apply) { apply.disabled = n === 0; }
+    var all = document.getElementById("select-all");
+    var boxes = document.querySelectorAll("input[name=ticket]");
+    if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
+  }
+  document.addEventListener("change", function (e) {
+    if (!e.target) { return; }
+    if (e.target.id === "select-all") {
+      Array.prototype.forEach.call(document.querySelectorAll("input[name=ticket]"), function (b) { b.checked = e.target.checked; });
+    }
+    if (e.target.id === "select-all" || e.target.name === "ticket") { bulkState(); }
+  });
+  bulkState();
 
   // Times come in UTC; show them in the agent's own zone and language.
   function localTimes(root) {
@@ -134,7 +167,8 @@
       return;
     }
     var tag = (e.target && e.target.tagName) || "";
-    if (tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT") { return; }
+    var box = tag === "INPUT" && e.target.type === "checkbox";
+    if ((tag === "INPUT" && !box) || tag === "TEXTAREA" || tag === "SELECT") { return; }
     if (e.ctrlKey || e.metaKey || e.altKey) { return; }
     var handled = true;
     switch (e.key) {
@@ -147,6 +181,12 @@
         var row = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
         var link = row && row.querySelector("a[href^='/tickets/']");
         if (link) { location.href = link.href; } else { handled = false; }
+        break;
+      }
+      case "x": {
+        var marked = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+        var box = marked && marked.querySelector("input[name=ticket]");
+        if (box) { box.checked = !box.checked; bulkState(); } else { handled = false; }
         break;
       }
       case "i": location.href = "/inbox"; break;
