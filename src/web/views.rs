@@ -218,11 +218,23 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         };
         let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(c));
     }
-    let _ = write!(
-        out,
-        r#"</select><input name="status" placeholder="Status" value="{}" aria-label="Status"><button type="submit">Filter</button></form>"#,
-        esc(p.status.unwrap_or(""))
-    );
+    out.push_str(r#"</select><select name="status" aria-label="Status"><option value="">Any status</option>"#);
+    let mut stages: Vec<&str> = p.stages.iter().map(String::as_str).collect();
+    // A status asked for by URL that no pipeline has any more still shows as chosen.
+    if let Some(asked) = p.status {
+        if !stages.iter().any(|s| s.eq_ignore_ascii_case(asked)) {
+            stages.push(asked);
+        }
+    }
+    for stage in stages {
+        let sel = if p.status.is_some_and(|s| s.eq_ignore_ascii_case(stage)) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(stage));
+    }
+    out.push_str(r#"</select><button type="submit">Filter</button></form>"#);
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
     } else {

@@ -37,6 +37,7 @@ mod wire;
 mod agent_flow;
 mod bulk;
 mod freshness;
+mod inbox;
 mod keyboard;
 mod live;
 mod safety;

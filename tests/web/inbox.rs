@@ -1,0 +1,254 @@
+//! The inbox's views, filters, order, counts and pages, checked against an oracle
+//! computed from `frontdeskctl tickets list` (owner, team, status, channel, activity):
+//! unassigned, mine, my teams', all open, closed and all; per channel and per status;
+//! newest activity first; 50 rows a page, keyset links that neither skip nor repeat.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::harness::{Daemon, Settings};
+use crate::{add_agent, deliver, http_sign_in, text_mail, Agent, PASSWORD, SUPPORT};
+
+const SALES: &str = r#"
+[[channel]]
+kind = "email"
+name = "sales"
+address = "sales@example.com"
+"#;
+
+const JANE: &str = "jane@acme.test";
+const DANA: &str = "dana@acme.test";
+const BOB: &str = "bob@acme.test";
+
+/// The ticket ids of a page's rows, top to bottom, and its "Older tickets" link.
+fn rows_and_next(html: &str) -> (Vec<i64>, Option<String>) {
+    let ids = html
+        .split(r#"<tr class="ticket"#)
+        .skip(1)
+        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
+        .collect();
+    let next = crate::attribute(html, r#"<a class="next" href=""#).map(|n| n.replace("&amp;", "&"));
+    (ids, next)
+}
+
+/// Every row of a view, following its pages; fails on a page over 50 rows.
+fn walk(agent: &Agent, first: &str) -> Vec<i64> {
+    let mut all = Vec::new();
+    let mut path = Some(first.to_string());
+    let mut pages = 0;
+    while let Some(p) = path {
+        let r = agent.get(&p);
+        assert_eq!(r.status, 200, "{p}: {}", r.text());
+        let (ids, next) = rows_and_next(&r.text());
+        assert!(ids.len() <= 50, "{p}: {} rows on one page", ids.len());
+        assert!(
+            next.is_none() || ids.len() == 50,
+            "{p}: a short page links on"
+        );
+        all.extend(ids);
+        path = next;
+        pages += 1;
+        assert!(pages < 10, "{first}: pages never end");
+    }
+    all
+}
+
+/// The number on a view's tab.
+fn count(html: &str, view: &str) -> i64 {
+    let tab = format!(r#"href="/inbox?view={view}""#);
+    let at = html.find(&tab).unwrap_or_else(|| panic!("no {view} tab"));
+    let marker = r#"class="count">"#;
+    let rest = &html[at..];
+    let start = rest
+        .find(marker)
+        .unwrap_or_else(|| panic!("no count on the {view} tab"))
+        + marker.len();
+    rest[start..]
+        .split('<')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("the {view} tab's count is not a number"))
+}
+
+/// The oracle: ticket ids matching `keep`, most recent activity first.
+fn expected(tickets: &[Value], keep: impl Fn(&Value) -> bool) -> Vec<i64> {
+    let mut v: Vec<&Value> = tickets.iter().filter(|t| keep(t)).collect();
+    v.sort_by(|a, b| {
+        let key = |t: &Value| {
+            (
+                t["updated_at"].as_str().unwrap_or("").to_string(),
+                t["id"].as_i64().unwrap_or(0),
+            )
+        };
+        key(b).cmp(&key(a))
+    });
+    v.iter().filter_map(|t| t["id"].as_i64()).collect()
+}
+
+fn open(t: &Value) -> bool {
+    t["status"] != "Closed"
+}
+
+fn owner_is(t: &Value, who: &str) -> bool {
+    t["owner"].as_str() == Some(who)
+}
+
+#[test]
+fn views_filters_order_counts_and_pages_match_the_tickets() {
+    let d = Daemon::start_with(Settings {
+        channels: format!("{SUPPORT}{SALES}"),
+        ..Settings::default()
+    });
+    for (email, name) in [
+        (JANE, "Jane Doe"),
+        (DANA, "Dana Lind"),
+        (BOB, "Bob Builder"),
+    ] {
+        add_agent(&d, email, name);
+    }
+    d.ctl_json(&["teams", "add", "tier1"]);
+    d.ctl_json(&["teams", "members", "tier1", "--add", JANE, "--add", DANA]);
+    // 55 tickets on support, 5 on sales.
+    for n in 1..=60 {
+        let to = if n > 55 {
+            "sales@example.com"
+        } else {
+            "support@example.com"
+        };
+        deliver(
+            &d,
+            "c@customer.example.org",
+            to,
+            &text_mail(
+                &format!("Customer {n} <c{n}@customer.example.org>"),
+                &format!("Question number {n}"),
+                &format!("q{n}@customer.example.org"),
+                "Hello.",
+            ),
+        );
+    }
+    let ctl = |args: &[&str]| {
+        let (code, out, err) = d.ctl(args);
+        assert_eq!(code, 0, "{args:?}: {err}{out}");
+    };
+    for (id, who) in [
+        ("1", JANE),
+        ("2", JANE),
+        ("3", JANE),
+        ("4", DANA),
+        ("5", BOB),
+        ("6", BOB),
+    ] {
+        ctl(&["tickets", "assign", id, who]);
+    }
+    ctl(&["tickets", "assign", "7", "--team", "tier1"]);
+    for id in ["2", "5", "8", "57"] {
+        ctl(&["tickets", "status", id, "Closed"]);
+    }
+    // A customer's reply a second later brings the oldest ticket to the top.
+    std::thread::sleep(Duration::from_millis(1100));
+    let mut reply = text_mail(
+        "Customer 1 <c1@customer.example.org>",
+        "Re: Question number 1",
+        "q1-reply@customer.example.org",
+        "Any news?",
+    );
+    let headers_end = b"MIME-Version";
+    let at = reply
+        .windows(headers_end.len())
+        .position(|w| w == headers_end)
+        .unwrap();
+    reply.splice(
+        at..at,
+        b"In-Reply-To: <q1@customer.example.org>\r\n"
+            .iter()
+            .copied(),
+    );
+    deliver(&d, "c1@customer.example.org", "support@example.com", &reply);
+
+    let tickets = d.tickets();
+    assert_eq!(tickets.len(), 60, "the reply must join ticket 1");
+    let team_owned = |t: &Value| t["team"] == "tier1" || owner_is(t, JANE) || owner_is(t, DANA);
+    let views: Vec<(&str, Vec<i64>)> = vec![
+        (
+            "unassigned",
+            expected(&tickets, |t| open(t) && t["owner"].is_null()),
+        ),
+        ("mine", expected(&tickets, |t| open(t) && owner_is(t, JANE))),
+        ("teams", expected(&tickets, |t| open(t) && team_owned(t))),
+        ("open", expected(&tickets, open)),
+        ("closed", expected(&tickets, |t| !open(t))),
+        ("all", expected(&tickets, |_| true)),
+    ];
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let first = jane.get("/inbox?view=all").text();
+    for (view, want) in &views {
+        let got = walk(&jane, &format!("/inbox?view={view}"));
+        assert_eq!(&got, want, "view {view}");
+        let unique: HashSet<&i64> = got.iter().collect();
+        assert_eq!(unique.len(), got.len(), "view {view} repeats a ticket");
+        assert_eq!(
+            count(&first, view),
+            want.len() as i64,
+            "the {view} tab's count"
+        );
+    }
+    // The sizes the setup was made for: the unassigned and open views need two pages.
+    assert_eq!(views[0].1.len(), 51);
+    assert_eq!(
+        views[5].1[0], 1,
+        "the ticket with the newest activity comes first"
+    );
+    assert!(views[2].1.contains(&7) && views[2].1.contains(&4) && !views[2].1.contains(&5));
+
+    // Per channel and per status, alone and together (status in any case).
+    let filtered: Vec<(&str, Vec<i64>)> = vec![
+        (
+            "/inbox?view=all&channel=sales",
+            expected(&tickets, |t| t["channel"] == "sales"),
+        ),
+        (
+            "/inbox?view=open&channel=support&status=New",
+            expected(&tickets, |t| {
+                t["channel"] == "support" && t["status"] == "New"
+            }),
+        ),
+        (
+            "/inbox?view=all&status=closed",
+            expected(&tickets, |t| !open(t)),
+        ),
+        ("/inbox?view=mine&channel=sales", vec![]),
+    ];
+    for (path, want) in &filtered {
+        assert_eq!(&walk(&jane, path), want, "{path}");
+    }
+    assert_eq!(filtered[0].1.len(), 5);
+
+    // The same filters from the page's own form, in Chromium.
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.open("/inbox?view=all");
+    b.wait_text("#main table.tickets", "Question number 60");
+    b.click_css("form.filters select[name=channel] option[value='sales']");
+    b.click_css("form.filters select[name=status] option[value='Closed']");
+    b.click_css("form.filters button[type=submit]");
+    b.wait_path("/inbox?view=all&channel=sales&status=Closed");
+    b.wait_until("the filtered rows", |b| {
+        b.js(
+            "return Array.prototype.map.call(document.querySelectorAll('tr.ticket'), function (r) { return r.getAttribute('data-ticket'); }).join(',');",
+            serde_json::json!([]),
+        ) == "57"
+    });
+    assert!(b.text("#main").contains("Question number 57"));
+    // The chosen filters stay chosen on the page they gave.
+    assert_eq!(
+        b.js(
+            "return document.querySelector('form.filters select[name=status]').value;",
+            serde_json::json!([])
+        ),
+        "Closed"
+    );
+}
