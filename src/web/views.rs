@@ -333,7 +333,7 @@ fn choice_form<'a>(
         } else {
             ""
         };
-        let _ = write!(out, r#"<option{sel}>{}</option>"#, esc(option));
+        let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(option));
     }
     let _ = write!(
         out,
@@ -381,8 +381,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         if let Some(k) = &m.auto_kind {
             marks.push(k.clone());
         }
-        if m.direction == "note" {
-            marks.push("internal note".into());
+        match m.direction.as_str() {
+            "note" => marks.push("internal note".into()),
+            "outbound" if m.auto_kind.is_none() => marks.push("reply".into()),
+            _ => {}
         }
         if let Some(f) = &m.forwarded_by {
             marks.push(format!("forwarded by {f}"));

@@ -1,0 +1,187 @@
+//! The ticket page's thread and side panel in Chromium: the customer's HTML mail with its
+//! `cid:` image shown from our own attachment URL, a file to download, an automatic reply
+//! marked and dimmed, the agent's reply and an internal note each set apart, and the
+//! contact panel listing the contact's other ticket and owner. Then priority and the
+//! agent's own availability, changed from the page.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::receiver::Receiver;
+use crate::{add_agent, daemon, deliver, show, text_mail, ticket_id, PASSWORD};
+
+const CUSTOMER: &str = "olga@customer.example.org";
+/// A 1×1 PNG.
+const PIXEL: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+
+fn html_mail_with_inline_image() -> Vec<u8> {
+    format!(
+        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\nSubject: Broken hinge\r\n\
+         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\nMessage-ID: <hinge.1@customer.example.org>\r\n\
+         MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"outer\"\r\n\r\n\
+         --outer\r\nContent-Type: multipart/related; boundary=\"rel\"\r\n\r\n\
+         --rel\r\nContent-Type: text/html; charset=utf-8\r\n\r\n\
+         <p>The <b>hinge</b> snapped, see <img id=\"shot\" src=\"cid:shot@customer\" alt=\"photo\"></p>\r\n\
+         --rel\r\nContent-Type: image/png\r\nContent-Transfer-Encoding: base64\r\n\
+         Content-Disposition: inline\r\nContent-ID: <shot@customer>\r\n\r\n{PIXEL}\r\n\
+         --rel--\r\n\
+         --outer\r\nContent-Type: application/pdf; name=\"receipt.pdf\"\r\n\
+         Content-Disposition: attachment; filename=\"receipt.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+         JVBERi0xLjQKJcfsj6IK\r\n--outer--\r\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn the_thread_shows_every_kind_of_message_and_the_contact_panel() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(
+        &d,
+        CUSTOMER,
+        "support@example.com",
+        &html_mail_with_inline_image(),
+    );
+    let id = ticket_id(&d, "Broken hinge");
+    // An out-of-office answer in the same thread: marked as automatic.
+    let mut auto = text_mail(
+        &format!("Olga Ortiz <{CUSTOMER}>"),
+        "Re: Broken hinge",
+        "hinge.auto@customer.example.org",
+        "I am out of the office until Monday.",
+    );
+    let at = auto.windows(12).position(|w| w == b"MIME-Version").unwrap();
+    auto.splice(
+        at..at,
+        b"Auto-Submitted: auto-replied\r\nIn-Reply-To: <hinge.1@customer.example.org>\r\n"
+            .iter()
+            .copied(),
+    );
+    deliver(&d, CUSTOMER, "support@example.com", &auto);
+    // Her other ticket, and Jane as her owner.
+    deliver(
+        &d,
+        CUSTOMER,
+        "support@example.com",
+        &text_mail(
+            CUSTOMER,
+            "Invoice copy",
+            "inv.1@customer.example.org",
+            "Please resend.",
+        ),
+    );
+    let other = ticket_id(&d, "Invoice copy");
+    let (code, out, err) = d.ctl(&["contacts", "set-owner", CUSTOMER, "jane@acme.test"]);
+    assert_eq!(code, 0, "{err}{out}");
+    // The agent's reply (it reaches the relay) and an internal note.
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+        ],
+        Some(b"A new hinge is in the post."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    rx.wait_rcpt(CUSTOMER, 1, Duration::from_secs(30));
+    let (code, out, err) = d.ctl_stdin(
+        &["tickets", "note", &id.to_string(), "--as", "jane@acme.test"],
+        Some(b"Second hinge this month: check the batch."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{id}"));
+    b.wait_text("article.message.note", "check the batch");
+
+    // Oldest first, each kind with its own class and words.
+    let kinds = b.js(
+        "return Array.prototype.map.call(document.querySelectorAll('article.message'), function (a) { \
+           return a.className.replace('message ', '') + '|' + a.querySelector('.marks').textContent; });",
+        json!([]),
+    );
+    assert_eq!(
+        kinds,
+        json!([
+            "inbound|",
+            "inbound automatic|auto-reply",
+            "outbound|reply",
+            "note|internal note"
+        ]),
+        "{}",
+        b.source()
+    );
+    // The notes and automatic mail look different from the customer's mail.
+    let background = |css: &str| {
+        b.js(
+            "return getComputedStyle(document.querySelector(arguments[0])).backgroundColor;",
+            json!([css]),
+        )
+    };
+    assert_ne!(
+        background("article.message.note"),
+        background("article.message.inbound")
+    );
+    let opacity = b.js(
+        "return getComputedStyle(document.querySelector('article.message.automatic')).opacity;",
+        json!([]),
+    );
+    assert_ne!(opacity, "1", "automatic mail is dimmed");
+
+    // The HTML body, sanitized but intact; its cid: image comes from our attachment URL
+    // and really loads; the PDF is a download, the inline image is not listed.
+    assert!(b
+        .text("article.message.inbound .body.html")
+        .contains("The hinge snapped"));
+    b.wait_until("the cid: image to load", |b| {
+        b.js(
+            "var i = document.querySelector('article.message.inbound img'); \
+             return !!i && i.complete && i.naturalWidth === 1 && i.getAttribute('src').indexOf('/attachments/') === 0;",
+            json!([]),
+        ) == true
+    });
+    let files = b.text("article.message.inbound ul.attachments");
+    assert!(
+        files.contains("receipt.pdf") && !files.contains("image/png"),
+        "{files}"
+    );
+    assert_eq!(
+        b.js("return document.querySelector('article.message.inbound ul.attachments a').hasAttribute('download');", json!([])),
+        true
+    );
+
+    // The contact panel: who she is, her owner and her other ticket, linked.
+    let side = b.text("aside.side");
+    assert!(
+        side.contains("Olga Ortiz") && side.contains(CUSTOMER),
+        "{side}"
+    );
+    assert!(side.contains("Owner: jane@acme.test"), "{side}");
+    assert!(side.contains("Invoice copy"), "{side}");
+    assert!(b
+        .find(&format!("aside.side a[href='/tickets/{other}']"))
+        .is_some());
+
+    // Priority from the side panel.
+    b.click_css("aside.side select[name=priority] option[value='urgent']");
+    b.click_css("form[action$='/priority'] button[type=submit]");
+    b.wait_text("p.meta", "priority urgent");
+    assert_eq!(show(&d, id)["priority"], "urgent");
+
+    // The agent's own availability, from the header.
+    b.click_css("form[action='/me/availability'] button[type=submit]");
+    b.wait_text("header .me", "away");
+    let users = d.ctl_json(&["users", "list"]);
+    let jane = users["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["email"] == "jane@acme.test"))
+        .cloned()
+        .unwrap_or_else(|| panic!("{users}"));
+    assert_eq!(jane["available"], false, "{jane}");
+}
