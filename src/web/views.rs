@@ -146,6 +146,17 @@ pub struct InboxPage<'a> {
     pub back: &'a str,
 }
 
+/// An owner as agents know each other: the full name, else the address, else "—".
+fn agent_name(agents: &[UserView], owner: Option<&str>) -> String {
+    match owner {
+        None => "—".into(),
+        Some(email) => agents
+            .iter()
+            .find(|a| a.email == email && !a.full_name.trim().is_empty())
+            .map_or_else(|| email.to_string(), |a| a.full_name.clone()),
+    }
+}
+
 /// The options of an owner menu: every active agent, then every team.
 fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], current: Option<&str>) {
     for a in agents.iter().filter(|a| a.active) {
@@ -249,7 +260,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td>{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 id = t.id,
                 subject = esc(&t.subject),
@@ -262,7 +273,8 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 contact = esc(&contact),
                 channel = esc(&t.channel),
                 status = esc(&t.status),
-                owner = esc(t.owner.as_deref().unwrap_or("—")),
+                owner_email = esc(t.owner.as_deref().unwrap_or("")),
+                owner = esc(&agent_name(p.agents, t.owner.as_deref())),
                 updated = esc(&t.updated_at),
                 age = age(p.now - r.created_at),
             );
