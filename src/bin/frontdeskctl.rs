@@ -295,6 +295,21 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Add or remove a ticket's tags.
+    #[command(arg_required_else_help = true)]
+    Tag {
+        /// Ticket number.
+        id: i64,
+        /// Add this tag (repeat for more).
+        #[arg(long, required_unless_present = "remove")]
+        add: Vec<String>,
+        /// Remove this tag (repeat for more).
+        #[arg(long)]
+        remove: Vec<String>,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Move a ticket to a stage of its pipeline.
     Status {
         /// Ticket number.
@@ -807,6 +822,20 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 id: *id,
                 pipeline: pipeline.clone(),
                 stage: stage.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Tag {
+            id,
+            add,
+            remove,
+            actor,
+        }) => {
+            let value = client.call(&Request::TicketsTag {
+                id: *id,
+                add: add.clone(),
+                remove: remove.clone(),
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -150,6 +150,20 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Add and remove a ticket's tags.
+    TicketsTag {
+        /// Ticket.
+        id: i64,
+        /// Tags to add.
+        #[serde(default)]
+        add: Vec<String>,
+        /// Tags to remove.
+        #[serde(default)]
+        remove: Vec<String>,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Move a ticket to a stage.
     TicketsStatus {
         /// Ticket.
@@ -240,6 +254,22 @@ pub struct AttachmentData {
     pub content_type: String,
     /// Bytes, base64.
     pub data_base64: String,
+}
+
+impl Request {
+    /// The ticket this request changes, if it changes one (open pages are told).
+    pub fn changed_ticket(&self) -> Option<i64> {
+        match self {
+            Request::TicketsReply { id, .. }
+            | Request::TicketsNote { id, .. }
+            | Request::TicketsAssign { id, .. }
+            | Request::TicketsTag { id, .. }
+            | Request::TicketsStatus { id, .. }
+            | Request::TicketsPipeline { id, .. }
+            | Request::TicketsPriority { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
 }
 
 /// The answer to one request.

@@ -153,7 +153,7 @@ async fn connection(stream: UnixStream, ctx: ControlContext) -> std::io::Result<
             return Ok(());
         } else {
             match serde_json::from_slice::<Request>(&line) {
-                Ok(request) => handle(request, &ctx).await,
+                Ok(request) => answer(request, &ctx).await,
                 Err(e) => Response::err(ErrorKind::BadRequest, format!("bad request: {e}")),
             }
         };
@@ -227,6 +227,16 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
                 }),
         })
         .collect())
+}
+
+/// Handle a request; a change to a ticket is announced to the agents' open pages.
+async fn answer(request: Request, ctx: &ControlContext) -> Response {
+    let changed = request.changed_ticket();
+    let response = handle(request, ctx).await;
+    if let (Some(id), Response::Ok { .. }) = (changed, &response) {
+        ctx.services.pipeline.ticket_changed(id);
+    }
+    response
 }
 
 async fn handle(request: Request, ctx: &ControlContext) -> Response {
@@ -601,6 +611,18 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 }
             };
             done(store.assign(id, to, actor).await)
+        }
+        Request::TicketsTag {
+            id,
+            add,
+            remove,
+            actor,
+        } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            done(store.set_tags(id, add, remove, actor).await)
         }
         Request::TicketsStatus { id, stage, actor } => {
             let actor = match checked_actor(store, actor).await {

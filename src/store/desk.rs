@@ -240,6 +240,38 @@ pub(super) fn assign(
     Ok(words)
 }
 
+/// Add and remove a ticket's tags; the words for the history ("+vip −refund"), or
+/// "tags unchanged" (and no event) when the list stays as it was.
+pub(super) fn set_tags(
+    conn: &Connection,
+    ticket: TicketId,
+    add: &[String],
+    remove: &[String],
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let stored: String = conn
+        .prepare_cached("SELECT tags FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
+    let before: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+    let after = crate::desk::tags::edit(&before, add, remove)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let words = crate::desk::tags::describe(&before, &after);
+    if words.is_empty() {
+        return Ok("tags unchanged".into());
+    }
+    let json = serde_json::to_string(&after).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE tickets SET tags = ?1, updated_at = ?2 WHERE id = ?3",
+        params![json, now, ticket],
+    )?;
+    event(conn, ticket, "tags", actor, &words, now)?;
+    Ok(words)
+}
+
 /// One change made to many tickets at once (the inbox's bulk form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkChange {

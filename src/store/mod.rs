@@ -380,6 +380,20 @@ impl Store {
             .await
     }
 
+    /// Add and remove a ticket's tags.
+    pub async fn set_tags(
+        &self,
+        ticket: TicketId,
+        add: Vec<String>,
+        remove: Vec<String>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::set_tags(conn, ticket, &add, &remove, &actor)
+        })
+        .await
+    }
+
     /// Change many tickets at once, all or none (see [`BulkChange`]); how many changed.
     pub async fn change_many(
         &self,

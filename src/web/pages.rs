@@ -1008,6 +1008,18 @@ async fn post(
                             .await,
                     )
                 }
+                "tags" => {
+                    let add = crate::desk::tags::split_list(field(form, "add").unwrap_or(""));
+                    let remove: Vec<String> = form
+                        .iter()
+                        .filter(|(k, _)| k == "remove")
+                        .map(|(_, v)| v.clone())
+                        .collect();
+                    if add.is_empty() && remove.is_empty() {
+                        return text(StatusCode::BAD_REQUEST, "Type a tag to add.");
+                    }
+                    done(id, store.set_tags(id, add, remove, me).await)
+                }
                 "priority" => match Priority::parse(field(form, "priority").unwrap_or("")) {
                     Some(p) => done(id, store.change_priority(id, p, me).await),
                     None => text(

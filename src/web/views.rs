@@ -260,7 +260,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 id = t.id,
                 subject = esc(&t.subject),
@@ -269,6 +269,11 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 } else {
                     ""
                 },
+                tags = t
+                    .tags
+                    .iter()
+                    .map(|tag| format!(r#" <span class="tag">{}</span>"#, esc(tag)))
+                    .collect::<String>(),
                 email = esc(&t.contact.email),
                 contact = esc(&contact),
                 channel = esc(&t.channel),
@@ -511,6 +516,29 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         ["low", "medium", "high", "urgent"].into_iter(),
         &t.priority,
         "Set priority",
+    );
+    out.push_str(r#"<h2>Tags</h2>"#);
+    if !t.tags.is_empty() {
+        // Each tag's remove button is in a form of its own tags: Enter in the add box
+        // below must never press one of them.
+        let _ = write!(
+            out,
+            r#"<form class="tag-remove" method="post" action="{}">{csrf}<ul class="tags">"#,
+            esc(&action("tags"))
+        );
+        for tag in &t.tags {
+            let _ = write!(
+                out,
+                r#"<li class="tag">{0} <button type="submit" name="remove" value="{0}" aria-label="Remove tag {0}">×</button></li>"#,
+                esc(tag)
+            );
+        }
+        out.push_str("</ul></form>");
+    }
+    let _ = write!(
+        out,
+        r#"<form class="tag-add" method="post" action="{}">{csrf}<input name="add" placeholder="vip, refund" aria-label="Add tags"> <button type="submit">Add tags</button></form>"#,
+        esc(&action("tags"))
     );
     out.push_str(r#"<h2>People</h2><ul>"#);
     for person in &t.participants {

@@ -43,6 +43,7 @@ mod live;
 mod safety;
 mod search;
 mod signin;
+mod tags;
 mod thread;
 mod tls_sessions;
 mod uploads;
