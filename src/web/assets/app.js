@@ -119,6 +119,40 @@
 
   localTimes(document);
 
+  // Drafts: what an agent types in a ticket's reply or note box is kept in this browser
+  // until it is sent, so a closed tab or a crash loses nothing. Signing out forgets them.
+  var DRAFT = "fd-draft:";
+  function draftKey(box) { return ticket && box ? DRAFT + ticket + ":" + box.id : null; }
+  function restoreDrafts() {
+    ["reply-body", "note-body"].forEach(function (id) {
+      var box = document.getElementById(id);
+      var key = draftKey(box);
+      var saved = key && window.localStorage ? localStorage.getItem(key) : null;
+      if (saved && box.value === "") { box.value = saved; }
+    });
+    updatePreview();
+  }
+  document.addEventListener("input", function (e) {
+    var t = e.target;
+    if (!t || (t.id !== "reply-body" && t.id !== "note-body") || !window.localStorage) { return; }
+    var key = draftKey(t);
+    try {
+      if (t.value === "") { localStorage.removeItem(key); } else { localStorage.setItem(key, t.value); }
+    } catch (err) { /* storage full or off: the box still holds the text */ }
+  });
+  document.addEventListener("submit", function (e) {
+    if (!window.localStorage) { return; }
+    var form = e.target;
+    if (form.getAttribute("action") === "/logout") {
+      Object.keys(localStorage).filter(function (k) { return k.indexOf(DRAFT) === 0; })
+        .forEach(function (k) { localStorage.removeItem(k); });
+      return;
+    }
+    var box = form.querySelector("#reply-body, #note-body");
+    if (box) { localStorage.removeItem(draftKey(box)); }
+  });
+  restoreDrafts();
+
   // The row j/k moved to: a list refreshed live keeps it.
   var currentRow = null;
   function listRows() {
