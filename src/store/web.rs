@@ -566,6 +566,8 @@ pub struct InboxQuery {
     pub channel: Option<String>,
     /// Status.
     pub status: Option<String>,
+    /// Only tickets carrying this tag (as kept: lower case).
+    pub tag: Option<String>,
     /// Rows after this (updated_at, id), for the next page.
     pub before: Option<(i64, i64)>,
     /// Page size.
@@ -589,6 +591,7 @@ pub(super) fn inbox(
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
            AND (?4 IS NULL OR t.updated_at < ?4 OR (t.updated_at = ?4 AND t.id < ?5))
+           AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?7))
          ORDER BY t.updated_at DESC, t.id DESC LIMIT ?6"
         ),
         view.condition()
@@ -598,17 +601,20 @@ pub(super) fn inbox(
         Some((at, id)) => (Some(at), Some(id)),
         None => (None, None),
     };
-    let rows = stmt.query_map(params![me, q.channel, q.status, b_at, b_id, q.limit], |r| {
-        let created: i64 = r.get(8)?;
-        let updated: i64 = r.get(9)?;
-        let last: Option<String> = r.get(14)?;
-        Ok(InboxRow {
-            ticket: super::read::summary_row(r)?,
-            awaiting_us: last.as_deref() == Some("inbound"),
-            updated_at: updated,
-            created_at: created,
-        })
-    })?;
+    let rows = stmt.query_map(
+        params![me, q.channel, q.status, b_at, b_id, q.limit, q.tag],
+        |r| {
+            let created: i64 = r.get(8)?;
+            let updated: i64 = r.get(9)?;
+            let last: Option<String> = r.get(14)?;
+            Ok(InboxRow {
+                ticket: super::read::summary_row(r)?,
+                awaiting_us: last.as_deref() == Some("inbound"),
+                updated_at: updated,
+                created_at: created,
+            })
+        },
+    )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

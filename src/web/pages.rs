@@ -434,6 +434,8 @@ async fn inbox(
     let status = field(query, "status")
         .filter(|s| !s.is_empty())
         .map(str::to_string);
+    // A tag that could not be one is no filter (the page says which filter it applies).
+    let tag = field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten());
     let before = field(query, "before").and_then(|b| {
         let (at, id) = b.split_once('.')?;
         Some((at.parse().ok()?, id.parse().ok()?))
@@ -441,6 +443,7 @@ async fn inbox(
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),
+        tag: tag.clone(),
         before,
         limit: PAGE + 1,
     };
@@ -481,10 +484,13 @@ async fn inbox(
             last.ticket.id
         );
         if let Some(c) = &channel {
-            link.push_str(&format!("&channel={}", url_encode(c)));
+            link.push_str(&format!("&channel={}", views::url_encode(c)));
         }
         if let Some(s) = &status {
-            link.push_str(&format!("&status={}", url_encode(s)));
+            link.push_str(&format!("&status={}", views::url_encode(s)));
+        }
+        if let Some(t) = &tag {
+            link.push_str(&format!("&tag={}", views::url_encode(t)));
         }
         link
     });
@@ -503,6 +509,7 @@ async fn inbox(
         channels: &channels,
         channel: channel.as_deref(),
         status: status.as_deref(),
+        tag: tag.as_deref(),
         next,
         now: unix_now(),
         agents: &agents,
@@ -512,17 +519,6 @@ async fn inbox(
         back: uri,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
-}
-
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 async fn ticket(

@@ -83,6 +83,18 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// A query-string value, percent-encoded (everything but unreserved characters).
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A `<time>` element for an RFC 3339 stamp: "26 Nov 2026, 13:21 UTC", which the page's
 /// script turns into the agent's own time zone; the stamp itself when it does not parse.
 pub fn time_tag(rfc3339: &str) -> String {
@@ -130,6 +142,8 @@ pub struct InboxPage<'a> {
     pub channel: Option<&'a str>,
     /// Status filter.
     pub status: Option<&'a str>,
+    /// Tag filter.
+    pub tag: Option<&'a str>,
     /// Link to the next page, if any.
     pub next: Option<String>,
     /// Unix seconds now.
@@ -245,7 +259,16 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         };
         let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(stage));
     }
-    out.push_str(r#"</select><button type="submit">Filter</button></form>"#);
+    out.push_str("</select>");
+    if let Some(tag) = p.tag {
+        let _ = write!(
+            out,
+            r#"<input type="hidden" name="tag" value="{0}"><span class="tag-filter">tag <span class="tag">{0}</span> <a href="/inbox?view={1}" aria-label="Stop filtering by tag {0}">×</a></span>"#,
+            esc(tag),
+            p.view.as_str()
+        );
+    }
+    out.push_str(r#"<button type="submit">Filter</button></form>"#);
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
     } else {
@@ -272,7 +295,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 tags = t
                     .tags
                     .iter()
-                    .map(|tag| format!(r#" <span class="tag">{}</span>"#, esc(tag)))
+                    .map(|tag| {
+                        format!(
+                            r#" <a class="tag" href="/inbox?view={}&amp;tag={}">{}</a>"#,
+                            p.view.as_str(),
+                            esc(&url_encode(tag)),
+                            esc(tag)
+                        )
+                    })
                     .collect::<String>(),
                 email = esc(&t.contact.email),
                 contact = esc(&contact),

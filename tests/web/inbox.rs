@@ -92,6 +92,12 @@ fn open(t: &Value) -> bool {
     t["status"] != "Closed"
 }
 
+fn has_tag(t: &Value, tag: &str) -> bool {
+    t["tags"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x == tag))
+}
+
 fn owner_is(t: &Value, who: &str) -> bool {
     t["owner"].as_str() == Some(who)
 }
@@ -148,6 +154,12 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     for id in ["2", "5", "8", "57"] {
         ctl(&["tickets", "status", id, "Closed"]);
     }
+    // Tags: 52 tickets in a batch (two pages when filtered), two of them also "vip".
+    for n in 1..=52 {
+        ctl(&["tickets", "tag", &n.to_string(), "--add", "batch"]);
+    }
+    ctl(&["tickets", "tag", "10", "--add", "VIP"]);
+    ctl(&["tickets", "tag", "11", "--add", "vip"]);
     // A customer's reply a second later brings the oldest ticket to the top.
     std::thread::sleep(Duration::from_millis(1100));
     let mut reply = text_mail(
@@ -221,11 +233,22 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
             expected(&tickets, |t| !open(t)),
         ),
         ("/inbox?view=mine&channel=sales", vec![]),
+        (
+            "/inbox?view=all&tag=batch",
+            expected(&tickets, |t| has_tag(t, "batch")),
+        ),
+        (
+            "/inbox?view=open&tag=VIP",
+            expected(&tickets, |t| open(t) && has_tag(t, "vip")),
+        ),
+        ("/inbox?view=all&tag=nosuch", vec![]),
     ];
     for (path, want) in &filtered {
         assert_eq!(&walk(&jane, path), want, "{path}");
     }
     assert_eq!(filtered[0].1.len(), 5);
+    assert_eq!(filtered[4].1.len(), 52);
+    assert_eq!(filtered[5].1.len(), 2);
 
     // The same filters from the page's own form, in Chromium.
     let b = Browser::start(&d.http);
