@@ -11,13 +11,16 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawChannel, RawConfig, RawImap, RawPipeline, RawRouting, RawSmtp, RawTicketDefaults,
+    RawAck, RawChannel, RawConfig, RawImap, RawPipeline, RawRouting, RawSmtp, RawSnippet,
+    RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
 use crate::desk::routing::{RoutingMode, RoutingRule};
 
-use crate::outbound::compose::{FromNameMode, Identity, ACK_TOKENS, SIGNATURE_TOKENS};
+use crate::outbound::compose::{
+    FromNameMode, Identity, ACK_TOKENS, SIGNATURE_TOKENS, SNIPPET_TOKENS,
+};
 use crate::outbound::template::Template;
 use toml::Spanned;
 
@@ -45,6 +48,17 @@ pub struct Config {
     pub pipelines: std::sync::Arc<Vec<Pipeline>>,
     /// The channels, in file order.
     pub channels: Vec<Channel>,
+    /// Canned replies, in file order.
+    pub snippets: Vec<Snippet>,
+}
+
+/// `[[snippet]]`: text an agent inserts into a reply, filled in for the ticket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snippet {
+    /// What agents pick it by.
+    pub name: String,
+    /// The text ([`crate::outbound::compose::SNIPPET_TOKENS`]).
+    pub body: Template,
 }
 
 /// `[daemon]`.
@@ -900,6 +914,12 @@ impl Validator<'_> {
                 channels.push(c);
             }
         }
+        let mut snippets: Vec<Snippet> = Vec::new();
+        for (i, raw) in raw.snippet.iter().enumerate() {
+            if let Some(sn) = self.snippet(i, raw.get_ref(), &snippets) {
+                snippets.push(sn);
+            }
+        }
         Config {
             path: path.to_path_buf(),
             daemon,
@@ -908,7 +928,31 @@ impl Validator<'_> {
             smtp,
             pipelines: std::sync::Arc::new(pipelines),
             channels,
+            snippets,
         }
+    }
+
+    fn snippet(&mut self, i: usize, raw: &RawSnippet, earlier: &[Snippet]) -> Option<Snippet> {
+        let key = |k: &str| format!("snippet[{}].{k}", i + 1);
+        let name = raw.name.get_ref().trim().to_string();
+        let mut ok = true;
+        if name.is_empty() {
+            self.problem(&raw.name, key("name"), "must not be empty");
+            ok = false;
+        } else if earlier.iter().any(|s| s.name.eq_ignore_ascii_case(&name)) {
+            self.problem(
+                &raw.name,
+                key("name"),
+                format!("duplicate snippet {name:?}"),
+            );
+            ok = false;
+        }
+        if raw.body.get_ref().trim().is_empty() {
+            self.problem(&raw.body, key("body"), "must not be empty");
+            ok = false;
+        }
+        let body = self.template(&raw.body, key("body"), SNIPPET_TOKENS)?;
+        ok.then_some(Snippet { name, body })
     }
 
     fn pipeline(&mut self, i: usize, raw: &RawPipeline, earlier: &[Pipeline]) -> Option<Pipeline> {

@@ -23,6 +23,19 @@ pub struct RawConfig {
     /// `[[channel]]` tables.
     #[serde(default)]
     pub channel: Vec<Spanned<RawChannel>>,
+    /// `[[snippet]]` tables: canned text agents insert into replies.
+    #[serde(default)]
+    pub snippet: Vec<Spanned<RawSnippet>>,
+}
+
+/// `[[snippet]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSnippet {
+    /// What agents pick it by.
+    pub name: Spanned<String>,
+    /// The text, a template (`{{contact.first_name}}`, `{{agent.first_name}}`, ...).
+    pub body: Spanned<String>,
 }
 
 /// `[daemon]`.

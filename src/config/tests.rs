@@ -281,3 +281,41 @@ fn http_settings_are_checked() {
         p[0].message
     );
 }
+
+#[test]
+fn snippets_load_in_order_and_bad_ones_are_named_with_their_line() {
+    let good = format!(
+        "{GOOD}\n[[snippet]]\nname = \"Refund policy\"\nbody = \"Hi {{{{contact.first_name}}}}, refunds take 5 days.\"\n\n[[snippet]]\nname = \"Thanks\"\nbody = \"Thanks! {{{{agent.first_name}}}}\"\n"
+    );
+    let c = Config::parse(Path::new("t.toml"), &good).unwrap();
+    let names: Vec<&str> = c.snippets.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Refund policy", "Thanks"]);
+    // No snippets is fine.
+    assert!(Config::parse(Path::new("t.toml"), GOOD)
+        .unwrap()
+        .snippets
+        .is_empty());
+
+    let lines_before = GOOD.lines().count();
+    let bad = format!(
+        "{GOOD}\n[[snippet]]\nname = \"A\"\nbody = \"Hi {{{{contact.nickname}}}}\"\n\n[[snippet]]\nname = \"B\"\nbody = \"x\"\n\n[[snippet]]\nname = \"b\"\nbody = \"y\"\n\n[[snippet]]\nname = \" \"\nbody = \"  \"\n"
+    );
+    let p = problems(&bad);
+    let find = |key: &str| {
+        p.iter()
+            .find(|x| x.key == key)
+            .unwrap_or_else(|| panic!("no problem at {key}: {p:?}"))
+    };
+    let token = find("snippet[1].body");
+    assert!(token.message.contains("contact.nickname"), "{token:?}");
+    assert_eq!(token.line, Some(lines_before + 4));
+    assert!(find("snippet[3].name")
+        .message
+        .contains("duplicate snippet"));
+    assert!(find("snippet[4].name")
+        .message
+        .contains("must not be empty"));
+    assert!(find("snippet[4].body")
+        .message
+        .contains("must not be empty"));
+}

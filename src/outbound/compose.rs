@@ -323,6 +323,56 @@ pub const SIGNATURE_TOKENS: &[&str] = &[
     "agent.last_name",
     "company",
 ];
+/// Tokens a snippet may use.
+pub const SNIPPET_TOKENS: &[&str] = &[
+    "agent.full_name",
+    "agent.first_name",
+    "agent.last_name",
+    "company",
+    "contact.name",
+    "contact.first_name",
+    "contact.email",
+    "ticket.id",
+    "ticket.subject",
+];
+
+/// The ticket a snippet is filled in for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnippetContext<'a> {
+    /// The agent replying.
+    pub agent: &'a Agent,
+    /// The company name.
+    pub company: &'a str,
+    /// The customer's display name, if known.
+    pub contact_name: Option<&'a str>,
+    /// The customer's address.
+    pub contact_email: &'a str,
+    /// Ticket number.
+    pub ticket_id: i64,
+    /// Ticket subject.
+    pub ticket_subject: &'a str,
+}
+
+/// A snippet filled in for a ticket (plain text: replies are written as text). A
+/// contact without a name is greeted by nothing rather than by their address:
+/// "Hi {{contact.first_name}}," becomes "Hi ,", which the agent sees before sending.
+pub fn render_snippet(snippet: &Template, c: &SnippetContext<'_>) -> String {
+    snippet.render(
+        |token| match token {
+            "contact.name" => c.contact_name.unwrap_or("").to_string(),
+            "contact.first_name" => c
+                .contact_name
+                .and_then(|n| n.split_whitespace().next())
+                .unwrap_or("")
+                .to_string(),
+            "contact.email" => c.contact_email.to_string(),
+            "ticket.id" => c.ticket_id.to_string(),
+            "ticket.subject" => c.ticket_subject.to_string(),
+            other => agent_value(c.agent, c.company, other),
+        },
+        Escape::None,
+    )
+}
 
 /// Build an acknowledgement ("we got your message"): marked `Auto-Submitted:
 /// auto-replied` (RFC 3834) so well-behaved auto-responders do not answer it.

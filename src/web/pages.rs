@@ -592,6 +592,33 @@ async fn ticket(
         }
         _ => (String::new(), String::new()),
     };
+    let snippets: Vec<(String, String)> = match agent {
+        Some(a) if !config.snippets.is_empty() => {
+            let me = crate::outbound::compose::Agent {
+                email: a.email.clone(),
+                full_name: a.full_name.clone(),
+                first_name: a.first_name.clone(),
+                last_name: a.last_name.clone(),
+            };
+            let context = crate::outbound::compose::SnippetContext {
+                agent: &me,
+                company: &config.daemon.company_name,
+                contact_name: t.contact.name.as_deref(),
+                contact_email: &t.contact.email,
+                ticket_id: t.id,
+                ticket_subject: &t.subject,
+            };
+            config
+                .snippets
+                .iter()
+                .map(|s| {
+                    let text = crate::outbound::compose::render_snippet(&s.body, &context);
+                    (s.name.clone(), text)
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
     let pipelines: Vec<String> = config.pipelines.iter().map(|p| p.name.clone()).collect();
     let stages: Vec<String> = config
         .pipeline(&t.pipeline)
@@ -618,6 +645,7 @@ async fn ticket(
         pipelines: &pipelines,
         from_preview,
         signature_preview,
+        snippets: &snippets,
         other_tickets: &others,
         contact_owner: contact.as_ref().and_then(|c| c.owner.as_deref()),
         csrf: &session.csrf,

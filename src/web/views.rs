@@ -348,6 +348,8 @@ pub struct TicketPage<'a> {
     pub from_preview: String,
     /// The rendered signature (text).
     pub signature_preview: String,
+    /// Canned replies filled in for this ticket: (name, text).
+    pub snippets: &'a [(String, String)],
     /// The contact's other tickets: (id, subject, status).
     pub other_tickets: &'a [(i64, String, String)],
     /// Contact owner.
@@ -482,9 +484,23 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         out.push_str("</article>");
     }
     let csrf = hidden_csrf(p.csrf);
+    let mut snippets = String::new();
+    if !p.snippets.is_empty() {
+        // The menu itself is never sent (no name): the script copies the text in.
+        snippets.push_str(r#" <select id="snippet-pick" aria-label="Insert a snippet"><option value="">Insert a snippet…</option>"#);
+        for (i, (name, text)) in p.snippets.iter().enumerate() {
+            let _ = write!(
+                snippets,
+                r#"<option value="{i}" data-text="{}">{}</option>"#,
+                esc(text),
+                esc(name)
+            );
+        }
+        snippets.push_str("</select>");
+    }
     let _ = write!(
         out,
-        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label><textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button></form>
+        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button></form>
 <form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form></section>"#,
         id = t.id,
         from = esc(&p.from_preview),

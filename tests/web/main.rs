@@ -44,6 +44,7 @@ mod live;
 mod safety;
 mod search;
 mod signin;
+mod snippets;
 mod tags;
 mod thread;
 mod tls_sessions;

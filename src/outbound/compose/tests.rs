@@ -241,3 +241,30 @@ fn acknowledgement_is_marked_automatic() {
     let c = crate::ingest::classify::classify(&parsed, None, &["support@acme.test".to_string()]);
     assert!(c.suppresses_auto_reply());
 }
+
+#[test]
+fn snippets_are_filled_in_for_the_ticket_as_plain_text() {
+    let t = Template::parse(
+        "Hi {{contact.first_name}}, about #{{ticket.id}} ({{ticket.subject}}) from {{contact.email}}: {{agent.first_name}} at {{company}}",
+        SNIPPET_TOKENS,
+    )
+    .unwrap();
+    let agent = agent("Jane Doe");
+    let mut c = SnippetContext {
+        agent: &agent,
+        company: "Acme <Ltd>",
+        contact_name: Some("Olga  Ortiz"),
+        contact_email: "olga@x.example",
+        ticket_id: 42,
+        ticket_subject: "Broken <hinge>",
+    };
+    assert_eq!(
+        render_snippet(&t, &c),
+        "Hi Olga, about #42 (Broken <hinge>) from olga@x.example: Jane at Acme <Ltd>"
+    );
+    c.contact_name = None;
+    assert!(render_snippet(&t, &c).starts_with("Hi , about #42"));
+    let full = Template::parse("{{contact.name}}", SNIPPET_TOKENS).unwrap();
+    c.contact_name = Some("Olga Ortiz");
+    assert_eq!(render_snippet(&full, &c), "Olga Ortiz");
+}

@@ -115,7 +115,24 @@
   });
   document.addEventListener("change", function (e) {
     if (e.target && (e.target.id === "reply-quote" || e.target.id === "reply-files")) { updatePreview(); }
+    if (e.target && e.target.id === "snippet-pick") { insertSnippet(e.target); }
   });
+
+  // A snippet goes in where the cursor was (at the end when the box was never used);
+  // the box then behaves as if it had been typed (preview, draft).
+  function insertSnippet(menu) {
+    var option = menu.options[menu.selectedIndex];
+    var body = document.getElementById("reply-body");
+    var text = option ? option.getAttribute("data-text") : null;
+    menu.selectedIndex = 0;
+    if (!body || text === null) { return; }
+    var at = typeof body.selectionStart === "number" ? body.selectionStart : body.value.length;
+    var end = typeof body.selectionEnd === "number" ? body.selectionEnd : at;
+    body.value = body.value.slice(0, at) + text + body.value.slice(end);
+    body.focus();
+    body.selectionStart = body.selectionEnd = at + text.length;
+    body.dispatchEvent(new Event("input", { bubbles: true }));
+  }
 
   localTimes(document);
 
