@@ -359,6 +359,28 @@ impl Browser {
         .to_string()
     }
 
+    /// The current value of the first form field matching `css` ("" when none).
+    pub fn value(&self, css: &str) -> String {
+        self.js(
+            "var e = document.querySelector(arguments[0]); return e ? e.value : '';",
+            json!([css]),
+        )
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+    }
+
+    /// The ticket ids of the inbox rows on the page, top to bottom.
+    pub fn row_ids(&self) -> Vec<i64> {
+        self.js(
+            "return Array.prototype.map.call(document.querySelectorAll('tr.ticket'), function (r) { return Number(r.getAttribute('data-ticket')); });",
+            json!([]),
+        )
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_i64()).collect())
+        .unwrap_or_default()
+    }
+
     /// Wait until `condition(self)` holds; fail naming `what` with the page source.
     pub fn wait_until(&self, what: &str, mut condition: impl FnMut(&Browser) -> bool) {
         let deadline = Instant::now() + PAGE_DEADLINE;

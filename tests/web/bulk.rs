@@ -51,21 +51,7 @@ fn tick_assign_and_close_several_tickets_at_once() {
     b.click_css(&format!("input[name=ticket][value='{}']", spam[0]));
     b.click_css(&format!("input[name=ticket][value='{}']", spam[1]));
     b.press("\u{E00C}");
-    let rows_from_top: Vec<String> = b
-        .js(
-            "return Array.prototype.map.call(document.querySelectorAll('tr.ticket'), function (r) { return r.getAttribute('data-ticket'); });",
-            json!([]),
-        )
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap().to_string())
-        .collect();
-    let steps = rows_from_top
-        .iter()
-        .position(|r| *r == spam[2].to_string())
-        .unwrap()
-        + 1;
+    let steps = b.row_ids().iter().position(|r| *r == spam[2]).unwrap() + 1;
     b.press(&"j".repeat(steps));
     b.press("x");
     assert_eq!(b.text("#bulk-count"), "3 selected");

@@ -6,16 +6,6 @@ use serde_json::json;
 use crate::browser::Browser;
 use crate::{add_agent, daemon, deliver, show, text_mail, ticket_id, PASSWORD};
 
-fn value(b: &Browser, id: &str) -> String {
-    b.js(
-        "return document.getElementById(arguments[0]).value;",
-        json!([id]),
-    )
-    .as_str()
-    .unwrap_or("")
-    .to_string()
-}
-
 #[test]
 fn half_written_replies_and_notes_come_back_until_sent() {
     let d = daemon(None);
@@ -49,8 +39,8 @@ fn half_written_replies_and_notes_come_back_until_sent() {
     b.open(&ticket);
     b.wait_find("#reply-body");
     b.wait_until("the drafts to come back", |b| {
-        value(b, "reply-body") == "Dear Ines, the courier says"
-            && value(b, "note-body") == "Courier ticket 5531 opened"
+        b.value("#reply-body") == "Dear Ines, the courier says"
+            && b.value("#note-body") == "Courier ticket 5531 opened"
     });
     assert_eq!(b.text("#body-preview"), "Dear Ines, the courier says");
 
@@ -61,9 +51,9 @@ fn half_written_replies_and_notes_come_back_until_sent() {
         .to_string()
         .contains("Courier ticket 5531"));
     b.wait_until("the reply draft after the note", |b| {
-        value(b, "reply-body") == "Dear Ines, the courier says"
+        b.value("#reply-body") == "Dear Ines, the courier says"
     });
-    assert_eq!(value(&b, "note-body"), "");
+    assert_eq!(b.value("#note-body"), "");
 
     // Signing out forgets the rest: the next agent at this browser finds no draft.
     b.click_css("form[action='/logout'] button[type=submit]");
@@ -77,5 +67,5 @@ fn half_written_replies_and_notes_come_back_until_sent() {
     b.wait_path("/inbox");
     b.open(&ticket);
     b.wait_find("#reply-body");
-    assert_eq!(value(&b, "reply-body"), "");
+    assert_eq!(b.value("#reply-body"), "");
 }

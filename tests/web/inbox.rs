@@ -259,19 +259,8 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     b.click_css("form.filters select[name=status] option[value='Closed']");
     b.click_css("form.filters button[type=submit]");
     b.wait_path("/inbox?view=all&channel=sales&status=Closed");
-    b.wait_until("the filtered rows", |b| {
-        b.js(
-            "return Array.prototype.map.call(document.querySelectorAll('tr.ticket'), function (r) { return r.getAttribute('data-ticket'); }).join(',');",
-            serde_json::json!([]),
-        ) == "57"
-    });
+    b.wait_until("the filtered rows", |b| b.row_ids() == [57]);
     assert!(b.text("#main").contains("Question number 57"));
     // The chosen filters stay chosen on the page they gave.
-    assert_eq!(
-        b.js(
-            "return document.querySelector('form.filters select[name=status]').value;",
-            serde_json::json!([])
-        ),
-        "Closed"
-    );
+    assert_eq!(b.value("form.filters select[name=status]"), "Closed");
 }

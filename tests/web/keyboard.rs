@@ -22,6 +22,14 @@ fn current_row(b: &Browser) -> String {
     .to_string()
 }
 
+/// The list of keys is showing.
+fn help_shown(b: &Browser) -> bool {
+    b.js(
+        "return !document.getElementById('shortcuts').hidden;",
+        json!([]),
+    ) == true
+}
+
 #[test]
 fn keys_walk_the_inbox_open_tickets_and_reach_every_box() {
     let d = daemon(None);
@@ -95,44 +103,21 @@ fn keys_walk_the_inbox_open_tickets_and_reach_every_box() {
     assert_eq!(b.focused_id(), "note-body");
     b.press("j");
     assert_eq!(
-        b.js(
-            "return document.getElementById('note-body').value;",
-            json!([])
-        ),
+        b.value("#note-body"),
         "j",
         "a key typed in a box is text, not a shortcut"
     );
     b.press(ESCAPE);
 
     // ? shows the list of keys (the header's ? button does too); Esc hides it.
-    assert!(
-        b.js(
-            "return document.getElementById('shortcuts').hidden;",
-            json!([])
-        ) == true
-    );
+    assert!(!help_shown(&b));
     b.press("?");
-    assert!(
-        b.js(
-            "return document.getElementById('shortcuts').hidden;",
-            json!([])
-        ) == false
-    );
+    assert!(help_shown(&b));
     assert!(b.text("#shortcuts").contains("next / previous ticket"));
     b.press(ESCAPE);
-    assert!(
-        b.js(
-            "return document.getElementById('shortcuts').hidden;",
-            json!([])
-        ) == true
-    );
+    assert!(!help_shown(&b));
     b.click_css("#shortcuts-toggle");
-    assert!(
-        b.js(
-            "return document.getElementById('shortcuts').hidden;",
-            json!([])
-        ) == false
-    );
+    assert!(help_shown(&b));
     b.press(ESCAPE);
 
     // / goes to the search box; j and o walk and open the hits.

@@ -17,16 +17,6 @@ name = "Sign-off"
 body = "Best, {{agent.first_name}} ({{company}})"
 "#;
 
-fn reply_text(b: &Browser) -> String {
-    b.js(
-        "return document.getElementById('reply-body').value;",
-        json!([]),
-    )
-    .as_str()
-    .unwrap_or("")
-    .to_string()
-}
-
 #[test]
 fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
     let d = Daemon::start_with(Settings {
@@ -54,25 +44,20 @@ fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
     b.type_into(&body, "Thanks for waiting. ");
     b.click_css("#snippet-pick option[value='0']");
     b.wait_until("the snippet in the reply box", |b| {
-        reply_text(b)
+        b.value("#reply-body")
             == format!(
                 "Thanks for waiting. Hi Olga, refunds for #{id} take 5 days. <b>\"Really\"</b>"
             )
     });
     // The menu is ready for the next one, the preview follows, and the text goes on
     // where the snippet ended.
-    assert_eq!(
-        b.js(
-            "return document.getElementById('snippet-pick').value;",
-            json!([])
-        ),
-        ""
-    );
+    assert_eq!(b.value("#snippet-pick"), "");
     assert!(b.text("#body-preview").contains("<b>\"Really\"</b>"));
     b.type_into(&body, "\n");
     b.click_css("#snippet-pick option[value='1']");
     b.wait_until("the second snippet", |b| {
-        reply_text(b).ends_with("<b>\"Really\"</b>\nBest, Jane (Acme)")
+        b.value("#reply-body")
+            .ends_with("<b>\"Really\"</b>\nBest, Jane (Acme)")
     });
     // The menu is not a form field: nothing named "snippet" would be posted.
     assert_eq!(

@@ -59,21 +59,20 @@ fn tags_from_the_page_and_the_control_socket() {
     // The inbox shows the ticket's tags; a tag filters the view by it, until its ×
     // (rows compared as sets: tagging moved the ticket's activity time).
     let rows = |b: &Browser| {
-        b.js(
-            "return Array.prototype.map.call(document.querySelectorAll('tr.ticket'), function (r) { return Number(r.getAttribute('data-ticket')); }).sort(function (a, b) { return a - b; }).join(',');",
-            json!([]),
-        )
+        let mut ids = b.row_ids();
+        ids.sort_unstable();
+        ids
     };
     b.open("/inbox?view=all");
     b.wait_text(&format!("tr.ticket[data-ticket='{id}'] .tag"), "vip");
-    assert_eq!(rows(&b), format!("{id},{untagged}"));
+    assert_eq!(rows(&b), [id, untagged]);
     b.click_css(&format!("tr.ticket[data-ticket='{id}'] a.tag"));
     b.wait_path("/inbox?view=all&tag=vip");
-    assert_eq!(rows(&b), id.to_string());
+    assert_eq!(rows(&b), [id]);
     assert!(b.text("form.filters .tag-filter").contains("vip"));
     b.click_css("form.filters .tag-filter a");
     b.wait_path("/inbox?view=all");
-    b.wait_until("every row again", |b| rows(b) == format!("{id},{untagged}"));
+    b.wait_until("every row again", |b| rows(b) == [id, untagged]);
 
     // From the control socket, while the ticket page is open: it updates without a
     // reload (the page's window keeps its marker), and so does a note written there.
