@@ -136,12 +136,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         _ => None,
     };
     let to = vec![context.contact.email.clone()];
-    let agent = Agent {
-        email: agent.email,
-        full_name: agent.full_name,
-        first_name: agent.first_name,
-        last_name: agent.last_name,
-    };
+    let agent = Agent::from(&agent);
     let in_reply_to = context
         .last_inbound
         .as_ref()
@@ -266,5 +261,17 @@ pub async fn maybe_acknowledge(
             "cannot queue the acknowledgement for ticket #{}: {e}",
             outcome.ticket_id
         ),
+    }
+}
+
+impl From<&crate::store::UserView> for Agent {
+    /// The agent as templates and From names see them.
+    fn from(u: &crate::store::UserView) -> Self {
+        Agent {
+            email: u.email.clone(),
+            full_name: u.full_name.clone(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+        }
     }
 }

@@ -567,24 +567,22 @@ async fn ticket(
         .collect();
     let config = state.services.pipeline.config();
     let channel = config.channel(&t.channel);
-    let agent = users.iter().find(|u| u.email == session.email);
-    let (from_preview, signature_preview) = match (channel, agent) {
-        (Some(c), Some(a)) => {
+    // The signed-in agent, as replies name and sign them.
+    let me = users
+        .iter()
+        .find(|u| u.email == session.email)
+        .map(crate::outbound::compose::Agent::from);
+    let (from_preview, signature_preview) = match (channel, &me) {
+        (Some(c), Some(agent)) => {
             let identity = c.identity(&config.daemon.company_name);
-            let agent = crate::outbound::compose::Agent {
-                email: a.email.clone(),
-                full_name: a.full_name.clone(),
-                first_name: a.first_name.clone(),
-                last_name: a.last_name.clone(),
-            };
             let from = format!(
                 "{} <{}>",
-                crate::outbound::compose::from_name(&identity, Some(&agent)),
+                crate::outbound::compose::from_name(&identity, Some(agent)),
                 c.address
             );
             let sig = crate::outbound::compose::render_signature(
                 &identity,
-                &agent,
+                agent,
                 crate::outbound::template::Escape::None,
             )
             .unwrap_or_default();
@@ -592,16 +590,10 @@ async fn ticket(
         }
         _ => (String::new(), String::new()),
     };
-    let snippets: Vec<(String, String)> = match agent {
-        Some(a) if !config.snippets.is_empty() => {
-            let me = crate::outbound::compose::Agent {
-                email: a.email.clone(),
-                full_name: a.full_name.clone(),
-                first_name: a.first_name.clone(),
-                last_name: a.last_name.clone(),
-            };
+    let snippets: Vec<(String, String)> = match &me {
+        Some(agent) => {
             let context = crate::outbound::compose::SnippetContext {
-                agent: &me,
+                agent,
                 company: &config.daemon.company_name,
                 contact_name: t.contact.name.as_deref(),
                 contact_email: &t.contact.email,
@@ -617,7 +609,7 @@ async fn ticket(
                 })
                 .collect()
         }
-        _ => Vec::new(),
+        None => Vec::new(),
     };
     let pipelines: Vec<String> = config.pipelines.iter().map(|p| p.name.clone()).collect();
     let stages: Vec<String> = config
