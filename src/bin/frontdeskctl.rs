@@ -295,6 +295,17 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Merge a ticket into another: its messages, thread and people move there.
+    Merge {
+        /// The ticket that goes.
+        id: i64,
+        /// The ticket that stays.
+        #[arg(long)]
+        into: i64,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Add or remove a ticket's tags.
     #[command(arg_required_else_help = true)]
     Tag {
@@ -822,6 +833,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 id: *id,
                 pipeline: pipeline.clone(),
                 stage: stage.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Merge { id, into, actor }) => {
+            let value = client.call(&Request::TicketsMerge {
+                id: *id,
+                into: *into,
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -150,6 +150,16 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Merge a ticket into another.
+    TicketsMerge {
+        /// The ticket that goes.
+        id: i64,
+        /// The ticket that stays.
+        into: i64,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Add and remove a ticket's tags.
     TicketsTag {
         /// Ticket.
@@ -257,8 +267,8 @@ pub struct AttachmentData {
 }
 
 impl Request {
-    /// The ticket this request changes, if it changes one (open pages are told).
-    pub fn changed_ticket(&self) -> Option<i64> {
+    /// The tickets this request changes (open pages are told).
+    pub fn changed_tickets(&self) -> Vec<i64> {
         match self {
             Request::TicketsReply { id, .. }
             | Request::TicketsNote { id, .. }
@@ -266,8 +276,9 @@ impl Request {
             | Request::TicketsTag { id, .. }
             | Request::TicketsStatus { id, .. }
             | Request::TicketsPipeline { id, .. }
-            | Request::TicketsPriority { id, .. } => Some(*id),
-            _ => None,
+            | Request::TicketsPriority { id, .. } => vec![*id],
+            Request::TicketsMerge { id, into, .. } => vec![*id, *into],
+            _ => Vec::new(),
         }
     }
 }

@@ -231,10 +231,12 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
 
 /// Handle a request; a change to a ticket is announced to the agents' open pages.
 async fn answer(request: Request, ctx: &ControlContext) -> Response {
-    let changed = request.changed_ticket();
+    let changed = request.changed_tickets();
     let response = handle(request, ctx).await;
-    if let (Some(id), Response::Ok { .. }) = (changed, &response) {
-        ctx.services.pipeline.ticket_changed(id);
+    if let Response::Ok { .. } = &response {
+        for id in changed {
+            ctx.services.pipeline.ticket_changed(id);
+        }
     }
     response
 }
@@ -611,6 +613,13 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 }
             };
             done(store.assign(id, to, actor).await)
+        }
+        Request::TicketsMerge { id, into, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            done(store.merge(id, into, actor).await)
         }
         Request::TicketsTag {
             id,

@@ -272,6 +272,35 @@ pub(super) fn set_tags(
     Ok(words)
 }
 
+/// Merge ticket `from` into `into` by hand (following earlier merges of either): its
+/// messages, thread ids and people move, and `from` stays as a pointer to `into`.
+pub(super) fn merge(
+    conn: &Connection,
+    from: TicketId,
+    into: TicketId,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let from_live = live_ticket(conn, from)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{from}")))?;
+    let into_live = live_ticket(conn, into)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{into}")))?;
+    if from_live == into_live {
+        return Err(StoreError::Invalid(if from == into {
+            format!("ticket #{from} cannot be merged into itself")
+        } else {
+            format!("tickets #{from} and #{into} are already one ticket, #{into_live}")
+        }));
+    }
+    super::writer::merge_ticket(
+        conn,
+        from_live,
+        into_live,
+        &format!("merged by {actor}"),
+        unix_now(),
+    )?;
+    Ok(format!("ticket #{from_live} merged into #{into_live}"))
+}
+
 /// One change made to many tickets at once (the inbox's bulk form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkChange {

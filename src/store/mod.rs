@@ -380,6 +380,17 @@ impl Store {
             .await
     }
 
+    /// Merge ticket `from` into `into` by hand.
+    pub async fn merge(
+        &self,
+        from: TicketId,
+        into: TicketId,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| desk::merge(conn, from, into, &actor))
+            .await
+    }
+
     /// Add and remove a ticket's tags.
     pub async fn set_tags(
         &self,

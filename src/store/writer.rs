@@ -364,7 +364,7 @@ fn bounce_target(
 }
 
 /// Move everything of `from` into `into` and leave `from` as a pointer.
-fn merge_ticket(
+pub(super) fn merge_ticket(
     conn: &Connection,
     from: TicketId,
     into: TicketId,

@@ -1024,6 +1024,26 @@ async fn post(
                             .await,
                     )
                 }
+                "merge" => {
+                    let into = field(form, "into")
+                        .map(|v| v.trim().trim_start_matches('#'))
+                        .and_then(|v| v.parse::<i64>().ok());
+                    let Some(into) = into else {
+                        return text(
+                            StatusCode::BAD_REQUEST,
+                            "Give the number of the ticket to merge into.",
+                        );
+                    };
+                    match store.merge(id, into, me).await {
+                        Ok(_) => {
+                            state.services.pipeline.ticket_changed(id);
+                            state.services.pipeline.ticket_changed(into);
+                            redirect(&format!("/tickets/{into}"))
+                        }
+                        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                        Err(e) => internal(e),
+                    }
+                }
                 "tags" => {
                     let add = crate::desk::tags::split_list(field(form, "add").unwrap_or(""));
                     let remove: Vec<String> = form

@@ -586,6 +586,12 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         r#"<form class="tag-add" method="post" action="{}">{csrf}<input name="add" placeholder="vip, refund" aria-label="Add tags"> <button type="submit">Add tags</button></form>"#,
         esc(&action("tags"))
     );
+    let _ = write!(
+        out,
+        r#"<form class="merge" method="post" action="{}" data-confirm="Merge ticket #{} into the ticket you named? Its messages, thread and people move there.">{csrf}<label>Merge into #<input name="into" inputmode="numeric" size="6" required aria-label="Ticket to merge into"></label> <button type="submit">Merge</button></form>"#,
+        esc(&action("merge")),
+        t.id
+    );
     out.push_str(r#"<h2>People</h2><ul>"#);
     for person in &t.participants {
         let _ = write!(

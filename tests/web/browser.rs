@@ -446,6 +446,19 @@ impl Browser {
         (status == 200).then(|| v["value"].as_str().unwrap_or("").to_string())
     }
 
+    /// Wait for an alert/confirm to open and answer it (OK or Cancel); its text.
+    pub fn answer_dialog(&self, accept: bool) -> String {
+        let mut asked = None;
+        self.wait_until("a dialog to open", |b| {
+            asked = b.open_dialog();
+            asked.is_some()
+        });
+        let verb = if accept { "accept" } else { "dismiss" };
+        let (status, v) = self.raw("POST", &self.s(&format!("/alert/{verb}")), Some(&json!({})));
+        assert_eq!(status, 200, "{verb} the dialog: {v}");
+        asked.unwrap_or_default()
+    }
+
     /// Sign in through the form on `/login`; waits for the inbox.
     pub fn sign_in(&self, email: &str, password: &str) {
         self.open("/login");

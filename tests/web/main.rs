@@ -41,6 +41,7 @@ mod freshness;
 mod inbox;
 mod keyboard;
 mod live;
+mod merge;
 mod safety;
 mod search;
 mod signin;

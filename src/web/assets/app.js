@@ -157,6 +157,12 @@
       if (t.value === "") { localStorage.removeItem(key); } else { localStorage.setItem(key, t.value); }
     } catch (err) { /* storage full or off: the box still holds the text */ }
   });
+  // Forms that cannot be undone ask first.
+  document.addEventListener("submit", function (e) {
+    var ask = e.target.getAttribute("data-confirm");
+    if (ask && !window.confirm(ask)) { e.preventDefault(); e.stopImmediatePropagation(); }
+  }, true);
+
   document.addEventListener("submit", function (e) {
     if (!window.localStorage) { return; }
     var form = e.target;
