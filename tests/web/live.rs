@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use crate::browser::Browser;
-use crate::{add_agent, daemon, deliver, text_mail, ticket_id, PASSWORD};
+use crate::{add_agent, daemon, deliver, text_mail, text_mail_with, ticket_id, PASSWORD};
 
 /// Mark the page so a reload (which would start a fresh `window`) is detectable.
 fn mark(b: &Browser) {
@@ -147,22 +147,12 @@ fn presence_survives_a_live_refresh_of_the_ticket_page() {
     mark(&alice);
 
     // The customer writes again: Alice's page shows it live...
-    let mut follow_up = text_mail(
+    let follow_up = text_mail_with(
         "carla@customer.example.org",
         "Re: Busy ticket",
         "busy.2@x.org",
         "Second message, any news?",
-    );
-    let headers_end = b"MIME-Version";
-    let at = follow_up
-        .windows(headers_end.len())
-        .position(|w| w == headers_end)
-        .unwrap();
-    follow_up.splice(
-        at..at,
-        b"In-Reply-To: <busy.1@x.org>\r\nReferences: <busy.1@x.org>\r\n"
-            .iter()
-            .copied(),
+        "In-Reply-To: <busy.1@x.org>\r\nReferences: <busy.1@x.org>\r\n",
     );
     deliver(
         &d,

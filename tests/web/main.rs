@@ -132,6 +132,20 @@ pub fn text_mail(from: &str, subject: &str, message_id: &str, body: &str) -> Vec
     .into_bytes()
 }
 
+/// [`text_mail`] with more header lines (each ending in CRLF), such as
+/// `In-Reply-To: <id>\r\n`.
+pub fn text_mail_with(
+    from: &str,
+    subject: &str,
+    message_id: &str,
+    body: &str,
+    extra_headers: &str,
+) -> Vec<u8> {
+    let mail = String::from_utf8(text_mail(from, subject, message_id, body)).expect("UTF-8");
+    mail.replacen("MIME-Version:", &format!("{extra_headers}MIME-Version:"), 1)
+        .into_bytes()
+}
+
 /// The id of the one ticket with this subject (waits for it to be listed).
 pub fn ticket_id(d: &Daemon, subject: &str) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::receiver::Receiver;
-use crate::{add_agent, daemon, deliver, show, text_mail, ticket_id, PASSWORD};
+use crate::{add_agent, daemon, deliver, show, text_mail, text_mail_with, ticket_id, PASSWORD};
 
 const CUSTOMER: &str = "olga@customer.example.org";
 /// A 1×1 PNG.
@@ -47,18 +47,12 @@ fn the_thread_shows_every_kind_of_message_and_the_contact_panel() {
     );
     let id = ticket_id(&d, "Broken hinge");
     // An out-of-office answer in the same thread: marked as automatic.
-    let mut auto = text_mail(
+    let auto = text_mail_with(
         &format!("Olga Ortiz <{CUSTOMER}>"),
         "Re: Broken hinge",
         "hinge.auto@customer.example.org",
         "I am out of the office until Monday.",
-    );
-    let at = auto.windows(12).position(|w| w == b"MIME-Version").unwrap();
-    auto.splice(
-        at..at,
-        b"Auto-Submitted: auto-replied\r\nIn-Reply-To: <hinge.1@customer.example.org>\r\n"
-            .iter()
-            .copied(),
+        "Auto-Submitted: auto-replied\r\nIn-Reply-To: <hinge.1@customer.example.org>\r\n",
     );
     deliver(&d, CUSTOMER, "support@example.com", &auto);
     // Her other ticket, and Jane as her owner.
