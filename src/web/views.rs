@@ -407,7 +407,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         pipeline = esc(&t.pipeline),
         priority = esc(&t.priority),
         channel = esc(&t.channel),
-        owner = esc(t.owner.as_deref().unwrap_or("unassigned")),
+        owner = match t.owner.as_deref() {
+            Some(_) => esc(&agent_name(p.agents, t.owner.as_deref())),
+            None => "unassigned".to_string(),
+        },
     );
     if let Some(f) = p.flash {
         let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(f));

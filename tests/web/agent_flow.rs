@@ -155,7 +155,7 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
     // Assign to Bob in the side panel.
     b.click_css("form[action$='/assign'] option[value='agent:bob@acme.test']");
     b.click_css("form[action$='/assign'] button[type=submit]");
-    b.wait_text("p.meta", "owner bob@acme.test");
+    b.wait_text("p.meta", "owner Bob Builder");
     // And close it.
     b.click_css("form[action$='/status'] select option:last-child");
     let closed = b.text("form[action$='/status'] select option:last-child");

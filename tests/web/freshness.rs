@@ -28,7 +28,7 @@ fn every_kind_of_write_shows_on_the_next_request() {
     let first = jane.get(&page).text();
     assert_eq!(first, jane.get(&page).text());
     assert!(
-        first.contains("owner nobody") || !first.contains("owner bob@acme.test"),
+        first.contains("owner unassigned") && !first.contains("owner Bob Builder"),
         "{first}"
     );
 
@@ -36,7 +36,7 @@ fn every_kind_of_write_shows_on_the_next_request() {
     d.ctl_json(&["tickets", "assign", &id.to_string(), "bob@acme.test"]);
     let after = jane.get(&page).text();
     assert!(
-        after.contains("owner bob@acme.test"),
+        after.contains("owner Bob Builder"),
         "stale page after an assignment:\n{after}"
     );
 
