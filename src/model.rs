@@ -88,6 +88,21 @@ impl ThreadReason {
     }
 }
 
+/// Percent-encoding for a URL query or form value: every byte but the unreserved
+/// characters (RFC 3986) becomes `%XX`, so the result is safe in either.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 /// Unix seconds now; the only clock read, kept at the edges.
 pub fn unix_now() -> i64 {
     std::time::SystemTime::now()

@@ -484,13 +484,13 @@ async fn inbox(
             last.ticket.id
         );
         if let Some(c) = &channel {
-            link.push_str(&format!("&channel={}", views::url_encode(c)));
+            link.push_str(&format!("&channel={}", crate::model::percent_encode(c)));
         }
         if let Some(s) = &status {
-            link.push_str(&format!("&status={}", views::url_encode(s)));
+            link.push_str(&format!("&status={}", crate::model::percent_encode(s)));
         }
         if let Some(t) = &tag {
-            link.push_str(&format!("&tag={}", views::url_encode(t)));
+            link.push_str(&format!("&tag={}", crate::model::percent_encode(t)));
         }
         link
     });

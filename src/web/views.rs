@@ -83,18 +83,6 @@ pub fn age(secs: i64) -> String {
     }
 }
 
-/// A query-string value, percent-encoded (everything but unreserved characters).
-pub fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// A `<time>` element for an RFC 3339 stamp: "26 Nov 2026, 13:21 UTC", which the page's
 /// script turns into the agent's own time zone; the stamp itself when it does not parse.
 pub fn time_tag(rfc3339: &str) -> String {
@@ -299,7 +287,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                         format!(
                             r#" <a class="tag" href="/inbox?view={}&amp;tag={}">{}</a>"#,
                             p.view.as_str(),
-                            esc(&url_encode(tag)),
+                            esc(&crate::model::percent_encode(tag)),
                             esc(tag)
                         )
                     })

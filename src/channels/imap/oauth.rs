@@ -54,20 +54,6 @@ fn parse_url(url: &str) -> Option<Endpoint> {
     })
 }
 
-/// `application/x-www-form-urlencoded` escaping.
-fn form_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
-
 impl TokenCache {
     /// Forget the cached token (after the server refused it).
     pub fn invalidate(&self) {
@@ -112,13 +98,13 @@ async fn refresh(config: &ImapConfig) -> Result<(String, Duration), ConnectError
     let refresh_token = read_secret("refresh_token_file", refresh_token_file)?;
     let mut body = format!(
         "grant_type=refresh_token&refresh_token={}&client_id={}",
-        form_escape(&refresh_token),
-        form_escape(client_id)
+        crate::model::percent_encode(&refresh_token),
+        crate::model::percent_encode(client_id)
     );
     if let Some(f) = client_secret_file {
         body.push_str(&format!(
             "&client_secret={}",
-            form_escape(&read_secret("client_secret_file", f)?)
+            crate::model::percent_encode(&read_secret("client_secret_file", f)?)
         ));
     }
     let fail = |why: String| {
@@ -245,6 +231,9 @@ mod tests {
 
     #[test]
     fn form_values_are_escaped() {
-        assert_eq!(form_escape("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(
+            crate::model::percent_encode("a b&c=d/é"),
+            "a%20b%26c%3Dd%2F%C3%A9"
+        );
     }
 }
