@@ -1,13 +1,15 @@
-//! `{{token}}` templates for signatures and acknowledgements (pure).
+//! `{{token}}` templates for signatures, acknowledgements and snippets (pure).
 //!
 //! Tokens are checked when the config is loaded, so a typo is a config error with a
-//! line number rather than a blank in a customer's mail.
+//! line number rather than a blank in a customer's mail. `{{token | fallback}}` gives
+//! the words to use when a value is empty ("Hi {{contact.first_name | there}}").
 
 /// One piece of a parsed template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
     Text(String),
-    Token(String),
+    /// A token and the text that stands in when its value is empty.
+    Token(String, String),
 }
 
 /// A parsed template.
@@ -75,14 +77,17 @@ impl Template {
             }
             let after = &rest[start + 2..];
             let end = after.find("}}").ok_or(TemplateError::Unclosed)?;
-            let token = after[..end].trim().to_string();
+            let (token, fallback) = match after[..end].split_once('|') {
+                Some((token, fallback)) => (token.trim().to_string(), fallback.trim().to_string()),
+                None => (after[..end].trim().to_string(), String::new()),
+            };
             if !allowed.contains(&token.as_str()) {
                 return Err(TemplateError::UnknownToken {
                     token,
                     allowed: allowed.join(", "),
                 });
             }
-            pieces.push(Piece::Token(token));
+            pieces.push(Piece::Token(token, fallback));
             rest = &after[end + 2..];
         }
         if !rest.is_empty() {
@@ -91,14 +96,21 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// Render with `value(token)`; HTML mode escapes values and the literal text alike
+    /// Render with `value(token)` (or the token's fallback when that is blank); HTML mode escapes values and the literal text alike
     /// and turns line breaks into `<br>`.
     pub fn render(&self, value: impl Fn(&str) -> String, escape: Escape) -> String {
         let mut out = String::new();
         for piece in &self.pieces {
             let text = match piece {
                 Piece::Text(t) => t.clone(),
-                Piece::Token(t) => value(t),
+                Piece::Token(t, fallback) => {
+                    let v = value(t);
+                    if v.trim().is_empty() {
+                        fallback.clone()
+                    } else {
+                        v
+                    }
+                }
             };
             match escape {
                 Escape::None => out.push_str(&text),
@@ -171,6 +183,30 @@ mod tests {
             Template::parse("{{company", AGENT).unwrap_err(),
             TemplateError::Unclosed
         );
+    }
+
+    #[test]
+    fn a_fallback_stands_in_for_an_empty_value_only() {
+        let t = Template::parse("Hi {{agent.last_name | there}},", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "Hi there,");
+        let t = Template::parse("Hi {{agent.first_name|there}},", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "Hi Zoë,");
+        // Blank counts as empty; the fallback is escaped like any text.
+        let t = Template::parse("{{agent.last_name | <you> & co}}", AGENT).unwrap();
+        assert_eq!(
+            t.render(|_| "  ".into(), Escape::Html),
+            "&lt;you&gt; &amp; co"
+        );
+        // Without a fallback an empty value stays empty; the token is still checked.
+        let t = Template::parse("[{{ agent.last_name }}]", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "[]");
+        assert!(matches!(
+            Template::parse("{{agent.nick | x}}", AGENT),
+            Err(TemplateError::UnknownToken { ref token, .. }) if token == "agent.nick"
+        ));
+        // An empty fallback is the same as none.
+        let t = Template::parse("a{{company|}}b{{agent.last_name|}}c", AGENT).unwrap();
+        assert_eq!(t.render(values, Escape::None), "aAcme & Cobc");
     }
 
     #[test]

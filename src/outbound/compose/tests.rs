@@ -264,6 +264,11 @@ fn snippets_are_filled_in_for_the_ticket_as_plain_text() {
     );
     c.contact_name = None;
     assert!(render_snippet(&t, &c).starts_with("Hi , about #42"));
+    // The way out of "Hi ,": a fallback for a contact without a name.
+    let greet = Template::parse("Hi {{contact.first_name | there}},", SNIPPET_TOKENS).unwrap();
+    assert_eq!(render_snippet(&greet, &c), "Hi there,");
+    c.contact_name = Some("  ");
+    assert_eq!(render_snippet(&greet, &c), "Hi there,");
     let full = Template::parse("{{contact.name}}", SNIPPET_TOKENS).unwrap();
     c.contact_name = Some("Olga Ortiz");
     assert_eq!(render_snippet(&full, &c), "Olga Ortiz");
