@@ -477,22 +477,13 @@ async fn inbox(
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
         let last = &rows[rows.len() - 1];
-        let mut link = format!(
-            "/inbox?view={}&before={}.{}",
-            view.as_str(),
-            last.updated_at,
-            last.ticket.id
-        );
-        if let Some(c) = &channel {
-            link.push_str(&format!("&channel={}", crate::model::percent_encode(c)));
-        }
-        if let Some(s) = &status {
-            link.push_str(&format!("&status={}", crate::model::percent_encode(s)));
-        }
-        if let Some(t) = &tag {
-            link.push_str(&format!("&tag={}", crate::model::percent_encode(t)));
-        }
-        link
+        views::inbox_link(
+            view,
+            channel.as_deref(),
+            status.as_deref(),
+            tag.as_deref(),
+            Some((last.updated_at, last.ticket.id)),
+        )
     });
     let config = state.services.pipeline.config();
     let channels: Vec<String> = config.channels.iter().map(|c| c.name.clone()).collect();

@@ -183,6 +183,27 @@ fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], curren
     }
 }
 
+/// The address of an inbox view with these filters (not HTML-escaped), starting after
+/// `before` (the keyset cursor of the last row shown) when given.
+pub fn inbox_link(
+    view: InboxView,
+    channel: Option<&str>,
+    status: Option<&str>,
+    tag: Option<&str>,
+    before: Option<(i64, i64)>,
+) -> String {
+    let mut link = format!("/inbox?view={}", view.as_str());
+    if let Some((at, id)) = before {
+        let _ = write!(link, "&before={at}.{id}");
+    }
+    for (name, value) in [("channel", channel), ("status", status), ("tag", tag)] {
+        if let Some(v) = value {
+            let _ = write!(link, "&{name}={}", crate::model::percent_encode(v));
+        }
+    }
+    link
+}
+
 /// The inbox's bulk form: the rows' checkboxes belong to it through `form="bulk"`.
 fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
     let _ = write!(
@@ -251,9 +272,9 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
     if let Some(tag) = p.tag {
         let _ = write!(
             out,
-            r#"<input type="hidden" name="tag" value="{0}"><span class="tag-filter">tag <span class="tag">{0}</span> <a href="/inbox?view={1}" aria-label="Stop filtering by tag {0}">×</a></span>"#,
+            r#"<input type="hidden" name="tag" value="{0}"><span class="tag-filter">tag <span class="tag">{0}</span> <a href="{1}" aria-label="Stop filtering by tag {0}">×</a></span>"#,
             esc(tag),
-            p.view.as_str()
+            esc(&inbox_link(p.view, p.channel, p.status, None, None))
         );
     }
     out.push_str(r#"<button type="submit">Filter</button></form>"#);
@@ -285,9 +306,8 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                     .iter()
                     .map(|tag| {
                         format!(
-                            r#" <a class="tag" href="/inbox?view={}&amp;tag={}">{}</a>"#,
-                            p.view.as_str(),
-                            esc(&crate::model::percent_encode(tag)),
+                            r#" <a class="tag" href="{}">{}</a>"#,
+                            esc(&inbox_link(p.view, p.channel, p.status, Some(tag), None)),
                             esc(tag)
                         )
                     })
@@ -690,6 +710,78 @@ mod tests {
             "a@b.example"
         );
         assert_eq!(sender(Some("Ann"), None), "Ann <?>");
+    }
+
+    #[test]
+    fn inbox_links_keep_the_filters_in_a_fixed_order_and_encode_them() {
+        assert_eq!(
+            inbox_link(InboxView::Mine, None, None, None, None),
+            "/inbox?view=mine"
+        );
+        assert_eq!(
+            inbox_link(
+                InboxView::All,
+                Some("web form"),
+                Some("Waiting on contact"),
+                Some("vip&co"),
+                Some((1_700_000_000, 42))
+            ),
+            "/inbox?view=all&before=1700000000.42&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co"
+        );
+        assert_eq!(
+            inbox_link(InboxView::Closed, None, Some("Closed"), Some("a"), None),
+            "/inbox?view=closed&status=Closed&tag=a"
+        );
+    }
+
+    #[test]
+    fn a_tag_chip_narrows_the_current_filters_and_its_cross_only_drops_the_tag() {
+        let row = InboxRow {
+            ticket: crate::store::TicketSummary {
+                id: 1,
+                pipeline: "support".into(),
+                priority: "medium".into(),
+                tags: vec!["vip".into()],
+                team: None,
+                subject: "s".into(),
+                status: "New".into(),
+                channel: "support".into(),
+                contact: crate::store::ContactRef {
+                    email: "a@b.example".into(),
+                    name: None,
+                },
+                owner: None,
+                messages: 1,
+                created_at: String::new(),
+                updated_at: String::new(),
+            },
+            awaiting_us: false,
+            updated_at: 0,
+            created_at: 0,
+        };
+        let counts = [(InboxView::Open, 1)];
+        let page = inbox(&InboxPage {
+            view: InboxView::Open,
+            counts: &counts,
+            rows: std::slice::from_ref(&row),
+            channels: &[],
+            channel: Some("support"),
+            status: Some("New"),
+            tag: Some("billing"),
+            next: None,
+            now: 0,
+            agents: &[],
+            teams: &[],
+            stages: &[],
+            csrf: "t",
+            back: "/inbox",
+        });
+        assert!(page.contains(
+            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip">vip</a>"#
+        ));
+        assert!(page.contains(
+            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New" aria-label="Stop filtering by tag billing">"#
+        ));
     }
 
     #[test]
