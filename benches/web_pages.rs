@@ -29,8 +29,9 @@ use common::*;
 const WRITTEN_BY: &str = "benches/web_pages.rs";
 /// Bump when the generated mail, the desk actions or the store's layout change: a cached
 /// fill with another version is rebuilt (3: schema 9, the raw mail in its own table; a
-/// fill migrated to it keeps the old table's pages free inside a file twice the size).
-const FILL_VERSION: u64 = 3;
+/// fill migrated to it keeps the old table's pages free inside a file twice the size;
+/// 4: schema 10, the inbox indexes by activity).
+const FILL_VERSION: u64 = 4;
 /// Seed of the generated mail (each ticket's thread comes from its own RNG).
 const FILL_SEED: u64 = 0x5EED_0006;
 /// Concurrent ingest tasks during the fill (each feeds one thread at a time, in order).

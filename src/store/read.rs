@@ -30,7 +30,7 @@ impl<'c> Reader<'c> {
                AND (?1 IS NULL OR t.status = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR t.channel = ?2)
                AND (?4 IS NULL OR t.contact_id = (SELECT id FROM contacts WHERE email = ?4))
-             ORDER BY t.updated_at DESC, t.id DESC
+             ORDER BY t.activity DESC
              LIMIT ?3"
         ))?;
         let limit = filter.limit.unwrap_or(50) as i64;
@@ -420,7 +420,7 @@ impl<'c> Reader<'c> {
             " FROM tickets t JOIN contacts c ON c.id = t.contact_id
              WHERE t.contact_id = (SELECT id FROM contacts WHERE email = ?1)
                AND t.merged_into IS NULL
-             ORDER BY t.updated_at DESC, t.id DESC
+             ORDER BY t.activity DESC
              LIMIT ?2"
         ))?;
         let rows = stmt.query_map(params![email, limit], summary_row)?;

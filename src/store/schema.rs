@@ -29,6 +29,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_message_layout",
         include_str!("migrations/0009_message_layout.sql"),
     ),
+    (
+        "0010_activity_order",
+        include_str!("migrations/0010_activity_order.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

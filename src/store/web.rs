@@ -553,8 +553,8 @@ pub struct InboxRow {
     pub ticket: super::TicketSummary,
     /// True when the last message (not counting notes) is the customer's.
     pub awaiting_us: bool,
-    /// Unix seconds of the last activity (the keyset cursor with the id).
-    pub updated_at: i64,
+    /// Place in the desk's order of activity (higher is later; the keyset cursor).
+    pub activity: i64,
     /// Unix seconds the ticket was opened.
     pub created_at: i64,
 }
@@ -568,8 +568,8 @@ pub struct InboxQuery {
     pub status: Option<String>,
     /// Only tickets carrying this tag (as kept: lower case).
     pub tag: Option<String>,
-    /// Rows after this (updated_at, id), for the next page.
-    pub before: Option<(i64, i64)>,
+    /// Rows after this `activity` (the last row shown), for the next page.
+    pub before: Option<i64>,
     /// Page size.
     pub limit: u32,
 }
@@ -585,32 +585,37 @@ pub(super) fn inbox(
             "SELECT ",
             summary_columns!(),
             ",
-                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)
+                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1),
+                t.activity
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND ({})
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
-           AND (?4 IS NULL OR t.updated_at < ?4 OR (t.updated_at = ?4 AND t.id < ?5))
-           AND (?7 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?7))
-         ORDER BY t.updated_at DESC, t.id DESC LIMIT ?6"
+           AND t.activity < ?4
+           AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
+         ORDER BY t.activity DESC LIMIT ?5"
         ),
         view.condition()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let (b_at, b_id) = match q.before {
-        Some((at, id)) => (Some(at), Some(id)),
-        None => (None, None),
-    };
     let rows = stmt.query_map(
-        params![me, q.channel, q.status, b_at, b_id, q.limit, q.tag],
+        // A plain bound (not `?4 IS NULL OR ...`) lets the index seek to the page.
+        params![
+            me,
+            q.channel,
+            q.status,
+            q.before.unwrap_or(i64::MAX),
+            q.limit,
+            q.tag
+        ],
         |r| {
             let created: i64 = r.get(8)?;
-            let updated: i64 = r.get(9)?;
             let last: Option<String> = r.get(14)?;
+            let activity: i64 = r.get(15)?;
             Ok(InboxRow {
                 ticket: super::read::summary_row(r)?,
                 awaiting_us: last.as_deref() == Some("inbound"),
-                updated_at: updated,
+                activity,
                 created_at: created,
             })
         },
@@ -631,7 +636,7 @@ pub(super) fn inbox_counts(
                     COALESCE(SUM(t.closed = 0), 0),
                     COALESCE(SUM(t.closed = 1), 0),
                     COUNT(*)
-             FROM tickets t INDEXED BY tickets_owner_updated WHERE t.merged_into IS NULL",
+             FROM tickets t INDEXED BY tickets_owner_activity WHERE t.merged_into IS NULL",
         )?
         .query_row([me], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))

@@ -436,10 +436,8 @@ async fn inbox(
         .map(str::to_string);
     // A tag that could not be one is no filter (the page says which filter it applies).
     let tag = field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten());
-    let before = field(query, "before").and_then(|b| {
-        let (at, id) = b.split_once('.')?;
-        Some((at.parse().ok()?, id.parse().ok()?))
-    });
+    // A cursor of the older (seconds.id) form reads as none: the first page.
+    let before = field(query, "before").and_then(|b| b.parse::<i64>().ok());
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),
@@ -482,7 +480,7 @@ async fn inbox(
             channel.as_deref(),
             status.as_deref(),
             tag.as_deref(),
-            Some((last.updated_at, last.ticket.id)),
+            Some(last.activity),
         )
     });
     let config = state.services.pipeline.config();
@@ -1089,8 +1087,8 @@ mod tests {
     #[test]
     fn forms_send_back_only_to_our_own_inbox() {
         assert_eq!(
-            back_to(Some("/inbox?view=all&before=5.7")),
-            "/inbox?view=all&before=5.7"
+            back_to(Some("/inbox?view=all&before=57")),
+            "/inbox?view=all&before=57"
         );
         assert_eq!(back_to(Some("/inbox")), "/inbox");
         for bad in [

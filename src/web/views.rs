@@ -184,17 +184,17 @@ fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], curren
 }
 
 /// The address of an inbox view with these filters (not HTML-escaped), starting after
-/// `before` (the keyset cursor of the last row shown) when given.
+/// `before` (the last shown row's `activity`, the keyset cursor) when given.
 pub fn inbox_link(
     view: InboxView,
     channel: Option<&str>,
     status: Option<&str>,
     tag: Option<&str>,
-    before: Option<(i64, i64)>,
+    before: Option<i64>,
 ) -> String {
     let mut link = format!("/inbox?view={}", view.as_str());
-    if let Some((at, id)) = before {
-        let _ = write!(link, "&before={at}.{id}");
+    if let Some(activity) = before {
+        let _ = write!(link, "&before={activity}");
     }
     for (name, value) in [("channel", channel), ("status", status), ("tag", tag)] {
         if let Some(v) = value {
@@ -724,9 +724,9 @@ mod tests {
                 Some("web form"),
                 Some("Waiting on contact"),
                 Some("vip&co"),
-                Some((1_700_000_000, 42))
+                Some(4242)
             ),
-            "/inbox?view=all&before=1700000000.42&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co"
+            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co"
         );
         assert_eq!(
             inbox_link(InboxView::Closed, None, Some("Closed"), Some("a"), None),
@@ -756,7 +756,7 @@ mod tests {
                 updated_at: String::new(),
             },
             awaiting_us: false,
-            updated_at: 0,
+            activity: 1,
             created_at: 0,
         };
         let counts = [(InboxView::Open, 1)];

@@ -72,7 +72,9 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
             "INSERT INTO meta (key, value) VALUES ('secret', x'0102030405060708');
              INSERT INTO contacts (id, email, name, created_at) VALUES (1, 'old@example.org', 'Old Customer', 1);
              INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
-                 VALUES (1, 'from the old version', 'New', 'support', 1, 1, 1);
+                 VALUES (1, 'from the old version', 'New', 'support', 1, 1, 1),
+                        (2, 'touched later', 'New', 'support', 1, 1, 9),
+                        (3, 'touched in the same second', 'New', 'support', 1, 1, 9);
              INSERT INTO messages (id, ticket_id, direction, channel, source, message_id, contact_id, from_email,
                  subject, headers, text_body, raw, thread_reason, created_at)
                  VALUES (1, 1, 'inbound', 'support', 'lmtp', 'old1@example.org', 1, 'old@example.org',
@@ -97,6 +99,13 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
     assert_eq!(version, 3, "the backup must be the database as it was");
+    // Schema 10 keeps the old order: last activity first, ties by number.
+    let order: Vec<i64> = d
+        .tickets()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [3, 2, 1]);
     let t = d.ticket(1);
     assert_eq!(t["subject"], "from the old version");
     assert_eq!(t["pipeline"], "Support", "{t:#}");
@@ -108,6 +117,16 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(d.ticket(1)["messages"].as_array().unwrap().len(), 2);
+    let order: Vec<i64> = d
+        .tickets()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [1, 3, 2],
+        "the reply moves the old ticket to the top"
+    );
     // Schema 9 moved the raw mail to its own table; the attachment still points at it.
     d.signal(libc::SIGTERM);
     assert!(d.wait_exit(Duration::from_secs(30)).success());
@@ -142,6 +161,49 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         .optional()
         .unwrap();
     assert_eq!(dangling, None);
+}
+
+/// The inbox and `tickets list` follow the order of last activity exactly, even for
+/// tickets touched within one second (`updated_at` holds whole seconds; before schema 10
+/// such ties fell back to the ticket number).
+#[test]
+fn tickets_are_listed_in_the_exact_order_of_their_last_activity() {
+    let d = Daemon::start();
+    for n in 1..=3 {
+        let mail = format!(
+            "From: c{n}@example.org\r\nSubject: order {n}\r\nMessage-ID: <order{n}@example.org>\r\n\r\nbody\r\n"
+        );
+        let (code, _, err) =
+            d.ctl_stdin(&["inject", "--channel", "support"], Some(mail.as_bytes()));
+        assert_eq!(code, 0, "{err}");
+    }
+    let ids: Vec<i64> = d
+        .tickets()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let (first, second, third) = (ids[2], ids[1], ids[0]);
+    // Touch the first, then the third: the untouched second ticket sinks to the bottom.
+    for id in [first, third] {
+        let (code, _, err) = d.ctl(&["tickets", "tag", &id.to_string(), "--add", "seen"]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let order: Vec<i64> = d
+        .tickets()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [third, first, second]);
+    // Touching the first again brings it back above the third.
+    let (code, _, err) = d.ctl(&["tickets", "priority", &first.to_string(), "high"]);
+    assert_eq!(code, 0, "{err}");
+    let order: Vec<i64> = d
+        .tickets()
+        .iter()
+        .map(|t| t["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(order, [first, third, second]);
 }
 
 /// A field a channel marks hidden (web forms keep them for rules) is stored with the
