@@ -1588,11 +1588,20 @@ fn next_link(page: &str) -> Option<String> {
     Some(rest[..end].replace("&amp;", "&"))
 }
 
+/// The ticket numbers of an inbox page's rows.
+fn row_ids(page: &str) -> Vec<i64> {
+    page.split(r#"data-ticket=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
 fn targets(
     s: &Settings,
     first_ticket: i64,
     last_ticket: i64,
     page2: Option<String>,
+    queue: &[i64],
 ) -> Vec<Target> {
     let mut v = vec![
         Target {
@@ -1652,6 +1661,21 @@ fn targets(
         ),
         kind: Kind::Ticket,
     });
+    // The tickets an agent works through: the first page of "mine", opened in any order
+    // again and again. Kept rendered until something is written, like the inbox views.
+    if let Some(&first_of_queue) = queue.first() {
+        let ids: Vec<String> = queue.iter().map(i64::to_string).collect();
+        v.push(Target {
+            name: "ticket-queue".into(),
+            what: format!("/tickets/<random of my {} open>", queue.len()),
+            path: format!("/tickets/{first_of_queue}"),
+            lua: format!(
+                "local ids = {{{}}}\nfunction request()\n  return wrk.format(\"GET\", \"/tickets/\" .. ids[math.random(1, #ids)])\nend\n",
+                ids.join(", ")
+            ),
+            kind: Kind::Ticket,
+        });
+    }
     let queries: Vec<String> = SEARCHES
         .iter()
         .map(|q| format!("\"/search?q={}\"", url_encode(q)))
@@ -1953,7 +1977,11 @@ fn real_main() -> Result<bool> {
     if page2.is_none() {
         eprintln!("bench: the inbox has no \"Older tickets\" link; no page-2 target");
     }
-    let targets = targets(&s, first, last, page2);
+    let queue = row_ids(&get_page(http, &cookie, "/inbox?view=mine")?);
+    if queue.is_empty() {
+        eprintln!("bench: the agent has no open tickets; no ticket-queue target");
+    }
+    let targets = targets(&s, first, last, page2, &queue);
     for t in &targets {
         if t.kind != Kind::Static {
             get_page(http, &cookie, &t.path).with_context(|| format!("checking {}", t.name))?;
