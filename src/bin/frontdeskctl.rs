@@ -24,6 +24,28 @@ const EX_UNAVAILABLE: u8 = 69;
 const EX_TEMPFAIL: u8 = 75;
 const EX_NOPERM: u8 = 77;
 const EX_CONFIG: u8 = 78;
+/// sysexits EX_IOERR: the output could not be written.
+const EX_IOERR: i32 = 74;
+
+/// `println!` that ends the program quietly when the reader has gone
+/// (`frontdeskctl tickets list | head`), as Unix tools do, instead of panicking.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            output_failed(e)
+        }
+    };
+}
+
+/// Stdout refused a line: a closed pipe is a reader that has seen enough (exit 0);
+/// anything else (a full disk) is reported.
+fn output_failed(e: std::io::Error) -> ! {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    eprintln!("frontdeskctl: cannot write the output: {e}");
+    std::process::exit(EX_IOERR)
+}
 
 #[derive(Parser)]
 #[command(
@@ -399,7 +421,7 @@ fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
 
 fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => out!("{s}"),
         Err(e) => eprintln!("frontdeskctl: cannot print JSON: {e}"),
     }
 }
@@ -427,13 +449,10 @@ fn main() -> ExitCode {
         use clap::CommandFactory;
         let mut script = Vec::new();
         clap_complete::generate(*shell, &mut Cli::command(), "frontdeskctl", &mut script);
-        return match std::io::stdout().write_all(&script) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("frontdeskctl: cannot print completions: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        if let Err(e) = std::io::stdout().write_all(&script) {
+            output_failed(e);
+        }
+        return ExitCode::SUCCESS;
     }
     let socket = match socket_path(&cli) {
         Ok(s) => s,
@@ -463,17 +482,20 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&s);
             } else {
-                println!(
+                out!(
                     "frontdeskd {} (pid {}), up {}",
                     s.version,
                     s.pid,
                     human_duration(s.uptime_seconds)
                 );
-                println!("database:  {}", s.database);
-                println!("listening: LMTP {}, HTTP {}", s.lmtp_listen, s.http_listen);
-                println!(
+                out!("database:  {}", s.database);
+                out!("listening: LMTP {}, HTTP {}", s.lmtp_listen, s.http_listen);
+                out!(
                     "tickets:   {} open, {} in all; {} messages; {} contacts",
-                    s.counts.tickets_open, s.counts.tickets, s.counts.messages, s.counts.contacts
+                    s.counts.tickets_open,
+                    s.counts.tickets,
+                    s.counts.messages,
+                    s.counts.contacts
                 );
                 print_channels(&s.channels);
             }
@@ -493,7 +515,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&value);
             } else {
-                println!("sync of channel {name} started");
+                out!("sync of channel {name} started");
             }
         }
         Command::Tickets(TicketsCommand::List {
@@ -514,14 +536,18 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&serde_json::json!({ "tickets": tickets }));
             } else if tickets.is_empty() {
-                println!("no tickets");
+                out!("no tickets");
             } else {
-                println!(
+                out!(
                     "{:>6}  {:<18} {:<10} {:>4}  {:<28} SUBJECT",
-                    "ID", "STATUS", "CHANNEL", "MSGS", "CONTACT"
+                    "ID",
+                    "STATUS",
+                    "CHANNEL",
+                    "MSGS",
+                    "CONTACT"
                 );
                 for t in tickets {
-                    println!(
+                    out!(
                         "{:>6}  {:<18} {:<10} {:>4}  {:<28} {}",
                         t.id,
                         t.status,
@@ -566,14 +592,18 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&serde_json::json!({ "users": users }));
             } else if users.is_empty() {
-                println!("no users");
+                out!("no users");
             } else {
-                println!(
+                out!(
                     "{:<32} {:<28} {:<5} {:<4} {:<9} ACTIVE",
-                    "EMAIL", "NAME", "ADMIN", "SEAT", "AVAILABLE"
+                    "EMAIL",
+                    "NAME",
+                    "ADMIN",
+                    "SEAT",
+                    "AVAILABLE"
                 );
                 for u in users {
-                    println!(
+                    out!(
                         "{:<32} {:<28} {:<5} {:<4} {:<9} {}",
                         truncate(&u.email, 32),
                         truncate(&u.full_name, 28),
@@ -644,11 +674,16 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&serde_json::json!({ "outbox": rows }));
             } else if rows.is_empty() {
-                println!("outbox is empty");
+                out!("outbox is empty");
             } else {
-                println!(
+                out!(
                     "{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} DETAIL",
-                    "ID", "TICKET", "KIND", "STATUS", "TRY", "TO"
+                    "ID",
+                    "TICKET",
+                    "KIND",
+                    "STATUS",
+                    "TRY",
+                    "TO"
                 );
                 for o in rows {
                     let detail = match o.status.as_str() {
@@ -663,7 +698,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                         "sent" => format!("sent {}", o.sent_at.as_deref().unwrap_or("?")),
                         _ => o.last_error.clone().unwrap_or_default(),
                     };
-                    println!(
+                    out!(
                         "{:>6} {:>6}  {:<15} {:<10} {:>3}  {:<30} {}",
                         o.id,
                         o.ticket_id,
@@ -727,10 +762,10 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&serde_json::json!({ "teams": teams }));
             } else if teams.is_empty() {
-                println!("no teams");
+                out!("no teams");
             } else {
                 for t in teams {
-                    println!(
+                    out!(
                         "{:<20} {}",
                         t.name,
                         if t.members.is_empty() {
@@ -751,9 +786,9 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&serde_json::json!({ "contacts": contacts }));
             } else {
-                println!("{:<36} {:<28} OWNER", "EMAIL", "NAME");
+                out!("{:<36} {:<28} OWNER", "EMAIL", "NAME");
                 for c in contacts {
-                    println!(
+                    out!(
                         "{:<36} {:<28} {}",
                         truncate(&c.email, 36),
                         truncate(c.name.as_deref().unwrap_or(""), 28),
@@ -774,7 +809,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&c);
             } else {
-                println!(
+                out!(
                     "{}{}",
                     c.email,
                     c.name
@@ -782,10 +817,10 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                         .map(|n| format!(" ({n})"))
                         .unwrap_or_default()
                 );
-                println!("  owner: {}", c.owner.as_deref().unwrap_or("(none)"));
-                println!("  tickets: {}", c.tickets.len());
+                out!("  owner: {}", c.owner.as_deref().unwrap_or("(none)"));
+                out!("  tickets: {}", c.tickets.len());
                 for t in c.tickets {
-                    println!(
+                    out!(
                         "    #{:<6} {:<18} {:<10} {}",
                         t.id,
                         t.status,
@@ -906,7 +941,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             if cli.json {
                 print_json(&value);
             } else {
-                println!("config reloaded: {}", changes.join("; "));
+                out!("config reloaded: {}", changes.join("; "));
             }
         }
         Command::Inject { .. } | Command::Import { .. } | Command::Completions { .. } => {}
@@ -935,9 +970,9 @@ fn inject(socket: &Path, channel: &str, file: Option<&Path>, json: bool) -> Exit
             if json {
                 print_json(&r);
             } else if r.duplicate {
-                println!("already stored in ticket #{}", r.ticket_id);
+                out!("already stored in ticket #{}", r.ticket_id);
             } else {
-                println!(
+                out!(
                     "stored in ticket #{} ({})",
                     r.ticket_id,
                     if r.new_ticket {
@@ -1044,7 +1079,7 @@ fn import(socket: &Path, channel: &str, path: &Path, json: bool) -> ExitCode {
             "rejected": rejected, "new_tickets": new_tickets
         }));
     } else {
-        println!("imported {total} message(s): {stored} stored in {new_tickets} new ticket(s), {duplicates} already there, {rejected} skipped");
+        out!("imported {total} message(s): {stored} stored in {new_tickets} new ticket(s), {duplicates} already there, {rejected} skipped");
     }
     if rejected > 0 {
         ExitCode::from(EX_DATAERR)
@@ -1055,15 +1090,20 @@ fn import(socket: &Path, channel: &str, path: &Path, json: bool) -> ExitCode {
 
 fn print_channels(channels: &[ChannelInfo]) {
     if channels.is_empty() {
-        println!("no channels configured");
+        out!("no channels configured");
         return;
     }
-    println!(
+    out!(
         "{:<14} {:<6} {:<12} {:<32} {:>8} {:>6}  LAST MESSAGE",
-        "CHANNEL", "KIND", "STATE", "ADDRESS", "MESSAGES", "DUPS"
+        "CHANNEL",
+        "KIND",
+        "STATE",
+        "ADDRESS",
+        "MESSAGES",
+        "DUPS"
     );
     for c in channels {
-        println!(
+        out!(
             "{:<14} {:<6} {:<12} {:<32} {:>8} {:>6}  {}",
             c.name,
             c.kind,
@@ -1091,50 +1131,52 @@ fn print_channels(channels: &[ChannelInfo]) {
             if f.idle_supported == Some(false) {
                 line.push_str(", polling (no IDLE)");
             }
-            println!("{line}");
+            out!("{line}");
             if let Some(e) = &f.last_error {
                 let when = f
                     .last_error_at
                     .map(frontdesk::model::rfc3339)
                     .unwrap_or_default();
-                println!("    last error {when}: {e}");
+                out!("    last error {when}: {e}");
             }
             if let Some(t) = f.retry_at {
-                println!("    next retry {}", frontdesk::model::rfc3339(t));
+                out!("    next retry {}", frontdesk::model::rfc3339(t));
             }
         }
     }
 }
 
 fn print_ticket(t: &TicketDetail) {
-    println!("Ticket #{}: {}", t.id, t.subject);
+    out!("Ticket #{}: {}", t.id, t.subject);
     if let Some(into) = t.merged_into {
-        println!("  merged into ticket #{into}");
+        out!("  merged into ticket #{into}");
     }
-    println!(
+    out!(
         "  status:   {} (pipeline {}), priority {}",
-        t.status, t.pipeline, t.priority
+        t.status,
+        t.pipeline,
+        t.priority
     );
     if !t.tags.is_empty() {
-        println!("  tags:     {}", t.tags.join(", "));
+        out!("  tags:     {}", t.tags.join(", "));
     }
-    println!("  channel:  {}", t.channel);
+    out!("  channel:  {}", t.channel);
     match &t.contact.name {
-        Some(name) => println!("  contact:  {name} <{}>", t.contact.email),
-        None => println!("  contact:  {}", t.contact.email),
+        Some(name) => out!("  contact:  {name} <{}>", t.contact.email),
+        None => out!("  contact:  {}", t.contact.email),
     }
-    println!(
+    out!(
         "  owner:    {}",
         t.owner.as_deref().unwrap_or("(unassigned)")
     );
-    println!("  created:  {}   updated: {}", t.created_at, t.updated_at);
+    out!("  created:  {}   updated: {}", t.created_at, t.updated_at);
     if t.participants.len() > 1 {
-        println!("  people:");
+        out!("  people:");
         for p in &t.participants {
-            println!("    {:<12} {}", p.role, p.email);
+            out!("    {:<12} {}", p.role, p.email);
         }
     }
-    println!();
+    out!();
     for m in &t.messages {
         let mut marks = Vec::new();
         if let Some(kind) = &m.auto_kind {
@@ -1146,7 +1188,7 @@ fn print_ticket(t: &TicketDetail) {
         if m.attachments > 0 {
             marks.push(format!("{} attachment(s)", m.attachments));
         }
-        println!(
+        out!(
             "--- message {} · {} · {} · from {} · threaded by {}{}",
             m.id,
             m.direction,
@@ -1159,14 +1201,14 @@ fn print_ticket(t: &TicketDetail) {
                 format!(" · {}", marks.join(", "))
             }
         );
-        println!("Subject: {}", m.subject);
+        out!("Subject: {}", m.subject);
         let body: String = m.text.lines().take(20).collect::<Vec<_>>().join("\n");
-        println!("{}\n", body.trim_end());
+        out!("{}\n", body.trim_end());
     }
     if !t.events.is_empty() {
-        println!("events:");
+        out!("events:");
         for e in &t.events {
-            println!(
+            out!(
                 "  {}  {:<18} {:<24} {}",
                 e.at,
                 e.kind,
@@ -1187,12 +1229,12 @@ fn check_config(path: Option<PathBuf>, json: bool) -> ExitCode {
                     &serde_json::json!({ "ok": true, "path": path, "channels": c.channels.len() }),
                 );
             } else {
-                println!("{}: OK ({} channel(s))", path.display(), c.channels.len());
+                out!("{}: OK ({} channel(s))", path.display(), c.channels.len());
                 if c.channels
                     .iter()
                     .any(|ch| !ch.routing.users.is_empty() || !ch.routing.teams.is_empty())
                 {
-                    println!("note: routing users and teams are checked against the database when the daemon loads the file");
+                    out!("note: routing users and teams are checked against the database when the daemon loads the file");
                 }
             }
             ExitCode::SUCCESS
@@ -1214,7 +1256,7 @@ fn print_done(value: &serde_json::Value, json: bool) {
     if json {
         print_json(value);
     } else {
-        println!("{}", value["done"].as_str().unwrap_or("done"));
+        out!("{}", value["done"].as_str().unwrap_or("done"));
     }
 }
 

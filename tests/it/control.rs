@@ -138,6 +138,43 @@ fn ctl_reports_unknown_commands_and_missing_tickets() {
     );
 }
 
+/// `frontdeskctl tickets list | head -1`: a reader that stops early ends frontdeskctl
+/// quietly (exit 0, nothing on stderr), as with any Unix tool; it used to panic.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    let d = Daemon::start();
+    for n in 0..3 {
+        let mail = format!("From: p{n}@example.org\r\nSubject: pipe {n}\r\nMessage-ID: <pipe{n}@example.org>\r\n\r\nx\r\n");
+        let (code, _, err) =
+            d.ctl_stdin(&["inject", "--channel", "support"], Some(mail.as_bytes()));
+        assert_eq!(code, 0, "{err}");
+    }
+    for args in [
+        &["tickets", "list"][..],
+        &["--json", "tickets", "list"][..],
+        &["completions", "bash"][..],
+    ] {
+        // The reading end is closed before frontdeskctl writes its first line.
+        let (read_end, write_end) = std::io::pipe().unwrap();
+        drop(read_end);
+        let child = std::process::Command::new(FRONTDESKCTL)
+            .arg("--socket")
+            .arg(&d.socket)
+            .args(args)
+            .stdout(write_end)
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let done = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&done.stderr);
+        assert!(
+            done.status.success() && err.is_empty(),
+            "{args:?}: {:?}, stderr:\n{err}",
+            done.status
+        );
+    }
+}
+
 #[test]
 fn inject_from_stdin_and_from_a_file_commits_then_exits_0() {
     let d = Daemon::start();
