@@ -328,6 +328,14 @@ impl Daemon {
         v["tickets"].as_array().expect("tickets array").clone()
     }
 
+    /// The ticket numbers of [`Daemon::tickets`], most recent activity first.
+    pub fn ticket_ids(&self) -> Vec<i64> {
+        self.tickets()
+            .iter()
+            .filter_map(|t| t["id"].as_i64())
+            .collect()
+    }
+
     /// `tickets show ID`.
     pub fn ticket(&self, id: i64) -> Value {
         self.ctl_json(&["tickets", "show", &id.to_string()])

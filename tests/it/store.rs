@@ -100,11 +100,7 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
             .unwrap();
     assert_eq!(version, 3, "the backup must be the database as it was");
     // Schema 10 keeps the old order: last activity first, ties by number.
-    let order: Vec<i64> = d
-        .tickets()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let order = d.ticket_ids();
     assert_eq!(order, [3, 2, 1]);
     let t = d.ticket(1);
     assert_eq!(t["subject"], "from the old version");
@@ -117,11 +113,7 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     );
     assert_eq!(code, 0, "{err}");
     assert_eq!(d.ticket(1)["messages"].as_array().unwrap().len(), 2);
-    let order: Vec<i64> = d
-        .tickets()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let order = d.ticket_ids();
     assert_eq!(
         order,
         [1, 3, 2],
@@ -177,11 +169,7 @@ fn tickets_are_listed_in_the_exact_order_of_their_last_activity() {
             d.ctl_stdin(&["inject", "--channel", "support"], Some(mail.as_bytes()));
         assert_eq!(code, 0, "{err}");
     }
-    let ids: Vec<i64> = d
-        .tickets()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let ids = d.ticket_ids();
     assert_eq!(ids.len(), 3);
     let (first, second, third) = (ids[2], ids[1], ids[0]);
     // Touch the first, then the third: the untouched second ticket sinks to the bottom.
@@ -189,20 +177,12 @@ fn tickets_are_listed_in_the_exact_order_of_their_last_activity() {
         let (code, _, err) = d.ctl(&["tickets", "tag", &id.to_string(), "--add", "seen"]);
         assert_eq!(code, 0, "{err}");
     }
-    let order: Vec<i64> = d
-        .tickets()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let order = d.ticket_ids();
     assert_eq!(order, [third, first, second]);
     // Touching the first again brings it back above the third.
     let (code, _, err) = d.ctl(&["tickets", "priority", &first.to_string(), "high"]);
     assert_eq!(code, 0, "{err}");
-    let order: Vec<i64> = d
-        .tickets()
-        .iter()
-        .map(|t| t["id"].as_i64().unwrap())
-        .collect();
+    let order = d.ticket_ids();
     assert_eq!(order, [first, third, second]);
 }
 
