@@ -568,11 +568,17 @@ pub struct InboxQuery {
     pub status: Option<String>,
     /// Only tickets carrying this tag (as kept: lower case).
     pub tag: Option<String>,
+    /// Only tickets whose last message (notes aside) is the customer's.
+    pub awaiting_us: bool,
     /// Rows after this `activity` (the last row shown), for the next page.
     pub before: Option<i64>,
     /// Page size.
     pub limit: u32,
 }
+
+/// The direction of a ticket's last message, notes aside: `inbound` when the customer
+/// (or their mail server) wrote last.
+const LAST_SPEAKER: &str = "(SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)";
 
 pub(super) fn inbox(
     conn: &Connection,
@@ -584,18 +590,18 @@ pub(super) fn inbox(
         concat!(
             "SELECT ",
             summary_columns!(),
-            ",
-                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1),
-                t.activity
+            ", {last}, t.activity
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
-         WHERE t.merged_into IS NULL AND ({})
+         WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
            AND t.activity < ?4
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
+           AND (NOT ?7 OR {last} = 'inbound')
          ORDER BY t.activity DESC LIMIT ?5"
         ),
-        view.condition()
+        view = view.condition(),
+        last = LAST_SPEAKER,
     );
     let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(
@@ -606,7 +612,8 @@ pub(super) fn inbox(
             q.status,
             q.before.unwrap_or(i64::MAX),
             q.limit,
-            q.tag
+            q.tag,
+            q.awaiting_us
         ],
         |r| {
             let created: i64 = r.get(8)?;

@@ -438,10 +438,12 @@ async fn inbox(
     let tag = field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten());
     // A cursor of the older (seconds.id) form reads as none: the first page.
     let before = field(query, "before").and_then(|b| b.parse::<i64>().ok());
+    let awaiting_us = field(query, "awaiting") == Some("1");
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),
         tag: tag.clone(),
+        awaiting_us,
         before,
         limit: PAGE + 1,
     };
@@ -472,16 +474,16 @@ async fn inbox(
         Ok((rows, None, agents, teams)) => (rows, known.unwrap_or_default(), agents, teams),
         Err(e) => return Err(internal(e)),
     };
+    let filters = views::Filters {
+        channel: channel.as_deref(),
+        status: status.as_deref(),
+        tag: tag.as_deref(),
+        awaiting_us,
+    };
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
         let last = &rows[rows.len() - 1];
-        views::inbox_link(
-            view,
-            channel.as_deref(),
-            status.as_deref(),
-            tag.as_deref(),
-            Some(last.activity),
-        )
+        views::inbox_link(view, filters, Some(last.activity))
     });
     let config = state.services.pipeline.config();
     let channels: Vec<String> = config.channels.iter().map(|c| c.name.clone()).collect();
@@ -496,9 +498,7 @@ async fn inbox(
         counts: &counts,
         rows: &rows,
         channels: &channels,
-        channel: channel.as_deref(),
-        status: status.as_deref(),
-        tag: tag.as_deref(),
+        filters,
         next,
         now: unix_now(),
         agents: &agents,

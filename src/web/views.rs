@@ -116,6 +116,19 @@ fn sender(name: Option<&str>, address: Option<&str>) -> String {
     }
 }
 
+/// The inbox's filters, as the URL gives them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Filters<'a> {
+    /// Only this channel.
+    pub channel: Option<&'a str>,
+    /// Only this status (any case).
+    pub status: Option<&'a str>,
+    /// Only tickets with this tag.
+    pub tag: Option<&'a str>,
+    /// Only tickets whose last message (notes aside) is the customer's.
+    pub awaiting_us: bool,
+}
+
 /// What an inbox page shows.
 pub struct InboxPage<'a> {
     /// The view.
@@ -126,12 +139,8 @@ pub struct InboxPage<'a> {
     pub rows: &'a [InboxRow],
     /// Channel names for the filter.
     pub channels: &'a [String],
-    /// Channel filter.
-    pub channel: Option<&'a str>,
-    /// Status filter.
-    pub status: Option<&'a str>,
-    /// Tag filter.
-    pub tag: Option<&'a str>,
+    /// The filters applied.
+    pub filters: Filters<'a>,
     /// Link to the next page, if any.
     pub next: Option<String>,
     /// Unix seconds now.
@@ -185,21 +194,22 @@ fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], curren
 
 /// The address of an inbox view with these filters (not HTML-escaped), starting after
 /// `before` (the last shown row's `activity`, the keyset cursor) when given.
-pub fn inbox_link(
-    view: InboxView,
-    channel: Option<&str>,
-    status: Option<&str>,
-    tag: Option<&str>,
-    before: Option<i64>,
-) -> String {
+pub fn inbox_link(view: InboxView, filters: Filters<'_>, before: Option<i64>) -> String {
     let mut link = format!("/inbox?view={}", view.as_str());
     if let Some(activity) = before {
         let _ = write!(link, "&before={activity}");
     }
-    for (name, value) in [("channel", channel), ("status", status), ("tag", tag)] {
+    for (name, value) in [
+        ("channel", filters.channel),
+        ("status", filters.status),
+        ("tag", filters.tag),
+    ] {
         if let Some(v) = value {
             let _ = write!(link, "&{name}={}", crate::model::percent_encode(v));
         }
+    }
+    if filters.awaiting_us {
+        link.push_str("&awaiting=1");
     }
     link
 }
@@ -245,7 +255,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         p.view.as_str()
     );
     for c in p.channels {
-        let sel = if Some(c.as_str()) == p.channel {
+        let sel = if Some(c.as_str()) == p.filters.channel {
             " selected"
         } else {
             ""
@@ -255,13 +265,17 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
     out.push_str(r#"</select><select name="status" aria-label="Status"><option value="">Any status</option>"#);
     let mut stages: Vec<&str> = p.stages.iter().map(String::as_str).collect();
     // A status asked for by URL that no pipeline has any more still shows as chosen.
-    if let Some(asked) = p.status {
+    if let Some(asked) = p.filters.status {
         if !stages.iter().any(|s| s.eq_ignore_ascii_case(asked)) {
             stages.push(asked);
         }
     }
     for stage in stages {
-        let sel = if p.status.is_some_and(|s| s.eq_ignore_ascii_case(stage)) {
+        let sel = if p
+            .filters
+            .status
+            .is_some_and(|s| s.eq_ignore_ascii_case(stage))
+        {
             " selected"
         } else {
             ""
@@ -269,12 +283,28 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(stage));
     }
     out.push_str("</select>");
-    if let Some(tag) = p.tag {
+    let _ = write!(
+        out,
+        r#"<label class="awaiting"><input type="checkbox" name="awaiting" value="1"{}> Customer wrote last</label>"#,
+        if p.filters.awaiting_us {
+            " checked"
+        } else {
+            ""
+        }
+    );
+    if let Some(tag) = p.filters.tag {
         let _ = write!(
             out,
             r#"<input type="hidden" name="tag" value="{0}"><span class="tag-filter">tag <span class="tag">{0}</span> <a href="{1}" aria-label="Stop filtering by tag {0}">×</a></span>"#,
             esc(tag),
-            esc(&inbox_link(p.view, p.channel, p.status, None, None))
+            esc(&inbox_link(
+                p.view,
+                Filters {
+                    tag: None,
+                    ..p.filters
+                },
+                None
+            ))
         );
     }
     out.push_str(r#"<button type="submit">Filter</button></form>"#);
@@ -307,7 +337,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                     .map(|tag| {
                         format!(
                             r#" <a class="tag" href="{}">{}</a>"#,
-                            esc(&inbox_link(p.view, p.channel, p.status, Some(tag), None)),
+                            esc(&inbox_link(
+                                p.view,
+                                Filters {
+                                    tag: Some(tag),
+                                    ..p.filters
+                                },
+                                None
+                            )),
                             esc(tag)
                         )
                     })
@@ -715,27 +752,33 @@ mod tests {
     #[test]
     fn inbox_links_keep_the_filters_in_a_fixed_order_and_encode_them() {
         assert_eq!(
-            inbox_link(InboxView::Mine, None, None, None, None),
+            inbox_link(InboxView::Mine, Filters::default(), None),
             "/inbox?view=mine"
         );
+        let all = Filters {
+            channel: Some("web form"),
+            status: Some("Waiting on contact"),
+            tag: Some("vip&co"),
+            awaiting_us: true,
+        };
         assert_eq!(
-            inbox_link(
-                InboxView::All,
-                Some("web form"),
-                Some("Waiting on contact"),
-                Some("vip&co"),
-                Some(4242)
-            ),
-            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co"
+            inbox_link(InboxView::All, all, Some(4242)),
+            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&awaiting=1"
         );
+        let some = Filters {
+            status: Some("Closed"),
+            tag: Some("a"),
+            ..Filters::default()
+        };
         assert_eq!(
-            inbox_link(InboxView::Closed, None, Some("Closed"), Some("a"), None),
+            inbox_link(InboxView::Closed, some, None),
             "/inbox?view=closed&status=Closed&tag=a"
         );
     }
 
     #[test]
     fn a_tag_chip_narrows_the_current_filters_and_its_cross_only_drops_the_tag() {
+        // (and the "customer wrote last" box shows as ticked)
         let row = InboxRow {
             ticket: crate::store::TicketSummary {
                 id: 1,
@@ -765,9 +808,12 @@ mod tests {
             counts: &counts,
             rows: std::slice::from_ref(&row),
             channels: &[],
-            channel: Some("support"),
-            status: Some("New"),
-            tag: Some("billing"),
+            filters: Filters {
+                channel: Some("support"),
+                status: Some("New"),
+                tag: Some("billing"),
+                awaiting_us: true,
+            },
             next: None,
             now: 0,
             agents: &[],
@@ -777,10 +823,10 @@ mod tests {
             back: "/inbox",
         });
         assert!(page.contains(
-            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip">vip</a>"#
+            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;awaiting=1">vip</a>"#
         ));
         assert!(page.contains(
-            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New" aria-label="Stop filtering by tag billing">"#
+            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
         ));
     }
 

@@ -1,7 +1,8 @@
 //! The inbox's views, filters, order, counts and pages, checked against an oracle
 //! computed from `frontdeskctl tickets list` (owner, team, status, channel, activity):
-//! unassigned, mine, my teams', all open, closed and all; per channel and per status;
-//! newest activity first; 50 rows a page, keyset links that neither skip nor repeat.
+//! unassigned, mine, my teams', all open, closed and all; per channel, status, tag and
+//! "customer wrote last"; newest activity first; 50 rows a page, keyset links that
+//! neither skip nor repeat.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -157,6 +158,16 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
         ctl(&["tickets", "assign", id, who]);
     }
     ctl(&["tickets", "assign", "7", "--team", "tier1"]);
+    // Agents answer 1, 3, 4 and 58; a note on 6 is no answer.
+    for (id, who) in [("1", JANE), ("3", JANE), ("4", DANA), ("58", DANA)] {
+        let (code, out, err) = d.ctl_stdin(
+            &["tickets", "reply", id, "--as", who],
+            Some(b"We are on it."),
+        );
+        assert_eq!(code, 0, "{err}{out}");
+    }
+    let (code, out, err) = d.ctl_stdin(&["tickets", "note", "6", "--as", BOB], Some(b"Looking."));
+    assert_eq!(code, 0, "{err}{out}");
     for id in ["2", "5", "8", "57"] {
         ctl(&["tickets", "status", id, "Closed"]);
     }
@@ -179,6 +190,24 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
 
     let tickets = d.tickets();
     assert_eq!(tickets.len(), 60, "the reply must join ticket 1");
+    // Who wrote last (in the order the desk got the messages), notes aside, from each
+    // ticket's thread.
+    let customer_last: HashSet<i64> = tickets
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .filter(|&id| {
+            let thread = d.ticket(id);
+            let last = thread["messages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|m| m["direction"] != "note")
+                .max_by_key(|m| m["id"].as_i64())
+                .map(|m| m["direction"].clone());
+            last == Some(Value::from("inbound"))
+        })
+        .collect();
+    let awaiting = |t: &Value| customer_last.contains(&t["id"].as_i64().unwrap_or(0));
     let team_owned = |t: &Value| t["team"] == "tier1" || owner_is(t, JANE) || owner_is(t, DANA);
     let views: Vec<(&str, Vec<i64>)> = vec![
         (
@@ -240,6 +269,13 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
             expected(&tickets, |t| open(t) && has_tag(t, "vip")),
         ),
         ("/inbox?view=all&tag=nosuch", vec![]),
+        ("/inbox?view=all&awaiting=1", expected(&tickets, awaiting)),
+        (
+            "/inbox?view=open&channel=sales&awaiting=1",
+            expected(&tickets, |t| {
+                open(t) && t["channel"] == "sales" && awaiting(t)
+            }),
+        ),
     ];
     for (path, want) in &filtered {
         assert_eq!(&walk(&jane, path), want, "{path}");
@@ -247,13 +283,15 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     assert_eq!(filtered[0].1.len(), 5);
     assert_eq!(filtered[4].1.len(), 52);
     assert_eq!(filtered[5].1.len(), 2);
+    // Everything but the answered 3, 4 and 58 (1 was answered, then the customer wrote).
+    assert_eq!(filtered[7].1.len(), 57);
+    assert!(filtered[7].1.contains(&1) && filtered[7].1.contains(&6));
+    assert!(!filtered[8].1.contains(&58) && filtered[8].1.contains(&59));
 
     // The same filters from the page's own form, in Chromium.
     let b = Browser::start(&d.http);
     b.sign_in(JANE, PASSWORD);
     b.open("/inbox?view=all");
-    // (Ticket 1 has the newest activity; which others share page 1 depends on how many
-    // seconds the setup took.)
     b.wait_until("the inbox", |b| b.row_ids().first() == Some(&1));
     b.click_css("form.filters select[name=channel] option[value='sales']");
     b.click_css("form.filters select[name=status] option[value='Closed']");
@@ -263,4 +301,20 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     assert!(b.text("#main").contains("Question number 57"));
     // The chosen filters stay chosen on the page they gave.
     assert_eq!(b.value("form.filters select[name=status]"), "Closed");
+    // "Customer wrote last" narrows it further, and stays ticked.
+    b.open("/inbox?view=all&channel=sales");
+    b.wait_until("the sales rows", |b| b.row_ids().len() == 5);
+    b.click_css("form.filters input[name=awaiting]");
+    b.click_css("form.filters button[type=submit]");
+    b.wait_path("/inbox?view=all&channel=sales&status=&awaiting=1");
+    let want = expected(&tickets, |t| t["channel"] == "sales" && awaiting(t));
+    assert_eq!(want.len(), 4);
+    b.wait_until("the rows awaiting us", |b| b.row_ids() == want);
+    assert_eq!(
+        b.js(
+            "return document.querySelector('form.filters input[name=awaiting]').checked;",
+            serde_json::json!([])
+        ),
+        true
+    );
 }
