@@ -357,6 +357,20 @@ impl Store {
         .await
     }
 
+    /// Record that `email` has had `ticket` on screen up to message row `last_message`.
+    pub async fn mark_seen(
+        &self,
+        email: String,
+        ticket: i64,
+        last_message: i64,
+    ) -> Result<(), StoreError> {
+        // Visible: the agent's cached inbox must stop showing the ticket as new.
+        self.write(0, move |conn| {
+            web::mark_seen(conn, &email, ticket, last_message)
+        })
+        .await
+    }
+
     /// End a session.
     pub async fn delete_session(&self, token_hash: String) -> Result<(), StoreError> {
         self.write(0, move |conn| web::delete_session(conn, &token_hash))

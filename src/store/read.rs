@@ -443,6 +443,11 @@ impl<'c> Reader<'c> {
         super::web::session(self.conn, token_hash)
     }
 
+    /// The last message row of `ticket` that `email`'s ticket page showed (0: none).
+    pub fn last_seen(&self, email: &str, ticket: i64) -> Result<i64, StoreError> {
+        super::web::last_seen(self.conn, email, ticket)
+    }
+
     /// An inbox page.
     pub fn inbox(
         &self,

@@ -33,6 +33,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0010_activity_order",
         include_str!("migrations/0010_activity_order.sql"),
     ),
+    (
+        "0011_ticket_seen",
+        include_str!("migrations/0011_ticket_seen.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -92,6 +92,37 @@ pub(super) fn touch_session(
     Ok(())
 }
 
+/// Record that `email`'s ticket page showed `ticket` up to message row `last_message`
+/// (never moving back: an older page rendered late does not unread newer mail).
+pub(super) fn mark_seen(
+    conn: &Connection,
+    email: &str,
+    ticket: i64,
+    last_message: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO ticket_seen (user_id, ticket_id, last_message)
+         SELECT u.id, ?2, ?3 FROM users u WHERE u.email = ?1
+         ON CONFLICT (user_id, ticket_id)
+         DO UPDATE SET last_message = MAX(last_message, excluded.last_message)",
+        params![email, ticket, last_message],
+    )?;
+    Ok(())
+}
+
+/// The last message row of `ticket` that `email` was shown (0: none).
+pub(super) fn last_seen(conn: &Connection, email: &str, ticket: i64) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT s.last_message FROM ticket_seen s JOIN users u ON u.id = s.user_id
+             WHERE u.email = ?1 AND s.ticket_id = ?2",
+        )?
+        .query_row(params![email, ticket], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
 pub(super) fn delete_session(conn: &Connection, token_hash: &str) -> Result<(), StoreError> {
     exec(
         conn,
@@ -553,6 +584,8 @@ pub struct InboxRow {
     pub ticket: super::TicketSummary,
     /// True when the last message (not counting notes) is the customer's.
     pub awaiting_us: bool,
+    /// True for an open ticket holding a message the agent has not had on screen.
+    pub unread: bool,
     /// Place in the desk's order of activity (higher is later; the keyset cursor).
     pub activity: i64,
     /// Unix seconds the ticket was opened.
@@ -590,7 +623,10 @@ pub(super) fn inbox(
         concat!(
             "SELECT ",
             summary_columns!(),
-            ", {last}, t.activity
+            ", {last}, t.activity,
+                t.closed = 0 AND (SELECT MAX(m.id) FROM messages m WHERE m.ticket_id = t.id)
+                    > COALESCE((SELECT s.last_message FROM ticket_seen s
+                                WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0)
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
@@ -619,9 +655,11 @@ pub(super) fn inbox(
             let created: i64 = r.get(8)?;
             let last: Option<String> = r.get(14)?;
             let activity: i64 = r.get(15)?;
+            let unread: bool = r.get(16)?;
             Ok(InboxRow {
                 ticket: super::read::summary_row(r)?,
                 awaiting_us: last.as_deref() == Some("inbound"),
+                unread,
                 activity,
                 created_at: created,
             })

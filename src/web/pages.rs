@@ -518,6 +518,7 @@ async fn ticket(
     flash: Option<&str>,
 ) -> Result<Rendered, Response<Body>> {
     let store = state.services.pipeline.store();
+    let me = session.email.clone();
     let data = store
         .read(move |r| {
             let Some(t) = r.ticket(id)? else {
@@ -527,10 +528,11 @@ async fn ticket(
             let users = r.users()?;
             let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
             let contact = r.contact(&t.contact.email)?;
-            Ok(Some((t, attachments, users, teams, contact)))
+            let seen = r.last_seen(&me, t.id)?;
+            Ok(Some((t, attachments, users, teams, contact, seen)))
         })
         .await;
-    let (t, attachments, users, teams, contact) = match data {
+    let (t, attachments, users, teams, contact, seen) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
         Err(e) => return Err(internal(e)),
@@ -633,6 +635,14 @@ async fn ticket(
         flash,
     });
     let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);
+    // The agent has now had every message on screen: the inbox stops marking the ticket
+    // as new to them. Only when there is something new, so a page view is not a write.
+    let newest = t.messages.iter().map(|m| m.id).max().unwrap_or(0);
+    if newest > seen {
+        if let Err(e) = store.mark_seen(session.email.clone(), t.id, newest).await {
+            log::warn!("web: cannot mark ticket #{} read: {e}", t.id);
+        }
+    }
     Ok(Rendered {
         html,
         // Only this page, on the agent's request, may load remote images.

@@ -322,8 +322,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{subject}</a>{mark}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
+                unread = if r.unread { " unread" } else { "" },
+                new = if r.unread {
+                    r#"<span class="new" title="A message you have not seen">new</span> "#
+                } else {
+                    ""
+                },
                 id = t.id,
                 subject = esc(&t.subject),
                 mark = if r.awaiting_us {
@@ -799,6 +805,7 @@ mod tests {
                 updated_at: String::new(),
             },
             awaiting_us: false,
+            unread: false,
             activity: 1,
             created_at: 0,
         };

@@ -49,6 +49,7 @@ mod snippets;
 mod tags;
 mod thread;
 mod tls_sessions;
+mod unread;
 mod uploads;
 
 use std::time::{Duration, Instant};

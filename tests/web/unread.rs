@@ -1,0 +1,116 @@
+//! What is new to each agent: an open ticket holding a message that the agent's ticket
+//! page has not shown them is marked "new" in their inbox, and only in theirs, until
+//! they open it; a later message (the customer's, a colleague's note) marks it again.
+
+use crate::browser::Browser;
+use crate::{
+    add_agent, daemon, deliver, http_sign_in, text_mail, text_mail_with, ticket_id, Agent, PASSWORD,
+};
+
+/// The ticket numbers the agent's "all" view marks new.
+fn new_to(agent: &Agent) -> Vec<i64> {
+    let page = agent.get("/inbox?view=all");
+    assert_eq!(page.status, 200, "{}", page.text());
+    page.text()
+        .split(r#"<tr class="ticket"#)
+        .skip(1)
+        .filter(|row| row.split('"').next().unwrap_or("").contains("unread"))
+        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn new_mail_is_marked_per_agent_until_they_open_the_ticket() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "dana@acme.test", "Dana Lind");
+    for (n, subject) in [(1, "Broken hinge"), (2, "Invoice copy")] {
+        deliver(
+            &d,
+            "olga@customer.example.org",
+            "support@example.com",
+            &text_mail(
+                "Olga <olga@customer.example.org>",
+                subject,
+                &format!("new.{n}@customer.example.org"),
+                "Hello.",
+            ),
+        );
+    }
+    let hinge = ticket_id(&d, "Broken hinge");
+    let invoice = ticket_id(&d, "Invoice copy");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let dana = http_sign_in(&d, "dana@acme.test", PASSWORD);
+    assert_eq!(
+        new_to(&jane),
+        [invoice, hinge],
+        "nobody has read anything yet"
+    );
+
+    // Jane opens one (twice: the second view is served as rendered); Dana still has both.
+    for _ in 0..2 {
+        assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
+    }
+    assert_eq!(new_to(&jane), [invoice]);
+    assert_eq!(new_to(&dana), [invoice, hinge]);
+
+    // The customer writes again: new to Jane once more.
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: Broken hinge",
+            "new.3@customer.example.org",
+            "Any news?",
+            "In-Reply-To: <new.1@customer.example.org>\r\n",
+        ),
+    );
+    assert_eq!(new_to(&jane), [hinge, invoice]);
+    assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
+    assert_eq!(new_to(&jane), [invoice]);
+
+    // Dana's note is news to Jane, not to Dana, whose page shows it after the post.
+    let r = dana.post(
+        &format!("/tickets/{hinge}/note"),
+        &[("csrf", &dana.csrf), ("body", "Asked the warehouse.")],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(dana.get(&format!("/tickets/{hinge}")).status, 200);
+    assert_eq!(new_to(&dana), [invoice]);
+    assert_eq!(new_to(&jane), [hinge, invoice]);
+
+    // A closed ticket is not marked, read or not.
+    let (code, out, err) = d.ctl(&["tickets", "status", &invoice.to_string(), "Closed"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(new_to(&dana), Vec::<i64>::new());
+
+    // In Chromium: the row says "new" and its subject is bold; opening it and coming
+    // back (the inbox page the browser gets is not a stale copy) clears both.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/inbox?view=all");
+    let row = format!("tr[data-ticket='{hinge}']");
+    let marked = |b: &Browser| {
+        b.js(
+            "const m = document.querySelector(arguments[0]);
+             return m ? m.innerText : '';",
+            serde_json::json!([format!("{row} span.new")]),
+        )
+    };
+    b.wait_until("the new row", |b| marked(b) == "NEW");
+    let weight = |b: &Browser| {
+        b.js(
+            "return getComputedStyle(document.querySelector(arguments[0])).fontWeight;",
+            serde_json::json!([format!("{row} a[href^='/tickets/']")]),
+        )
+    };
+    assert_eq!(weight(&b), "700");
+    b.click_css(&format!("{row} a[href^='/tickets/']"));
+    b.wait_path(&format!("/tickets/{hinge}"));
+    b.open("/inbox?view=all");
+    b.wait_until("the row read", |b| marked(b) == "");
+    assert_eq!(weight(&b), "400");
+}
