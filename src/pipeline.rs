@@ -42,6 +42,8 @@ pub struct Pipeline {
     outbox_cancels: Arc<std::sync::Mutex<std::collections::HashSet<i64>>>,
     /// Bumped by every config swap (reload).
     config_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Wakes the snooze waker when a snooze is set (it may end sooner than the next).
+    snooze_kick: Arc<tokio::sync::Notify>,
 }
 
 impl Pipeline {
@@ -54,6 +56,7 @@ impl Pipeline {
             changes: tokio::sync::broadcast::channel(1024).0,
             outbox_cancels: Default::default(),
             config_generation: Default::default(),
+            snooze_kick: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -93,6 +96,58 @@ impl Pipeline {
     /// Follow ticket changes.
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<i64> {
         self.changes.subscribe()
+    }
+
+    /// Snooze an open ticket until `until` (unix seconds) or wake it (`None`), for
+    /// `actor`; the words for the history. Open pages and the snooze waker hear of it.
+    pub async fn snooze(
+        &self,
+        ticket: i64,
+        until: Option<i64>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        let words = self.store.snooze(ticket, until, actor).await?;
+        self.snooze_kick.notify_one();
+        self.ticket_changed(ticket);
+        Ok(words)
+    }
+
+    /// Wake snoozed tickets as their snoozes end, until `shutdown`: they come back on
+    /// top of the open views, and open pages refresh.
+    pub async fn wake_snoozes(&self, shutdown: tokio_util::sync::CancellationToken) {
+        // However far off the next snooze ends, look again at least this often (a
+        // clock change, a snooze the kick missed while we were waking others).
+        const LOOK_AT_LEAST_EVERY: i64 = 60;
+        loop {
+            let now = crate::model::unix_now();
+            let wait = match self.store.read(|r| r.next_wake()).await {
+                Ok(Some(at)) if at <= now => match self.store.wake_due(now).await {
+                    Ok(woken) => {
+                        for ticket in woken {
+                            log::info!("ticket #{ticket}: the snooze ended");
+                            self.ticket_changed(ticket);
+                        }
+                        continue;
+                    }
+                    Err(e) => {
+                        // Not in a tight loop: try again in a while.
+                        log::warn!("cannot wake snoozed tickets: {e}");
+                        5
+                    }
+                },
+                Ok(Some(at)) => (at - now).min(LOOK_AT_LEAST_EVERY),
+                Ok(None) => LOOK_AT_LEAST_EVERY,
+                Err(e) => {
+                    log::warn!("cannot read the next snooze: {e}");
+                    LOOK_AT_LEAST_EVERY
+                }
+            };
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = self.snooze_kick.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(wait as u64)) => {}
+            }
+        }
     }
 
     /// Wake the outbox worker.

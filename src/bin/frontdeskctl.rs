@@ -376,6 +376,24 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Snooze an open ticket (out of the open views until then, or until the customer
+    /// writes), or wake it.
+    Snooze {
+        /// Ticket number.
+        id: i64,
+        /// For how long: a number and s, m, h, d or w ("4h", "3d").
+        #[arg(long = "for", conflicts_with_all = ["until", "wake"], required_unless_present_any = ["until", "wake"])]
+        length: Option<String>,
+        /// Until when (RFC 3339, e.g. 2026-12-01T09:00:00+01:00).
+        #[arg(long, conflicts_with = "wake")]
+        until: Option<String>,
+        /// Wake it now.
+        #[arg(long)]
+        wake: bool,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Add an internal note (never mailed; body from --body-file or stdin).
     Note {
         /// Ticket number.
@@ -914,6 +932,22 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             })?;
             print_done(&value, cli.json);
         }
+        Command::Tickets(TicketsCommand::Snooze {
+            id,
+            length,
+            until,
+            wake,
+            actor,
+        }) => {
+            let value = client.call(&Request::TicketsSnooze {
+                id: *id,
+                length: length.clone(),
+                until: until.clone(),
+                wake: *wake,
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
         Command::Outbox(OutboxCommand::Retry { id }) => {
             let value = client.call(&Request::OutboxRetry { id: *id })?;
             print_done(&value, cli.json);
@@ -1170,6 +1204,9 @@ fn print_ticket(t: &TicketDetail) {
         t.owner.as_deref().unwrap_or("(unassigned)")
     );
     out!("  created:  {}   updated: {}", t.created_at, t.updated_at);
+    if let Some(until) = &t.snoozed_until {
+        out!("  snoozed:  until {until}");
+    }
     if t.participants.len() > 1 {
         out!("  people:");
         for p in &t.participants {

@@ -207,6 +207,23 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Snooze an open ticket for a length or until a time, or wake it.
+    TicketsSnooze {
+        /// Ticket.
+        id: i64,
+        /// How long ("4h", "3d"), counted on the daemon's clock.
+        #[serde(default, rename = "for")]
+        length: Option<String>,
+        /// Until when (RFC 3339).
+        #[serde(default)]
+        until: Option<String>,
+        /// Wake it now instead.
+        #[serde(default)]
+        wake: bool,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Reply to a ticket as an agent.
     TicketsReply {
         /// Ticket.
@@ -278,6 +295,7 @@ impl Request {
             | Request::TicketsPipeline { id, .. }
             | Request::TicketsPriority { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
+            // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),
         }
     }

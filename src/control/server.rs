@@ -658,6 +658,34 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     .await,
             )
         }
+        Request::TicketsSnooze {
+            id,
+            length,
+            until,
+            wake,
+            actor,
+        } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let now = crate::model::unix_now();
+            let end = match (length, until, wake) {
+                (Some(l), None, false) => crate::desk::snooze::end_after(now, &l).map(Some),
+                (None, Some(u), false) => crate::desk::snooze::end_at(now, &u).map(Some),
+                (None, None, true) => Ok(None),
+                _ => {
+                    return Response::err(
+                        ErrorKind::BadRequest,
+                        "give one of: for a length, until a time, or wake",
+                    )
+                }
+            };
+            match end {
+                Ok(end) => done(ctx.services.pipeline.snooze(id, end, actor).await),
+                Err(e) => Response::err(ErrorKind::BadRequest, e.to_string()),
+            }
+        }
         Request::TicketsPriority {
             id,
             priority,

@@ -6,7 +6,7 @@ use super::writer::{event, exec, live_ticket};
 use super::StoreError;
 use crate::desk::lifecycle::{on_agent_reply, on_customer_message, Pipeline, Priority};
 use crate::desk::routing::{route, route_with_reason, AgentState, RoutingRule};
-use crate::model::{unix_now, TicketId};
+use crate::model::{rfc3339, unix_now, TicketId};
 
 /// Every agent with what routing needs: seat, availability, open tickets, teams.
 pub(super) fn agent_states(conn: &Connection) -> Result<Vec<AgentState>, StoreError> {
@@ -104,9 +104,12 @@ fn set_status(
     status: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    // A closed ticket has nothing to wake up for.
     exec(
         conn,
-        "UPDATE tickets SET status = ?1, closed = ?2, updated_at = ?3 WHERE id = ?4",
+        "UPDATE tickets SET status = ?1, closed = ?2, updated_at = ?3,
+             snoozed_until = CASE WHEN ?2 THEN NULL ELSE snoozed_until END
+         WHERE id = ?4",
         params![status, pipeline.is_closed(status), now, ticket],
     )?;
     Ok(())
@@ -124,6 +127,21 @@ pub(super) fn after_customer_message(
     who: &str,
     now: i64,
 ) -> Result<(), StoreError> {
+    let woken = conn
+        .prepare_cached(
+            "UPDATE tickets SET snoozed_until = NULL WHERE id = ?1 AND snoozed_until IS NOT NULL",
+        )?
+        .execute([ticket])?;
+    if woken > 0 {
+        event(
+            conn,
+            ticket,
+            "snooze",
+            who,
+            "woken: the customer wrote",
+            now,
+        )?;
+    }
     let (pipeline, status) = ticket_state(conn, ticket)?;
     let Some(p) = find_pipeline(pipelines, &pipeline) else {
         return Ok(());
@@ -270,6 +288,65 @@ pub(super) fn set_tags(
     )?;
     event(conn, ticket, "tags", actor, &words, now)?;
     Ok(words)
+}
+
+/// Snooze an open ticket until `until` (unix seconds, in the future), or wake it
+/// (`None`); the words for the history.
+pub(super) fn snooze(
+    conn: &Connection,
+    ticket: TicketId,
+    until: Option<i64>,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let (closed, snoozed): (bool, Option<i64>) = conn
+        .prepare_cached("SELECT closed, snoozed_until FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let now = unix_now();
+    let words = match until {
+        Some(_) if closed => {
+            return Err(StoreError::Invalid(format!(
+                "ticket #{ticket} is closed: only an open ticket can be snoozed"
+            )))
+        }
+        Some(t) if t <= now => {
+            return Err(StoreError::Invalid(format!(
+                "a snooze must end in the future, not at {}",
+                rfc3339(t)
+            )))
+        }
+        Some(t) => format!("snoozed until {}", rfc3339(t)),
+        None if snoozed.is_none() => return Ok(format!("ticket #{ticket} was not snoozed")),
+        None => "woken by hand".to_string(),
+    };
+    exec(
+        conn,
+        "UPDATE tickets SET snoozed_until = ?1, updated_at = ?2 WHERE id = ?3",
+        params![until, now, ticket],
+    )?;
+    event(conn, ticket, "snooze", actor, &words, now)?;
+    Ok(words)
+}
+
+/// Wake every ticket whose snooze has ended by `now`: back on top of the open views.
+pub(super) fn wake_due(conn: &Connection, now: i64) -> Result<Vec<TicketId>, StoreError> {
+    let due: Vec<TicketId> = conn
+        .prepare_cached(
+            "SELECT id FROM tickets WHERE snoozed_until IS NOT NULL AND snoozed_until <= ?1
+             ORDER BY snoozed_until, id",
+        )?
+        .query_map([now], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for &ticket in &due {
+        exec(
+            conn,
+            "UPDATE tickets SET snoozed_until = NULL, updated_at = ?1 WHERE id = ?2",
+            params![now, ticket],
+        )?;
+        event(conn, ticket, "snooze", "frontdesk", "the snooze ended", now)?;
+    }
+    Ok(due)
 }
 
 /// Merge ticket `from` into `into` by hand (following earlier merges of either): its

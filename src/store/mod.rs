@@ -419,6 +419,22 @@ impl Store {
         .await
     }
 
+    /// Snooze an open ticket until `until` (unix seconds), or wake it (`None`).
+    pub async fn snooze(
+        &self,
+        ticket: TicketId,
+        until: Option<i64>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| desk::snooze(conn, ticket, until, &actor))
+            .await
+    }
+
+    /// Wake the tickets whose snooze has ended by `now`; their numbers.
+    pub async fn wake_due(&self, now: i64) -> Result<Vec<TicketId>, StoreError> {
+        self.write(0, move |conn| desk::wake_due(conn, now)).await
+    }
+
     /// Change many tickets at once, all or none (see [`BulkChange`]); how many changed.
     pub async fn change_many(
         &self,

@@ -47,7 +47,8 @@ impl<'c> Reader<'c> {
             .conn
             .prepare_cached(
                 "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner, t.merged_into,
-                        t.created_at, t.updated_at, t.pipeline, t.priority, t.tags, t.team
+                        t.created_at, t.updated_at, t.pipeline, t.priority, t.tags, t.team,
+                        t.snoozed_until
                  FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
             )?
             .query_row(
@@ -65,6 +66,7 @@ impl<'c> Reader<'c> {
                         contact: ContactRef { email: r.get(4)?, name: r.get(5)? },
                         owner: r.get(6)?,
                         merged_into: r.get(7)?,
+                        snoozed_until: r.get::<_, Option<i64>>(14)?.map(rfc3339),
                         created_at: rfc3339(r.get(8)?),
                         updated_at: rfc3339(r.get(9)?),
                         messages: Vec::new(),
@@ -441,6 +443,16 @@ impl<'c> Reader<'c> {
     /// A live session by token hash.
     pub fn session(&self, token_hash: &str) -> Result<Option<super::SessionView>, StoreError> {
         super::web::session(self.conn, token_hash)
+    }
+
+    /// When the next snooze ends (unix seconds), if any ticket is snoozed.
+    pub fn next_wake(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT MIN(snoozed_until) FROM tickets WHERE snoozed_until IS NOT NULL",
+            )?
+            .query_row([], |r| r.get(0))?)
     }
 
     /// The last message row of `ticket` that `email`'s ticket page showed (0: none).

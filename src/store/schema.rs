@@ -37,6 +37,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0011_ticket_seen",
         include_str!("migrations/0011_ticket_seen.sql"),
     ),
+    ("0012_snooze", include_str!("migrations/0012_snooze.sql")),
 ];
 
 /// The schema version this build writes.

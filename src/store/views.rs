@@ -140,6 +140,9 @@ pub struct TicketDetail {
     pub owner: Option<String>,
     /// Set when this ticket was merged into another.
     pub merged_into: Option<i64>,
+    /// RFC 3339 end of the ticket's snooze, while it is snoozed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<String>,
     /// RFC 3339.
     pub created_at: String,
     /// RFC 3339.

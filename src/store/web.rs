@@ -519,6 +519,8 @@ pub enum InboxView {
     Teams,
     /// Every open ticket.
     Open,
+    /// Open tickets snoozed until later (the other open views leave them out).
+    Snoozed,
     /// Closed ones.
     Closed,
     /// Everything.
@@ -533,6 +535,7 @@ impl InboxView {
             "mine" => InboxView::Mine,
             "teams" => InboxView::Teams,
             "open" => InboxView::Open,
+            "snoozed" => InboxView::Snoozed,
             "closed" => InboxView::Closed,
             "all" => InboxView::All,
             _ => return None,
@@ -546,31 +549,34 @@ impl InboxView {
             InboxView::Mine => "mine",
             InboxView::Teams => "teams",
             InboxView::Open => "open",
+            InboxView::Snoozed => "snoozed",
             InboxView::Closed => "closed",
             InboxView::All => "all",
         }
     }
 
     /// Every view, in menu order.
-    pub const ALL: [InboxView; 6] = [
+    pub const ALL: [InboxView; 7] = [
         InboxView::Unassigned,
         InboxView::Mine,
         InboxView::Teams,
         InboxView::Open,
+        InboxView::Snoozed,
         InboxView::Closed,
         InboxView::All,
     ];
 
     fn condition(self) -> &'static str {
         match self {
-            InboxView::Unassigned => "t.owner IS NULL AND t.closed = 0",
-            InboxView::Mine => "t.owner = ?1 AND t.closed = 0",
+            InboxView::Unassigned => "t.owner IS NULL AND t.closed = 0 AND t.snoozed_until IS NULL",
+            InboxView::Mine => "t.owner = ?1 AND t.closed = 0 AND t.snoozed_until IS NULL",
             InboxView::Teams => {
-                "t.closed = 0 AND (t.team IN (SELECT tm.name FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN users u ON u.id = m.user_id WHERE u.email = ?1)
+                "t.closed = 0 AND t.snoozed_until IS NULL AND (t.team IN (SELECT tm.name FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN users u ON u.id = m.user_id WHERE u.email = ?1)
                  OR t.owner IN (SELECT u2.email FROM users u2 JOIN team_members m2 ON m2.user_id = u2.id
                      WHERE m2.team_id IN (SELECT m3.team_id FROM team_members m3 JOIN users u3 ON u3.id = m3.user_id WHERE u3.email = ?1)))"
             }
-            InboxView::Open => "t.closed = 0",
+            InboxView::Open => "t.closed = 0 AND t.snoozed_until IS NULL",
+            InboxView::Snoozed => "t.closed = 0 AND t.snoozed_until IS NOT NULL",
             InboxView::Closed => "t.closed = 1",
             InboxView::All => "1 = 1",
         }
@@ -586,6 +592,8 @@ pub struct InboxRow {
     pub awaiting_us: bool,
     /// True for an open ticket holding a message the agent has not had on screen.
     pub unread: bool,
+    /// Unix seconds its snooze ends, while it is snoozed.
+    pub snoozed_until: Option<i64>,
     /// Place in the desk's order of activity (higher is later; the keyset cursor).
     pub activity: i64,
     /// Unix seconds the ticket was opened.
@@ -626,7 +634,8 @@ pub(super) fn inbox(
             ", {last}, t.activity,
                 t.closed = 0 AND (SELECT MAX(m.id) FROM messages m WHERE m.ticket_id = t.id)
                     > COALESCE((SELECT s.last_message FROM ticket_seen s
-                                WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0)
+                                WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0),
+                t.snoozed_until
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
@@ -656,10 +665,12 @@ pub(super) fn inbox(
             let last: Option<String> = r.get(14)?;
             let activity: i64 = r.get(15)?;
             let unread: bool = r.get(16)?;
+            let snoozed_until: Option<i64> = r.get(17)?;
             Ok(InboxRow {
                 ticket: super::read::summary_row(r)?,
                 awaiting_us: last.as_deref() == Some("inbound"),
                 unread,
+                snoozed_until,
                 activity,
                 created_at: created,
             })
@@ -686,6 +697,15 @@ pub(super) fn inbox_counts(
         .query_row([me], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
         })?;
+    // Snoozed tickets are few and have their own index: counted apart, then taken out
+    // of the open views they would otherwise be in.
+    let (snoozed_unassigned, snoozed_mine, snoozed): (i64, i64, i64) = conn
+        .prepare_cached(
+            "SELECT COALESCE(SUM(t.owner IS NULL), 0), COALESCE(SUM(t.owner = ?1), 0), COUNT(*)
+             FROM tickets t INDEXED BY tickets_snoozed
+             WHERE t.snoozed_until IS NOT NULL AND t.closed = 0 AND t.merged_into IS NULL",
+        )?
+        .query_row([me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     let teams: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
@@ -696,10 +716,11 @@ pub(super) fn inbox_counts(
         .iter()
         .map(|&view| {
             let n = match view {
-                InboxView::Unassigned => unassigned,
-                InboxView::Mine => mine,
+                InboxView::Unassigned => unassigned - snoozed_unassigned,
+                InboxView::Mine => mine - snoozed_mine,
                 InboxView::Teams => teams,
-                InboxView::Open => open,
+                InboxView::Open => open - snoozed,
+                InboxView::Snoozed => snoozed,
                 InboxView::Closed => closed,
                 InboxView::All => all,
             };

@@ -631,6 +631,9 @@ async fn ticket(
         snippets: &snippets,
         other_tickets: &others,
         contact_owner: contact.as_ref().and_then(|c| c.owner.as_deref()),
+        closed: config
+            .pipeline(&t.pipeline)
+            .is_some_and(|p| p.is_closed(&t.status)),
         csrf: &session.csrf,
         flash,
     });
@@ -1062,6 +1065,23 @@ async fn post(
                         "Priority must be low, medium, high or urgent.",
                     ),
                 },
+                "snooze" => {
+                    let until = if field(form, "wake") == Some("1") {
+                        None
+                    } else {
+                        let length = field(form, "for").unwrap_or("");
+                        match crate::desk::snooze::end_after(unix_now(), length) {
+                            Ok(at) => Some(at),
+                            Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
+                        }
+                    };
+                    // The pipeline tells open pages itself (and the waker).
+                    match state.services.pipeline.snooze(id, until, me).await {
+                        Ok(_) => redirect(&format!("/tickets/{id}")),
+                        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                        Err(e) => internal(e),
+                    }
+                }
                 "replying" => {
                     state.presence.replying(id, &session.email);
                     let _ = state.presence_changes.send(id);

@@ -68,6 +68,7 @@ fn view_label(v: InboxView) -> &'static str {
         InboxView::Mine => "Mine",
         InboxView::Teams => "My teams",
         InboxView::Open => "All open",
+        InboxView::Snoozed => "Snoozed",
         InboxView::Closed => "Closed",
         InboxView::All => "All",
     }
@@ -322,9 +323,16 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{snoozed}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
+                snoozed = r
+                    .snoozed_until
+                    .map(|t| format!(
+                        r#" <span class="badge snoozed">snoozed until {}</span>"#,
+                        time_tag(&crate::model::rfc3339(t))
+                    ))
+                    .unwrap_or_default(),
                 new = if r.unread {
                     r#"<span class="new" title="A message you have not seen">new</span> "#
                 } else {
@@ -405,6 +413,8 @@ pub struct TicketPage<'a> {
     pub other_tickets: &'a [(i64, String, String)],
     /// Contact owner.
     pub contact_owner: Option<&'a str>,
+    /// The ticket is in a closed stage (nothing to snooze).
+    pub closed: bool,
     /// Anti-CSRF token.
     pub csrf: &'a str,
     /// A message to show (after an action).
@@ -439,6 +449,24 @@ fn choice_form<'a>(
         out,
         r#"</select></label><button type="submit">{button}</button></form>"#
     );
+}
+
+/// The snooze control: how long, or, while snoozed, until when and "Wake now".
+fn snooze_form(out: &mut String, action: &str, csrf: &str, p: &TicketPage<'_>) {
+    if let Some(until) = &p.ticket.snoozed_until {
+        let _ = write!(
+            out,
+            r#"<form class="snooze" method="post" action="{}">{csrf}<p>Snoozed until {}</p><button type="submit" name="wake" value="1">Wake now</button></form>"#,
+            esc(action),
+            time_tag(until)
+        );
+    } else if !p.closed {
+        let _ = write!(
+            out,
+            r#"<form class="snooze" method="post" action="{}">{csrf}<label>Snooze for <select name="for"><option value="4h">4 hours</option><option value="1d">a day</option><option value="3d">3 days</option><option value="1w">a week</option></select></label><button type="submit">Snooze</button></form>"#,
+            esc(action)
+        );
+    }
 }
 
 fn hidden_csrf(csrf: &str) -> String {
@@ -617,6 +645,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         &t.priority,
         "Set priority",
     );
+    snooze_form(&mut out, &action("snooze"), &csrf, p);
     out.push_str(r#"<h2>Tags</h2>"#);
     if !t.tags.is_empty() {
         // Each tag's remove button is in a form of its own tags: Enter in the add box
@@ -806,6 +835,7 @@ mod tests {
             },
             awaiting_us: false,
             unread: false,
+            snoozed_until: None,
             activity: 1,
             created_at: 0,
         };

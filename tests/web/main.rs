@@ -46,6 +46,7 @@ mod safety;
 mod search;
 mod signin;
 mod snippets;
+mod snooze;
 mod tags;
 mod thread;
 mod tls_sessions;
