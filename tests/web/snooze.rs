@@ -140,12 +140,17 @@ fn a_snoozed_ticket_waits_in_its_own_view_until_it_wakes() {
     b.sign_in("jane@acme.test", PASSWORD);
     b.open("/inbox?view=open");
     b.wait_until("the open ticket", |b| b.row_ids() == [hinge]);
-    let (code, out, err) = d.ctl(&["tickets", "snooze", &hinge.to_string(), "--for", "3s"]);
+    // (Six seconds: long enough for a loaded machine to show the row leaving first.)
+    let (code, out, err) = d.ctl(&["tickets", "snooze", &hinge.to_string(), "--for", "6s"]);
     assert_eq!(code, 0, "{err}{out}");
     b.wait_until("the row to leave", |b| b.row_ids().is_empty());
     let asleep = std::time::Instant::now();
     b.wait_until("the row to come back", |b| b.row_ids() == [hinge]);
-    assert!(asleep.elapsed() < Duration::from_secs(15));
+    assert!(
+        asleep.elapsed() < Duration::from_secs(15),
+        "{:?}",
+        asleep.elapsed()
+    );
     assert!(events(&d, hinge).contains("the snooze ended"));
     assert_eq!(show(&d, hinge)["snoozed_until"], serde_json::Value::Null);
 }
