@@ -124,6 +124,41 @@ pub fn deliver(d: &Daemon, from: &str, rcpt: &str, raw: &[u8]) {
     c.send(b"QUIT\r\n");
 }
 
+/// Olga's two tickets, "Broken hinge" then "Invoice copy" (Message-IDs `{tag}.1@...`
+/// and `{tag}.2@...`): their numbers.
+pub fn olga_two_tickets(d: &Daemon, tag: &str) -> (i64, i64) {
+    for (n, subject) in [(1, "Broken hinge"), (2, "Invoice copy")] {
+        deliver(
+            d,
+            "olga@customer.example.org",
+            "support@example.com",
+            &text_mail(
+                "Olga <olga@customer.example.org>",
+                subject,
+                &format!("{tag}.{n}@customer.example.org"),
+                "Hello.",
+            ),
+        );
+    }
+    (ticket_id(d, "Broken hinge"), ticket_id(d, "Invoice copy"))
+}
+
+/// Olga writes again about the hinge (`{tag}.3@...`, in reply to `{tag}.1@...`).
+pub fn olga_asks_about_the_hinge(d: &Daemon, tag: &str) {
+    deliver(
+        d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: Broken hinge",
+            &format!("{tag}.3@customer.example.org"),
+            "Any news?",
+            &format!("In-Reply-To: <{tag}.1@customer.example.org>\r\n"),
+        ),
+    );
+}
+
 /// A plain-text customer mail, CRLF.
 pub fn text_mail(from: &str, subject: &str, message_id: &str, body: &str) -> Vec<u8> {
     format!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::browser::Browser;
 use crate::{
-    add_agent, daemon, deliver, http_sign_in, show, text_mail, text_mail_with, ticket_id, Agent,
+    add_agent, daemon, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, show, Agent,
     PASSWORD,
 };
 
@@ -34,21 +34,7 @@ fn events(d: &crate::harness::Daemon, id: i64) -> String {
 fn a_snoozed_ticket_waits_in_its_own_view_until_it_wakes() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
-    for (n, subject) in [(1, "Broken hinge"), (2, "Invoice copy")] {
-        deliver(
-            &d,
-            "olga@customer.example.org",
-            "support@example.com",
-            &text_mail(
-                "Olga <olga@customer.example.org>",
-                subject,
-                &format!("snz.{n}@customer.example.org"),
-                "Hello.",
-            ),
-        );
-    }
-    let hinge = ticket_id(&d, "Broken hinge");
-    let invoice = ticket_id(&d, "Invoice copy");
+    let (hinge, invoice) = olga_two_tickets(&d, "snz");
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
     let snooze = |form: &[(&str, &str)]| {
         let mut all = vec![("csrf", jane.csrf.as_str())];
@@ -90,18 +76,7 @@ fn a_snoozed_ticket_waits_in_its_own_view_until_it_wakes() {
         .contains("snoozed until"));
 
     // The customer writes: awake at once.
-    deliver(
-        &d,
-        "olga@customer.example.org",
-        "support@example.com",
-        &text_mail_with(
-            "Olga <olga@customer.example.org>",
-            "Re: Broken hinge",
-            "snz.3@customer.example.org",
-            "Any news?",
-            "In-Reply-To: <snz.1@customer.example.org>\r\n",
-        ),
-    );
+    olga_asks_about_the_hinge(&d, "snz");
     assert_eq!(show(&d, hinge)["snoozed_until"], serde_json::Value::Null);
     assert!(events(&d, hinge).contains("woken: the customer wrote"));
     assert_eq!(view(&jane, "snoozed"), (vec![], 0));

@@ -4,7 +4,7 @@
 
 use crate::browser::Browser;
 use crate::{
-    add_agent, daemon, deliver, http_sign_in, text_mail, text_mail_with, ticket_id, Agent, PASSWORD,
+    add_agent, daemon, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, Agent, PASSWORD,
 };
 
 /// The ticket numbers the agent's "all" view marks new.
@@ -24,21 +24,7 @@ fn new_mail_is_marked_per_agent_until_they_open_the_ticket() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     add_agent(&d, "dana@acme.test", "Dana Lind");
-    for (n, subject) in [(1, "Broken hinge"), (2, "Invoice copy")] {
-        deliver(
-            &d,
-            "olga@customer.example.org",
-            "support@example.com",
-            &text_mail(
-                "Olga <olga@customer.example.org>",
-                subject,
-                &format!("new.{n}@customer.example.org"),
-                "Hello.",
-            ),
-        );
-    }
-    let hinge = ticket_id(&d, "Broken hinge");
-    let invoice = ticket_id(&d, "Invoice copy");
+    let (hinge, invoice) = olga_two_tickets(&d, "new");
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
     let dana = http_sign_in(&d, "dana@acme.test", PASSWORD);
     assert_eq!(
@@ -55,18 +41,7 @@ fn new_mail_is_marked_per_agent_until_they_open_the_ticket() {
     assert_eq!(new_to(&dana), [invoice, hinge]);
 
     // The customer writes again: new to Jane once more.
-    deliver(
-        &d,
-        "olga@customer.example.org",
-        "support@example.com",
-        &text_mail_with(
-            "Olga <olga@customer.example.org>",
-            "Re: Broken hinge",
-            "new.3@customer.example.org",
-            "Any news?",
-            "In-Reply-To: <new.1@customer.example.org>\r\n",
-        ),
-    );
+    olga_asks_about_the_hinge(&d, "new");
     assert_eq!(new_to(&jane), [hinge, invoice]);
     assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
     assert_eq!(new_to(&jane), [invoice]);
