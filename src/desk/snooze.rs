@@ -106,6 +106,8 @@ mod tests {
         let now = 1_795_000_000; // 2026-11-18T…Z
         assert_eq!(end_at(now, "2026-12-01T09:00:00Z"), Ok(1_796_115_600));
         assert_eq!(end_at(now, "2026-12-01T10:00:00+01:00"), Ok(1_796_115_600));
+        // What a browser's toISOString() gives.
+        assert_eq!(end_at(now, "2026-12-01T09:00:00.000Z"), Ok(1_796_115_600));
         assert!(matches!(
             end_at(now, "tomorrow"),
             Err(SnoozeError::NotATime(_))

@@ -1066,14 +1066,27 @@ async fn post(
                     ),
                 },
                 "snooze" => {
-                    let until = if field(form, "wake") == Some("1") {
-                        None
-                    } else {
-                        let length = field(form, "for").unwrap_or("");
-                        match crate::desk::snooze::end_after(unix_now(), length) {
-                            Ok(at) => Some(at),
-                            Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
+                    let given = |name| field(form, name).filter(|v| !v.trim().is_empty());
+                    let now = unix_now();
+                    // A time picked on the page comes as `until`, turned into UTC by
+                    // the page's script from the agent's own clock (`at` is theirs).
+                    let end = match (given("wake"), given("until"), given("at")) {
+                        (Some(_), _, _) => Ok(None),
+                        (None, Some(until), _) => crate::desk::snooze::end_at(now, until).map(Some),
+                        (None, None, Some(_)) => {
+                            return text(
+                                StatusCode::BAD_REQUEST,
+                                "The page could not read that time: choose a length instead.",
+                            )
                         }
+                        (None, None, None) => {
+                            crate::desk::snooze::end_after(now, field(form, "for").unwrap_or(""))
+                                .map(Some)
+                        }
+                    };
+                    let until = match end {
+                        Ok(until) => until,
+                        Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
                     };
                     // The pipeline tells open pages itself (and the waker).
                     match state.services.pipeline.snooze(id, until, me).await {

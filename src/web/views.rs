@@ -463,7 +463,7 @@ fn snooze_form(out: &mut String, action: &str, csrf: &str, p: &TicketPage<'_>) {
     } else if !p.closed {
         let _ = write!(
             out,
-            r#"<form class="snooze" method="post" action="{}">{csrf}<label>Snooze for <select name="for"><option value="4h">4 hours</option><option value="1d">a day</option><option value="3d">3 days</option><option value="1w">a week</option></select></label><button type="submit">Snooze</button></form>"#,
+            r#"<form class="snooze" method="post" action="{}">{csrf}<label>Snooze for <select name="for"><option value="4h">4 hours</option><option value="1d">a day</option><option value="3d">3 days</option><option value="1w">a week</option></select></label> <label>or until <input type="datetime-local" name="at"></label><input type="hidden" name="until"><button type="submit">Snooze</button></form>"#,
             esc(action)
         );
     }

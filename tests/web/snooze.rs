@@ -128,4 +128,22 @@ fn a_snoozed_ticket_waits_in_its_own_view_until_it_wakes() {
     );
     assert!(events(&d, hinge).contains("the snooze ended"));
     assert_eq!(show(&d, hinge)["snoozed_until"], serde_json::Value::Null);
+
+    // Until a time picked on the page, in the agent's own time: the server gets it in
+    // UTC from the page's script (without it, a picked time is refused, not ignored).
+    let r = snooze(&[("for", "4h"), ("at", "2030-01-01T09:30")]);
+    assert_eq!(r.status, 400);
+    assert_eq!(show(&d, hinge)["snoozed_until"], serde_json::Value::Null);
+    b.open(&format!("/tickets/{hinge}"));
+    let picked = b.js(
+        "const d = new Date(Date.now() + 2 * 86400000);
+         const pad = n => String(n).padStart(2, '0');
+         const local = d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + 'T09:30';
+         document.querySelector('form.snooze input[name=at]').value = local;
+         return new Date(local).toISOString().replace('.000Z', 'Z');",
+        serde_json::json!([]),
+    );
+    b.click_css("form.snooze button[type=submit]");
+    b.wait_text("form.snooze", "Snoozed until");
+    assert_eq!(show(&d, hinge)["snoozed_until"], picked);
 }

@@ -157,6 +157,18 @@
       if (t.value === "") { localStorage.removeItem(key); } else { localStorage.setItem(key, t.value); }
     } catch (err) { /* storage full or off: the box still holds the text */ }
   });
+  // A snooze until a picked time: the picker holds the agent's local time; the server
+  // gets it in UTC.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.classList || !form.classList.contains("snooze")) { return; }
+    var at = form.querySelector("input[name=at]");
+    var until = form.querySelector("input[name=until]");
+    if (!at || !until || !at.value) { return; }
+    var when = new Date(at.value);
+    if (!isNaN(when.getTime())) { until.value = when.toISOString(); }
+  }, true);
+
   // Forms that cannot be undone ask first.
   document.addEventListener("submit", function (e) {
     var ask = e.target.getAttribute("data-confirm");
