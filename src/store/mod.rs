@@ -189,6 +189,30 @@ fn configure_sqlite_once() {
     });
 }
 
+/// Run `query` inside one read transaction: every statement sees the same snapshot,
+/// and SQLite checks the WAL for other connections' commits once, not per statement
+/// (a commit seen between statements would drop the connection's page cache again).
+fn read_snapshot<T>(
+    conn: &Connection,
+    query: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if !conn.is_autocommit() {
+        // Left open by an earlier COMMIT that failed; start clean.
+        conn.prepare_cached("ROLLBACK")?.execute([])?;
+    }
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let result = query(conn);
+    // A read transaction has nothing to keep: ending it cannot lose work, and if it
+    // fails the connection is still usable for the next BEGIN, which reports it.
+    if let Err(e) = conn
+        .prepare_cached("COMMIT")
+        .and_then(|mut s| s.execute([]))
+    {
+        log::warn!("ending a read transaction failed: {e}");
+    }
+    result
+}
+
 /// Open settings shared by every connection.
 fn configure(conn: &Connection) -> Result<(), StoreError> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -651,7 +675,8 @@ impl Store {
         .map_err(|_| StoreError::Closed)?
     }
 
-    /// Run a read-only query on a pooled connection, off the async threads.
+    /// Run a read-only query on a pooled connection, in one read transaction, without
+    /// blocking the async runtime's other tasks.
     pub async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
@@ -664,7 +689,7 @@ impl Store {
             .acquire()
             .await
             .map_err(|_| StoreError::Closed)?;
-        let result = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let conn = inner.readers.lock().map_err(|_| StoreError::Closed)?.pop();
             let conn = match conn {
                 Some(c) => c,
@@ -675,14 +700,28 @@ impl Store {
                     c
                 }
             };
-            let result = query(&read::Reader::new(&conn, &inner.word_counts));
+            let result = read_snapshot(&conn, |conn| {
+                query(&read::Reader::new(conn, &inner.word_counts))
+            });
             if let Ok(mut pool) = inner.readers.lock() {
                 pool.push(conn);
             }
             result
-        })
-        .await
-        .map_err(|_| StoreError::Closed)?;
+        };
+        // On the daemon's multi-thread runtime the query runs on this worker thread,
+        // which hands its other tasks to a sibling first: a page's reads take a fraction
+        // of a millisecond, and passing them to the blocking pool and back cost more
+        // thread wake-ups than the reading itself. Elsewhere (single-thread tests)
+        // block_in_place is not allowed, so the blocking pool takes it.
+        let multi_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let result = if multi_thread {
+            tokio::task::block_in_place(work)
+        } else {
+            tokio::task::spawn_blocking(work)
+                .await
+                .map_err(|_| StoreError::Closed)?
+        };
         drop(permit);
         result
     }
@@ -762,6 +801,47 @@ mod tests {
         assert_eq!(seen.last_seen, 4_000_000_000, "the touch was not stored");
         store.delete_session("hash".into()).await.unwrap();
         assert!(store.generation() > before, "a visible write must move it");
+        store.close();
+    }
+
+    /// Every statement of one `read` sees the same snapshot: a page never shows a
+    /// ticket half before and half after a write that landed while it was rendered.
+    #[tokio::test]
+    async fn one_read_sees_one_snapshot() {
+        read_sees_one_snapshot().await;
+    }
+
+    /// The same on the daemon's runtime, where reads run in place on a worker thread.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_read_sees_one_snapshot_on_the_daemons_runtime() {
+        read_sees_one_snapshot().await;
+    }
+
+    async fn read_sees_one_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let path = store.path().to_path_buf();
+        let (before, during) = store
+            .read(move |r| {
+                let before = r.contact("late@example.org")?.is_some();
+                // Another connection commits between this read's two statements.
+                let other = Connection::open(&path)?;
+                other.execute(
+                    "INSERT INTO contacts (email, name, created_at) VALUES ('late@example.org', 'Late', 0)",
+                    [],
+                )?;
+                let during = r.contact("late@example.org")?.is_some();
+                Ok((before, during))
+            })
+            .await
+            .unwrap();
+        assert!(!before, "the contact does not exist yet");
+        assert!(
+            !during,
+            "a commit made mid-read leaked into the read's snapshot"
+        );
+        let after = store.read(|r| r.contact("late@example.org")).await.unwrap();
+        assert!(after.is_some(), "the next read sees the commit");
         store.close();
     }
 }
