@@ -413,6 +413,45 @@ impl<'c> Reader<'c> {
         Ok(Some(contact))
     }
 
+    /// The contact panel of ticket `id`: its customer's owner and up to `limit` of
+    /// their other tickets. Only what the panel shows is read: a customer with many
+    /// tickets must not make their every ticket page slow.
+    pub fn contact_panel(&self, id: i64, limit: usize) -> Result<ContactPanel, StoreError> {
+        let owner: Option<Option<String>> = self
+            .conn
+            .prepare_cached(
+                "SELECT c.owner FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+            )?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let Some(owner) = owner else {
+            return Ok(ContactPanel::default());
+        };
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT t.id, t.subject, t.status FROM tickets t
+             WHERE t.contact_id = (SELECT contact_id FROM tickets WHERE id = ?1)
+               AND t.merged_into IS NULL AND t.id <> ?1
+             ORDER BY t.activity DESC
+             LIMIT ?2",
+        )?;
+        let mut others = stmt
+            .query_map(params![id, limit as i64 + 1], |r| {
+                Ok(OtherTicket {
+                    id: r.get(0)?,
+                    subject: r.get(1)?,
+                    status: r.get(2)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = others.len() > limit;
+        others.truncate(limit);
+        Ok(ContactPanel {
+            owner,
+            others,
+            more,
+        })
+    }
+
     /// A contact's tickets, newest activity first (along the contact's own index, so a
     /// big desk costs no more than a small one).
     fn contact_tickets(&self, email: &str, limit: i64) -> Result<Vec<TicketSummary>, StoreError> {

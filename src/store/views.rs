@@ -286,6 +286,29 @@ pub struct TeamView {
     pub members: Vec<String>,
 }
 
+/// What the ticket page's contact panel shows: the owner and the contact's other
+/// tickets, newest activity first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactPanel {
+    /// Owning agent.
+    pub owner: Option<String>,
+    /// Their other tickets (merged ones left out), at most the panel's limit.
+    pub others: Vec<OtherTicket>,
+    /// They have more tickets than the panel lists.
+    pub more: bool,
+}
+
+/// One line of the contact panel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherTicket {
+    /// Ticket number.
+    pub id: i64,
+    /// Subject.
+    pub subject: String,
+    /// Status (pipeline stage).
+    pub status: String,
+}
+
 /// A contact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContactView {

@@ -510,6 +510,10 @@ async fn inbox(
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
 
+/// How many of the customer's other tickets the ticket page lists (newest activity
+/// first); past that it points to a search for their address.
+const OTHER_TICKETS: usize = 20;
+
 async fn ticket(
     state: &WebState,
     session: &SessionView,
@@ -527,7 +531,7 @@ async fn ticket(
             let attachments = r.ticket_attachments(t.id)?;
             let users = r.users()?;
             let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
-            let contact = r.contact(&t.contact.email)?;
+            let contact = r.contact_panel(t.id, OTHER_TICKETS)?;
             let seen = r.last_seen(&me, t.id)?;
             Ok(Some((t, attachments, users, teams, contact, seen)))
         })
@@ -607,16 +611,6 @@ async fn ticket(
         .pipeline(&t.pipeline)
         .map(|p| p.stages.iter().map(|s| s.name.clone()).collect())
         .unwrap_or_default();
-    let others: Vec<(i64, String, String)> = contact
-        .as_ref()
-        .map(|c| {
-            c.tickets
-                .iter()
-                .filter(|o| o.id != t.id)
-                .map(|o| (o.id, o.subject.clone(), o.status.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
     let page = views::ticket(&views::TicketPage {
         ticket: &t,
         html: &safe,
@@ -629,8 +623,7 @@ async fn ticket(
         from_preview,
         signature_preview,
         snippets: &snippets,
-        other_tickets: &others,
-        contact_owner: contact.as_ref().and_then(|c| c.owner.as_deref()),
+        contact: &contact,
         closed: config
             .pipeline(&t.pipeline)
             .is_some_and(|p| p.is_closed(&t.status)),

@@ -409,10 +409,8 @@ pub struct TicketPage<'a> {
     pub signature_preview: String,
     /// Canned replies filled in for this ticket: (name, text).
     pub snippets: &'a [(String, String)],
-    /// The contact's other tickets: (id, subject, status).
-    pub other_tickets: &'a [(i64, String, String)],
-    /// Contact owner.
-    pub contact_owner: Option<&'a str>,
+    /// The contact's owner and other tickets.
+    pub contact: &'a crate::store::ContactPanel,
     /// The ticket is in a closed stage (nothing to snooze).
     pub closed: bool,
     /// Anti-CSRF token.
@@ -594,19 +592,28 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         r#"<aside class="side"><h2>Contact</h2><p>{}<br>{}</p><p>Owner: {}</p>"#,
         esc(t.contact.name.as_deref().unwrap_or("")),
         esc(&t.contact.email),
-        esc(p.contact_owner.unwrap_or("none"))
+        esc(p.contact.owner.as_deref().unwrap_or("none"))
     );
-    if !p.other_tickets.is_empty() {
-        out.push_str(r#"<h3>Other tickets</h3><ul>"#);
-        for (id, subject, status) in p.other_tickets {
+    if !p.contact.others.is_empty() {
+        out.push_str(r#"<h3>Other tickets</h3><ul class="others">"#);
+        for o in &p.contact.others {
             let _ = write!(
                 out,
-                r#"<li><a href="/tickets/{id}">#{id} {}</a> ({})</li>"#,
-                esc(subject),
-                esc(status)
+                r#"<li><a href="/tickets/{}">#{} {}</a> ({})</li>"#,
+                o.id,
+                o.id,
+                esc(&o.subject),
+                esc(&o.status)
             );
         }
         out.push_str("</ul>");
+        if p.contact.more {
+            let _ = write!(
+                out,
+                r#"<p class="more">These are the latest; <a href="/search?q={}">search their address</a> for every one.</p>"#,
+                crate::model::percent_encode(&t.contact.email)
+            );
+        }
     }
     let _ = write!(
         out,

@@ -179,3 +179,71 @@ fn the_thread_shows_every_kind_of_message_and_the_contact_panel() {
         .unwrap_or_else(|| panic!("{users}"));
     assert_eq!(jane["available"], false, "{jane}");
 }
+
+/// A regular customer's ticket lists only their latest other tickets (newest activity
+/// first, merged ones left out) and points to a search for their address for the rest,
+/// which finds them all.
+#[test]
+fn the_contact_panel_lists_the_latest_other_tickets_and_points_to_the_rest() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    const REGULAR: &str = "rita@regular.example.org";
+    let mut ids = Vec::new();
+    for n in 1..=24 {
+        let subject = format!("Question {n}");
+        let mail = text_mail(
+            REGULAR,
+            &subject,
+            &format!("q{n}@regular.example.org"),
+            "Another question.",
+        );
+        deliver(&d, REGULAR, "support@example.com", &mail);
+        ids.push(ticket_id(&d, &subject));
+    }
+    let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
+    // Question 23 merged into 24: it is no longer a ticket of its own.
+    let r = jane.post(
+        &format!("/tickets/{}/merge", ids[22]),
+        &[("into", &ids[23].to_string()), ("csrf", &jane.csrf)],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    let page = jane.get(&format!("/tickets/{}", ids[0]));
+    assert_eq!(page.status, 200, "{}", page.text());
+    let html = page.text();
+    let panel = html
+        .split(r#"<ul class="others">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</ul>").next())
+        .unwrap_or_else(|| panic!("no list of other tickets: {html}"));
+    let listed: Vec<i64> = panel
+        .split(r#"<a href="/tickets/"#)
+        .skip(1)
+        .filter_map(|a| a.split('"').next()?.parse().ok())
+        .collect();
+    // The newest first: 24 (with 23 merged into it), then 22 down to 4; 1 is this page.
+    let mut expected = vec![ids[23]];
+    expected.extend(ids[3..22].iter().rev());
+    assert_eq!(listed, expected, "{panel}");
+    assert!(
+        html.contains(r#"<a href="/search?q=rita%40regular.example.org">search their address</a>"#),
+        "{html}"
+    );
+
+    // That search finds every one of her tickets still open on its own.
+    let found = jane.get("/search?q=rita%40regular.example.org");
+    assert_eq!(found.status, 200);
+    let found = found.text();
+    for (n, id) in ids.iter().enumerate() {
+        let linked = found.contains(&format!(r#"href="/tickets/{id}""#));
+        assert_eq!(linked, n != 22, "ticket {id} (question {}): {found}", n + 1);
+    }
+
+    // A customer with few tickets gets no pointer.
+    let other = text_mail(CUSTOMER, "Only one", "one.1@customer.example.org", "Hi.");
+    deliver(&d, CUSTOMER, "support@example.com", &other);
+    let page = jane.get(&format!("/tickets/{}", ticket_id(&d, "Only one")));
+    assert!(!page.text().contains("search their address"));
+    assert!(!page.text().contains(r#"<ul class="others">"#));
+}
