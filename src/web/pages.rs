@@ -439,11 +439,16 @@ async fn inbox(
     // A cursor of the older (seconds.id) form reads as none: the first page.
     let before = field(query, "before").and_then(|b| b.parse::<i64>().ok());
     let awaiting_us = field(query, "awaiting") == Some("1");
+    let contact = field(query, "contact")
+        .map(str::trim)
+        .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
+        .map(str::to_string);
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),
         tag: tag.clone(),
         awaiting_us,
+        contact: contact.clone(),
         before,
         limit: PAGE + 1,
     };
@@ -479,6 +484,7 @@ async fn inbox(
         status: status.as_deref(),
         tag: tag.as_deref(),
         awaiting_us,
+        contact: contact.as_deref(),
     };
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
@@ -511,8 +517,11 @@ async fn inbox(
 }
 
 /// How many of the customer's other tickets the ticket page lists (newest activity
-/// first); past that it points to a search for their address.
+/// first); past that it links to the inbox filtered to them.
 const OTHER_TICKETS: usize = 20;
+
+/// The longest address the inbox's contact filter takes (RFC 5321's path limit).
+const MAX_ADDRESS: usize = 256;
 
 async fn ticket(
     state: &WebState,

@@ -128,6 +128,8 @@ pub struct Filters<'a> {
     pub tag: Option<&'a str>,
     /// Only tickets whose last message (notes aside) is the customer's.
     pub awaiting_us: bool,
+    /// Only this customer's tickets.
+    pub contact: Option<&'a str>,
 }
 
 /// What an inbox page shows.
@@ -204,6 +206,7 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, before: Option<i64>) ->
         ("channel", filters.channel),
         ("status", filters.status),
         ("tag", filters.tag),
+        ("contact", filters.contact),
     ] {
         if let Some(v) = value {
             let _ = write!(link, "&{name}={}", crate::model::percent_encode(v));
@@ -308,6 +311,21 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             ))
         );
     }
+    if let Some(contact) = p.filters.contact {
+        let _ = write!(
+            out,
+            r#"<input type="hidden" name="contact" value="{0}"><span class="contact-filter">customer <b>{0}</b> <a href="{1}" aria-label="Stop filtering by customer {0}">×</a></span>"#,
+            esc(contact),
+            esc(&inbox_link(
+                p.view,
+                Filters {
+                    contact: None,
+                    ..p.filters
+                },
+                None
+            ))
+        );
+    }
     out.push_str(r#"<button type="submit">Filter</button></form>"#);
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
@@ -323,7 +341,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 .unwrap_or_else(|| t.contact.email.clone());
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{snoozed}{tags}</td><td title="{email}">{contact}</td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
                 snoozed = r
@@ -364,6 +382,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                     })
                     .collect::<String>(),
                 email = esc(&t.contact.email),
+                their_tickets = esc(&inbox_link(
+                    p.view,
+                    Filters {
+                        contact: Some(&t.contact.email),
+                        ..p.filters
+                    },
+                    None
+                )),
                 contact = esc(&contact),
                 channel = esc(&t.channel),
                 status = esc(&t.status),
@@ -610,8 +636,15 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         if p.contact.more {
             let _ = write!(
                 out,
-                r#"<p class="more">These are the latest; <a href="/search?q={}">search their address</a> for every one.</p>"#,
-                crate::model::percent_encode(&t.contact.email)
+                r#"<p class="more">These are the latest. <a href="{}">All their tickets</a></p>"#,
+                esc(&inbox_link(
+                    InboxView::All,
+                    Filters {
+                        contact: Some(&t.contact.email),
+                        ..Filters::default()
+                    },
+                    None
+                ))
             );
         }
     }
@@ -802,10 +835,11 @@ mod tests {
             status: Some("Waiting on contact"),
             tag: Some("vip&co"),
             awaiting_us: true,
+            contact: Some("o'brien+x@example.org"),
         };
         assert_eq!(
             inbox_link(InboxView::All, all, Some(4242)),
-            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&awaiting=1"
+            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1"
         );
         let some = Filters {
             status: Some("Closed"),
@@ -857,6 +891,7 @@ mod tests {
                 status: Some("New"),
                 tag: Some("billing"),
                 awaiting_us: true,
+                contact: Some("olga@example.org"),
             },
             next: None,
             now: 0,
@@ -867,10 +902,14 @@ mod tests {
             back: "/inbox",
         });
         assert!(page.contains(
-            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;awaiting=1">vip</a>"#
+            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
         ));
         assert!(page.contains(
-            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
+            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;contact=olga%40example.org&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
+        ));
+        // The customer chip's × keeps the other filters and lifts only the customer.
+        assert!(page.contains(
+            r#"customer <b>olga@example.org</b> <a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=billing&amp;awaiting=1" aria-label="Stop filtering by customer olga@example.org">×</a>"#
         ));
     }
 

@@ -181,10 +181,11 @@ fn the_thread_shows_every_kind_of_message_and_the_contact_panel() {
 }
 
 /// A regular customer's ticket lists only their latest other tickets (newest activity
-/// first, merged ones left out) and points to a search for their address for the rest,
-/// which finds them all.
+/// first, merged ones left out) and links to the inbox filtered to them, which lists
+/// them all; the filter shows as a chip whose × lifts it, and each inbox row's contact
+/// links to the same filter.
 #[test]
-fn the_contact_panel_lists_the_latest_other_tickets_and_points_to_the_rest() {
+fn the_contact_panel_lists_the_latest_other_tickets_and_links_to_all_of_them() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     const REGULAR: &str = "rita@regular.example.org";
@@ -200,6 +201,10 @@ fn the_contact_panel_lists_the_latest_other_tickets_and_points_to_the_rest() {
         deliver(&d, REGULAR, "support@example.com", &mail);
         ids.push(ticket_id(&d, &subject));
     }
+    // Someone else's ticket, newest of all: in no list of hers.
+    let other = text_mail(CUSTOMER, "Only one", "one.1@customer.example.org", "Hi.");
+    deliver(&d, CUSTOMER, "support@example.com", &other);
+    let only_one = ticket_id(&d, "Only one");
     let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
     // Question 23 merged into 24: it is no longer a ticket of its own.
     let r = jane.post(
@@ -217,33 +222,63 @@ fn the_contact_panel_lists_the_latest_other_tickets_and_points_to_the_rest() {
         .nth(1)
         .and_then(|rest| rest.split("</ul>").next())
         .unwrap_or_else(|| panic!("no list of other tickets: {html}"));
-    let listed: Vec<i64> = panel
-        .split(r#"<a href="/tickets/"#)
-        .skip(1)
-        .filter_map(|a| a.split('"').next()?.parse().ok())
-        .collect();
     // The newest first: 24 (with 23 merged into it), then 22 down to 4; 1 is this page.
     let mut expected = vec![ids[23]];
     expected.extend(ids[3..22].iter().rev());
-    assert_eq!(listed, expected, "{panel}");
+    assert_eq!(linked_tickets(panel), expected, "{panel}");
+    let all = "/inbox?view=all&amp;contact=rita%40regular.example.org";
     assert!(
-        html.contains(r#"<a href="/search?q=rita%40regular.example.org">search their address</a>"#),
+        html.contains(&format!(r#"<a href="{all}">All their tickets</a>"#)),
         "{html}"
     );
 
-    // That search finds every one of her tickets still open on its own.
-    let found = jane.get("/search?q=rita%40regular.example.org");
-    assert_eq!(found.status, 200);
-    let found = found.text();
-    for (n, id) in ids.iter().enumerate() {
-        let linked = found.contains(&format!(r#"href="/tickets/{id}""#));
-        assert_eq!(linked, n != 22, "ticket {id} (question {}): {found}", n + 1);
-    }
+    // That link: every ticket of hers still on its own, newest first, and nobody else's.
+    let inbox = jane.get(&all.replace("&amp;", "&"));
+    assert_eq!(inbox.status, 200);
+    let inbox = inbox.text();
+    let mut expected = vec![ids[23]];
+    expected.extend(ids[..22].iter().rev());
+    assert_eq!(rows(&inbox), expected, "{inbox}");
+    assert!(
+        inbox.contains(r#"<span class="contact-filter">customer <b>rita@regular.example.org</b> <a href="/inbox?view=all" aria-label"#),
+        "{inbox}"
+    );
+    // The filter stays through the filter form (a hidden field) and narrows other views.
+    assert!(
+        inbox.contains(r#"<input type="hidden" name="contact" value="rita@regular.example.org">"#)
+    );
+    let closed = jane.get("/inbox?view=closed&contact=rita%40regular.example.org");
+    assert_eq!(rows(&closed.text()), Vec::<i64>::new());
 
-    // A customer with few tickets gets no pointer.
-    let other = text_mail(CUSTOMER, "Only one", "one.1@customer.example.org", "Hi.");
-    deliver(&d, CUSTOMER, "support@example.com", &other);
-    let page = jane.get(&format!("/tickets/{}", ticket_id(&d, "Only one")));
-    assert!(!page.text().contains("search their address"));
+    // In the unfiltered inbox each row's contact links to the filter.
+    let everyone = jane.get("/inbox?view=all").text();
+    let rows_all = rows(&everyone);
+    assert_eq!(rows_all.first(), Some(&only_one));
+    assert!(
+        everyone.contains(
+            r#"<a class="contact" href="/inbox?view=all&amp;contact=olga%40customer.example.org""#
+        ),
+        "{everyone}"
+    );
+
+    // A customer with one ticket gets no list and no link.
+    let page = jane.get(&format!("/tickets/{only_one}"));
+    assert!(!page.text().contains("All their tickets"));
     assert!(!page.text().contains(r#"<ul class="others">"#));
+}
+
+/// Ticket numbers linked from a piece of a page, in order.
+fn linked_tickets(html: &str) -> Vec<i64> {
+    html.split(r#"<a href="/tickets/"#)
+        .skip(1)
+        .filter_map(|a| a.split('"').next()?.parse().ok())
+        .collect()
+}
+
+/// Ticket numbers of an inbox page's rows, in order.
+fn rows(html: &str) -> Vec<i64> {
+    html.split(r#"<tr class="ticket"#)
+        .skip(1)
+        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
+        .collect()
 }
