@@ -249,11 +249,26 @@ pub(super) fn assign(
             (chosen, Some(team), words)
         }
     };
+    let before: Option<String> = conn
+        .prepare_cached("SELECT owner FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
     exec(
         conn,
         "UPDATE tickets SET owner = ?1, team = ?2, updated_at = ?3 WHERE id = ?4",
         params![owner, team, now, ticket],
     )?;
+    // A ticket a colleague hands to an agent is new to them, as a new message is: what
+    // their ticket page showed them before, they last read as someone else's ticket.
+    if let Some(new_owner) = owner.as_deref() {
+        if before.as_deref() != Some(new_owner) && new_owner != actor {
+            exec(
+                conn,
+                "DELETE FROM ticket_seen WHERE ticket_id = ?1
+                   AND user_id = (SELECT id FROM users WHERE email = ?2)",
+                params![ticket, new_owner],
+            )?;
+        }
+    }
     event(conn, ticket, "assigned", actor, &words, now)?;
     Ok(words)
 }

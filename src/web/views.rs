@@ -352,7 +352,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                     ))
                     .unwrap_or_default(),
                 new = if r.unread {
-                    r#"<span class="new" title="A message you have not seen">new</span> "#
+                    r#"<span class="new" title="New to you: a message you have not seen, or a ticket handed to you">new</span> "#
                 } else {
                     ""
                 },

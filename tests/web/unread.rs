@@ -1,6 +1,7 @@
 //! What is new to each agent: an open ticket holding a message that the agent's ticket
 //! page has not shown them is marked "new" in their inbox, and only in theirs, until
-//! they open it; a later message (the customer's, a colleague's note) marks it again.
+//! they open it; a later message (the customer's, a colleague's note) marks it again,
+//! and so does a colleague handing them the ticket.
 
 use crate::browser::Browser;
 use crate::{
@@ -88,4 +89,65 @@ fn new_mail_is_marked_per_agent_until_they_open_the_ticket() {
     b.open("/inbox?view=all");
     b.wait_until("the row read", |b| marked(b) == "");
     assert_eq!(weight(&b), "400");
+}
+
+/// A ticket a colleague hands to an agent (from the page, the bulk form or frontdeskctl)
+/// is new to them until they open it; one they take themselves, or that stays theirs,
+/// is not.
+#[test]
+fn a_ticket_handed_to_an_agent_is_new_to_them() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "dana@acme.test", "Dana Lind");
+    let (hinge, invoice) = olga_two_tickets(&d, "handed");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let dana = http_sign_in(&d, "dana@acme.test", PASSWORD);
+    for agent in [&jane, &dana] {
+        for id in [hinge, invoice] {
+            assert_eq!(agent.get(&format!("/tickets/{id}")).status, 200);
+        }
+        assert_eq!(new_to(agent), Vec::<i64>::new());
+    }
+    let assign = |who: &Agent, id: i64, to: &str| {
+        let r = who.post(
+            &format!("/tickets/{id}/assign"),
+            &[("csrf", &who.csrf), ("to", to)],
+            &[],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+    };
+
+    // Jane hands the hinge ticket to Dana: new to Dana only.
+    assign(&jane, hinge, "agent:dana@acme.test");
+    assert_eq!(new_to(&dana), [hinge]);
+    assert_eq!(new_to(&jane), Vec::<i64>::new());
+    // Handed to her again while it is already hers: nothing new.
+    assert_eq!(dana.get(&format!("/tickets/{hinge}")).status, 200);
+    assign(&jane, hinge, "agent:dana@acme.test");
+    assert_eq!(new_to(&dana), Vec::<i64>::new());
+
+    // Dana takes the invoice ticket herself: she knows it.
+    assign(&dana, invoice, "agent:dana@acme.test");
+    assert_eq!(new_to(&dana), Vec::<i64>::new());
+
+    // Dana hands both to Jane with the bulk form.
+    let r = dana.post(
+        "/tickets/bulk",
+        &[
+            ("csrf", &dana.csrf),
+            ("ticket", &hinge.to_string()),
+            ("ticket", &invoice.to_string()),
+            ("to", "agent:jane@acme.test"),
+            ("back", "/inbox?view=all"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    // (The bulk form changes them in the order given: the invoice ticket last, on top.)
+    assert_eq!(new_to(&jane), [invoice, hinge]);
+
+    // The sysadmin hands the hinge ticket back to Dana from frontdeskctl.
+    let (code, out, err) = d.ctl(&["tickets", "assign", &hinge.to_string(), "dana@acme.test"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(new_to(&dana), [hinge]);
 }
