@@ -2,6 +2,7 @@
 //! worker, and the two ways mail is queued: an agent's reply and an acknowledgement.
 
 pub mod compose;
+pub mod copies;
 pub mod send;
 pub mod template;
 pub mod worker;
@@ -38,7 +39,8 @@ pub struct ReplyRequest {
     pub agent_email: String,
     /// Body text.
     pub body: String,
-    /// Extra copies.
+    /// Copies: what the agent typed, each entry one or more addresses (see
+    /// [`copies::copies`]); checked before anything is queued.
     pub cc: Vec<String>,
     /// Quote the last customer message.
     pub quote: bool,
@@ -77,6 +79,7 @@ fn queued_mail(
         per_hour_limit: None,
         pipelines: None,
         attachments: Vec::new(),
+        copies: Vec::new(),
     }
 }
 
@@ -124,6 +127,12 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             "ticket #{ticket} has no known sender address to reply to"
         )));
     }
+    let cc = copies::copies(
+        request.cc.iter().map(String::as_str),
+        &context.contact.email,
+        &config.own_addresses(),
+    )
+    .map_err(|e| ReplyError::Invalid(e.to_string()))?;
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
@@ -145,7 +154,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         ticket: context.ticket_id,
         ticket_subject: &context.subject,
         to: &to,
-        cc: &request.cc,
+        cc: &cc,
         agent: &agent,
         identity: &identity,
         secret: store.secret(),
@@ -168,6 +177,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         composed,
     );
     mail.agent_email = Some(agent.email.clone());
+    mail.copies = cc;
     mail.pipelines = Some(config.pipelines.clone());
     mail.attachments = request
         .attachments

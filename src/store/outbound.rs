@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::writer::{event, exec, live_ticket};
+use super::writer::{add_participant, event, exec, live_ticket, upsert_contact};
 use super::StoreError;
 use crate::ingest::thread::bounce_address;
 use crate::model::{unix_now, Direction, TicketId};
@@ -75,6 +75,8 @@ pub struct QueuedMail {
     pub pipelines: Option<std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>>,
     /// Files attached, in the order they appear in `raw`: (file name, type, size).
     pub attachments: Vec<(String, String, usize)>,
+    /// Addresses copied (Cc): they join the ticket's people, so the next reply keeps them.
+    pub copies: Vec<String>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -238,6 +240,23 @@ pub(super) fn queue_mail(
              VALUES (?1, ?2, ?3, NULL, 0, ?4, ?5)",
             params![row, filename, content_type, *size as i64, position as i64],
         )?;
+    }
+    for address in &mail.copies {
+        let who = crate::ingest::parse::Mailbox {
+            name: None,
+            email: address.to_lowercase(),
+        };
+        let contact = upsert_contact(conn, &who, now)?;
+        if add_participant(conn, ticket, contact, "participant", now)? {
+            event(
+                conn,
+                ticket,
+                "participant-added",
+                author,
+                &format!("{} copied on a reply", who.email),
+                now,
+            )?;
+        }
     }
     // A customer's answer quoting our Message-ID threads back here.
     exec(

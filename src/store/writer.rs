@@ -260,7 +260,7 @@ pub(super) fn upsert_contact(
 }
 
 /// Add a person to a ticket; true when they were not on it yet.
-fn add_participant(
+pub(super) fn add_participant(
     conn: &Connection,
     ticket: TicketId,
     contact: i64,

@@ -633,6 +633,7 @@ async fn ticket(
         signature_preview,
         snippets: &snippets,
         contact: &contact,
+        copies: crate::outbound::copies::kept(&t.participants, &users).join(", "),
         closed: config
             .pipeline(&t.pipeline)
             .is_some_and(|p| p.is_closed(&t.status)),
@@ -976,7 +977,7 @@ async fn post(
                         ticket: id,
                         agent_email: me,
                         body,
-                        cc: Vec::new(),
+                        cc: vec![field(form, "cc").unwrap_or("").to_string()],
                         quote: field(form, "quote") == Some("1"),
                         attachments: files,
                     };

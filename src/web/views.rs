@@ -437,6 +437,8 @@ pub struct TicketPage<'a> {
     pub snippets: &'a [(String, String)],
     /// The contact's owner and other tickets.
     pub contact: &'a crate::store::ContactPanel,
+    /// The reply's Cc box as the page opens: the ticket's other people.
+    pub copies: String,
     /// The ticket is in a closed stage (nothing to snooze).
     pub closed: bool,
     /// Anti-CSRF token.
@@ -606,11 +608,13 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     }
     let _ = write!(
         out,
-        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button></form>
+        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button></form>
 <form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form></section>"#,
         id = t.id,
         from = esc(&p.from_preview),
         to = esc(&t.contact.email),
+        cc = esc(&p.copies),
+        cc_hidden = if p.copies.is_empty() { " hidden" } else { "" },
         sig = esc(&p.signature_preview),
     );
     let _ = write!(

@@ -36,6 +36,7 @@ mod wire;
 
 mod agent_flow;
 mod bulk;
+mod copies;
 mod drafts;
 mod freshness;
 mod inbox;

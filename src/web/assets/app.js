@@ -96,6 +96,13 @@
     var out = document.getElementById("body-preview");
     if (!body || !out) { return; }
     out.textContent = body.value;
+    var cc = document.getElementById("reply-cc");
+    var ccLine = document.getElementById("cc-line");
+    var ccPreview = document.getElementById("cc-preview");
+    if (cc && ccLine && ccPreview) {
+      ccPreview.textContent = cc.value.trim();
+      ccLine.hidden = cc.value.trim() === "";
+    }
     var quote = document.getElementById("reply-quote");
     var q = document.getElementById("quote-preview");
     if (q) { q.hidden = !(quote && quote.checked); }
@@ -111,7 +118,7 @@
     }
   }
   document.addEventListener("input", function (e) {
-    if (e.target && e.target.id === "reply-body") { updatePreview(); }
+    if (e.target && (e.target.id === "reply-body" || e.target.id === "reply-cc")) { updatePreview(); }
   });
   document.addEventListener("change", function (e) {
     if (e.target && (e.target.id === "reply-quote" || e.target.id === "reply-files")) { updatePreview(); }
@@ -229,6 +236,8 @@
   }
 
   document.addEventListener("keydown", function (e) {
+    // Enter in the one-line Cc box would send the reply half-written.
+    if (e.key === "Enter" && e.target && e.target.id === "reply-cc") { e.preventDefault(); return; }
     var help = document.getElementById("shortcuts");
     if (e.key === "Escape") {
       if (help && !help.hidden) { help.hidden = true; }

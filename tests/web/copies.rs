@@ -1,0 +1,133 @@
+//! Copies (Cc) on a reply. The customer's mail copied a colleague of hers, so the reply
+//! form opens with the colleague in the Cc box, as mail programs' "reply all" does. The
+//! agent adds one more in Chromium and the preview follows. The one reply reaches all
+//! three at the SMTP receiver, with a Cc header, and the newcomer joins the ticket's
+//! people. A word that is not an address, or one of our own addresses, is refused with
+//! the reason (page and frontdeskctl alike), and nothing is queued.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, daemon, deliver, http_sign_in, outbound_messages, show, ticket_id, PASSWORD,
+};
+
+const CUSTOMER: &str = "olga@customer.example.org";
+const COLLEAGUE: &str = "anna@customer.example.org";
+const PARTNER: &str = "boris@partner.example.net";
+
+#[test]
+fn a_reply_keeps_the_people_copied_and_takes_more() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let mail = format!(
+        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\n\
+         Cc: Anna Berg <{COLLEAGUE}>, support@example.com, jane@acme.test\r\n\
+         Subject: Broken hinge\r\nMessage-ID: <cc.1@customer.example.org>\r\n\
+         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\n\r\nThe hinge snapped.\r\n"
+    );
+    deliver(&d, CUSTOMER, "support@example.com", mail.as_bytes());
+    let id = ticket_id(&d, "Broken hinge");
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{id}"));
+    // Her colleague, not our own address and not the agent.
+    assert_eq!(b.value("#reply-cc"), COLLEAGUE);
+    assert_eq!(b.text("#cc-preview"), COLLEAGUE);
+    // (WebDriver types at the end of a box it focuses; a click would put the caret
+    // wherever it landed.)
+    let cc = b.wait_find("#reply-cc");
+    b.type_into(&cc, &format!(", Boris Lang <{PARTNER}>"));
+    b.wait_text("#cc-preview", PARTNER);
+    // Enter in the one-line box must not send a half-written reply.
+    let swallowed = b.js(
+        "const e = new KeyboardEvent('keydown', {key: 'Enter', bubbles: true, cancelable: true});
+         document.getElementById('reply-cc').dispatchEvent(e);
+         return e.defaultPrevented;",
+        json!([]),
+    );
+    assert_eq!(swallowed, true);
+    let body = b.wait_find("#reply-body");
+    b.click(&body);
+    b.type_into(&body, "Hi Olga, a new hinge is on its way.");
+    b.click_css("form.reply button[type=submit]");
+    b.wait_text("article.message.outbound", "a new hinge is on its way");
+
+    let got = rx.wait_rcpt(CUSTOMER, 1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "one reply expected");
+    let mut rcpts = got[0].rcpt_tos.clone();
+    rcpts.sort();
+    assert_eq!(rcpts, [COLLEAGUE, PARTNER, CUSTOMER]);
+    let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
+    let copied: Vec<&str> = m["cc"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["address"].as_str())
+        .collect();
+    assert_eq!(copied, [COLLEAGUE, PARTNER], "{m:#}");
+    assert_eq!(m["to"][0]["address"], CUSTOMER, "{m:#}");
+
+    // The partner is one of the ticket's people now: the next reply keeps them too.
+    let t = show(&d, id);
+    let people: Vec<&str> = t["participants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["email"].as_str())
+        .collect();
+    assert!(people.contains(&PARTNER), "{t:#}");
+    assert!(
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["detail"] == format!("{PARTNER} copied on a reply")),
+        "{t:#}"
+    );
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#reply-cc"), format!("{COLLEAGUE}, {PARTNER}"));
+
+    // Refused with the reason; nothing queued.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let sent = outbound_messages(&show(&d, id)).len();
+    for (cc, says) in [
+        (
+            "anna@customer.example.org, Anna",
+            "\"Anna\" is not a mail address",
+        ),
+        ("support+t1@example.com", "is one of our own addresses"),
+    ] {
+        let r = jane.post(
+            &format!("/tickets/{id}/reply"),
+            &[("csrf", &jane.csrf), ("body", "Another word."), ("cc", cc)],
+            &[],
+        );
+        assert_eq!(r.status, 400, "{cc}: {}", r.text());
+        assert!(r.text().contains(says), "{cc}: {}", r.text());
+    }
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+            "--cc",
+            "nobody",
+        ],
+        Some(b"Another word."),
+    );
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("\"nobody\" is not a mail address"), "{err}");
+    assert_eq!(
+        outbound_messages(&show(&d, id)).len(),
+        sent,
+        "something was queued"
+    );
+}
