@@ -57,11 +57,15 @@ pub fn copies<'a>(
 
 /// Who a reply keeps in copy unless the agent changes it, as mail programs' "reply all":
 /// the ticket's other people (from its mail's To and Cc, or copied on an earlier reply),
-/// not the customer, not a colleague who forwarded it, not an agent.
+/// not the customer, not a colleague who forwarded it, not an agent, nothing that is not
+/// a usable address.
 pub fn kept<'a>(people: &'a [ParticipantView], agents: &[UserView]) -> Vec<&'a str> {
     people
         .iter()
         .filter(|p| p.role == "participant")
+        // An address a sender's headers got wrong would refuse every reply until the
+        // agent took it out: it is not offered.
+        .filter(|p| is_valid_address(&p.email))
         .filter(|p| {
             !agents
                 .iter()
@@ -193,6 +197,8 @@ mod tests {
             person("jane@acme.test", "participant"),
             person("fwd@acme.test", "forwarder"),
             person("bo@customer.org", "participant"),
+            person("undisclosed-recipients", "participant"),
+            person("someone@localhost", "participant"),
         ];
         let jane = crate::store::UserView {
             email: "Jane@acme.test".into(),
