@@ -64,24 +64,19 @@ fn a_reply_keeps_the_people_copied_and_takes_more() {
     rcpts.sort();
     assert_eq!(rcpts, [COLLEAGUE, PARTNER, CUSTOMER]);
     let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
-    let copied: Vec<&str> = m["cc"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|a| a["address"].as_str())
-        .collect();
-    assert_eq!(copied, [COLLEAGUE, PARTNER], "{m:#}");
+    assert_eq!(
+        field_of_each(&m["cc"], "address"),
+        [COLLEAGUE, PARTNER],
+        "{m:#}"
+    );
     assert_eq!(m["to"][0]["address"], CUSTOMER, "{m:#}");
 
     // The partner is one of the ticket's people now: the next reply keeps them too.
     let t = show(&d, id);
-    let people: Vec<&str> = t["participants"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p["email"].as_str())
-        .collect();
-    assert!(people.contains(&PARTNER), "{t:#}");
+    assert!(
+        field_of_each(&t["participants"], "email").contains(&PARTNER),
+        "{t:#}"
+    );
     assert!(
         t["events"]
             .as_array()
@@ -130,4 +125,13 @@ fn a_reply_keeps_the_people_copied_and_takes_more() {
         sent,
         "something was queued"
     );
+}
+
+/// One string field of each object in a JSON list.
+fn field_of_each<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
+    list.as_array()
+        .unwrap_or_else(|| panic!("not a list: {list}"))
+        .iter()
+        .filter_map(|item| item[field].as_str())
+        .collect()
 }
