@@ -442,7 +442,8 @@ async fn inbox(
     let contact = field(query, "contact")
         .map(str::trim)
         .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
-        .map(str::to_string);
+        // Contacts are kept in lower case.
+        .map(str::to_lowercase);
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),

@@ -249,6 +249,9 @@ fn the_contact_panel_lists_the_latest_other_tickets_and_links_to_all_of_them() {
     );
     let closed = jane.get("/inbox?view=closed&contact=rita%40regular.example.org");
     assert_eq!(rows(&closed.text()), Vec::<i64>::new());
+    // An address typed into the URL in another case finds her as well.
+    let typed = jane.get("/inbox?view=all&contact=Rita%40Regular.Example.org");
+    assert_eq!(rows(&typed.text()), expected);
 
     // In the unfiltered inbox each row's contact links to the filter.
     let everyone = jane.get("/inbox?view=all").text();
