@@ -376,6 +376,16 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Give a ticket a new subject (later replies carry it).
+    Rename {
+        /// Ticket number.
+        id: i64,
+        /// The new subject.
+        subject: String,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Snooze an open ticket (out of the open views until then, or until the customer
     /// writes), or wake it.
     Snooze {
@@ -928,6 +938,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::TicketsPriority {
                 id: *id,
                 priority: priority.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Rename { id, subject, actor }) => {
+            let value = client.call(&Request::TicketsRename {
+                id: *id,
+                subject: subject.clone(),
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -207,6 +207,16 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Give a ticket a new subject.
+    TicketsRename {
+        /// Ticket.
+        id: i64,
+        /// The new subject.
+        subject: String,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Snooze an open ticket for a length or until a time, or wake it.
     TicketsSnooze {
         /// Ticket.
@@ -293,7 +303,8 @@ impl Request {
             | Request::TicketsTag { id, .. }
             | Request::TicketsStatus { id, .. }
             | Request::TicketsPipeline { id, .. }
-            | Request::TicketsPriority { id, .. } => vec![*id],
+            | Request::TicketsPriority { id, .. }
+            | Request::TicketsRename { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
             // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),

@@ -686,6 +686,13 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => Response::err(ErrorKind::BadRequest, e.to_string()),
             }
         }
+        Request::TicketsRename { id, subject, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            done(store.rename(id, subject, actor).await)
+        }
         Request::TicketsPriority {
             id,
             priority,

@@ -1,7 +1,8 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
-//! tags and snoozes.
+//! tags, snoozes and subjects.
 
 pub mod lifecycle;
 pub mod routing;
 pub mod snooze;
+pub mod subject;
 pub mod tags;

@@ -502,6 +502,33 @@ pub(super) fn change_pipeline(
     Ok(words)
 }
 
+/// Give a ticket a new subject (already cleaned by `desk::subject::clean`); the words
+/// for the history, or "subject unchanged" (and no event) when it is the same.
+pub(super) fn rename(
+    conn: &Connection,
+    ticket: TicketId,
+    subject: &str,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let old: String = conn
+        .prepare_cached("SELECT subject FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
+    if old == subject {
+        return Ok("subject unchanged".into());
+    }
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE tickets SET subject = ?1, updated_at = ?2 WHERE id = ?3",
+        params![subject, now, ticket],
+    )?;
+    let words = format!("subject “{old}” → “{subject}”");
+    event(conn, ticket, "renamed", actor, &words, now)?;
+    Ok(words)
+}
+
 /// Change a ticket's priority.
 pub(super) fn change_priority(
     conn: &Connection,

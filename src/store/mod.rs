@@ -509,6 +509,20 @@ impl Store {
         .await
     }
 
+    /// Give a ticket a new subject, cleaned by `desk::subject::clean` (refused when it
+    /// cannot be one).
+    pub async fn rename(
+        &self,
+        ticket: TicketId,
+        subject: String,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        let subject = crate::desk::subject::clean(&subject)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        self.write(0, move |conn| desk::rename(conn, ticket, &subject, &actor))
+            .await
+    }
+
     /// Change a ticket's priority.
     pub async fn change_priority(
         &self,

@@ -1069,6 +1069,12 @@ async fn post(
                         "Priority must be low, medium, high or urgent.",
                     ),
                 },
+                "subject" => done(
+                    id,
+                    store
+                        .rename(id, field(form, "subject").unwrap_or("").to_string(), me)
+                        .await,
+                ),
                 "snooze" => {
                     let given = |name| field(form, name).filter(|v| !v.trim().is_empty());
                     let now = unix_now();

@@ -690,6 +690,13 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         "Set priority",
     );
     snooze_form(&mut out, &action("snooze"), &csrf, p);
+    let _ = write!(
+        out,
+        r#"<form class="rename" method="post" action="{}">{csrf}<label>Subject <input name="subject" value="{}" maxlength="{}" required></label> <button type="submit">Rename</button></form>"#,
+        esc(&action("subject")),
+        esc(&t.subject),
+        crate::desk::subject::MAX_SUBJECT
+    );
     out.push_str(r#"<h2>Tags</h2>"#);
     if !t.tags.is_empty() {
         // Each tag's remove button is in a form of its own tags: Enter in the add box

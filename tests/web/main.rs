@@ -43,6 +43,7 @@ mod inbox;
 mod keyboard;
 mod live;
 mod merge;
+mod rename;
 mod safety;
 mod search;
 mod signin;
