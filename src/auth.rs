@@ -25,9 +25,72 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Fewest characters a password may have.
+pub const MIN_PASSWORD: usize = 8;
+
+/// Most characters a password may have: hashing is deliberately slow, and a megabyte
+/// of "password" must not buy an attacker a megabyte of Argon2.
+pub const MAX_PASSWORD: usize = 1024;
+
+/// Why a new password was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordError {
+    /// Under [`MIN_PASSWORD`] characters.
+    #[error("the password must have at least {MIN_PASSWORD} characters")]
+    TooShort,
+    /// Over [`MAX_PASSWORD`] characters.
+    #[error("the password must have at most {MAX_PASSWORD} characters")]
+    TooLong,
+    /// The two copies typed differ.
+    #[error("the two new passwords differ")]
+    Mismatch,
+}
+
+/// Check a new password, typed twice where a form asks for it twice.
+pub fn check_new_password(password: &str, repeated: Option<&str>) -> Result<(), PasswordError> {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD {
+        return Err(PasswordError::TooShort);
+    }
+    if n > MAX_PASSWORD {
+        return Err(PasswordError::TooLong);
+    }
+    if repeated.is_some_and(|r| r != password) {
+        return Err(PasswordError::Mismatch);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passwords_are_checked_for_length_and_repetition() {
+        assert_eq!(check_new_password("12345678", None), Ok(()));
+        assert_eq!(
+            check_new_password("1234567", None),
+            Err(PasswordError::TooShort)
+        );
+        // Characters, not bytes.
+        assert_eq!(
+            check_new_password("ééééééé", None),
+            Err(PasswordError::TooShort)
+        );
+        assert_eq!(check_new_password(&"x".repeat(MAX_PASSWORD), None), Ok(()));
+        assert_eq!(
+            check_new_password(&"x".repeat(MAX_PASSWORD + 1), None),
+            Err(PasswordError::TooLong)
+        );
+        assert_eq!(
+            check_new_password("correct horse", Some("correct horse")),
+            Ok(())
+        );
+        assert_eq!(
+            check_new_password("correct horse", Some("correct horsE")),
+            Err(PasswordError::Mismatch)
+        );
+    }
 
     #[test]
     fn hashes_verify_and_are_salted() {

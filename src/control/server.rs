@@ -510,11 +510,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             )
         }
         Request::UsersPasswd { email, password } => {
-            if password.chars().count() < 8 {
-                return Response::err(
-                    ErrorKind::BadRequest,
-                    "the password must have at least 8 characters",
-                );
+            if let Err(e) = crate::auth::check_new_password(&password, None) {
+                return Response::err(ErrorKind::BadRequest, e.to_string());
             }
             let hash =
                 match tokio::task::spawn_blocking(move || crate::auth::hash_password(&password))

@@ -652,8 +652,11 @@ pub struct UserChanges {
     pub last_name: Option<String>,
     /// Deactivate.
     pub deactivate: bool,
-    /// New Argon2id password hash.
+    /// New Argon2id password hash. Every session of the user ends with it, but
+    /// `keep_session`.
     pub password_hash: Option<String>,
+    /// With a new password: the session (token hash) it was changed from, which stays.
+    pub keep_session: Option<String>,
 }
 
 /// Change an agent.
@@ -718,7 +721,14 @@ pub(super) fn update_user(
             "UPDATE users SET password_hash = ?1 WHERE email = ?2",
             params![hash, email],
         )?;
-        done.push("password changed".to_string());
+        // Whoever had the old password (and a session from it) is out.
+        let ended = exec(
+            conn,
+            "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?1)
+               AND token_hash IS NOT ?2",
+            params![email, c.keep_session],
+        )?;
+        done.push(format!("password changed, {ended} session(s) signed out"));
     }
     if c.deactivate {
         exec(

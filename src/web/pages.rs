@@ -310,6 +310,16 @@ pub async fn handle(
         (Method::GET, ["search"]) => {
             cached(state, &token_hash, &uri, search(state, &session, &query)).await
         }
+        (Method::GET, ["me"]) => {
+            let flash = (field(&query, "changed") == Some("password")).then_some(Ok(
+                "Your password is changed; every other session is signed out.",
+            ));
+            html(views::layout(
+                "Your account",
+                &session,
+                &views::account(&session, flash),
+            ))
+        }
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
@@ -922,6 +932,84 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
     }
 }
 
+/// An agent changes their own password: the current one first (a wrong one counts as a
+/// failed sign-in of the account, with the same limit), then the new one twice. Every
+/// other session of theirs ends; this one stays.
+async fn change_password(
+    state: &WebState,
+    session: &SessionView,
+    token_hash: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let refused = |status: StatusCode, why: &str| {
+        let mut r = html(views::layout(
+            "Your account",
+            session,
+            &views::account(session, Some(Err(why))),
+        ));
+        *r.status_mut() = status;
+        r
+    };
+    let keys = vec![format!("account:{}", session.email)];
+    let now = unix_now();
+    if let Some(wait) = state.limiter.blocked(&keys, now) {
+        return refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many wrong passwords. Try again in {} minute(s).",
+                wait.max(60) / 60
+            ),
+        );
+    }
+    let current = field(form, "current").unwrap_or("").to_string();
+    let new = field(form, "new").unwrap_or("").to_string();
+    if let Err(e) = crate::auth::check_new_password(&new, Some(field(form, "repeat").unwrap_or("")))
+    {
+        return refused(StatusCode::BAD_REQUEST, &format!("Not changed: {e}."));
+    }
+    let store = state.services.pipeline.store();
+    let who = session.email.clone();
+    let hash = match store.read(move |r| r.login_record(&who)).await {
+        Ok(Some(record)) => record.password_hash.unwrap_or_default(),
+        Ok(None) => return text(StatusCode::FORBIDDEN, "No such agent."),
+        Err(e) => return internal(e),
+    };
+    let verified =
+        tokio::task::spawn_blocking(move || crate::auth::verify_password(&current, &hash))
+            .await
+            .unwrap_or(false);
+    if !verified {
+        state.limiter.failed(&keys, now);
+        log::warn!(
+            "web: wrong current password from {}'s session",
+            session.email
+        );
+        return refused(
+            StatusCode::BAD_REQUEST,
+            "Not changed: the current password is wrong.",
+        );
+    }
+    let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || crate::auth::hash_password(&new)).await
+    else {
+        return text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Cannot hash the password.",
+        );
+    };
+    let changes = UserChanges {
+        password_hash: Some(hash),
+        keep_session: Some(token_hash.to_string()),
+        ..Default::default()
+    };
+    match store.update_user(session.email.clone(), changes).await {
+        Ok(words) => {
+            log::info!("web: {words}");
+            redirect("/me?changed=password")
+        }
+        Err(e) => internal(e),
+    }
+}
+
 async fn post(
     state: &WebState,
     session: &SessionView,
@@ -951,6 +1039,7 @@ async fn post(
             }
             r
         }
+        ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "availability"] => {
             let available = field(form, "available") == Some("on");
             match store

@@ -7,6 +7,37 @@ use crate::store::{
     AttachmentView, InboxRow, InboxView, SearchHit, SessionView, TicketDetail, UserView,
 };
 
+/// A line above a form: what happened (`Ok`) or why it was refused (`Err`).
+pub type Flash<'a> = Result<&'a str, &'a str>;
+
+/// The agent's own account page: who they are and a form to change their password.
+pub fn account(session: &SessionView, flash: Option<Flash<'_>>) -> String {
+    let mut out = String::from("<h1>Your account</h1>");
+    match flash {
+        Some(Ok(said)) => {
+            let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(said));
+        }
+        Some(Err(said)) => {
+            let _ = write!(
+                out,
+                r#"<p class="flash error" role="alert">{}</p>"#,
+                esc(said)
+            );
+        }
+        None => {}
+    }
+    let _ = write!(
+        out,
+        r#"<p>{} · {}</p><h2>Change your password</h2><form class="password" method="post" action="/me/password"><input type="hidden" name="csrf" value="{}"><label>Current password <input type="password" name="current" autocomplete="current-password" required></label><label>New password <input type="password" name="new" autocomplete="new-password" minlength="{min}" maxlength="{max}" required></label><label>New password again <input type="password" name="repeat" autocomplete="new-password" minlength="{min}" maxlength="{max}" required></label><button type="submit">Change password</button></form><p class="hint">At least {min} characters. Changing it signs you out everywhere else.</p>"#,
+        esc(&session.name),
+        esc(&session.email),
+        esc(&session.csrf),
+        min = crate::auth::MIN_PASSWORD,
+        max = crate::auth::MAX_PASSWORD,
+    );
+    out
+}
+
 /// The frame around every signed-in page.
 pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
     format!(
@@ -17,7 +48,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <header><a class="brand" href="/inbox">frontdesk</a>
 <form class="search" action="/search" method="get"><input type="search" id="search-box" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
 <button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
-<span class="me">{name} · {avail}</span>
+<a class="me" href="/me" title="Your account">{name} · {avail}</a>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
 </header>

@@ -34,6 +34,7 @@ mod tracker;
 #[allow(dead_code)]
 mod wire;
 
+mod account;
 mod agent_flow;
 mod bulk;
 mod copies;
