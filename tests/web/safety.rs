@@ -558,6 +558,8 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/events".into(),
             format!("/events?ticket={id}"),
             "/attachments/1".into(),
+            "/inbox?view=all&contact=olga%40customer.example.org".into(),
+            "/me".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -584,7 +586,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 11] = [
+        let posts: [(String, &str); 16] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -596,7 +598,15 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/status"), "stage=New"),
             (format!("/tickets/{id}/priority"), "priority=low"),
             (format!("/tickets/{id}/replying"), ""),
+            (format!("/tickets/{id}/subject"), "subject=anon"),
+            (format!("/tickets/{id}/snooze"), "for=1d"),
+            (format!("/tickets/{id}/tags"), "add=anon"),
+            (format!("/tickets/{id}/merge"), "into=1"),
             ("/me/availability".into(), "available=off"),
+            (
+                "/me/password".into(),
+                "current=x&new=anonymous1&repeat=anonymous1",
+            ),
             ("/logout".into(), ""),
             ("/inbox".into(), ""),
         ];
