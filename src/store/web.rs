@@ -613,8 +613,11 @@ pub struct InboxQuery {
     pub awaiting_us: bool,
     /// Only this customer's tickets (their address as stored).
     pub contact: Option<String>,
-    /// Rows after this `activity` (the last row shown), for the next page.
-    pub before: Option<i64>,
+    /// The `activity` of the last row shown: the page goes on past it, in the order
+    /// asked for.
+    pub past: Option<i64>,
+    /// Oldest activity first (a queue worked in the order it came), not newest.
+    pub oldest_first: bool,
     /// Page size.
     pub limit: u32,
 }
@@ -642,13 +645,15 @@ pub(super) fn inbox(
          WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
-           AND t.activity < ?4
+           AND t.activity {past} ?4
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
            AND (NOT ?7 OR {last} = 'inbound')
            AND {contact}
-         ORDER BY t.activity DESC LIMIT ?5"
+         ORDER BY t.activity {order} LIMIT ?5"
         ),
         view = view.condition(),
+        past = if q.oldest_first { ">" } else { "<" },
+        order = if q.oldest_first { "ASC" } else { "DESC" },
         last = LAST_SPEAKER,
         // Two statements rather than `?8 IS NULL OR ...`: only a plain equality lets
         // SQLite walk the contact's own index, so one customer's tickets cost no more
@@ -666,7 +671,8 @@ pub(super) fn inbox(
             me,
             q.channel,
             q.status,
-            q.before.unwrap_or(i64::MAX),
+            q.past
+                .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX }),
             q.limit,
             q.tag,
             q.awaiting_us,

@@ -446,8 +446,11 @@ async fn inbox(
         .map(str::to_string);
     // A tag that could not be one is no filter (the page says which filter it applies).
     let tag = field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten());
-    // A cursor of the older (seconds.id) form reads as none: the first page.
-    let before = field(query, "before").and_then(|b| b.parse::<i64>().ok());
+    let oldest_first = field(query, "order") == Some("oldest");
+    // The cursor is `before` newest first, `after` oldest first. One of the older
+    // (seconds.id) form reads as none: the first page.
+    let cursor = if oldest_first { "after" } else { "before" };
+    let past = field(query, cursor).and_then(|b| b.parse::<i64>().ok());
     let awaiting_us = field(query, "awaiting") == Some("1");
     let contact = field(query, "contact")
         .map(str::trim)
@@ -460,7 +463,8 @@ async fn inbox(
         tag: tag.clone(),
         awaiting_us,
         contact: contact.clone(),
-        before,
+        past,
+        oldest_first,
         limit: PAGE + 1,
     };
     let me = session.email.clone();
@@ -496,6 +500,7 @@ async fn inbox(
         tag: tag.as_deref(),
         awaiting_us,
         contact: contact.as_deref(),
+        oldest_first,
     };
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);

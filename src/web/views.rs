@@ -161,6 +161,8 @@ pub struct Filters<'a> {
     pub awaiting_us: bool,
     /// Only this customer's tickets.
     pub contact: Option<&'a str>,
+    /// Oldest activity first.
+    pub oldest_first: bool,
 }
 
 /// What an inbox page shows.
@@ -226,12 +228,18 @@ fn owner_options(out: &mut String, agents: &[UserView], teams: &[String], curren
     }
 }
 
-/// The address of an inbox view with these filters (not HTML-escaped), starting after
-/// `before` (the last shown row's `activity`, the keyset cursor) when given.
-pub fn inbox_link(view: InboxView, filters: Filters<'_>, before: Option<i64>) -> String {
+/// The address of an inbox view with these filters (not HTML-escaped), going on past
+/// `past` (the last shown row's `activity`, the keyset cursor) when given: `before` it
+/// newest first, `after` it oldest first.
+pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> String {
     let mut link = format!("/inbox?view={}", view.as_str());
-    if let Some(activity) = before {
-        let _ = write!(link, "&before={activity}");
+    if let Some(activity) = past {
+        let cursor = if filters.oldest_first {
+            "after"
+        } else {
+            "before"
+        };
+        let _ = write!(link, "&{cursor}={activity}");
     }
     for (name, value) in [
         ("channel", filters.channel),
@@ -245,6 +253,9 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, before: Option<i64>) ->
     }
     if filters.awaiting_us {
         link.push_str("&awaiting=1");
+    }
+    if filters.oldest_first {
+        link.push_str("&order=oldest");
     }
     link
 }
@@ -357,6 +368,16 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             ))
         );
     }
+    // Last in the form, so the other fields keep their place in the address it sends.
+    let _ = write!(
+        out,
+        r#"<select name="order" aria-label="Order"><option value="">Newest activity first</option><option value="oldest"{}>Oldest activity first</option></select>"#,
+        if p.filters.oldest_first {
+            " selected"
+        } else {
+            ""
+        }
+    );
     out.push_str(r#"<button type="submit">Filter</button></form>"#);
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
@@ -435,8 +456,13 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
     if let Some(next) = &p.next {
         let _ = write!(
             out,
-            r#"<p><a class="next" href="{}">Older tickets →</a></p>"#,
-            esc(next)
+            r#"<p><a class="next" href="{}">{} tickets →</a></p>"#,
+            esc(next),
+            if p.filters.oldest_first {
+                "Newer"
+            } else {
+                "Older"
+            }
         );
     }
     out
@@ -878,10 +904,31 @@ mod tests {
             tag: Some("vip&co"),
             awaiting_us: true,
             contact: Some("o'brien+x@example.org"),
+            oldest_first: false,
         };
         assert_eq!(
             inbox_link(InboxView::All, all, Some(4242)),
             "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1"
+        );
+        // Oldest first, the cursor goes the other way.
+        let oldest = Filters {
+            oldest_first: true,
+            ..all
+        };
+        assert_eq!(
+            inbox_link(InboxView::All, oldest, Some(4242)),
+            "/inbox?view=all&after=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1&order=oldest"
+        );
+        assert_eq!(
+            inbox_link(
+                InboxView::Mine,
+                Filters {
+                    oldest_first: true,
+                    ..Filters::default()
+                },
+                None
+            ),
+            "/inbox?view=mine&order=oldest"
         );
         let some = Filters {
             status: Some("Closed"),
@@ -934,6 +981,7 @@ mod tests {
                 tag: Some("billing"),
                 awaiting_us: true,
                 contact: Some("olga@example.org"),
+                oldest_first: false,
             },
             next: None,
             now: 0,

@@ -233,6 +233,15 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
             "the {view} tab's count"
         );
     }
+    // Oldest activity first: the same tickets the other way round, page after page.
+    for (view, want) in &views {
+        let got = walk(&jane, &format!("/inbox?view={view}&order=oldest"));
+        let reversed: Vec<i64> = want.iter().rev().copied().collect();
+        assert_eq!(got, reversed, "view {view}, oldest first");
+    }
+    let oldest = jane.get("/inbox?view=unassigned&order=oldest").text();
+    assert!(oldest.contains("Newer tickets →"), "{oldest}");
+    assert!(oldest.contains(r#"<option value="oldest" selected>"#));
     // The sizes the setup was made for: the unassigned and open views need two pages.
     assert_eq!(views[0].1.len(), 51);
     assert_eq!(
@@ -279,6 +288,12 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     ];
     for (path, want) in &filtered {
         assert_eq!(&walk(&jane, path), want, "{path}");
+        let reversed: Vec<i64> = want.iter().rev().copied().collect();
+        assert_eq!(
+            walk(&jane, &format!("{path}&order=oldest")),
+            reversed,
+            "{path}, oldest first"
+        );
     }
     assert_eq!(filtered[0].1.len(), 5);
     assert_eq!(filtered[4].1.len(), 52);
@@ -317,4 +332,11 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
         ),
         true
     );
+    // Oldest first from the same form; the other filters stay.
+    b.click_css("form.filters select[name=order] option[value='oldest']");
+    b.click_css("form.filters button[type=submit]");
+    b.wait_path("/inbox?view=all&channel=sales&status=&awaiting=1&order=oldest");
+    let reversed: Vec<i64> = want.iter().rev().copied().collect();
+    b.wait_until("the rows oldest first", |b| b.row_ids() == reversed);
+    assert_eq!(b.value("form.filters select[name=order]"), "oldest");
 }
