@@ -299,6 +299,9 @@ enum TicketsCommand {
         /// Quote the customer's last message under the reply.
         #[arg(long)]
         quote: bool,
+        /// Close the ticket with the reply (its pipeline's first closed stage).
+        #[arg(long)]
+        close: bool,
     },
     /// Assign a ticket to an agent, a team, or nobody.
     Assign {
@@ -650,6 +653,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             attach,
             cc,
             quote,
+            close,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
             let mut attachments = Vec::new();
@@ -676,6 +680,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 cc: cc.clone(),
                 quote: *quote,
                 attachments,
+                close: *close,
             })?;
             print_done(&value, cli.json);
         }

@@ -251,6 +251,9 @@ pub enum Request {
         /// Attachments.
         #[serde(default)]
         attachments: Vec<AttachmentData>,
+        /// Close the ticket with the reply.
+        #[serde(default)]
+        close: bool,
     },
     /// Add an internal note.
     TicketsNote {

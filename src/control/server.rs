@@ -389,6 +389,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             cc,
             quote,
             attachments,
+            close,
         } => {
             let mut files = Vec::new();
             for a in attachments {
@@ -412,6 +413,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 body,
                 cc,
                 quote,
+                close,
                 attachments: files,
             };
             match queue_reply(&ctx.services.pipeline, request).await {

@@ -92,6 +92,11 @@ impl Pipeline {
     pub fn is_closed(&self, status: &str) -> bool {
         self.stage(status).map(|s| s.closed).unwrap_or(false)
     }
+
+    /// The stage "Send and close" puts a ticket in: the pipeline's first closed stage.
+    pub fn closing_stage(&self) -> Option<&Stage> {
+        self.stages.iter().find(|s| s.closed)
+    }
 }
 
 /// The status a ticket moves to when a customer writes, if it moves: a closed ticket
@@ -124,6 +129,27 @@ pub fn on_agent_reply(pipeline: &Pipeline, status: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn send_and_close_uses_the_first_closed_stage() {
+        let support = Pipeline::default_support();
+        assert_eq!(
+            support.closing_stage().map(|s| s.name.as_str()),
+            Some("Closed")
+        );
+        let mut two = support.clone();
+        two.stages.insert(
+            1,
+            Stage {
+                name: "Solved".into(),
+                closed: true,
+            },
+        );
+        assert_eq!(two.closing_stage().map(|s| s.name.as_str()), Some("Solved"));
+        let mut none = support;
+        none.stages.retain(|s| !s.closed);
+        assert_eq!(none.closing_stage(), None);
+    }
 
     #[test]
     fn customer_reopens_only_closed_tickets() {

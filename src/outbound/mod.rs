@@ -44,6 +44,8 @@ pub struct ReplyRequest {
     pub cc: Vec<String>,
     /// Quote the last customer message.
     pub quote: bool,
+    /// Close the ticket with the reply, both or neither ("Send and close").
+    pub close: bool,
     /// Files.
     pub attachments: Vec<OutgoingAttachment>,
 }
@@ -80,6 +82,7 @@ fn queued_mail(
         pipelines: None,
         attachments: Vec::new(),
         copies: Vec::new(),
+        close: false,
     }
 }
 
@@ -178,6 +181,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     );
     mail.agent_email = Some(agent.email.clone());
     mail.copies = cc;
+    mail.close = request.close;
     mail.pipelines = Some(config.pipelines.clone());
     mail.attachments = request
         .attachments

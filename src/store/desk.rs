@@ -191,6 +191,38 @@ pub(super) fn after_agent_reply(
     Ok(())
 }
 
+/// Close a ticket with the reply just queued ("Send and close"): its pipeline's first
+/// closed stage. A pipeline without one refuses, and the reply with it.
+pub(super) fn close_with_reply(
+    conn: &Connection,
+    ticket: TicketId,
+    pipelines: &[Pipeline],
+    agent: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let p = find_pipeline(pipelines, &pipeline).ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "ticket #{ticket}'s pipeline {pipeline:?} is no longer configured"
+        ))
+    })?;
+    let stage = p
+        .closing_stage()
+        .ok_or_else(|| StoreError::Invalid(format!("pipeline {:?} has no closed stage", p.name)))?;
+    if stage.name != status {
+        set_status(conn, ticket, p, &stage.name, now)?;
+        event(
+            conn,
+            ticket,
+            "status",
+            agent,
+            &format!("{status} → {} (closed with the reply)", stage.name),
+            now,
+        )?;
+    }
+    Ok(())
+}
+
 /// How a ticket should be assigned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assignment {

@@ -77,6 +77,8 @@ pub struct QueuedMail {
     pub attachments: Vec<(String, String, usize)>,
     /// Addresses copied (Cc): they join the ticket's people, so the next reply keeps them.
     pub copies: Vec<String>,
+    /// For replies: close the ticket in the same transaction ("Send and close").
+    pub close: bool,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -296,6 +298,9 @@ pub(super) fn queue_mail(
     )?;
     if let (OutboxKind::Reply, Some(pipelines)) = (mail.kind, &mail.pipelines) {
         super::desk::after_agent_reply(conn, ticket, pipelines, author, now)?;
+        if mail.close {
+            super::desk::close_with_reply(conn, ticket, pipelines, author, now)?;
+        }
     }
     Ok(Some(id))
 }

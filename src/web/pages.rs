@@ -1074,6 +1074,8 @@ async fn post(
                         body,
                         cc: vec![field(form, "cc").unwrap_or("").to_string()],
                         quote: field(form, "quote") == Some("1"),
+                        // The form's "Send and close" button.
+                        close: field(form, "then") == Some("close"),
                         attachments: files,
                     };
                     match queue_reply(&state.services.pipeline, request).await {

@@ -47,6 +47,7 @@ mod merge;
 mod rename;
 mod safety;
 mod search;
+mod send_close;
 mod signin;
 mod snippets;
 mod snooze;
