@@ -514,9 +514,15 @@ impl<'c> Reader<'c> {
         super::web::inbox_counts(self.conn, me)
     }
 
-    /// Full-text search over subjects, bodies and contacts.
-    pub fn search(&self, query: &str, limit: u32) -> Result<Vec<super::SearchHit>, StoreError> {
-        super::web::search(self.conn, self.word_counts, query, limit)
+    /// Full-text search over subjects, bodies and contacts; only open tickets with
+    /// `open_only`.
+    pub fn search(
+        &self,
+        query: &str,
+        limit: u32,
+        open_only: bool,
+    ) -> Result<Vec<super::SearchHit>, StoreError> {
+        super::web::search(self.conn, self.word_counts, query, limit, open_only)
     }
 
     /// A ticket's attachments.

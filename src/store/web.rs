@@ -226,6 +226,10 @@ pub struct SearchHit {
     pub snippet: String,
     /// Customer.
     pub contact: String,
+    /// The ticket's status (pipeline stage).
+    pub status: String,
+    /// The status is a closed stage.
+    pub closed: bool,
 }
 
 pub(super) fn search(
@@ -233,27 +237,29 @@ pub(super) fn search(
     counts: &WordCounts,
     query: &str,
     limit: u32,
+    open_only: bool,
 ) -> Result<Vec<SearchHit>, StoreError> {
     let words = search_words(query);
     let typed_prefix = ends_in_star(query);
-    let hits = ranked(conn, counts, &words, typed_prefix, limit)?;
+    let hits = ranked(conn, counts, &words, typed_prefix, limit, open_only)?;
     // Whole words first: a prefix of a word found in most mail costs FTS5 a walk of
     // every posting of every word it starts. Only when they find less than a page is
     // the last word taken as typed half-way ("warr" finds "warranty").
     if typed_prefix || hits.len() >= limit as usize {
         return Ok(hits);
     }
-    ranked(conn, counts, &words, true, limit)
+    ranked(conn, counts, &words, true, limit, open_only)
 }
 
 /// The tickets whose messages hold every word (the last as a prefix with
-/// `prefix_last`), best first, one hit per ticket.
+/// `prefix_last`), best first, one hit per ticket; only open ones with `open_only`.
 fn ranked(
     conn: &Connection,
     counts: &WordCounts,
     words: &[String],
     prefix_last: bool,
     limit: u32,
+    open_only: bool,
 ) -> Result<Vec<SearchHit>, StoreError> {
     let phrases = fts_phrases(words, prefix_last);
     if phrases.is_empty() {
@@ -293,11 +299,11 @@ fn ranked(
     // The best few: their ticket and text by key (a second full-text pass for
     // snippet() would cost as much as the search again for a prefix word).
     let mut hit = conn.prepare_cached(
-        "SELECT t.id, t.subject, m.text_body, c.email
+        "SELECT t.id, t.subject, m.text_body, c.email, t.status, t.closed
          FROM messages m
          JOIN tickets t ON t.id = m.ticket_id
          JOIN contacts c ON c.id = t.contact_id
-         WHERE m.id = ?1 AND t.merged_into IS NULL",
+         WHERE m.id = ?1 AND t.merged_into IS NULL AND (NOT ?2 OR t.closed = 0)",
     )?;
     let mut out: Vec<SearchHit> = Vec::new();
     for (rowid, _) in scored {
@@ -305,16 +311,19 @@ fn ranked(
             break;
         }
         let found = hit
-            .query_row([rowid], |r| {
+            .query_row(rusqlite::params![rowid, open_only], |r| {
                 Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ),
+                    (r.get::<_, String>(4)?, r.get::<_, bool>(5)?),
                 ))
             })
             .optional()?;
-        let Some((ticket_id, subject, text, contact)) = found else {
+        let Some(((ticket_id, subject, text, contact), (status, closed))) = found else {
             continue;
         };
         // One hit per ticket, best first.
@@ -326,6 +335,8 @@ fn ranked(
             snippet: snippet(&text, words),
             subject,
             contact,
+            status,
+            closed,
         });
     }
     Ok(out)

@@ -680,12 +680,13 @@ async fn search(
     query: &[(String, String)],
 ) -> Result<Rendered, Response<Body>> {
     let q = field(query, "q").unwrap_or("").trim().to_string();
+    let open_only = field(query, "open") == Some("1");
     let words = q.clone();
     let hits = match state
         .services
         .pipeline
         .store()
-        .read(move |r| r.search(&words, 50))
+        .read(move |r| r.search(&words, 50, open_only))
         .await
     {
         Ok(h) => h,
@@ -694,7 +695,7 @@ async fn search(
     Ok(Rendered::page(views::layout(
         "Search",
         session,
-        &views::search(&q, &hits),
+        &views::search(&q, open_only, &hits),
     )))
 }
 

@@ -807,8 +807,14 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
 }
 
 /// Search results; the snippet's match markers become `<mark>` after escaping.
-pub fn search(query: &str, hits: &[SearchHit]) -> String {
+pub fn search(query: &str, open_only: bool, hits: &[SearchHit]) -> String {
     let mut out = format!(r#"<h1>Search: {}</h1>"#, esc(query));
+    let _ = write!(
+        out,
+        r#"<form class="scope" method="get" action="/search"><input type="hidden" name="q" value="{}"><label><input type="checkbox" name="open" value="1"{}> Open tickets only</label> <button type="submit">Search again</button></form>"#,
+        esc(query),
+        if open_only { " checked" } else { "" }
+    );
     if hits.is_empty() {
         out.push_str(r#"<p class="empty">Nothing found.</p>"#);
     }
@@ -825,9 +831,11 @@ pub fn search(query: &str, hits: &[SearchHit]) -> String {
             .replace('\u{3}', "</mark>");
         let _ = write!(
             out,
-            r#"<li data-ticket="{id}"><a href="/tickets/{id}">#{id} {subject}</a> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
+            r#"<li data-ticket="{id}"{closed}><a href="/tickets/{id}">#{id} {subject}</a> <span class="status">{status}</span> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
             id = h.ticket_id,
+            closed = if h.closed { r#" class="closed""# } else { "" },
             subject = esc(&h.subject),
+            status = esc(&h.status),
             contact = esc(&h.contact),
         );
     }
@@ -853,11 +861,15 @@ mod tests {
             subject: "<i>x</i>".into(),
             snippet: "the \u{2}printer\u{3} <script>".into(),
             contact: "a@b.c".into(),
+            status: "<Closed>".into(),
+            closed: true,
         }];
-        let page = search("printer", &hits);
+        let page = search("printer", false, &hits);
         assert!(page.contains("<mark>printer</mark>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("&lt;i&gt;x&lt;/i&gt;"));
+        assert!(page.contains(r#"<li data-ticket="3" class="closed">"#));
+        assert!(page.contains(r#"<span class="status">&lt;Closed&gt;</span>"#));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The search box: a word of a mail's body finds its ticket with the word marked in the
-//! snippet; the customer's address finds their ticket; other tickets stay out.
+//! snippet; the customer's address finds their ticket; other tickets stay out; each hit
+//! shows its status, and closed tickets can be left out.
 
 use serde_json::json;
 
@@ -126,6 +127,34 @@ fn search_box_finds_body_words_and_contact_addresses() {
     );
     b.click_css("#main ol.hits a");
     b.wait_path(&format!("/tickets/{clock}"));
+
+    // Each hit says its ticket's status; "Open tickets only" leaves closed ones out,
+    // and the box stays ticked on the page it gives.
+    let (code, out, err) = d.ctl(&["tickets", "status", &car.to_string(), "Closed"]);
+    assert_eq!(code, 0, "{err}{out}");
+    search(&b, "capacitor");
+    assert_eq!(b.text("#main ol.hits > li.closed span.status"), "Closed");
+    b.click_css("form.scope input[name=open]");
+    b.click_css("form.scope button[type=submit]");
+    b.wait_until("the open-only results", |b| {
+        b.path() == "/search?q=capacitor&open=1" && b.ready()
+    });
+    assert!(hits(&b).is_empty(), "{}", b.text("#main"));
+    assert_eq!(
+        b.js(
+            "return document.querySelector('form.scope input[name=open]').checked;",
+            json!([])
+        ),
+        true
+    );
+    b.open("/search?q=lightning&open=1");
+    assert_eq!(
+        hits(&b).len(),
+        1,
+        "an open ticket stays: {}",
+        b.text("#main")
+    );
+    assert_eq!(b.text("#main ol.hits > li span.status"), "New");
 
     // Nothing matches: an empty result, not an error.
     search(&b, "zyxxyzzy");
