@@ -36,10 +36,7 @@ pub fn copies<'a>(
         for piece in entry.split([',', ';']) {
             for address in addresses_in(piece)? {
                 let lower = address.to_lowercase();
-                if own
-                    .iter()
-                    .any(|o| o.eq_ignore_ascii_case(&strip_subaddress(&lower)))
-                {
+                if is_own(&lower, own) {
                     return Err(CopiesError::OwnAddress(address.to_string()));
                 }
                 if lower == to.to_lowercase() || out.contains(&lower) {
@@ -57,12 +54,18 @@ pub fn copies<'a>(
 
 /// Who a reply keeps in copy unless the agent changes it, as mail programs' "reply all":
 /// the ticket's other people (from its mail's To and Cc, or copied on an earlier reply),
-/// not the customer, not a colleague who forwarded it, not an agent, nothing that is not
-/// a usable address.
-pub fn kept<'a>(people: &'a [ParticipantView], agents: &[UserView]) -> Vec<&'a str> {
+/// not the customer, not a colleague who forwarded it, not an agent, none of our own
+/// addresses (`own`, as [`copies`] takes them), nothing that is not a usable address.
+pub fn kept<'a>(
+    people: &'a [ParticipantView],
+    agents: &[UserView],
+    own: &[String],
+) -> Vec<&'a str> {
     people
         .iter()
         .filter(|p| p.role == "participant")
+        // A channel added after the mail came makes one of its people our own.
+        .filter(|p| !is_own(&p.email, own))
         // An address a sender's headers got wrong would refuse every reply until the
         // agent took it out: it is not offered.
         .filter(|p| is_valid_address(&p.email))
@@ -73,6 +76,12 @@ pub fn kept<'a>(people: &'a [ParticipantView], agents: &[UserView]) -> Vec<&'a s
         })
         .map(|p| p.email.as_str())
         .collect()
+}
+
+/// True when `address` is one of `own`, with or without a subaddress.
+fn is_own(address: &str, own: &[String]) -> bool {
+    let bare = strip_subaddress(&address.to_lowercase());
+    own.iter().any(|o| o.eq_ignore_ascii_case(&bare))
 }
 
 /// The addresses in one comma-free piece: the one in angle brackets when there are
@@ -199,6 +208,7 @@ mod tests {
             person("bo@customer.org", "participant"),
             person("undisclosed-recipients", "participant"),
             person("someone@localhost", "participant"),
+            person("support+t9@example.com", "participant"),
         ];
         let jane = crate::store::UserView {
             email: "Jane@acme.test".into(),
@@ -211,10 +221,10 @@ mod tests {
             active: true,
         };
         assert_eq!(
-            super::kept(&people, &[jane]),
+            super::kept(&people, &[jane], &own()),
             ["anna@customer.org", "bo@customer.org"]
         );
-        assert!(super::kept(&people[..1], &[]).is_empty());
+        assert!(super::kept(&people[..1], &[], &own()).is_empty());
     }
 
     #[test]

@@ -649,7 +649,8 @@ async fn ticket(
         signature_preview,
         snippets: &snippets,
         contact: &contact,
-        copies: crate::outbound::copies::kept(&t.participants, &users).join(", "),
+        copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
+            .join(", "),
         closed: config
             .pipeline(&t.pipeline)
             .is_some_and(|p| p.is_closed(&t.status)),
