@@ -56,7 +56,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
-<dt>n</dt><dd>internal note (on a ticket)</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
+<dt>n</dt><dd>internal note (on a ticket)</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
 </body></html>"#,
         title = esc(title),

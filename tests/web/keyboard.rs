@@ -1,6 +1,7 @@
 //! The page without a mouse: j/k walk the inbox and the search hits, o or Enter opens,
 //! r and n go to the reply and note boxes, / to search, i back to the inbox, ? lists the
-//! keys and Esc closes the list. A live refresh keeps the row j/k moved to.
+//! keys and Esc closes the list. A live refresh keeps the row j/k moved to. Ctrl+Enter
+//! sends the reply or note being written.
 
 use serde_json::json;
 
@@ -9,6 +10,7 @@ use crate::{add_agent, daemon, deliver, text_mail, ticket_id, PASSWORD};
 
 const ENTER: &str = "\u{E007}";
 const ESCAPE: &str = "\u{E00C}";
+const CTRL: &str = "\u{E009}";
 
 /// The ticket id of the row j/k marked ("" when none is).
 fn current_row(b: &Browser) -> String {
@@ -132,4 +134,15 @@ fn keys_walk_the_inbox_open_tickets_and_reach_every_box() {
     // i goes back to the inbox.
     b.press("i");
     b.wait_path("/inbox");
+
+    // Ctrl+Enter in the note box and in the reply box sends what was written.
+    b.open(&format!("/tickets/{toner}"));
+    b.press("n");
+    let note = b.wait_find("#note-body");
+    b.type_into(&note, &format!("Asked the printer vendor.{CTRL}{ENTER}"));
+    b.wait_text("article.message.note", "Asked the printer vendor.");
+    b.press("r");
+    let reply = b.wait_find("#reply-body");
+    b.type_into(&reply, &format!("Please try the other tray.{CTRL}{ENTER}"));
+    b.wait_text("article.message.outbound", "Please try the other tray.");
 }

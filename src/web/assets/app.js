@@ -238,6 +238,14 @@
   document.addEventListener("keydown", function (e) {
     // Enter in the one-line Cc box would send the reply half-written.
     if (e.key === "Enter" && e.target && e.target.id === "reply-cc") { e.preventDefault(); return; }
+    // Ctrl+Enter (Cmd+Enter) in the reply or note box sends it, as the form's own
+    // button would (the browser's checks and the draft clean-up included).
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target &&
+        (e.target.id === "reply-body" || e.target.id === "note-body") && e.target.form) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+      return;
+    }
     var help = document.getElementById("shortcuts");
     if (e.key === "Escape") {
       if (help && !help.hidden) { help.hidden = true; }
