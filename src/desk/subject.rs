@@ -1,22 +1,32 @@
-//! A ticket's subject as an agent renames it: one line, trimmed, not empty, not long.
+//! What agents type as a ticket's subject or a contact's name: one line, trimmed, not
+//! long; a subject is never empty, a name may be (it clears the name).
 
 /// Most characters a subject an agent gives may have.
 pub const MAX_SUBJECT: usize = 200;
 
-/// Why a new subject was refused.
+/// Why a subject or name was refused (the words follow "the subject" or "the name").
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubjectError {
     /// Nothing but spaces.
-    #[error("the subject is empty")]
+    #[error("is empty")]
     Empty,
     /// Over [`MAX_SUBJECT`] characters.
-    #[error("the subject is longer than {MAX_SUBJECT} characters")]
+    #[error("is longer than {MAX_SUBJECT} characters")]
     TooLong,
 }
 
 /// The subject as it will be kept: line breaks, tabs and other control characters become
 /// spaces (a subject is one header line), runs of spaces one, and the ends trimmed.
 pub fn clean(typed: &str) -> Result<String, SubjectError> {
+    match contact_name(typed)? {
+        Some(line) => Ok(line),
+        None => Err(SubjectError::Empty),
+    }
+}
+
+/// A contact's name as it will be kept, cleaned as a subject is; `None` (no name) when
+/// nothing but spaces was typed. Names go into From and To headers and greetings.
+pub fn contact_name(typed: &str) -> Result<Option<String>, SubjectError> {
     let mut out = String::with_capacity(typed.len());
     for word in typed
         .split(|c: char| c.is_whitespace() || c.is_control())
@@ -27,13 +37,10 @@ pub fn clean(typed: &str) -> Result<String, SubjectError> {
         }
         out.push_str(word);
     }
-    if out.is_empty() {
-        return Err(SubjectError::Empty);
-    }
     if out.chars().count() > MAX_SUBJECT {
         return Err(SubjectError::TooLong);
     }
-    Ok(out)
+    Ok((!out.is_empty()).then_some(out))
 }
 
 #[cfg(test)]
@@ -66,6 +73,20 @@ mod tests {
     fn empty_is_refused() {
         assert_eq!(clean(""), Err(SubjectError::Empty));
         assert_eq!(clean(" \r\n\t "), Err(SubjectError::Empty));
+    }
+
+    #[test]
+    fn a_name_is_one_clean_line_or_none() {
+        use super::contact_name;
+        assert_eq!(
+            contact_name("  Olga \r\n Ortiz "),
+            Ok(Some("Olga Ortiz".into()))
+        );
+        assert_eq!(contact_name(" \t "), Ok(None));
+        assert_eq!(
+            contact_name(&"x".repeat(MAX_SUBJECT + 1)),
+            Err(SubjectError::TooLong)
+        );
     }
 
     #[test]

@@ -641,6 +641,26 @@ pub(super) fn team_members(
 }
 
 /// Set a contact's owner (an existing user) or clear it.
+/// Set a contact's name (already cleaned; `None` clears it) and owner together, from
+/// the ticket page's contact panel: both or neither.
+pub(super) fn update_contact(
+    conn: &Connection,
+    contact: &str,
+    name: Option<&str>,
+    owner: Option<&str>,
+) -> Result<String, StoreError> {
+    let owned = set_contact_owner(conn, contact, owner)?;
+    exec(
+        conn,
+        "UPDATE contacts SET name = ?1 WHERE email = ?2",
+        params![name, contact],
+    )?;
+    Ok(match name {
+        Some(n) => format!("{contact} is called {n:?}; {owned}"),
+        None => format!("{contact} has no name; {owned}"),
+    })
+}
+
 pub(super) fn set_contact_owner(
     conn: &Connection,
     contact: &str,

@@ -518,7 +518,7 @@ impl Store {
         actor: String,
     ) -> Result<String, StoreError> {
         let subject = crate::desk::subject::clean(&subject)
-            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            .map_err(|e| StoreError::Invalid(format!("the subject {e}")))?;
         self.write(0, move |conn| desk::rename(conn, ticket, &subject, &actor))
             .await
     }
@@ -550,6 +550,22 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| {
             desk::team_members(conn, &team, &add, &remove)
+        })
+        .await
+    }
+
+    /// Set a contact's name (cleaned by `desk::subject::contact_name`; nothing typed
+    /// clears it) and owner, both or neither.
+    pub async fn update_contact(
+        &self,
+        contact: String,
+        name: String,
+        owner: Option<String>,
+    ) -> Result<String, StoreError> {
+        let name = crate::desk::subject::contact_name(&name)
+            .map_err(|e| StoreError::Invalid(format!("the name {e}")))?;
+        self.write(0, move |conn| {
+            desk::update_contact(conn, &contact, name.as_deref(), owner.as_deref())
         })
         .await
     }

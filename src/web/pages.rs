@@ -1167,6 +1167,24 @@ async fn post(
                         "Priority must be low, medium, high or urgent.",
                     ),
                 },
+                "contact" => {
+                    // The panel edits the ticket's customer.
+                    let contact = store
+                        .read(move |r| Ok(r.ticket(id)?.map(|t| t.contact.email)))
+                        .await;
+                    match contact {
+                        Ok(Some(email)) => {
+                            let name = field(form, "name").unwrap_or("").to_string();
+                            let owner = field(form, "owner")
+                                .map(str::trim)
+                                .filter(|o| !o.is_empty())
+                                .map(str::to_lowercase);
+                            done(id, store.update_contact(email, name, owner).await)
+                        }
+                        Ok(None) => text(StatusCode::NOT_FOUND, "No such ticket."),
+                        Err(e) => internal(e),
+                    }
+                }
                 "subject" => done(
                     id,
                     store

@@ -681,6 +681,29 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&t.contact.email),
         esc(p.contact.owner.as_deref().unwrap_or("none"))
     );
+    let _ = write!(
+        out,
+        r#"<details class="edit-contact"><summary>Edit contact</summary><form method="post" action="/tickets/{}/contact">{csrf}<label>Name <input name="name" value="{}" maxlength="{}"></label><label>Owner <select name="owner"><option value="">None</option>"#,
+        t.id,
+        esc(t.contact.name.as_deref().unwrap_or("")),
+        crate::desk::subject::MAX_SUBJECT
+    );
+    for a in p.agents.iter().filter(|a| a.active) {
+        let sel = if p.contact.owner.as_deref() == Some(a.email.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<option value="{0}"{sel}>{1}</option>"#,
+            esc(&a.email),
+            esc(&a.full_name)
+        );
+    }
+    out.push_str(
+        r#"</select></label><button type="submit">Save contact</button></form></details>"#,
+    );
     if !p.contact.others.is_empty() {
         out.push_str(r#"<h3>Other tickets</h3><ul class="others">"#);
         for o in &p.contact.others {

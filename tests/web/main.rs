@@ -37,6 +37,7 @@ mod wire;
 mod account;
 mod agent_flow;
 mod bulk;
+mod contact_edit;
 mod copies;
 mod drafts;
 mod freshness;
