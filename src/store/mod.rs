@@ -10,7 +10,7 @@
 macro_rules! summary_columns {
     () => {
         "t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner,
-         (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id), t.created_at, t.updated_at,
+         t.message_count, t.created_at, t.updated_at,
          t.pipeline, t.priority, t.tags, t.team"
     };
 }

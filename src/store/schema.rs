@@ -38,6 +38,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0011_ticket_seen.sql"),
     ),
     ("0012_snooze", include_str!("migrations/0012_snooze.sql")),
+    (
+        "0013_ticket_stats",
+        include_str!("migrations/0013_ticket_stats.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

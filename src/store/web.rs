@@ -633,10 +633,6 @@ pub struct InboxQuery {
     pub limit: u32,
 }
 
-/// The direction of a ticket's last message, notes aside: `inbound` when the customer
-/// (or their mail server) wrote last.
-const LAST_SPEAKER: &str = "(SELECT m.direction FROM messages m WHERE m.ticket_id = t.id AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)";
-
 pub(super) fn inbox(
     conn: &Connection,
     view: InboxView,
@@ -647,9 +643,8 @@ pub(super) fn inbox(
         concat!(
             "SELECT ",
             summary_columns!(),
-            ", {last}, t.activity,
-                t.closed = 0 AND (SELECT MAX(m.id) FROM messages m WHERE m.ticket_id = t.id)
-                    > COALESCE((SELECT s.last_message FROM ticket_seen s
+            ", t.last_speaker, t.activity,
+                t.closed = 0 AND t.last_message > COALESCE((SELECT s.last_message FROM ticket_seen s
                                 WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0),
                 t.snoozed_until
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
@@ -658,14 +653,13 @@ pub(super) fn inbox(
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
            AND t.activity {past} ?4
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
-           AND (NOT ?7 OR {last} = 'inbound')
+           AND (NOT ?7 OR t.last_speaker = 'inbound')
            AND {contact}
          ORDER BY t.activity {order} LIMIT ?5"
         ),
         view = view.condition(),
         past = if q.oldest_first { ">" } else { "<" },
         order = if q.oldest_first { "ASC" } else { "DESC" },
-        last = LAST_SPEAKER,
         // Two statements rather than `?8 IS NULL OR ...`: only a plain equality lets
         // SQLite walk the contact's own index, so one customer's tickets cost no more
         // on a big desk than on a small one.

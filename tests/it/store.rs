@@ -102,6 +102,15 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     // Schema 10 keeps the old order: last activity first, ties by number.
     let order = d.ticket_ids();
     assert_eq!(order, [3, 2, 1]);
+    // Schema 13 counted each ticket's messages and noted the newest and who wrote it.
+    assert_eq!(
+        ticket_stats(&d.data_dir.join("frontdesk.db")),
+        [
+            (1, 1, 1, Some("inbound".to_string())),
+            (2, 0, 0, None),
+            (3, 0, 0, None)
+        ]
+    );
     let t = d.ticket(1);
     assert_eq!(t["subject"], "from the old version");
     assert_eq!(t["pipeline"], "Support", "{t:#}");
@@ -153,6 +162,91 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         .optional()
         .unwrap();
     assert_eq!(dangling, None);
+}
+
+/// Each ticket's (id, message_count, last_message, last_speaker) as schema 13 keeps them.
+fn ticket_stats(db: &Path) -> Vec<(i64, i64, i64, Option<String>)> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare("SELECT id, message_count, last_message, last_speaker FROM tickets ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The same figures computed from the messages themselves.
+fn ticket_stats_from_messages(db: &Path) -> Vec<(i64, i64, i64, Option<String>)> {
+    let conn =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT t.id,
+                    (SELECT COUNT(*) FROM messages m WHERE m.ticket_id = t.id),
+                    (SELECT COALESCE(MAX(m.id), 0) FROM messages m WHERE m.ticket_id = t.id),
+                    (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id
+                       AND m.direction <> 'note' ORDER BY m.id DESC LIMIT 1)
+             FROM tickets t ORDER BY t.id",
+        )
+        .unwrap();
+    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
+/// The figures each ticket keeps about its messages (count, newest, who wrote last)
+/// follow every way messages come and go: new mail, a reply in a thread, a note (which
+/// is nobody's last word), and a merge that moves a thread to another ticket.
+#[test]
+fn ticket_figures_follow_mail_notes_and_merges() {
+    let d = Daemon::start();
+    let inject = |mail: &str| {
+        let (code, _, err) =
+            d.ctl_stdin(&["inject", "--channel", "support"], Some(mail.as_bytes()));
+        assert_eq!(code, 0, "{err}");
+    };
+    inject("From: a@example.org\r\nSubject: first\r\nMessage-ID: <s1@example.org>\r\n\r\none\r\n");
+    inject("From: b@example.org\r\nSubject: second\r\nMessage-ID: <s2@example.org>\r\n\r\ntwo\r\n");
+    inject("From: a@example.org\r\nSubject: Re: first\r\nMessage-ID: <s3@example.org>\r\nIn-Reply-To: <s1@example.org>\r\n\r\nthree\r\n");
+    let db = d.data_dir.join("frontdesk.db");
+    let ids = d.ticket_ids();
+    assert_eq!(ids.len(), 2);
+    let (first, second) = (ids[0], ids[1]);
+    let (code, out, err) = d.ctl(&["users", "add", "jane@acme.test", "--name", "Jane Doe"]);
+    assert_eq!(code, 0, "{err}{out}");
+    for (id, words) in [(first, "noted"), (second, "also noted")] {
+        let (code, out, err) = d.ctl_stdin(
+            &["tickets", "note", &id.to_string(), "--as", "jane@acme.test"],
+            Some(words.as_bytes()),
+        );
+        assert_eq!(code, 0, "{err}{out}");
+    }
+    assert_eq!(ticket_stats(&db), ticket_stats_from_messages(&db));
+    let stats = ticket_stats(&db);
+    let of = |id: i64| stats.iter().find(|s| s.0 == id).cloned().unwrap();
+    // Two mails and a note; the note is the newest message but not the last word.
+    assert_eq!(of(first).1, 3, "{stats:?}");
+    assert_eq!(of(first).3.as_deref(), Some("inbound"), "{stats:?}");
+    assert_eq!(of(second).1, 2, "{stats:?}");
+    let (code, out, err) = d.ctl(&[
+        "tickets",
+        "merge",
+        &second.to_string(),
+        "--into",
+        &first.to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}{out}");
+    let after = ticket_stats(&db);
+    assert_eq!(after, ticket_stats_from_messages(&db));
+    let moved = after.iter().find(|s| s.0 == second).cloned().unwrap();
+    assert_eq!((moved.1, moved.2, moved.3), (0, 0, None), "{after:?}");
+    let into = after.iter().find(|s| s.0 == first).cloned().unwrap();
+    assert_eq!(into.1, of(first).1 + of(second).1, "{after:?}");
 }
 
 /// The inbox and `tickets list` follow the order of last activity exactly, even for
