@@ -178,17 +178,38 @@ pub(super) fn after_agent_reply(
         return Ok(());
     };
     if let Some(next) = on_agent_reply(p, &status) {
-        set_status(conn, ticket, p, &next, now)?;
-        event(
+        move_for(
             conn,
             ticket,
-            "status",
+            p,
+            (&status, &next),
+            "agent replied",
             agent,
-            &format!("{status} → {next} (agent replied)"),
             now,
         )?;
     }
     Ok(())
+}
+
+/// Move a ticket from one stage to another for a reason the history gives in brackets.
+fn move_for(
+    conn: &Connection,
+    ticket: TicketId,
+    p: &Pipeline,
+    (from, to): (&str, &str),
+    why: &str,
+    agent: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    set_status(conn, ticket, p, to, now)?;
+    event(
+        conn,
+        ticket,
+        "status",
+        agent,
+        &format!("{from} → {to} ({why})"),
+        now,
+    )
 }
 
 /// Close a ticket with the reply just queued ("Send and close"): its pipeline's first
@@ -210,13 +231,13 @@ pub(super) fn close_with_reply(
         .closing_stage()
         .ok_or_else(|| StoreError::Invalid(format!("pipeline {:?} has no closed stage", p.name)))?;
     if stage.name != status {
-        set_status(conn, ticket, p, &stage.name, now)?;
-        event(
+        move_for(
             conn,
             ticket,
-            "status",
+            p,
+            (&status, &stage.name),
+            "closed with the reply",
             agent,
-            &format!("{status} → {} (closed with the reply)", stage.name),
             now,
         )?;
     }
