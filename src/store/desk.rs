@@ -555,6 +555,49 @@ pub(super) fn change_pipeline(
     Ok(words)
 }
 
+/// Take a person off a ticket (they get no more copies of replies); never the customer.
+pub(super) fn remove_participant(
+    conn: &Connection,
+    ticket: TicketId,
+    email: &str,
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let role: Option<(i64, String)> = conn
+        .prepare_cached(
+            "SELECT p.contact_id, p.role FROM ticket_participants p JOIN contacts c ON c.id = p.contact_id
+             WHERE p.ticket_id = ?1 AND c.email = ?2",
+        )?
+        .query_row(params![ticket, email], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((contact, role)) = role else {
+        return Err(StoreError::Invalid(format!(
+            "{email} is not on ticket #{ticket}"
+        )));
+    };
+    if role == "customer" {
+        return Err(StoreError::Invalid(format!(
+            "{email} is the customer of ticket #{ticket} and stays on it"
+        )));
+    }
+    exec(
+        conn,
+        "DELETE FROM ticket_participants WHERE ticket_id = ?1 AND contact_id = ?2",
+        params![ticket, contact],
+    )?;
+    let words = format!("{email} taken off the ticket");
+    event(
+        conn,
+        ticket,
+        "participant-removed",
+        actor,
+        &words,
+        unix_now(),
+    )?;
+    Ok(words)
+}
+
 /// Give a ticket a new subject (already cleaned by `desk::subject::clean`); the words
 /// for the history, or "subject unchanged" (and no event) when it is the same.
 pub(super) fn rename(

@@ -509,6 +509,19 @@ impl Store {
         .await
     }
 
+    /// Take a person off a ticket (never its customer).
+    pub async fn remove_participant(
+        &self,
+        ticket: TicketId,
+        email: String,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::remove_participant(conn, ticket, &email, &actor)
+        })
+        .await
+    }
+
     /// Give a ticket a new subject, cleaned by `desk::subject::clean` (refused when it
     /// cannot be one).
     pub async fn rename(

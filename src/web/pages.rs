@@ -1185,6 +1185,10 @@ async fn post(
                         Err(e) => internal(e),
                     }
                 }
+                "people" => {
+                    let who = field(form, "remove").unwrap_or("").trim().to_lowercase();
+                    done(id, store.remove_participant(id, who, me).await)
+                }
                 "subject" => done(
                     id,
                     store

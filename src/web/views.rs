@@ -806,14 +806,24 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&action("merge")),
         t.id
     );
-    out.push_str(r#"<h2>People</h2><ul>"#);
+    out.push_str(r#"<h2>People</h2><ul class="people">"#);
     for person in &t.participants {
         let _ = write!(
             out,
-            "<li>{} <span>({})</span></li>",
+            "<li>{} <span>({})</span>",
             esc(&person.email),
             esc(&person.role)
         );
+        // Anyone but the customer can be taken off (no more copies of replies).
+        if person.role != "customer" {
+            let _ = write!(
+                out,
+                r#" <form class="remove-person" method="post" action="{}">{csrf}<input type="hidden" name="remove" value="{1}"><button type="submit" aria-label="Take {1} off this ticket" title="Take off this ticket">×</button></form>"#,
+                esc(&action("people")),
+                esc(&person.email)
+            );
+        }
+        out.push_str("</li>");
     }
     out.push_str("</ul><h2>History</h2><ol class=\"events\">");
     for e in &t.events {

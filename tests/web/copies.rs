@@ -2,8 +2,9 @@
 //! form opens with the colleague in the Cc box, as mail programs' "reply all" does. The
 //! agent adds one more in Chromium and the preview follows. The one reply reaches all
 //! three at the SMTP receiver, with a Cc header, and the newcomer joins the ticket's
-//! people. A word that is not an address, or one of our own addresses, is refused with
-//! the reason (page and frontdeskctl alike), and nothing is queued.
+//! people; taken off the ticket from the People panel, they are offered no more (the
+//! customer stays). A word that is not an address, or one of our own addresses, is
+//! refused with the reason (page and frontdeskctl alike), and nothing is queued.
 
 use std::time::Duration;
 
@@ -88,8 +89,47 @@ fn a_reply_keeps_the_people_copied_and_takes_more() {
     b.open(&format!("/tickets/{id}"));
     assert_eq!(b.value("#reply-cc"), format!("{COLLEAGUE}, {PARTNER}"));
 
-    // Refused with the reason; nothing queued.
+    // Taken off the ticket from the People panel, the partner is offered no more.
+    b.click_css(&format!(
+        "ul.people form.remove-person input[value='{PARTNER}'] + button"
+    ));
+    b.wait_until("the partner off the ticket", |b| {
+        b.ready() && !b.text("ul.people").contains(PARTNER)
+    });
+    assert_eq!(b.value("#reply-cc"), COLLEAGUE);
+    assert!(b
+        .text("ol.events")
+        .contains(&format!("{PARTNER} taken off the ticket")));
+    // The customer stays on her ticket, and the panel offers no button for her.
+    assert!(b
+        .find(&format!("ul.people input[value='{CUSTOMER}']"))
+        .is_none());
+
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let people = field_of_each(&show(&d, id)["participants"], "email")
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>();
+    let r = jane.post(
+        &format!("/tickets/{id}/people"),
+        &[("csrf", &jane.csrf), ("remove", CUSTOMER)],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("stays on it"), "{}", r.text());
+    let r = jane.post(
+        &format!("/tickets/{id}/people"),
+        &[("remove", COLLEAGUE)],
+        &[],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(
+        field_of_each(&show(&d, id)["participants"], "email"),
+        people,
+        "a refused removal changed the people"
+    );
+
+    // Refused with the reason; nothing queued.
     let sent = outbound_messages(&show(&d, id)).len();
     for (cc, says) in [
         (

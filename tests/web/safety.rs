@@ -586,7 +586,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 16] = [
+        let posts: [(String, &str); 17] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -599,6 +599,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/priority"), "priority=low"),
             (format!("/tickets/{id}/replying"), ""),
             (format!("/tickets/{id}/subject"), "subject=anon"),
+            (format!("/tickets/{id}/people"), "remove=x%40example.org"),
             (format!("/tickets/{id}/snooze"), "for=1d"),
             (format!("/tickets/{id}/tags"), "add=anon"),
             (format!("/tickets/{id}/merge"), "into=1"),
