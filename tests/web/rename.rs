@@ -99,11 +99,9 @@ fn a_ticket_renamed_keeps_its_thread_and_replies_carry_the_new_subject() {
         "In-Reply-To: <urgent.1@customer.example.org>\r\n",
     );
     deliver(&d, CUSTOMER, "support@example.com", &answer);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while show(&d, id)["messages"].as_array().map_or(0, Vec::len) < 3 {
-        assert!(std::time::Instant::now() < deadline, "{:#}", show(&d, id));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::harness::wait_until("her answer on the ticket", Duration::from_secs(20), || {
+        show(&d, id)["messages"].as_array().map_or(0, Vec::len) == 3
+    });
     assert_eq!(
         d.tickets().len(),
         1,

@@ -66,11 +66,9 @@ fn send_and_close_sends_the_reply_and_closes_the_ticket() {
         "In-Reply-To: <close.1@customer.example.org>\r\n",
     );
     deliver(&d, CUSTOMER, "support@example.com", &answer);
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while show(&d, id)["status"] == "Closed" {
-        assert!(std::time::Instant::now() < deadline, "{:#}", show(&d, id));
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    crate::harness::wait_until("the ticket reopened", Duration::from_secs(20), || {
+        show(&d, id)["status"] != "Closed"
+    });
     assert_eq!(show(&d, id)["status"], "Waiting on us");
 
     // From frontdeskctl; a plain reply leaves it open.
