@@ -203,7 +203,7 @@ async fn channels(ctx: &ControlContext) -> Result<Vec<ChannelInfo>, crate::store
         .services
         .pipeline
         .store()
-        .read(|r| r.channel_stats())
+        .read_long(|r| r.channel_stats())
         .await?;
     let config = ctx.services.pipeline.config();
     Ok(config
@@ -245,7 +245,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
     let store = ctx.services.pipeline.store();
     match request {
         Request::Status {} => {
-            let counts = match store.read(|r| r.counts()).await {
+            let counts = match store.read_long(|r| r.counts()).await {
                 Ok(c) => c,
                 Err(e) => return store_err(e),
             };
@@ -264,7 +264,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 channels,
             }))
         }
-        Request::TicketsList { filter } => match store.read(move |r| r.tickets(&filter)).await {
+        Request::TicketsList { filter } => match store.read_long(move |r| r.tickets(&filter)).await
+        {
             Ok(tickets) => Response::ok(ResponseData::Tickets { tickets }),
             Err(e) => store_err(e),
         },
@@ -568,7 +569,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(e) => store_err(e),
         },
         Request::ContactsList { limit } => {
-            match store.read(move |r| r.contacts(limit.unwrap_or(100))).await {
+            match store
+                .read_long(move |r| r.contacts(limit.unwrap_or(100)))
+                .await
+            {
                 Ok(contacts) => Response::ok(ResponseData::Contacts { contacts }),
                 Err(e) => store_err(e),
             }

@@ -141,6 +141,32 @@ struct Inner {
     _stop_checkpoints: std::sync::mpsc::Sender<()>,
 }
 
+impl Inner {
+    /// Run `query` on a pooled reader connection in one read transaction, on this
+    /// thread; the caller holds a read permit.
+    fn read_pooled<T>(
+        &self,
+        query: impl FnOnce(&read::Reader<'_>) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let conn = self.readers.lock().map_err(|_| StoreError::Closed)?.pop();
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let c = Connection::open_with_flags(&self.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+                configure(&c)?;
+                c
+            }
+        };
+        let result = read_snapshot(&conn, |conn| {
+            query(&read::Reader::new(conn, &self.word_counts))
+        });
+        if let Ok(mut pool) = self.readers.lock() {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
 /// Take an exclusive lock on `data_dir/frontdesk.lock`, so a second daemon pointed at
 /// the same data refuses to start instead of writing beside the first.
 fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File, StoreError> {
@@ -718,55 +744,52 @@ impl Store {
         .map_err(|_| StoreError::Closed)?
     }
 
-    /// Run a read-only query on a pooled connection, in one read transaction, without
-    /// blocking the async runtime's other tasks.
+    /// Run a short read-only query (a page's or a command's reads: a fraction of a
+    /// millisecond) on a pooled connection, in one read transaction, on this thread.
+    ///
+    /// It runs in place because the work around it (rendering the page, writing the
+    /// answer) runs on this async worker thread anyway and costs as much as the read;
+    /// handing the read alone to another thread and back cost more wake-ups than the
+    /// reading itself. Reads that can take milliseconds go through [`Store::read_long`].
     pub async fn read<T, F>(&self, query: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&read::Reader<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        let permit = self
+        let _permit = self
             .inner
             .read_permits
             .acquire()
             .await
             .map_err(|_| StoreError::Closed)?;
-        let work = move || {
-            let conn = inner.readers.lock().map_err(|_| StoreError::Closed)?.pop();
-            let conn = match conn {
-                Some(c) => c,
-                None => {
-                    let c =
-                        Connection::open_with_flags(&inner.path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
-                    configure(&c)?;
-                    c
-                }
-            };
-            let result = read_snapshot(&conn, |conn| {
-                query(&read::Reader::new(conn, &inner.word_counts))
-            });
-            if let Ok(mut pool) = inner.readers.lock() {
-                pool.push(conn);
-            }
-            result
-        };
-        // On the daemon's multi-thread runtime the query runs on this worker thread,
-        // which hands its other tasks to a sibling first: a page's reads take a fraction
-        // of a millisecond, and passing them to the blocking pool and back cost more
-        // thread wake-ups than the reading itself. Elsewhere (single-thread tests)
-        // block_in_place is not allowed, so the blocking pool takes it.
+        self.inner.read_pooled(query)
+    }
+
+    /// Run a read-only query that can take milliseconds (a search, counts over every
+    /// ticket, a large attachment) like [`Store::read`], but without holding up the
+    /// async worker's other tasks: on a multi-thread runtime the worker hands them to
+    /// a sibling first (`block_in_place`), elsewhere the blocking pool runs the query.
+    pub async fn read_long<T, F>(&self, query: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&read::Reader<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        let _permit = self
+            .inner
+            .read_permits
+            .acquire()
+            .await
+            .map_err(|_| StoreError::Closed)?;
         let multi_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let result = if multi_thread {
-            tokio::task::block_in_place(work)
+        if multi_thread {
+            tokio::task::block_in_place(move || inner.read_pooled(query))
         } else {
-            tokio::task::spawn_blocking(work)
+            tokio::task::spawn_blocking(move || inner.read_pooled(query))
                 .await
                 .map_err(|_| StoreError::Closed)?
-        };
-        drop(permit);
-        result
+        }
     }
 
     /// How many write batches have committed since the store opened: a value read
@@ -851,37 +874,61 @@ mod tests {
     /// ticket half before and half after a write that landed while it was rendered.
     #[tokio::test]
     async fn one_read_sees_one_snapshot() {
-        read_sees_one_snapshot().await;
+        read_sees_one_snapshot(false).await;
+        read_sees_one_snapshot(true).await;
     }
 
-    /// The same on the daemon's runtime, where reads run in place on a worker thread.
+    /// The same on the daemon's runtime, where long reads leave the worker thread.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn one_read_sees_one_snapshot_on_the_daemons_runtime() {
-        read_sees_one_snapshot().await;
+        read_sees_one_snapshot(false).await;
+        read_sees_one_snapshot(true).await;
     }
 
-    async fn read_sees_one_snapshot() {
+    /// A short read runs on the caller's thread; a long one, on a single-thread
+    /// runtime, on the blocking pool, so the runtime's only thread is never held.
+    #[tokio::test]
+    async fn short_reads_run_in_place_and_long_ones_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let here = std::thread::current().id();
+        let short = store
+            .read(|_| Ok(std::thread::current().id()))
+            .await
+            .unwrap();
+        let long = store
+            .read_long(|_| Ok(std::thread::current().id()))
+            .await
+            .unwrap();
+        assert_eq!(short, here, "a short read left the caller's thread");
+        assert_ne!(long, here, "a long read held the runtime's only thread");
+        store.close();
+    }
+
+    async fn read_sees_one_snapshot(long: bool) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         let path = store.path().to_path_buf();
-        let (before, during) = store
-            .read(move |r| {
-                let before = r.contact("late@example.org")?.is_some();
-                // Another connection commits between this read's two statements.
-                let other = Connection::open(&path)?;
-                other.execute(
-                    "INSERT INTO contacts (email, name, created_at) VALUES ('late@example.org', 'Late', 0)",
-                    [],
-                )?;
-                let during = r.contact("late@example.org")?.is_some();
-                Ok((before, during))
-            })
-            .await
-            .unwrap();
+        let reads = move |r: &Reader<'_>| {
+            let before = r.contact("late@example.org")?.is_some();
+            // Another connection commits between this read's two statements.
+            let other = Connection::open(&path)?;
+            other.execute(
+                "INSERT INTO contacts (email, name, created_at) VALUES ('late@example.org', 'Late', 0)",
+                [],
+            )?;
+            let during = r.contact("late@example.org")?.is_some();
+            Ok((before, during))
+        };
+        let (before, during) = if long {
+            store.read_long(reads).await.unwrap()
+        } else {
+            store.read(reads).await.unwrap()
+        };
         assert!(!before, "the contact does not exist yet");
         assert!(
             !during,
-            "a commit made mid-read leaked into the read's snapshot"
+            "a commit made mid-read leaked into the read's snapshot (long: {long})"
         );
         let after = store.read(|r| r.contact("late@example.org")).await.unwrap();
         assert!(after.is_some(), "the next read sees the commit");

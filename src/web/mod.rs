@@ -207,7 +207,7 @@ async fn healthz(services: &Services) -> Response<Body> {
 async fn metrics_page(services: &Services) -> Response<Body> {
     let store = services.pipeline.store();
     let read = store
-        .read(|r| Ok((r.counts()?, r.channel_stats()?, r.outbox_counts()?)))
+        .read_long(|r| Ok((r.counts()?, r.channel_stats()?, r.outbox_counts()?)))
         .await;
     let (counts, stats, outbox) = match read {
         Ok(v) => v,
