@@ -21,11 +21,16 @@ struct Args {
 }
 
 fn main() -> ExitCode {
-    // Few malloc arenas: the blocking pool's threads would otherwise each grow their
-    // own and double the resident memory for no speed (measured with the LMTP bench).
+    // malloc arenas: one per async worker thread (tokio starts one per core) plus two,
+    // for the store's writer and the rest to share. With fewer, two workers can land
+    // on one arena and queue on its lock: half the page rate on a 2-core host, by
+    // chance from one start to the next (web bench, 2 arenas). With glibc's default
+    // (8 per core) every blocking-pool thread grows its own and resident memory
+    // doubles for no speed (LMTP bench).
+    let arenas = std::thread::available_parallelism().map_or(2, |n| n.get()) + 2;
     // SAFETY: called before any other thread exists; mallopt only tunes the allocator.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 2);
+        libc::mallopt(libc::M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX));
     }
     let args = Args::parse();
     let config = match Config::load(&args.config) {
