@@ -43,6 +43,16 @@ impl<'c> Reader<'c> {
 
     /// One ticket with its messages, people and events.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketDetail>, StoreError> {
+        self.ticket_thread(id, None)
+    }
+
+    /// Ticket `id` with only its `newest` messages, when given (the rest are counted in
+    /// `earlier`): a thread that ran to thousands of mails still opens quickly.
+    pub fn ticket_thread(
+        &self,
+        id: i64,
+        newest: Option<u32>,
+    ) -> Result<Option<TicketDetail>, StoreError> {
         let head = self
             .conn
             .prepare_cached(
@@ -70,6 +80,8 @@ impl<'c> Reader<'c> {
                         created_at: rfc3339(r.get(8)?),
                         updated_at: rfc3339(r.get(9)?),
                         messages: Vec::new(),
+                        earlier: 0,
+                        earlier_events: false,
                         participants: Vec::new(),
                         events: Vec::new(),
                     })
@@ -79,14 +91,20 @@ impl<'c> Reader<'c> {
         let Some(mut detail) = head else {
             return Ok(None);
         };
+        // The newest `newest` in the thread's order (everything when -1): picked by
+        // their row heads first, so the left-out messages' bodies are never read.
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
                     m.text_body, m.created_at, m.fields, m.from_name, m.html_body
-             FROM messages m WHERE m.ticket_id = ?1 ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
+             FROM messages m WHERE m.id IN (
+                 SELECT id FROM messages WHERE ticket_id = ?1
+                 ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT ?2)
+             ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
         )?;
+        let limit = newest.map_or(-1, i64::from);
         detail.messages = stmt
-            .query_map([id], |r| {
+            .query_map(params![id, limit], |r| {
                 let auto_kind: Option<String> = r.get(5)?;
                 Ok(MessageView {
                     id: r.get(0)?,
@@ -113,6 +131,15 @@ impl<'c> Reader<'c> {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        if newest.is_some() {
+            let total: i64 = self
+                .conn
+                .prepare_cached("SELECT message_count FROM tickets WHERE id = ?1")?
+                .query_row([id], |r| r.get(0))?;
+            detail.earlier = u64::try_from(total)
+                .unwrap_or(0)
+                .saturating_sub(detail.messages.len() as u64);
+        }
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.email, c.name, p.role FROM ticket_participants p JOIN contacts c ON c.id = p.contact_id
              WHERE p.ticket_id = ?1 ORDER BY p.role = 'customer' DESC, p.added_at, c.email",
@@ -126,11 +153,16 @@ impl<'c> Reader<'c> {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        // The history likewise: the newest `newest` (one more, to know if any are left
+        // out), oldest first.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT kind, actor, detail, created_at FROM events WHERE ticket_id = ?1 ORDER BY id",
+            "SELECT kind, actor, detail, created_at FROM events WHERE id IN (
+                 SELECT id FROM events WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2)
+             ORDER BY id",
         )?;
+        let events_limit = newest.map_or(-1, |n| i64::from(n) + 1);
         detail.events = stmt
-            .query_map([id], |r| {
+            .query_map(params![id, events_limit], |r| {
                 Ok(EventView {
                     kind: r.get(0)?,
                     actor: r.get(1)?,
@@ -138,7 +170,13 @@ impl<'c> Reader<'c> {
                     at: rfc3339(r.get(3)?),
                 })
             })?
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(n) = newest.and_then(|n| usize::try_from(n).ok()) {
+            if detail.events.len() > n {
+                detail.events.remove(0);
+                detail.earlier_events = true;
+            }
+        }
         Ok(Some(detail))
     }
 

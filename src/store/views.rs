@@ -149,10 +149,16 @@ pub struct TicketDetail {
     pub updated_at: String,
     /// Messages, oldest first.
     pub messages: Vec<MessageView>,
+    /// Older messages left out of `messages` (a long thread's page shows its newest).
+    #[serde(default)]
+    pub earlier: u64,
     /// People on the ticket.
     pub participants: Vec<ParticipantView>,
     /// Event log, oldest first.
     pub events: Vec<EventView>,
+    /// Older events were left out of `events` (with the older messages).
+    #[serde(default)]
+    pub earlier_events: bool,
 }
 
 /// Counts for `status`.

@@ -324,13 +324,11 @@ pub async fn handle(
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {
-                let page = ticket(
-                    state,
-                    &session,
-                    id,
-                    field(&query, "images") == Some("1"),
-                    None,
-                );
+                let shown = views::Shown {
+                    images: field(&query, "images") == Some("1"),
+                    whole: field(&query, "all") == Some("1"),
+                };
+                let page = ticket(state, &session, id, shown, None);
                 cached(state, &token_hash, &uri, page).await
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
@@ -535,6 +533,10 @@ async fn inbox(
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
 
+/// How many of a thread's newest messages its page shows; a link shows the rest (a
+/// mail loop of thousands would otherwise make a page of megabytes).
+const THREAD_NEWEST: u32 = 50;
+
 /// How many of the customer's other tickets the ticket page lists (newest activity
 /// first); past that it links to the inbox filtered to them.
 const OTHER_TICKETS: usize = 20;
@@ -546,14 +548,16 @@ async fn ticket(
     state: &WebState,
     session: &SessionView,
     id: i64,
-    load_images: bool,
+    shown: views::Shown,
     flash: Option<&str>,
 ) -> Result<Rendered, Response<Body>> {
+    let load_images = shown.images;
     let store = state.services.pipeline.store();
     let me = session.email.clone();
+    let newest = (!shown.whole).then_some(THREAD_NEWEST);
     let data = store
         .read(move |r| {
-            let Some(t) = r.ticket(id)? else {
+            let Some(t) = r.ticket_thread(id, newest)? else {
                 return Ok(None);
             };
             let attachments = r.ticket_attachments(t.id)?;
@@ -573,7 +577,7 @@ async fn ticket(
         return Err(redirect(&format!("/tickets/{into}")));
     }
     let mut blocked = false;
-    let safe: Vec<(i64, String)> = t
+    let safe: std::collections::HashMap<i64, String> = t
         .messages
         .iter()
         .filter_map(|m| Some((m.id, m.html.as_deref()?)))
@@ -644,6 +648,7 @@ async fn ticket(
         html: &safe,
         attachments: &attachments,
         images_blocked: blocked && !load_images,
+        shown,
         agents: &users,
         teams: &teams,
         stages: &stages,

@@ -1,5 +1,6 @@
 //! Pages as strings (pure): every value from outside goes through [`esc`].
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::outbound::template::html_escape as esc;
@@ -472,12 +473,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
 pub struct TicketPage<'a> {
     /// The ticket.
     pub ticket: &'a TicketDetail,
-    /// Sanitized HTML per message row (already safe).
-    pub html: &'a [(i64, String)],
+    /// Sanitized HTML by message row (already safe).
+    pub html: &'a HashMap<i64, String>,
     /// Attachments.
     pub attachments: &'a [AttachmentView],
     /// Remote images were held back.
     pub images_blocked: bool,
+    /// What the agent asked the page to show beyond the default.
+    pub shown: Shown,
     /// Agents for the assign menu.
     pub agents: &'a [UserView],
     /// Teams for the assign menu.
@@ -502,6 +505,34 @@ pub struct TicketPage<'a> {
     pub csrf: &'a str,
     /// A message to show (after an action).
     pub flash: Option<&'a str>,
+}
+
+/// What a ticket page shows beyond the default, from its URL.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Shown {
+    /// Remote images (`images=1`).
+    pub images: bool,
+    /// The whole thread, not only its newest messages (`all=1`).
+    pub whole: bool,
+}
+
+impl Shown {
+    /// The ticket page's URL showing this, plus whatever `more` adds.
+    pub fn url(self, id: i64, more: Shown) -> String {
+        let mut url = format!("/tickets/{id}");
+        let mut sep = '?';
+        for (on, pair) in [
+            (self.images || more.images, "images=1"),
+            (self.whole || more.whole, "all=1"),
+        ] {
+            if on {
+                url.push(sep);
+                url.push_str(pair);
+                sep = '&';
+            }
+        }
+        url
+    }
 }
 
 /// A one-select form (status, pipeline, priority): `label`/`name` of the select, the
@@ -580,8 +611,33 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     if p.images_blocked {
         let _ = write!(
             out,
-            r#"<p class="images-blocked">Remote images are blocked. <a href="/tickets/{}?images=1">Load images</a></p>"#,
-            t.id
+            r#"<p class="images-blocked">Remote images are blocked. <a href="{}">Load images</a></p>"#,
+            esc(&p.shown.url(
+                t.id,
+                Shown {
+                    images: true,
+                    whole: false
+                }
+            ))
+        );
+    }
+    if t.earlier > 0 {
+        let _ = write!(
+            out,
+            r#"<p class="earlier"><a href="{}">Show {} earlier {}</a></p>"#,
+            esc(&p.shown.url(
+                t.id,
+                Shown {
+                    images: false,
+                    whole: true
+                }
+            )),
+            t.earlier,
+            if t.earlier == 1 {
+                "message"
+            } else {
+                "messages"
+            }
         );
     }
     for m in &t.messages {
@@ -619,8 +675,8 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             }
             out.push_str("</dl>");
         }
-        match p.html.iter().find(|(id, _)| *id == m.id) {
-            Some((_, safe)) => {
+        match p.html.get(&m.id) {
+            Some(safe) => {
                 let _ = write!(out, r#"<div class="body html">{safe}</div>"#);
             }
             None => {
@@ -825,7 +881,21 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         }
         out.push_str("</li>");
     }
-    out.push_str("</ul><h2>History</h2><ol class=\"events\">");
+    out.push_str("</ul><h2>History</h2>");
+    if t.earlier_events {
+        let _ = write!(
+            out,
+            r#"<p class="earlier"><a href="{}">Show the whole history</a></p>"#,
+            esc(&p.shown.url(
+                t.id,
+                Shown {
+                    images: false,
+                    whole: true
+                }
+            ))
+        );
+    }
+    out.push_str(r#"<ol class="events">"#);
     for e in &t.events {
         let _ = write!(
             out,
@@ -879,6 +949,25 @@ pub fn search(query: &str, open_only: bool, hits: &[SearchHit]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticket_links_keep_what_the_page_already_shows() {
+        let none = Shown::default();
+        let images = Shown {
+            images: true,
+            whole: false,
+        };
+        let whole = Shown {
+            images: false,
+            whole: true,
+        };
+        assert_eq!(none.url(7, none), "/tickets/7");
+        assert_eq!(none.url(7, images), "/tickets/7?images=1");
+        assert_eq!(none.url(7, whole), "/tickets/7?all=1");
+        assert_eq!(images.url(7, whole), "/tickets/7?images=1&all=1");
+        assert_eq!(whole.url(7, images), "/tickets/7?images=1&all=1");
+        assert_eq!(whole.url(7, whole), "/tickets/7?all=1");
+    }
 
     #[test]
     fn login_escapes_what_it_echoes() {

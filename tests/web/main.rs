@@ -44,6 +44,7 @@ mod freshness;
 mod inbox;
 mod keyboard;
 mod live;
+mod long_thread;
 mod merge;
 mod rename;
 mod safety;
