@@ -228,7 +228,7 @@ impl Pipeline {
         if !outcome.duplicate {
             self.ticket_changed(outcome.ticket_id);
         }
-        if let Some(view) = ack_view {
+        if let Some(view) = ack_view.filter(|_| !outcome.blocked) {
             crate::outbound::maybe_acknowledge(self, &view, &outcome).await;
         }
         log::info!(

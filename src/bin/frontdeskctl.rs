@@ -389,6 +389,18 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Mark a ticket as spam: close it, tag it `spam` and block its customer, whose
+    /// later mail is kept but filed the same way. `--not` undoes it.
+    Spam {
+        /// Ticket number.
+        id: i64,
+        /// Not spam: unblock the customer, take the tag off, reopen the ticket.
+        #[arg(long)]
+        not: bool,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Snooze an open ticket (out of the open views until then, or until the customer
     /// writes), or wake it.
     Snooze {
@@ -951,6 +963,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::TicketsRename {
                 id: *id,
                 subject: subject.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Spam { id, not, actor }) => {
+            let value = client.call(&Request::TicketsSpam {
+                id: *id,
+                spam: !*not,
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -217,6 +217,16 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Mark a ticket as spam (close it, tag it, block its customer) or not spam.
+    TicketsSpam {
+        /// Ticket.
+        id: i64,
+        /// False: not spam (unblock, untag, reopen).
+        spam: bool,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Snooze an open ticket for a length or until a time, or wake it.
     TicketsSnooze {
         /// Ticket.
@@ -307,7 +317,8 @@ impl Request {
             | Request::TicketsStatus { id, .. }
             | Request::TicketsPipeline { id, .. }
             | Request::TicketsPriority { id, .. }
-            | Request::TicketsRename { id, .. } => vec![*id],
+            | Request::TicketsRename { id, .. }
+            | Request::TicketsSpam { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
             // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),

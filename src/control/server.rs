@@ -696,6 +696,14 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             done(store.rename(id, subject, actor).await)
         }
+        Request::TicketsSpam { id, spam, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let pipelines = ctx.services.pipeline.config().pipelines.clone();
+            done(store.mark_spam(id, spam, pipelines, actor).await)
+        }
         Request::TicketsPriority {
             id,
             priority,

@@ -244,6 +244,56 @@ pub(super) fn close_with_reply(
     Ok(())
 }
 
+/// Mark a ticket as spam (`spam`) or not. Spam blocks its customer, tags the ticket
+/// `spam` and closes it; the customer's later mail is filed the same way (see
+/// `writer::ingest`). "Not spam" unblocks them, takes the tag off and reopens the
+/// ticket as their mail would. The words for the history.
+pub(super) fn mark_spam(
+    conn: &Connection,
+    ticket: TicketId,
+    spam: bool,
+    pipelines: &[Pipeline],
+    agent: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let (contact, email): (i64, String) = conn
+        .prepare_cached(
+            "SELECT c.id, c.email FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+        )?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE contacts SET blocked = ?1 WHERE id = ?2",
+        params![spam, contact],
+    )?;
+    let tag = [super::writer::SPAM_TAG.to_string()];
+    let (add, remove): (&[String], &[String]) = if spam { (&tag, &[]) } else { (&[], &tag) };
+    set_tags(conn, ticket, add, remove, agent)?;
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let p = find_pipeline(pipelines, &pipeline);
+    let words = if spam {
+        format!("marked as spam; {email} is blocked")
+    } else {
+        format!("not spam; {email} is no longer blocked")
+    };
+    event(conn, ticket, "spam", agent, &words, now)?;
+    let next = match p {
+        Some(p) if spam => p
+            .closing_stage()
+            .filter(|s| s.name != status)
+            .map(|s| s.name.clone()),
+        Some(p) => on_customer_message(p, &status).filter(|_| p.is_closed(&status)),
+        None => None,
+    };
+    if let (Some(p), Some(next)) = (p, next) {
+        let why = if spam { "spam" } else { "not spam" };
+        move_for(conn, ticket, p, (&status, &next), why, agent, now)?;
+    }
+    Ok(words)
+}
+
 /// How a ticket should be assigned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Assignment {

@@ -99,6 +99,8 @@ pub struct IngestOutcome {
     pub reason: ThreadReason,
     /// Tickets merged into `ticket_id` because this message connected them.
     pub merged: Vec<TicketId>,
+    /// The sender is blocked: the message was filed as spam (no acknowledgement).
+    pub blocked: bool,
 }
 
 /// An IMAP folder's sync position.
@@ -465,6 +467,20 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| {
             desk::set_tags(conn, ticket, &add, &remove, &actor)
+        })
+        .await
+    }
+
+    /// Mark a ticket as spam (blocking its customer) or not; the words for the history.
+    pub async fn mark_spam(
+        &self,
+        ticket: TicketId,
+        spam: bool,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            desk::mark_spam(conn, ticket, spam, &pipelines, &actor)
         })
         .await
     }

@@ -455,14 +455,14 @@ impl<'c> Reader<'c> {
     /// their other tickets. Only what the panel shows is read: a customer with many
     /// tickets must not make their every ticket page slow.
     pub fn contact_panel(&self, id: i64, limit: usize) -> Result<ContactPanel, StoreError> {
-        let owner: Option<Option<String>> = self
+        let head: Option<(Option<String>, bool)> = self
             .conn
             .prepare_cached(
-                "SELECT c.owner FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+                "SELECT c.owner, c.blocked FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
             )?
-            .query_row([id], |r| r.get(0))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?;
-        let Some(owner) = owner else {
+        let Some((owner, blocked)) = head else {
             return Ok(ContactPanel::default());
         };
         let mut stmt = self.conn.prepare_cached(
@@ -487,6 +487,7 @@ impl<'c> Reader<'c> {
             owner,
             others,
             more,
+            blocked,
         })
     }
 

@@ -42,6 +42,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0013_ticket_stats",
         include_str!("migrations/0013_ticket_stats.sql"),
     ),
+    (
+        "0014_blocked_senders",
+        include_str!("migrations/0014_blocked_senders.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

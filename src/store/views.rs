@@ -302,6 +302,8 @@ pub struct ContactPanel {
     pub others: Vec<OtherTicket>,
     /// They have more tickets than the panel lists.
     pub more: bool,
+    /// An agent marked their mail as spam: later mail is filed away.
+    pub blocked: bool,
 }
 
 /// One line of the contact panel.

@@ -558,11 +558,14 @@ pub(super) fn ingest(
             duplicate: true,
             reason: ThreadReason::Headers,
             merged,
+            blocked: false,
         });
     }
 
     let mail = &message.mail;
     let contact_id = upsert_contact(conn, &message.contact, now)?;
+    // A sender an agent marked as spam: kept, but filed away (see below).
+    let blocked = !message.historical && contact_blocked(conn, contact_id)?;
     let mut evidence = gather_evidence(conn, message, contact_id)?;
     // A bounce or auto-reply about one of our messages belongs to that message's
     // ticket, ahead of every other rule, and never opens a ticket of its own.
@@ -593,14 +596,19 @@ pub(super) fn ingest(
             let closed_stage = pipeline
                 .and_then(|p| p.stages.iter().find(|s| s.closed))
                 .map(|s| s.name.clone());
-            let (status, closed) = match (message.historical, closed_stage) {
+            // So is a blocked sender's mail, tagged spam.
+            let (status, closed) = match (message.historical || blocked, closed_stage) {
                 (true, Some(stage)) => (stage, true),
                 _ => (
                     defaults.status.clone(),
                     pipeline.is_some_and(|p| p.is_closed(&defaults.status)),
                 ),
             };
-            let tags = serde_json::to_string(&defaults.tags).unwrap_or_else(|_| "[]".into());
+            let mut tags = defaults.tags.clone();
+            if blocked && !tags.iter().any(|t| t == SPAM_TAG) {
+                tags.push(SPAM_TAG.to_string());
+            }
+            let tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
             exec(
                 conn,
                 "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at, pipeline, priority, tags, closed)
@@ -609,7 +617,7 @@ pub(super) fn ingest(
             )?;
             let id = conn.last_insert_rowid();
             add_participant(conn, id, contact_id, "customer", now)?;
-            if !message.historical {
+            if !message.historical && !blocked {
                 super::desk::route_new_ticket(
                     conn,
                     id,
@@ -625,9 +633,14 @@ pub(super) fn ingest(
                 "created",
                 &message.contact.email,
                 &format!(
-                    "new ticket from {} via {}",
+                    "new ticket from {} via {}{}",
                     message.contact.email,
-                    message.source.as_str()
+                    message.source.as_str(),
+                    if blocked {
+                        " (the sender is blocked: filed as spam)"
+                    } else {
+                        ""
+                    }
                 ),
                 now,
             )?;
@@ -644,8 +657,10 @@ pub(super) fn ingest(
         )?;
     }
 
-    // A customer writing again reopens a closed ticket (same owner).
+    // A customer writing again reopens a closed ticket (same owner); a blocked one
+    // does not.
     if !new_ticket
+        && !blocked
         && !message.historical
         && !message.classification.is_automatic()
         && !message.classification.from_own_address
@@ -815,5 +830,18 @@ pub(super) fn ingest(
         duplicate: false,
         reason,
         merged,
+        blocked,
     })
+}
+
+/// The tag a blocked sender's tickets get.
+pub(super) const SPAM_TAG: &str = "spam";
+
+/// True when an agent has blocked this contact (marked their mail as spam).
+pub(super) fn contact_blocked(conn: &Connection, contact: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
+        .query_row([contact], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }

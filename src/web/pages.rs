@@ -1197,6 +1197,15 @@ async fn post(
                     let who = field(form, "remove").unwrap_or("").trim().to_lowercase();
                     done(id, store.remove_participant(id, who, me).await)
                 }
+                "spam" => {
+                    let spam = match field(form, "spam") {
+                        Some("1") => true,
+                        Some("0") => false,
+                        _ => return text(StatusCode::BAD_REQUEST, "Say spam=1 or spam=0."),
+                    };
+                    let pipelines = state.services.pipeline.config().pipelines.clone();
+                    done(id, store.mark_spam(id, spam, pipelines, me).await)
+                }
                 "subject" => done(
                     id,
                     store

@@ -760,6 +760,21 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     out.push_str(
         r#"</select></label><button type="submit">Save contact</button></form></details>"#,
     );
+    // Spam: blocks the sender; their later mail is kept but filed away.
+    if p.contact.blocked {
+        let _ = write!(
+            out,
+            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>Blocked as a spam sender: their mail is filed closed, tagged spam.</p><button type="submit">Not spam</button></form>"#,
+            t.id
+        );
+    } else {
+        let _ = write!(
+            out,
+            r#"<form class="spam" method="post" action="/tickets/{}/spam" data-confirm="Mark as spam? The ticket closes and later mail from {} is filed as spam.">{csrf}<input type="hidden" name="spam" value="1"><button type="submit">Mark as spam</button></form>"#,
+            t.id,
+            esc(&t.contact.email)
+        );
+    }
     if !p.contact.others.is_empty() {
         out.push_str(r#"<h3>Other tickets</h3><ul class="others">"#);
         for o in &p.contact.others {

@@ -53,6 +53,7 @@ mod send_close;
 mod signin;
 mod snippets;
 mod snooze;
+mod spam;
 mod tags;
 mod thread;
 mod tls_sessions;

@@ -586,7 +586,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 17] = [
+        let posts: [(String, &str); 19] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -603,6 +603,8 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/snooze"), "for=1d"),
             (format!("/tickets/{id}/tags"), "add=anon"),
             (format!("/tickets/{id}/merge"), "into=1"),
+            (format!("/tickets/{id}/spam"), "spam=1"),
+            (format!("/tickets/{id}/contact"), "name=anon&owner="),
             ("/me/availability".into(), "available=off"),
             (
                 "/me/password".into(),

@@ -1,0 +1,234 @@
+//! Spam: an agent marks a ticket as spam from its page (after a confirmation). The
+//! ticket closes with the tag `spam` and its sender is blocked: their later mail is
+//! still stored, but filed closed and tagged, with no acknowledgement and no owner, and
+//! a reply on the old thread does not reopen it. `frontdeskctl tickets spam --not`
+//! undoes it. A request without the CSRF token, or with a word other than 1 or 0,
+//! changes nothing.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::browser::Browser;
+use crate::harness::{wait_until, Daemon, Settings};
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, deliver, http_sign_in, show, text_mail, text_mail_with, ticket_id, PASSWORD,
+};
+
+const SPAMMER: &str = "deals@bulk-offers.example.net";
+
+/// Support with an acknowledgement (and every new ticket routed to Jane, once she
+/// exists: the config refuses routing to an unknown agent).
+fn channels(relay: u16, routed: bool) -> String {
+    let routing = if routed {
+        "[channel.routing]\nmode = \"users_and_teams\"\nusers = [\"jane@acme.test\"]\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"[smtp]
+host = "127.0.0.1"
+port = {relay}
+tls = "none"
+hello_name = "frontdesk.test"
+
+[[channel]]
+kind = "email"
+name = "support"
+address = "support@example.com"
+[channel.acknowledgement]
+subject = "We got it: {{{{ticket.subject}}}}"
+body = "Hello, this is ticket {{{{ticket.id}}}}."
+max_per_hour = 100
+{routing}"#
+    )
+}
+
+fn acknowledgements(d: &Daemon) -> usize {
+    d.ctl_json(&["outbox", "list", "--limit", "1000"])["outbox"]
+        .as_array()
+        .map_or(0, |o| {
+            o.iter().filter(|e| e["kind"] == "acknowledgement").count()
+        })
+}
+
+fn tags(t: &Value) -> Vec<String> {
+    t["tags"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn history(t: &Value) -> String {
+    t["events"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| e["detail"].as_str().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: channels(rx.port, false),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    d.write_config(&Settings {
+        channels: channels(rx.port, true),
+        ..Settings::default()
+    });
+    let (code, out, err) = d.ctl(&["reload"]);
+    assert_eq!(code, 0, "reload refused: {err}{out}");
+    let offer = "Cheap watches, today only";
+    deliver(
+        &d,
+        SPAMMER,
+        "support@example.com",
+        &text_mail(
+            SPAMMER,
+            offer,
+            "offer.1@bulk-offers.example.net",
+            "Buy now.",
+        ),
+    );
+    let first = ticket_id(&d, offer);
+    assert_eq!(show(&d, first)["owner"], "jane@acme.test");
+    assert_eq!(acknowledgements(&d), 1);
+
+    // Refused, and nothing changes.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let before = show(&d, first);
+    let r = jane.post(&format!("/tickets/{first}/spam"), &[("spam", "1")], &[]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    let r = jane.post(
+        &format!("/tickets/{first}/spam"),
+        &[("csrf", &jane.csrf), ("spam", "maybe")],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(
+        show(&d, first),
+        before,
+        "a refused request changed the ticket"
+    );
+
+    // From the page, after the confirmation.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{first}"));
+    b.click_css("form.spam button[type=submit]");
+    let asked = b.answer_dialog(true);
+    assert!(asked.contains(SPAMMER), "{asked}");
+    b.wait_text("form.spam.blocked", "Blocked as a spam sender");
+    let t = show(&d, first);
+    assert_eq!(t["status"], "Closed", "{t:#}");
+    assert_eq!(tags(&t), ["spam"]);
+    assert!(
+        history(&t).contains(&format!("marked as spam; {SPAMMER} is blocked")),
+        "{}",
+        history(&t)
+    );
+
+    // Their next mail is kept, filed closed and tagged, with no owner and no
+    // acknowledgement; it stays out of the open inbox.
+    let again = "Cheap watches, last chance";
+    deliver(
+        &d,
+        SPAMMER,
+        "support@example.com",
+        &text_mail(
+            SPAMMER,
+            again,
+            "offer.2@bulk-offers.example.net",
+            "Buy now!",
+        ),
+    );
+    let second = ticket_id(&d, again);
+    let t = show(&d, second);
+    assert_eq!(t["status"], "Closed", "{t:#}");
+    assert_eq!(t["owner"], Value::Null, "{t:#}");
+    assert_eq!(tags(&t), ["spam"]);
+    assert!(history(&t).contains("the sender is blocked: filed as spam"));
+    assert_eq!(acknowledgements(&d), 1, "a blocked sender was acknowledged");
+    b.open("/inbox?view=open");
+    b.wait_find("main");
+    let open = b.row_ids();
+    assert!(
+        !open.contains(&second) && !open.contains(&first),
+        "spam in the open inbox: {open:?}"
+    );
+    b.open("/inbox?view=closed&tag=spam");
+    b.wait_until("both in the spam filter", |b| {
+        let mut rows = b.row_ids();
+        rows.sort();
+        rows == [first, second]
+    });
+    // A reply on the old thread does not reopen it.
+    let messages = |t: &Value| t["messages"].as_array().map_or(0, Vec::len);
+    let had = messages(&show(&d, first));
+    deliver(
+        &d,
+        SPAMMER,
+        "support@example.com",
+        &text_mail_with(
+            SPAMMER,
+            &format!("Re: {offer}"),
+            "offer.3@bulk-offers.example.net",
+            "Still interested?",
+            "In-Reply-To: <offer.1@bulk-offers.example.net>\r\n",
+        ),
+    );
+    wait_until(
+        "the reply on the old thread",
+        Duration::from_secs(10),
+        || messages(&show(&d, first)) == had + 1,
+    );
+    assert_eq!(show(&d, first)["status"], "Closed");
+
+    // Not spam, from frontdeskctl: unblocked, untagged, reopened; their next mail is
+    // an ordinary ticket again.
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "spam",
+            &second.to_string(),
+            "--not",
+            "--as",
+            "jane@acme.test",
+        ],
+        None,
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let t = show(&d, second);
+    assert_ne!(t["status"], "Closed", "{t:#}");
+    assert!(tags(&t).is_empty(), "{t:#}");
+    let fine = "About my order";
+    deliver(
+        &d,
+        SPAMMER,
+        "support@example.com",
+        &text_mail(
+            SPAMMER,
+            fine,
+            "order.1@bulk-offers.example.net",
+            "Where is it?",
+        ),
+    );
+    let third = ticket_id(&d, fine);
+    let t = show(&d, third);
+    assert_eq!(t["status"], "New", "{t:#}");
+    assert_eq!(t["owner"], "jane@acme.test");
+    assert!(tags(&t).is_empty());
+    assert_eq!(acknowledgements(&d), 2);
+}
