@@ -517,6 +517,17 @@ pub struct Shown {
 }
 
 impl Shown {
+    /// Remote images too.
+    pub const IMAGES: Shown = Shown {
+        images: true,
+        whole: false,
+    };
+    /// The whole thread.
+    pub const WHOLE: Shown = Shown {
+        images: false,
+        whole: true,
+    };
+
     /// The ticket page's URL showing this, plus whatever `more` adds.
     pub fn url(self, id: i64, more: Shown) -> String {
         let mut url = format!("/tickets/{id}");
@@ -612,26 +623,14 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         let _ = write!(
             out,
             r#"<p class="images-blocked">Remote images are blocked. <a href="{}">Load images</a></p>"#,
-            esc(&p.shown.url(
-                t.id,
-                Shown {
-                    images: true,
-                    whole: false
-                }
-            ))
+            esc(&p.shown.url(t.id, Shown::IMAGES))
         );
     }
     if t.earlier > 0 {
         let _ = write!(
             out,
             r#"<p class="earlier"><a href="{}">Show {} earlier {}</a></p>"#,
-            esc(&p.shown.url(
-                t.id,
-                Shown {
-                    images: false,
-                    whole: true
-                }
-            )),
+            esc(&p.shown.url(t.id, Shown::WHOLE)),
             t.earlier,
             if t.earlier == 1 {
                 "message"
@@ -901,13 +900,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         let _ = write!(
             out,
             r#"<p class="earlier"><a href="{}">Show the whole history</a></p>"#,
-            esc(&p.shown.url(
-                t.id,
-                Shown {
-                    images: false,
-                    whole: true
-                }
-            ))
+            esc(&p.shown.url(t.id, Shown::WHOLE))
         );
     }
     out.push_str(r#"<ol class="events">"#);
@@ -968,14 +961,7 @@ mod tests {
     #[test]
     fn ticket_links_keep_what_the_page_already_shows() {
         let none = Shown::default();
-        let images = Shown {
-            images: true,
-            whole: false,
-        };
-        let whole = Shown {
-            images: false,
-            whole: true,
-        };
+        let (images, whole) = (Shown::IMAGES, Shown::WHOLE);
         assert_eq!(none.url(7, none), "/tickets/7");
         assert_eq!(none.url(7, images), "/tickets/7?images=1");
         assert_eq!(none.url(7, whole), "/tickets/7?all=1");

@@ -45,6 +45,12 @@ max_per_hour = 100
     )
 }
 
+/// Deliver a new thread from the spammer.
+fn mail(d: &Daemon, subject: &str, message_id: &str, body: &str) {
+    let raw = text_mail(SPAMMER, subject, message_id, body);
+    deliver(d, SPAMMER, "support@example.com", &raw);
+}
+
 fn acknowledgements(d: &Daemon) -> usize {
     d.ctl_json(&["outbox", "list", "--limit", "1000"])["outbox"]
         .as_array()
@@ -91,17 +97,7 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     let (code, out, err) = d.ctl(&["reload"]);
     assert_eq!(code, 0, "reload refused: {err}{out}");
     let offer = "Cheap watches, today only";
-    deliver(
-        &d,
-        SPAMMER,
-        "support@example.com",
-        &text_mail(
-            SPAMMER,
-            offer,
-            "offer.1@bulk-offers.example.net",
-            "Buy now.",
-        ),
-    );
+    mail(&d, offer, "offer.1@bulk-offers.example.net", "Buy now.");
     let first = ticket_id(&d, offer);
     assert_eq!(show(&d, first)["owner"], "jane@acme.test");
     assert_eq!(acknowledgements(&d), 1);
@@ -143,17 +139,7 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     // Their next mail is kept, filed closed and tagged, with no owner and no
     // acknowledgement; it stays out of the open inbox.
     let again = "Cheap watches, last chance";
-    deliver(
-        &d,
-        SPAMMER,
-        "support@example.com",
-        &text_mail(
-            SPAMMER,
-            again,
-            "offer.2@bulk-offers.example.net",
-            "Buy now!",
-        ),
-    );
+    mail(&d, again, "offer.2@bulk-offers.example.net", "Buy now!");
     let second = ticket_id(&d, again);
     let t = show(&d, second);
     assert_eq!(t["status"], "Closed", "{t:#}");
@@ -214,17 +200,7 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     assert_ne!(t["status"], "Closed", "{t:#}");
     assert!(tags(&t).is_empty(), "{t:#}");
     let fine = "About my order";
-    deliver(
-        &d,
-        SPAMMER,
-        "support@example.com",
-        &text_mail(
-            SPAMMER,
-            fine,
-            "order.1@bulk-offers.example.net",
-            "Where is it?",
-        ),
-    );
+    mail(&d, fine, "order.1@bulk-offers.example.net", "Where is it?");
     let third = ticket_id(&d, fine);
     let t = show(&d, third);
     assert_eq!(t["status"], "New", "{t:#}");
