@@ -503,6 +503,8 @@ pub struct BulkChange {
     pub assign: Option<Assignment>,
     /// A stage of each ticket's pipeline, or none to leave statuses.
     pub stage: Option<String>,
+    /// Mark each as spam (see `mark_spam`), after the changes above.
+    pub spam: bool,
 }
 
 /// Apply `change` to every ticket in `tickets`, all or none: the first ticket that cannot
@@ -524,6 +526,9 @@ pub(super) fn change_many(
         }
         if let Some(stage) = &change.stage {
             change_status(conn, id, stage, pipelines, actor).map_err(|e| named(id, e))?;
+        }
+        if change.spam {
+            mark_spam(conn, id, true, pipelines, actor).map_err(|e| named(id, e))?;
         }
     }
     Ok(tickets.len())

@@ -920,14 +920,20 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
     let stage = field(form, "stage")
         .filter(|s| !s.is_empty())
         .map(str::to_string);
-    if assign.is_none() && stage.is_none() {
+    // The form's "Mark as spam" button.
+    let spam = field(form, "spam") == Some("1");
+    if assign.is_none() && stage.is_none() && !spam {
         return text(
             StatusCode::BAD_REQUEST,
             "Choose a new owner or a new status for the selected tickets.",
         );
     }
     let pipelines = state.services.pipeline.config().pipelines.clone();
-    let change = BulkChange { assign, stage };
+    let change = BulkChange {
+        assign,
+        stage,
+        spam,
+    };
     let store = state.services.pipeline.store();
     match store
         .change_many(tickets.clone(), change, pipelines, me)

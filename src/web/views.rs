@@ -275,7 +275,7 @@ fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
         let _ = write!(out, r#"<option value="{0}">{0}</option>"#, esc(stage));
     }
     out.push_str(
-        r#"</select> <button type="submit" id="bulk-apply">Apply to selected</button></form>"#,
+        r#"</select> <button type="submit" id="bulk-apply">Apply to selected</button> <button type="submit" id="bulk-spam" name="spam" value="1" data-confirm="Mark the selected tickets as spam? They close, and later mail from their senders is filed as spam.">Mark as spam</button></form>"#,
     );
 }
 

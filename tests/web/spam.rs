@@ -208,3 +208,79 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     assert!(tags(&t).is_empty());
     assert_eq!(acknowledgements(&d), 2);
 }
+
+#[test]
+fn several_tickets_are_marked_as_spam_from_the_inbox_at_once() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: channels(rx.port, false),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let senders = ["win@lottery.example.net", "seo@ranking.example.net"];
+    let mut spam = Vec::new();
+    for (n, from) in senders.iter().enumerate() {
+        let subject = format!("Offer number {n}");
+        let raw = text_mail(
+            from,
+            &subject,
+            &format!("o{n}@spam.example.net"),
+            "Act now.",
+        );
+        deliver(&d, from, "support@example.com", &raw);
+        spam.push(ticket_id(&d, &subject));
+    }
+    let customer = "ines@customer.example.org";
+    let raw = text_mail(
+        customer,
+        "Broken hinge",
+        "hinge.1@customer.example.org",
+        "Help.",
+    );
+    deliver(&d, customer, "support@example.com", &raw);
+    let real = ticket_id(&d, "Broken hinge");
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/inbox?view=open");
+    b.wait_find("#bulk-spam");
+    let disabled = |b: &Browser| {
+        b.js(
+            "return document.getElementById('bulk-spam').disabled;",
+            serde_json::json!([]),
+        ) == Value::Bool(true)
+    };
+    assert!(disabled(&b), "the button works with nothing ticked");
+    for id in &spam {
+        b.click_css(&format!("input[name=ticket][value='{id}']"));
+    }
+    assert!(!disabled(&b));
+    // Cancelled: nothing changes.
+    b.click_css("#bulk-spam");
+    let asked = b.answer_dialog(false);
+    assert!(
+        asked.contains("Mark the selected tickets as spam"),
+        "{asked}"
+    );
+    for id in &spam {
+        assert!(tags(&show(&d, *id)).is_empty());
+    }
+    b.click_css("#bulk-spam");
+    b.answer_dialog(true);
+    b.wait_until("the spam out of the open view", |b| b.row_ids() == [real]);
+    for id in &spam {
+        let t = show(&d, *id);
+        assert_eq!(t["status"], "Closed", "{t:#}");
+        assert_eq!(tags(&t), ["spam"]);
+    }
+    assert!(tags(&show(&d, real)).is_empty());
+    // Both senders are blocked, the customer is not.
+    for (n, from) in senders.iter().chain([&customer]).enumerate() {
+        let subject = format!("Follow-up {n}");
+        let raw = text_mail(from, &subject, &format!("f{n}@later.example.net"), "Again.");
+        deliver(&d, from, "support@example.com", &raw);
+        let t = show(&d, ticket_id(&d, &subject));
+        let filed = t["status"] == "Closed" && tags(&t) == ["spam"];
+        assert_eq!(filed, n < 2, "{from}: {t:#}");
+    }
+}

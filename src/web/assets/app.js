@@ -40,6 +40,8 @@
     if (count) { count.textContent = n === 0 ? "none selected" : n + " selected"; }
     var apply = document.getElementById("bulk-apply");
     if (apply) { apply.disabled = n === 0; }
+    var spam = document.getElementById("bulk-spam");
+    if (spam) { spam.disabled = n === 0; }
     var all = document.getElementById("select-all");
     var boxes = document.querySelectorAll("input[name=ticket]");
     if (all) { all.checked = n > 0 && n === boxes.length; all.indeterminate = n > 0 && n < boxes.length; }
@@ -178,7 +180,8 @@
 
   // Forms that cannot be undone ask first.
   document.addEventListener("submit", function (e) {
-    var ask = e.target.getAttribute("data-confirm");
+    // The button pressed may ask on its own (the inbox's "Mark as spam").
+    var ask = (e.submitter && e.submitter.getAttribute("data-confirm")) || e.target.getAttribute("data-confirm");
     if (ask && !window.confirm(ask)) { e.preventDefault(); e.stopImmediatePropagation(); }
   }, true);
 
