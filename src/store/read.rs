@@ -580,6 +580,11 @@ impl<'c> Reader<'c> {
         super::web::attachment(self.conn, id)
     }
 
+    /// A message's original bytes (as received or sent) and its ticket.
+    pub fn message_original(&self, row: i64) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        super::web::message_original(self.conn, row)
+    }
+
     /// A cheap query proving the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;

@@ -215,6 +215,21 @@ pub(super) fn attachment(
         .optional()?)
 }
 
+/// A message's stored original (as received or as sent) and its ticket; none for
+/// notes and unknown rows.
+pub(super) fn message_original(
+    conn: &Connection,
+    row: i64,
+) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT m.ticket_id, r.raw FROM messages m JOIN message_raw r ON r.message_id = m.id
+             WHERE m.id = ?1",
+        )?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
 /// A search hit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchHit {

@@ -322,6 +322,7 @@ pub async fn handle(
         }
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
+        (Method::GET, ["messages", id, "original"]) => original(state, id).await,
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {
                 let shown = views::Shown {
@@ -706,6 +707,34 @@ async fn search(
         session,
         &views::search(&q, open_only, &hits),
     )))
+}
+
+/// A message as it was received or sent (headers and all), as an `.eml` download: for
+/// checking where a mail came from, or passing it on to someone who asks for it.
+async fn original(state: &WebState, id: &str) -> Response<Body> {
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "No such message.");
+    };
+    let found = state
+        .services
+        .pipeline
+        .store()
+        .read_long(move |r| r.message_original(id))
+        .await;
+    let (ticket, raw) = match found {
+        Ok(Some(f)) => f,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such message."),
+        Err(e) => return internal(e),
+    };
+    // A download, never shown: a browser must not render what a stranger sent.
+    let mut r = respond(StatusCode::OK, "message/rfc822", raw);
+    let disposition = format!("attachment; filename=\"ticket-{ticket}-message-{id}.eml\"");
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut()
+            .insert(hyper::header::CONTENT_DISPOSITION, v);
+    }
+    super::secure_headers(&mut r, "default-src 'none'; sandbox");
+    r
 }
 
 async fn attachment(state: &WebState, id: &str) -> Response<Body> {

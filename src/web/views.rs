@@ -660,8 +660,17 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         }
         let _ = write!(
             out,
-            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span></header><h2>{subject}</h2>"#,
+            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{original}</header><h2>{subject}</h2>"#,
             id = m.id,
+            // Notes were never mail; everything else keeps what was received or sent.
+            original = if m.direction == "note" {
+                String::new()
+            } else {
+                format!(
+                    r#" <a class="original" href="/messages/{}/original" download title="Download the message as it was received or sent (.eml)">Original</a>"#,
+                    m.id
+                )
+            },
             from = esc(&sender(m.from_name.as_deref(), m.from.as_deref())),
             when = time_tag(&m.created_at),
             marks = esc(&marks.join(" · ")),

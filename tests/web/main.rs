@@ -46,6 +46,7 @@ mod keyboard;
 mod live;
 mod long_thread;
 mod merge;
+mod original;
 mod rename;
 mod safety;
 mod search;

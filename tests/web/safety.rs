@@ -558,6 +558,8 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/events".into(),
             format!("/events?ticket={id}"),
             "/attachments/1".into(),
+            "/messages/1/original".into(),
+            format!("/tickets/{id}?all=1"),
             "/inbox?view=all&contact=olga%40customer.example.org".into(),
             "/me".into(),
             "/nowhere".into(),
