@@ -302,6 +302,10 @@ enum TicketsCommand {
         /// Close the ticket with the reply (its pipeline's first closed stage).
         #[arg(long)]
         close: bool,
+        /// Forward the ticket's latest incoming mail, with its files, to these addresses
+        /// instead of replying (the body goes on top; status and people stay).
+        #[arg(long, value_name = "ADDRESSES", conflicts_with_all = ["cc", "quote", "close"])]
+        forward_to: Option<String>,
     },
     /// Assign a ticket to an agent, a team, or nobody.
     Assign {
@@ -666,6 +670,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             cc,
             quote,
             close,
+            forward_to,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
             let mut attachments = Vec::new();
@@ -693,6 +698,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 quote: *quote,
                 attachments,
                 close: *close,
+                forward: forward_to.clone(),
             })?;
             print_done(&value, cli.json);
         }

@@ -264,6 +264,9 @@ pub enum Request {
         /// Close the ticket with the reply.
         #[serde(default)]
         close: bool,
+        /// Forward the ticket's latest incoming mail to these addresses instead.
+        #[serde(default)]
+        forward: Option<String>,
     },
     /// Add an internal note.
     TicketsNote {

@@ -391,6 +391,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             quote,
             attachments,
             close,
+            forward,
         } => {
             let mut files = Vec::new();
             for a in attachments {
@@ -416,10 +417,16 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 quote,
                 close,
                 attachments: files,
+                forward: forward.clone(),
+            };
+            let what = if forward.is_some() {
+                "forward of"
+            } else {
+                "reply to"
             };
             match queue_reply(&ctx.services.pipeline, request).await {
                 Ok(outbox) => Response::ok(ResponseData::Done {
-                    done: format!("reply to ticket #{id} queued as outbox entry {outbox}"),
+                    done: format!("{what} ticket #{id} queued as outbox entry {outbox}"),
                     id: outbox,
                 }),
                 Err(ReplyError::NotFound(e)) => Response::err(ErrorKind::NotFound, e),

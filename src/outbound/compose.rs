@@ -91,6 +91,9 @@ pub struct ReplyInput<'a> {
     pub body: &'a str,
     /// History to quote, if any.
     pub quote: Option<&'a Quoted>,
+    /// A forward: "Fwd:" subject, and `quote` is passed on whole as a forwarded
+    /// message instead of quoted.
+    pub forward: bool,
     /// Message-IDs of the ticket's thread, oldest first.
     pub thread_ids: &'a [String],
     /// The message being answered.
@@ -136,10 +139,30 @@ pub fn from_name(identity: &Identity, agent: Option<&Agent>) -> String {
 
 /// `Re: <subject> [#N-mac]`, without piling up `Re:` or tags.
 pub fn reply_subject(ticket_subject: &str, tag: Option<&str>) -> String {
+    prefixed_subject("Re:", REPLY_PREFIXES, ticket_subject, tag)
+}
+
+/// Reply prefixes of several languages, lower case.
+const REPLY_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:"];
+/// Reply and forward prefixes, lower case.
+const FORWARD_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:", "fwd:", "fw:", "wg:"];
+
+/// The subject of a forward: `Fwd: <subject>` and the tag, like [`reply_subject`].
+pub fn forward_subject(ticket_subject: &str, tag: Option<&str>) -> String {
+    prefixed_subject("Fwd:", FORWARD_PREFIXES, ticket_subject, tag)
+}
+
+/// `prefix` and the subject without the prefixes in `strip`, then `tag`.
+fn prefixed_subject(
+    prefix: &str,
+    strip: &[&str],
+    ticket_subject: &str,
+    tag: Option<&str>,
+) -> String {
     let mut base = ticket_subject.trim();
     loop {
         let lower = base.to_ascii_lowercase();
-        let stripped = ["re:", "aw:", "sv:", "antw:", "réf:"]
+        let stripped = strip
             .iter()
             .find(|p| lower.starts_with(*p))
             .map(|p| base[p.len()..].trim_start());
@@ -148,7 +171,7 @@ pub fn reply_subject(ticket_subject: &str, tag: Option<&str>) -> String {
             None => break,
         }
     }
-    let mut subject = format!("Re: {base}");
+    let mut subject = format!("{prefix} {base}");
     if let Some(tag) = tag {
         if !subject.contains(tag) {
             subject.push(' ');
@@ -193,6 +216,17 @@ pub fn render_signature(identity: &Identity, agent: &Agent, escape: Escape) -> O
         .map(|s| s.render(|t| agent_value(agent, &identity.company, t), escape))
 }
 
+/// A message passed on whole, under the header block mail programs use.
+fn forwarded_text(q: &Quoted, subject: &str) -> String {
+    format!(
+        "---------- Forwarded message ----------\nFrom: {}\nDate: {}\nSubject: {}\n\n{}\n",
+        q.from,
+        q.date,
+        subject,
+        q.text.trim_end()
+    )
+}
+
 fn quote_text(q: &Quoted) -> String {
     let mut out = format!("On {}, {} wrote:\n", q.date, q.from);
     for line in q.text.lines() {
@@ -213,7 +247,11 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
     let tag = identity
         .subject_tag
         .then(|| subject_tag(input.secret, input.ticket));
-    let subject = reply_subject(input.ticket_subject, tag.as_deref());
+    let subject = if input.forward {
+        forward_subject(input.ticket_subject, tag.as_deref())
+    } else {
+        reply_subject(input.ticket_subject, tag.as_deref())
+    };
     let signature_text = render_signature(identity, input.agent, Escape::None);
     let signature_html = render_signature(identity, input.agent, Escape::Html);
 
@@ -234,7 +272,15 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
             ));
         }
     }
-    if let Some(q) = input.quote {
+    if let (Some(q), true) = (input.quote, input.forward) {
+        let forwarded = forwarded_text(q, input.ticket_subject);
+        text.push('\n');
+        text.push_str(&forwarded);
+        html.push_str(&format!(
+            "<div class=\"forwarded\">{}</div>\n",
+            html_escape(forwarded.trim_end()).replace('\n', "<br>\n")
+        ));
+    } else if let Some(q) = input.quote {
         text.push('\n');
         text.push_str(&quote_text(q));
         html.push_str(&format!(

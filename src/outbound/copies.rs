@@ -7,17 +7,17 @@ use crate::store::{ParticipantView, UserView};
 /// Most copies one reply may carry.
 pub const MAX_COPIES: usize = 20;
 
-/// Why a Cc line was refused (nothing is sent).
+/// Why a Cc (or a forward's To) line was refused (nothing is sent).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CopiesError {
     /// A piece that is not one mail address.
-    #[error("Cc: {0:?} is not a mail address")]
+    #[error("{0:?} is not a mail address")]
     NotAnAddress(String),
     /// One of the desk's own channel addresses: the copy would come back in as mail.
-    #[error("Cc: {0} is one of our own addresses (the copy would come back as new mail)")]
+    #[error("{0} is one of our own addresses (the copy would come back as new mail)")]
     OwnAddress(String),
     /// More than [`MAX_COPIES`].
-    #[error("Cc: at most {MAX_COPIES} addresses per reply")]
+    #[error("at most {MAX_COPIES} addresses per message")]
     TooMany,
 }
 

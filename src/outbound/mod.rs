@@ -48,6 +48,10 @@ pub struct ReplyRequest {
     pub close: bool,
     /// Files.
     pub attachments: Vec<OutgoingAttachment>,
+    /// Forward instead of replying: the ticket's latest incoming mail, with its files, goes to
+    /// these addresses (typed as a To line, checked like Cc) under "Fwd:", with `body`
+    /// on top. The ticket's status and people stay as they are.
+    pub forward: Option<String>,
 }
 
 /// The outbox entry for a composed message on a channel, with the channel's (or the
@@ -96,10 +100,64 @@ pub fn new_message_id(address: &str, now: i64) -> String {
     format!("{now}.{}@{domain}", hex::encode(random))
 }
 
-/// Compose an agent's reply and queue it; returns the outbox id.
+/// The files of message `row`, read back out of its original, for a forward.
+async fn original_files(
+    store: &crate::store::Store,
+    row: i64,
+) -> Result<Vec<OutgoingAttachment>, ReplyError> {
+    let (files, raw) = store.read_long(move |r| r.message_files(row)).await?;
+    if files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let decoded = tokio::task::spawn_blocking(move || {
+        files
+            .into_iter()
+            .map(|f| {
+                let data = crate::ingest::parse::attachment_data(&raw, f.position as usize);
+                (f, data)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .map_err(|_| ReplyError::Store(StoreError::Closed))?;
+    decoded
+        .into_iter()
+        .map(|(f, data)| {
+            let name = f.filename.unwrap_or_else(|| "attachment".into());
+            let data = data.ok_or_else(|| {
+                ReplyError::Invalid(format!("the file {name:?} could not be read from the mail"))
+            })?;
+            // The stored type came from a stranger's mail: it goes into a header only
+            // when it is a plain type/subtype.
+            let plain = f.content_type.split_once('/').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && f.content_type.bytes().all(|c| c.is_ascii_graphic())
+            });
+            Ok(OutgoingAttachment {
+                filename: name,
+                content_type: if plain {
+                    f.content_type
+                } else {
+                    "application/octet-stream".into()
+                },
+                data,
+            })
+        })
+        .collect()
+}
+
+/// Compose an agent's reply (or forward, see [`ReplyRequest::forward`]) and queue it;
+/// returns the outbox id.
 pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i64, ReplyError> {
-    if request.body.trim().is_empty() && request.attachments.is_empty() {
+    let forward = request.forward.is_some();
+    if request.body.trim().is_empty() && request.attachments.is_empty() && !forward {
         return Err(ReplyError::Invalid("the reply is empty".into()));
+    }
+    if forward && (request.close || request.cc.iter().any(|c| !c.trim().is_empty())) {
+        return Err(ReplyError::Invalid(
+            "a forward has no Cc and does not close the ticket".into(),
+        ));
     }
     let store = pipeline.store();
     let agent_email = request.agent_email.trim().to_lowercase();
@@ -125,21 +183,42 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             context.channel
         ))
     })?;
-    if context.contact.email == UNKNOWN_SENDER {
-        return Err(ReplyError::Invalid(format!(
-            "ticket #{ticket} has no known sender address to reply to"
-        )));
-    }
-    let cc = copies::copies(
-        request.cc.iter().map(String::as_str),
-        &context.contact.email,
-        &config.own_addresses(),
-    )
-    .map_err(|e| ReplyError::Invalid(e.to_string()))?;
+    let own = config.own_addresses();
+    let (to, cc) = match &request.forward {
+        Some(typed) => {
+            let to = copies::copies([typed.as_str()], &context.contact.email, &own)
+                .map_err(|e| ReplyError::Invalid(format!("To: {e}")))?;
+            if to.is_empty() {
+                return Err(ReplyError::Invalid(
+                    "say who to forward it to (someone other than the customer)".into(),
+                ));
+            }
+            if context.last_inbound.is_none() {
+                return Err(ReplyError::Invalid(format!(
+                    "ticket #{ticket} has no incoming mail to forward"
+                )));
+            }
+            (to, Vec::new())
+        }
+        None => {
+            if context.contact.email == UNKNOWN_SENDER {
+                return Err(ReplyError::Invalid(format!(
+                    "ticket #{ticket} has no known sender address to reply to"
+                )));
+            }
+            let cc = copies::copies(
+                request.cc.iter().map(String::as_str),
+                &context.contact.email,
+                &own,
+            )
+            .map_err(|e| ReplyError::Invalid(format!("Cc: {e}")))?;
+            (vec![context.contact.email.clone()], cc)
+        }
+    };
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
-    let quoted = match (&context.last_inbound, request.quote) {
+    let quoted = match (&context.last_inbound, request.quote || forward) {
         (Some((_, from, date, text)), true) => Some(Quoted {
             from: from.clone(),
             date: date.clone(),
@@ -147,7 +226,10 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         }),
         _ => None,
     };
-    let to = vec![context.contact.email.clone()];
+    let mut attachments = request.attachments;
+    if let (true, Some(row)) = (forward, context.last_inbound_row) {
+        attachments.extend(original_files(store, row).await?);
+    }
     let agent = Agent::from(&agent);
     let in_reply_to = context
         .last_inbound
@@ -163,28 +245,27 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         secret: store.secret(),
         body: &request.body,
         quote: quoted.as_ref(),
+        forward,
         thread_ids: &context.thread_ids,
         in_reply_to: in_reply_to
             .as_deref()
             .or(context.thread_ids.last().map(String::as_str)),
-        attachments: &request.attachments,
+        attachments: &attachments,
         message_id: &message_id,
         now,
     })
     .map_err(|e| ReplyError::Invalid(format!("cannot build the message: {e}")))?;
-    let mut mail = queued_mail(
-        &config,
-        channel,
-        context.ticket_id,
-        OutboxKind::Reply,
-        composed,
-    );
+    let kind = if forward {
+        OutboxKind::Forward
+    } else {
+        OutboxKind::Reply
+    };
+    let mut mail = queued_mail(&config, channel, context.ticket_id, kind, composed);
     mail.agent_email = Some(agent.email.clone());
     mail.copies = cc;
     mail.close = request.close;
     mail.pipelines = Some(config.pipelines.clone());
-    mail.attachments = request
-        .attachments
+    mail.attachments = attachments
         .iter()
         .map(|a| (a.filename.clone(), a.content_type.clone(), a.data.len()))
         .collect();

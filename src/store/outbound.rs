@@ -31,6 +31,8 @@ pub enum OutboxKind {
     Reply,
     /// An instant acknowledgement.
     Acknowledgement,
+    /// A ticket's mail forwarded by an agent to someone outside the desk.
+    Forward,
 }
 
 impl OutboxKind {
@@ -38,6 +40,7 @@ impl OutboxKind {
         match self {
             OutboxKind::Reply => "reply",
             OutboxKind::Acknowledgement => "acknowledgement",
+            OutboxKind::Forward => "forward",
         }
     }
 }

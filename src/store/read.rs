@@ -290,14 +290,23 @@ impl<'c> Reader<'c> {
         let thread_ids: Vec<String> = stmt
             .query_map([id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        let last_inbound = self
+        let last = self
             .conn
             .prepare_cached(
-                "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body
+                "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body, id
                  FROM messages WHERE ticket_id = ?1 AND direction = 'inbound' ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT 1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, crate::model::rfc2822(r.get(2)?), r.get(3)?)))
+            .query_row([id], |r| {
+                Ok((
+                    (r.get(0)?, r.get(1)?, crate::model::rfc2822(r.get(2)?), r.get(3)?),
+                    r.get::<_, i64>(4)?,
+                ))
+            })
             .optional()?;
+        let (last_inbound, last_inbound_row) = match last {
+            Some((message, row)) => (Some(message), Some(row)),
+            None => (None, None),
+        };
         Ok(Some(ReplyContext {
             ticket_id: id,
             subject,
@@ -305,6 +314,7 @@ impl<'c> Reader<'c> {
             contact: ContactRef { email, name },
             thread_ids,
             last_inbound,
+            last_inbound_row,
         }))
     }
 
@@ -578,6 +588,15 @@ impl<'c> Reader<'c> {
         id: i64,
     ) -> Result<Option<(super::AttachmentView, i64, Vec<u8>)>, StoreError> {
         super::web::attachment(self.conn, id)
+    }
+
+    /// A message's files (not the inline images) with the message's original bytes,
+    /// which hold them.
+    pub fn message_files(
+        &self,
+        row: i64,
+    ) -> Result<(Vec<super::AttachmentView>, Vec<u8>), StoreError> {
+        super::web::message_files(self.conn, row)
     }
 
     /// A message's original bytes (as received or sent) and its ticket.

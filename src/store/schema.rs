@@ -46,6 +46,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0014_blocked_senders",
         include_str!("migrations/0014_blocked_senders.sql"),
     ),
+    ("0015_forward", include_str!("migrations/0015_forward.sql")),
 ];
 
 /// The schema version this build writes.

@@ -237,6 +237,8 @@ pub struct ReplyContext {
     pub thread_ids: Vec<String>,
     /// The latest inbound message: (Message-ID, from, RFC 2822 date, text).
     pub last_inbound: Option<(Option<String>, String, String, String)>,
+    /// That message's row (a forward takes its files along).
+    pub last_inbound_row: Option<i64>,
 }
 
 /// An outbox entry due for delivery.

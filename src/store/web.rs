@@ -215,6 +215,27 @@ pub(super) fn attachment(
         .optional()?)
 }
 
+/// A message's attachments that are files (not inline images), and its original.
+pub(super) fn message_files(
+    conn: &Connection,
+    row: i64,
+) -> Result<(Vec<AttachmentView>, Vec<u8>), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT a.id, a.message_id, a.filename, a.content_type, a.content_id, a.inline, a.size, a.position
+         FROM attachments a WHERE a.message_id = ?1 AND a.inline = 0 ORDER BY a.position",
+    )?;
+    let files: Vec<AttachmentView> = stmt
+        .query_map([row], attachment_row)?
+        .collect::<Result<_, _>>()?;
+    if files.is_empty() {
+        return Ok((files, Vec::new()));
+    }
+    let raw = message_original(conn, row)?
+        .map(|(_, raw)| raw)
+        .unwrap_or_default();
+    Ok((files, raw))
+}
+
 /// A message's stored original (as received or as sent) and its ticket; none for
 /// notes and unknown rows.
 pub(super) fn message_original(

@@ -892,6 +892,19 @@ fn events(
 }
 
 /// An owner menu's value: `agent:<email>`, `team:<name>` or `none`.
+/// The answer to a reply or forward the page asked for: back to the ticket, or why not.
+fn queued(state: &WebState, id: i64, result: Result<i64, ReplyError>) -> Response<Body> {
+    match result {
+        Ok(_) => {
+            state.services.pipeline.ticket_changed(id);
+            redirect(&format!("/tickets/{id}"))
+        }
+        Err(ReplyError::NotFound(e)) => text(StatusCode::NOT_FOUND, &e),
+        Err(ReplyError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(ReplyError::Store(e)) => internal(e),
+    }
+}
+
 fn assignment(value: &str) -> Option<Assignment> {
     match value.split_once(':') {
         Some(("agent", a)) if !a.is_empty() => Some(Assignment::Agent(a.to_string())),
@@ -1122,16 +1135,30 @@ async fn post(
                         // The form's "Send and close" button.
                         close: field(form, "then") == Some("close"),
                         attachments: files,
+                        forward: None,
                     };
-                    match queue_reply(&state.services.pipeline, request).await {
-                        Ok(_) => {
-                            state.services.pipeline.ticket_changed(id);
-                            redirect(&format!("/tickets/{id}"))
-                        }
-                        Err(ReplyError::NotFound(e)) => text(StatusCode::NOT_FOUND, &e),
-                        Err(ReplyError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
-                        Err(ReplyError::Store(e)) => internal(e),
-                    }
+                    queued(
+                        state,
+                        id,
+                        queue_reply(&state.services.pipeline, request).await,
+                    )
+                }
+                "forward" => {
+                    let request = ReplyRequest {
+                        ticket: id,
+                        agent_email: me,
+                        body: field(form, "body").unwrap_or("").to_string(),
+                        cc: Vec::new(),
+                        quote: false,
+                        close: false,
+                        attachments: Vec::new(),
+                        forward: Some(field(form, "to").unwrap_or("").to_string()),
+                    };
+                    queued(
+                        state,
+                        id,
+                        queue_reply(&state.services.pipeline, request).await,
+                    )
                 }
                 "note" => {
                     let body = field(form, "body").unwrap_or("").trim().to_string();

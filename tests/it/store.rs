@@ -83,6 +83,10 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
                  VALUES (1, 'old.pdf', 'application/pdf', 0, 3, 1);
              INSERT INTO thread_ids (msgid, ticket_id) VALUES ('old1@example.org', 1);
              INSERT INTO ingest_keys (key, message_id) VALUES ('mid:old1@example.org', 1);
+             INSERT INTO outbox (id, message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                 attempts, next_attempt_at, created_at, expires_at, sent_at)
+                 VALUES (7, 1, 1, 'support', 'reply', 'b@example.com', '[\"old@example.org\"]', 'sent',
+                 1, 1, 1, 99, 2);
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -157,6 +161,36 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!((file.as_str(), of), ("old.pdf", 1));
+    // Schema 15 rebuilt the outbox to take forwards: the old entry is all there.
+    let entry: (i64, String, String, String, i64, Option<i64>) = conn
+        .query_row(
+            "SELECT message_row, kind, recipients, status, expires_at, sent_at FROM outbox WHERE id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        entry,
+        (
+            1,
+            "reply".into(),
+            "[\"old@example.org\"]".into(),
+            "sent".into(),
+            99,
+            Some(2)
+        )
+    );
+    conn.execute("UPDATE outbox SET kind = 'forward' WHERE id = 7", [])
+        .expect("schema 15 takes forwards");
+    // Schema 14: nobody is blocked.
+    let blocked: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM contacts WHERE blocked <> 0",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(blocked, 0);
     let dangling: Option<String> = conn
         .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
         .optional()

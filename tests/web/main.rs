@@ -40,6 +40,7 @@ mod bulk;
 mod contact_edit;
 mod copies;
 mod drafts;
+mod forward;
 mod freshness;
 mod inbox;
 mod keyboard;

@@ -588,7 +588,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 19] = [
+        let posts: [(String, &str); 20] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -606,6 +606,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/tags"), "add=anon"),
             (format!("/tickets/{id}/merge"), "into=1"),
             (format!("/tickets/{id}/spam"), "spam=1"),
+            (format!("/tickets/{id}/forward"), "to=x%40example.org"),
             (format!("/tickets/{id}/contact"), "name=anon&owner="),
             ("/me/availability".into(), "available=off"),
             (

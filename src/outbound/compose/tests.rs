@@ -41,6 +41,7 @@ fn reply(identity: &Identity, agent: &Agent, body: &str) -> Composed {
         secret: SECRET,
         body,
         quote: None,
+        forward: false,
         thread_ids: &ids,
         in_reply_to: Some("second@example.org"),
         attachments: &[],
@@ -160,6 +161,66 @@ fn subjects_do_not_pile_up() {
 }
 
 #[test]
+fn forward_subjects_drop_reply_and_forward_prefixes() {
+    assert_eq!(forward_subject("Re: Fwd: hello", None), "Fwd: hello");
+    assert_eq!(forward_subject("WG: AW: hallo", None), "Fwd: hallo");
+    assert_eq!(
+        forward_subject("hello [#4-abc]", Some("[#4-abc]")),
+        "Fwd: hello [#4-abc]"
+    );
+    // A reply keeps a forward prefix the customer wrote.
+    assert_eq!(reply_subject("Fwd: hello", None), "Re: Fwd: hello");
+}
+
+#[test]
+fn a_forward_passes_the_message_on_whole() {
+    let id = identity(FromNameMode::Company, "Acme", None);
+    let to = vec!["parts@supplier.example".to_string()];
+    let q = Quoted {
+        from: "Customer <c@example.org>".into(),
+        date: "Mon, 1 Jan 2024".into(),
+        text: "The hinge broke.\n> older".into(),
+    };
+    let composed = compose_reply(&ReplyInput {
+        ticket: 1,
+        ticket_subject: "Broken hinge",
+        to: &to,
+        cc: &[],
+        agent: &agent("Jane Doe"),
+        identity: &id,
+        secret: SECRET,
+        body: "Can you send a new one?",
+        quote: Some(&q),
+        forward: true,
+        thread_ids: &["c1@example.org".to_string()],
+        in_reply_to: Some("c1@example.org"),
+        attachments: &[],
+        message_id: "f@acme.test",
+        now: 0,
+    })
+    .unwrap();
+    assert!(
+        composed.subject.starts_with("Fwd: Broken hinge"),
+        "{}",
+        composed.subject
+    );
+    assert!(
+        composed.text.contains(
+            "---------- Forwarded message ----------\nFrom: Customer <c@example.org>\nDate: Mon, 1 Jan 2024\nSubject: Broken hinge\n\nThe hinge broke.\n> older\n"
+        ),
+        "{}",
+        composed.text
+    );
+    assert!(composed.text.starts_with("Can you send a new one?"));
+    assert_eq!(composed.recipients, ["parts@supplier.example"]);
+    let parsed = parse(&composed.raw).unwrap();
+    let to: Vec<&str> = parsed.to.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(to, ["parts@supplier.example"]);
+    // The answer threads back: it names the ticket's mail.
+    assert_eq!(parsed.in_reply_to, ["c1@example.org"]);
+}
+
+#[test]
 fn long_reference_chains_are_shortened() {
     let ids: Vec<String> = (0..20).map(|i| format!("m{i}@x")).collect();
     let refs = references(&ids, Some("m19@x"));
@@ -188,6 +249,7 @@ fn quoted_history_is_marked() {
         secret: SECRET,
         body: "answer",
         quote: Some(&q),
+        forward: false,
         thread_ids: &[],
         in_reply_to: None,
         attachments: &[OutgoingAttachment {
