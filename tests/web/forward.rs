@@ -6,14 +6,12 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::browser::Browser;
 use crate::harness::wait_until;
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, daemon, deliver, http_sign_in, outbound_messages, show, text_mail_with, ticket_id,
-    PASSWORD,
+    add_agent, daemon, deliver, history, http_sign_in, outbound_messages, show, text_mail_with,
+    ticket_id, PASSWORD,
 };
 
 const CUSTOMER: &str = "mia@customer.example.org";
@@ -38,18 +36,6 @@ fn mail_with_pdf() -> Vec<u8> {
          --m1--\r\n"
     )
     .into_bytes()
-}
-
-fn history(t: &Value) -> String {
-    t["events"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|e| e["detail"].as_str().unwrap_or("").to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .unwrap_or_default()
 }
 
 #[test]

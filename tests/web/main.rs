@@ -331,6 +331,19 @@ pub fn show(d: &Daemon, id: i64) -> Value {
     d.ticket(id)
 }
 
+/// A `tickets show` answer's history, one event's words a line.
+pub fn history(ticket: &Value) -> String {
+    ticket["events"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .map(|e| e["detail"].as_str().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .unwrap_or_default()
+}
+
 /// The replies (outbound messages) of a `tickets show` answer.
 pub fn outbound_messages(ticket: &Value) -> Vec<&Value> {
     ticket["messages"]

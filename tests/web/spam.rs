@@ -13,7 +13,7 @@ use crate::browser::Browser;
 use crate::harness::{wait_until, Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, deliver, http_sign_in, show, text_mail, text_mail_with, ticket_id, PASSWORD,
+    add_agent, deliver, history, http_sign_in, show, text_mail, text_mail_with, ticket_id, PASSWORD,
 };
 
 const SPAMMER: &str = "deals@bulk-offers.example.net";
@@ -66,18 +66,6 @@ fn tags(t: &Value) -> Vec<String> {
             a.iter()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn history(t: &Value) -> String {
-    t["events"]
-        .as_array()
-        .map(|e| {
-            e.iter()
-                .map(|e| e["detail"].as_str().unwrap_or("").to_string())
-                .collect::<Vec<_>>()
-                .join("\n")
         })
         .unwrap_or_default()
 }
