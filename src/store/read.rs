@@ -96,8 +96,10 @@ impl<'c> Reader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
-                    m.text_body, m.created_at, m.fields, m.from_name, m.html_body
-             FROM messages m WHERE m.id IN (
+                    m.text_body, m.created_at, m.fields, m.from_name, m.html_body,
+                    o.kind, o.status, o.recipients
+             FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
+             WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
                  ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT ?2)
              ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
@@ -128,6 +130,17 @@ impl<'c> Reader<'c> {
                     ),
                     created_at: rfc3339(r.get(11)?),
                     html: r.get(14)?,
+                    delivery: match (r.get(15)?, r.get(16)?) {
+                        (Some(kind), Some(status)) => Some(Delivery {
+                            kind,
+                            status,
+                            recipients: serde_json::from_str(
+                                &r.get::<_, Option<String>>(17)?.unwrap_or_default(),
+                            )
+                            .unwrap_or_default(),
+                        }),
+                        _ => None,
+                    },
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -47,6 +47,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0014_blocked_senders.sql"),
     ),
     ("0015_forward", include_str!("migrations/0015_forward.sql")),
+    (
+        "0016_outbox_message",
+        include_str!("migrations/0016_outbox_message.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -85,6 +85,20 @@ pub struct MessageView {
     /// over the control socket.
     #[serde(skip)]
     pub html: Option<String>,
+    /// For mail we sent: its outbox entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Delivery>,
+}
+
+/// What became of a message we sent (its outbox entry).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    /// `reply`, `acknowledgement` or `forward`.
+    pub kind: String,
+    /// `queued`, `sent`, `failed` or `cancelled`.
+    pub status: String,
+    /// Envelope recipients.
+    pub recipients: Vec<String>,
 }
 
 /// A person on a ticket.

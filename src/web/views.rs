@@ -507,6 +507,22 @@ pub struct TicketPage<'a> {
     pub flash: Option<&'a str>,
 }
 
+/// Whom a mail we sent went to and how far it got, for its header in the thread.
+fn delivery(d: &crate::store::Delivery) -> String {
+    let word = match d.status.as_str() {
+        "queued" => "sending",
+        "sent" => "sent",
+        "failed" => "not delivered",
+        "cancelled" => "cancelled",
+        other => other,
+    };
+    format!(
+        r#" <span class="delivery {}">to {} · {word}</span>"#,
+        esc(&d.status),
+        esc(&d.recipients.join(", "))
+    )
+}
+
 /// What a ticket page shows beyond the default, from its URL.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Shown {
@@ -650,9 +666,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         if let Some(k) = &m.auto_kind {
             marks.push(k.clone());
         }
-        match m.direction.as_str() {
-            "note" => marks.push("internal note".into()),
-            "outbound" if m.auto_kind.is_none() => marks.push("reply".into()),
+        match (m.direction.as_str(), &m.delivery) {
+            ("note", _) => marks.push("internal note".into()),
+            ("outbound", Some(d)) if m.auto_kind.is_none() => marks.push(d.kind.clone()),
+            ("outbound", None) if m.auto_kind.is_none() => marks.push("reply".into()),
             _ => {}
         }
         if let Some(f) = &m.forwarded_by {
@@ -660,8 +677,9 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         }
         let _ = write!(
             out,
-            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{original}</header><h2>{subject}</h2>"#,
+            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{delivery}{original}</header><h2>{subject}</h2>"#,
             id = m.id,
+            delivery = m.delivery.as_ref().map(delivery).unwrap_or_default(),
             // Notes were never mail; everything else keeps what was received or sent.
             original = if m.direction == "note" {
                 String::new()

@@ -182,6 +182,15 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     );
     conn.execute("UPDATE outbox SET kind = 'forward' WHERE id = 7", [])
         .expect("schema 15 takes forwards");
+    // Schema 16 finds a message's outbox entry by its row.
+    let index: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND name = 'outbox_message'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(index, 1);
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

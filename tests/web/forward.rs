@@ -1,6 +1,7 @@
 //! Forward: an agent passes the ticket's latest incoming mail, with its files, to someone
 //! outside the desk (a supplier), with a note on top. The supplier gets it under
-//! "Fwd:", the customer gets nothing, the ticket's status and people stay, and the
+//! "Fwd:", the thread shows it as a forward to them and when it was sent, the customer
+//! gets nothing, the ticket's status and people stay, and the
 //! supplier's answer comes back to the ticket. No address, one of our own addresses or
 //! no CSRF token queues nothing.
 
@@ -111,6 +112,17 @@ fn a_forward_reaches_the_supplier_with_the_files_and_their_answer_comes_back() {
         .unwrap_or_else(|| panic!("no receipt.pdf: {m:#}"));
     assert_eq!(pdf["type"], "application/pdf");
     assert_eq!(pdf["size"], 54, "the PDF's decoded bytes");
+
+    // The thread says what it was, to whom, and that the relay took it.
+    b.wait_until("the forward shown as sent", |b| {
+        b.open(&format!("/tickets/{id}"));
+        b.text("article.message.outbound header")
+            .contains(&format!("to {SUPPLIER} · sent"))
+    });
+    assert_eq!(b.text("article.message.outbound .marks"), "forward");
+    let sent = outbound_messages(&show(&d, id))[0].clone();
+    assert_eq!(sent["delivery"]["kind"], "forward", "{sent:#}");
+    assert_eq!(sent["delivery"]["recipients"][0], SUPPLIER, "{sent:#}");
 
     // The customer got nothing; status and people stay; the history says it.
     assert!(

@@ -39,6 +39,7 @@ mod agent_flow;
 mod bulk;
 mod contact_edit;
 mod copies;
+mod delivery;
 mod drafts;
 mod forward;
 mod freshness;
