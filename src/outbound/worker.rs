@@ -309,13 +309,18 @@ async fn record_all(
             }
         }
         let now = unix_now();
+        let mut tickets: Vec<i64> = batch.iter().map(|(item, _)| item.ticket_id).collect();
+        tickets.sort_unstable();
+        tickets.dedup();
         let marks: Vec<OutboxResult> = batch
             .drain(..)
             .map(|(item, delivery)| result_of(&item, delivery, now))
             .collect();
         let ids: Vec<i64> = marks.iter().map(OutboxResult::id).collect();
-        if let Err(e) = pipeline.store().outbox_record(marks).await {
-            log::error!("outbox: cannot record delivery results: {e}");
+        match pipeline.store().outbox_record(marks).await {
+            // Open ticket pages show how their mail went.
+            Ok(()) => tickets.into_iter().for_each(|t| pipeline.ticket_changed(t)),
+            Err(e) => log::error!("outbox: cannot record delivery results: {e}"),
         }
         if let Some(worker) = settled.upgrade() {
             let mut f = lock(&worker.in_flight);

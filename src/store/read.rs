@@ -341,7 +341,7 @@ impl<'c> Reader<'c> {
         // In id order along the queued-only index, so a read touches only the rows it
         // returns (no sort, no window over the bodies) however long the history is.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts
+            "SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts, o.ticket_id
              FROM outbox o INDEXED BY outbox_queued LEFT JOIN message_raw m ON m.message_id = o.message_row
              WHERE o.status = 'queued' AND o.id > ?3 AND o.next_attempt_at <= ?1
              ORDER BY o.id LIMIT ?2",
@@ -357,6 +357,7 @@ impl<'c> Reader<'c> {
                 recipients: serde_json::from_str(&recipients).unwrap_or_default(),
                 raw: r.get::<_, Option<Vec<u8>>>(4)?.unwrap_or_default(),
                 attempts: r.get(5)?,
+                ticket_id: r.get(6)?,
             })
         })?;
         let mut due = Vec::new();

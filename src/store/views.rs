@@ -260,6 +260,8 @@ pub struct ReplyContext {
 pub struct OutboxItem {
     /// Entry id.
     pub id: i64,
+    /// The ticket it was sent from (open pages are told how it went).
+    pub ticket_id: i64,
     /// Channel.
     pub channel: String,
     /// Envelope sender.

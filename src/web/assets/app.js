@@ -7,6 +7,10 @@
   var ticket = page ? page.getAttribute("data-ticket") : null;
   var typing = false;
   var lastPresence = [];
+  // The main part as the server last sent it (before this script touched it): a
+  // refresh that brings the same is not put in, so focus and scroll stay.
+  var mainNow = document.getElementById("main");
+  var served = mainNow ? mainNow.outerHTML : "";
 
   function refreshMain() {
     // Keep what the agent is typing: only refresh a ticket page when its forms are empty.
@@ -16,7 +20,8 @@
     fetch(location.href, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
       var doc = new DOMParser().parseFromString(html, "text/html");
       var fresh = doc.getElementById("main");
-      if (fresh) {
+      if (fresh && fresh.outerHTML !== served) {
+        served = fresh.outerHTML;
         // Ticks in the bulk form's boxes survive the refresh.
         var ticked = checkedTickets();
         document.getElementById("main").replaceWith(fresh);
@@ -75,6 +80,9 @@
 
   if (window.EventSource) {
     var source = new EventSource("/events" + (ticket ? "?ticket=" + encodeURIComponent(ticket) : ""));
+    // A change that landed between this page's render and the stream's start (or
+    // while the stream was down) told no one: look once more whenever it opens.
+    source.addEventListener("open", function () { refreshMain(); });
     source.addEventListener("ticket", function (e) {
       if (!ticket || e.data === ticket) { refreshMain(); }
     });
