@@ -398,7 +398,8 @@ enum TicketsCommand {
     Spam {
         /// Ticket number.
         id: i64,
-        /// Not spam: unblock the customer, take the tag off, reopen the ticket.
+        /// Not spam: unblock the customer, take the tag off, reopen the ticket if it was
+        /// filed as spam.
         #[arg(long)]
         not: bool,
         /// Record the change as done by this agent.

@@ -246,8 +246,8 @@ pub(super) fn close_with_reply(
 
 /// Mark a ticket as spam (`spam`) or not. Spam blocks its customer, tags the ticket
 /// `spam` and closes it; the customer's later mail is filed the same way (see
-/// `writer::ingest`). "Not spam" unblocks them, takes the tag off and reopens the
-/// ticket as their mail would. The words for the history.
+/// `writer::ingest`). "Not spam" unblocks them, takes the tag off and, if the ticket
+/// was filed as spam, reopens it as their mail would. The words for the history.
 pub(super) fn mark_spam(
     conn: &Connection,
     ticket: TicketId,
@@ -262,6 +262,14 @@ pub(super) fn mark_spam(
             "SELECT c.id, c.email FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
         )?
         .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let tags: String = conn
+        .prepare_cached("SELECT tags FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
+    // A ticket of theirs closed for its own reasons stays closed on "Not spam".
+    let filed_as_spam = serde_json::from_str::<Vec<String>>(&tags)
+        .unwrap_or_default()
+        .iter()
+        .any(|t| t == super::writer::SPAM_TAG);
     let now = unix_now();
     exec(
         conn,
@@ -284,7 +292,9 @@ pub(super) fn mark_spam(
             .closing_stage()
             .filter(|s| s.name != status)
             .map(|s| s.name.clone()),
-        Some(p) => on_customer_message(p, &status).filter(|_| p.is_closed(&status)),
+        Some(p) => {
+            on_customer_message(p, &status).filter(|_| filed_as_spam && p.is_closed(&status))
+        }
         None => None,
     };
     if let (Some(p), Some(next)) = (p, next) {

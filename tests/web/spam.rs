@@ -195,6 +195,29 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     assert_eq!(t["owner"], "jane@acme.test");
     assert!(tags(&t).is_empty());
     assert_eq!(acknowledgements(&d), 2);
+
+    // "Not spam" reopens only a ticket filed as spam: on one of theirs closed for its
+    // own reasons it only unblocks them.
+    let as_jane = ["--as", "jane@acme.test"];
+    for args in [
+        vec!["tickets", "status", &third.to_string(), "Closed"],
+        vec!["tickets", "spam", &first.to_string()],
+        vec!["tickets", "spam", &third.to_string(), "--not"],
+    ] {
+        let args: Vec<&str> = args.into_iter().chain(as_jane).collect();
+        let (code, out, err) = d.ctl_stdin(&args, None);
+        assert_eq!(code, 0, "{args:?}: {err}{out}");
+    }
+    assert_eq!(show(&d, third)["status"], "Closed");
+    assert_eq!(show(&d, first)["status"], "Closed");
+    mail(
+        &d,
+        "Another order",
+        "order.2@bulk-offers.example.net",
+        "Thanks",
+    );
+    let t = show(&d, ticket_id(&d, "Another order"));
+    assert!(tags(&t).is_empty(), "still blocked: {t:#}");
 }
 
 #[test]
