@@ -269,7 +269,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(tickets) => Response::ok(ResponseData::Tickets { tickets }),
             Err(e) => store_err(e),
         },
-        Request::TicketsShow { id } => match store.read(move |r| r.ticket(id)).await {
+        Request::TicketsShow { id } => match store.read_long(move |r| r.ticket(id)).await {
             Ok(Some(t)) => Response::ok(ResponseData::Ticket(Box::new(t))),
             Ok(None) => Response::err(ErrorKind::NotFound, format!("no ticket #{id}")),
             Err(e) => store_err(e),

@@ -556,19 +556,23 @@ async fn ticket(
     let store = state.services.pipeline.store();
     let me = session.email.clone();
     let newest = (!shown.whole).then_some(THREAD_NEWEST);
-    let data = store
-        .read(move |r| {
-            let Some(t) = r.ticket_thread(id, newest)? else {
-                return Ok(None);
-            };
-            let attachments = r.ticket_attachments(t.id)?;
-            let users = r.users()?;
-            let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
-            let contact = r.contact_panel(t.id, OTHER_TICKETS)?;
-            let seen = r.last_seen(&me, t.id)?;
-            Ok(Some((t, attachments, users, teams, contact, seen)))
-        })
-        .await;
+    let reads = move |r: &Reader<'_>| {
+        let Some(t) = r.ticket_thread(id, newest)? else {
+            return Ok(None);
+        };
+        let attachments = r.ticket_attachments(t.id)?;
+        let users = r.users()?;
+        let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
+        let contact = r.contact_panel(t.id, OTHER_TICKETS)?;
+        let seen = r.last_seen(&me, t.id)?;
+        Ok(Some((t, attachments, users, teams, contact, seen)))
+    };
+    // The whole of a long thread can take milliseconds to read: off the async worker.
+    let data = if shown.whole {
+        store.read_long(reads).await
+    } else {
+        store.read(reads).await
+    };
     let (t, attachments, users, teams, contact, seen) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
