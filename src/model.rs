@@ -186,9 +186,20 @@ pub fn visible_fields(stored: Option<&str>) -> Vec<VisibleField> {
         .collect()
 }
 
+/// True for a `type/subtype` a MIME header can carry as is.
+pub fn plausible_mime_type(t: &str) -> bool {
+    let token = |s: &str| {
+        !s.is_empty()
+            && s.len() <= 127
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+    };
+    matches!(t.split_once('/'), Some((a, b)) if token(a) && token(b))
+}
+
 #[cfg(test)]
 mod field_tests {
-    use super::visible_fields;
+    use super::{plausible_mime_type, visible_fields};
 
     #[test]
     fn hidden_and_unreadable_fields_are_never_visible() {
@@ -205,5 +216,28 @@ mod field_tests {
                 ("Phone".to_string(), "+49 30 1234".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn mime_types_are_checked_before_they_go_into_a_header() {
+        for ok in [
+            "image/png",
+            "application/vnd.ms-excel",
+            "text/plain",
+            "application/x-7z-compressed",
+        ] {
+            assert!(plausible_mime_type(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "png",
+            "text/",
+            "/plain",
+            "text/plain; charset=x",
+            "text/plain\r\nX: y",
+            "a b/c",
+        ] {
+            assert!(!plausible_mime_type(bad), "{bad:?}");
+        }
     }
 }

@@ -129,11 +129,7 @@ async fn original_files(
             })?;
             // The stored type came from a stranger's mail: it goes into a header only
             // when it is a plain type/subtype.
-            let plain = f.content_type.split_once('/').is_some_and(|(a, b)| {
-                !a.is_empty()
-                    && !b.is_empty()
-                    && f.content_type.bytes().all(|c| c.is_ascii_graphic())
-            });
+            let plain = crate::model::plausible_mime_type(&f.content_type);
             Ok(OutgoingAttachment {
                 filename: name,
                 content_type: if plain {

@@ -232,7 +232,7 @@ async fn read_multipart(
                 files.push(OutgoingAttachment {
                     filename: sanitize::upload_file_name(&file_name),
                     content_type: content_type
-                        .filter(|t| sanitize::plausible_mime_type(t))
+                        .filter(|t| crate::model::plausible_mime_type(t))
                         .unwrap_or_else(|| "application/octet-stream".into()),
                     data: data.to_vec(),
                 });
