@@ -306,6 +306,10 @@ enum TicketsCommand {
         /// instead of replying (the body goes on top; status and people stay).
         #[arg(long, value_name = "ADDRESSES", conflicts_with_all = ["cc", "quote", "close"])]
         forward_to: Option<String>,
+        /// Forward this mail of the ticket instead of the latest incoming one (its
+        /// message number, as `tickets show` lists it).
+        #[arg(long, value_name = "MESSAGE", requires = "forward_to")]
+        message: Option<i64>,
     },
     /// Assign a ticket to an agent, a team, or nobody.
     Assign {
@@ -672,6 +676,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             quote,
             close,
             forward_to,
+            message,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
             let mut attachments = Vec::new();
@@ -700,6 +705,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 attachments,
                 close: *close,
                 forward: forward_to.clone(),
+                forward_message: *message,
             })?;
             print_done(&value, cli.json);
         }

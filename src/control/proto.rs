@@ -267,6 +267,9 @@ pub enum Request {
         /// Forward the ticket's latest incoming mail to these addresses instead.
         #[serde(default)]
         forward: Option<String>,
+        /// Forward this mail of the ticket (a message row) instead of the latest incoming.
+        #[serde(default)]
+        forward_message: Option<i64>,
     },
     /// Add an internal note.
     TicketsNote {

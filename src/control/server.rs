@@ -392,6 +392,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             attachments,
             close,
             forward,
+            forward_message,
         } => {
             let mut files = Vec::new();
             for a in attachments {
@@ -418,6 +419,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 close,
                 attachments: files,
                 forward: forward.clone(),
+                forward_message,
             };
             let what = if forward.is_some() {
                 "forward of"

@@ -48,10 +48,13 @@ pub struct ReplyRequest {
     pub close: bool,
     /// Files.
     pub attachments: Vec<OutgoingAttachment>,
-    /// Forward instead of replying: the ticket's latest incoming mail, with its files, goes to
-    /// these addresses (typed as a To line, checked like Cc) under "Fwd:", with `body`
-    /// on top. The ticket's status and people stay as they are.
+    /// Forward instead of replying: the ticket's latest incoming mail (or
+    /// `forward_message`), with its files, goes to these addresses (typed as a To line,
+    /// checked like Cc) under "Fwd:", with `body` on top. The ticket's status and people
+    /// stay as they are.
     pub forward: Option<String>,
+    /// Which of the ticket's mails a forward sends (a message row; not a note).
+    pub forward_message: Option<i64>,
 }
 
 /// The outbox entry for a composed message on a channel, with the channel's (or the
@@ -155,6 +158,11 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             "a forward has no Cc and does not close the ticket".into(),
         ));
     }
+    if request.forward_message.is_some() && !forward {
+        return Err(ReplyError::Invalid(
+            "only a forward names the mail it sends".into(),
+        ));
+    }
     let store = pipeline.store();
     let agent_email = request.agent_email.trim().to_lowercase();
     let agent = {
@@ -168,8 +176,9 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         ))
     })?;
     let ticket = request.ticket;
+    let chosen = request.forward_message;
     let context = store
-        .read(move |r| r.reply_context(ticket))
+        .read(move |r| r.reply_context(ticket, chosen))
         .await?
         .ok_or_else(|| ReplyError::NotFound(format!("no ticket #{ticket}")))?;
     let config = pipeline.config();
@@ -189,10 +198,18 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
                     "say who to forward it to (someone other than the customer)".into(),
                 ));
             }
-            if context.last_inbound.is_none() {
-                return Err(ReplyError::Invalid(format!(
-                    "ticket #{ticket} has no incoming mail to forward"
-                )));
+            match (context.source.is_none(), chosen) {
+                (false, _) => {}
+                (true, Some(row)) => {
+                    return Err(ReplyError::Invalid(format!(
+                        "message {row} is not a mail on ticket #{ticket}"
+                    )))
+                }
+                (true, None) => {
+                    return Err(ReplyError::Invalid(format!(
+                        "ticket #{ticket} has no incoming mail to forward"
+                    )))
+                }
             }
             (to, Vec::new())
         }
@@ -214,7 +231,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
-    let quoted = match (&context.last_inbound, request.quote || forward) {
+    let quoted = match (&context.source, request.quote || forward) {
         (Some((_, from, date, text)), true) => Some(Quoted {
             from: from.clone(),
             date: date.clone(),
@@ -223,14 +240,11 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         _ => None,
     };
     let mut attachments = request.attachments;
-    if let (true, Some(row)) = (forward, context.last_inbound_row) {
+    if let (true, Some(row)) = (forward, context.source_row) {
         attachments.extend(original_files(store, row).await?);
     }
     let agent = Agent::from(&agent);
-    let in_reply_to = context
-        .last_inbound
-        .as_ref()
-        .and_then(|(id, ..)| id.clone());
+    let in_reply_to = context.source.as_ref().and_then(|(id, ..)| id.clone());
     let composed = compose_reply(&ReplyInput {
         ticket: context.ticket_id,
         ticket_subject: &context.subject,

@@ -271,8 +271,13 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// What a reply to `ticket` needs (following merges).
-    pub fn reply_context(&self, ticket: i64) -> Result<Option<ReplyContext>, StoreError> {
+    /// What a reply to `ticket` needs (following merges). Its `source` is the mail
+    /// `message` names when given (a forward of an older mail), else the latest inbound.
+    pub fn reply_context(
+        &self,
+        ticket: i64,
+        message: Option<i64>,
+    ) -> Result<Option<ReplyContext>, StoreError> {
         let mut id = ticket;
         for _ in 0..64 {
             let merged: Option<Option<i64>> = self
@@ -303,20 +308,30 @@ impl<'c> Reader<'c> {
         let thread_ids: Vec<String> = stmt
             .query_map([id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        // A named mail must be one of this ticket's, and mail (a note never was).
+        let sql = match message {
+            Some(_) => "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body, id
+                 FROM messages WHERE ticket_id = ?1 AND id = ?2 AND direction <> 'note'",
+            None => "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body, id
+                 FROM messages WHERE ticket_id = ?1 AND direction = 'inbound' AND ?2 IS NULL
+                 ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT 1",
+        };
         let last = self
             .conn
-            .prepare_cached(
-                "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body, id
-                 FROM messages WHERE ticket_id = ?1 AND direction = 'inbound' ORDER BY COALESCE(sent_at, created_at) DESC, id DESC LIMIT 1",
-            )?
-            .query_row([id], |r| {
+            .prepare_cached(sql)?
+            .query_row(params![id, message], |r| {
                 Ok((
-                    (r.get(0)?, r.get(1)?, crate::model::rfc2822(r.get(2)?), r.get(3)?),
+                    (
+                        r.get(0)?,
+                        r.get(1)?,
+                        crate::model::rfc2822(r.get(2)?),
+                        r.get(3)?,
+                    ),
                     r.get::<_, i64>(4)?,
                 ))
             })
             .optional()?;
-        let (last_inbound, last_inbound_row) = match last {
+        let (source, source_row) = match last {
             Some((message, row)) => (Some(message), Some(row)),
             None => (None, None),
         };
@@ -326,8 +341,8 @@ impl<'c> Reader<'c> {
             channel,
             contact: ContactRef { email, name },
             thread_ids,
-            last_inbound,
-            last_inbound_row,
+            source,
+            source_row,
         }))
     }
 

@@ -249,10 +249,11 @@ pub struct ReplyContext {
     pub contact: ContactRef,
     /// Message-IDs of the thread, oldest first.
     pub thread_ids: Vec<String>,
-    /// The latest inbound message: (Message-ID, from, RFC 2822 date, text).
-    pub last_inbound: Option<(Option<String>, String, String, String)>,
+    /// The mail a reply quotes or a forward sends (the latest inbound one unless another
+    /// was asked for): (Message-ID, from, RFC 2822 date, text).
+    pub source: Option<(Option<String>, String, String, String)>,
     /// That message's row (a forward takes its files along).
-    pub last_inbound_row: Option<i64>,
+    pub source_row: Option<i64>,
 }
 
 /// An outbox entry due for delivery.

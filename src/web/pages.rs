@@ -1140,6 +1140,7 @@ async fn post(
                         close: field(form, "then") == Some("close"),
                         attachments: files,
                         forward: None,
+                        forward_message: None,
                     };
                     queued(
                         state,
@@ -1148,6 +1149,16 @@ async fn post(
                     )
                 }
                 "forward" => {
+                    // Which mail: the form's menu; without one, the latest incoming.
+                    let forward_message = match field(form, "message").filter(|m| !m.is_empty()) {
+                        None => None,
+                        Some(m) => match m.parse::<i64>() {
+                            Ok(row) => Some(row),
+                            Err(_) => {
+                                return text(StatusCode::BAD_REQUEST, "No such mail to forward.")
+                            }
+                        },
+                    };
                     let request = ReplyRequest {
                         ticket: id,
                         agent_email: me,
@@ -1157,6 +1168,7 @@ async fn post(
                         close: false,
                         attachments: Vec::new(),
                         forward: Some(field(form, "to").unwrap_or("").to_string()),
+                        forward_message,
                     };
                     queued(
                         state,

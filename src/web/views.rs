@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use crate::outbound::template::html_escape as esc;
 use crate::store::{
-    AttachmentView, InboxRow, InboxView, SearchHit, SessionView, TicketDetail, UserView,
+    AttachmentView, InboxRow, InboxView, MessageView, SearchHit, SessionView, TicketDetail,
+    UserView,
 };
 
 /// A line above a form: what happened (`Ok`) or why it was refused (`Err`).
@@ -116,11 +117,45 @@ pub fn age(secs: i64) -> String {
     }
 }
 
-/// A `<time>` element for an RFC 3339 stamp: "26 Nov 2026, 13:21 UTC", which the page's
-/// script turns into the agent's own time zone; the stamp itself when it does not parse.
-pub fn time_tag(rfc3339: &str) -> String {
+/// The forward form: which mail (the latest incoming one unless the agent picks
+/// another; a mail's own "Forward" button picks it), to whom, and a note on top.
+/// Empty when the thread shown has no mail, only notes.
+fn forward_form(t: &TicketDetail, csrf: &str) -> String {
+    let mails: Vec<&MessageView> = t
+        .messages
+        .iter()
+        .rev()
+        .filter(|m| m.direction != "note")
+        .collect();
+    let Some(first) = mails.first() else {
+        return String::new();
+    };
+    let chosen = mails
+        .iter()
+        .find(|m| m.direction == "inbound")
+        .map_or(first.id, |m| m.id);
+    let mut options = String::new();
+    for m in &mails {
+        let _ = write!(
+            options,
+            r#"<option value="{id}"{selected}>{from} · {when}</option>"#,
+            id = m.id,
+            selected = if m.id == chosen { " selected" } else { "" },
+            from = esc(&sender(m.from_name.as_deref(), m.from.as_deref())),
+            when = esc(&short_time(&m.created_at)),
+        );
+    }
+    format!(
+        r#"<details class="forward" id="forward"><summary>Forward to someone outside the desk</summary><form class="forward" method="post" action="/tickets/{id}/forward">{csrf}<label>Mail <select id="forward-message" name="message">{options}</select></label><label>To <input type="text" id="forward-to" name="to" required autocomplete="off" placeholder="addresses, separated by commas"></label><label for="forward-body">Note on top</label><textarea id="forward-body" name="body" rows="3"></textarea><p class="hint">The mail goes along with its files; an answer comes back to this ticket.</p><button type="submit">Forward</button></form></details>"#,
+        id = t.id,
+    )
+}
+
+/// A time as a person reads it, in UTC ("4 Mar 2025, 10:00 UTC"); the page's script
+/// shows `<time>` elements in the agent's own zone.
+fn short_time(rfc3339: &str) -> String {
     use time::format_description::well_known::Rfc3339;
-    let shown = time::OffsetDateTime::parse(rfc3339, &Rfc3339)
+    time::OffsetDateTime::parse(rfc3339, &Rfc3339)
         .ok()
         .and_then(|t| {
             let t = t.to_offset(time::UtcOffset::UTC);
@@ -129,7 +164,13 @@ pub fn time_tag(rfc3339: &str) -> String {
             ))
             .ok()
         })
-        .unwrap_or_else(|| rfc3339.to_string());
+        .unwrap_or_else(|| rfc3339.to_string())
+}
+
+/// A `<time>` element for an RFC 3339 stamp: "26 Nov 2026, 13:21 UTC", which the page's
+/// script turns into the agent's own time zone; the stamp itself when it does not parse.
+pub fn time_tag(rfc3339: &str) -> String {
+    let shown = short_time(rfc3339);
     format!(
         r#"<time datetime="{0}" title="{0}">{1}</time>"#,
         esc(rfc3339),
@@ -685,7 +726,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
                 String::new()
             } else {
                 format!(
-                    r#" <a class="original" href="/messages/{}/original" download title="Download the message as it was received or sent (.eml)">Original</a>"#,
+                    r#" <a class="original" href="/messages/{0}/original" download title="Download the message as it was received or sent (.eml)">Original</a> <button type="button" class="forward-this" data-message="{0}" title="Forward this mail to someone outside the desk">Forward</button>"#,
                     m.id
                 )
             },
@@ -750,14 +791,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button> <button type="submit" name="then" value="close">Send and close</button></form>
 <form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form>{forward}</section>"#,
         // A supplier or another department can be asked; their answer threads back.
-        forward = if t.messages.iter().any(|m| m.direction == "inbound") {
-            format!(
-                r#"<details class="forward"><summary>Forward to someone outside the desk</summary><form class="forward" method="post" action="/tickets/{}/forward">{csrf}<label>To <input type="text" id="forward-to" name="to" required autocomplete="off" placeholder="addresses, separated by commas"></label><label for="forward-body">Note on top</label><textarea id="forward-body" name="body" rows="3"></textarea><p class="hint">The latest incoming mail goes along with its files; an answer comes back to this ticket.</p><button type="submit">Forward</button></form></details>"#,
-                t.id
-            )
-        } else {
-            String::new()
-        },
+        forward = forward_form(t, &csrf),
         id = t.id,
         from = esc(&p.from_preview),
         to = esc(&t.contact.email),
@@ -1004,6 +1038,66 @@ mod tests {
         assert_eq!(images.url(7, whole), "/tickets/7?images=1&all=1");
         assert_eq!(whole.url(7, images), "/tickets/7?images=1&all=1");
         assert_eq!(whole.url(7, whole), "/tickets/7?all=1");
+    }
+
+    /// A ticket whose thread holds these (row, direction, sender) messages, oldest first.
+    fn thread(messages: &[(i64, &str, &str)]) -> TicketDetail {
+        let messages: Vec<serde_json::Value> = messages
+            .iter()
+            .map(|(id, direction, from)| {
+                serde_json::json!({
+                    "id": id, "direction": direction, "message_id": null, "from": from,
+                    "subject": "s", "auto": false, "auto_kind": null, "thread_reason": "new",
+                    "forwarded_by": null, "source": "lmtp", "attachments": 0, "text": "",
+                    "created_at": "2025-03-04T10:00:00Z",
+                })
+            })
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "id": 9, "subject": "s", "status": "Open", "channel": "support",
+            "contact": {"email": "a@b.example", "name": null}, "owner": null,
+            "merged_into": null, "created_at": "2025-03-04T10:00:00Z",
+            "updated_at": "2025-03-04T10:00:00Z", "messages": messages,
+            "participants": [], "events": [],
+        }))
+        .expect("a ticket")
+    }
+
+    #[test]
+    fn the_forward_form_offers_mails_newest_first_with_the_latest_incoming_picked() {
+        let t = thread(&[
+            (1, "inbound", "first@c.example"),
+            (2, "outbound", "us@desk.example"),
+            (3, "inbound", "<second>@c.example"),
+            (4, "outbound", "us@desk.example"),
+            (5, "note", "agent@desk.example"),
+        ]);
+        let form = forward_form(&t, "");
+        let values: Vec<&str> = form
+            .split(r#"<option value=""#)
+            .skip(1)
+            .filter_map(|o| o.split('"').next())
+            .collect();
+        assert_eq!(values, ["4", "3", "2", "1"], "{form}");
+        assert!(form.contains(r#"<option value="3" selected>"#), "{form}");
+        assert_eq!(form.matches(" selected").count(), 1);
+        assert!(
+            form.contains("&lt;second&gt;@c.example · 4 Mar 2025, 10:00 UTC"),
+            "{form}"
+        );
+        assert!(form.contains(r#"action="/tickets/9/forward""#));
+    }
+
+    #[test]
+    fn the_forward_form_falls_back_to_our_mail_and_is_absent_for_notes_only() {
+        let ours = forward_form(
+            &thread(&[(1, "outbound", "us@desk.example"), (2, "note", "a@d")]),
+            "",
+        );
+        assert!(ours.contains(r#"<option value="1" selected>"#), "{ours}");
+        assert!(!ours.contains(r#"value="2""#), "{ours}");
+        assert_eq!(forward_form(&thread(&[(2, "note", "a@d")]), ""), "");
+        assert_eq!(forward_form(&thread(&[]), ""), "");
     }
 
     #[test]

@@ -211,3 +211,203 @@ fn a_forward_reaches_the_supplier_with_the_files_and_their_answer_comes_back() {
     assert_ne!(code, 0, "a forward that closes was accepted");
     assert!(err.contains("cannot be used with"), "{err}");
 }
+
+/// The message rows of ticket `id` (from `tickets show`) with this direction, oldest first.
+fn rows(t: &serde_json::Value, direction: &str) -> Vec<i64> {
+    t["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["direction"] == direction)
+                .filter_map(|m| m["id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The text/plain part of the one mail the receiver got for `rcpt`, and its file names.
+fn received(rx: &Receiver, rcpt: &str) -> (String, Vec<String>) {
+    let got = rx.wait_rcpt(rcpt, 1, Duration::from_secs(30));
+    let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
+    let parts = m["parts"].as_array().cloned().unwrap_or_default();
+    let text = parts
+        .iter()
+        .find(|p| p["type"] == "text/plain")
+        .and_then(|p| p["text"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let files = parts
+        .iter()
+        .filter_map(|p| p["filename"].as_str().map(str::to_string))
+        .collect();
+    (text, files)
+}
+
+#[test]
+fn an_older_mail_is_forwarded_from_its_own_button_and_a_note_never_is() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(&d, CUSTOMER, "support@example.com", &mail_with_pdf());
+    let id = ticket_id(&d, SUBJECT);
+    let follow_up = text_mail_with(
+        CUSTOMER,
+        &format!("Re: {SUBJECT}"),
+        "hinge.2@customer.example.org",
+        "Any news on the hinge?",
+        "In-Reply-To: <hinge.1@customer.example.org>\r\n",
+    );
+    deliver(&d, CUSTOMER, "support@example.com", &follow_up);
+    wait_until("the follow-up threaded", Duration::from_secs(10), || {
+        rows(&show(&d, id), "inbound").len() == 2
+    });
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let r = jane.post(
+        &format!("/tickets/{id}/note"),
+        &[
+            ("csrf", &jane.csrf),
+            ("body", "Internal: check stock first"),
+        ],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    deliver(
+        &d,
+        "leo@elsewhere.example.org",
+        "support@example.com",
+        &crate::text_mail(
+            "leo@elsewhere.example.org",
+            "Another matter",
+            "other.1@elsewhere.example.org",
+            "Not this ticket.",
+        ),
+    );
+    let other = ticket_id(&d, "Another matter");
+    let t = show(&d, id);
+    let (inbound, note) = (rows(&t, "inbound"), rows(&t, "note"));
+    let (first, second) = (inbound[0], inbound[1]);
+    let foreign = rows(&show(&d, other), "inbound")[0];
+
+    // A note, another ticket's mail or no number: refused, nothing queued or changed.
+    let before = show(&d, id);
+    for (message, status, says) in [
+        (note[0].to_string(), 400, "is not a mail on ticket"),
+        (foreign.to_string(), 400, "is not a mail on ticket"),
+        ("12abc".to_string(), 400, "No such mail"),
+    ] {
+        let r = jane.post(
+            &format!("/tickets/{id}/forward"),
+            &[
+                ("csrf", &jane.csrf),
+                ("to", SUPPLIER),
+                ("message", &message),
+                ("body", "FYI"),
+            ],
+            &[],
+        );
+        assert_eq!(r.status, status, "{message}: {}", r.text());
+        assert!(r.text().contains(says), "{message}: {}", r.text());
+    }
+    assert_eq!(show(&d, id), before, "a refused forward changed the ticket");
+    assert!(rx.messages().is_empty(), "a refused forward was sent");
+
+    // The page offers the mails (not the note), the latest incoming one picked; the
+    // first mail's own button picks it instead.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#forward-message"), second.to_string());
+    let offered = b.js(
+        "return Array.from(document.querySelectorAll('#forward-message option')).map(o => Number(o.value));",
+        serde_json::json!([]),
+    );
+    assert_eq!(
+        offered,
+        serde_json::json!([second, first]),
+        "newest first, no note"
+    );
+    assert!(
+        b.find(&format!("#m{} button.forward-this", note[0]))
+            .is_none(),
+        "a note has a Forward button"
+    );
+    b.click_css(&format!("#m{first} button.forward-this"));
+    b.wait_until("the forward form open on the first mail", |b| {
+        b.js(
+            "return document.getElementById('forward').open;",
+            serde_json::json!([]),
+        ) == serde_json::json!(true)
+            && b.value("#forward-message") == first.to_string()
+    });
+    assert_eq!(b.focused_id(), "forward-to");
+    let to = b.wait_find("#forward-to");
+    b.type_into(&to, SUPPLIER);
+    b.click_css("form.forward button[type=submit]");
+    let (text, files) = received(&rx, SUPPLIER);
+    assert!(text.contains("The left hinge snapped"), "{text}");
+    assert!(
+        !text.contains("Any news"),
+        "the later mail went along:\n{text}"
+    );
+    assert_eq!(files, ["receipt.pdf"]);
+
+    // frontdeskctl names the mail by its number in `tickets show`.
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+            "--forward-to",
+            "stock@warehouse.example.net",
+            "--message",
+            &second.to_string(),
+        ],
+        Some(b"Is this in stock?"),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let (text, files) = received(&rx, "stock@warehouse.example.net");
+    assert!(text.starts_with("Is this in stock?"), "{text}");
+    assert!(text.contains("Any news on the hinge?"), "{text}");
+    assert!(files.is_empty(), "the follow-up had no files: {files:?}");
+    let (code, _, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+            "--forward-to",
+            "stock@warehouse.example.net",
+            "--message",
+            &note[0].to_string(),
+        ],
+        Some(b"no"),
+    );
+    assert_ne!(code, 0, "a note was forwarded");
+    assert!(err.contains("is not a mail on ticket"), "{err}");
+    let (code, _, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+            "--message",
+            &first.to_string(),
+        ],
+        Some(b"no"),
+    );
+    assert_ne!(code, 0, "--message without --forward-to was accepted");
+    assert!(err.contains("--forward-to"), "{err}");
+    assert_eq!(
+        rx.messages().len(),
+        2,
+        "only the two forwards were sent: {:?}",
+        rx.messages()
+            .iter()
+            .map(|m| m.rcpt_tos.clone())
+            .collect::<Vec<_>>()
+    );
+}

@@ -186,6 +186,20 @@
     if (!isNaN(when.getTime())) { until.value = when.toISOString(); }
   }, true);
 
+  // A mail's own "Forward" button: the forward form opens with that mail picked.
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("button.forward-this") : null;
+    if (!button) { return; }
+    var box = document.getElementById("forward");
+    var pick = document.getElementById("forward-message");
+    if (!box || !pick) { return; }
+    pick.value = button.getAttribute("data-message");
+    box.open = true;
+    box.scrollIntoView({ block: "nearest" });
+    var to = document.getElementById("forward-to");
+    if (to) { to.focus(); }
+  });
+
   // Forms that cannot be undone ask first.
   document.addEventListener("submit", function (e) {
     // The button pressed may ask on its own (the inbox's "Mark as spam").
