@@ -259,6 +259,26 @@ pub(super) fn upsert_contact(
     }
 }
 
+/// Whether this contact is one of the ticket's people.
+fn is_participant(conn: &Connection, ticket: TicketId, contact: i64) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM ticket_participants WHERE ticket_id = ?1 AND contact_id = ?2",
+        )?
+        .exists(params![ticket, contact])?)
+}
+
+/// Whether one of the ticket's forwards went to `email`.
+fn answers_a_forward(conn: &Connection, ticket: TicketId, email: &str) -> Result<bool, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT 1 FROM messages m JOIN outbox o ON o.message_row = m.id
+             WHERE m.ticket_id = ?1 AND m.direction = 'outbound' AND o.kind = 'forward'
+               AND EXISTS (SELECT 1 FROM json_each(o.recipients) r WHERE lower(r.value) = ?2)",
+        )?
+        .exists(params![ticket, email.to_lowercase()])?)
+}
+
 /// Add a person to a ticket; true when they were not on it yet.
 pub(super) fn add_participant(
     conn: &Connection,
@@ -674,8 +694,27 @@ pub(super) fn ingest(
         )?;
     }
 
+    // A supplier answering a forward is on the desk's side of the ticket, not the
+    // customer's: neither they nor whom they copy join its people (whom replies copy).
+    let forward_answer = !new_ticket
+        && !is_participant(conn, ticket, contact_id)?
+        && answers_a_forward(conn, ticket, &message.contact.email)?;
+    if forward_answer {
+        event(
+            conn,
+            ticket,
+            "forward-answer",
+            "system",
+            &format!(
+                "{} answered a forward (not added to the ticket's people)",
+                message.contact.email
+            ),
+            now,
+        )?;
+    }
     // Someone threading in who is not on the ticket yet is recorded, visibly.
     if !new_ticket
+        && !forward_answer
         && !message.classification.is_automatic()
         && add_participant(conn, ticket, contact_id, "participant", now)?
     {
@@ -692,7 +731,7 @@ pub(super) fn ingest(
             now,
         )?;
     }
-    for p in &message.participants {
+    for p in message.participants.iter().filter(|_| !forward_answer) {
         let id = upsert_contact(conn, p, now)?;
         if add_participant(conn, ticket, id, "participant", now)? && !new_ticket {
             event(

@@ -1,9 +1,9 @@
-//! Forward: an agent passes the ticket's latest incoming mail, with its files, to someone
-//! outside the desk (a supplier), with a note on top. The supplier gets it under
-//! "Fwd:", the thread shows it as a forward to them and when it was sent, the customer
-//! gets nothing, the ticket's status and people stay, and the
-//! supplier's answer comes back to the ticket. No address, one of our own addresses or
-//! no CSRF token queues nothing.
+//! Forward: an agent passes a mail of the ticket (the latest incoming one unless they pick
+//! another), with its files, to someone outside the desk (a supplier), with a note on
+//! top. The supplier gets it under "Fwd:", the thread shows it as a forward to them and
+//! when it was sent, the customer gets nothing, the ticket's status and people stay, and
+//! the supplier's answer comes back to the ticket without making them one of its people.
+//! No address, one of our own addresses, a note or no CSRF token queues nothing.
 
 use std::time::Duration;
 
@@ -158,6 +158,17 @@ fn a_forward_reaches_the_supplier_with_the_files_and_their_answer_comes_back() {
             .is_some_and(|m| m.iter().any(|m| m["from"] == SUPPLIER))
     });
     assert_eq!(outbound_messages(&show(&d, id)).len(), 1);
+    // The supplier is on the desk's side: not one of the ticket's people, so the next
+    // reply to the customer does not copy them; the history says why.
+    let t = show(&d, id);
+    assert_eq!(t["participants"], before["participants"], "{t:#}");
+    assert!(
+        history(&t).contains(&format!("{SUPPLIER} answered a forward")),
+        "{}",
+        history(&t)
+    );
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#reply-cc"), "", "the supplier offered in Cc");
 
     // From frontdeskctl: the latest incoming mail is the supplier's answer now.
     let (code, out, err) = d.ctl_stdin(
