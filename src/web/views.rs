@@ -829,12 +829,20 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     out.push_str(
         r#"</select></label><button type="submit">Save contact</button></form></details>"#,
     );
-    // Spam: blocks the sender; their later mail is kept but filed away.
-    if p.contact.blocked {
+    // Spam: blocks the sender; their later mail is kept but filed away. Undoing it is
+    // "Not spam" on a ticket filed as spam, and only unblocks on their other tickets.
+    if p.contact.blocked && t.tags.iter().any(|tag| tag == "spam") {
         let _ = write!(
             out,
             r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>Blocked as a spam sender: their mail is filed closed, tagged spam.</p><button type="submit">Not spam</button></form>"#,
             t.id
+        );
+    } else if p.contact.blocked {
+        let _ = write!(
+            out,
+            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>{} is blocked as a spam sender: their new mail is filed closed, tagged spam.</p><button type="submit">Unblock sender</button></form>"#,
+            t.id,
+            esc(&t.contact.email)
         );
     } else {
         let _ = write!(

@@ -198,16 +198,23 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
 
     // "Not spam" reopens only a ticket filed as spam: on one of theirs closed for its
     // own reasons it only unblocks them.
+    // That ticket's page says so: its sender is blocked, but it is not spam itself.
     let as_jane = ["--as", "jane@acme.test"];
-    for args in [
-        vec!["tickets", "status", &third.to_string(), "Closed"],
-        vec!["tickets", "spam", &first.to_string()],
-        vec!["tickets", "spam", &third.to_string(), "--not"],
-    ] {
-        let args: Vec<&str> = args.into_iter().chain(as_jane).collect();
+    let (third_s, first_s) = (third.to_string(), first.to_string());
+    let run = |args: &[&str]| {
+        let args: Vec<&str> = args.iter().copied().chain(as_jane).collect();
         let (code, out, err) = d.ctl_stdin(&args, None);
         assert_eq!(code, 0, "{args:?}: {err}{out}");
-    }
+    };
+    run(&["tickets", "status", &third_s, "Closed"]);
+    run(&["tickets", "spam", &first_s]);
+    b.open(&format!("/tickets/{third}"));
+    let says = b.text("form.spam.blocked");
+    assert!(says.contains(&format!("{SPAMMER} is blocked")), "{says}");
+    assert_eq!(b.text("form.spam.blocked button"), "Unblock sender");
+    b.open(&format!("/tickets/{first}"));
+    assert_eq!(b.text("form.spam.blocked button"), "Not spam");
+    run(&["tickets", "spam", &third_s, "--not"]);
     assert_eq!(show(&d, third)["status"], "Closed");
     assert_eq!(show(&d, first)["status"], "Closed");
     mail(
