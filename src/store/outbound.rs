@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::writer::{add_participant, event, exec, live_ticket, upsert_contact};
 use super::StoreError;
+use crate::desk::mentions::{mentioned, Mentionable};
 use crate::ingest::thread::bounce_address;
 use crate::model::{unix_now, Direction, TicketId};
 
@@ -147,12 +148,63 @@ pub(super) fn add_note(
         &format!("internal note {row}"),
         now,
     )?;
+    record_mentions(conn, ticket, row, author, text, now)?;
     exec(
         conn,
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
         params![now, ticket],
     )?;
     Ok(row)
+}
+
+/// The active agents (other than the author) that note `row` names with `@`: each gets
+/// the ticket in their Mentions view, and the history says who was named.
+fn record_mentions(
+    conn: &Connection,
+    ticket: TicketId,
+    row: i64,
+    author: &str,
+    text: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    if !text.contains('@') {
+        return Ok(());
+    }
+    let agents: Vec<(i64, String, String, String)> = conn
+        .prepare_cached("SELECT id, email, first_name, full_name FROM users WHERE active = 1")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let named: Vec<Mentionable<'_>> = agents
+        .iter()
+        .map(|(_, email, first_name, _)| Mentionable { email, first_name })
+        .collect();
+    let mut names = Vec::new();
+    for email in mentioned(text, &named) {
+        if email.eq_ignore_ascii_case(author) {
+            continue;
+        }
+        let Some((id, _, _, full_name)) = agents.iter().find(|a| a.1 == email) else {
+            continue;
+        };
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO mentions (user_id, ticket_id, message_row, created_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![id, ticket, row, now],
+        )?;
+        names.push(full_name.as_str());
+    }
+    if !names.is_empty() {
+        event(
+            conn,
+            ticket,
+            "mention",
+            author,
+            &format!("mentioned {}", names.join(", ")),
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

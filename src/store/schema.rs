@@ -51,6 +51,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0016_outbox_message",
         include_str!("migrations/0016_outbox_message.sql"),
     ),
+    (
+        "0017_mentions",
+        include_str!("migrations/0017_mentions.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

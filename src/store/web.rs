@@ -562,6 +562,8 @@ pub enum InboxView {
     Unassigned,
     /// Open and mine.
     Mine,
+    /// Open, and naming me in a note (`@`).
+    Mentions,
     /// Open and my teams' (assigned to a team of mine or a member of one).
     Teams,
     /// Every open ticket.
@@ -580,6 +582,7 @@ impl InboxView {
         Some(match s {
             "unassigned" => InboxView::Unassigned,
             "mine" => InboxView::Mine,
+            "mentions" => InboxView::Mentions,
             "teams" => InboxView::Teams,
             "open" => InboxView::Open,
             "snoozed" => InboxView::Snoozed,
@@ -594,6 +597,7 @@ impl InboxView {
         match self {
             InboxView::Unassigned => "unassigned",
             InboxView::Mine => "mine",
+            InboxView::Mentions => "mentions",
             InboxView::Teams => "teams",
             InboxView::Open => "open",
             InboxView::Snoozed => "snoozed",
@@ -603,9 +607,10 @@ impl InboxView {
     }
 
     /// Every view, in menu order.
-    pub const ALL: [InboxView; 7] = [
+    pub const ALL: [InboxView; 8] = [
         InboxView::Unassigned,
         InboxView::Mine,
+        InboxView::Mentions,
         InboxView::Teams,
         InboxView::Open,
         InboxView::Snoozed,
@@ -617,6 +622,13 @@ impl InboxView {
         match self {
             InboxView::Unassigned => "t.owner IS NULL AND t.closed = 0 AND t.snoozed_until IS NULL",
             InboxView::Mine => "t.owner = ?1 AND t.closed = 0 AND t.snoozed_until IS NULL",
+            // Snoozed too: a colleague asking for help is not put off by a snooze.
+            // `+t.closed` keeps SQLite off the open-tickets index: an agent's few
+            // mentions are looked up one by one, not every open ticket walked.
+            InboxView::Mentions => {
+                "+t.closed = 0 AND t.id IN (SELECT mt.ticket_id FROM mentions mt
+                     WHERE mt.user_id = (SELECT id FROM users WHERE email = ?1))"
+            }
             InboxView::Teams => {
                 "t.closed = 0 AND t.snoozed_until IS NULL AND (t.team IN (SELECT tm.name FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN users u ON u.id = m.user_id WHERE u.email = ?1)
                  OR t.owner IN (SELECT u2.email FROM users u2 JOIN team_members m2 ON m2.user_id = u2.id
@@ -765,6 +777,12 @@ pub(super) fn inbox_counts(
              WHERE t.snoozed_until IS NOT NULL AND t.closed = 0 AND t.merged_into IS NULL",
         )?
         .query_row([me], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let mentions: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
+            InboxView::Mentions.condition()
+        ))?
+        .query_row([me], |r| r.get(0))?;
     let teams: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
@@ -777,6 +795,7 @@ pub(super) fn inbox_counts(
             let n = match view {
                 InboxView::Unassigned => unassigned - snoozed_unassigned,
                 InboxView::Mine => mine - snoozed_mine,
+                InboxView::Mentions => mentions,
                 InboxView::Teams => teams,
                 InboxView::Open => open - snoozed,
                 InboxView::Snoozed => snoozed,

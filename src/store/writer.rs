@@ -401,6 +401,17 @@ pub(super) fn merge_ticket(
         "UPDATE thread_ids SET ticket_id = ?1 WHERE ticket_id = ?2",
         params![into, from],
     )?;
+    // Mentions go along; one already on the target for the same note cannot be.
+    exec(
+        conn,
+        "UPDATE OR IGNORE mentions SET ticket_id = ?1 WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM mentions WHERE ticket_id = ?1",
+        params![from],
+    )?;
     exec(
         conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)

@@ -99,6 +99,7 @@ fn view_label(v: InboxView) -> &'static str {
     match v {
         InboxView::Unassigned => "Unassigned",
         InboxView::Mine => "Mine",
+        InboxView::Mentions => "Mentions",
         InboxView::Teams => "My teams",
         InboxView::Open => "All open",
         InboxView::Snoozed => "Snoozed",
@@ -789,7 +790,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let _ = write!(
         out,
         r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button> <button type="submit" name="then" value="close">Send and close</button></form>
-<form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><button type="submit">Add note</button></form>{forward}</section>"#,
+<form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><p class="hint">Only agents see it. Name a colleague with @ and their first name or address to bring it to them.</p><button type="submit">Add note</button></form>{forward}</section>"#,
         // A supplier or another department can be asked; their answer threads back.
         forward = forward_form(t, &csrf),
         id = t.id,

@@ -47,6 +47,7 @@ mod inbox;
 mod keyboard;
 mod live;
 mod long_thread;
+mod mentions;
 mod merge;
 mod original;
 mod rename;
@@ -318,6 +319,22 @@ pub fn form_encode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// The ticket numbers of a view's rows and the number on its tab.
+pub fn inbox_view(agent: &Agent, name: &str) -> (Vec<i64>, i64) {
+    let page = agent.get(&format!("/inbox?view={name}")).text();
+    let ids = page
+        .split(r#"<tr class="ticket"#)
+        .skip(1)
+        .filter_map(|row| attribute(row, r#"data-ticket=""#)?.parse().ok())
+        .collect();
+    let tab = format!(r#"href="/inbox?view={name}""#);
+    let at = page.find(&tab).expect("the view's tab");
+    let count = attribute(&page[at..], r#"class="count">"#)
+        .and_then(|n| n.split('<').next()?.parse().ok())
+        .expect("the tab's count");
+    (ids, count)
 }
 
 /// The value after `prefix` up to the next `"`.

@@ -6,25 +6,9 @@ use std::time::Duration;
 
 use crate::browser::Browser;
 use crate::{
-    add_agent, daemon, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, show, Agent,
-    PASSWORD,
+    add_agent, daemon, http_sign_in, inbox_view as view, olga_asks_about_the_hinge,
+    olga_two_tickets, show, PASSWORD,
 };
-
-/// The ticket numbers of a view's rows and the number on its tab.
-fn view(agent: &Agent, name: &str) -> (Vec<i64>, i64) {
-    let page = agent.get(&format!("/inbox?view={name}")).text();
-    let ids = page
-        .split(r#"<tr class="ticket"#)
-        .skip(1)
-        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
-        .collect();
-    let tab = format!(r#"href="/inbox?view={name}""#);
-    let at = page.find(&tab).expect("the view's tab");
-    let count = crate::attribute(&page[at..], r#"class="count">"#)
-        .and_then(|n| n.split('<').next()?.parse().ok())
-        .expect("the tab's count");
-    (ids, count)
-}
 
 fn events(d: &crate::harness::Daemon, id: i64) -> String {
     show(d, id)["events"].to_string()
