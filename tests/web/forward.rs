@@ -171,56 +171,48 @@ fn a_forward_reaches_the_supplier_with_the_files_and_their_answer_comes_back() {
     assert_eq!(b.value("#reply-cc"), "", "the supplier offered in Cc");
 
     // From frontdeskctl: the latest incoming mail is the supplier's answer now.
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-            "--forward-to",
-            "Billing <billing@acme-finance.example.net>",
-        ],
-        Some(b"Please refund the hinge."),
+    let (code, out, err) = ctl_forward(
+        &d,
+        id,
+        "Billing <billing@acme-finance.example.net>",
+        &[],
+        b"Please refund the hinge.",
     );
     assert_eq!(code, 0, "{err}{out}");
     assert!(
         out.contains(&format!("forward of ticket #{id} queued")),
         "{out}"
     );
-    let got = rx.wait_rcpt(
-        "billing@acme-finance.example.net",
-        1,
-        Duration::from_secs(30),
-    );
-    let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
-    let parts = m["parts"].as_array().cloned().unwrap_or_default();
-    let text = parts
-        .iter()
-        .find(|p| p["type"] == "text/plain")
-        .and_then(|p| p["text"].as_str())
-        .unwrap_or("");
+    let (text, files) = received(&rx, "billing@acme-finance.example.net");
     assert!(text.starts_with("Please refund the hinge."), "{text}");
     assert!(text.contains("A new hinge ships tomorrow."), "{text}");
-    assert!(
-        parts.iter().all(|p| p["filename"].is_null()),
-        "the answer had no files: {m:#}"
-    );
-    let (code, _, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-            "--forward-to",
-            "x@example.org",
-            "--close",
-        ],
-        Some(b"no"),
-    );
+    assert!(files.is_empty(), "the answer had no files: {files:?}");
+    let (code, _, err) = ctl_forward(&d, id, "x@example.org", &["--close"], b"no");
     assert_ne!(code, 0, "a forward that closes was accepted");
     assert!(err.contains("cannot be used with"), "{err}");
+}
+
+/// `frontdeskctl tickets reply ID --as jane --forward-to TO` plus `more`, the body on
+/// stdin: exit code, stdout, stderr.
+fn ctl_forward(
+    d: &crate::harness::Daemon,
+    id: i64,
+    to: &str,
+    more: &[&str],
+    body: &[u8],
+) -> (i32, String, String) {
+    let id = id.to_string();
+    let args = [
+        "tickets",
+        "reply",
+        &id,
+        "--as",
+        "jane@acme.test",
+        "--forward-to",
+        to,
+    ];
+    let args: Vec<&str> = args.iter().chain(more).copied().collect();
+    d.ctl_stdin(&args, Some(body))
 }
 
 /// The message rows of ticket `id` (from `tickets show`) with this direction, oldest first.
@@ -363,39 +355,20 @@ fn an_older_mail_is_forwarded_from_its_own_button_and_a_note_never_is() {
     assert_eq!(files, ["receipt.pdf"]);
 
     // frontdeskctl names the mail by its number in `tickets show`.
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-            "--forward-to",
-            "stock@warehouse.example.net",
-            "--message",
-            &second.to_string(),
-        ],
-        Some(b"Is this in stock?"),
+    let stock = "stock@warehouse.example.net";
+    let (code, out, err) = ctl_forward(
+        &d,
+        id,
+        stock,
+        &["--message", &second.to_string()],
+        b"Is this in stock?",
     );
     assert_eq!(code, 0, "{err}{out}");
-    let (text, files) = received(&rx, "stock@warehouse.example.net");
+    let (text, files) = received(&rx, stock);
     assert!(text.starts_with("Is this in stock?"), "{text}");
     assert!(text.contains("Any news on the hinge?"), "{text}");
     assert!(files.is_empty(), "the follow-up had no files: {files:?}");
-    let (code, _, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-            "--forward-to",
-            "stock@warehouse.example.net",
-            "--message",
-            &note[0].to_string(),
-        ],
-        Some(b"no"),
-    );
+    let (code, _, err) = ctl_forward(&d, id, stock, &["--message", &note[0].to_string()], b"no");
     assert_ne!(code, 0, "a note was forwarded");
     assert!(err.contains("is not a mail on ticket"), "{err}");
     let (code, _, err) = d.ctl_stdin(
