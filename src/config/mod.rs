@@ -24,6 +24,8 @@ use crate::outbound::compose::{
 use crate::outbound::template::Template;
 use toml::Spanned;
 
+/// Longest `[smtp] undo_seconds`: an agent's reply should not wait longer than this.
+const MAX_UNDO_SECONDS: i64 = 300;
 /// Default control socket when the file names none.
 pub const DEFAULT_CONTROL_SOCKET: &str = "/run/frontdesk/control.sock";
 /// Default config file.
@@ -271,6 +273,9 @@ pub struct SmtpConfig {
     pub max_connections: usize,
     /// Give up after this long.
     pub max_queue: Duration,
+    /// How long an agent's reply or forward waits in the outbox, where "Cancel sending"
+    /// still stops it (zero: sent at once).
+    pub undo: Duration,
 }
 
 /// `[channel.acknowledgement]`.
@@ -1304,6 +1309,18 @@ impl Validator<'_> {
             100,
         ) as usize;
         let days = self.positive(raw.max_queue_days.as_ref(), &key("max_queue_days"), 5, 60) as u64;
+        let undo = match &raw.undo_seconds {
+            None => 0,
+            Some(v) if (0..=MAX_UNDO_SECONDS).contains(v.get_ref()) => *v.get_ref() as u64,
+            Some(v) => {
+                self.problem(
+                    v,
+                    key("undo_seconds"),
+                    format!("{} is out of range (0 to {MAX_UNDO_SECONDS})", v.get_ref()),
+                );
+                0
+            }
+        };
         if self.problems.len() > before {
             return None;
         }
@@ -1316,6 +1333,7 @@ impl Validator<'_> {
             hello_name,
             max_connections,
             max_queue: Duration::from_secs(days * 86_400),
+            undo: Duration::from_secs(undo),
         })
     }
 

@@ -200,6 +200,9 @@ pub struct RawSmtp {
     pub max_connections: Option<Spanned<i64>>,
     /// Give up on a message after this many days of temporary failures.
     pub max_queue_days: Option<Spanned<i64>>,
+    /// Seconds an agent's reply or forward waits before it is sent (it can be
+    /// cancelled meanwhile); 0 sends at once.
+    pub undo_seconds: Option<Spanned<i64>>,
 }
 
 /// `[channel.acknowledgement]`.

@@ -319,3 +319,29 @@ fn snippets_load_in_order_and_bad_ones_are_named_with_their_line() {
         .message
         .contains("must not be empty"));
 }
+
+#[test]
+fn the_undo_window_is_off_by_default_and_bounded() {
+    let with = |extra: &str| {
+        format!("{GOOD}\n[smtp]\nhost = \"127.0.0.1\"\nport = 25\ntls = \"none\"\n{extra}\n")
+    };
+    let undo = |extra: &str| {
+        Config::parse(Path::new("t.toml"), &with(extra))
+            .unwrap()
+            .smtp
+            .map(|s| s.undo)
+    };
+    assert_eq!(undo(""), Some(Duration::ZERO));
+    assert_eq!(undo("undo_seconds = 0"), Some(Duration::ZERO));
+    assert_eq!(undo("undo_seconds = 10"), Some(Duration::from_secs(10)));
+    assert_eq!(undo("undo_seconds = 300"), Some(Duration::from_secs(300)));
+    for bad in ["undo_seconds = -1", "undo_seconds = 301"] {
+        let p = problems(&with(bad));
+        assert_eq!(p[0].key, "smtp.undo_seconds", "{bad}");
+        assert!(
+            p[0].message.contains("out of range (0 to 300)"),
+            "{bad}: {}",
+            p[0].message
+        );
+    }
+}

@@ -467,9 +467,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => store_err(e),
             }
         }
-        Request::OutboxRetry { id } => match store.outbox_retry(id).await {
-            Ok(()) => {
+        Request::OutboxRetry { id } => match store.outbox_retry(id, ADMIN.into()).await {
+            Ok(ticket) => {
                 ctx.services.pipeline.kick_outbox();
+                ctx.services.pipeline.ticket_changed(ticket);
                 Response::ok(ResponseData::Done {
                     done: format!("outbox entry {id} queued for delivery now"),
                     id,
@@ -478,9 +479,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },
-        Request::OutboxCancel { id } => match store.outbox_cancel(id).await {
-            Ok(()) => {
+        Request::OutboxCancel { id } => match store.outbox_cancel(id, ADMIN.into()).await {
+            Ok(ticket) => {
                 ctx.services.pipeline.outbox_cancelled(id);
+                ctx.services.pipeline.ticket_changed(ticket);
                 Response::ok(ResponseData::Done {
                     done: format!("outbox entry {id} cancelled"),
                     id,
@@ -760,6 +762,9 @@ fn done(result: Result<String, StoreError>) -> Response {
     }
 }
 
+/// Who the history names for a change made with frontdeskctl without `--as`.
+const ADMIN: &str = "admin (frontdeskctl)";
+
 /// Who a change is recorded as: the named agent, who must be an active user (the
 /// event log is an audit trail), else the command line itself.
 async fn checked_actor(
@@ -770,7 +775,7 @@ async fn checked_actor(
         .map(|a| a.trim().to_lowercase())
         .filter(|a| !a.is_empty())
     else {
-        return Ok("admin (frontdeskctl)".to_string());
+        return Ok(ADMIN.to_string());
     };
     let who = actor.clone();
     match store.read(move |r| r.user(&who)).await {

@@ -90,6 +90,7 @@ fn queued_mail(
         attachments: Vec::new(),
         copies: Vec::new(),
         close: false,
+        hold_seconds: 0,
     }
 }
 
@@ -274,6 +275,12 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     mail.agent_email = Some(agent.email.clone());
     mail.copies = cc;
     mail.close = request.close;
+    // An agent's own words wait out the undo window; acknowledgements do not.
+    mail.hold_seconds = channel
+        .smtp
+        .as_ref()
+        .or(config.smtp.as_ref())
+        .map_or(0, |s| s.undo.as_secs() as i64);
     mail.pipelines = Some(config.pipelines.clone());
     mail.attachments = attachments
         .iter()

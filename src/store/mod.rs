@@ -694,15 +694,15 @@ impl Store {
         .await
     }
 
-    /// Retry an outbox entry now.
-    pub async fn outbox_retry(&self, id: i64) -> Result<(), StoreError> {
-        self.write(0, move |conn| outbound::outbox_retry(conn, id))
+    /// Retry an outbox entry now for `actor`; the entry's ticket.
+    pub async fn outbox_retry(&self, id: i64, actor: String) -> Result<i64, StoreError> {
+        self.write(0, move |conn| outbound::outbox_retry(conn, id, &actor))
             .await
     }
 
-    /// Cancel an outbox entry.
-    pub async fn outbox_cancel(&self, id: i64) -> Result<(), StoreError> {
-        self.write(0, move |conn| outbound::outbox_cancel(conn, id))
+    /// Cancel an outbox entry for `actor`; the entry's ticket.
+    pub async fn outbox_cancel(&self, id: i64, actor: String) -> Result<i64, StoreError> {
+        self.write(0, move |conn| outbound::outbox_cancel(conn, id, &actor))
             .await
     }
 

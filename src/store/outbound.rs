@@ -83,6 +83,8 @@ pub struct QueuedMail {
     pub copies: Vec<String>,
     /// For replies: close the ticket in the same transaction ("Send and close").
     pub close: bool,
+    /// Seconds it waits before its first attempt (the agent's chance to cancel it).
+    pub hold_seconds: i64,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -325,8 +327,8 @@ pub(super) fn queue_mail(
         conn,
         "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status, next_attempt_at,
             created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, '', ?5, 'queued', ?6, ?6, ?7)",
-        params![row, ticket, mail.channel, mail.kind.as_str(), recipients, now, now + mail.max_queue_seconds],
+         VALUES (?1, ?2, ?3, ?4, '', ?5, 'queued', ?6 + ?8, ?6, ?7)",
+        params![row, ticket, mail.channel, mail.kind.as_str(), recipients, now, now + mail.max_queue_seconds, mail.hold_seconds.max(0)],
     )?;
     let id = conn.last_insert_rowid();
     exec(
@@ -576,36 +578,54 @@ fn fail_entry(conn: &Connection, id: i64, error: &str, how: Failure) -> Result<(
     Ok(())
 }
 
-/// Retry a failed or queued entry now.
-pub(super) fn outbox_retry(conn: &Connection, id: i64) -> Result<(), StoreError> {
+/// Retry a failed or queued entry now, for `actor`; the entry's ticket.
+pub(super) fn outbox_retry(conn: &Connection, id: i64, actor: &str) -> Result<i64, StoreError> {
     let now = unix_now();
-    let n = exec(
+    let ticket: Option<(i64, String)> = conn
+        .prepare_cached(
+            "UPDATE outbox SET status = 'queued', next_attempt_at = ?1, expires_at = MAX(expires_at, ?1 + 86400)
+             WHERE id = ?2 AND status IN ('queued', 'failed') RETURNING ticket_id, kind",
+        )?
+        .query_row(params![now, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (ticket, kind) = ticket.ok_or_else(|| not_pending(id))?;
+    event(
         conn,
-        "UPDATE outbox SET status = 'queued', next_attempt_at = ?1, expires_at = MAX(expires_at, ?1 + 86400)
-         WHERE id = ?2 AND status IN ('queued', 'failed')",
-        params![now, id],
+        ticket,
+        "outbox",
+        actor,
+        &format!("{kind} (outbox {id}) sent again"),
+        now,
     )?;
-    if n == 0 {
-        return Err(StoreError::Invalid(format!(
-            "outbox entry {id} does not exist or was already sent or cancelled"
-        )));
-    }
-    Ok(())
+    Ok(ticket)
 }
 
-/// Cancel a queued or failed entry.
-pub(super) fn outbox_cancel(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    let n = exec(
+/// Cancel a queued or failed entry, for `actor`; the entry's ticket. The message stays
+/// in the thread, marked cancelled.
+pub(super) fn outbox_cancel(conn: &Connection, id: i64, actor: &str) -> Result<i64, StoreError> {
+    let ticket: Option<(i64, String)> = conn
+        .prepare_cached(
+            "UPDATE outbox SET status = 'cancelled' WHERE id = ?1 AND status IN ('queued', 'failed')
+             RETURNING ticket_id, kind",
+        )?
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (ticket, kind) = ticket.ok_or_else(|| not_pending(id))?;
+    event(
         conn,
-        "UPDATE outbox SET status = 'cancelled' WHERE id = ?1 AND status IN ('queued', 'failed')",
-        params![id],
+        ticket,
+        "outbox",
+        actor,
+        &format!("{kind} (outbox {id}) cancelled"),
+        unix_now(),
     )?;
-    if n == 0 {
-        return Err(StoreError::Invalid(format!(
-            "outbox entry {id} does not exist or was already sent or cancelled"
-        )));
-    }
-    Ok(())
+    Ok(ticket)
+}
+
+fn not_pending(id: i64) -> StoreError {
+    StoreError::Invalid(format!(
+        "outbox entry {id} does not exist or was already sent or cancelled"
+    ))
 }
 
 /// A bounce came back for an entry (even one the relay had accepted): mark it failed

@@ -93,6 +93,9 @@ pub struct MessageView {
 /// What became of a message we sent (its outbox entry).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Delivery {
+    /// Its outbox entry (cancel or retry it).
+    #[serde(default)]
+    pub outbox: i64,
     /// `reply`, `acknowledgement` or `forward`.
     pub kind: String,
     /// `queued`, `sent`, `failed` or `cancelled`.

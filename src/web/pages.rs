@@ -1107,6 +1107,32 @@ async fn post(
             r
         }
         ["me", "password"] => change_password(state, session, token_hash, form).await,
+        // A mail still waiting (or refused by the relay): stop it, or send it now.
+        ["outbox", id, action @ ("cancel" | "retry")] => {
+            let Ok(id) = id.parse::<i64>() else {
+                return text(StatusCode::NOT_FOUND, "No such outgoing mail.");
+            };
+            let pipeline = &state.services.pipeline;
+            let result = if *action == "cancel" {
+                store
+                    .outbox_cancel(id, me)
+                    .await
+                    .inspect(|_| pipeline.outbox_cancelled(id))
+            } else {
+                store
+                    .outbox_retry(id, me)
+                    .await
+                    .inspect(|_| pipeline.kick_outbox())
+            };
+            match result {
+                Ok(ticket) => {
+                    pipeline.ticket_changed(ticket);
+                    redirect(&format!("/tickets/{ticket}"))
+                }
+                Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                Err(e) => internal(e),
+            }
+        }
         ["me", "availability"] => {
             let available = field(form, "available") == Some("on");
             match store

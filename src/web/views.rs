@@ -549,8 +549,9 @@ pub struct TicketPage<'a> {
     pub flash: Option<&'a str>,
 }
 
-/// Whom a mail we sent went to and how far it got, for its header in the thread.
-fn delivery(d: &crate::store::Delivery) -> String {
+/// Whom a mail we sent went to and how far it got, for its header in the thread; one
+/// still waiting can be cancelled or sent at once, one the relay refused tried again.
+fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
     let word = match d.status.as_str() {
         "queued" => "sending",
         "sent" => "sent",
@@ -558,8 +559,20 @@ fn delivery(d: &crate::store::Delivery) -> String {
         "cancelled" => "cancelled",
         other => other,
     };
+    let button = |action: &str, label: &str| {
+        format!(
+            r#"<form class="outbox-action" method="post" action="/outbox/{}/{action}">{}<button type="submit" class="{action}">{label}</button></form>"#,
+            d.outbox,
+            hidden_csrf(csrf)
+        )
+    };
+    let actions = match d.status.as_str() {
+        "queued" => button("cancel", "Cancel sending") + &button("retry", "Send now"),
+        "failed" => button("retry", "Try again"),
+        _ => String::new(),
+    };
     format!(
-        r#" <span class="delivery {}">to {} · {word}</span>"#,
+        r#" <span class="delivery {}">to {} · {word}</span>{actions}"#,
         esc(&d.status),
         esc(&d.recipients.join(", "))
     )
@@ -721,7 +734,11 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             out,
             r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{delivery}{original}</header><h2>{subject}</h2>"#,
             id = m.id,
-            delivery = m.delivery.as_ref().map(delivery).unwrap_or_default(),
+            delivery = m
+                .delivery
+                .as_ref()
+                .map(|d| delivery(d, p.csrf))
+                .unwrap_or_default(),
             // Notes were never mail; everything else keeps what was received or sent.
             original = if m.direction == "note" {
                 String::new()

@@ -61,6 +61,7 @@ mod spam;
 mod tags;
 mod thread;
 mod tls_sessions;
+mod undo;
 mod unread;
 mod uploads;
 

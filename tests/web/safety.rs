@@ -588,7 +588,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 20] = [
+        let posts: [(String, &str); 22] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -608,6 +608,8 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/spam"), "spam=1"),
             (format!("/tickets/{id}/forward"), "to=x%40example.org"),
             (format!("/tickets/{id}/contact"), "name=anon&owner="),
+            ("/outbox/1/cancel".into(), ""),
+            ("/outbox/1/retry".into(), ""),
             ("/me/availability".into(), "available=off"),
             (
                 "/me/password".into(),

@@ -1,0 +1,191 @@
+//! Stopping or pushing a mail on its way: with `[smtp] undo_seconds`, an agent's reply
+//! waits in the outbox, shown as "sending" with "Cancel sending" and "Send now".
+//! Cancelled, it never goes, and the thread and history say so; "Send now" sends it at
+//! once; a reply the relay refused offers "Try again", which delivers once the relay
+//! takes it. A request without the CSRF token, for mail already sent or for no entry
+//! changes nothing.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::browser::Browser;
+use crate::harness::{Daemon, Settings};
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, deliver, history, http_sign_in, outbound_messages, show, text_mail, ticket_id,
+    PASSWORD, SUPPORT,
+};
+
+const KIM: &str = "kim@customer.example.org";
+
+/// The outbox entry and message row of the ticket's latest reply.
+fn latest_reply(t: &Value) -> (i64, i64) {
+    let last = outbound_messages(t)
+        .last()
+        .copied()
+        .cloned()
+        .unwrap_or_default();
+    (
+        last["delivery"]["outbox"].as_i64().unwrap_or(0),
+        last["id"].as_i64().unwrap_or(0),
+    )
+}
+
+#[test]
+fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_again() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             hello_name = \"frontdesk.test\"\nundo_seconds = 300\n\n{SUPPORT}",
+            rx.port
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(
+        &d,
+        KIM,
+        "support@example.com",
+        &text_mail(
+            KIM,
+            "Where is my parcel?",
+            "parcel.1@customer.example.org",
+            "?",
+        ),
+    );
+    let id = ticket_id(&d, "Where is my parcel?");
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    let reply = |text: &str| -> (i64, i64) {
+        b.open(&format!("/tickets/{id}"));
+        let body = b.wait_find("#reply-body");
+        b.type_into(&body, text);
+        b.click_css("form.reply button[type=submit]:not([name])");
+        b.wait_until("the reply in the thread", |_| {
+            outbound_messages(&show(&d, id))
+                .iter()
+                .any(|m| m["text"].as_str().is_some_and(|t| t.contains(text)))
+        });
+        latest_reply(&show(&d, id))
+    };
+
+    // Cancelled inside the window: marked so, never sent.
+    let (first, row) = reply("First answer, to be cancelled.");
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(
+        b.text(&format!("#m{row} .delivery")),
+        format!("to {KIM} · sending")
+    );
+    b.click_css(&format!("#m{row} form.outbox-action button.cancel"));
+    b.wait_text(&format!("#m{row} .delivery"), "cancelled");
+    assert!(b.find(&format!("#m{row} form.outbox-action")).is_none());
+    let t = show(&d, id);
+    assert!(
+        history(&t).contains(&format!("reply (outbox {first}) cancelled")),
+        "{}",
+        history(&t)
+    );
+
+    // "Send now" skips the rest of the window.
+    let (_, row) = reply("Second answer, sent now.");
+    b.open(&format!("/tickets/{id}"));
+    b.click_css(&format!("#m{row} form.outbox-action button.retry"));
+    let got = rx.wait_rcpt(KIM, 1, Duration::from_secs(30));
+    assert!(got[0].contains("Second answer, sent now."));
+    b.wait_text(&format!("#m{row} .delivery"), "sent");
+
+    // Refused by the relay: "Try again" once it takes it.
+    let refused = "550 5.2.1 <kim@customer.example.org>: mailbox disabled";
+    rx.set_rules(&json!({"rcpt": {KIM: refused}}));
+    let (third, row) = reply("Third answer, refused first.");
+    b.open(&format!("/tickets/{id}"));
+    b.click_css(&format!("#m{row} form.outbox-action button.retry"));
+    b.wait_text(&format!("#m{row} .delivery"), "not delivered");
+    assert_eq!(
+        b.text(&format!("#m{row} form.outbox-action button")),
+        "Try again"
+    );
+    rx.set_rules(&json!({}));
+    b.click_css(&format!("#m{row} form.outbox-action button.retry"));
+    let got = rx.wait_rcpt(KIM, 2, Duration::from_secs(30));
+    assert!(got[1].contains("Third answer, refused first."));
+    b.wait_text(&format!("#m{row} .delivery"), "sent");
+    assert!(
+        rx.messages().iter().all(|m| !m.contains("to be cancelled")),
+        "the cancelled reply was sent"
+    );
+    assert_eq!(rx.for_rcpt(KIM).len(), 2);
+
+    // Refused requests change nothing.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let before = show(&d, id);
+    for (path, with_token, status, says) in [
+        (format!("/outbox/{third}/cancel"), true, 400, "already sent"),
+        (
+            format!("/outbox/{first}/retry"),
+            true,
+            400,
+            "already sent or cancelled",
+        ),
+        (
+            "/outbox/424242/cancel".to_string(),
+            true,
+            400,
+            "does not exist",
+        ),
+        (
+            "/outbox/x/cancel".to_string(),
+            true,
+            404,
+            "No such outgoing mail",
+        ),
+        (format!("/outbox/{third}/retry"), false, 403, ""),
+    ] {
+        let mut form = vec![];
+        if with_token {
+            form.push(("csrf", jane.csrf.as_str()));
+        }
+        let r = jane.post(&path, &form, &[]);
+        assert_eq!(r.status, status, "{path}: {}", r.text());
+        assert!(r.text().contains(says), "{path}: {}", r.text());
+    }
+    assert_eq!(show(&d, id), before, "a refused request changed the ticket");
+
+    // frontdeskctl cancels too, in the history as the command line.
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+        ],
+        Some(b"Fourth answer, cancelled from the shell."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let (fourth, _) = latest_reply(&show(&d, id));
+    let (code, out, err) = d.ctl(&["outbox", "cancel", &fourth.to_string()]);
+    assert_eq!(code, 0, "{err}{out}");
+    let t = show(&d, id);
+    let event = t["events"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["detail"] == format!("reply (outbox {fourth}) cancelled"))
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(event["actor"], "admin (frontdeskctl)", "{t:#}");
+    let outbox = d.ctl_json(&["outbox", "list", "--status", "cancelled"]);
+    let cancelled: Vec<i64> = outbox["outbox"]
+        .as_array()
+        .map(|o| o.iter().filter_map(|e| e["id"].as_i64()).collect())
+        .unwrap_or_default();
+    assert_eq!(cancelled.len(), 2, "{outbox:#}");
+    assert!(
+        cancelled.contains(&first) && cancelled.contains(&fourth),
+        "{outbox:#}"
+    );
+}
