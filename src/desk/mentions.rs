@@ -30,6 +30,22 @@ pub fn mentioned<'a>(text: &str, agents: &[Mentionable<'a>]) -> Vec<&'a str> {
     found
 }
 
+/// The shortest word after an `@` that mentions exactly this agent among `agents`:
+/// their first name, else the part of their address before the `@`, else the whole
+/// address (what the note box's suggestions insert).
+pub fn handle(agent: &Mentionable<'_>, agents: &[Mentionable<'_>]) -> String {
+    let local = agent.email.split('@').next().unwrap_or("");
+    [agent.first_name, local]
+        .into_iter()
+        .map(str::to_lowercase)
+        .find(|word| {
+            !word.is_empty()
+                && mention_words(&format!("@{word}")) == [word.as_str()]
+                && agents.iter().filter(|a| answers_to(a, word)).count() == 1
+        })
+        .unwrap_or_else(|| agent.email.to_lowercase())
+}
+
 /// Whether the agent answers to the (lower-case) word after an `@`.
 fn answers_to(agent: &Mentionable<'_>, word: &str) -> bool {
     let email = agent.email.to_lowercase();
@@ -138,6 +154,34 @@ mod tests {
             m("@bea and @jane, then @Jane again and @bea.k"),
             ["bea.k@acme.test", "jane@acme.test"]
         );
+    }
+
+    #[test]
+    fn each_agents_handle_mentions_them_and_no_one_else() {
+        let handles: Vec<String> = AGENTS.iter().map(|a| handle(a, &AGENTS)).collect();
+        assert_eq!(handles, ["jane", "bea", "al", "alexander"]);
+        for (agent, handle) in AGENTS.iter().zip(&handles) {
+            assert_eq!(m(&format!("@{handle} look")), [agent.email], "{handle}");
+        }
+        // Two agents with the same first name and address part: only the address works.
+        let twins = [
+            Mentionable {
+                email: "sam@a.test",
+                first_name: "Sam",
+            },
+            Mentionable {
+                email: "sam@b.test",
+                first_name: "Sam",
+            },
+        ];
+        assert_eq!(handle(&twins[0], &twins), "sam@a.test");
+        assert_eq!(mentioned("@sam@b.test", &twins), ["sam@b.test"]);
+        // A first name with a space or a sign in it is not one word after the `@`.
+        let spaced = [Mentionable {
+            email: "mj@a.test",
+            first_name: "Mary Jo",
+        }];
+        assert_eq!(handle(&spaced[0], &spaced), "mj");
     }
 
     #[test]

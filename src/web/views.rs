@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::desk::mentions::{handle, Mentionable};
 use crate::outbound::template::html_escape as esc;
 use crate::store::{
     AttachmentView, InboxRow, InboxView, MessageView, SearchHit, SessionView, TicketDetail,
@@ -116,6 +117,31 @@ pub fn age(secs: i64) -> String {
         s if s < 86_400 => format!("{}h", s / 3600),
         s => format!("{}d", s / 86_400),
     }
+}
+
+/// The colleagues the note box suggests after an `@`: each active agent's handle
+/// (the word that mentions exactly them) with their name and address as its label.
+fn mention_agents(agents: &[UserView]) -> String {
+    let active: Vec<&UserView> = agents.iter().filter(|a| a.active).collect();
+    let named: Vec<Mentionable<'_>> = active
+        .iter()
+        .map(|a| Mentionable {
+            email: &a.email,
+            first_name: &a.first_name,
+        })
+        .collect();
+    let mut out = String::from(r#"<datalist id="mention-agents">"#);
+    for (agent, m) in active.iter().zip(&named) {
+        let _ = write!(
+            out,
+            r#"<option value="{}" label="{} · {}"></option>"#,
+            esc(&handle(m, &named)),
+            esc(&agent.full_name),
+            esc(&agent.email)
+        );
+    }
+    out.push_str("</datalist>");
+    out
 }
 
 /// The forward form: which mail (the latest incoming one unless the agent picks
@@ -807,9 +833,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let _ = write!(
         out,
         r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button> <button type="submit" name="then" value="close">Send and close</button></form>
-<form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><p class="hint">Only agents see it. Name a colleague with @ and their first name or address to bring it to them.</p><button type="submit">Add note</button></form>{forward}</section>"#,
+<form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><ul id="mention-list" class="mention-list" role="listbox" aria-label="Colleagues to mention" hidden></ul>{mentionable}<p class="hint">Only agents see it. Name a colleague with @ and their first name or address to bring it to them.</p><button type="submit">Add note</button></form>{forward}</section>"#,
         // A supplier or another department can be asked; their answer threads back.
         forward = forward_form(t, &csrf),
+        mentionable = mention_agents(p.agents),
         id = t.id,
         from = esc(&p.from_preview),
         to = esc(&t.contact.email),

@@ -102,3 +102,72 @@ fn a_note_naming_a_colleague_brings_the_ticket_to_their_mentions_view() {
     assert_eq!(inbox_view(&bea, "mentions"), (vec![], 0));
     assert_eq!(inbox_view(&al, "mentions"), (vec![], 0));
 }
+
+#[test]
+fn the_note_box_suggests_colleagues_after_an_at() {
+    let d = daemon(None);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    add_agent(&d, "al@acme.test", "Alex Morgan");
+    add_agent(&d, "alex@acme.test", "Alexander Brandt");
+    let (hinge, _) = olga_two_tickets(&d, "suggest");
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    let shown = |b: &Browser| -> Vec<String> {
+        b.js(
+            "var l = document.getElementById('mention-list');
+             return l.hidden ? [] : Array.from(l.querySelectorAll('li')).map(i => i.textContent);",
+            serde_json::json!([]),
+        )
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+    };
+    let box_ = b.wait_find("#note-body");
+
+    // "@be": Bea alone; Enter puts her handle in, the list closes, no new line.
+    b.type_into(&box_, "Please check @be");
+    b.wait_until("Bea suggested", |b| {
+        shown(b) == ["@bea — Bea Kowalczyk · bea.k@acme.test"]
+    });
+    b.press("\u{E007}");
+    assert_eq!(b.value("#note-body"), "Please check @bea ");
+    assert!(shown(&b).is_empty());
+
+    // "@al": both Alexes, each by the word that names only them; the arrow picks the
+    // second, Tab takes it.
+    b.type_into(&box_, "and @al");
+    b.wait_until("both suggested", |b| {
+        shown(b)
+            == [
+                "@al — Alex Morgan · al@acme.test",
+                "@alexander — Alexander Brandt · alex@acme.test",
+            ]
+    });
+    b.press("\u{E015}\u{E004}");
+    assert_eq!(b.value("#note-body"), "Please check @bea and @alexander ");
+
+    // Nobody answers to "@zz"; Esc closes a list without leaving the box.
+    b.type_into(&box_, "@zz ");
+    assert!(shown(&b).is_empty());
+    b.type_into(&box_, "@j");
+    b.wait_until("Jane suggested", |b| shown(b).len() == 1);
+    b.press("\u{E00C}");
+    assert!(shown(&b).is_empty());
+    assert_eq!(b.focused_id(), "note-body");
+
+    b.click_css("form.note button[type=submit]");
+    b.wait_until("the note saved", |_| {
+        history(&show(&d, hinge)).contains("mentioned")
+    });
+    let words = history(&show(&d, hinge));
+    assert!(
+        words.contains("mentioned Bea Kowalczyk, Alexander Brandt"),
+        "{words}"
+    );
+}

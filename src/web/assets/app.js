@@ -186,6 +186,84 @@
     if (!isNaN(when.getTime())) { until.value = when.toISOString(); }
   }, true);
 
+  // Suggestions for @mentions in the note box: colleagues whose handle, name or address
+  // begins with what follows the @. Arrows pick, Enter or Tab (or a click) puts the
+  // handle in, Esc closes.
+  var MENTION_TYPED = /(^|[^\p{L}\p{N}._%+\-@])@([\p{L}\p{N}._%+\-]*)$/u;
+  var mentionPick = 0;
+  function mentionList() { return document.getElementById("mention-list"); }
+  function closeMentions() {
+    var list = mentionList();
+    if (list) { list.hidden = true; list.textContent = ""; }
+  }
+  function typedMention(box) {
+    var m = MENTION_TYPED.exec(box.value.slice(0, box.selectionStart));
+    return m ? m[2].toLowerCase() : null;
+  }
+  function showMentions(box) {
+    var list = mentionList();
+    var agents = document.getElementById("mention-agents");
+    var typed = typedMention(box);
+    if (!list || !agents || typed === null) { closeMentions(); return; }
+    var found = Array.prototype.filter.call(agents.options, function (o) {
+      var words = [o.value].concat(o.label.toLowerCase().split(/[\s·@.]+/));
+      return words.some(function (w) { return w.indexOf(typed) === 0; });
+    }).slice(0, 6);
+    if (!found.length) { closeMentions(); return; }
+    list.textContent = "";
+    mentionPick = Math.min(mentionPick, found.length - 1);
+    found.forEach(function (o, i) {
+      var item = document.createElement("li");
+      item.setAttribute("role", "option");
+      item.setAttribute("data-handle", o.value);
+      item.setAttribute("aria-selected", i === mentionPick ? "true" : "false");
+      item.textContent = "@" + o.value + " — " + o.label;
+      list.appendChild(item);
+    });
+    list.hidden = false;
+  }
+  function insertMention(box, handle) {
+    var caret = box.selectionStart;
+    var before = box.value.slice(0, caret).replace(MENTION_TYPED, function (all, lead) { return lead + "@" + handle + " "; });
+    box.value = before + box.value.slice(caret);
+    box.selectionStart = box.selectionEnd = before.length;
+    closeMentions();
+    // As if typed: the draft is kept.
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  }
+  document.addEventListener("input", function (e) {
+    if (e.target && e.target.id === "note-body") { showMentions(e.target); }
+  });
+  document.addEventListener("keydown", function (e) {
+    var box = e.target;
+    var list = mentionList();
+    if (!box || box.id !== "note-body" || !list || list.hidden || e.ctrlKey || e.metaKey) { return; }
+    var items = list.querySelectorAll("li");
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      mentionPick = (mentionPick + (e.key === "ArrowDown" ? 1 : items.length - 1)) % items.length;
+      showMentions(box);
+    } else if (e.key === "Enter" || e.key === "Tab") {
+      insertMention(box, items[mentionPick].getAttribute("data-handle"));
+      mentionPick = 0;
+    } else if (e.key === "Escape") {
+      closeMentions();
+    } else {
+      return;
+    }
+    // The keys the list took do nothing else (no new line, no leaving the box).
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }, true);
+  document.addEventListener("mousedown", function (e) {
+    var item = e.target && e.target.closest ? e.target.closest("#mention-list li") : null;
+    var box = document.getElementById("note-body");
+    if (!item || !box) { return; }
+    e.preventDefault();
+    insertMention(box, item.getAttribute("data-handle"));
+    mentionPick = 0;
+  });
+
   // A mail's own "Forward" button: the forward form opens with that mail picked.
   document.addEventListener("click", function (e) {
     var button = e.target && e.target.closest ? e.target.closest("button.forward-this") : null;
