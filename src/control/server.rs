@@ -479,7 +479,14 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(StoreError::Invalid(e)) => Response::err(ErrorKind::NotFound, e),
             Err(e) => store_err(e),
         },
-        Request::OutboxCancel { id } => match store.outbox_cancel(id, ADMIN.into()).await {
+        Request::OutboxCancel { id } => match store
+            .outbox_cancel(
+                id,
+                ADMIN.into(),
+                ctx.services.pipeline.config().pipelines.clone(),
+            )
+            .await
+        {
             Ok(ticket) => {
                 ctx.services.pipeline.outbox_cancelled(id);
                 ctx.services.pipeline.ticket_changed(ticket);

@@ -90,7 +90,10 @@ pub(super) fn route_new_ticket(
     Ok(Some(chosen))
 }
 
-fn ticket_state(conn: &Connection, ticket: TicketId) -> Result<(String, String), StoreError> {
+pub(super) fn ticket_state(
+    conn: &Connection,
+    ticket: TicketId,
+) -> Result<(String, String), StoreError> {
     conn.prepare_cached("SELECT pipeline, status FROM tickets WHERE id = ?1")?
         .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?
@@ -210,6 +213,34 @@ fn move_for(
         &format!("{from} → {to} ({why})"),
         now,
     )
+}
+
+/// A cancelled reply's ticket goes back to the status it had before the reply moved it,
+/// if it is still where the reply left it (a later change by anyone stands).
+pub(super) fn undo_reply_status(
+    conn: &Connection,
+    ticket: TicketId,
+    pipelines: &[Pipeline],
+    (before, after): (&str, &str),
+    agent: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let (pipeline, status) = ticket_state(conn, ticket)?;
+    let Some(p) = find_pipeline(pipelines, &pipeline) else {
+        return Ok(());
+    };
+    if status == after && before != after && p.stages.iter().any(|s| s.name == before) {
+        move_for(
+            conn,
+            ticket,
+            p,
+            (&status, before),
+            "reply cancelled",
+            agent,
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 /// Close a ticket with the reply just queued ("Send and close"): its pipeline's first

@@ -700,10 +700,18 @@ impl Store {
             .await
     }
 
-    /// Cancel an outbox entry for `actor`; the entry's ticket.
-    pub async fn outbox_cancel(&self, id: i64, actor: String) -> Result<i64, StoreError> {
-        self.write(0, move |conn| outbound::outbox_cancel(conn, id, &actor))
-            .await
+    /// Cancel an outbox entry for `actor`; the entry's ticket (its status as it was
+    /// before the reply, if the reply moved it and nothing since has).
+    pub async fn outbox_cancel(
+        &self,
+        id: i64,
+        actor: String,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+    ) -> Result<i64, StoreError> {
+        self.write(0, move |conn| {
+            outbound::outbox_cancel(conn, id, &actor, &pipelines)
+        })
+        .await
     }
 
     /// Advance a cursor past a message that cannot be stored at all.

@@ -4,6 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::writer::{add_participant, event, exec, live_ticket, upsert_contact};
 use super::StoreError;
+use crate::desk::lifecycle::Pipeline;
 use crate::desk::mentions::{mentioned, Mentionable};
 use crate::ingest::thread::bounce_address;
 use crate::model::{unix_now, Direction, TicketId};
@@ -354,9 +355,18 @@ pub(super) fn queue_mail(
         params![now, ticket],
     )?;
     if let (OutboxKind::Reply, Some(pipelines)) = (mail.kind, &mail.pipelines) {
+        let (_, before) = super::desk::ticket_state(conn, ticket)?;
         super::desk::after_agent_reply(conn, ticket, pipelines, author, now)?;
         if mail.close {
             super::desk::close_with_reply(conn, ticket, pipelines, author, now)?;
+        }
+        let (_, after) = super::desk::ticket_state(conn, ticket)?;
+        if before != after {
+            exec(
+                conn,
+                "UPDATE outbox SET status_before = ?1, status_after = ?2 WHERE id = ?3",
+                params![before, after, id],
+            )?;
         }
     }
     Ok(Some(id))
@@ -601,24 +611,34 @@ pub(super) fn outbox_retry(conn: &Connection, id: i64, actor: &str) -> Result<i6
 }
 
 /// Cancel a queued or failed entry, for `actor`; the entry's ticket. The message stays
-/// in the thread, marked cancelled.
-pub(super) fn outbox_cancel(conn: &Connection, id: i64, actor: &str) -> Result<i64, StoreError> {
-    let ticket: Option<(i64, String)> = conn
+/// in the thread, marked cancelled; the status the reply gave the ticket is undone.
+pub(super) fn outbox_cancel(
+    conn: &Connection,
+    id: i64,
+    actor: &str,
+    pipelines: &[Pipeline],
+) -> Result<i64, StoreError> {
+    type Cancelled = (i64, String, Option<String>, Option<String>);
+    let cancelled: Option<Cancelled> = conn
         .prepare_cached(
             "UPDATE outbox SET status = 'cancelled' WHERE id = ?1 AND status IN ('queued', 'failed')
-             RETURNING ticket_id, kind",
+             RETURNING ticket_id, kind, status_before, status_after",
         )?
-        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
-    let (ticket, kind) = ticket.ok_or_else(|| not_pending(id))?;
+    let (ticket, kind, before, after) = cancelled.ok_or_else(|| not_pending(id))?;
+    let now = unix_now();
     event(
         conn,
         ticket,
         "outbox",
         actor,
         &format!("{kind} (outbox {id}) cancelled"),
-        unix_now(),
+        now,
     )?;
+    if let (Some(before), Some(after)) = (before, after) {
+        super::desk::undo_reply_status(conn, ticket, pipelines, (&before, &after), actor, now)?;
+    }
     Ok(ticket)
 }
 

@@ -55,6 +55,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0017_mentions",
         include_str!("migrations/0017_mentions.sql"),
     ),
+    (
+        "0018_outbox_status",
+        include_str!("migrations/0018_outbox_status.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -1115,7 +1115,7 @@ async fn post(
             let pipeline = &state.services.pipeline;
             let result = if *action == "cancel" {
                 store
-                    .outbox_cancel(id, me)
+                    .outbox_cancel(id, me, pipeline.config().pipelines.clone())
                     .await
                     .inspect(|_| pipeline.outbox_cancelled(id))
             } else {

@@ -1,6 +1,7 @@
 //! Stopping or pushing a mail on its way: with `[smtp] undo_seconds`, an agent's reply
 //! waits in the outbox, shown as "sending" with "Cancel sending" and "Send now".
-//! Cancelled, it never goes, and the thread and history say so; "Send now" sends it at
+//! Cancelled, it never goes, the thread and history say so, and the ticket's status is
+//! back where it was unless someone moved it since; "Send now" sends it at
 //! once; a reply the relay refused offers "Try again", which delivers once the relay
 //! takes it. A request without the CSRF token, for mail already sent or for no entry
 //! changes nothing.
@@ -58,11 +59,11 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     let id = ticket_id(&d, "Where is my parcel?");
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
-    let reply = |text: &str| -> (i64, i64) {
+    let reply_and = |text: &str, button: &str| -> (i64, i64) {
         b.open(&format!("/tickets/{id}"));
         let body = b.wait_find("#reply-body");
         b.type_into(&body, text);
-        b.click_css("form.reply button[type=submit]:not([name])");
+        b.click_css(button);
         b.wait_until("the reply in the thread", |_| {
             outbound_messages(&show(&d, id))
                 .iter()
@@ -70,9 +71,15 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
         });
         latest_reply(&show(&d, id))
     };
+    let reply = |text: &str| reply_and(text, "form.reply button[type=submit]:not([name])");
 
-    // Cancelled inside the window: marked so, never sent.
-    let (first, row) = reply("First answer, to be cancelled.");
+    // "Send and close", cancelled inside the window: marked so, never sent, and the
+    // ticket is back where it was.
+    let (first, row) = reply_and(
+        "First answer, to be cancelled.",
+        "form.reply button[name=then]",
+    );
+    assert_eq!(show(&d, id)["status"], "Closed");
     b.open(&format!("/tickets/{id}"));
     assert_eq!(
         b.text(&format!("#m{row} .delivery")),
@@ -87,6 +94,8 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
         "{}",
         history(&t)
     );
+    assert_eq!(t["status"], "New", "{}", history(&t));
+    assert!(history(&t).contains("Closed → New (reply cancelled)"));
 
     // "Send now" skips the rest of the window.
     let (_, row) = reply("Second answer, sent now.");
@@ -153,7 +162,10 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     }
     assert_eq!(show(&d, id), before, "a refused request changed the ticket");
 
-    // frontdeskctl cancels too, in the history as the command line.
+    // frontdeskctl cancels too, in the history as the command line; a status someone
+    // set after the reply stands.
+    let (code, out, err) = d.ctl(&["tickets", "status", &id.to_string(), "New"]);
+    assert_eq!(code, 0, "{err}{out}");
     let (code, out, err) = d.ctl_stdin(
         &[
             "tickets",
@@ -166,6 +178,9 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     );
     assert_eq!(code, 0, "{err}{out}");
     let (fourth, _) = latest_reply(&show(&d, id));
+    assert_eq!(show(&d, id)["status"], "Waiting on contact");
+    let (code, out, err) = d.ctl(&["tickets", "status", &id.to_string(), "Waiting on us"]);
+    assert_eq!(code, 0, "{err}{out}");
     let (code, out, err) = d.ctl(&["outbox", "cancel", &fourth.to_string()]);
     assert_eq!(code, 0, "{err}{out}");
     let t = show(&d, id);
@@ -178,6 +193,7 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
         .cloned()
         .unwrap_or_default();
     assert_eq!(event["actor"], "admin (frontdeskctl)", "{t:#}");
+    assert_eq!(t["status"], "Waiting on us", "{}", history(&t));
     let outbox = d.ctl_json(&["outbox", "list", "--status", "cancelled"]);
     let cancelled: Vec<i64> = outbox["outbox"]
         .as_array()
