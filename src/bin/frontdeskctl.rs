@@ -339,6 +339,17 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Split a customer's mail off a ticket into a new ticket of its own.
+    Split {
+        /// Ticket number.
+        id: i64,
+        /// The mail's message number (as `tickets show` lists it).
+        #[arg(long)]
+        message: i64,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Add or remove a ticket's tags.
     #[command(arg_required_else_help = true)]
     Tag {
@@ -934,6 +945,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::TicketsMerge {
                 id: *id,
                 into: *into,
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Split { id, message, actor }) => {
+            let value = client.call(&Request::TicketsSplit {
+                id: *id,
+                message: *message,
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -160,6 +160,16 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Split a customer's mail off a ticket into a new ticket.
+    TicketsSplit {
+        /// The ticket it is on.
+        id: i64,
+        /// The mail (its message number).
+        message: i64,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Add and remove a ticket's tags.
     TicketsTag {
         /// Ticket.
@@ -324,7 +334,8 @@ impl Request {
             | Request::TicketsPipeline { id, .. }
             | Request::TicketsPriority { id, .. }
             | Request::TicketsRename { id, .. }
-            | Request::TicketsSpam { id, .. } => vec![*id],
+            | Request::TicketsSpam { id, .. }
+            | Request::TicketsSplit { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
             // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),

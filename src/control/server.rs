@@ -642,6 +642,24 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             done(store.merge(id, into, actor).await)
         }
+        Request::TicketsSplit { id, message, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let pipelines = ctx.services.pipeline.config().pipelines.clone();
+            match store.split(id, message, pipelines, actor).await {
+                Ok(new) => {
+                    ctx.services.pipeline.ticket_changed(new);
+                    Response::ok(ResponseData::Done {
+                        done: format!("message {message} split off into ticket #{new}"),
+                        id: new,
+                    })
+                }
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => store_err(e),
+            }
+        }
         Request::TicketsTag {
             id,
             add,

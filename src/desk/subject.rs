@@ -15,6 +15,46 @@ pub enum SubjectError {
     TooLong,
 }
 
+/// Reply prefixes of several languages, lower case.
+pub const REPLY_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:"];
+/// Reply and forward prefixes, lower case.
+pub const FORWARD_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:", "fwd:", "fw:", "wg:"];
+
+/// `subject` without the leading `prefixes` (lower case; matched in any case, as often
+/// as they repeat: "Re: AW: x" is "x"), trimmed.
+pub fn without_prefixes<'a>(subject: &'a str, prefixes: &[&str]) -> &'a str {
+    let mut base = subject.trim();
+    while let Some(rest) = prefixes.iter().find_map(|p| {
+        base.get(..p.len())
+            .filter(|head| head.to_lowercase() == *p)
+            .map(|_| base[p.len()..].trim_start())
+    }) {
+        base = rest;
+    }
+    base
+}
+
+/// The subject of a ticket split off from another, from its mail's subject: no reply or
+/// forward prefixes, no ticket tags (`[#12-abc]`, the old ticket's), spaces cleaned.
+pub fn split_off(mail_subject: &str) -> String {
+    let mut untagged = String::with_capacity(mail_subject.len());
+    let mut rest = mail_subject;
+    while let Some(at) = rest.find("[#") {
+        untagged.push_str(&rest[..at]);
+        match rest[at..].find(']') {
+            Some(end) => rest = &rest[at + end + 1..],
+            None => {
+                untagged.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    untagged.push_str(rest);
+    let base = without_prefixes(&untagged, FORWARD_PREFIXES);
+    let cleaned: String = base.chars().take(MAX_SUBJECT).collect();
+    clean(&cleaned).unwrap_or_else(|_| "(no subject)".into())
+}
+
 /// The subject as it will be kept: line breaks, tabs and other control characters become
 /// spaces (a subject is one header line), runs of spaces one, and the ends trimmed.
 pub fn clean(typed: &str) -> Result<String, SubjectError> {
@@ -45,7 +85,10 @@ pub fn contact_name(typed: &str) -> Result<Option<String>, SubjectError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{clean, SubjectError, MAX_SUBJECT};
+    use super::{
+        clean, split_off, without_prefixes, SubjectError, FORWARD_PREFIXES, MAX_SUBJECT,
+        REPLY_PREFIXES,
+    };
 
     #[test]
     fn a_plain_subject_stays_as_typed() {
@@ -94,5 +137,33 @@ mod tests {
         let most = "é".repeat(MAX_SUBJECT);
         assert_eq!(clean(&most).as_deref(), Ok(most.as_str()));
         assert_eq!(clean(&format!("{most}x")), Err(SubjectError::TooLong));
+    }
+
+    #[test]
+    fn prefixes_go_however_they_are_written_and_however_often() {
+        assert_eq!(without_prefixes("Re: AW: hinge", REPLY_PREFIXES), "hinge");
+        assert_eq!(without_prefixes("RE:re:  hinge", REPLY_PREFIXES), "hinge");
+        assert_eq!(without_prefixes("Réf: x", REPLY_PREFIXES), "x");
+        assert_eq!(without_prefixes("RÉF: x", REPLY_PREFIXES), "x");
+        assert_eq!(without_prefixes("Fwd: Re: x", REPLY_PREFIXES), "Fwd: Re: x");
+        assert_eq!(without_prefixes("Fwd: Re: x", FORWARD_PREFIXES), "x");
+        assert_eq!(
+            without_prefixes("Regarding x", REPLY_PREFIXES),
+            "Regarding x"
+        );
+        assert_eq!(without_prefixes("Re:", REPLY_PREFIXES), "");
+        assert_eq!(without_prefixes("ü", REPLY_PREFIXES), "ü");
+    }
+
+    #[test]
+    fn a_split_off_ticket_takes_the_subject_without_prefixes_or_old_tags() {
+        assert_eq!(split_off("Re: Broken hinge [#12-abc]"), "Broken hinge");
+        assert_eq!(split_off("AW: [#3-x] Invoice copy"), "Invoice copy");
+        assert_eq!(split_off("Re: a [#1-x] b [#2-y]"), "a b");
+        assert_eq!(split_off("Re: [#unclosed tag"), "[#unclosed tag");
+        assert_eq!(split_off("Re: [#1-x]"), "(no subject)");
+        assert_eq!(split_off("  "), "(no subject)");
+        assert_eq!(split_off("Re: line\r\nbreak"), "line break");
+        assert_eq!(split_off(&"x".repeat(500)).len(), MAX_SUBJECT);
     }
 }

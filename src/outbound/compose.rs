@@ -1,6 +1,7 @@
 //! Building replies and acknowledgements: From name, subject, threading headers,
 //! signature, quoted history, MIME (pure; the clock and ids are passed in).
 
+use crate::desk::subject::{without_prefixes, FORWARD_PREFIXES, REPLY_PREFIXES};
 use mail_send::mail_builder::headers::raw::Raw;
 use mail_send::mail_builder::MessageBuilder;
 
@@ -142,11 +143,6 @@ pub fn reply_subject(ticket_subject: &str, tag: Option<&str>) -> String {
     prefixed_subject("Re:", REPLY_PREFIXES, ticket_subject, tag)
 }
 
-/// Reply prefixes of several languages, lower case.
-const REPLY_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:"];
-/// Reply and forward prefixes, lower case.
-const FORWARD_PREFIXES: &[&str] = &["re:", "aw:", "sv:", "antw:", "réf:", "fwd:", "fw:", "wg:"];
-
 /// The subject of a forward: `Fwd: <subject>` and the tag, like [`reply_subject`].
 pub fn forward_subject(ticket_subject: &str, tag: Option<&str>) -> String {
     prefixed_subject("Fwd:", FORWARD_PREFIXES, ticket_subject, tag)
@@ -159,18 +155,7 @@ fn prefixed_subject(
     ticket_subject: &str,
     tag: Option<&str>,
 ) -> String {
-    let mut base = ticket_subject.trim();
-    loop {
-        let lower = base.to_ascii_lowercase();
-        let stripped = strip
-            .iter()
-            .find(|p| lower.starts_with(*p))
-            .map(|p| base[p.len()..].trim_start());
-        match stripped {
-            Some(rest) => base = rest,
-            None => break,
-        }
-    }
+    let base = without_prefixes(ticket_subject, strip);
     let mut subject = format!("{prefix} {base}");
     if let Some(tag) = tag {
         if !subject.contains(tag) {

@@ -537,6 +537,123 @@ pub(super) fn merge(
     Ok(format!("ticket #{from_live} merged into #{into_live}"))
 }
 
+/// Split the customer's mail `row` (not the one that opened it) off `ticket` into a new
+/// ticket of its own (a new question asked on an old thread). The mail and its Message-ID move (answers to it
+/// thread to the new ticket); the new ticket has the mail's sender as customer, the old
+/// one's channel, pipeline (in its first open stage), priority, owner and team; both
+/// histories say so. The new ticket's number.
+pub(super) fn split(
+    conn: &Connection,
+    ticket: TicketId,
+    row: i64,
+    pipelines: &[Pipeline],
+    actor: &str,
+) -> Result<TicketId, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    type Mail = (String, Option<i64>, String, Option<String>, i64);
+    let mail: Option<Mail> = conn
+        .prepare_cached(
+            "SELECT direction, contact_id, subject, message_id, created_at FROM messages
+             WHERE id = ?1 AND ticket_id = ?2",
+        )?
+        .query_row(params![row, ticket], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()?;
+    let (direction, sender, subject, message_id, created_at) = mail
+        .ok_or_else(|| StoreError::Invalid(format!("message {row} is not on ticket #{ticket}")))?;
+    if direction != "inbound" {
+        return Err(StoreError::Invalid(format!(
+            "message {row} is not a customer's mail: only those are split off"
+        )));
+    }
+    // The mail that opened the ticket stays: it is what the ticket is about.
+    let opening: i64 = conn
+        .prepare_cached(
+            "SELECT id FROM messages WHERE ticket_id = ?1
+             ORDER BY COALESCE(sent_at, created_at), id LIMIT 1",
+        )?
+        .query_row([ticket], |r| r.get(0))?;
+    if opening == row {
+        return Err(StoreError::Invalid(format!(
+            "message {row} opened ticket #{ticket}: only a later mail is split off"
+        )));
+    }
+    type Head = (String, i64, String, String, Option<String>, Option<String>);
+    let (channel, customer, pipeline, priority, owner, team): Head = conn
+        .prepare_cached(
+            "SELECT channel, contact_id, pipeline, priority, owner, team FROM tickets WHERE id = ?1",
+        )?
+        .query_row([ticket], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+        })?;
+    let stage = find_pipeline(pipelines, &pipeline)
+        .and_then(|p| p.stages.iter().find(|s| !s.closed))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "ticket #{ticket}'s pipeline {pipeline:?} is no longer configured"
+            ))
+        })?;
+    let contact = sender.unwrap_or(customer);
+    let now = unix_now();
+    exec(
+        conn,
+        "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at,
+             pipeline, priority, owner, team)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            crate::desk::subject::split_off(&subject),
+            stage,
+            channel,
+            contact,
+            created_at,
+            now,
+            pipeline,
+            priority,
+            owner,
+            team
+        ],
+    )?;
+    let new = conn.last_insert_rowid();
+    super::writer::add_participant(conn, new, contact, "customer", now)?;
+    exec(
+        conn,
+        "UPDATE messages SET ticket_id = ?1 WHERE id = ?2",
+        params![new, row],
+    )?;
+    if let Some(id) = message_id {
+        exec(
+            conn,
+            "UPDATE thread_ids SET ticket_id = ?1 WHERE msgid = ?2 AND ticket_id = ?3",
+            params![new, id, ticket],
+        )?;
+    }
+    exec(
+        conn,
+        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+        params![now, ticket],
+    )?;
+    event(
+        conn,
+        ticket,
+        "split",
+        actor,
+        &format!("message {row} split off into ticket #{new}"),
+        now,
+    )?;
+    event(
+        conn,
+        new,
+        "split",
+        actor,
+        &format!("split off ticket #{ticket} (message {row})"),
+        now,
+    )?;
+    Ok(new)
+}
+
 /// One change made to many tickets at once (the inbox's bulk form).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BulkChange {

@@ -457,6 +457,20 @@ impl Store {
             .await
     }
 
+    /// Split a customer's mail off a ticket into a new one; the new ticket's number.
+    pub async fn split(
+        &self,
+        ticket: TicketId,
+        message: i64,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        actor: String,
+    ) -> Result<TicketId, StoreError> {
+        self.write(0, move |conn| {
+            desk::split(conn, ticket, message, &pipelines, &actor)
+        })
+        .await
+    }
+
     /// Add and remove a ticket's tags.
     pub async fn set_tags(
         &self,

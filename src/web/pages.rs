@@ -1260,6 +1260,21 @@ async fn post(
                         Err(e) => internal(e),
                     }
                 }
+                "split" => {
+                    let Some(message) = field(form, "message").and_then(|m| m.parse().ok()) else {
+                        return text(StatusCode::BAD_REQUEST, "No such mail to split off.");
+                    };
+                    let pipelines = state.services.pipeline.config().pipelines.clone();
+                    match store.split(id, message, pipelines, me).await {
+                        Ok(new) => {
+                            state.services.pipeline.ticket_changed(id);
+                            state.services.pipeline.ticket_changed(new);
+                            redirect(&format!("/tickets/{new}"))
+                        }
+                        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                        Err(e) => internal(e),
+                    }
+                }
                 "tags" => {
                     let add = crate::desk::tags::split_list(field(form, "add").unwrap_or(""));
                     let remove: Vec<String> = form

@@ -119,6 +119,21 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// "Split off" on a customer's mail other than the one that opened the ticket: it
+/// becomes a ticket of its own (a new question asked on an old thread).
+fn split_button(t: &TicketDetail, m: &MessageView, csrf: &str) -> String {
+    let opening = t.earlier == 0 && t.messages.first().is_some_and(|f| f.id == m.id);
+    if m.direction != "inbound" || opening {
+        return String::new();
+    }
+    format!(
+        r#"<form class="split" method="post" action="/tickets/{}/split" data-confirm="Split this mail off into a new ticket of its own?">{}<input type="hidden" name="message" value="{}"><button type="submit" title="Make this mail a ticket of its own">Split off</button></form>"#,
+        t.id,
+        hidden_csrf(csrf),
+        m.id
+    )
+}
+
 /// The colleagues the note box suggests after an `@`: each active agent's handle
 /// (the word that mentions exactly them) with their name and address as its label.
 fn mention_agents(agents: &[UserView]) -> String {
@@ -758,7 +773,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         }
         let _ = write!(
             out,
-            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{delivery}{original}</header><h2>{subject}</h2>"#,
+            r#"<article class="message {class}" id="m{id}"><header><strong>{from}</strong> <span class="when">{when}</span> <span class="marks">{marks}</span>{delivery}{original}{split}</header><h2>{subject}</h2>"#,
             id = m.id,
             delivery = m
                 .delivery
@@ -774,6 +789,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
                     m.id
                 )
             },
+            split = split_button(t, m, p.csrf),
             from = esc(&sender(m.from_name.as_deref(), m.from.as_deref())),
             when = time_tag(&m.created_at),
             marks = esc(&marks.join(" · ")),

@@ -58,6 +58,7 @@ mod signin;
 mod snippets;
 mod snooze;
 mod spam;
+mod split;
 mod tags;
 mod thread;
 mod tls_sessions;
