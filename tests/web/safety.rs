@@ -588,7 +588,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 22] = [
+        let posts: [(String, &str); 23] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -608,6 +608,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/spam"), "spam=1"),
             (format!("/tickets/{id}/forward"), "to=x%40example.org"),
             (format!("/tickets/{id}/contact"), "name=anon&owner="),
+            (format!("/tickets/{id}/split"), "message=1"),
             ("/outbox/1/cancel".into(), ""),
             ("/outbox/1/retry".into(), ""),
             ("/me/availability".into(), "available=off"),
