@@ -668,6 +668,7 @@ async fn ticket(
             .pipeline(&t.pipeline)
             .is_some_and(|p| p.is_closed(&t.status)),
         csrf: &session.csrf,
+        me: &session.email,
         flash,
     });
     let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);

@@ -59,7 +59,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
-<dt>n</dt><dd>internal note (on a ticket)</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
+<dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
 </body></html>"#,
         title = esc(title),
@@ -586,6 +586,8 @@ pub struct TicketPage<'a> {
     pub closed: bool,
     /// Anti-CSRF token.
     pub csrf: &'a str,
+    /// The signed-in agent's address.
+    pub me: &'a str,
     /// A message to show (after an action).
     pub flash: Option<&'a str>,
 }
@@ -948,6 +950,15 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     );
     owner_options(&mut out, p.agents, p.teams, t.owner.as_deref());
     out.push_str(r#"</select></label><button type="submit">Assign</button></form>"#);
+    // One click (or `t`) to take a ticket.
+    if t.owner.as_deref() != Some(p.me) {
+        let _ = write!(
+            out,
+            r#"<form class="take" method="post" action="/tickets/{}/assign">{csrf}<input type="hidden" name="to" value="agent:{}"><button type="submit" id="take-ticket">Assign to me</button></form>"#,
+            t.id,
+            esc(p.me)
+        );
+    }
     let action = |what: &str| format!("/tickets/{}/{what}", t.id);
     choice_form(
         &mut out,

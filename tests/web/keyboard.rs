@@ -1,6 +1,6 @@
 //! The page without a mouse: j/k walk the inbox and the search hits, o or Enter opens,
-//! r and n go to the reply and note boxes, / to search, i back to the inbox, ? lists the
-//! keys and Esc closes the list. A live refresh keeps the row j/k moved to. Ctrl+Enter
+//! r and n go to the reply and note boxes, t assigns the ticket to me, / to search, i
+//! back to the inbox, ? lists the keys and Esc closes the list. A live refresh keeps the row j/k moved to. Ctrl+Enter
 //! sends the reply or note being written.
 
 use serde_json::json;
@@ -134,6 +134,17 @@ fn keys_walk_the_inbox_open_tickets_and_reach_every_box() {
     // i goes back to the inbox.
     b.press("i");
     b.wait_path("/inbox");
+
+    // t assigns the open ticket to me; then there is nothing left to take.
+    b.open(&format!("/tickets/{fax}"));
+    assert_eq!(b.text("#take-ticket"), "Assign to me");
+    b.press("t");
+    b.wait_until("the fax ticket mine", |_| {
+        crate::show(&d, fax)["owner"] == "jane@acme.test"
+    });
+    b.wait_until("the take button gone", |b| {
+        b.ready() && b.find("#take-ticket").is_none()
+    });
 
     // Ctrl+Enter in the note box and in the reply box sends what was written.
     b.open(&format!("/tickets/{toner}"));

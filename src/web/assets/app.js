@@ -364,6 +364,11 @@
       case "/": handled = focusBox("search-box"); break;
       case "r": handled = !!ticket && focusBox("reply-body"); break;
       case "n": handled = !!ticket && focusBox("note-body"); break;
+      case "t": {
+        var take = document.getElementById("take-ticket");
+        if (take) { take.click(); } else { handled = false; }
+        break;
+      }
       case "j": moveRow(1); break;
       case "k": moveRow(-1); break;
       case "o": {
