@@ -91,6 +91,7 @@ fn queued_mail(
         copies: Vec::new(),
         close: false,
         hold_seconds: 0,
+        draft: None,
     }
 }
 
@@ -275,6 +276,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     mail.agent_email = Some(agent.email.clone());
     mail.copies = cc;
     mail.close = request.close;
+    mail.draft = Some(request.body.clone());
     // An agent's own words wait out the undo window; acknowledgements do not.
     mail.hold_seconds = channel
         .smtp

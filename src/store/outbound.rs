@@ -86,6 +86,8 @@ pub struct QueuedMail {
     pub close: bool,
     /// Seconds it waits before its first attempt (the agent's chance to cancel it).
     pub hold_seconds: i64,
+    /// What the agent typed (a reply or forward), kept to edit again if it is cancelled.
+    pub draft: Option<String>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -334,8 +336,12 @@ pub(super) fn queue_mail(
     let id = conn.last_insert_rowid();
     exec(
         conn,
-        "UPDATE outbox SET mail_from = ?1 WHERE id = ?2",
-        params![bounce_address(&mail.channel_address, secret, id), id],
+        "UPDATE outbox SET mail_from = ?1, draft = ?2 WHERE id = ?3",
+        params![
+            bounce_address(&mail.channel_address, secret, id),
+            mail.draft,
+            id
+        ],
     )?;
     event(
         conn,

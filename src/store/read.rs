@@ -97,7 +97,8 @@ impl<'c> Reader<'c> {
             "SELECT m.id, m.direction, m.message_id, m.from_email, m.subject, m.auto, m.thread_reason,
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
                     m.text_body, m.created_at, m.fields, m.from_name, m.html_body,
-                    o.kind, o.status, o.recipients, o.id
+                    o.kind, o.status, o.recipients, o.id,
+                    CASE WHEN o.status = 'cancelled' THEN o.draft END
              FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
              WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
@@ -133,6 +134,7 @@ impl<'c> Reader<'c> {
                     delivery: match (r.get(15)?, r.get(16)?) {
                         (Some(kind), Some(status)) => Some(Delivery {
                             outbox: r.get(18)?,
+                            draft: r.get(19)?,
                             kind,
                             status,
                             recipients: serde_json::from_str(

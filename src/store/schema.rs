@@ -59,6 +59,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0018_outbox_status",
         include_str!("migrations/0018_outbox_status.sql"),
     ),
+    (
+        "0019_outbox_draft",
+        include_str!("migrations/0019_outbox_draft.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

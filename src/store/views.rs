@@ -102,6 +102,9 @@ pub struct Delivery {
     pub status: String,
     /// Envelope recipients.
     pub recipients: Vec<String>,
+    /// What the agent typed, once the mail was cancelled (to edit it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<String>,
 }
 
 /// A person on a ticket.

@@ -593,7 +593,8 @@ pub struct TicketPage<'a> {
 }
 
 /// Whom a mail we sent went to and how far it got, for its header in the thread; one
-/// still waiting can be cancelled or sent at once, one the relay refused tried again.
+/// still waiting can be cancelled or sent at once, one the relay refused tried again,
+/// a cancelled reply edited again.
 fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
     let word = match d.status.as_str() {
         "queued" => "sending",
@@ -609,9 +610,14 @@ fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
             hidden_csrf(csrf)
         )
     };
-    let actions = match d.status.as_str() {
-        "queued" => button("cancel", "Cancel sending") + &button("retry", "Send now"),
-        "failed" => button("retry", "Try again"),
+    let actions = match (d.status.as_str(), d.kind.as_str(), &d.draft) {
+        ("queued", ..) => button("cancel", "Cancel sending") + &button("retry", "Send now"),
+        ("failed", ..) => button("retry", "Try again"),
+        // The page's script puts the text back in the reply box.
+        ("cancelled", "reply", Some(draft)) if !draft.trim().is_empty() => format!(
+            r#" <button type="button" class="edit-again" data-draft="{}">Edit again</button>"#,
+            esc(draft)
+        ),
         _ => String::new(),
     };
     format!(

@@ -191,19 +191,20 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(index, 1);
-    // Schema 17: no one is mentioned yet; schema 18: old entries moved no status.
+    // Schema 17: no one is mentioned yet; schema 18: old entries moved no status;
+    // schema 19: nor kept a draft.
     let mentions: i64 = conn
         .query_row("SELECT COUNT(*) FROM mentions", [], |r| r.get(0))
         .unwrap();
     assert_eq!(mentions, 0);
-    let moved: (Option<String>, Option<String>) = conn
+    let kept: (Option<String>, Option<String>, Option<String>) = conn
         .query_row(
-            "SELECT status_before, status_after FROM outbox WHERE id = 7",
+            "SELECT status_before, status_after, draft FROM outbox WHERE id = 7",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!(moved, (None, None));
+    assert_eq!(kept, (None, None, None));
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

@@ -1,7 +1,8 @@
 //! Stopping or pushing a mail on its way: with `[smtp] undo_seconds`, an agent's reply
 //! waits in the outbox, shown as "sending" with "Cancel sending" and "Send now".
 //! Cancelled, it never goes, the thread and history say so, and the ticket's status is
-//! back where it was unless someone moved it since; "Send now" sends it at
+//! back where it was unless someone moved it since, and "Edit again" puts its text back
+//! in the reply box; "Send now" sends it at
 //! once; a reply the relay refused offers "Try again", which delivers once the relay
 //! takes it. A request without the CSRF token, for mail already sent or for no entry
 //! changes nothing.
@@ -96,6 +97,15 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     );
     assert_eq!(t["status"], "New", "{}", history(&t));
     assert!(history(&t).contains("Closed → New (reply cancelled)"));
+    // "Edit again" puts what was typed (no signature) back in the reply box.
+    b.click_css(&format!("#m{row} button.edit-again"));
+    assert_eq!(b.value("#reply-body"), "First answer, to be cancelled.");
+    assert_eq!(b.text("#body-preview"), "First answer, to be cancelled.");
+    b.js(
+        "var box = document.getElementById('reply-body'); box.value = '';
+         box.dispatchEvent(new Event('input', { bubbles: true }));",
+        json!([]),
+    );
 
     // "Send now" skips the rest of the window.
     let (_, row) = reply("Second answer, sent now.");

@@ -264,6 +264,18 @@
     mentionPick = 0;
   });
 
+  // "Edit again" on a cancelled reply: its text back in the reply box.
+  document.addEventListener("click", function (e) {
+    var button = e.target && e.target.closest ? e.target.closest("button.edit-again") : null;
+    var box = document.getElementById("reply-body");
+    if (!button || !box) { return; }
+    if (box.value.trim() !== "" && !window.confirm("Replace what is in the reply box?")) { return; }
+    box.value = button.getAttribute("data-draft");
+    // As if typed: the preview follows and the draft is kept.
+    box.dispatchEvent(new Event("input", { bubbles: true }));
+    box.focus();
+  });
+
   // A mail's own "Forward" button: the forward form opens with that mail picked.
   document.addEventListener("click", function (e) {
     var button = e.target && e.target.closest ? e.target.closest("button.forward-this") : null;
