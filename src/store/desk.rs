@@ -538,10 +538,10 @@ pub(super) fn merge(
 }
 
 /// Split the customer's mail `row` (not the one that opened it) off `ticket` into a new
-/// ticket of its own (a new question asked on an old thread). The mail and its Message-ID move (answers to it
-/// thread to the new ticket); the new ticket has the mail's sender as customer, the old
-/// one's channel, pipeline (in its first open stage), priority, owner and team; both
-/// histories say so. The new ticket's number.
+/// ticket of its own (a new question asked on an old thread). The mail and its
+/// Message-ID move (answers to it thread to the new ticket); the new ticket has the
+/// mail's sender as customer, the old one's channel, pipeline (in its first open stage),
+/// priority, owner and team; both histories say so. The new ticket's number.
 pub(super) fn split(
     conn: &Connection,
     ticket: TicketId,

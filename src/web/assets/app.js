@@ -233,7 +233,8 @@
     box.focus();
   }
   document.addEventListener("input", function (e) {
-    if (e.target && e.target.id === "note-body") { showMentions(e.target); }
+    // What is typed changed: the list starts again at its first colleague.
+    if (e.target && e.target.id === "note-body") { mentionPick = 0; showMentions(e.target); }
   });
   document.addEventListener("keydown", function (e) {
     var box = e.target;
