@@ -647,8 +647,9 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Ok(a) => a,
                 Err(r) => return r,
             };
-            let pipelines = ctx.services.pipeline.config().pipelines.clone();
-            match store.split(id, message, pipelines, actor).await {
+            let config = ctx.services.pipeline.config();
+            let desk = (config.pipelines.clone(), config.own_addresses());
+            match store.split(id, message, desk, actor).await {
                 Ok(new) => {
                     ctx.services.pipeline.ticket_changed(new);
                     Response::ok(ResponseData::Done {

@@ -166,19 +166,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         None => (sender, None),
     };
 
-    let is_own = |email: &str| {
-        let bare = crate::config::strip_subaddress(email);
-        ctx.own_addresses.contains(&bare)
-    };
-    let mut participants: Vec<Mailbox> = Vec::new();
-    for m in mail.to.iter().chain(mail.cc.iter()) {
-        if !is_own(&m.email)
-            && m.email != contact.email
-            && !participants.iter().any(|p| p.email == m.email)
-        {
-            participants.push(m.clone());
-        }
-    }
+    let mut participants = copied_people(&mail, ctx.own_addresses, &contact.email);
     if let Some((forwarder, _)) = &forwarded_by {
         participants.retain(|p| p.email != forwarder.email);
     }
@@ -241,4 +229,48 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         },
         mail,
     })
+}
+
+/// The people a mail copies (To, then Cc), each once: neither one of our own addresses
+/// (sub-addresses included) nor `sender`.
+pub fn copied_people(mail: &parse::ParsedMail, own: &[String], sender: &str) -> Vec<Mailbox> {
+    let mut people: Vec<Mailbox> = Vec::new();
+    for m in mail.to.iter().chain(mail.cc.iter()) {
+        let own = own.contains(&crate::config::strip_subaddress(&m.email));
+        if !own && m.email != sender && !people.iter().any(|p| p.email == m.email) {
+            people.push(m.clone());
+        }
+    }
+    people
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copied_people_leave_out_our_addresses_the_sender_and_repeats() {
+        let mail = parse::parse(
+            b"From: Olga <olga@c.example>\r\n\
+              To: support+t1@example.com, Pat <pat@c.example>\r\n\
+              Cc: olga@c.example, pat@c.example, Lee <lee@d.example>, SALES@example.com\r\n\
+              Subject: x\r\n\r\nbody\r\n",
+        )
+        .expect("a mail");
+        let own = [
+            "support@example.com".to_string(),
+            "sales@example.com".into(),
+        ];
+        let people: Vec<(String, Option<String>)> = copied_people(&mail, &own, "olga@c.example")
+            .into_iter()
+            .map(|m| (m.email, m.name))
+            .collect();
+        assert_eq!(
+            people,
+            [
+                ("pat@c.example".to_string(), Some("Pat".to_string())),
+                ("lee@d.example".to_string(), Some("Lee".to_string()))
+            ]
+        );
+    }
 }

@@ -546,22 +546,29 @@ pub(super) fn split(
     conn: &Connection,
     ticket: TicketId,
     row: i64,
-    pipelines: &[Pipeline],
+    (pipelines, own): (&[Pipeline], &[String]),
     actor: &str,
 ) -> Result<TicketId, StoreError> {
     let ticket = live_ticket(conn, ticket)?
         .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
-    type Mail = (String, Option<i64>, String, Option<String>, i64);
+    type Mail = (String, Option<i64>, String, Option<String>, i64, String);
     let mail: Option<Mail> = conn
         .prepare_cached(
-            "SELECT direction, contact_id, subject, message_id, created_at FROM messages
+            "SELECT direction, contact_id, subject, message_id, created_at, headers FROM messages
              WHERE id = ?1 AND ticket_id = ?2",
         )?
         .query_row(params![row, ticket], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+            ))
         })
         .optional()?;
-    let (direction, sender, subject, message_id, created_at) = mail
+    let (direction, sender, subject, message_id, created_at, headers) = mail
         .ok_or_else(|| StoreError::Invalid(format!("message {row} is not on ticket #{ticket}")))?;
     if direction != "inbound" {
         return Err(StoreError::Invalid(format!(
@@ -618,6 +625,17 @@ pub(super) fn split(
     )?;
     let new = conn.last_insert_rowid();
     super::writer::add_participant(conn, new, contact, "customer", now)?;
+    // Whom the mail copied are the new ticket's people too (its replies copy them).
+    let customer_email: String = conn
+        .prepare_cached("SELECT email FROM contacts WHERE id = ?1")?
+        .query_row([contact], |r| r.get(0))?;
+    let copied = crate::ingest::parse::parse(format!("{headers}\r\n\r\n").as_bytes())
+        .map(|mail| crate::ingest::copied_people(&mail, own, &customer_email))
+        .unwrap_or_default();
+    for person in &copied {
+        let id = super::writer::upsert_contact(conn, person, now)?;
+        super::writer::add_participant(conn, new, id, "participant", now)?;
+    }
     exec(
         conn,
         "UPDATE messages SET ticket_id = ?1 WHERE id = ?2",

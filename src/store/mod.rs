@@ -457,16 +457,17 @@ impl Store {
             .await
     }
 
-    /// Split a customer's mail off a ticket into a new one; the new ticket's number.
+    /// Split a customer's mail off a ticket into a new one (whom it copied, other than
+    /// the `own` addresses, join the new ticket); the new ticket's number.
     pub async fn split(
         &self,
         ticket: TicketId,
         message: i64,
-        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        (pipelines, own): (Arc<Vec<crate::desk::lifecycle::Pipeline>>, Vec<String>),
         actor: String,
     ) -> Result<TicketId, StoreError> {
         self.write(0, move |conn| {
-            desk::split(conn, ticket, message, &pipelines, &actor)
+            desk::split(conn, ticket, message, (&pipelines, &own), &actor)
         })
         .await
     }

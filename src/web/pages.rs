@@ -1265,8 +1265,9 @@ async fn post(
                     let Some(message) = field(form, "message").and_then(|m| m.parse().ok()) else {
                         return text(StatusCode::BAD_REQUEST, "No such mail to split off.");
                     };
-                    let pipelines = state.services.pipeline.config().pipelines.clone();
-                    match store.split(id, message, pipelines, me).await {
+                    let config = state.services.pipeline.config();
+                    let desk = (config.pipelines.clone(), config.own_addresses());
+                    match store.split(id, message, desk, me).await {
                         Ok(new) => {
                             state.services.pipeline.ticket_changed(id);
                             state.services.pipeline.ticket_changed(new);

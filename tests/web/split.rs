@@ -1,7 +1,8 @@
 //! Split: a customer who asks something new on an old thread gets a ticket of its own.
 //! "Split off" on their mail (after a confirmation) moves it to a new ticket with the
-//! old one's owner and priority, in the first open stage, under its own subject without
-//! "Re:" or the old ticket's tag; both histories say so, and answers to that mail
+//! old one's owner and priority and the people the mail copied, in the first open stage,
+//! under its own subject without "Re:" or the old ticket's tag; both histories say so,
+//! and answers to that mail
 //! thread to the new ticket. A note, our own reply, the mail that opened the ticket,
 //! another ticket's mail or a request without the CSRF token split nothing.
 
@@ -34,7 +35,20 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, invoice) = olga_two_tickets(&d, "split");
-    olga_asks_about_the_hinge(&d, "split");
+    // Her follow-up copies a colleague (and our own address, which is not a person).
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: Broken hinge",
+            "split.3@customer.example.org",
+            "Any news? And can we get a copy of the invoice?",
+            "In-Reply-To: <split.1@customer.example.org>\r\n\
+             Cc: Pat Doe <pat@customer.example.org>, support+x@example.com\r\n",
+        ),
+    );
     wait_until("the follow-up threaded", Duration::from_secs(10), || {
         rows(&show(&d, hinge), "inbound").len() == 2
     });
@@ -123,6 +137,25 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     assert_eq!(t["priority"], "high");
     assert_eq!(t["contact"]["email"], "olga@customer.example.org");
     assert_eq!(rows(&t, "inbound"), [follow_up]);
+    let people: Vec<(String, String)> = t["participants"]
+        .as_array()
+        .map(|p| {
+            p.iter()
+                .map(|p| {
+                    let field = |k: &str| p[k].as_str().unwrap_or("").to_string();
+                    (field("email"), field("role"))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        people,
+        [
+            ("olga@customer.example.org".into(), "customer".into()),
+            ("pat@customer.example.org".into(), "participant".into())
+        ],
+        "the people on the new ticket"
+    );
     assert!(
         history(&t).contains(&format!("split off ticket #{hinge} (message {follow_up})")),
         "{}",
