@@ -13,8 +13,8 @@ use serde_json::Value;
 use crate::browser::Browser;
 use crate::harness::wait_until;
 use crate::{
-    add_agent, daemon, deliver, history, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets,
-    show, text_mail_with, PASSWORD,
+    add_agent, daemon, deliver, history, http_sign_in, olga_two_tickets, show, text_mail_with,
+    PASSWORD,
 };
 
 /// The message rows of a `tickets show` answer with this direction, oldest first.
