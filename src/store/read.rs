@@ -98,7 +98,8 @@ impl<'c> Reader<'c> {
                     m.forwarded_by, m.source, (SELECT COUNT(*) FROM attachments a WHERE a.message_id = m.id),
                     m.text_body, m.created_at, m.fields, m.from_name, m.html_body,
                     o.kind, o.status, o.recipients, o.id,
-                    CASE WHEN o.status = 'cancelled' THEN o.draft END
+                    CASE WHEN o.status = 'cancelled' THEN o.draft END,
+                    CASE WHEN o.status = 'queued' THEN o.next_attempt_at END
              FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
              WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
@@ -135,6 +136,7 @@ impl<'c> Reader<'c> {
                         (Some(kind), Some(status)) => Some(Delivery {
                             outbox: r.get(18)?,
                             draft: r.get(19)?,
+                            next_attempt: r.get(20)?,
                             kind,
                             status,
                             recipients: serde_json::from_str(

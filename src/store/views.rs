@@ -105,6 +105,10 @@ pub struct Delivery {
     /// What the agent typed, once the mail was cancelled (to edit it again).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub draft: Option<String>,
+    /// While queued: Unix seconds of its next attempt (the end of the undo window, or
+    /// the retry after a temporary failure).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt: Option<i64>,
 }
 
 /// A person on a ticket.

@@ -620,8 +620,16 @@ fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
         ),
         _ => String::new(),
     };
+    // When a waiting mail goes: the page's script counts down to it.
+    let due = match (d.status.as_str(), d.next_attempt) {
+        ("queued", Some(at)) => format!(
+            r#" <span class="due" data-due="{at}">at {}</span>"#,
+            esc(&short_time(&crate::model::rfc3339(at)))
+        ),
+        _ => String::new(),
+    };
     format!(
-        r#" <span class="delivery {}">to {} · {word}</span>{actions}"#,
+        r#" <span class="delivery {}">to {} · {word}{due}</span>{actions}"#,
         esc(&d.status),
         esc(&d.recipients.join(", "))
     )

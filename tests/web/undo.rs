@@ -82,10 +82,10 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     );
     assert_eq!(show(&d, id)["status"], "Closed");
     b.open(&format!("/tickets/{id}"));
-    assert_eq!(
-        b.text(&format!("#m{row} .delivery")),
-        format!("to {KIM} · sending")
-    );
+    // It says how long it still waits: the window, counted down.
+    b.wait_until("the countdown", |b| {
+        b.text(&format!("#m{row} .delivery")) == format!("to {KIM} · sending in 5 min")
+    });
     b.click_css(&format!("#m{row} form.outbox-action button.cancel"));
     b.wait_text(&format!("#m{row} .delivery"), "cancelled");
     assert!(b.find(&format!("#m{row} form.outbox-action")).is_none());

@@ -265,6 +265,18 @@
     mentionPick = 0;
   });
 
+  // A mail waiting to be sent says how long it still waits (the undo window).
+  function countDown() {
+    var now = Date.now() / 1000;
+    Array.prototype.forEach.call(document.querySelectorAll("span.due[data-due]"), function (el) {
+      var left = Number(el.getAttribute("data-due")) - now;
+      if (isNaN(left)) { return; }
+      el.textContent = left >= 60 ? "in " + Math.ceil(left / 60) + " min" : left > 0 ? "in " + Math.ceil(left) + " s" : "now";
+    });
+  }
+  countDown();
+  setInterval(countDown, 1000);
+
   // "Edit again" on a cancelled reply: its text back in the reply box.
   document.addEventListener("click", function (e) {
     var button = e.target && e.target.closest ? e.target.closest("button.edit-again") : null;
