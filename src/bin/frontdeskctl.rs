@@ -417,6 +417,10 @@ enum TicketsCommand {
         /// filed as spam.
         #[arg(long)]
         not: bool,
+        /// Block the sender's whole domain too (not a shared mail service such as
+        /// gmail.com, nor one of ours); --not lifts it.
+        #[arg(long, conflicts_with = "not")]
+        domain: bool,
         /// Record the change as done by this agent.
         #[arg(long = "as")]
         actor: Option<String>,
@@ -999,10 +1003,16 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             })?;
             print_done(&value, cli.json);
         }
-        Command::Tickets(TicketsCommand::Spam { id, not, actor }) => {
+        Command::Tickets(TicketsCommand::Spam {
+            id,
+            not,
+            domain,
+            actor,
+        }) => {
             let value = client.call(&Request::TicketsSpam {
                 id: *id,
                 spam: !*not,
+                domain: *domain,
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

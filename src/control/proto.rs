@@ -233,6 +233,9 @@ pub enum Request {
         id: i64,
         /// False: not spam (unblock, untag, reopen).
         spam: bool,
+        /// Block the sender's whole domain too.
+        #[serde(default)]
+        domain: bool,
         /// Who does it.
         #[serde(default)]
         actor: Option<String>,

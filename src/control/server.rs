@@ -733,13 +733,23 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             done(store.rename(id, subject, actor).await)
         }
-        Request::TicketsSpam { id, spam, actor } => {
+        Request::TicketsSpam {
+            id,
+            spam,
+            domain,
+            actor,
+        } => {
             let actor = match checked_actor(store, actor).await {
                 Ok(a) => a,
                 Err(r) => return r,
             };
-            let pipelines = ctx.services.pipeline.config().pipelines.clone();
-            done(store.mark_spam(id, spam, pipelines, actor).await)
+            let config = ctx.services.pipeline.config();
+            let domain = domain.then(|| config.own_addresses());
+            done(
+                store
+                    .mark_spam(id, spam, (config.pipelines.clone(), domain), actor)
+                    .await,
+            )
         }
         Request::TicketsPriority {
             id,

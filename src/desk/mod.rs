@@ -1,9 +1,10 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
-//! tags, snoozes, subjects and mentions.
+//! tags, snoozes, subjects, mentions and spam domains.
 
 pub mod lifecycle;
 pub mod mentions;
 pub mod routing;
 pub mod snooze;
+pub mod spam;
 pub mod subject;
 pub mod tags;

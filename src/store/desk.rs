@@ -286,6 +286,19 @@ pub(super) fn mark_spam(
     pipelines: &[Pipeline],
     agent: &str,
 ) -> Result<String, StoreError> {
+    mark_spam_with_domain(conn, ticket, spam, (pipelines, None), agent)
+}
+
+/// [`mark_spam`], and with `Some(own addresses)` block (or, for not spam, unblock) the
+/// sender's whole domain too, unless it is a shared mail service or one of ours. "Not
+/// spam" always lifts a block on the sender's domain.
+pub(super) fn mark_spam_with_domain(
+    conn: &Connection,
+    ticket: TicketId,
+    spam: bool,
+    (pipelines, domain_of): (&[Pipeline], Option<&[String]>),
+    agent: &str,
+) -> Result<String, StoreError> {
     let ticket = live_ticket(conn, ticket)?
         .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
     let (contact, email): (i64, String) = conn
@@ -312,10 +325,37 @@ pub(super) fn mark_spam(
     set_tags(conn, ticket, add, remove, agent)?;
     let (pipeline, status) = ticket_state(conn, ticket)?;
     let p = find_pipeline(pipelines, &pipeline);
+    let domain = email.rsplit_once('@').map_or("", |(_, d)| d).to_string();
+    let domain_words = match (spam, domain_of) {
+        (true, Some(own)) => {
+            let domain = crate::desk::spam::blockable_domain(&email, own)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            exec(
+                conn,
+                "INSERT OR IGNORE INTO blocked_domains (domain, blocked_by, created_at)
+                 VALUES (?1, ?2, ?3)",
+                params![domain, agent, now],
+            )?;
+            format!(", and so is all of {domain}")
+        }
+        (false, _) => {
+            let lifted = exec(
+                conn,
+                "DELETE FROM blocked_domains WHERE domain = ?1",
+                params![domain],
+            )?;
+            if lifted > 0 {
+                format!(", nor is {domain}")
+            } else {
+                String::new()
+            }
+        }
+        (true, None) => String::new(),
+    };
     let words = if spam {
-        format!("marked as spam; {email} is blocked")
+        format!("marked as spam; {email} is blocked{domain_words}")
     } else {
-        format!("not spam; {email} is no longer blocked")
+        format!("not spam; {email} is no longer blocked{domain_words}")
     };
     event(conn, ticket, "spam", agent, &words, now)?;
     let next = match p {

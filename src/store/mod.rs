@@ -487,15 +487,21 @@ impl Store {
     }
 
     /// Mark a ticket as spam (blocking its customer) or not; the words for the history.
+    /// With `domain` (the desk's own addresses, which are never blocked), the sender's
+    /// whole domain is blocked too; not spam lifts a domain block as well.
     pub async fn mark_spam(
         &self,
         ticket: TicketId,
         spam: bool,
-        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        (pipelines, domain): (
+            Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+            Option<Vec<String>>,
+        ),
         actor: String,
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| {
-            desk::mark_spam(conn, ticket, spam, &pipelines, &actor)
+            let domain = domain.as_deref();
+            desk::mark_spam_with_domain(conn, ticket, spam, (&pipelines, domain), &actor)
         })
         .await
     }

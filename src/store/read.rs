@@ -499,14 +499,16 @@ impl<'c> Reader<'c> {
     /// their other tickets. Only what the panel shows is read: a customer with many
     /// tickets must not make their every ticket page slow.
     pub fn contact_panel(&self, id: i64, limit: usize) -> Result<ContactPanel, StoreError> {
-        let head: Option<(Option<String>, bool)> = self
+        let head: Option<(Option<String>, bool, Option<String>)> = self
             .conn
             .prepare_cached(
-                "SELECT c.owner, c.blocked FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
+                "SELECT c.owner, c.blocked, d.domain FROM tickets t JOIN contacts c ON c.id = t.contact_id
+                 LEFT JOIN blocked_domains d ON d.domain = substr(c.email, instr(c.email, '@') + 1)
+                 WHERE t.id = ?1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;
-        let Some((owner, blocked)) = head else {
+        let Some((owner, blocked, blocked_domain)) = head else {
             return Ok(ContactPanel::default());
         };
         let mut stmt = self.conn.prepare_cached(
@@ -532,6 +534,7 @@ impl<'c> Reader<'c> {
             others,
             more,
             blocked,
+            blocked_domain,
         })
     }
 

@@ -63,6 +63,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0019_outbox_draft",
         include_str!("migrations/0019_outbox_draft.sql"),
     ),
+    (
+        "0020_blocked_domains",
+        include_str!("migrations/0020_blocked_domains.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -333,6 +333,8 @@ pub struct ContactPanel {
     pub more: bool,
     /// An agent marked their mail as spam: later mail is filed away.
     pub blocked: bool,
+    /// Their whole domain is blocked as spam (this domain).
+    pub blocked_domain: Option<String>,
 }
 
 /// One line of the contact panel.

@@ -890,7 +890,11 @@ pub(super) const SPAM_TAG: &str = "spam";
 /// True when an agent has blocked this contact (marked their mail as spam).
 pub(super) fn contact_blocked(conn: &Connection, contact: i64) -> Result<bool, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT blocked FROM contacts WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT blocked OR EXISTS (SELECT 1 FROM blocked_domains
+                                       WHERE domain = substr(email, instr(email, '@') + 1))
+             FROM contacts WHERE id = ?1",
+        )?
         .query_row([contact], |r| r.get(0))
         .optional()?
         .unwrap_or(false))

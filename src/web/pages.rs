@@ -669,6 +669,7 @@ async fn ticket(
             .is_some_and(|p| p.is_closed(&t.status)),
         csrf: &session.csrf,
         me: &session.email,
+        own: &config.own_addresses(),
         flash,
     });
     let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);
@@ -1324,8 +1325,16 @@ async fn post(
                         Some("0") => false,
                         _ => return text(StatusCode::BAD_REQUEST, "Say spam=1 or spam=0."),
                     };
-                    let pipelines = state.services.pipeline.config().pipelines.clone();
-                    done(id, store.mark_spam(id, spam, pipelines, me).await)
+                    let config = state.services.pipeline.config();
+                    // "Block all of example.net" ticked: the desk's own domains are safe.
+                    let domain =
+                        (field(form, "domain") == Some("1")).then(|| config.own_addresses());
+                    done(
+                        id,
+                        store
+                            .mark_spam(id, spam, (config.pipelines.clone(), domain), me)
+                            .await,
+                    )
                 }
                 "subject" => done(
                     id,

@@ -119,6 +119,48 @@ pub fn age(secs: i64) -> String {
     }
 }
 
+/// Spam: blocks the sender (or their whole domain); their later mail is kept but filed
+/// away. Undoing it is "Not spam" on a ticket filed as spam, and only unblocks on their
+/// other tickets.
+fn spam_form(out: &mut String, t: &TicketDetail, p: &TicketPage<'_>, csrf: &str) {
+    let who = match &p.contact.blocked_domain {
+        Some(domain) => format!("All of {domain}"),
+        None => t.contact.email.clone(),
+    };
+    let blocked = p.contact.blocked || p.contact.blocked_domain.is_some();
+    if blocked && t.tags.iter().any(|tag| tag == "spam") {
+        let _ = write!(
+            out,
+            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>{} is blocked as spam: their mail is filed closed, tagged spam.</p><button type="submit">Not spam</button></form>"#,
+            t.id,
+            esc(&who)
+        );
+    } else if blocked {
+        let _ = write!(
+            out,
+            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>{} is blocked as spam: their new mail is filed closed, tagged spam.</p><button type="submit">Unblock sender</button></form>"#,
+            t.id,
+            esc(&who)
+        );
+    } else {
+        // A whole domain only where that cannot catch strangers (gmail.com) or us.
+        let domain = crate::desk::spam::blockable_domain(&t.contact.email, p.own)
+            .map(|d| {
+                format!(
+                    r#"<label><input type="checkbox" name="domain" value="1"> Block all of {}</label>"#,
+                    esc(&d)
+                )
+            })
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            r#"<form class="spam" method="post" action="/tickets/{}/spam" data-confirm="Mark as spam? The ticket closes and later mail from {} is filed as spam.">{csrf}<input type="hidden" name="spam" value="1">{domain}<button type="submit">Mark as spam</button></form>"#,
+            t.id,
+            esc(&t.contact.email)
+        );
+    }
+}
+
 /// "Split off" on a customer's mail other than the one that opened the ticket: it
 /// becomes a ticket of its own (a new question asked on an old thread).
 fn split_button(t: &TicketDetail, m: &MessageView, csrf: &str) -> String {
@@ -588,6 +630,8 @@ pub struct TicketPage<'a> {
     pub csrf: &'a str,
     /// The signed-in agent's address.
     pub me: &'a str,
+    /// The desk's own addresses (their domains are never blocked as spam).
+    pub own: &'a [String],
     /// A message to show (after an action).
     pub flash: Option<&'a str>,
 }
@@ -906,29 +950,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     out.push_str(
         r#"</select></label><button type="submit">Save contact</button></form></details>"#,
     );
-    // Spam: blocks the sender; their later mail is kept but filed away. Undoing it is
-    // "Not spam" on a ticket filed as spam, and only unblocks on their other tickets.
-    if p.contact.blocked && t.tags.iter().any(|tag| tag == "spam") {
-        let _ = write!(
-            out,
-            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>Blocked as a spam sender: their mail is filed closed, tagged spam.</p><button type="submit">Not spam</button></form>"#,
-            t.id
-        );
-    } else if p.contact.blocked {
-        let _ = write!(
-            out,
-            r#"<form class="spam blocked" method="post" action="/tickets/{}/spam">{csrf}<input type="hidden" name="spam" value="0"><p>{} is blocked as a spam sender: their new mail is filed closed, tagged spam.</p><button type="submit">Unblock sender</button></form>"#,
-            t.id,
-            esc(&t.contact.email)
-        );
-    } else {
-        let _ = write!(
-            out,
-            r#"<form class="spam" method="post" action="/tickets/{}/spam" data-confirm="Mark as spam? The ticket closes and later mail from {} is filed as spam.">{csrf}<input type="hidden" name="spam" value="1"><button type="submit">Mark as spam</button></form>"#,
-            t.id,
-            esc(&t.contact.email)
-        );
-    }
+    spam_form(&mut out, t, p, &csrf);
     if !p.contact.others.is_empty() {
         out.push_str(r#"<h3>Other tickets</h3><ul class="others">"#);
         for o in &p.contact.others {

@@ -205,6 +205,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(kept, (None, None, None));
+    // Schema 20: no domain is blocked.
+    let domains: i64 = conn
+        .query_row("SELECT COUNT(*) FROM blocked_domains", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(domains, 0);
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

@@ -2,7 +2,8 @@
 //! ticket closes with the tag `spam` and its sender is blocked: their later mail is
 //! still stored, but filed closed and tagged, with no acknowledgement and no owner, and
 //! a reply on the old thread does not reopen it. `frontdeskctl tickets spam --not`
-//! undoes it. A request without the CSRF token, or with a word other than 1 or 0,
+//! undoes it. A whole domain can be blocked too, but never a shared mail service such as
+//! gmail.com. A request without the CSRF token, or with a word other than 1 or 0,
 //! changes nothing.
 
 use std::time::Duration;
@@ -47,8 +48,13 @@ max_per_hour = 100
 
 /// Deliver a new thread from the spammer.
 fn mail(d: &Daemon, subject: &str, message_id: &str, body: &str) {
-    let raw = text_mail(SPAMMER, subject, message_id, body);
-    deliver(d, SPAMMER, "support@example.com", &raw);
+    mail_from(d, SPAMMER, subject, message_id, body);
+}
+
+/// Deliver a new thread from `from`.
+fn mail_from(d: &Daemon, from: &str, subject: &str, message_id: &str, body: &str) {
+    let raw = text_mail(from, subject, message_id, body);
+    deliver(d, from, "support@example.com", &raw);
 }
 
 fn acknowledgements(d: &Daemon) -> usize {
@@ -114,7 +120,10 @@ fn spam_closes_the_ticket_and_files_the_senders_later_mail_away() {
     b.click_css("form.spam button[type=submit]");
     let asked = b.answer_dialog(true);
     assert!(asked.contains(SPAMMER), "{asked}");
-    b.wait_text("form.spam.blocked", "Blocked as a spam sender");
+    b.wait_text(
+        "form.spam.blocked",
+        &format!("{SPAMMER} is blocked as spam"),
+    );
     let t = show(&d, first);
     assert_eq!(t["status"], "Closed", "{t:#}");
     assert_eq!(tags(&t), ["spam"]);
@@ -301,4 +310,117 @@ fn several_tickets_are_marked_as_spam_from_the_inbox_at_once() {
         let filed = t["status"] == "Closed" && tags(&t) == ["spam"];
         assert_eq!(filed, n < 2, "{from}: {t:#}");
     }
+}
+
+#[test]
+fn a_whole_domain_is_blocked_but_never_a_shared_mail_service() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: channels(rx.port, false),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    mail(
+        &d,
+        "Bulk toner, 90% off",
+        "toner.1@bulk-offers.example.net",
+        "Buy.",
+    );
+    let first = ticket_id(&d, "Bulk toner, 90% off");
+
+    // The page offers the domain; ticked, the sender and all of it are blocked.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{first}"));
+    assert_eq!(
+        b.text("form.spam label").trim(),
+        "Block all of bulk-offers.example.net"
+    );
+    b.click_css("form.spam input[name=domain]");
+    b.click_css("form.spam button[type=submit]");
+    b.answer_dialog(true);
+    b.wait_text(
+        "form.spam.blocked",
+        "All of bulk-offers.example.net is blocked",
+    );
+    let words = history(&show(&d, first));
+    assert!(
+        words.contains(&format!(
+            "marked as spam; {SPAMMER} is blocked, and so is all of bulk-offers.example.net"
+        )),
+        "{words}"
+    );
+    let acks = acknowledgements(&d);
+
+    // Another address of the domain: filed as spam, unacknowledged.
+    mail_from(
+        &d,
+        "news@bulk-offers.example.net",
+        "Bulk paper, 80% off",
+        "paper.1@bulk-offers.example.net",
+        "Buy!",
+    );
+    let second = ticket_id(&d, "Bulk paper, 80% off");
+    let t = show(&d, second);
+    assert_eq!(t["status"], "Closed", "{t:#}");
+    assert_eq!(tags(&t), ["spam"]);
+    assert_eq!(
+        acknowledgements(&d),
+        acks,
+        "a blocked domain was acknowledged"
+    );
+
+    // A shared mail service is never blocked as a whole: no box on the page, and a
+    // request for it is refused without changing anything.
+    mail_from(
+        &d,
+        "kim.customer@gmail.com",
+        "Order 1234",
+        "order.1@gmail.com",
+        "Where is it?",
+    );
+    let gmail = ticket_id(&d, "Order 1234");
+    b.open(&format!("/tickets/{gmail}"));
+    assert!(b.find("form.spam input[name=domain]").is_none());
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let before = show(&d, gmail);
+    let r = jane.post(
+        &format!("/tickets/{gmail}/spam"),
+        &[("csrf", &jane.csrf), ("spam", "1"), ("domain", "1")],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r
+        .text()
+        .contains("gmail.com is a mail service many people share"));
+    assert_eq!(
+        show(&d, gmail),
+        before,
+        "a refused domain block changed the ticket"
+    );
+    let (code, _, err) = d.ctl(&["tickets", "spam", &gmail.to_string(), "--domain"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("many people share"), "{err}");
+    let (code, _, err) = d.ctl(&["tickets", "spam", &gmail.to_string(), "--domain", "--not"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("cannot be used with"), "{err}");
+
+    // Not spam lifts the domain block: the domain's next mail is an ordinary ticket.
+    let (code, out, err) = d.ctl(&["tickets", "spam", &second.to_string(), "--not"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert!(
+        history(&show(&d, second)).contains("nor is bulk-offers.example.net"),
+        "{}",
+        history(&show(&d, second))
+    );
+    mail_from(
+        &d,
+        "orders@bulk-offers.example.net",
+        "Your order shipped",
+        "ship.1@bulk-offers.example.net",
+        "Tracking: 42",
+    );
+    let t = show(&d, ticket_id(&d, "Your order shipped"));
+    assert_eq!(t["status"], "New", "{t:#}");
+    assert!(tags(&t).is_empty());
 }
