@@ -11,8 +11,8 @@ use crate::browser::Browser;
 use crate::harness::wait_until;
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, daemon, deliver, history, http_sign_in, outbound_messages, show, text_mail_with,
-    ticket_id, PASSWORD,
+    add_agent, daemon, deliver, history, http_sign_in, message_rows, outbound_messages, show,
+    text_mail_with, ticket_id, PASSWORD,
 };
 
 const CUSTOMER: &str = "mia@customer.example.org";
@@ -215,19 +215,6 @@ fn ctl_forward(
     d.ctl_stdin(&args, Some(body))
 }
 
-/// The message rows of ticket `id` (from `tickets show`) with this direction, oldest first.
-fn rows(t: &serde_json::Value, direction: &str) -> Vec<i64> {
-    t["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["direction"] == direction)
-                .filter_map(|m| m["id"].as_i64())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// The text/plain part of the one mail the receiver got for `rcpt`, and its file names.
 fn received(rx: &Receiver, rcpt: &str) -> (String, Vec<String>) {
     let got = rx.wait_rcpt(rcpt, 1, Duration::from_secs(30));
@@ -262,7 +249,7 @@ fn an_older_mail_is_forwarded_from_its_own_button_and_a_note_never_is() {
     );
     deliver(&d, CUSTOMER, "support@example.com", &follow_up);
     wait_until("the follow-up threaded", Duration::from_secs(10), || {
-        rows(&show(&d, id), "inbound").len() == 2
+        message_rows(&show(&d, id), "inbound").len() == 2
     });
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
     let r = jane.post(
@@ -287,9 +274,9 @@ fn an_older_mail_is_forwarded_from_its_own_button_and_a_note_never_is() {
     );
     let other = ticket_id(&d, "Another matter");
     let t = show(&d, id);
-    let (inbound, note) = (rows(&t, "inbound"), rows(&t, "note"));
+    let (inbound, note) = (message_rows(&t, "inbound"), message_rows(&t, "note"));
     let (first, second) = (inbound[0], inbound[1]);
-    let foreign = rows(&show(&d, other), "inbound")[0];
+    let foreign = message_rows(&show(&d, other), "inbound")[0];
 
     // A note, another ticket's mail or no number: refused, nothing queued or changed.
     let before = show(&d, id);

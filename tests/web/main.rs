@@ -364,6 +364,19 @@ pub fn history(ticket: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// The message rows of a `tickets show` answer with this direction, oldest first.
+pub fn message_rows(ticket: &Value, direction: &str) -> Vec<i64> {
+    ticket["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["direction"] == direction)
+                .filter_map(|m| m["id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// The replies (outbound messages) of a `tickets show` answer.
 pub fn outbound_messages(ticket: &Value) -> Vec<&Value> {
     ticket["messages"]

@@ -8,27 +8,12 @@
 
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::browser::Browser;
 use crate::harness::wait_until;
 use crate::{
-    add_agent, daemon, deliver, history, http_sign_in, olga_two_tickets, show, text_mail_with,
-    PASSWORD,
+    add_agent, daemon, deliver, history, http_sign_in, message_rows, olga_two_tickets, show,
+    text_mail_with, PASSWORD,
 };
-
-/// The message rows of a `tickets show` answer with this direction, oldest first.
-fn rows(t: &Value, direction: &str) -> Vec<i64> {
-    t["messages"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .filter(|m| m["direction"] == direction)
-                .filter_map(|m| m["id"].as_i64())
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 #[test]
 fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
@@ -50,7 +35,7 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
         ),
     );
     wait_until("the follow-up threaded", Duration::from_secs(10), || {
-        rows(&show(&d, hinge), "inbound").len() == 2
+        message_rows(&show(&d, hinge), "inbound").len() == 2
     });
     for args in [
         vec!["tickets", "assign", "1", "jane@acme.test"],
@@ -78,9 +63,12 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     );
     assert!(r.status < 400, "{}", r.text());
     let t = show(&d, hinge);
-    let (first, follow_up) = (rows(&t, "inbound")[0], rows(&t, "inbound")[1]);
-    let note = rows(&t, "note")[0];
-    let other = rows(&show(&d, invoice), "inbound")[0];
+    let (first, follow_up) = (
+        message_rows(&t, "inbound")[0],
+        message_rows(&t, "inbound")[1],
+    );
+    let note = message_rows(&t, "note")[0];
+    let other = message_rows(&show(&d, invoice), "inbound")[0];
 
     // Refused, and nothing changes.
     let before = (show(&d, hinge), show(&d, invoice));
@@ -136,7 +124,7 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     assert_eq!(t["owner"], "jane@acme.test");
     assert_eq!(t["priority"], "high");
     assert_eq!(t["contact"]["email"], "olga@customer.example.org");
-    assert_eq!(rows(&t, "inbound"), [follow_up]);
+    assert_eq!(message_rows(&t, "inbound"), [follow_up]);
     let people: Vec<(String, String)> = t["participants"]
         .as_array()
         .map(|p| {
@@ -162,8 +150,8 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
         history(&t)
     );
     let old = show(&d, hinge);
-    assert_eq!(rows(&old, "inbound"), [first]);
-    assert_eq!(rows(&old, "note"), [note]);
+    assert_eq!(message_rows(&old, "inbound"), [first]);
+    assert_eq!(message_rows(&old, "note"), [note]);
     assert!(history(&old).contains(&format!("message {follow_up} split off into ticket #{new}")));
     // Only the opening mail left: the old ticket offers no split any more.
     b.open(&format!("/tickets/{hinge}"));
@@ -185,12 +173,12 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     wait_until(
         "the answer on the new ticket",
         Duration::from_secs(10),
-        || rows(&show(&d, new), "inbound").len() == 2,
+        || message_rows(&show(&d, new), "inbound").len() == 2,
     );
-    assert_eq!(rows(&show(&d, hinge), "inbound"), [first]);
+    assert_eq!(message_rows(&show(&d, hinge), "inbound"), [first]);
 
     // frontdeskctl splits too.
-    let latest = rows(&show(&d, new), "inbound")[1];
+    let latest = message_rows(&show(&d, new), "inbound")[1];
     let (code, out, err) = d.ctl(&[
         "tickets",
         "split",
@@ -202,7 +190,7 @@ fn a_new_question_on_an_old_thread_is_split_off_into_a_ticket_of_its_own() {
     ]);
     assert_eq!(code, 0, "{err}{out}");
     assert!(out.contains("split off into ticket #"), "{out}");
-    assert_eq!(rows(&show(&d, new), "inbound"), [follow_up]);
+    assert_eq!(message_rows(&show(&d, new), "inbound"), [follow_up]);
     let (code, _, err) = d.ctl(&[
         "tickets",
         "split",
