@@ -26,6 +26,7 @@ use toml::Spanned;
 
 /// Longest `[smtp] undo_seconds`: an agent's reply should not wait longer than this.
 const MAX_UNDO_SECONDS: i64 = 300;
+
 /// Default control socket when the file names none.
 pub const DEFAULT_CONTROL_SOCKET: &str = "/run/frontdesk/control.sock";
 /// Default config file.
