@@ -339,15 +339,18 @@ pub(super) fn mark_spam_with_domain(
             format!(", and so is all of {domain}")
         }
         (false, _) => {
-            let lifted = exec(
-                conn,
-                "DELETE FROM blocked_domains WHERE domain = ?1",
-                params![domain],
-            )?;
-            if lifted > 0 {
-                format!(", nor is {domain}")
-            } else {
+            // The block that caught them: their domain, or one it is part of.
+            let lifted: Vec<String> = conn
+                .prepare_cached(
+                    "DELETE FROM blocked_domains WHERE ?1 = domain OR substr(?1, -length(domain) - 1) = '.' || domain
+                     RETURNING domain",
+                )?
+                .query_map(params![domain], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            if lifted.is_empty() {
                 String::new()
+            } else {
+                format!(", nor is {}", lifted.join(", "))
             }
         }
         (true, None) => String::new(),

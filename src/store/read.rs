@@ -503,8 +503,9 @@ impl<'c> Reader<'c> {
             .conn
             .prepare_cached(
                 "SELECT c.owner, c.blocked, d.domain FROM tickets t JOIN contacts c ON c.id = t.contact_id
-                 LEFT JOIN blocked_domains d ON d.domain = substr(c.email, instr(c.email, '@') + 1)
-                 WHERE t.id = ?1",
+                 LEFT JOIN blocked_domains d ON substr(c.email, instr(c.email, '@') + 1) = d.domain
+                     OR substr(c.email, -length(d.domain) - 1) = '.' || d.domain
+                 WHERE t.id = ?1 LIMIT 1",
             )?
             .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
             .optional()?;

@@ -891,8 +891,9 @@ pub(super) const SPAM_TAG: &str = "spam";
 pub(super) fn contact_blocked(conn: &Connection, contact: i64) -> Result<bool, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT blocked OR EXISTS (SELECT 1 FROM blocked_domains
-                                       WHERE domain = substr(email, instr(email, '@') + 1))
+            "SELECT blocked OR EXISTS (SELECT 1 FROM blocked_domains d
+                                       WHERE substr(email, instr(email, '@') + 1) = d.domain
+                                          OR substr(email, -length(d.domain) - 1) = '.' || d.domain)
              FROM contacts WHERE id = ?1",
         )?
         .query_row([contact], |r| r.get(0))

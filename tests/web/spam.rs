@@ -369,6 +369,26 @@ fn a_whole_domain_is_blocked_but_never_a_shared_mail_service() {
         acks,
         "a blocked domain was acknowledged"
     );
+    // ... and of its subdomains, but not of a domain that merely ends the same way.
+    mail_from(
+        &d,
+        "promo@mail.bulk-offers.example.net",
+        "Bulk ink, 70% off",
+        "ink.1@mail.bulk-offers.example.net",
+        "Buy!!",
+    );
+    assert_eq!(
+        tags(&show(&d, ticket_id(&d, "Bulk ink, 70% off"))),
+        ["spam"]
+    );
+    mail_from(
+        &d,
+        "sales@notbulk-offers.example.net",
+        "Real question",
+        "q.1@notbulk-offers.example.net",
+        "Hello",
+    );
+    assert!(tags(&show(&d, ticket_id(&d, "Real question"))).is_empty());
 
     // A shared mail service is never blocked as a whole: no box on the page, and a
     // request for it is refused without changing anything.
