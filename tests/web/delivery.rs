@@ -8,7 +8,9 @@ use serde_json::json;
 
 use crate::harness::wait_until;
 use crate::receiver::Receiver;
-use crate::{add_agent, daemon, deliver, http_sign_in, text_mail, ticket_id, PASSWORD};
+use crate::{
+    add_agent, daemon, deliver, http_sign_in, jane_replies, text_mail, ticket_id, PASSWORD,
+};
 
 #[test]
 fn the_thread_shows_whom_a_reply_went_to_and_whether_it_was_delivered() {
@@ -33,17 +35,7 @@ fn the_thread_shows_whom_a_reply_went_to_and_whether_it_was_delivered() {
         let raw = text_mail(customer, subject, &format!("{customer}.1"), "Hello?");
         deliver(&d, customer, "support@example.com", &raw);
         let id = ticket_id(&d, subject);
-        let (code, out, err) = d.ctl_stdin(
-            &[
-                "tickets",
-                "reply",
-                &id.to_string(),
-                "--as",
-                "jane@acme.test",
-            ],
-            Some(b"Here is the answer."),
-        );
-        assert_eq!(code, 0, "{err}{out}");
+        jane_replies(&d, id, &[], "Here is the answer.");
         wait_until(shown, Duration::from_secs(30), || {
             jane.get(&format!("/tickets/{id}")).text().contains(shown)
         });

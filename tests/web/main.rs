@@ -364,6 +364,19 @@ pub fn history(ticket: &Value) -> String {
         .unwrap_or_default()
 }
 
+/// `frontdeskctl tickets reply ID --as jane@acme.test` and `more`, with `body` on stdin;
+/// it must be accepted.
+pub fn jane_replies(d: &Daemon, id: i64, more: &[&str], body: &str) {
+    let id = id.to_string();
+    let args: Vec<&str> = ["tickets", "reply", &id, "--as", "jane@acme.test"]
+        .iter()
+        .chain(more)
+        .copied()
+        .collect();
+    let (code, out, err) = d.ctl_stdin(&args, Some(body.as_bytes()));
+    assert_eq!(code, 0, "{args:?}: {err}{out}");
+}
+
 /// The message rows of a `tickets show` answer with this direction, oldest first.
 pub fn message_rows(ticket: &Value, direction: &str) -> Vec<i64> {
     ticket["messages"]

@@ -9,7 +9,8 @@ use std::time::Duration;
 use crate::browser::Browser;
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, daemon, deliver, http_sign_in, show, text_mail, text_mail_with, ticket_id, PASSWORD,
+    add_agent, daemon, deliver, http_sign_in, jane_replies, show, text_mail, text_mail_with,
+    ticket_id, PASSWORD,
 };
 
 const CUSTOMER: &str = "olga@customer.example.org";
@@ -74,17 +75,7 @@ fn a_ticket_renamed_keeps_its_thread_and_replies_carry_the_new_subject() {
     b.wait_text(&format!("tr[data-ticket='{id}']"), BETTER);
 
     // The next reply goes out under the new subject.
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-        ],
-        Some(b"Switch it off and on, please."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_replies(&d, id, &[], "Switch it off and on, please.");
     let got = rx.wait_rcpt(CUSTOMER, 1, Duration::from_secs(30));
     let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
     let subject = m["subject"].as_str().unwrap_or_default();

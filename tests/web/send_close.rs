@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use crate::browser::Browser;
 use crate::receiver::Receiver;
-use crate::{add_agent, daemon, deliver, show, text_mail, text_mail_with, ticket_id, PASSWORD};
+use crate::{
+    add_agent, daemon, deliver, jane_replies, show, text_mail, text_mail_with, ticket_id, PASSWORD,
+};
 
 const CUSTOMER: &str = "olga@customer.example.org";
 
@@ -72,30 +74,9 @@ fn send_and_close_sends_the_reply_and_closes_the_ticket() {
     assert_eq!(show(&d, id)["status"], "Waiting on us");
 
     // From frontdeskctl; a plain reply leaves it open.
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-        ],
-        Some(b"Sent again."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_replies(&d, id, &[], "Sent again.");
     assert_eq!(show(&d, id)["status"], "Waiting on contact");
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-            "--close",
-        ],
-        Some(b"Closing this now."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_replies(&d, id, &["--close"], "Closing this now.");
     assert_eq!(show(&d, id)["status"], "Closed");
     assert_eq!(rx.wait_rcpt(CUSTOMER, 3, Duration::from_secs(30)).len(), 3);
 

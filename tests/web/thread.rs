@@ -10,7 +10,9 @@ use serde_json::json;
 
 use crate::browser::Browser;
 use crate::receiver::Receiver;
-use crate::{add_agent, daemon, deliver, show, text_mail, text_mail_with, ticket_id, PASSWORD};
+use crate::{
+    add_agent, daemon, deliver, jane_replies, show, text_mail, text_mail_with, ticket_id, PASSWORD,
+};
 
 const CUSTOMER: &str = "olga@customer.example.org";
 /// A 1×1 PNG.
@@ -71,17 +73,7 @@ fn the_thread_shows_every_kind_of_message_and_the_contact_panel() {
     let (code, out, err) = d.ctl(&["contacts", "set-owner", CUSTOMER, "jane@acme.test"]);
     assert_eq!(code, 0, "{err}{out}");
     // The agent's reply (it reaches the relay) and an internal note.
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-        ],
-        Some(b"A new hinge is in the post."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_replies(&d, id, &[], "A new hinge is in the post.");
     rx.wait_rcpt(CUSTOMER, 1, Duration::from_secs(30));
     let (code, out, err) = d.ctl_stdin(
         &["tickets", "note", &id.to_string(), "--as", "jane@acme.test"],

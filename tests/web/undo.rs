@@ -15,8 +15,8 @@ use crate::browser::Browser;
 use crate::harness::{Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, deliver, history, http_sign_in, outbound_messages, show, text_mail, ticket_id,
-    PASSWORD, SUPPORT,
+    add_agent, deliver, history, http_sign_in, jane_replies, outbound_messages, show, text_mail,
+    ticket_id, PASSWORD, SUPPORT,
 };
 
 const KIM: &str = "kim@customer.example.org";
@@ -176,17 +176,7 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
     // set after the reply stands.
     let (code, out, err) = d.ctl(&["tickets", "status", &id.to_string(), "New"]);
     assert_eq!(code, 0, "{err}{out}");
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "reply",
-            &id.to_string(),
-            "--as",
-            "jane@acme.test",
-        ],
-        Some(b"Fourth answer, cancelled from the shell."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_replies(&d, id, &[], "Fourth answer, cancelled from the shell.");
     let (fourth, _) = latest_reply(&show(&d, id));
     assert_eq!(show(&d, id)["status"], "Waiting on contact");
     let (code, out, err) = d.ctl(&["tickets", "status", &id.to_string(), "Waiting on us"]);
