@@ -302,7 +302,8 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
     let mut sighup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
 
     let lmtp_listen = lmtp.local_addr().map(|a| a.to_string()).unwrap_or_default();
-    let http_listen = http.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let http_addr = http.local_addr().ok();
+    let http_listen = http_addr.map(|a| a.to_string()).unwrap_or_default();
     log::info!(
         "frontdeskd {} started: LMTP {lmtp_listen}, HTTP {http_listen}, control {}, database {}, {} channel(s)",
         env!("CARGO_PKG_VERSION"),
@@ -348,6 +349,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         },
         shutdown.clone(),
         tracker.clone(),
+    ));
+    tracker.spawn(crate::outbound::notifier::run(
+        pipeline.clone(),
+        http_addr,
+        shutdown.clone(),
     ));
     tracker.spawn(crate::outbound::worker::run(
         pipeline.clone(),

@@ -174,6 +174,10 @@ enum UsersCommand {
         /// Last name.
         #[arg(long)]
         last_name: Option<String>,
+        /// Which mail about tickets the agent gets: a comma-separated list of
+        /// assigned, customer-reply, mention, new-ticket; or all, or none.
+        #[arg(long)]
+        notify: Option<String>,
     },
     /// Deactivate an agent: history stays, no new tickets, no sign-in.
     Deactivate {
@@ -662,22 +666,24 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 out!("no users");
             } else {
                 out!(
-                    "{:<32} {:<28} {:<5} {:<4} {:<9} ACTIVE",
+                    "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} NOTIFY",
                     "EMAIL",
                     "NAME",
                     "ADMIN",
                     "SEAT",
-                    "AVAILABLE"
+                    "AVAILABLE",
+                    "ACTIVE"
                 );
                 for u in users {
                     out!(
-                        "{:<32} {:<28} {:<5} {:<4} {:<9} {}",
+                        "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} {}",
                         truncate(&u.email, 32),
                         truncate(&u.full_name, 28),
                         yes(u.admin),
                         yes(u.seat),
                         yes(u.available),
-                        yes(u.active)
+                        yes(u.active),
+                        u.notify
                     );
                 }
             }
@@ -799,6 +805,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             name,
             first_name,
             last_name,
+            notify,
         }) => {
             let value = client.call(&Request::UsersSet {
                 email: email.clone(),
@@ -807,6 +814,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 name: name.clone(),
                 first_name: first_name.clone(),
                 last_name: last_name.clone(),
+                notify: notify.clone(),
             })?;
             print_done(&value, cli.json);
         }

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawChannel, RawConfig, RawImap, RawPipeline, RawRouting, RawSmtp, RawSnippet,
-    RawTicketDefaults,
+    RawAck, RawChannel, RawConfig, RawImap, RawNotifications, RawPipeline, RawRouting, RawSmtp,
+    RawSnippet, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -24,6 +24,11 @@ use crate::outbound::compose::{
 use crate::outbound::template::Template;
 use toml::Spanned;
 
+/// Longest `[notifications] delay_seconds`.
+pub const MAX_NOTIFY_DELAY_SECONDS: i64 = 3600;
+/// `[notifications] delay_seconds` when not set: long enough for an agent at the page
+/// to read the ticket first (then no mail is sent).
+const DEFAULT_NOTIFY_DELAY_SECONDS: i64 = 60;
 /// Longest `[smtp] undo_seconds`: an agent's reply should not wait longer than this.
 const MAX_UNDO_SECONDS: i64 = 300;
 
@@ -53,6 +58,20 @@ pub struct Config {
     pub channels: Vec<Channel>,
     /// Canned replies, in file order.
     pub snippets: Vec<Snippet>,
+    /// `[notifications]`: mail to agents about their tickets (none without it).
+    pub notifications: Option<NotificationsConfig>,
+}
+
+/// `[notifications]`: agents get mail when a ticket is assigned to them, its customer
+/// writes, or a colleague mentions them (each agent chooses on their account page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationsConfig {
+    /// From address (and envelope sender).
+    pub from: String,
+    /// From name.
+    pub from_name: String,
+    /// How long a notification waits before it is mailed.
+    pub delay: Duration,
 }
 
 /// `[[snippet]]`: text an agent inserts into a reply, filled in for the ticket.
@@ -926,6 +945,10 @@ impl Validator<'_> {
                 snippets.push(sn);
             }
         }
+        let notifications = raw
+            .notifications
+            .as_ref()
+            .and_then(|n| self.notifications(n, smtp.is_some(), &channels));
         Config {
             path: path.to_path_buf(),
             daemon,
@@ -935,7 +958,71 @@ impl Validator<'_> {
             pipelines: std::sync::Arc::new(pipelines),
             channels,
             snippets,
+            notifications,
         }
+    }
+
+    fn notifications(
+        &mut self,
+        table: &Spanned<RawNotifications>,
+        have_relay: bool,
+        channels: &[Channel],
+    ) -> Option<NotificationsConfig> {
+        let before = self.problems.len();
+        let raw = table.get_ref();
+        if !have_relay {
+            self.problem(
+                table,
+                "notifications",
+                "needs an [smtp] relay to send them through",
+            );
+        }
+        let from = raw.from.get_ref().trim().to_lowercase();
+        if !is_valid_address(&from) {
+            self.problem(
+                &raw.from,
+                "notifications.from",
+                format!("{:?} is not a valid mail address", raw.from.get_ref()),
+            );
+        } else if let Some(c) = channels.iter().find(|c| c.addresses().any(|a| a == from)) {
+            // An agent's out-of-office answer to it would land in the desk as a ticket.
+            self.problem(
+                &raw.from,
+                "notifications.from",
+                format!(
+                    "{from:?} is channel {:?}'s address; use a no-reply address the desk does not receive",
+                    c.name
+                ),
+            );
+        }
+        let from_name = match &raw.from_name {
+            Some(n) if n.get_ref().contains(['\r', '\n']) => {
+                self.problem(n, "notifications.from_name", "must be one line");
+                String::new()
+            }
+            Some(n) => n.get_ref().trim().to_string(),
+            None => "frontdesk".to_string(),
+        };
+        let delay = match &raw.delay_seconds {
+            None => DEFAULT_NOTIFY_DELAY_SECONDS,
+            Some(v) if (0..=MAX_NOTIFY_DELAY_SECONDS).contains(v.get_ref()) => *v.get_ref(),
+            Some(v) => {
+                self.problem(
+                    v,
+                    "notifications.delay_seconds",
+                    format!(
+                        "{} is out of range (0 to {MAX_NOTIFY_DELAY_SECONDS})",
+                        v.get_ref()
+                    ),
+                );
+                0
+            }
+        };
+        (self.problems.len() == before).then(|| NotificationsConfig {
+            from,
+            from_name,
+            delay: Duration::from_secs(delay as u64),
+        })
     }
 
     fn snippet(&mut self, i: usize, raw: &RawSnippet, earlier: &[Snippet]) -> Option<Snippet> {

@@ -26,6 +26,21 @@ pub struct RawConfig {
     /// `[[snippet]]` tables: canned text agents insert into replies.
     #[serde(default)]
     pub snippet: Vec<Spanned<RawSnippet>>,
+    /// `[notifications]`: mail to agents about their tickets.
+    pub notifications: Option<Spanned<RawNotifications>>,
+}
+
+/// `[notifications]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifications {
+    /// The address notifications come from (a no-reply address, not a channel's).
+    pub from: Spanned<String>,
+    /// The name shown with it.
+    pub from_name: Option<Spanned<String>>,
+    /// Seconds a notification waits (to be gathered with others, or made moot by the
+    /// agent reading the ticket) before it is mailed.
+    pub delay_seconds: Option<Spanned<i64>>,
 }
 
 /// `[[snippet]]`.

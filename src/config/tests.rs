@@ -345,3 +345,97 @@ fn the_undo_window_is_off_by_default_and_bounded() {
         );
     }
 }
+
+/// [`GOOD`] with `[smtp]` (when `relay`) and a `[notifications]` table of these lines.
+fn with_notifications(relay: bool, lines: &str) -> String {
+    let smtp = if relay {
+        "[smtp]\nhost = \"relay.example\"\n"
+    } else {
+        ""
+    };
+    format!("{GOOD}\n{smtp}\n[notifications]\n{lines}\n")
+}
+
+#[test]
+fn notifications_need_a_from_address_and_have_a_default_delay() {
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.notifications, None);
+    let text = with_notifications(true, "from = \"Desk-NoReply@Acme.test\"");
+    let n = Config::parse(Path::new("t.toml"), &text)
+        .unwrap()
+        .notifications
+        .unwrap();
+    assert_eq!(n.from, "desk-noreply@acme.test");
+    assert_eq!(n.from_name, "frontdesk");
+    assert_eq!(n.delay, Duration::from_secs(60));
+    let text = with_notifications(
+        true,
+        "from = \"d@acme.test\"\nfrom_name = \"Acme desk\"\ndelay_seconds = 0",
+    );
+    let n = Config::parse(Path::new("t.toml"), &text)
+        .unwrap()
+        .notifications
+        .unwrap();
+    assert_eq!(
+        (n.from_name.as_str(), n.delay),
+        ("Acme desk", Duration::ZERO)
+    );
+    let p = problems(&with_notifications(true, "from_name = \"x\""));
+    assert!(p[0].message.contains("from"), "{p:?}");
+}
+
+#[test]
+fn notifications_refuse_what_would_not_work() {
+    let cases = [
+        (
+            false,
+            "from = \"d@acme.test\"",
+            "notifications",
+            "needs an [smtp] relay",
+        ),
+        (
+            true,
+            "from = \"not an address\"",
+            "notifications.from",
+            "not a valid mail address",
+        ),
+        (
+            true,
+            "from = \"help@example.com\"",
+            "notifications.from",
+            "channel \"support\"",
+        ),
+        (
+            true,
+            "from = \"d@acme.test\"\ndelay_seconds = -1",
+            "notifications.delay_seconds",
+            "out of range (0 to 3600)",
+        ),
+        (
+            true,
+            "from = \"d@acme.test\"\ndelay_seconds = 3601",
+            "notifications.delay_seconds",
+            "out of range",
+        ),
+        (
+            true,
+            "from = \"d@acme.test\"\nfrom_name = \"A\\nBcc: x@evil.example\"",
+            "notifications.from_name",
+            "one line",
+        ),
+        (
+            true,
+            "from = \"d@acme.test\"\nevery = 5",
+            "",
+            "unknown field",
+        ),
+    ];
+    for (relay, lines, key, words) in cases {
+        let p = problems(&with_notifications(relay, lines));
+        assert!(
+            p.iter()
+                .any(|p| p.key.starts_with(key) && p.message.contains(words)),
+            "{lines}: {p:?}"
+        );
+    }
+}

@@ -86,6 +86,9 @@ pub enum Request {
         /// Last name.
         #[serde(default)]
         last_name: Option<String>,
+        /// Which notification mail they get (`assigned,mention`, `all`, `none`).
+        #[serde(default)]
+        notify: Option<String>,
     },
     /// Set an agent's password (hashed with Argon2id by the daemon).
     UsersPasswd {

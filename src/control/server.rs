@@ -505,10 +505,21 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             name,
             first_name,
             last_name,
+            notify,
         } => {
             if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
                 return Response::err(ErrorKind::BadRequest, "--name must not be empty");
             }
+            let notify = match notify
+                .as_deref()
+                .map(crate::desk::notify::Prefs::parse_list)
+            {
+                None => None,
+                Some(Ok(prefs)) => Some(prefs),
+                Some(Err(e)) => {
+                    return Response::err(ErrorKind::BadRequest, format!("--notify: {e}"))
+                }
+            };
             let (first, last) = match &name {
                 Some(n) => {
                     let (f, l) = split_name(n);
@@ -522,6 +533,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 full_name: name.map(|n| n.trim().to_string()),
                 first_name: first,
                 last_name: last,
+                notify,
                 ..Default::default()
             };
             done(

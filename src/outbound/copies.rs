@@ -219,6 +219,7 @@ mod tests {
             seat: true,
             available: true,
             active: true,
+            notify: String::new(),
         };
         assert_eq!(
             super::kept(&people, &[jane], &own()),

@@ -1,8 +1,11 @@
 //! Outgoing mail: templates and composition (pure), the durable outbox and its SMTP
-//! worker, and the two ways mail is queued: an agent's reply and an acknowledgement.
+//! worker, the ways mail is queued (an agent's reply, an acknowledgement) and the
+//! notifier that mails agents about their tickets.
 
 pub mod compose;
 pub mod copies;
+pub mod notice;
+pub mod notifier;
 pub mod send;
 pub mod template;
 pub mod worker;

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::writer::{event, exec, live_ticket};
 use super::StoreError;
 use crate::desk::lifecycle::{on_agent_reply, on_customer_message, Pipeline, Priority};
+use crate::desk::notify::Reason;
 use crate::desk::routing::{route, route_with_reason, AgentState, RoutingRule};
 use crate::model::{rfc3339, unix_now, TicketId};
 
@@ -85,6 +86,15 @@ pub(super) fn route_new_ticket(
         "assigned",
         "routing",
         &format!("assigned to {chosen} ({})", reason.as_str()),
+        now,
+    )?;
+    super::notify::notify_agent(
+        conn,
+        &chosen,
+        ticket,
+        Reason::Assigned,
+        "routing",
+        None,
         now,
     )?;
     Ok(Some(chosen))
@@ -453,6 +463,15 @@ pub(super) fn assign(
                 "DELETE FROM ticket_seen WHERE ticket_id = ?1
                    AND user_id = (SELECT id FROM users WHERE email = ?2)",
                 params![ticket, new_owner],
+            )?;
+            super::notify::notify_agent(
+                conn,
+                new_owner,
+                ticket,
+                Reason::Assigned,
+                actor,
+                None,
+                now,
             )?;
         }
     }
@@ -1047,6 +1066,8 @@ pub struct UserChanges {
     pub password_hash: Option<String>,
     /// With a new password: the session (token hash) it was changed from, which stays.
     pub keep_session: Option<String>,
+    /// Which mail about tickets the agent wants.
+    pub notify: Option<crate::desk::notify::Prefs>,
 }
 
 /// Change an agent.
@@ -1119,6 +1140,10 @@ pub(super) fn update_user(
             params![email, c.keep_session],
         )?;
         done.push(format!("password changed, {ended} session(s) signed out"));
+    }
+    if let Some(prefs) = &c.notify {
+        super::notify::set_prefs(conn, email, prefs)?;
+        done.push(format!("notifications {}", prefs.list()));
     }
     if c.deactivate {
         exec(

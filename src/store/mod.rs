@@ -16,6 +16,7 @@ macro_rules! summary_columns {
 }
 
 mod desk;
+mod notify;
 mod outbound;
 mod rank;
 mod read;
@@ -33,6 +34,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, BulkChange, UserChanges};
+pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewUser, OutboxKind, OutboxResult, QueuedMail};
 pub use views::*;
 pub use web::{
@@ -666,6 +668,21 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| desk::update_user(conn, &email, &changes))
             .await
+    }
+
+    /// Queue notification mails and forget the notifications they (or nothing, being
+    /// moot) answer, in one transaction; how many mails were queued.
+    pub async fn queue_notices(
+        &self,
+        done: Vec<i64>,
+        mails: Vec<NoticeMail>,
+    ) -> Result<usize, StoreError> {
+        let bytes = mails.iter().map(|m| m.raw.len()).sum();
+        // No page shows notifications: cached pages stay valid.
+        self.write_job(bytes, false, move |conn| {
+            notify::queue_notices(conn, &done, &mails)
+        })
+        .await
     }
 
     /// Add an internal note to a ticket.

@@ -6,6 +6,7 @@ use super::writer::{add_participant, event, exec, live_ticket, upsert_contact};
 use super::StoreError;
 use crate::desk::lifecycle::Pipeline;
 use crate::desk::mentions::{mentioned, Mentionable};
+use crate::desk::notify::Reason;
 use crate::ingest::thread::bounce_address;
 use crate::model::{unix_now, Direction, TicketId};
 
@@ -197,6 +198,7 @@ fn record_mentions(
              VALUES (?1, ?2, ?3, ?4)",
             params![id, ticket, row, now],
         )?;
+        super::notify::notify_agent(conn, email, ticket, Reason::Mention, author, Some(row), now)?;
         names.push(full_name.as_str());
     }
     if !names.is_empty() {
@@ -444,16 +446,19 @@ fn outbox_sent(
     refused: &[(String, String)],
 ) -> Result<(), StoreError> {
     let now = unix_now();
+    // An agent's notification belongs to no thread: its ticket's history stays quiet.
     let ticket: Option<TicketId> = conn
         .prepare_cached(
             "UPDATE outbox SET status = 'sent', sent_at = ?1, attempts = attempts + 1, last_error = ?3
-             WHERE id = ?2 AND status IN ('queued', 'cancelled') RETURNING ticket_id",
+             WHERE id = ?2 AND status IN ('queued', 'cancelled')
+             RETURNING CASE WHEN kind = 'notification' THEN NULL ELSE ticket_id END",
         )?
         .query_row(
             params![now, id, (!refused.is_empty()).then(|| refused_words(refused))],
             |r| r.get(0),
         )
-        .optional()?;
+        .optional()?
+        .flatten();
     if let Some(t) = ticket {
         event(
             conn,
@@ -548,24 +553,28 @@ fn fail_entry(conn: &Connection, id: i64, error: &str, how: Failure) -> Result<(
     let (sql, subject, verb, kind) = match how {
         Failure::Refused => (
             "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?1 WHERE id = ?2 AND status = 'queued'
-             RETURNING ticket_id, recipients",
+             RETURNING ticket_id, recipients, kind",
             "(delivery failed)",
             "failed",
             "delivery-failed",
         ),
         Failure::Bounced => (
             "UPDATE outbox SET status = 'failed', last_error = ?1 WHERE id = ?2 AND status IN ('queued', 'sent')
-             RETURNING ticket_id, recipients",
+             RETURNING ticket_id, recipients, kind",
             "(bounce)",
             "bounced",
             "bounced",
         ),
     };
-    let row: Option<(TicketId, String)> = conn
+    let row: Option<(TicketId, String, String)> = conn
         .prepare_cached(sql)?
-        .query_row(params![error, id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(params![error, id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
         .optional()?;
-    if let Some((ticket, recipients)) = row {
+    // A notification that failed is in the outbox list with its error; the ticket's
+    // thread is the customer's conversation and does not show it.
+    if let Some((ticket, recipients, _)) = row.filter(|(_, _, kind)| kind != "notification") {
         let ticket = live_ticket(conn, ticket)?.unwrap_or(ticket);
         let recipients: Vec<String> = serde_json::from_str(&recipients).unwrap_or_default();
         let text = format!("Delivery to {} {verb}: {error}", recipients.join(", "));

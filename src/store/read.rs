@@ -261,7 +261,8 @@ impl<'c> Reader<'c> {
         Ok(self
             .conn
             .prepare_cached(
-                "SELECT email, full_name, first_name, last_name, admin, seat, available, active FROM users WHERE email = ?1",
+                "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
+                 notify_assigned, notify_replies, notify_mentions, notify_new FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -270,7 +271,8 @@ impl<'c> Reader<'c> {
     /// Every agent.
     pub fn users(&self) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT email, full_name, first_name, last_name, admin, seat, available, active FROM users ORDER BY email",
+            "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
+                 notify_assigned, notify_replies, notify_mentions, notify_new FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -361,7 +363,7 @@ impl<'c> Reader<'c> {
         // In id order along the queued-only index, so a read touches only the rows it
         // returns (no sort, no window over the bodies) however long the history is.
         let mut stmt = self.conn.prepare_cached(
-            "SELECT o.id, o.channel, o.mail_from, o.recipients, m.raw, o.attempts, o.ticket_id
+            "SELECT o.id, o.channel, o.mail_from, o.recipients, COALESCE(m.raw, o.raw), o.attempts, o.ticket_id
              FROM outbox o INDEXED BY outbox_queued LEFT JOIN message_raw m ON m.message_id = o.message_row
              WHERE o.status = 'queued' AND o.id > ?3 AND o.next_attempt_at <= ?1
              ORDER BY o.id LIMIT ?2",
@@ -571,6 +573,28 @@ impl<'c> Reader<'c> {
         super::web::session(self.conn, token_hash)
     }
 
+    /// Agents' notifications created at or before `due_by`, oldest first.
+    pub fn due_notices(
+        &self,
+        due_by: i64,
+        limit: u32,
+    ) -> Result<Vec<super::DueNotice>, StoreError> {
+        super::notify::due_notices(self.conn, due_by, limit)
+    }
+
+    /// When the oldest pending notification was created, if any is pending.
+    pub fn oldest_notice(&self) -> Result<Option<i64>, StoreError> {
+        super::notify::oldest_notice(self.conn)
+    }
+
+    /// Which mail about tickets `email` wants; `None` for no such agent.
+    pub fn notify_prefs(
+        &self,
+        email: &str,
+    ) -> Result<Option<crate::desk::notify::Prefs>, StoreError> {
+        super::notify::prefs(self.conn, email)
+    }
+
     /// When the next snooze ends (unix seconds), if any ticket is snoozed.
     pub fn next_wake(&self) -> Result<Option<i64>, StoreError> {
         Ok(self
@@ -659,6 +683,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         seat: r.get(5)?,
         available: r.get(6)?,
         active: r.get(7)?,
+        notify: super::notify::prefs_at(r, 8)?.list(),
     })
 }
 

@@ -67,6 +67,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0020_blocked_domains",
         include_str!("migrations/0020_blocked_domains.sql"),
     ),
+    (
+        "0021_notifications",
+        include_str!("migrations/0021_notifications.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

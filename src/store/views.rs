@@ -244,6 +244,9 @@ pub struct UserView {
     pub available: bool,
     /// Not deactivated.
     pub active: bool,
+    /// Which mail about tickets they get (`assigned,mention`, or `none`).
+    #[serde(default)]
+    pub notify: String,
 }
 
 /// What composing a reply needs to know about a ticket.

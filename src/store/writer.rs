@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{ImapCursor, IngestOutcome, StoreError};
+use crate::desk::notify::Reason;
 use crate::ingest::parse::Mailbox;
 use crate::ingest::thread::{decide, Decision, Evidence};
 use crate::ingest::PreparedMessage;
@@ -412,6 +413,7 @@ pub(super) fn merge_ticket(
         "DELETE FROM mentions WHERE ticket_id = ?1",
         params![from],
     )?;
+    super::notify::move_notifications(conn, from, into)?;
     exec(
         conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)
@@ -840,6 +842,9 @@ pub(super) fn ingest(
         "INSERT INTO ingest_keys (key, message_id) VALUES (?1, ?2)",
         params![message.idempotency_key, row],
     )?;
+    if !blocked && !message.historical && !message.classification.from_own_address {
+        notify_about_mail(conn, ticket, new_ticket, &message.contact.email, row, now)?;
+    }
     if let (Some((Some(outbox), _)), Some(why)) = (bounced, &message.keys.diagnostic) {
         super::outbound::outbox_bounced(conn, outbox, why)?;
     }
@@ -882,6 +887,36 @@ pub(super) fn ingest(
         merged,
         blocked,
     })
+}
+
+/// Tell the owner that mail came in on their ticket, or, for a new ticket nobody
+/// owns, the agents who asked to hear of those.
+fn notify_about_mail(
+    conn: &Connection,
+    ticket: TicketId,
+    new_ticket: bool,
+    sender: &str,
+    row: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    let owner: Option<String> = conn
+        .prepare_cached("SELECT owner FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| r.get(0))?;
+    match (owner, new_ticket) {
+        // Routing already told the owner of a new ticket it is theirs.
+        (Some(_), true) => Ok(()),
+        (Some(owner), false) => super::notify::notify_agent(
+            conn,
+            &owner,
+            ticket,
+            Reason::CustomerReply,
+            sender,
+            Some(row),
+            now,
+        ),
+        (None, true) => super::notify::notify_new_ticket(conn, ticket, sender, row, now),
+        (None, false) => Ok(()),
+    }
 }
 
 /// The tag a blocked sender's tickets get.

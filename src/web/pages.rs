@@ -14,6 +14,7 @@ use hyper::{Method, Request, Response, StatusCode};
 use super::session::{self, field, parse_form};
 use super::{cache, live, redirect, respond, sanitize, views, Body, WebState};
 use crate::desk::lifecycle::Priority;
+use crate::desk::notify::{Prefs, Reason};
 use crate::model::unix_now;
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
@@ -311,14 +312,21 @@ pub async fn handle(
             cached(state, &token_hash, &uri, search(state, &session, &query)).await
         }
         (Method::GET, ["me"]) => {
-            let flash = (field(&query, "changed") == Some("password")).then_some(Ok(
-                "Your password is changed; every other session is signed out.",
-            ));
-            html(views::layout(
-                "Your account",
-                &session,
-                &views::account(&session, flash),
-            ))
+            let flash = match field(&query, "changed") {
+                Some("password") => Some(Ok(
+                    "Your password is changed; every other session is signed out.",
+                )),
+                Some("notifications") => Some(Ok("Saved: you get the mail ticked below.")),
+                _ => None,
+            };
+            match account_mail(state, &session).await {
+                Ok(mail) => html(views::layout(
+                    "Your account",
+                    &session,
+                    &views::account(&session, flash, &mail),
+                )),
+                Err(e) => internal(e),
+            }
         }
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
@@ -1001,6 +1009,63 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
     }
 }
 
+/// What the account page shows about notification mail for `session`'s agent.
+async fn account_mail(
+    state: &WebState,
+    session: &SessionView,
+) -> Result<views::AccountMail, StoreError> {
+    let who = session.email.clone();
+    let prefs = state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.notify_prefs(&who))
+        .await?
+        .unwrap_or_default();
+    Ok(views::AccountMail {
+        prefs,
+        enabled: state.services.pipeline.config().notifications.is_some(),
+    })
+}
+
+/// An agent chooses which notification mail they get: the ticked boxes (`notify`),
+/// every other kind off. An unknown kind changes nothing.
+async fn save_notifications(
+    state: &WebState,
+    me: String,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let mut chosen = Vec::new();
+    for (key, value) in form.iter().filter(|(k, _)| k == "notify") {
+        match Reason::parse(value) {
+            Some(r) => chosen.push(r),
+            None => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Nothing was changed: unknown {key} {value:?}."),
+                )
+            }
+        }
+    }
+    let changes = UserChanges {
+        notify: Some(Prefs::from_fn(|r| chosen.contains(&r))),
+        ..Default::default()
+    };
+    match state
+        .services
+        .pipeline
+        .store()
+        .update_user(me, changes)
+        .await
+    {
+        Ok(words) => {
+            log::info!("web: {words}");
+            redirect("/me?changed=notifications")
+        }
+        Err(e) => internal(e),
+    }
+}
+
 /// An agent changes their own password: the current one first (a wrong one counts as a
 /// failed sign-in of the account, with the same limit), then the new one twice. Every
 /// other session of theirs ends; this one stays.
@@ -1010,11 +1075,15 @@ async fn change_password(
     token_hash: &str,
     form: &[(String, String)],
 ) -> Response<Body> {
+    let mail = match account_mail(state, session).await {
+        Ok(mail) => mail,
+        Err(e) => return internal(e),
+    };
     let refused = |status: StatusCode, why: &str| {
         let mut r = html(views::layout(
             "Your account",
             session,
-            &views::account(session, Some(Err(why))),
+            &views::account(session, Some(Err(why)), &mail),
         ));
         *r.status_mut() = status;
         r
@@ -1109,6 +1178,7 @@ async fn post(
             r
         }
         ["me", "password"] => change_password(state, session, token_hash, form).await,
+        ["me", "notifications"] => save_notifications(state, me, form).await,
         // A mail still waiting (or refused by the relay): stop it, or send it now.
         ["outbox", id, action @ ("cancel" | "retry")] => {
             let Ok(id) = id.parse::<i64>() else {

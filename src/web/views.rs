@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 use crate::desk::mentions::{handle, Mentionable};
+use crate::desk::notify::{Prefs, Reason};
 use crate::outbound::template::html_escape as esc;
 use crate::store::{
     AttachmentView, InboxRow, InboxView, MessageView, SearchHit, SessionView, TicketDetail,
@@ -14,7 +15,7 @@ use crate::store::{
 pub type Flash<'a> = Result<&'a str, &'a str>;
 
 /// The agent's own account page: who they are and a form to change their password.
-pub fn account(session: &SessionView, flash: Option<Flash<'_>>) -> String {
+pub fn account(session: &SessionView, flash: Option<Flash<'_>>, mail: &AccountMail) -> String {
     let mut out = String::from("<h1>Your account</h1>");
     match flash {
         Some(Ok(said)) => {
@@ -38,7 +39,46 @@ pub fn account(session: &SessionView, flash: Option<Flash<'_>>) -> String {
         min = crate::auth::MIN_PASSWORD,
         max = crate::auth::MAX_PASSWORD,
     );
+    notification_form(&mut out, session, mail);
     out
+}
+
+/// What the account page says about notification mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountMail {
+    /// What the agent chose.
+    pub prefs: Prefs,
+    /// Whether this desk sends notifications at all (`[notifications]`).
+    pub enabled: bool,
+}
+
+/// The "Mail me when" boxes.
+fn notification_form(out: &mut String, session: &SessionView, mail: &AccountMail) {
+    let _ = write!(
+        out,
+        r#"<h2>Mail about your tickets</h2><form class="notify" method="post" action="/me/notifications"><input type="hidden" name="csrf" value="{}"><fieldset><legend>Mail me at {} when</legend>"#,
+        esc(&session.csrf),
+        esc(&session.email),
+    );
+    for reason in Reason::ALL {
+        let _ = write!(
+            out,
+            r#"<label><input type="checkbox" name="notify" value="{}"{}> {}</label>"#,
+            reason.as_str(),
+            if mail.prefs.wants(reason) {
+                " checked"
+            } else {
+                ""
+            },
+            esc(reason.label()),
+        );
+    }
+    out.push_str(r#"</fieldset><button type="submit">Save</button></form>"#);
+    out.push_str(if mail.enabled {
+        r#"<p class="hint">No mail comes for what you do yourself, nor for a ticket you open before the mail is due.</p>"#
+    } else {
+        r#"<p class="hint">This desk sends no such mail yet: your administrator turns it on with <code>[notifications]</code> in its configuration. What you choose here is kept for then.</p>"#
+    });
 }
 
 /// The frame around every signed-in page.

@@ -87,6 +87,8 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
                  attempts, next_attempt_at, created_at, expires_at, sent_at)
                  VALUES (7, 1, 1, 'support', 'reply', 'b@example.com', '[\"old@example.org\"]', 'sent',
                  1, 1, 1, 99, 2);
+             INSERT INTO users (id, email, full_name, first_name, last_name, created_at)
+                 VALUES (1, 'jo@acme.test', 'Jo Old', 'Jo', 'Old', 1);
              PRAGMA user_version = 3;",
         )
         .unwrap();
@@ -210,6 +212,27 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         .query_row("SELECT COUNT(*) FROM blocked_domains", [], |r| r.get(0))
         .unwrap();
     assert_eq!(domains, 0);
+    // Schema 21: agents from before get the default notifications (not new tickets);
+    // none is pending; the outbox takes a notification, which belongs to no message.
+    let notify: (i64, i64, i64, i64) = conn
+        .query_row(
+            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new FROM users WHERE id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(notify, (1, 1, 1, 0));
+    let pending: i64 = conn
+        .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(pending, 0);
+    conn.execute(
+        "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+             next_attempt_at, created_at, expires_at, raw)
+         VALUES (NULL, 1, '', 'notification', 'd@acme.test', '[]', 'cancelled', 1, 1, 1, x'00')",
+        [],
+    )
+    .expect("schema 21 takes notifications");
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

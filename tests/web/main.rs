@@ -49,6 +49,7 @@ mod live;
 mod long_thread;
 mod mentions;
 mod merge;
+mod notify;
 mod original;
 mod rename;
 mod safety;

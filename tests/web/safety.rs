@@ -588,7 +588,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 23] = [
+        let posts: [(String, &str); 24] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -612,6 +612,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             ("/outbox/1/cancel".into(), ""),
             ("/outbox/1/retry".into(), ""),
             ("/me/availability".into(), "available=off"),
+            ("/me/notifications".into(), "notify=new-ticket"),
             (
                 "/me/password".into(),
                 "current=x&new=anonymous1&repeat=anonymous1",

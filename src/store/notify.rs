@@ -1,0 +1,246 @@
+//! Agents' notifications: written in the transaction of the change they tell about,
+//! read back by the notifier when due, and swapped for queued mail in one transaction
+//! (so each is mailed once, even across a crash).
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::writer::exec;
+use super::StoreError;
+use crate::desk::notify::{Prefs, Reason};
+use crate::model::{unix_now, TicketId};
+
+/// The `users` column that says whether an agent wants mail for `reason`.
+fn pref_column(reason: Reason) -> &'static str {
+    match reason {
+        Reason::Assigned => "notify_assigned",
+        Reason::CustomerReply => "notify_replies",
+        Reason::Mention => "notify_mentions",
+        Reason::NewTicket => "notify_new",
+    }
+}
+
+/// Tell the agent `email` about `ticket`, if they want mail for `reason` and are not
+/// the one who did it.
+pub(super) fn notify_agent(
+    conn: &Connection,
+    email: &str,
+    ticket: TicketId,
+    reason: Reason,
+    actor: &str,
+    message_row: Option<i64>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO notifications (user_id, ticket_id, reason, actor, message_row, created_at)
+         SELECT id, ?2, ?3, ?4, ?5, ?6 FROM users
+         WHERE email = ?1 AND active = 1 AND {} = 1 AND email <> ?4 COLLATE NOCASE",
+        pref_column(reason)
+    );
+    exec(
+        conn,
+        &sql,
+        params![email, ticket, reason.as_str(), actor, message_row, now],
+    )?;
+    Ok(())
+}
+
+/// Tell every agent who asked for it that `ticket` came in and nobody owns it.
+pub(super) fn notify_new_ticket(
+    conn: &Connection,
+    ticket: TicketId,
+    actor: &str,
+    message_row: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO notifications (user_id, ticket_id, reason, actor, message_row, created_at)
+         SELECT id, ?1, 'new-ticket', ?2, ?3, ?4 FROM users
+         WHERE active = 1 AND seat = 1 AND notify_new = 1",
+        params![ticket, actor, message_row, now],
+    )?;
+    Ok(())
+}
+
+/// A merged ticket's pending notifications follow its messages.
+pub(super) fn move_notifications(
+    conn: &Connection,
+    from: TicketId,
+    into: TicketId,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "UPDATE notifications SET ticket_id = ?1 WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
+    Ok(())
+}
+
+/// A notification that is due, with what its mail says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DueNotice {
+    /// Its id.
+    pub id: i64,
+    /// The agent's address.
+    pub email: String,
+    /// The agent's name.
+    pub name: String,
+    /// The ticket.
+    pub ticket: TicketId,
+    /// Its subject.
+    pub subject: String,
+    /// Why.
+    pub reason: Reason,
+    /// Who did it, as stored: an agent's address, a customer's, or `routing`.
+    pub actor: String,
+    /// Who did it, in words (an agent's or sender's name when known).
+    pub actor_name: String,
+    /// The text of the message it is about.
+    pub text: Option<String>,
+    /// Nothing to tell any more: the agent has read the ticket since, it has another
+    /// owner (or, for a new ticket, an owner at all), or the agent was deactivated.
+    pub moot: bool,
+}
+
+/// Notifications created at or before `due_by`, oldest first, at most `limit`.
+pub(super) fn due_notices(
+    conn: &Connection,
+    due_by: i64,
+    limit: u32,
+) -> Result<Vec<DueNotice>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
+                COALESCE(a.full_name, m.from_name, n.actor), m.text_body,
+                u.active = 0
+                OR t.merged_into IS NOT NULL
+                OR EXISTS (SELECT 1 FROM ticket_seen s WHERE s.user_id = n.user_id
+                           AND s.ticket_id = n.ticket_id AND s.last_message >= COALESCE(n.message_row, 0))
+                OR CASE n.reason
+                     WHEN 'assigned' THEN t.owner IS NOT u.email
+                     WHEN 'customer-reply' THEN t.owner IS NOT u.email
+                     WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
+                     ELSE 0 END
+         FROM notifications n INDEXED BY notifications_due
+         JOIN users u ON u.id = n.user_id
+         JOIN tickets t ON t.id = n.ticket_id
+         LEFT JOIN users a ON a.email = n.actor
+         LEFT JOIN messages m ON m.id = n.message_row
+         WHERE n.created_at <= ?1
+         ORDER BY n.created_at, n.id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![due_by, limit], |r| {
+        let reason: String = r.get(5)?;
+        Ok((
+            reason,
+            DueNotice {
+                id: r.get(0)?,
+                email: r.get(1)?,
+                name: r.get(2)?,
+                ticket: r.get(3)?,
+                subject: r.get(4)?,
+                reason: Reason::Mention,
+                actor: r.get(6)?,
+                actor_name: r.get(7)?,
+                text: r.get(8)?,
+                moot: r.get(9)?,
+            },
+        ))
+    })?;
+    let mut due = Vec::new();
+    for row in rows {
+        let (reason, mut notice) = row?;
+        // The CHECK constraint allows only the known names; an unknown one (a newer
+        // frontdesk's) is dropped as moot rather than mailed wrongly.
+        match Reason::parse(&reason) {
+            Some(r) => notice.reason = r,
+            None => notice.moot = true,
+        }
+        due.push(notice);
+    }
+    Ok(due)
+}
+
+/// When the oldest pending notification was created.
+pub(super) fn oldest_notice(conn: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT MIN(created_at) FROM notifications")?
+        .query_row([], |r| r.get(0))?)
+}
+
+/// A notification mail, ready for the outbox.
+#[derive(Debug, Clone)]
+pub struct NoticeMail {
+    /// The ticket it is (first) about.
+    pub ticket: TicketId,
+    /// Envelope sender.
+    pub mail_from: String,
+    /// The agent's address.
+    pub recipient: String,
+    /// RFC 5322 bytes.
+    pub raw: Vec<u8>,
+    /// Give up after this many seconds of temporary failures.
+    pub max_queue_seconds: i64,
+}
+
+/// Queue `mails` and forget the notifications `done` (mailed or moot), together.
+pub(super) fn queue_notices(
+    conn: &Connection,
+    done: &[i64],
+    mails: &[NoticeMail],
+) -> Result<usize, StoreError> {
+    let now = unix_now();
+    let mut forget = conn.prepare_cached("DELETE FROM notifications WHERE id = ?1")?;
+    for id in done {
+        forget.execute([id])?;
+    }
+    for mail in mails {
+        let recipients = serde_json::to_string(&[&mail.recipient]).unwrap_or_else(|_| "[]".into());
+        exec(
+            conn,
+            "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                next_attempt_at, created_at, expires_at, raw)
+             VALUES (NULL, ?1, '', 'notification', ?2, ?3, 'queued', ?4, ?4, ?5, ?6)",
+            params![
+                mail.ticket,
+                mail.mail_from,
+                recipients,
+                now,
+                now + mail.max_queue_seconds,
+                mail.raw
+            ],
+        )?;
+    }
+    Ok(mails.len())
+}
+
+/// The mail `email` wants; `None` for no such agent.
+pub(super) fn prefs(conn: &Connection, email: &str) -> Result<Option<Prefs>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new
+             FROM users WHERE email = ?1",
+        )?
+        .query_row([email], |r| prefs_at(r, 0))
+        .optional()?)
+}
+
+/// [`Prefs`] from four columns in [`Reason::ALL`] order, starting at `first`.
+pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Prefs> {
+    Ok(Prefs {
+        assigned: r.get(first)?,
+        customer_reply: r.get(first + 1)?,
+        mention: r.get(first + 2)?,
+        new_ticket: r.get(first + 3)?,
+    })
+}
+
+/// Store what mail `email` wants.
+pub(super) fn set_prefs(conn: &Connection, email: &str, p: &Prefs) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "UPDATE users SET notify_assigned = ?1, notify_replies = ?2, notify_mentions = ?3,
+            notify_new = ?4 WHERE email = ?5",
+        params![p.assigned, p.customer_reply, p.mention, p.new_ticket, email],
+    )?;
+    Ok(())
+}

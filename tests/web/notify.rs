@@ -1,0 +1,328 @@
+//! Mail to agents about their tickets (`[notifications]`): a ticket a colleague assigns
+//! them, the customer writing on a ticket they own, a colleague's `@` mention, and (for
+//! those who ask) a new ticket nobody owns. Never for what they did themselves, nor for
+//! a ticket they read before the mail was due; each agent picks the kinds on their
+//! account page (or `frontdeskctl users set --notify`). A notification pending when the
+//! daemon is killed is mailed after the restart, once. Mail goes through the real SMTP
+//! receiver.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::harness::{wait_until, Daemon, Settings};
+use crate::receiver::{Received, Receiver};
+use crate::{
+    add_agent, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, Agent, PASSWORD, SUPPORT,
+};
+
+const JANE: &str = "jane@acme.test";
+const BEA: &str = "bea@acme.test";
+const AL: &str = "al@acme.test";
+const FROM: &str = "desk-noreply@acme.test";
+const WITHIN: Duration = Duration::from_secs(20);
+
+/// A daemon relaying to `rx`, with notifications from [`FROM`] after `delay` seconds.
+fn daemon_notifying(rx: &Receiver, delay: u32) -> Daemon {
+    Daemon::start_with(Settings {
+        channels: format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n\
+             [notifications]\nfrom = \"{FROM}\"\nfrom_name = \"Acme desk\"\ndelay_seconds = {delay}\n\n{SUPPORT}",
+            rx.port
+        ),
+        ..Settings::default()
+    })
+}
+
+/// The decoded subject of a received mail.
+fn subject(m: &Received) -> String {
+    mail_parser::MessageParser::default()
+        .parse(&m.raw)
+        .and_then(|p| p.subject().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// The decoded text of a received mail.
+fn body(m: &Received) -> String {
+    mail_parser::MessageParser::default()
+        .parse(&m.raw)
+        .and_then(|p| p.body_text(0).map(|t| t.to_string()))
+        .unwrap_or_default()
+}
+
+/// The subjects of every mail `to` got so far, in order of arrival.
+fn subjects(rx: &Receiver, to: &str) -> Vec<String> {
+    rx.for_rcpt(to).iter().map(subject).collect()
+}
+
+fn assign(who: &Agent, id: i64, to: &str) {
+    let r = who.post(
+        &format!("/tickets/{id}/assign"),
+        &[("csrf", &who.csrf), ("to", to)],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+}
+
+fn note(who: &Agent, id: i64, text: &str) {
+    let r = who.post(
+        &format!("/tickets/{id}/note"),
+        &[("csrf", &who.csrf), ("body", text)],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+}
+
+/// The `notify` list `users list` shows for `email`.
+fn notify_of(d: &Daemon, email: &str) -> String {
+    let users = d.ctl_json(&["users", "list"]);
+    users["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["email"] == email))
+        .and_then(|u| u["notify"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn agents_hear_of_assignments_customer_mail_and_mentions_but_not_their_own_doing() {
+    let rx = Receiver::start();
+    let d = daemon_notifying(&rx, 0);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    add_agent(&d, AL, "Al Brandt");
+    let (code, out, err) = d.ctl(&["users", "set", AL, "--notify", "all"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(
+        notify_of(&d, AL),
+        "assigned,customer-reply,mention,new-ticket"
+    );
+    assert_eq!(notify_of(&d, JANE), "assigned,customer-reply,mention");
+
+    // Two new tickets nobody owns: Al asked to hear of those (in one mail or two,
+    // as the notifier finds them), the others did not.
+    let (hinge, invoice) = olga_two_tickets(&d, "notify");
+    let al_said = || -> String {
+        rx.for_rcpt(AL)
+            .iter()
+            .map(body)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    wait_until("Al hears of both new tickets", WITHIN, || {
+        al_said().matches("New ticket #").count() == 2
+    });
+    let said = al_said();
+    for (id, subject) in [(hinge, "Broken hinge"), (invoice, "Invoice copy")] {
+        let line = format!("New ticket #{id} from Olga; nobody owns it yet: {subject}");
+        assert!(said.contains(&line), "{said}");
+    }
+
+    // Bea hands the hinge ticket to Jane: Jane hears of it, from the notification
+    // address, marked automatic, with a link to the ticket; Bea does not.
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    assign(&bea, hinge, &format!("agent:{JANE}"));
+    let got = rx.wait_rcpt(JANE, 1, WITHIN);
+    assert_eq!(
+        subject(&got[0]),
+        format!("Bea Kowalczyk assigned ticket #{hinge} to you: Broken hinge")
+    );
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&got[0].raw)
+        .expect("parse");
+    let from = parsed.from().and_then(|f| f.first()).expect("From");
+    assert_eq!(from.address(), Some(FROM));
+    assert_eq!(from.name(), Some("Acme desk"));
+    assert_eq!(got[0].mail_from, FROM);
+    assert!(got[0].contains("Auto-Submitted: auto-generated"));
+    let text = body(&got[0]);
+    assert!(text.starts_with("Hello Jane,"), "{text}");
+    assert!(
+        text.contains(&format!("http://{}/tickets/{hinge}", d.http)),
+        "{text}"
+    );
+    // The mail belongs to no thread: the ticket's history and messages stay as they were.
+    let shown = d.ctl_json(&["tickets", "show", &hinge.to_string()]);
+    let history = shown.to_string();
+    assert!(!history.contains(FROM), "{history}");
+
+    // Olga writes again on Jane's ticket: Jane gets her new words, not the quote.
+    olga_asks_about_the_hinge(&d, "notify");
+    let got = rx.wait_rcpt(JANE, 2, WITHIN);
+    assert_eq!(
+        subject(&got[1]),
+        format!("Olga wrote on ticket #{hinge}: Broken hinge")
+    );
+    assert!(body(&got[1]).contains("> Any news?"), "{}", body(&got[1]));
+
+    // Bea names Jane in a note: Jane gets the note's words.
+    note(&bea, hinge, "@jane she called too, please ring her back.");
+    let got = rx.wait_rcpt(JANE, 3, WITHIN);
+    assert_eq!(
+        subject(&got[2]),
+        format!("Bea Kowalczyk mentioned you on ticket #{hinge}: Broken hinge")
+    );
+    assert!(
+        body(&got[2]).contains("> @jane she called too"),
+        "{}",
+        body(&got[2])
+    );
+
+    // What Jane does herself tells her nothing: taking the invoice ticket, a note of
+    // hers naming herself. Bea's next mention is then the only new mail, alone.
+    assign(&jane, invoice, &format!("agent:{JANE}"));
+    note(&jane, invoice, "@jane remember the VAT number.");
+    note(&bea, invoice, "@jane the VAT number is on the form.");
+    let got = rx.wait_rcpt(JANE, 4, WITHIN);
+    assert_eq!(
+        subject(&got[3]),
+        format!("Bea Kowalczyk mentioned you on ticket #{invoice}: Invoice copy")
+    );
+    // Bea was never told anything: every change was hers or not about her.
+    assert_eq!(subjects(&rx, BEA), Vec::<String>::new());
+    assert_eq!(subjects(&rx, JANE).len(), 4, "{:?}", subjects(&rx, JANE));
+    // Al owns nothing and was named by nobody: only the two new tickets.
+    let said = al_said();
+    assert_eq!(said.matches("New ticket #").count(), 2, "{said}");
+    for other in [" wrote on ", " assigned ", " mentioned "] {
+        assert!(!said.contains(other), "{said}");
+    }
+}
+
+#[test]
+fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
+    let rx = Receiver::start();
+    let mut d = daemon_notifying(&rx, 3);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    let (hinge, invoice) = olga_two_tickets(&d, "quiet");
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+
+    // Assigned, but Jane opens the ticket before the mail is due: no mail for that.
+    // Bea's mention a moment later is then the only mail, alone.
+    assign(&bea, hinge, &format!("agent:{JANE}"));
+    assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
+    note(&bea, invoice, "@jane can you take this one?");
+    let got = rx.wait_rcpt(JANE, 1, WITHIN);
+    assert_eq!(
+        subject(&got[0]),
+        format!("Bea Kowalczyk mentioned you on ticket #{invoice}: Invoice copy")
+    );
+
+    // The account page says what she gets; she unticks the customer's mail in the page.
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.open("/me");
+    let boxes = b.js(
+        "return Array.from(document.querySelectorAll('form.notify input[name=notify]'))
+            .map(i => i.value + '=' + i.checked);",
+        serde_json::json!([]),
+    );
+    assert_eq!(
+        boxes,
+        serde_json::json!([
+            "assigned=true",
+            "customer-reply=true",
+            "mention=true",
+            "new-ticket=false"
+        ])
+    );
+    b.click_css("form.notify input[value='customer-reply']");
+    b.click_css("form.notify button[type=submit]");
+    b.wait_text(".flash", "Saved");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention");
+    assert!(
+        b.find("form.notify input[value='customer-reply']:not(:checked)")
+            .is_some(),
+        "the page does not show the box unticked"
+    );
+
+    // Refused without the CSRF token, or with a kind that does not exist: unchanged.
+    let r = jane.post("/me/notifications", &[("notify", "assigned")], &[]);
+    assert_eq!(r.status, 403);
+    let r = jane.post(
+        "/me/notifications",
+        &[
+            ("csrf", &jane.csrf),
+            ("notify", "assigned"),
+            ("notify", "everything"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("everything"), "{}", r.text());
+    let (code, _, err) = d.ctl(&["users", "set", JANE, "--notify", "assigned,bogus"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("bogus"), "{err}");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention");
+
+    // Olga writes on Jane's ticket: nothing, as chosen. Bea's next mention comes alone.
+    olga_asks_about_the_hinge(&d, "quiet");
+    note(&bea, hinge, "@jane Olga wrote again.");
+    let got = rx.wait_rcpt(JANE, 2, WITHIN);
+    assert_eq!(
+        subject(&got[1]),
+        format!("Bea Kowalczyk mentioned you on ticket #{hinge}: Broken hinge")
+    );
+
+    // A notification pending when the daemon is killed is mailed after the restart,
+    // once. (First every mail so far is recorded as sent: one delivered in the instant
+    // before its result is committed goes again after a crash, by design.)
+    wait_until("the outbox has sent everything", WITHIN, || {
+        d.ctl_json(&["outbox", "list", "--status", "queued"])["outbox"]
+            .as_array()
+            .is_some_and(|a| a.is_empty())
+    });
+    note(&bea, hinge, "@jane before the crash");
+    d.crash();
+    assert_eq!(rx.for_rcpt(JANE).len(), 2, "mailed before its delay");
+    d.restart();
+    let got = rx.wait_rcpt(JANE, 3, WITHIN);
+    assert!(
+        body(&got[2]).contains("> @jane before the crash"),
+        "{}",
+        body(&got[2])
+    );
+    // Nothing twice: another mention, after the first, is the fourth and last.
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    note(&bea, invoice, "@jane after the crash");
+    let got = rx.wait_rcpt(JANE, 4, WITHIN);
+    assert!(
+        body(&got[3]).contains("after the crash"),
+        "{}",
+        body(&got[3])
+    );
+    assert_eq!(rx.for_rcpt(JANE).len(), 4);
+    assert_eq!(rx.for_rcpt(BEA).len(), 0);
+}
+
+#[test]
+fn without_notifications_the_account_page_says_so_and_no_mail_goes() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n{SUPPORT}",
+            rx.port
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    let (hinge, _) = olga_two_tickets(&d, "off");
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let page = jane.get("/me").text();
+    assert!(page.contains("sends no such mail yet"), "{page}");
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    assign(&bea, hinge, &format!("agent:{JANE}"));
+    note(&bea, hinge, "@jane look");
+    // A reply Bea sends is the sentinel: once it arrives, a notification queued before
+    // it would have arrived too.
+    let (code, out, err) = d.ctl_stdin(
+        &["tickets", "reply", &hinge.to_string(), "--as", BEA],
+        Some(b"We are on it."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    rx.wait_rcpt("olga@customer.example.org", 1, WITHIN);
+    assert_eq!(rx.for_rcpt(JANE).len(), 0);
+}
