@@ -95,6 +95,7 @@ fn queued_mail(
         close: false,
         hold_seconds: 0,
         draft: None,
+        source_row: None,
     }
 }
 
@@ -280,6 +281,9 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     mail.copies = cc;
     mail.close = request.close;
     mail.draft = Some(request.body.clone());
+    if forward {
+        mail.source_row = context.source_row;
+    }
     // An agent's own words wait out the undo window; acknowledgements do not.
     mail.hold_seconds = channel
         .smtp

@@ -89,6 +89,8 @@ pub struct QueuedMail {
     pub hold_seconds: i64,
     /// What the agent typed (a reply or forward), kept to edit again if it is cancelled.
     pub draft: Option<String>,
+    /// For a forward: the message row of the ticket's mail it sends.
+    pub source_row: Option<i64>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -338,10 +340,11 @@ pub(super) fn queue_mail(
     let id = conn.last_insert_rowid();
     exec(
         conn,
-        "UPDATE outbox SET mail_from = ?1, draft = ?2 WHERE id = ?3",
+        "UPDATE outbox SET mail_from = ?1, draft = ?2, source_row = ?3 WHERE id = ?4",
         params![
             bounce_address(&mail.channel_address, secret, id),
             mail.draft,
+            mail.source_row,
             id
         ],
     )?;

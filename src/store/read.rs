@@ -99,7 +99,8 @@ impl<'c> Reader<'c> {
                     m.text_body, m.created_at, m.fields, m.from_name, m.html_body,
                     o.kind, o.status, o.recipients, o.id,
                     CASE WHEN o.status = 'cancelled' THEN o.draft END,
-                    CASE WHEN o.status = 'queued' THEN o.next_attempt_at END
+                    CASE WHEN o.status = 'queued' THEN o.next_attempt_at END,
+                    CASE WHEN o.status = 'cancelled' THEN o.source_row END
              FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
              WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
@@ -137,6 +138,7 @@ impl<'c> Reader<'c> {
                             outbox: r.get(18)?,
                             draft: r.get(19)?,
                             next_attempt: r.get(20)?,
+                            forwarded: r.get(21)?,
                             kind,
                             status,
                             recipients: serde_json::from_str(

@@ -109,6 +109,9 @@ pub struct Delivery {
     /// the retry after a temporary failure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_attempt: Option<i64>,
+    /// A cancelled forward: the ticket's mail it was sending (to forward it again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forwarded: Option<i64>,
 }
 
 /// A person on a ticket.

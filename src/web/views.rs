@@ -678,7 +678,7 @@ pub struct TicketPage<'a> {
 
 /// Whom a mail we sent went to and how far it got, for its header in the thread; one
 /// still waiting can be cancelled or sent at once, one the relay refused tried again,
-/// a cancelled reply edited again.
+/// a cancelled reply or forward edited again.
 fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
     let word = match d.status.as_str() {
         "queued" => "sending",
@@ -701,6 +701,14 @@ fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
         ("cancelled", "reply", Some(draft)) if !draft.trim().is_empty() => format!(
             r#" <button type="button" class="edit-again" data-draft="{}">Edit again</button>"#,
             esc(draft)
+        ),
+        // A forward goes back into the forward form: its note, its addressees and the
+        // mail it was sending.
+        ("cancelled", "forward", draft) => format!(
+            r#" <button type="button" class="edit-again" data-form="forward" data-draft="{}" data-to="{}" data-message="{}">Edit again</button>"#,
+            esc(draft.as_deref().unwrap_or("")),
+            esc(&d.recipients.join(", ")),
+            d.forwarded.map(|m| m.to_string()).unwrap_or_default(),
         ),
         _ => String::new(),
     };

@@ -2,7 +2,8 @@
 //! waits in the outbox, shown as "sending" with "Cancel sending" and "Send now".
 //! Cancelled, it never goes, the thread and history say so, and the ticket's status is
 //! back where it was unless someone moved it since, and "Edit again" puts its text back
-//! in the reply box; "Send now" sends it at
+//! in the reply box (a cancelled forward, in the forward form with the same mail, addressees
+//! and note); "Send now" sends it at
 //! once; a reply the relay refused offers "Try again", which delivers once the relay
 //! takes it. A request without the CSRF token, for mail already sent or for no entry
 //! changes nothing.
@@ -15,8 +16,9 @@ use crate::browser::Browser;
 use crate::harness::{Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, deliver, history, http_sign_in, jane_replies, outbound_messages, show, text_mail,
-    ticket_id, PASSWORD, SUPPORT,
+    add_agent, deliver, history, http_sign_in, jane_replies, message_rows,
+    olga_asks_about_the_hinge, olga_two_tickets, outbound_messages, show, text_mail, ticket_id,
+    PASSWORD, SUPPORT,
 };
 
 const KIM: &str = "kim@customer.example.org";
@@ -204,4 +206,66 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
         cancelled.contains(&first) && cancelled.contains(&fourth),
         "{outbox:#}"
     );
+}
+
+#[test]
+fn a_cancelled_forward_comes_back_in_the_forward_form() {
+    const PARTS: &str = "parts@supplier.example";
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             hello_name = \"frontdesk.test\"\nundo_seconds = 300\n\n{SUPPORT}",
+            rx.port
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, _) = olga_two_tickets(&d, "refwd");
+    olga_asks_about_the_hinge(&d, "refwd");
+    let first = message_rows(&show(&d, hinge), "inbound")[0];
+
+    // The older of Olga's two mails, forwarded from the shell, then cancelled.
+    jane_replies(
+        &d,
+        hinge,
+        &["--forward-to", PARTS, "--message", &first.to_string()],
+        "Can you replace the hinge?",
+    );
+    let (entry, row) = latest_reply(&show(&d, hinge));
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    b.click_css(&format!("#m{row} form.outbox-action button.cancel"));
+    b.wait_text(&format!("#m{row} .delivery"), "cancelled");
+
+    // "Edit again" opens the forward form as it was: that mail, that supplier, that note.
+    b.click_css(&format!("#m{row} button.edit-again"));
+    assert_eq!(
+        b.js("return document.getElementById('forward').open;", json!([])),
+        json!(true)
+    );
+    assert_eq!(b.value("#forward-message"), first.to_string());
+    assert_eq!(b.value("#forward-to"), PARTS);
+    assert_eq!(b.value("#forward-body"), "Can you replace the hinge?");
+    assert_eq!(b.value("#reply-body"), "", "the reply box was touched");
+
+    // Sent from there (and pushed out now): the supplier gets the older mail, once.
+    b.click_css("form.forward button[type=submit]");
+    b.wait_until("the new forward in the thread", |_| {
+        latest_reply(&show(&d, hinge)).0 != entry
+    });
+    let (_, again) = latest_reply(&show(&d, hinge));
+    b.open(&format!("/tickets/{hinge}"));
+    b.click_css(&format!("#m{again} form.outbox-action button.retry"));
+    let got = rx.wait_rcpt(PARTS, 1, Duration::from_secs(30));
+    let text = String::from_utf8_lossy(&got[0].raw).to_string();
+    assert!(text.contains("Can you replace the hinge?"), "{text}");
+    assert!(text.contains("Hello."), "{text}");
+    assert!(
+        !text.contains("Any news?"),
+        "the later mail went along: {text}"
+    );
+    b.wait_text(&format!("#m{again} .delivery"), "sent");
+    assert_eq!(rx.for_rcpt(PARTS).len(), 1);
 }

@@ -20,7 +20,8 @@ ALTER TABLE users ADD COLUMN notify_new INTEGER NOT NULL DEFAULT 0;
 
 -- A notification is mail in the outbox that belongs to no thread: the message row may be
 -- NULL and the mail is kept in the entry itself. SQLite cannot relax NOT NULL or widen
--- a CHECK in place: the table is rebuilt, keeping every row and index.
+-- a CHECK in place: the table is rebuilt, keeping every row and index. The rebuilt table
+-- also records which mail a forward sent.
 CREATE TABLE outbox_v21 (
     id              INTEGER PRIMARY KEY,
     message_row     INTEGER REFERENCES messages(id),
@@ -39,7 +40,10 @@ CREATE TABLE outbox_v21 (
     status_before   TEXT,
     status_after    TEXT,
     draft           TEXT,
-    raw             BLOB
+    raw             BLOB,
+    -- For a forward: the ticket's mail it sent (so a cancelled forward can be edited
+    -- again with that mail picked).
+    source_row      INTEGER REFERENCES messages(id)
 );
 INSERT INTO outbox_v21 (id, message_row, ticket_id, channel, kind, mail_from, recipients, status,
         attempts, next_attempt_at, last_error, created_at, expires_at, sent_at, status_before,

@@ -280,6 +280,7 @@
   // "Edit again" on a cancelled reply: its text back in the reply box.
   document.addEventListener("click", function (e) {
     var button = e.target && e.target.closest ? e.target.closest("button.edit-again") : null;
+    if (button && button.getAttribute("data-form") === "forward") { editForwardAgain(button); return; }
     var box = document.getElementById("reply-body");
     if (!button || !box) { return; }
     if (box.value.trim() !== "" && !window.confirm("Replace what is in the reply box?")) { return; }
@@ -288,6 +289,25 @@
     box.dispatchEvent(new Event("input", { bubbles: true }));
     box.focus();
   });
+
+  // A cancelled forward back in the forward form: the mail it was sending (when it is
+  // still on the ticket), whom to, and the note on top.
+  function editForwardAgain(button) {
+    var box = document.getElementById("forward");
+    var to = document.getElementById("forward-to");
+    var note = document.getElementById("forward-body");
+    var pick = document.getElementById("forward-message");
+    if (!box || !to || !note || !pick) { return; }
+    if ((to.value.trim() !== "" || note.value.trim() !== "") &&
+        !window.confirm("Replace what is in the forward form?")) { return; }
+    var message = button.getAttribute("data-message");
+    if (message && pick.querySelector('option[value="' + message + '"]')) { pick.value = message; }
+    to.value = button.getAttribute("data-to");
+    note.value = button.getAttribute("data-draft");
+    box.open = true;
+    box.scrollIntoView({ block: "nearest" });
+    note.focus();
+  }
 
   // A mail's own "Forward" button: the forward form opens with that mail picked.
   document.addEventListener("click", function (e) {
