@@ -420,6 +420,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 attachments: files,
                 forward: forward.clone(),
                 forward_message,
+                // The shell copies whom --cc names; it offers no Cc box to take anyone out of.
+                offered: None,
             };
             let what = if forward.is_some() {
                 "forward of"

@@ -55,7 +55,8 @@ pub fn copies<'a>(
 /// Who a reply keeps in copy unless the agent changes it, as mail programs' "reply all":
 /// the ticket's other people (from its mail's To and Cc, or copied on an earlier reply),
 /// not the customer, not a colleague who forwarded it, not an agent, none of our own
-/// addresses (`own`, as [`copies`] takes them), nothing that is not a usable address.
+/// addresses (`own`, as [`copies`] takes them), nothing that is not a usable address,
+/// nobody an agent took out of the Cc box since they last wrote.
 pub fn kept<'a>(
     people: &'a [ParticipantView],
     agents: &[UserView],
@@ -64,6 +65,8 @@ pub fn kept<'a>(
     people
         .iter()
         .filter(|p| p.role == "participant")
+        // An agent took them out of an earlier reply's Cc box.
+        .filter(|p| p.copied)
         // A channel added after the mail came makes one of its people our own.
         .filter(|p| !is_own(&p.email, own))
         // An address a sender's headers got wrong would refuse every reply until the
@@ -107,9 +110,18 @@ fn addresses_in(piece: &str) -> Result<Vec<&str>, CopiesError> {
         .collect()
 }
 
+/// Whom the agent took out of the Cc box: the addresses `offered` there (as [`kept`]
+/// filled it, one line) that are not among the reply's final `copies`. Nothing when the
+/// line cannot be read (it came from our own page).
+pub fn left_out(offered: &str, copies: &[String], to: &str, own: &[String]) -> Vec<String> {
+    self::copies([offered], to, own)
+        .map(|o| o.into_iter().filter(|a| !copies.contains(a)).collect())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{copies, CopiesError, MAX_COPIES};
+    use super::{copies, left_out, CopiesError, MAX_COPIES};
 
     fn own() -> Vec<String> {
         vec!["support@example.com".into(), "billing@example.com".into()]
@@ -199,6 +211,7 @@ mod tests {
             email: email.into(),
             name: None,
             role: role.into(),
+            copied: email != "left@customer.org",
         };
         let people = vec![
             person("olga@customer.org", "customer"),
@@ -209,6 +222,7 @@ mod tests {
             person("undisclosed-recipients", "participant"),
             person("someone@localhost", "participant"),
             person("support+t9@example.com", "participant"),
+            person("left@customer.org", "participant"),
         ];
         let jane = crate::store::UserView {
             email: "Jane@acme.test".into(),
@@ -226,6 +240,32 @@ mod tests {
             ["anna@customer.org", "bo@customer.org"]
         );
         assert!(super::kept(&people[..1], &[], &own()).is_empty());
+    }
+
+    #[test]
+    fn left_out_are_the_offered_not_kept() {
+        let kept = vec!["bo@customer.org".to_string()];
+        assert_eq!(
+            left_out(
+                "anna@customer.org, Bo <BO@customer.org>",
+                &kept,
+                "olga@customer.org",
+                &own()
+            ),
+            ["anna@customer.org"]
+        );
+        // Nothing offered, or all kept, or a line that is not ours: nobody.
+        assert!(left_out("", &kept, "olga@customer.org", &own()).is_empty());
+        assert!(left_out("bo@customer.org", &kept, "olga@customer.org", &own()).is_empty());
+        assert!(left_out(
+            "anna@customer.org, not one",
+            &[],
+            "olga@customer.org",
+            &own()
+        )
+        .is_empty());
+        // The customer is never "left out": the reply goes to her.
+        assert!(left_out("olga@customer.org", &[], "olga@customer.org", &own()).is_empty());
     }
 
     #[test]

@@ -58,6 +58,9 @@ pub struct ReplyRequest {
     pub forward: Option<String>,
     /// Which of the ticket's mails a forward sends (a message row; not a note).
     pub forward_message: Option<i64>,
+    /// What the reply form's Cc box held when it opened (one line): whoever of these
+    /// the agent took out is not offered again until they write.
+    pub offered: Option<String>,
 }
 
 /// The outbox entry for a composed message on a channel, with the channel's (or the
@@ -96,6 +99,7 @@ fn queued_mail(
         hold_seconds: 0,
         draft: None,
         source_row: None,
+        left_out: Vec::new(),
     }
 }
 
@@ -234,6 +238,10 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
             (vec![context.contact.email.clone()], cc)
         }
     };
+    let left_out = match (&request.offered, forward) {
+        (Some(offered), false) => copies::left_out(offered, &cc, &context.contact.email, &own),
+        _ => Vec::new(),
+    };
     let identity = channel.identity(&config.daemon.company_name);
     let now = unix_now();
     let message_id = new_message_id(&channel.address, now);
@@ -279,6 +287,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     let mut mail = queued_mail(&config, channel, context.ticket_id, kind, composed);
     mail.agent_email = Some(agent.email.clone());
     mail.copies = cc;
+    mail.left_out = left_out;
     mail.close = request.close;
     mail.draft = Some(request.body.clone());
     if forward {

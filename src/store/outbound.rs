@@ -91,6 +91,8 @@ pub struct QueuedMail {
     pub draft: Option<String>,
     /// For a forward: the message row of the ticket's mail it sends.
     pub source_row: Option<i64>,
+    /// People the agent took out of the Cc box: not offered again until they write.
+    pub left_out: Vec<String>,
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -253,6 +255,21 @@ fn insert_message(
     Ok(())
 }
 
+/// Offer `contact` in the Cc box again (they wrote, or were copied again); whether
+/// they had been left out.
+pub(super) fn copy_again(
+    conn: &Connection,
+    ticket: TicketId,
+    contact: i64,
+) -> Result<bool, StoreError> {
+    Ok(exec(
+        conn,
+        "UPDATE ticket_participants SET copied = 1
+         WHERE ticket_id = ?1 AND contact_id = ?2 AND copied = 0",
+        params![ticket, contact],
+    )? > 0)
+}
+
 /// Store an outgoing message and queue it, in one transaction; `None` when an
 /// acknowledgement is over its per-hour limit (Invariant 3).
 pub(super) fn queue_mail(
@@ -320,6 +337,28 @@ pub(super) fn queue_mail(
                 "participant-added",
                 author,
                 &format!("{} copied on a reply", who.email),
+                now,
+            )?;
+        } else {
+            // Typed back in by hand: offered again from now on.
+            copy_again(conn, ticket, contact)?;
+        }
+    }
+    for address in &mail.left_out {
+        let left = exec(
+            conn,
+            "UPDATE ticket_participants SET copied = 0
+             WHERE ticket_id = ?1 AND copied = 1 AND role = 'participant'
+               AND contact_id = (SELECT id FROM contacts WHERE email = ?2)",
+            params![ticket, address.to_lowercase()],
+        )?;
+        if left > 0 {
+            event(
+                conn,
+                ticket,
+                "participant-left-out",
+                author,
+                &format!("{address} left out of the copies (offered again when they write)"),
                 now,
             )?;
         }

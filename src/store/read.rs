@@ -161,7 +161,7 @@ impl<'c> Reader<'c> {
                 .saturating_sub(detail.messages.len() as u64);
         }
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.email, c.name, p.role FROM ticket_participants p JOIN contacts c ON c.id = p.contact_id
+            "SELECT c.email, c.name, p.role, p.copied FROM ticket_participants p JOIN contacts c ON c.id = p.contact_id
              WHERE p.ticket_id = ?1 ORDER BY p.role = 'customer' DESC, p.added_at, c.email",
         )?;
         detail.participants = stmt
@@ -170,6 +170,7 @@ impl<'c> Reader<'c> {
                     email: r.get(0)?,
                     name: r.get(1)?,
                     role: r.get(2)?,
+                    copied: r.get(3)?,
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -71,6 +71,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0021_notifications",
         include_str!("migrations/0021_notifications.sql"),
     ),
+    (
+        "0022_left_out",
+        include_str!("migrations/0022_left_out.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -123,6 +123,13 @@ pub struct ParticipantView {
     pub name: Option<String>,
     /// `customer`, `participant` or `forwarder`.
     pub role: String,
+    /// Offered in a reply's Cc box (false once an agent took them out of it).
+    #[serde(default = "yes")]
+    pub copied: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// One entry of a ticket's event log.

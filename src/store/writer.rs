@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
+use super::outbound::copy_again;
 use super::{ImapCursor, IngestOutcome, StoreError};
 use crate::desk::notify::Reason;
 use crate::ingest::parse::Mailbox;
@@ -725,12 +726,20 @@ pub(super) fn ingest(
             now,
         )?;
     }
-    // Someone threading in who is not on the ticket yet is recorded, visibly.
-    if !new_ticket
-        && !forward_answer
-        && !message.classification.is_automatic()
-        && add_participant(conn, ticket, contact_id, "participant", now)?
-    {
+    // Someone threading in who is not on the ticket yet is recorded, visibly; one an
+    // agent had left out of the copies is copied again.
+    let writes_in = !new_ticket && !forward_answer && !message.classification.is_automatic();
+    if writes_in && copy_again(conn, ticket, contact_id)? {
+        event(
+            conn,
+            ticket,
+            "participant-copied",
+            "system",
+            &format!("{} wrote: copied on replies again", message.contact.email),
+            now,
+        )?;
+    }
+    if writes_in && add_participant(conn, ticket, contact_id, "participant", now)? {
         event(
             conn,
             ticket,
@@ -753,6 +762,18 @@ pub(super) fn ingest(
                 "participant-added",
                 "system",
                 &format!("{} added from To/Cc", p.email),
+                now,
+            )?;
+        } else if copy_again(conn, ticket, id)? {
+            event(
+                conn,
+                ticket,
+                "participant-copied",
+                "system",
+                &format!(
+                    "{} copied again on a mail: copied on replies again",
+                    p.email
+                ),
                 now,
             )?;
         }

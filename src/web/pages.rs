@@ -1239,6 +1239,7 @@ async fn post(
                         attachments: files,
                         forward: None,
                         forward_message: None,
+                        offered: field(form, "offered").map(str::to_string),
                     };
                     queued(
                         state,
@@ -1267,6 +1268,7 @@ async fn post(
                         attachments: Vec::new(),
                         forward: Some(field(form, "to").unwrap_or("").to_string()),
                         forward_message,
+                        offered: None,
                     };
                     queued(
                         state,

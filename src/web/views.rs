@@ -956,7 +956,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     }
     let _ = write!(
         out,
-        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button> <button type="submit" name="then" value="close">Send and close</button></form>
+        r#"<form class="reply" method="post" action="/tickets/{id}/reply" enctype="multipart/form-data">{csrf}<label for="reply-body">Reply to {to}</label>{snippets}<textarea id="reply-body" name="body" rows="8" required></textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><label><input type="checkbox" id="reply-quote" name="quote" value="1"> Quote the last message</label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><input type="hidden" name="offered" value="{cc}"><div class="reply-preview" aria-label="What the customer will see"><p class="from-preview">From: {from}</p><p>To: {to}</p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><pre class="body-preview" id="body-preview"></pre><pre class="signature-preview">{sig}</pre><p class="quote-preview" id="quote-preview" hidden>(the last message, quoted)</p><ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send reply</button> <button type="submit" name="then" value="close">Send and close</button></form>
 <form class="note" method="post" action="/tickets/{id}/note">{csrf}<label for="note-body">Internal note</label><textarea id="note-body" name="body" rows="3" required></textarea><ul id="mention-list" class="mention-list" role="listbox" aria-label="Colleagues to mention" hidden></ul>{mentionable}<p class="hint">Only agents see it. Name a colleague with @ and their first name or address to bring it to them.</p><button type="submit">Add note</button></form>{forward}</section>"#,
         // A supplier or another department can be asked; their answer threads back.
         forward = forward_form(t, &csrf),
@@ -1114,9 +1114,14 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     for person in &t.participants {
         let _ = write!(
             out,
-            "<li>{} <span>({})</span>",
+            "<li>{} <span>({}{})</span>",
             esc(&person.email),
-            esc(&person.role)
+            esc(&person.role),
+            if person.copied {
+                ""
+            } else {
+                ", not copied on replies"
+            }
         );
         // Anyone but the customer can be taken off (no more copies of replies).
         if person.role != "customer" {

@@ -233,6 +233,15 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         [],
     )
     .expect("schema 21 takes notifications");
+    // Schema 22: everyone on a ticket is offered in the Cc box, as before.
+    let copied: String = conn
+        .query_row(
+            "SELECT dflt_value FROM pragma_table_info('ticket_participants') WHERE name = 'copied'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(copied, "1");
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

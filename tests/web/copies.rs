@@ -4,7 +4,9 @@
 //! three at the SMTP receiver, with a Cc header, and the newcomer joins the ticket's
 //! people; taken off the ticket from the People panel, they are offered no more (the
 //! customer stays). A word that is not an address, or one of our own addresses, is
-//! refused with the reason (page and frontdeskctl alike), and nothing is queued.
+//! refused with the reason (page and frontdeskctl alike), and nothing is queued. Someone
+//! the agent takes out of the Cc box stays among the ticket's people but is not offered
+//! again until they write to the ticket.
 
 use std::time::Duration;
 
@@ -174,4 +176,89 @@ fn field_of_each<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
         .iter()
         .filter_map(|item| item[field].as_str())
         .collect()
+}
+
+#[test]
+fn one_taken_out_of_the_cc_box_is_not_offered_again_until_they_write() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let mail = format!(
+        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\n\
+         Cc: {COLLEAGUE}, {PARTNER}\r\n\
+         Subject: Broken hinge\r\nMessage-ID: <left.1@customer.example.org>\r\n\
+         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\n\r\nThe hinge snapped.\r\n"
+    );
+    deliver(&d, CUSTOMER, "support@example.com", mail.as_bytes());
+    let id = ticket_id(&d, "Broken hinge");
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    let reply = |text: &str, n: usize| -> Vec<String> {
+        let body = b.wait_find("#reply-body");
+        b.click(&body);
+        b.type_into(&body, text);
+        b.click_css("form.reply button[type=submit]:not([name])");
+        let got = rx.wait_rcpt(CUSTOMER, n, Duration::from_secs(30));
+        let mut rcpts = got[n - 1].rcpt_tos.clone();
+        rcpts.sort();
+        rcpts
+    };
+
+    // Jane takes the partner out of the Cc box: only the colleague gets the reply.
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#reply-cc"), format!("{COLLEAGUE}, {PARTNER}"));
+    let cc = b.wait_find("#reply-cc");
+    b.clear(&cc);
+    b.type_into(&cc, COLLEAGUE);
+    assert_eq!(
+        reply("Anna, the hinge is on its way.", 1),
+        [COLLEAGUE, CUSTOMER]
+    );
+
+    // He stays among the ticket's people, marked, and is not offered again.
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#reply-cc"), COLLEAGUE);
+    let people = b.text("ul.people");
+    assert!(
+        people.contains(&format!("{PARTNER} (participant, not copied on replies)")),
+        "{people}"
+    );
+    assert!(b
+        .text("ol.events")
+        .contains(&format!("{PARTNER} left out of the copies")));
+    assert_eq!(reply("One more thing.", 2), [COLLEAGUE, CUSTOMER]);
+    // A reply from the shell (no Cc box) takes nobody out.
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+        ],
+        Some(b"From the shell."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    rx.wait_rcpt(CUSTOMER, 3, Duration::from_secs(30));
+    b.open(&format!("/tickets/{id}"));
+    assert_eq!(b.value("#reply-cc"), COLLEAGUE);
+
+    // He writes to the ticket himself: offered again, and the history says why.
+    let his = format!(
+        "From: Boris Lang <{PARTNER}>\r\nTo: support@example.com\r\n\
+         Subject: Re: Broken hinge\r\nMessage-ID: <left.2@partner.example.net>\r\n\
+         In-Reply-To: <left.1@customer.example.org>\r\n\
+         Date: Tue, 4 Mar 2025 11:00:00 +0000\r\n\r\nPlease keep me posted.\r\n"
+    );
+    deliver(&d, PARTNER, "support@example.com", his.as_bytes());
+    b.wait_until("the partner offered again", |b| {
+        b.open(&format!("/tickets/{id}"));
+        b.value("#reply-cc") == format!("{COLLEAGUE}, {PARTNER}")
+    });
+    assert!(b
+        .text("ol.events")
+        .contains(&format!("{PARTNER} wrote: copied on replies again")));
+    assert!(!b.text("ul.people").contains("not copied"));
+    let rcpts = reply("Boris, you are back in copy.", 4);
+    assert_eq!(rcpts, [COLLEAGUE, PARTNER, CUSTOMER]);
 }
