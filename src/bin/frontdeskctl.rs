@@ -175,7 +175,7 @@ enum UsersCommand {
         #[arg(long)]
         last_name: Option<String>,
         /// Which mail about tickets the agent gets: a comma-separated list of
-        /// assigned, customer-reply, mention, new-ticket; or all, or none.
+        /// assigned, customer-reply, mention, followed, new-ticket; or all, or none.
         #[arg(long)]
         notify: Option<String>,
     },

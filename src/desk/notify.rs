@@ -12,14 +12,18 @@ pub enum Reason {
     Mention,
     /// A new ticket came in and nobody owns it.
     NewTicket,
+    /// Something happened on a ticket they follow: the customer wrote, a colleague
+    /// replied or added a note.
+    Followed,
 }
 
 impl Reason {
     /// Every reason, in the order the account page lists them.
-    pub const ALL: [Reason; 4] = [
+    pub const ALL: [Reason; 5] = [
         Reason::Assigned,
         Reason::CustomerReply,
         Reason::Mention,
+        Reason::Followed,
         Reason::NewTicket,
     ];
 
@@ -30,6 +34,7 @@ impl Reason {
             Reason::CustomerReply => "customer-reply",
             Reason::Mention => "mention",
             Reason::NewTicket => "new-ticket",
+            Reason::Followed => "followed",
         }
     }
 
@@ -45,6 +50,7 @@ impl Reason {
             Reason::CustomerReply => "a customer writes on a ticket I own",
             Reason::Mention => "a colleague mentions me in a note",
             Reason::NewTicket => "a new ticket comes in that nobody owns",
+            Reason::Followed => "a ticket I follow gets mail, a reply or a note",
         }
     }
 
@@ -65,6 +71,8 @@ pub struct Prefs {
     pub mention: bool,
     /// A new ticket nobody owns.
     pub new_ticket: bool,
+    /// News on a ticket they follow.
+    pub followed: bool,
 }
 
 impl Default for Prefs {
@@ -81,6 +89,7 @@ impl Prefs {
             customer_reply: wants(Reason::CustomerReply),
             mention: wants(Reason::Mention),
             new_ticket: wants(Reason::NewTicket),
+            followed: wants(Reason::Followed),
         }
     }
 
@@ -91,6 +100,7 @@ impl Prefs {
             Reason::CustomerReply => self.customer_reply,
             Reason::Mention => self.mention,
             Reason::NewTicket => self.new_ticket,
+            Reason::Followed => self.followed,
         }
     }
 
@@ -196,9 +206,9 @@ mod tests {
     #[test]
     fn new_tickets_are_off_by_default_and_the_rest_on() {
         let p = Prefs::default();
-        assert!(p.assigned && p.customer_reply && p.mention);
+        assert!(p.assigned && p.customer_reply && p.mention && p.followed);
         assert!(!p.new_ticket);
-        assert_eq!(p.list(), "assigned,customer-reply,mention");
+        assert_eq!(p.list(), "assigned,customer-reply,mention,followed");
     }
 
     #[test]
@@ -209,7 +219,7 @@ mod tests {
         assert_eq!(Prefs::parse_list("none").unwrap().list(), "none");
         assert_eq!(
             Prefs::parse_list("all").unwrap().list(),
-            "assigned,customer-reply,mention,new-ticket"
+            "assigned,customer-reply,mention,followed,new-ticket"
         );
     }
 

@@ -23,6 +23,8 @@ pub struct Notice {
     pub actor_name: String,
     /// The new part of the message it is about.
     pub excerpt: Option<String>,
+    /// That message's direction (`inbound`, `outbound`, `note`), when it is about one.
+    pub direction: Option<String>,
 }
 
 /// The actor that stands for automatic assignment.
@@ -38,6 +40,12 @@ pub fn headline(n: &Notice) -> String {
         Reason::CustomerReply => format!("{who} wrote on ticket #{t}"),
         Reason::Mention => format!("{who} mentioned you on ticket #{t}"),
         Reason::NewTicket => format!("New ticket #{t} from {who}; nobody owns it yet"),
+        Reason::Followed => match n.direction.as_deref() {
+            Some("inbound") => format!("{who} wrote on ticket #{t}, which you follow"),
+            Some("outbound") => format!("{who} replied on ticket #{t}, which you follow"),
+            Some("note") => format!("{who} added a note on ticket #{t}, which you follow"),
+            _ => format!("Ticket #{t}, which you follow, changed"),
+        },
     }
 }
 
@@ -147,6 +155,7 @@ mod tests {
             actor: actor.into(),
             actor_name: name.into(),
             excerpt: None,
+            direction: None,
         }
     }
 
@@ -176,6 +185,27 @@ mod tests {
         ];
         for (n, want) in cases {
             assert_eq!(headline(&n), want);
+        }
+        let followed = |direction: Option<&str>| Notice {
+            direction: direction.map(str::to_string),
+            ..notice(5, Reason::Followed, "x@acme.test", "Bea Kowalczyk")
+        };
+        for (direction, want) in [
+            (
+                Some("inbound"),
+                "Bea Kowalczyk wrote on ticket #5, which you follow",
+            ),
+            (
+                Some("outbound"),
+                "Bea Kowalczyk replied on ticket #5, which you follow",
+            ),
+            (
+                Some("note"),
+                "Bea Kowalczyk added a note on ticket #5, which you follow",
+            ),
+            (None, "Ticket #5, which you follow, changed"),
+        ] {
+            assert_eq!(headline(&followed(direction)), want);
         }
     }
 

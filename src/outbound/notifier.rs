@@ -146,6 +146,7 @@ fn mails_for(config: &Config, base_url: &str, due: Vec<DueNotice>) -> Vec<Notice
             actor: d.actor,
             actor_name: d.actor_name,
             excerpt: d.text.as_deref().and_then(crate::desk::notify::excerpt),
+            direction: d.direction,
         });
     }
     let now = unix_now();

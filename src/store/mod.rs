@@ -670,6 +670,17 @@ impl Store {
             .await
     }
 
+    /// `email` follows `ticket` or (`on: false`) stops; `None` when nothing changed.
+    pub async fn follow(
+        &self,
+        ticket: TicketId,
+        email: String,
+        on: bool,
+    ) -> Result<Option<String>, StoreError> {
+        self.write(0, move |conn| notify::follow(conn, ticket, &email, on))
+            .await
+    }
+
     /// Queue notification mails and forget the notifications they (or nothing, being
     /// moot) answer, in one transaction; how many mails were queued.
     pub async fn queue_notices(

@@ -16,6 +16,7 @@ fn pref_column(reason: Reason) -> &'static str {
         Reason::CustomerReply => "notify_replies",
         Reason::Mention => "notify_mentions",
         Reason::NewTicket => "notify_new",
+        Reason::Followed => "notify_followed",
     }
 }
 
@@ -62,8 +63,32 @@ pub(super) fn notify_new_ticket(
     Ok(())
 }
 
-/// A merged ticket's pending notifications follow its messages.
-pub(super) fn move_notifications(
+/// Tell the agents following `ticket` of message `message_row` by `actor` (the
+/// customer's mail, a colleague's reply or note), unless they did it or already hear of
+/// that message for another reason (so call this after the other notifications).
+pub(super) fn notify_followers(
+    conn: &Connection,
+    ticket: TicketId,
+    actor: &str,
+    message_row: i64,
+    now: i64,
+) -> Result<(), StoreError> {
+    exec(
+        conn,
+        "INSERT INTO notifications (user_id, ticket_id, reason, actor, message_row, created_at)
+         SELECT u.id, ?1, 'followed', ?2, ?3, ?4 FROM followers f JOIN users u ON u.id = f.user_id
+         WHERE f.ticket_id = ?1 AND u.active = 1 AND u.notify_followed = 1
+           AND u.email <> ?2 COLLATE NOCASE
+           AND NOT EXISTS (SELECT 1 FROM notifications n
+                           WHERE n.message_row = ?3 AND n.user_id = u.id)",
+        params![ticket, actor, message_row, now],
+    )?;
+    Ok(())
+}
+
+/// A merged ticket's followers and pending notifications go with its messages (one
+/// already following the target stays one follower).
+pub(super) fn move_followers_and_notifications(
     conn: &Connection,
     from: TicketId,
     into: TicketId,
@@ -73,7 +98,65 @@ pub(super) fn move_notifications(
         "UPDATE notifications SET ticket_id = ?1 WHERE ticket_id = ?2",
         params![into, from],
     )?;
+    exec(
+        conn,
+        "UPDATE OR IGNORE followers SET ticket_id = ?1 WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
+    exec(
+        conn,
+        "DELETE FROM followers WHERE ticket_id = ?1",
+        params![from],
+    )?;
     Ok(())
+}
+
+/// `email` follows `ticket` (`on`) or stops; the words for the history, `None` when
+/// nothing changed.
+pub(super) fn follow(
+    conn: &Connection,
+    ticket: TicketId,
+    email: &str,
+    on: bool,
+) -> Result<Option<String>, StoreError> {
+    let ticket = super::writer::live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let now = unix_now();
+    let changed = if on {
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO followers (user_id, ticket_id, created_at)
+             SELECT id, ?2, ?3 FROM users WHERE email = ?1 AND active = 1",
+            params![email, ticket, now],
+        )?
+    } else {
+        exec(
+            conn,
+            "DELETE FROM followers WHERE ticket_id = ?2
+               AND user_id = (SELECT id FROM users WHERE email = ?1)",
+            params![email, ticket],
+        )?
+    };
+    if changed == 0 {
+        return Ok(None);
+    }
+    let words = if on {
+        "follows this ticket"
+    } else {
+        "stopped following this ticket"
+    };
+    super::writer::event(conn, ticket, "follow", email, words, now)?;
+    Ok(Some(format!("{email} {words} (#{ticket})")))
+}
+
+/// Who follows `ticket`, in the order they started.
+pub(super) fn followers(conn: &Connection, ticket: TicketId) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT u.email FROM followers f JOIN users u ON u.id = f.user_id
+         WHERE f.ticket_id = ?1 ORDER BY f.created_at, u.email",
+    )?;
+    let rows = stmt.query_map([ticket], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A notification that is due, with what its mail says.
@@ -97,6 +180,8 @@ pub struct DueNotice {
     pub actor_name: String,
     /// The text of the message it is about.
     pub text: Option<String>,
+    /// That message's direction (`inbound`, `outbound`, `note`).
+    pub direction: Option<String>,
     /// Nothing to tell any more: the agent has read the ticket since, it has another
     /// owner (or, for a new ticket, an owner at all), or the agent was deactivated.
     pub moot: bool,
@@ -110,7 +195,7 @@ pub(super) fn due_notices(
 ) -> Result<Vec<DueNotice>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
-                COALESCE(a.full_name, m.from_name, n.actor), m.text_body,
+                COALESCE(a.full_name, m.from_name, n.actor), m.text_body, m.direction,
                 u.active = 0
                 OR t.merged_into IS NOT NULL
                 OR EXISTS (SELECT 1 FROM ticket_seen s WHERE s.user_id = n.user_id
@@ -119,6 +204,8 @@ pub(super) fn due_notices(
                      WHEN 'assigned' THEN t.owner IS NOT u.email
                      WHEN 'customer-reply' THEN t.owner IS NOT u.email
                      WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
+                     WHEN 'followed' THEN NOT EXISTS (SELECT 1 FROM followers f
+                         WHERE f.user_id = n.user_id AND f.ticket_id = n.ticket_id)
                      ELSE 0 END
          FROM notifications n INDEXED BY notifications_due
          JOIN users u ON u.id = n.user_id
@@ -142,7 +229,8 @@ pub(super) fn due_notices(
                 actor: r.get(6)?,
                 actor_name: r.get(7)?,
                 text: r.get(8)?,
-                moot: r.get(9)?,
+                direction: r.get(9)?,
+                moot: r.get(10)?,
             },
         ))
     })?;
@@ -217,20 +305,22 @@ pub(super) fn queue_notices(
 pub(super) fn prefs(conn: &Connection, email: &str) -> Result<Option<Prefs>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new
+            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed
              FROM users WHERE email = ?1",
         )?
         .query_row([email], |r| prefs_at(r, 0))
         .optional()?)
 }
 
-/// [`Prefs`] from four columns in [`Reason::ALL`] order, starting at `first`.
+/// [`Prefs`] from five columns (assigned, customer-reply, mention, new-ticket, followed),
+/// starting at `first`.
 pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Prefs> {
     Ok(Prefs {
         assigned: r.get(first)?,
         customer_reply: r.get(first + 1)?,
         mention: r.get(first + 2)?,
         new_ticket: r.get(first + 3)?,
+        followed: r.get(first + 4)?,
     })
 }
 
@@ -239,8 +329,15 @@ pub(super) fn set_prefs(conn: &Connection, email: &str, p: &Prefs) -> Result<(),
     exec(
         conn,
         "UPDATE users SET notify_assigned = ?1, notify_replies = ?2, notify_mentions = ?3,
-            notify_new = ?4 WHERE email = ?5",
-        params![p.assigned, p.customer_reply, p.mention, p.new_ticket, email],
+            notify_new = ?4, notify_followed = ?5 WHERE email = ?6",
+        params![
+            p.assigned,
+            p.customer_reply,
+            p.mention,
+            p.new_ticket,
+            p.followed,
+            email
+        ],
     )?;
     Ok(())
 }

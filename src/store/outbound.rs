@@ -159,6 +159,7 @@ pub(super) fn add_note(
         now,
     )?;
     record_mentions(conn, ticket, row, author, text, now)?;
+    super::notify::notify_followers(conn, ticket, author, row, now)?;
     exec(
         conn,
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
@@ -316,6 +317,9 @@ pub(super) fn queue_mail(
         now,
     )?;
     let row = conn.last_insert_rowid();
+    if mail.agent_email.is_some() {
+        super::notify::notify_followers(conn, ticket, author, row, now)?;
+    }
     for (position, (filename, content_type, size)) in mail.attachments.iter().enumerate() {
         exec(
             conn,

@@ -83,6 +83,7 @@ impl<'c> Reader<'c> {
                         earlier: 0,
                         earlier_events: false,
                         participants: Vec::new(),
+                        followers: Vec::new(),
                         events: Vec::new(),
                     })
                 },
@@ -174,6 +175,7 @@ impl<'c> Reader<'c> {
                 })
             })?
             .collect::<Result<_, _>>()?;
+        detail.followers = super::notify::followers(self.conn, id)?;
         // The history likewise: the newest `newest` (one more, to know if any are left
         // out), oldest first.
         let mut stmt = self.conn.prepare_cached(
@@ -265,7 +267,7 @@ impl<'c> Reader<'c> {
             .conn
             .prepare_cached(
                 "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new FROM users WHERE email = ?1",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -275,7 +277,7 @@ impl<'c> Reader<'c> {
     pub fn users(&self) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new FROM users ORDER BY email",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -75,6 +75,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0022_left_out",
         include_str!("migrations/0022_left_out.sql"),
     ),
+    (
+        "0023_followers",
+        include_str!("migrations/0023_followers.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

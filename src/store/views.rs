@@ -188,6 +188,9 @@ pub struct TicketDetail {
     pub earlier: u64,
     /// People on the ticket.
     pub participants: Vec<ParticipantView>,
+    /// Agents following it (addresses).
+    #[serde(default)]
+    pub followers: Vec<String>,
     /// Event log, oldest first.
     pub events: Vec<EventView>,
     /// Older events were left out of `events` (with the older messages).

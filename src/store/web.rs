@@ -564,6 +564,8 @@ pub enum InboxView {
     Mine,
     /// Open, and naming me in a note (`@`).
     Mentions,
+    /// Open, and followed by me.
+    Following,
     /// Open and my teams' (assigned to a team of mine or a member of one).
     Teams,
     /// Every open ticket.
@@ -583,6 +585,7 @@ impl InboxView {
             "unassigned" => InboxView::Unassigned,
             "mine" => InboxView::Mine,
             "mentions" => InboxView::Mentions,
+            "following" => InboxView::Following,
             "teams" => InboxView::Teams,
             "open" => InboxView::Open,
             "snoozed" => InboxView::Snoozed,
@@ -598,6 +601,7 @@ impl InboxView {
             InboxView::Unassigned => "unassigned",
             InboxView::Mine => "mine",
             InboxView::Mentions => "mentions",
+            InboxView::Following => "following",
             InboxView::Teams => "teams",
             InboxView::Open => "open",
             InboxView::Snoozed => "snoozed",
@@ -607,10 +611,11 @@ impl InboxView {
     }
 
     /// Every view, in menu order.
-    pub const ALL: [InboxView; 8] = [
+    pub const ALL: [InboxView; 9] = [
         InboxView::Unassigned,
         InboxView::Mine,
         InboxView::Mentions,
+        InboxView::Following,
         InboxView::Teams,
         InboxView::Open,
         InboxView::Snoozed,
@@ -628,6 +633,11 @@ impl InboxView {
             InboxView::Mentions => {
                 "+t.closed = 0 AND t.id IN (SELECT mt.ticket_id FROM mentions mt
                      WHERE mt.user_id = (SELECT id FROM users WHERE email = ?1))"
+            }
+            // Likewise (snoozed included, walked by the agent's few follows).
+            InboxView::Following => {
+                "+t.closed = 0 AND t.id IN (SELECT f.ticket_id FROM followers f
+                     WHERE f.user_id = (SELECT id FROM users WHERE email = ?1))"
             }
             InboxView::Teams => {
                 "t.closed = 0 AND t.snoozed_until IS NULL AND (t.team IN (SELECT tm.name FROM teams tm JOIN team_members m ON m.team_id = tm.id JOIN users u ON u.id = m.user_id WHERE u.email = ?1)
@@ -783,6 +793,12 @@ pub(super) fn inbox_counts(
             InboxView::Mentions.condition()
         ))?
         .query_row([me], |r| r.get(0))?;
+    let following: i64 = conn
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
+            InboxView::Following.condition()
+        ))?
+        .query_row([me], |r| r.get(0))?;
     let teams: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
@@ -796,6 +812,7 @@ pub(super) fn inbox_counts(
                 InboxView::Unassigned => unassigned - snoozed_unassigned,
                 InboxView::Mine => mine - snoozed_mine,
                 InboxView::Mentions => mentions,
+                InboxView::Following => following,
                 InboxView::Teams => teams,
                 InboxView::Open => open - snoozed,
                 InboxView::Snoozed => snoozed,

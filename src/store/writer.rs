@@ -414,7 +414,7 @@ pub(super) fn merge_ticket(
         "DELETE FROM mentions WHERE ticket_id = ?1",
         params![from],
     )?;
-    super::notify::move_notifications(conn, from, into)?;
+    super::notify::move_followers_and_notifications(conn, from, into)?;
     exec(
         conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)
@@ -865,6 +865,7 @@ pub(super) fn ingest(
     )?;
     if !blocked && !message.historical && !message.classification.from_own_address {
         notify_about_mail(conn, ticket, new_ticket, &message.contact.email, row, now)?;
+        super::notify::notify_followers(conn, ticket, &message.contact.email, row, now)?;
     }
     if let (Some((Some(outbox), _)), Some(why)) = (bounced, &message.keys.diagnostic) {
         super::outbound::outbox_bounced(conn, outbox, why)?;

@@ -1296,6 +1296,15 @@ async fn post(
                     };
                     done(id, store.assign(id, to, me).await)
                 }
+                "follow" => {
+                    let on = match field(form, "on") {
+                        Some("1") => true,
+                        Some("0") => false,
+                        _ => return text(StatusCode::BAD_REQUEST, "Say on=1 or on=0."),
+                    };
+                    let result = store.follow(id, me, on).await;
+                    done(id, result.map(|words| words.unwrap_or_default()))
+                }
                 "status" => {
                     let stage = field(form, "stage").unwrap_or("").to_string();
                     let pipelines = state.services.pipeline.config().pipelines.clone();

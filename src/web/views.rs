@@ -81,6 +81,40 @@ fn notification_form(out: &mut String, session: &SessionView, mail: &AccountMail
     });
 }
 
+/// "Follow" (or "Unfollow") and who follows the ticket, by name.
+fn follow_form(out: &mut String, t: &TicketDetail, agents: &[UserView], me: &str, csrf: &str) {
+    let following = t.followers.iter().any(|f| f == me);
+    let _ = write!(
+        out,
+        r#"<form class="follow" method="post" action="/tickets/{}/follow">{csrf}<input type="hidden" name="on" value="{}"><button type="submit" id="follow-ticket" title="{}">{}</button></form>"#,
+        t.id,
+        if following { "0" } else { "1" },
+        if following {
+            "Stop hearing of this ticket"
+        } else {
+            "Hear of its mail, replies and notes, and find it under Following"
+        },
+        if following { "Unfollow" } else { "Follow" },
+    );
+    if !t.followers.is_empty() {
+        let names: Vec<String> = t
+            .followers
+            .iter()
+            .map(|f| {
+                agents
+                    .iter()
+                    .find(|a| &a.email == f)
+                    .map_or_else(|| f.clone(), |a| a.full_name.clone())
+            })
+            .collect();
+        let _ = write!(
+            out,
+            r#"<p class="followers">Followed by {}</p>"#,
+            esc(&names.join(", "))
+        );
+    }
+}
+
 /// The frame around every signed-in page.
 pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
     format!(
@@ -141,6 +175,7 @@ fn view_label(v: InboxView) -> &'static str {
         InboxView::Unassigned => "Unassigned",
         InboxView::Mine => "Mine",
         InboxView::Mentions => "Mentions",
+        InboxView::Following => "Following",
         InboxView::Teams => "My teams",
         InboxView::Open => "All open",
         InboxView::Snoozed => "Snoozed",
@@ -1043,6 +1078,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             esc(p.me)
         );
     }
+    follow_form(&mut out, t, p.agents, p.me, &csrf);
     let action = |what: &str| format!("/tickets/{}/{what}", t.id);
     choice_form(
         &mut out,

@@ -214,14 +214,20 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     assert_eq!(domains, 0);
     // Schema 21: agents from before get the default notifications (not new tickets);
     // none is pending; the outbox takes a notification, which belongs to no message.
-    let notify: (i64, i64, i64, i64) = conn
+    // (Schema 23 adds following, on by default, and nobody follows anything yet.)
+    let notify: (i64, i64, i64, i64, i64) = conn
         .query_row(
-            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new FROM users WHERE id = 1",
+            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed
+             FROM users WHERE id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
         )
         .unwrap();
-    assert_eq!(notify, (1, 1, 1, 0));
+    assert_eq!(notify, (1, 1, 1, 0, 1));
+    let followers: i64 = conn
+        .query_row("SELECT COUNT(*) FROM followers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(followers, 0);
     let pending: i64 = conn
         .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get(0))
         .unwrap();

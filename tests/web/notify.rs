@@ -3,8 +3,9 @@
 //! those who ask) a new ticket nobody owns. Never for what they did themselves, nor for
 //! a ticket they read before the mail was due; each agent picks the kinds on their
 //! account page (or `frontdeskctl users set --notify`). A notification pending when the
-//! daemon is killed is mailed after the restart, once. Mail goes through the real SMTP
-//! receiver.
+//! daemon is killed is mailed after the restart, once. An agent following a ticket
+//! (the page's "Follow") hears of its mail, replies and notes, once per message, and
+//! finds it in the Following view. Mail goes through the real SMTP receiver.
 
 use std::time::Duration;
 
@@ -94,9 +95,12 @@ fn agents_hear_of_assignments_customer_mail_and_mentions_but_not_their_own_doing
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(
         notify_of(&d, AL),
-        "assigned,customer-reply,mention,new-ticket"
+        "assigned,customer-reply,mention,followed,new-ticket"
     );
-    assert_eq!(notify_of(&d, JANE), "assigned,customer-reply,mention");
+    assert_eq!(
+        notify_of(&d, JANE),
+        "assigned,customer-reply,mention,followed"
+    );
 
     // Two new tickets nobody owns: Al asked to hear of those (in one mail or two,
     // as the notifier finds them), the others did not.
@@ -225,13 +229,14 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
             "assigned=true",
             "customer-reply=true",
             "mention=true",
+            "followed=true",
             "new-ticket=false"
         ])
     );
     b.click_css("form.notify input[value='customer-reply']");
     b.click_css("form.notify button[type=submit]");
     b.wait_text(".flash", "Saved");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed");
     assert!(
         b.find("form.notify input[value='customer-reply']:not(:checked)")
             .is_some(),
@@ -255,7 +260,7 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
     let (code, _, err) = d.ctl(&["users", "set", JANE, "--notify", "assigned,bogus"]);
     assert_ne!(code, 0);
     assert!(err.contains("bogus"), "{err}");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed");
 
     // Olga writes on Jane's ticket: nothing, as chosen. Bea's next mention comes alone.
     olga_asks_about_the_hinge(&d, "quiet");
@@ -325,4 +330,119 @@ fn without_notifications_the_account_page_says_so_and_no_mail_goes() {
     assert_eq!(code, 0, "{err}{out}");
     rx.wait_rcpt("olga@customer.example.org", 1, WITHIN);
     assert_eq!(rx.for_rcpt(JANE).len(), 0);
+}
+
+#[test]
+fn following_a_ticket_brings_its_news_and_lists_it_under_following() {
+    let rx = Receiver::start();
+    let d = daemon_notifying(&rx, 0);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    add_agent(&d, AL, "Al Brandt");
+    let (hinge, invoice) = olga_two_tickets(&d, "follow");
+    let (code, out, err) = d.ctl(&["tickets", "assign", &hinge.to_string(), AL]);
+    assert_eq!(code, 0, "{err}{out}");
+    rx.wait_rcpt(AL, 1, WITHIN);
+
+    // Bea follows Al's ticket from its page: the button turns, the panel names her,
+    // and her Following view lists it.
+    let b = Browser::start(&d.http);
+    b.sign_in(BEA, PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    assert_eq!(b.text("#follow-ticket"), "Follow");
+    b.click_css("#follow-ticket");
+    b.wait_text("#follow-ticket", "Unfollow");
+    assert_eq!(b.text("p.followers"), "Followed by Bea Kowalczyk");
+    assert!(b.text("ol.events").contains("follows this ticket"));
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    assert_eq!(crate::inbox_view(&bea, "following"), (vec![hinge], 1));
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    assert_eq!(crate::inbox_view(&jane, "following"), (vec![], 0));
+
+    // Olga writes: Al hears as the owner, Bea as a follower; one mail each.
+    olga_asks_about_the_hinge(&d, "follow");
+    let got = rx.wait_rcpt(BEA, 1, WITHIN);
+    assert_eq!(
+        subject(&got[0]),
+        format!("Olga wrote on ticket #{hinge}, which you follow: Broken hinge")
+    );
+    assert!(body(&got[0]).contains("> Any news?"), "{}", body(&got[0]));
+    let got = rx.wait_rcpt(AL, 2, WITHIN);
+    assert_eq!(
+        subject(&got[1]),
+        format!("Olga wrote on ticket #{hinge}: Broken hinge")
+    );
+
+    // Jane's note and Jane's reply reach Bea; a note naming Bea is one mail, the mention.
+    note(&jane, hinge, "Ordered a new hinge.");
+    let got = rx.wait_rcpt(BEA, 2, WITHIN);
+    assert_eq!(
+        subject(&got[1]),
+        format!("Jane Doe added a note on ticket #{hinge}, which you follow: Broken hinge")
+    );
+    let (code, out, err) = d.ctl_stdin(
+        &["tickets", "reply", &hinge.to_string(), "--as", JANE],
+        Some(b"Olga, a new hinge is on its way."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let got = rx.wait_rcpt(BEA, 3, WITHIN);
+    assert_eq!(
+        subject(&got[2]),
+        format!("Jane Doe replied on ticket #{hinge}, which you follow: Broken hinge")
+    );
+    note(&jane, hinge, "@bea can you check the stock?");
+    let got = rx.wait_rcpt(BEA, 4, WITHIN);
+    assert_eq!(
+        subject(&got[3]),
+        format!("Jane Doe mentioned you on ticket #{hinge}: Broken hinge")
+    );
+    // Her own note tells her nothing; after she unfollows, neither does Olga's mail.
+    note(&bea, hinge, "Stock checked: two left.");
+    b.open(&format!("/tickets/{hinge}"));
+    b.click_css("#follow-ticket");
+    b.wait_text("#follow-ticket", "Follow");
+    assert!(b.find("p.followers").is_none());
+    assert_eq!(crate::inbox_view(&bea, "following"), (vec![], 0));
+    crate::deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &crate::text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: Broken hinge",
+            "follow.9@customer.example.org",
+            "Thanks!",
+            "In-Reply-To: <follow.1@customer.example.org>\r\n",
+        ),
+    );
+    // Al's mail about it is the sentinel: Bea's would have been queued with it.
+    rx.wait_rcpt(AL, 3, WITHIN);
+    assert_eq!(rx.for_rcpt(BEA).len(), 4, "{:?}", subjects(&rx, BEA));
+
+    // Refused without the token, or without saying on or off: nothing changes.
+    let r = bea.post(&format!("/tickets/{invoice}/follow"), &[("on", "1")], &[]);
+    assert_eq!(r.status, 403);
+    let r = bea.post(
+        &format!("/tickets/{invoice}/follow"),
+        &[("csrf", &bea.csrf), ("on", "yes")],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(crate::inbox_view(&bea, "following"), (vec![], 0));
+    // A merge takes the followers along.
+    let r = bea.post(
+        &format!("/tickets/{invoice}/follow"),
+        &[("csrf", &bea.csrf), ("on", "1")],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let (code, out, err) = d.ctl(&[
+        "tickets",
+        "merge",
+        &invoice.to_string(),
+        "--into",
+        &hinge.to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(crate::inbox_view(&bea, "following"), (vec![hinge], 1));
 }

@@ -5,13 +5,17 @@ CREATE TABLE notifications (
     id          INTEGER PRIMARY KEY,
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     ticket_id   INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
-    reason      TEXT NOT NULL CHECK (reason IN ('assigned', 'customer-reply', 'mention', 'new-ticket')),
+    reason      TEXT NOT NULL CHECK (reason IN ('assigned', 'customer-reply', 'mention', 'new-ticket',
+                                            'followed')),
     actor       TEXT NOT NULL,
     -- The message it is about (a customer's mail, a note); NULL for an assignment.
     message_row INTEGER REFERENCES messages(id) ON DELETE SET NULL,
     created_at  INTEGER NOT NULL
 );
 CREATE INDEX notifications_due ON notifications(created_at);
+-- One message can concern an agent for two reasons (a mention on a ticket they follow):
+-- the second looks the first up by message, and is not written.
+CREATE INDEX notifications_message ON notifications(message_row) WHERE message_row IS NOT NULL;
 
 ALTER TABLE users ADD COLUMN notify_assigned INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE users ADD COLUMN notify_replies INTEGER NOT NULL DEFAULT 1;
