@@ -709,6 +709,25 @@ impl Store {
         .await
     }
 
+    /// `author` corrects their internal note `row`; its ticket.
+    pub async fn edit_note(
+        &self,
+        row: i64,
+        author: String,
+        text: String,
+    ) -> Result<TicketId, StoreError> {
+        self.write(text.len(), move |conn| {
+            outbound::edit_note(conn, row, &author, &text)
+        })
+        .await
+    }
+
+    /// `author` deletes their internal note `row`; its ticket.
+    pub async fn delete_note(&self, row: i64, author: String) -> Result<TicketId, StoreError> {
+        self.write(0, move |conn| outbound::delete_note(conn, row, &author))
+            .await
+    }
+
     /// Store an outgoing message and queue it in one transaction; `None` when an
     /// acknowledgement was suppressed by its rate limit.
     pub async fn queue_mail(&self, mail: QueuedMail) -> Result<Option<i64>, StoreError> {

@@ -168,6 +168,94 @@ pub(super) fn add_note(
     Ok(row)
 }
 
+/// The ticket of `row` when it is an internal note `author` wrote; refused otherwise.
+fn own_note(conn: &Connection, row: i64, author: &str) -> Result<TicketId, StoreError> {
+    let note: Option<(TicketId, String, String)> = conn
+        .prepare_cached("SELECT ticket_id, direction, from_email FROM messages WHERE id = ?1")?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    match note {
+        Some((ticket, direction, from))
+            if direction == "note" && from.eq_ignore_ascii_case(author) =>
+        {
+            Ok(ticket)
+        }
+        Some((_, direction, _)) if direction == "note" => Err(StoreError::Invalid(format!(
+            "note {row} is not yours: only its author changes it"
+        ))),
+        _ => Err(StoreError::Invalid(format!(
+            "message {row} is not an internal note"
+        ))),
+    }
+}
+
+/// `author` corrects their note `row`: its text, its search entry and whom it mentions
+/// (someone newly named is told; someone no longer named leaves the Mentions view).
+pub(super) fn edit_note(
+    conn: &Connection,
+    row: i64,
+    author: &str,
+    text: &str,
+) -> Result<TicketId, StoreError> {
+    let ticket = own_note(conn, row, author)?;
+    let now = unix_now();
+    exec(
+        conn,
+        "UPDATE messages SET text_body = ?1 WHERE id = ?2",
+        params![text, row],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO note_edits (message_row, edited_at) VALUES (?1, ?2)
+         ON CONFLICT (message_row) DO UPDATE SET edited_at = excluded.edited_at",
+        params![row, now],
+    )?;
+    exec(
+        conn,
+        "UPDATE search SET body = ?1 WHERE rowid = ?2",
+        params![text, row],
+    )?;
+    event(
+        conn,
+        ticket,
+        "note-edited",
+        author,
+        &format!("internal note {row} edited"),
+        now,
+    )?;
+    record_mentions(conn, ticket, row, author, text, now)?;
+    Ok(ticket)
+}
+
+/// `author` deletes their note `row`: gone from the thread and the search, with its
+/// mentions and the notifications not yet mailed; the history keeps that it was.
+pub(super) fn delete_note(
+    conn: &Connection,
+    row: i64,
+    author: &str,
+) -> Result<TicketId, StoreError> {
+    let ticket = own_note(conn, row, author)?;
+    let now = unix_now();
+    exec(
+        conn,
+        "DELETE FROM notifications WHERE message_row = ?1",
+        [row],
+    )?;
+    exec(conn, "DELETE FROM mentions WHERE message_row = ?1", [row])?;
+    exec(conn, "DELETE FROM search WHERE rowid = ?1", [row])?;
+    exec(conn, "DELETE FROM note_edits WHERE message_row = ?1", [row])?;
+    exec(conn, "DELETE FROM messages WHERE id = ?1", [row])?;
+    event(
+        conn,
+        ticket,
+        "note-deleted",
+        author,
+        &format!("internal note {row} deleted"),
+        now,
+    )?;
+    Ok(ticket)
+}
+
 /// The active agents (other than the author) that note `row` names with `@`: each gets
 /// the ticket in their Mentions view, and the history says who was named.
 fn record_mentions(
@@ -178,33 +266,58 @@ fn record_mentions(
     text: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    if !text.contains('@') {
-        return Ok(());
-    }
-    let agents: Vec<(i64, String, String, String)> = conn
-        .prepare_cached("SELECT id, email, first_name, full_name FROM users WHERE active = 1")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
-        .collect::<Result<_, _>>()?;
+    // Without an `@` nobody is named (and the agents need not be read).
+    let agents: Vec<(i64, String, String, String)> = if text.contains('@') {
+        conn.prepare_cached("SELECT id, email, first_name, full_name FROM users WHERE active = 1")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .collect::<Result<_, _>>()?
+    } else {
+        Vec::new()
+    };
     let named: Vec<Mentionable<'_>> = agents
         .iter()
         .map(|(_, email, first_name, _)| Mentionable { email, first_name })
         .collect();
-    let mut names = Vec::new();
-    for email in mentioned(text, &named) {
-        if email.eq_ignore_ascii_case(author) {
-            continue;
-        }
-        let Some((id, _, _, full_name)) = agents.iter().find(|a| a.1 == email) else {
-            continue;
-        };
+    let named_ids: Vec<(i64, &str, &str)> = mentioned(text, &named)
+        .into_iter()
+        .filter(|email| !email.eq_ignore_ascii_case(author))
+        .filter_map(|email| agents.iter().find(|a| a.1 == email))
+        .map(|(id, email, _, full_name)| (*id, email.as_str(), full_name.as_str()))
+        .collect();
+    // A corrected note no longer naming someone takes back the mention (and the mail
+    // about it, if it has not gone yet).
+    let before: Vec<i64> = conn
+        .prepare_cached("SELECT user_id FROM mentions WHERE message_row = ?1")?
+        .query_map([row], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    for gone in before
+        .iter()
+        .filter(|u| !named_ids.iter().any(|(id, ..)| id == *u))
+    {
         exec(
+            conn,
+            "DELETE FROM mentions WHERE message_row = ?1 AND user_id = ?2",
+            params![row, gone],
+        )?;
+        exec(
+            conn,
+            "DELETE FROM notifications WHERE message_row = ?1 AND user_id = ?2 AND reason = 'mention'",
+            params![row, gone],
+        )?;
+    }
+    let mut names = Vec::new();
+    for (id, email, full_name) in named_ids {
+        let added = exec(
             conn,
             "INSERT OR IGNORE INTO mentions (user_id, ticket_id, message_row, created_at)
              VALUES (?1, ?2, ?3, ?4)",
             params![id, ticket, row, now],
         )?;
+        if added == 0 {
+            continue;
+        }
         super::notify::notify_agent(conn, email, ticket, Reason::Mention, author, Some(row), now)?;
-        names.push(full_name.as_str());
+        names.push(full_name);
     }
     if !names.is_empty() {
         event(

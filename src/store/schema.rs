@@ -79,6 +79,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0023_followers",
         include_str!("migrations/0023_followers.sql"),
     ),
+    (
+        "0024_note_edits",
+        include_str!("migrations/0024_note_edits.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

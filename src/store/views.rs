@@ -51,6 +51,9 @@ pub struct TicketSummary {
 pub struct MessageView {
     /// Row id.
     pub id: i64,
+    /// RFC 3339 time an internal note was last corrected, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_at: Option<String>,
     /// `inbound`, `outbound` or `note`.
     pub direction: String,
     /// Message-ID header.

@@ -1179,6 +1179,32 @@ async fn post(
         }
         ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
+        // An agent corrects or deletes their own internal note.
+        ["messages", id, action @ ("edit" | "delete")] => {
+            let Ok(row) = id.parse::<i64>() else {
+                return text(StatusCode::NOT_FOUND, "No such note.");
+            };
+            let result = if *action == "edit" {
+                let body = field(form, "body").unwrap_or("").trim().to_string();
+                if body.is_empty() {
+                    return text(
+                        StatusCode::BAD_REQUEST,
+                        "The note is empty: to remove it, delete it.",
+                    );
+                }
+                store.edit_note(row, me, body).await
+            } else {
+                store.delete_note(row, me).await
+            };
+            match result {
+                Ok(ticket) => {
+                    state.services.pipeline.ticket_changed(ticket);
+                    redirect(&format!("/tickets/{ticket}"))
+                }
+                Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                Err(e) => internal(e),
+            }
+        }
         // A mail still waiting (or refused by the relay): stop it, or send it now.
         ["outbox", id, action @ ("cancel" | "retry")] => {
             let Ok(id) = id.parse::<i64>() else {

@@ -251,6 +251,17 @@ fn split_button(t: &TicketDetail, m: &MessageView, csrf: &str) -> String {
     )
 }
 
+/// "Edit" and "Delete" under an agent's own note: the edit form holds its text.
+fn note_controls(out: &mut String, m: &MessageView, csrf: &str) {
+    let _ = write!(
+        out,
+        r#"<div class="note-controls"><details class="edit-note"><summary>Edit</summary><form method="post" action="/messages/{id}/edit">{csrf}<textarea name="body" rows="4" required aria-label="The note">{text}</textarea><button type="submit">Save note</button></form></details><form class="delete-note" method="post" action="/messages/{id}/delete" data-confirm="Delete this note? It cannot be brought back.">{csrf}<button type="submit">Delete</button></form></div>"#,
+        id = m.id,
+        csrf = hidden_csrf(csrf),
+        text = esc(&m.text),
+    );
+}
+
 /// The colleagues the note box suggests after an `@`: each active agent's handle
 /// (the word that mentions exactly them) with their name and address as its label.
 fn mention_agents(agents: &[UserView]) -> String {
@@ -906,6 +917,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             marks.push(k.clone());
         }
         match (m.direction.as_str(), &m.delivery) {
+            ("note", _) if m.edited_at.is_some() => marks.push("internal note · edited".into()),
             ("note", _) => marks.push("internal note".into()),
             ("outbound", Some(d)) if m.auto_kind.is_none() => marks.push(d.kind.clone()),
             ("outbound", None) if m.auto_kind.is_none() => marks.push("reply".into()),
@@ -952,6 +964,13 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             None => {
                 let _ = write!(out, r#"<pre class="body text">{}</pre>"#, esc(&m.text));
             }
+        }
+        if m.direction == "note"
+            && m.from
+                .as_deref()
+                .is_some_and(|f| f.eq_ignore_ascii_case(p.me))
+        {
+            note_controls(&mut out, m, p.csrf);
         }
         let files: Vec<&AttachmentView> = p
             .attachments

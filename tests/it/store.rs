@@ -248,6 +248,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(copied, "1");
+    // Schema 24: no note was ever corrected.
+    let edited: i64 = conn
+        .query_row("SELECT COUNT(*) FROM note_edits", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(edited, 0);
     // Schema 14: nobody is blocked.
     let blocked: i64 = conn
         .query_row(

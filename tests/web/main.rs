@@ -49,6 +49,7 @@ mod live;
 mod long_thread;
 mod mentions;
 mod merge;
+mod note_edits;
 mod notify;
 mod original;
 mod rename;
