@@ -27,14 +27,11 @@ fn a_reply_keeps_the_people_copied_and_takes_more() {
     let rx = Receiver::start();
     let d = daemon(Some(rx.port));
     add_agent(&d, "jane@acme.test", "Jane Doe");
-    let mail = format!(
-        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\n\
-         Cc: Anna Berg <{COLLEAGUE}>, support@example.com, jane@acme.test\r\n\
-         Subject: Broken hinge\r\nMessage-ID: <cc.1@customer.example.org>\r\n\
-         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\n\r\nThe hinge snapped.\r\n"
+    let id = olga_writes_copying(
+        &d,
+        &format!("Anna Berg <{COLLEAGUE}>, support@example.com, jane@acme.test"),
+        "cc.1",
     );
-    deliver(&d, CUSTOMER, "support@example.com", mail.as_bytes());
-    let id = ticket_id(&d, "Broken hinge");
 
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
@@ -169,6 +166,18 @@ fn a_reply_keeps_the_people_copied_and_takes_more() {
     );
 }
 
+/// Olga's "Broken hinge" mail copying `cc` (a Cc line), Message-ID
+/// `<{id}@customer.example.org>`: its ticket.
+fn olga_writes_copying(d: &crate::harness::Daemon, cc: &str, id: &str) -> i64 {
+    let mail = format!(
+        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\nCc: {cc}\r\n\
+         Subject: Broken hinge\r\nMessage-ID: <{id}@customer.example.org>\r\n\
+         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\n\r\nThe hinge snapped.\r\n"
+    );
+    deliver(d, CUSTOMER, "support@example.com", mail.as_bytes());
+    ticket_id(d, "Broken hinge")
+}
+
 /// One string field of each object in a JSON list.
 fn field_of_each<'a>(list: &'a serde_json::Value, field: &str) -> Vec<&'a str> {
     list.as_array()
@@ -183,14 +192,7 @@ fn one_taken_out_of_the_cc_box_is_not_offered_again_until_they_write() {
     let rx = Receiver::start();
     let d = daemon(Some(rx.port));
     add_agent(&d, "jane@acme.test", "Jane Doe");
-    let mail = format!(
-        "From: Olga Ortiz <{CUSTOMER}>\r\nTo: support@example.com\r\n\
-         Cc: {COLLEAGUE}, {PARTNER}\r\n\
-         Subject: Broken hinge\r\nMessage-ID: <left.1@customer.example.org>\r\n\
-         Date: Tue, 4 Mar 2025 10:00:00 +0000\r\n\r\nThe hinge snapped.\r\n"
-    );
-    deliver(&d, CUSTOMER, "support@example.com", mail.as_bytes());
-    let id = ticket_id(&d, "Broken hinge");
+    let id = olga_writes_copying(&d, &format!("{COLLEAGUE}, {PARTNER}"), "left.1");
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
     let reply = |text: &str, n: usize| -> Vec<String> {

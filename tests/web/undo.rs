@@ -36,17 +36,22 @@ fn latest_reply(t: &Value) -> (i64, i64) {
     )
 }
 
-#[test]
-fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_again() {
-    let rx = Receiver::start();
-    let d = Daemon::start_with(Settings {
+/// A daemon relaying to `rx` whose agents' mail waits five minutes (`undo_seconds`).
+fn daemon_with_undo(rx: &Receiver) -> Daemon {
+    Daemon::start_with(Settings {
         channels: format!(
             "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
              hello_name = \"frontdesk.test\"\nundo_seconds = 300\n\n{SUPPORT}",
             rx.port
         ),
         ..Settings::default()
-    });
+    })
+}
+
+#[test]
+fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_again() {
+    let rx = Receiver::start();
+    let d = daemon_with_undo(&rx);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     deliver(
         &d,
@@ -212,14 +217,7 @@ fn a_reply_waits_out_the_undo_window_and_can_be_cancelled_sent_now_or_tried_agai
 fn a_cancelled_forward_comes_back_in_the_forward_form() {
     const PARTS: &str = "parts@supplier.example";
     let rx = Receiver::start();
-    let d = Daemon::start_with(Settings {
-        channels: format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
-             hello_name = \"frontdesk.test\"\nundo_seconds = 300\n\n{SUPPORT}",
-            rx.port
-        ),
-        ..Settings::default()
-    });
+    let d = daemon_with_undo(&rx);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, _) = olga_two_tickets(&d, "refwd");
     olga_asks_about_the_hinge(&d, "refwd");
