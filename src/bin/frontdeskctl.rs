@@ -178,6 +178,10 @@ enum UsersCommand {
         /// assigned, customer-reply, mention, followed, new-ticket; or all, or none.
         #[arg(long)]
         notify: Option<String>,
+        /// The agent's own signature lines, from this file (`-` for stdin); an empty
+        /// file clears them.
+        #[arg(long, value_name = "FILE")]
+        signature_file: Option<PathBuf>,
     },
     /// Deactivate an agent: history stays, no new tickets, no sign-in.
     Deactivate {
@@ -806,7 +810,16 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             first_name,
             last_name,
             notify,
+            signature_file,
         }) => {
+            // `-` reads stdin, as `tickets reply` does without --body-file.
+            let signature = match signature_file.as_deref() {
+                Some(path) if path == Path::new("-") => {
+                    Some(read_body(None).map_err(ClientError::Io)?)
+                }
+                Some(path) => Some(read_body(Some(path)).map_err(ClientError::Io)?),
+                None => None,
+            };
             let value = client.call(&Request::UsersSet {
                 email: email.clone(),
                 seat: *seat,
@@ -815,6 +828,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 first_name: first_name.clone(),
                 last_name: last_name.clone(),
                 notify: notify.clone(),
+                signature,
             })?;
             print_done(&value, cli.json);
         }

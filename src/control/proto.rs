@@ -89,6 +89,9 @@ pub enum Request {
         /// Which notification mail they get (`assigned,mention`, `all`, `none`).
         #[serde(default)]
         notify: Option<String>,
+        /// Their own signature lines.
+        #[serde(default)]
+        signature: Option<String>,
     },
     /// Set an agent's password (hashed with Argon2id by the daemon).
     UsersPasswd {

@@ -508,6 +508,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             first_name,
             last_name,
             notify,
+            signature,
         } => {
             if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
                 return Response::err(ErrorKind::BadRequest, "--name must not be empty");
@@ -520,6 +521,16 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Some(Ok(prefs)) => Some(prefs),
                 Some(Err(e)) => {
                     return Response::err(ErrorKind::BadRequest, format!("--notify: {e}"))
+                }
+            };
+            let signature = match signature
+                .as_deref()
+                .map(crate::outbound::compose::agent_signature)
+            {
+                None => None,
+                Some(Ok(s)) => Some(s),
+                Some(Err(e)) => {
+                    return Response::err(ErrorKind::BadRequest, format!("--signature-file: {e}"))
                 }
             };
             let (first, last) = match &name {
@@ -536,6 +547,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 first_name: first,
                 last_name: last,
                 notify,
+                signature,
                 ..Default::default()
             };
             done(

@@ -20,6 +20,8 @@ pub struct Agent {
     pub first_name: String,
     /// Last name.
     pub last_name: String,
+    /// Their own signature lines.
+    pub signature: String,
 }
 
 /// How a channel names itself in From.
@@ -188,9 +190,34 @@ fn agent_value(agent: &Agent, company: &str, token: &str) -> String {
         "agent.full_name" => agent.full_name.clone(),
         "agent.first_name" => agent.first_name.clone(),
         "agent.last_name" => agent.last_name.clone(),
+        "agent.signature" => agent.signature.clone(),
         "company" => company.to_string(),
         _ => String::new(),
     }
+}
+
+/// Longest signature an agent may keep, in characters.
+pub const MAX_AGENT_SIGNATURE: usize = 1000;
+/// Most lines of an agent's signature.
+pub const MAX_AGENT_SIGNATURE_LINES: usize = 10;
+
+/// An agent's own signature lines as stored: line breaks made `\n`, trailing blanks
+/// trimmed; refused (in words) when longer than [`MAX_AGENT_SIGNATURE`] characters or
+/// [`MAX_AGENT_SIGNATURE_LINES`] lines.
+pub fn agent_signature(text: &str) -> Result<String, String> {
+    let lines: Vec<&str> = text.lines().map(str::trim_end).collect();
+    let clean = lines.join("\n").trim_end().to_string();
+    if clean.chars().count() > MAX_AGENT_SIGNATURE {
+        return Err(format!(
+            "a signature holds at most {MAX_AGENT_SIGNATURE} characters"
+        ));
+    }
+    if clean.lines().count() > MAX_AGENT_SIGNATURE_LINES {
+        return Err(format!(
+            "a signature holds at most {MAX_AGENT_SIGNATURE_LINES} lines"
+        ));
+    }
+    Ok(clean)
 }
 
 /// The channel's signature for `agent`, if it has one.
@@ -352,6 +379,7 @@ pub const SIGNATURE_TOKENS: &[&str] = &[
     "agent.full_name",
     "agent.first_name",
     "agent.last_name",
+    "agent.signature",
     "company",
 ];
 /// Tokens a snippet may use.
@@ -359,6 +387,7 @@ pub const SNIPPET_TOKENS: &[&str] = &[
     "agent.full_name",
     "agent.first_name",
     "agent.last_name",
+    "agent.signature",
     "company",
     "contact.name",
     "contact.first_name",

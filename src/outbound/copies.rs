@@ -234,6 +234,7 @@ mod tests {
             available: true,
             active: true,
             notify: String::new(),
+            signature: String::new(),
         };
         assert_eq!(
             super::kept(&people, &[jane], &own()),

@@ -402,6 +402,7 @@ impl From<&crate::store::UserView> for Agent {
             full_name: u.full_name.clone(),
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
+            signature: u.signature.clone(),
         }
     }
 }

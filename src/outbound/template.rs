@@ -96,28 +96,70 @@ impl Template {
         Ok(Template { pieces })
     }
 
-    /// Render with `value(token)` (or the token's fallback when that is blank); HTML mode escapes values and the literal text alike
-    /// and turns line breaks into `<br>`.
+    /// Render with `value(token)` (or the token's fallback when that is blank). A line
+    /// that holds nothing but values that came out blank is left out whole, so an
+    /// unset value leaves no empty line ("{{agent.signature}}" for an agent without
+    /// one). HTML mode escapes values and the literal text alike and turns line breaks
+    /// into `<br>`.
     pub fn render(&self, value: impl Fn(&str) -> String, escape: Escape) -> String {
-        let mut out = String::new();
+        /// One line as rendered: its text, whether it held a token, whether anything
+        /// on it is more than blanks.
+        struct Line {
+            text: String,
+            token: bool,
+            filled: bool,
+        }
+        let new_line = || Line {
+            text: String::new(),
+            token: false,
+            filled: false,
+        };
+        let mut lines = vec![new_line()];
         for piece in &self.pieces {
-            let text = match piece {
-                Piece::Text(t) => t.clone(),
+            match piece {
+                Piece::Text(t) => {
+                    for (i, part) in t.split('\n').enumerate() {
+                        if i > 0 {
+                            lines.push(new_line());
+                        }
+                        if let Some(line) = lines.last_mut() {
+                            line.text.push_str(part);
+                            line.filled |= !part.trim().is_empty();
+                        }
+                    }
+                }
                 Piece::Token(t, fallback) => {
                     let v = value(t);
-                    if v.trim().is_empty() {
+                    let v = if v.trim().is_empty() {
                         fallback.clone()
                     } else {
                         v
+                    };
+                    if let Some(line) = lines.last_mut() {
+                        line.filled |= !v.trim().is_empty();
+                        line.token = true;
+                        line.text.push_str(&v);
                     }
                 }
-            };
-            match escape {
-                Escape::None => out.push_str(&text),
-                Escape::Html => out.push_str(&html_escape(&text).replace('\n', "<br>\n")),
             }
         }
-        out
+        let text = lines
+            .iter()
+            .filter(|l| !l.token || l.filled)
+            .map(|l| l.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        match escape {
+            Escape::None => text,
+            Escape::Html => html_escape(&text).replace('\n', "<br>\n"),
+        }
+    }
+
+    /// True when the template has a place for `token`.
+    pub fn uses(&self, token: &str) -> bool {
+        self.pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Token(t, _) if t == token))
     }
 
     /// True when the template renders nothing.
@@ -214,5 +256,21 @@ mod tests {
         let t = Template::parse("no tokens } {", AGENT).unwrap();
         assert_eq!(t.render(values, Escape::None), "no tokens } {");
         assert!(Template::parse("", AGENT).unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_line_of_blank_values_disappears_but_blank_lines_of_text_stay() {
+        let t = Template::parse(
+            "Hi {{agent.first_name | there}},\n\n{{agent.full_name}}\n  {{agent.last_name}}  \nBye {{agent.last_name}}\n",
+            AGENT,
+        )
+        .unwrap();
+        let none = |_: &str| String::new();
+        assert_eq!(t.render(none, Escape::None), "Hi there,\n\nBye \n");
+        let named = |k: &str| match k {
+            "agent.full_name" => "Zoë O".to_string(),
+            _ => String::new(),
+        };
+        assert_eq!(t.render(named, Escape::None), "Hi there,\n\nZoë O\nBye \n");
     }
 }

@@ -1068,6 +1068,8 @@ pub struct UserChanges {
     pub keep_session: Option<String>,
     /// Which mail about tickets the agent wants.
     pub notify: Option<crate::desk::notify::Prefs>,
+    /// Their own signature lines (see [`crate::outbound::compose::agent_signature`]).
+    pub signature: Option<String>,
 }
 
 /// Change an agent.
@@ -1140,6 +1142,14 @@ pub(super) fn update_user(
             params![email, c.keep_session],
         )?;
         done.push(format!("password changed, {ended} session(s) signed out"));
+    }
+    if let Some(signature) = &c.signature {
+        exec(
+            conn,
+            "UPDATE users SET signature = ?1 WHERE email = ?2",
+            params![signature, email],
+        )?;
+        done.push("signature changed".to_string());
     }
     if let Some(prefs) = &c.notify {
         super::notify::set_prefs(conn, email, prefs)?;

@@ -270,7 +270,7 @@ impl<'c> Reader<'c> {
             .conn
             .prepare_cached(
                 "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed FROM users WHERE email = ?1",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed, signature FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -280,7 +280,7 @@ impl<'c> Reader<'c> {
     pub fn users(&self) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed FROM users ORDER BY email",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed, signature FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -692,6 +692,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         available: r.get(6)?,
         active: r.get(7)?,
         notify: super::notify::prefs_at(r, 8)?.list(),
+        signature: r.get(13)?,
     })
 }
 

@@ -83,6 +83,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0024_note_edits",
         include_str!("migrations/0024_note_edits.sql"),
     ),
+    (
+        "0025_agent_signature",
+        include_str!("migrations/0025_agent_signature.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

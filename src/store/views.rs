@@ -263,6 +263,9 @@ pub struct UserView {
     /// Which mail about tickets they get (`assigned,mention`, or `none`).
     #[serde(default)]
     pub notify: String,
+    /// Their own signature lines (`{{agent.signature}}` in a channel's signature).
+    #[serde(default)]
+    pub signature: String,
 }
 
 /// What composing a reply needs to know about a ticket.

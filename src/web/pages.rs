@@ -317,9 +317,10 @@ pub async fn handle(
                     "Your password is changed; every other session is signed out.",
                 )),
                 Some("notifications") => Some(Ok("Saved: you get the mail ticked below.")),
+                Some("signature") => Some(Ok("Your signature is saved.")),
                 _ => None,
             };
-            match account_mail(state, &session).await {
+            match account_settings(state, &session).await {
                 Ok(mail) => html(views::layout(
                     "Your account",
                     &session,
@@ -1009,23 +1010,61 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
     }
 }
 
-/// What the account page shows about notification mail for `session`'s agent.
-async fn account_mail(
+/// What the account page shows for `session`'s agent besides the password.
+async fn account_settings(
     state: &WebState,
     session: &SessionView,
-) -> Result<views::AccountMail, StoreError> {
+) -> Result<views::AccountSettings, StoreError> {
     let who = session.email.clone();
-    let prefs = state
+    let (prefs, user) = state
         .services
         .pipeline
         .store()
-        .read(move |r| r.notify_prefs(&who))
-        .await?
-        .unwrap_or_default();
-    Ok(views::AccountMail {
-        prefs,
-        enabled: state.services.pipeline.config().notifications.is_some(),
+        .read(move |r| Ok((r.notify_prefs(&who)?, r.user(&who)?)))
+        .await?;
+    let config = state.services.pipeline.config();
+    Ok(views::AccountSettings {
+        prefs: prefs.unwrap_or_default(),
+        enabled: config.notifications.is_some(),
+        signature: user.map(|u| u.signature).unwrap_or_default(),
+        signature_shown: config.channels.iter().any(|c| {
+            c.signature
+                .as_ref()
+                .is_some_and(|t| t.uses("agent.signature"))
+        }),
     })
+}
+
+/// An agent keeps their own signature lines (see
+/// [`crate::outbound::compose::agent_signature`]); one too long changes nothing.
+async fn save_signature(state: &WebState, me: String, form: &[(String, String)]) -> Response<Body> {
+    let signature =
+        match crate::outbound::compose::agent_signature(field(form, "signature").unwrap_or("")) {
+            Ok(s) => s,
+            Err(e) => {
+                return text(
+                    StatusCode::BAD_REQUEST,
+                    &format!("Nothing was changed: {e}."),
+                )
+            }
+        };
+    let changes = UserChanges {
+        signature: Some(signature),
+        ..Default::default()
+    };
+    match state
+        .services
+        .pipeline
+        .store()
+        .update_user(me, changes)
+        .await
+    {
+        Ok(words) => {
+            log::info!("web: {words}");
+            redirect("/me?changed=signature")
+        }
+        Err(e) => internal(e),
+    }
 }
 
 /// An agent chooses which notification mail they get: the ticked boxes (`notify`),
@@ -1075,7 +1114,7 @@ async fn change_password(
     token_hash: &str,
     form: &[(String, String)],
 ) -> Response<Body> {
-    let mail = match account_mail(state, session).await {
+    let mail = match account_settings(state, session).await {
         Ok(mail) => mail,
         Err(e) => return internal(e),
     };
@@ -1179,6 +1218,7 @@ async fn post(
         }
         ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
+        ["me", "signature"] => save_signature(state, me, form).await,
         // An agent corrects or deletes their own internal note.
         ["messages", id, action @ ("edit" | "delete")] => {
             let Ok(row) = id.parse::<i64>() else {

@@ -15,7 +15,11 @@ use crate::store::{
 pub type Flash<'a> = Result<&'a str, &'a str>;
 
 /// The agent's own account page: who they are and a form to change their password.
-pub fn account(session: &SessionView, flash: Option<Flash<'_>>, mail: &AccountMail) -> String {
+pub fn account(
+    session: &SessionView,
+    flash: Option<Flash<'_>>,
+    settings: &AccountSettings,
+) -> String {
     let mut out = String::from("<h1>Your account</h1>");
     match flash {
         Some(Ok(said)) => {
@@ -39,21 +43,43 @@ pub fn account(session: &SessionView, flash: Option<Flash<'_>>, mail: &AccountMa
         min = crate::auth::MIN_PASSWORD,
         max = crate::auth::MAX_PASSWORD,
     );
-    notification_form(&mut out, session, mail);
+    notification_form(&mut out, session, settings);
+    signature_form(&mut out, session, settings);
     out
 }
 
-/// What the account page says about notification mail.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct AccountMail {
+/// The agent's own signature lines.
+fn signature_form(out: &mut String, session: &SessionView, settings: &AccountSettings) {
+    let _ = write!(
+        out,
+        r#"<h2>Your signature</h2><form class="signature" method="post" action="/me/signature"><input type="hidden" name="csrf" value="{}"><label for="my-signature">Lines under your replies (your title, a direct line)</label><textarea id="my-signature" name="signature" rows="4" maxlength="{}">{}</textarea><button type="submit">Save signature</button></form>"#,
+        esc(&session.csrf),
+        crate::outbound::compose::MAX_AGENT_SIGNATURE,
+        esc(&settings.signature),
+    );
+    out.push_str(if settings.signature_shown {
+        r#"<p class="hint">They go where the channel's signature says <code>{{agent.signature}}</code>; the reply box previews them.</p>"#
+    } else {
+        r#"<p class="hint">No channel's signature shows them yet: your administrator adds <code>{{agent.signature}}</code> to a channel's <code>signature</code> in the configuration.</p>"#
+    });
+}
+
+/// What the account page shows besides the password: notification mail and the
+/// agent's own signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountSettings {
     /// What the agent chose.
     pub prefs: Prefs,
     /// Whether this desk sends notifications at all (`[notifications]`).
     pub enabled: bool,
+    /// Their signature lines.
+    pub signature: String,
+    /// Whether some channel's signature has a place for them.
+    pub signature_shown: bool,
 }
 
 /// The "Mail me when" boxes.
-fn notification_form(out: &mut String, session: &SessionView, mail: &AccountMail) {
+fn notification_form(out: &mut String, session: &SessionView, mail: &AccountSettings) {
     let _ = write!(
         out,
         r#"<h2>Mail about your tickets</h2><form class="notify" method="post" action="/me/notifications"><input type="hidden" name="csrf" value="{}"><fieldset><legend>Mail me at {} when</legend>"#,

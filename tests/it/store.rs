@@ -248,6 +248,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(copied, "1");
+    // Schema 25: nobody has signature lines of their own yet.
+    let signature: String = conn
+        .query_row("SELECT signature FROM users WHERE id = 1", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(signature, "");
     // Schema 24: no note was ever corrected.
     let edited: i64 = conn
         .query_row("SELECT COUNT(*) FROM note_edits", [], |r| r.get(0))

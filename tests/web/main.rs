@@ -56,6 +56,7 @@ mod rename;
 mod safety;
 mod search;
 mod send_close;
+mod signature;
 mod signin;
 mod snippets;
 mod snooze;

@@ -588,7 +588,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 26] = [
+        let posts: [(String, &str); 27] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -613,6 +613,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             ("/outbox/1/retry".into(), ""),
             ("/me/availability".into(), "available=off"),
             ("/me/notifications".into(), "notify=new-ticket"),
+            ("/me/signature".into(), "signature=anon"),
             ("/messages/1/edit".into(), "body=anon"),
             ("/messages/1/delete".into(), ""),
             (

@@ -11,6 +11,7 @@ fn agent(full: &str) -> Agent {
         full_name: full.into(),
         first_name: parts.next().unwrap_or("").into(),
         last_name: parts.next().unwrap_or("").into(),
+        signature: String::new(),
     }
 }
 
@@ -334,4 +335,38 @@ fn snippets_are_filled_in_for_the_ticket_as_plain_text() {
     let full = Template::parse("{{contact.name}}", SNIPPET_TOKENS).unwrap();
     c.contact_name = Some("Olga Ortiz");
     assert_eq!(render_snippet(&full, &c), "Olga Ortiz");
+}
+
+#[test]
+fn an_agent_signature_is_kept_tidy_and_bounded() {
+    assert_eq!(
+        agent_signature("Senior Support  \r\n+1 555 0100\r\n\r\n").as_deref(),
+        Ok("Senior Support\n+1 555 0100")
+    );
+    assert_eq!(agent_signature("").as_deref(), Ok(""));
+    assert!(agent_signature(&"x".repeat(MAX_AGENT_SIGNATURE)).is_ok());
+    let long = agent_signature(&"é".repeat(MAX_AGENT_SIGNATURE + 1)).unwrap_err();
+    assert!(long.contains("1000 characters"), "{long}");
+    let tall = agent_signature(&"line\n".repeat(MAX_AGENT_SIGNATURE_LINES + 1)).unwrap_err();
+    assert!(tall.contains("10 lines"), "{tall}");
+}
+
+#[test]
+fn the_agent_signature_fills_its_place_and_an_empty_one_leaves_no_blank_line() {
+    let sig = "-- \n{{agent.full_name}}\n{{agent.signature}}\nAcme Support Team";
+    let id = identity(FromNameMode::Company, "Acme", Some(sig));
+    let mut jane = agent("Jane Doe");
+    assert_eq!(
+        render_signature(&id, &jane, Escape::None).as_deref(),
+        Some("-- \nJane Doe\nAcme Support Team")
+    );
+    jane.signature = "Senior Support\n+1 555 0100".into();
+    assert_eq!(
+        render_signature(&id, &jane, Escape::None).as_deref(),
+        Some("-- \nJane Doe\nSenior Support\n+1 555 0100\nAcme Support Team")
+    );
+    assert_eq!(
+        render_signature(&id, &jane, Escape::Html).as_deref(),
+        Some("-- <br>\nJane Doe<br>\nSenior Support<br>\n+1 555 0100<br>\nAcme Support Team")
+    );
 }
