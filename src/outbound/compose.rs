@@ -396,6 +396,47 @@ pub const SNIPPET_TOKENS: &[&str] = &[
     "ticket.subject",
 ];
 
+/// The longest snippet name, in characters.
+pub const MAX_SNIPPET_NAME: usize = 80;
+/// The longest snippet text, in characters.
+pub const MAX_SNIPPET_TEXT: usize = 10_000;
+
+/// A snippet as an agent typed it, checked: the name trimmed, one line, at most
+/// [`MAX_SNIPPET_NAME`] characters and not the name of one of the configuration's
+/// (`configured`); the text with `\n` line breaks, at most [`MAX_SNIPPET_TEXT`]
+/// characters, a template of [`SNIPPET_TOKENS`]. Refused in words.
+pub fn snippet_input(
+    name: &str,
+    text: &str,
+    configured: &[&str],
+) -> Result<(String, String), String> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("the snippet needs a name".into());
+    }
+    if name.contains(['\r', '\n']) || name.chars().count() > MAX_SNIPPET_NAME {
+        return Err(format!(
+            "a snippet's name is one line of at most {MAX_SNIPPET_NAME} characters"
+        ));
+    }
+    if configured.iter().any(|c| c.eq_ignore_ascii_case(name)) {
+        return Err(format!(
+            "the configuration has a snippet named {name:?}; choose another name"
+        ));
+    }
+    let text = text.replace("\r\n", "\n");
+    if text.trim().is_empty() {
+        return Err("the snippet has no text".into());
+    }
+    if text.chars().count() > MAX_SNIPPET_TEXT {
+        return Err(format!(
+            "a snippet holds at most {MAX_SNIPPET_TEXT} characters"
+        ));
+    }
+    Template::parse(&text, SNIPPET_TOKENS).map_err(|e| e.to_string())?;
+    Ok((name.to_string(), text))
+}
+
 /// The ticket a snippet is filled in for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SnippetContext<'a> {

@@ -21,6 +21,7 @@ mod outbound;
 mod rank;
 mod read;
 mod schema;
+mod snippets;
 pub mod views;
 mod web;
 mod writer;
@@ -36,6 +37,7 @@ use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewUser, OutboxKind, OutboxResult, QueuedMail};
+pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
     fts_query, AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
@@ -707,6 +709,26 @@ impl Store {
             outbound::add_note(conn, ticket, &author, &text)
         })
         .await
+    }
+
+    /// Add a snippet (`id` `None`) or rewrite one, for `actor`; its id.
+    pub async fn save_snippet(
+        &self,
+        id: Option<i64>,
+        name: String,
+        body: String,
+        actor: String,
+    ) -> Result<i64, StoreError> {
+        self.write(body.len(), move |conn| {
+            snippets::save_snippet(conn, id, &name, &body, &actor)
+        })
+        .await
+    }
+
+    /// Delete snippet `id`; its name.
+    pub async fn delete_snippet(&self, id: i64) -> Result<String, StoreError> {
+        self.write(0, move |conn| snippets::delete_snippet(conn, id))
+            .await
     }
 
     /// `author` corrects their internal note `row`; its ticket.

@@ -581,6 +581,11 @@ impl<'c> Reader<'c> {
         super::web::session(self.conn, token_hash)
     }
 
+    /// The snippets agents wrote in the page, by name.
+    pub fn snippets(&self) -> Result<Vec<super::StoredSnippet>, StoreError> {
+        super::snippets::snippets(self.conn)
+    }
+
     /// Agents' notifications created at or before `due_by`, oldest first.
     pub fn due_notices(
         &self,

@@ -87,6 +87,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0025_agent_signature",
         include_str!("migrations/0025_agent_signature.sql"),
     ),
+    (
+        "0026_snippets",
+        include_str!("migrations/0026_snippets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -329,6 +329,17 @@ pub async fn handle(
                 Err(e) => internal(e),
             }
         }
+        (Method::GET, ["snippets"]) => {
+            let flash = match field(&query, "saved") {
+                Some("added") => Some(Ok(
+                    "The snippet is added: every agent's reply box offers it.",
+                )),
+                Some("changed") => Some(Ok("The snippet is saved.")),
+                Some("deleted") => Some(Ok("The snippet is deleted.")),
+                _ => None,
+            };
+            snippets_page(state, &session, flash, None, StatusCode::OK).await
+        }
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["messages", id, "original"]) => original(state, id).await,
@@ -574,7 +585,8 @@ async fn ticket(
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
         let contact = r.contact_panel(t.id, OTHER_TICKETS)?;
         let seen = r.last_seen(&me, t.id)?;
-        Ok(Some((t, attachments, users, teams, contact, seen)))
+        let stored = r.snippets()?;
+        Ok(Some((t, attachments, users, teams, contact, seen, stored)))
     };
     // The whole of a long thread can take milliseconds to read: off the async worker.
     let data = if shown.whole {
@@ -582,7 +594,7 @@ async fn ticket(
     } else {
         store.read(reads).await
     };
-    let (t, attachments, users, teams, contact, seen) = match data {
+    let (t, attachments, users, teams, contact, seen, stored) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
         Err(e) => return Err(internal(e)),
@@ -641,12 +653,27 @@ async fn ticket(
                 ticket_id: t.id,
                 ticket_subject: &t.subject,
             };
+            // The configuration's first, then the agents' own (checked when saved; one
+            // a newer frontdesk stored with tokens this one lacks is left out).
+            let written: Vec<(&str, crate::outbound::template::Template)> = stored
+                .iter()
+                .filter_map(|s| {
+                    crate::outbound::template::Template::parse(
+                        &s.body,
+                        crate::outbound::compose::SNIPPET_TOKENS,
+                    )
+                    .ok()
+                    .map(|body| (s.name.as_str(), body))
+                })
+                .collect();
             config
                 .snippets
                 .iter()
-                .map(|s| {
-                    let text = crate::outbound::compose::render_snippet(&s.body, &context);
-                    (s.name.clone(), text)
+                .map(|s| (s.name.as_str(), &s.body))
+                .chain(written.iter().map(|(name, body)| (*name, body)))
+                .map(|(name, body)| {
+                    let text = crate::outbound::compose::render_snippet(body, &context);
+                    (name.to_string(), text)
                 })
                 .collect()
         }
@@ -1010,6 +1037,101 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
     }
 }
 
+/// The snippets page, with `flash` and (for a refused new snippet) its form refilled.
+async fn snippets_page(
+    state: &WebState,
+    session: &SessionView,
+    flash: Option<views::Flash<'_>>,
+    draft: Option<(&str, &str)>,
+    status: StatusCode,
+) -> Response<Body> {
+    let stored = match state.services.pipeline.store().read(|r| r.snippets()).await {
+        Ok(s) => s,
+        Err(e) => return internal(e),
+    };
+    let config = state.services.pipeline.config();
+    let page = views::snippets(&views::SnippetsPage {
+        configured: config.snippets.iter().map(|s| s.name.as_str()).collect(),
+        stored: &stored,
+        flash,
+        draft,
+        csrf: &session.csrf,
+    });
+    let mut r = html(views::layout("Snippets", session, &page));
+    *r.status_mut() = status;
+    r
+}
+
+/// Add (`id` `None`), rewrite or delete a snippet written in the page.
+async fn change_snippet(
+    state: &WebState,
+    session: &SessionView,
+    id: Option<&str>,
+    delete: bool,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let store = state.services.pipeline.store();
+    let id = match id.map(str::parse::<i64>) {
+        None => None,
+        Some(Ok(id)) => Some(id),
+        Some(Err(_)) => return text(StatusCode::NOT_FOUND, "No such snippet."),
+    };
+    let result = match (id, delete) {
+        (Some(id), true) => store.delete_snippet(id).await.map(|_| "deleted"),
+        (_, true) => return text(StatusCode::NOT_FOUND, "No such snippet."),
+        (id, false) => {
+            let config = state.services.pipeline.config();
+            let configured: Vec<&str> = config.snippets.iter().map(|s| s.name.as_str()).collect();
+            let (name, body) = (
+                field(form, "name").unwrap_or(""),
+                field(form, "body").unwrap_or(""),
+            );
+            let (name, body) =
+                match crate::outbound::compose::snippet_input(name, body, &configured) {
+                    Ok(checked) => checked,
+                    Err(e) => {
+                        let why = format!("Nothing was saved: {e}.");
+                        // A new one goes back into its form; an edit stays in the list's.
+                        let draft = id.is_none().then_some((name, body));
+                        return snippets_page(
+                            state,
+                            session,
+                            Some(Err(&why)),
+                            draft,
+                            StatusCode::BAD_REQUEST,
+                        )
+                        .await;
+                    }
+                };
+            store
+                .save_snippet(id, name, body, session.email.clone())
+                .await
+                .map(|_| if id.is_some() { "changed" } else { "added" })
+        }
+    };
+    match result {
+        Ok(what) => redirect(&format!("/snippets?saved={what}")),
+        Err(StoreError::Invalid(e)) => {
+            let why = format!("Nothing was saved: {e}.");
+            let draft = id.is_none().then(|| {
+                (
+                    field(form, "name").unwrap_or(""),
+                    field(form, "body").unwrap_or(""),
+                )
+            });
+            snippets_page(
+                state,
+                session,
+                Some(Err(&why)),
+                draft,
+                StatusCode::BAD_REQUEST,
+            )
+            .await
+        }
+        Err(e) => internal(e),
+    }
+}
+
 /// What the account page shows for `session`'s agent besides the password.
 async fn account_settings(
     state: &WebState,
@@ -1219,6 +1341,9 @@ async fn post(
         ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
         ["me", "signature"] => save_signature(state, me, form).await,
+        ["snippets"] => change_snippet(state, session, None, false, form).await,
+        ["snippets", id] => change_snippet(state, session, Some(id), false, form).await,
+        ["snippets", id, "delete"] => change_snippet(state, session, Some(id), true, form).await,
         // An agent corrects or deletes their own internal note.
         ["messages", id, action @ ("edit" | "delete")] => {
             let Ok(row) = id.parse::<i64>() else {

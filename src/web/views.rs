@@ -141,6 +141,81 @@ fn follow_form(out: &mut String, t: &TicketDetail, agents: &[UserView], me: &str
     }
 }
 
+/// What the snippets page shows.
+pub struct SnippetsPage<'a> {
+    /// The configuration's snippets (names only: they are edited in the file).
+    pub configured: Vec<&'a str>,
+    /// The ones agents wrote.
+    pub stored: &'a [crate::store::StoredSnippet],
+    /// What was said about the last save, if anything.
+    pub flash: Option<Flash<'a>>,
+    /// A refused new snippet, put back in its form: (name, text).
+    pub draft: Option<(&'a str, &'a str)>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+}
+
+/// The snippets page: a form for a new one, then every snippet, the agents' own with
+/// their edit form and "Delete".
+pub fn snippets(p: &SnippetsPage<'_>) -> String {
+    let csrf = hidden_csrf(p.csrf);
+    let mut out = String::from("<h1>Snippets</h1>");
+    match p.flash {
+        Some(Ok(said)) => {
+            let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(said));
+        }
+        Some(Err(said)) => {
+            let _ = write!(
+                out,
+                r#"<p class="flash error" role="alert">{}</p>"#,
+                esc(said)
+            );
+        }
+        None => {}
+    }
+    let tokens: Vec<String> = crate::outbound::compose::SNIPPET_TOKENS
+        .iter()
+        .map(|t| format!("<code>{{{{{t}}}}}</code>"))
+        .collect();
+    let _ = write!(
+        out,
+        r#"<p class="hint">The reply box's menu puts a snippet into the reply, filled in for the ticket: {}. <code>{{{{contact.first_name | there}}}}</code> gives the words to use when a value is empty.</p>"#,
+        tokens.join(", ")
+    );
+    let (name, body) = p.draft.unwrap_or(("", ""));
+    let _ = write!(
+        out,
+        r#"<h2>New snippet</h2><form class="snippet" method="post" action="/snippets">{csrf}<label>Name <input name="name" id="snippet-name" required maxlength="{max_name}" value="{}"></label><label for="snippet-body">Text</label><textarea id="snippet-body" name="body" rows="5" required>{}</textarea><button type="submit">Add snippet</button></form>"#,
+        esc(name),
+        esc(body),
+        max_name = crate::outbound::compose::MAX_SNIPPET_NAME,
+    );
+    out.push_str(r#"<h2>The desk's snippets</h2><ul class="snippet-list">"#);
+    for name in &p.configured {
+        let _ = write!(
+            out,
+            r#"<li><strong>{}</strong> <span class="hint">from the configuration</span></li>"#,
+            esc(name)
+        );
+    }
+    for s in p.stored {
+        let _ = write!(
+            out,
+            r#"<li id="snippet-{id}"><details><summary>{name}</summary><form class="snippet" method="post" action="/snippets/{id}">{csrf}<label>Name <input name="name" required maxlength="{max_name}" value="{name}"></label><textarea name="body" rows="5" required aria-label="Text">{body}</textarea><button type="submit">Save snippet</button></form></details> <span class="hint">by {by}</span> <form class="delete-snippet" method="post" action="/snippets/{id}/delete" data-confirm="Delete the snippet {name}?">{csrf}<button type="submit">Delete</button></form></li>"#,
+            id = s.id,
+            name = esc(&s.name),
+            body = esc(&s.body),
+            by = esc(&s.updated_by),
+            max_name = crate::outbound::compose::MAX_SNIPPET_NAME,
+        );
+    }
+    if p.configured.is_empty() && p.stored.is_empty() {
+        out.push_str(r#"<li class="hint">None yet.</li>"#);
+    }
+    out.push_str("</ul>");
+    out
+}
+
 /// The frame around every signed-in page.
 pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
     format!(
@@ -151,6 +226,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <header><a class="brand" href="/inbox">frontdesk</a>
 <form class="search" action="/search" method="get"><input type="search" id="search-box" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
 <button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
+<a class="snippets-link" href="/snippets" title="Canned text for replies">Snippets</a>
 <a class="me" href="/me" title="Your account">{name} · {avail}</a>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>

@@ -248,6 +248,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(copied, "1");
+    // Schema 26: no snippet was written in the page yet.
+    let snippets: i64 = conn
+        .query_row("SELECT COUNT(*) FROM snippets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(snippets, 0);
     // Schema 25: nobody has signature lines of their own yet.
     let signature: String = conn
         .query_row("SELECT signature FROM users WHERE id = 1", [], |r| r.get(0))

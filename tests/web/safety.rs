@@ -562,6 +562,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             format!("/tickets/{id}?all=1"),
             "/inbox?view=all&contact=olga%40customer.example.org".into(),
             "/me".into(),
+            "/snippets".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -588,7 +589,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 27] = [
+        let posts: [(String, &str); 30] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
@@ -614,6 +615,9 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             ("/me/availability".into(), "available=off"),
             ("/me/notifications".into(), "notify=new-ticket"),
             ("/me/signature".into(), "signature=anon"),
+            ("/snippets".into(), "name=anon&body=x"),
+            ("/snippets/1".into(), "name=anon&body=x"),
+            ("/snippets/1/delete".into(), ""),
             ("/messages/1/edit".into(), "body=anon"),
             ("/messages/1/delete".into(), ""),
             (

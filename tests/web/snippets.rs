@@ -1,5 +1,7 @@
-//! Snippets (`[[snippet]]` in the config): the reply box's menu inserts one, filled in
-//! for the ticket and the agent, where the cursor is; markup in it stays text.
+//! Snippets (`[[snippet]]` in the config, or written by agents on the Snippets page):
+//! the reply box's menu inserts one, filled in for the ticket and the agent, where the
+//! cursor is; markup in it stays text. A snippet typed with an unknown token, the name
+//! of one of the configuration's or a name taken is refused with the reason.
 
 use serde_json::json;
 
@@ -67,4 +69,123 @@ fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
         ),
         false
     );
+}
+
+#[test]
+fn agents_write_their_own_snippets_in_the_page() {
+    let d = Daemon::start_with(Settings {
+        channels: format!("{SUPPORT}{SNIPPETS}"),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "bea@acme.test", "Bea Kowalczyk");
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail(
+            "Olga Ortiz <olga@customer.example.org>",
+            "Where is my parcel",
+            "snip.2@customer.example.org",
+            "Two weeks now.",
+        ),
+    );
+    let id = ticket_id(&d, "Where is my parcel");
+
+    // Jane adds one from the header's "Snippets" page.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/inbox");
+    b.click_css("header a.snippets-link");
+    b.wait_path("/snippets");
+    assert!(b.text("ul.snippet-list").contains("Refund policy"));
+    let name = b.wait_find("#snippet-name");
+    b.type_into(&name, "Parcel delay");
+    let text = b.wait_find("#snippet-body");
+    b.type_into(
+        &text,
+        "Hello {{contact.first_name | there}}, parcel #{{ticket.id}} is with the courier.",
+    );
+    b.click_css("form.snippet button[type=submit]");
+    b.wait_text(".flash", "The snippet is added");
+
+    // Bea's reply box offers it after the configuration's, filled in for the ticket.
+    let bb = Browser::start(&d.http);
+    bb.sign_in("bea@acme.test", PASSWORD);
+    bb.open(&format!("/tickets/{id}"));
+    let names = bb.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
+        json!([]),
+    );
+    assert_eq!(names, json!(["Refund policy", "Sign-off", "Parcel delay"]));
+    bb.click_css("#snippet-pick option[value='2']");
+    bb.wait_until("the page's snippet in the reply box", |b| {
+        b.value("#reply-body") == format!("Hello Olga, parcel #{id} is with the courier.")
+    });
+
+    // Refused with the reason, the form keeps what was typed: a token that does not
+    // exist, a name the configuration uses, a name taken.
+    for (name, body, says) in [
+        (
+            "Call back",
+            "We call you at {{contact.phone}}.",
+            "unknown token {{contact.phone}}",
+        ),
+        (
+            "refund POLICY",
+            "x",
+            "the configuration has a snippet named",
+        ),
+        ("parcel delay", "again", "already a snippet named"),
+    ] {
+        b.open("/snippets");
+        let n = b.wait_find("#snippet-name");
+        b.type_into(&n, name);
+        let t = b.wait_find("#snippet-body");
+        b.type_into(&t, body);
+        b.click_css("form.snippet button[type=submit]");
+        b.wait_text(".flash.error", says);
+        assert_eq!(b.value("#snippet-body"), body);
+    }
+
+    // Edited, then deleted (after a confirmation): the reply box follows.
+    let stored = b.js(
+        "return document.querySelector('ul.snippet-list li[id^=snippet-]').id;",
+        json!([]),
+    );
+    let li = format!("#{}", stored.as_str().unwrap_or(""));
+    b.click_css(&format!("{li} summary"));
+    let area = b.wait_find(&format!("{li} textarea"));
+    b.clear(&area);
+    b.type_into(&area, "Parcel #{{ticket.id}} left our depot today.");
+    b.click_css(&format!("{li} form.snippet button[type=submit]"));
+    b.wait_text(".flash", "The snippet is saved");
+    bb.open(&format!("/tickets/{id}"));
+    let texts = bb.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).map(o => o.dataset.text || '');",
+        json!([]),
+    );
+    assert!(
+        texts
+            .to_string()
+            .contains(&format!("Parcel #{id} left our depot today.")),
+        "{texts}"
+    );
+    b.open("/snippets");
+    b.click_css(&format!("{li} form.delete-snippet button"));
+    b.answer_dialog(true);
+    b.wait_text(".flash", "The snippet is deleted");
+    assert!(!b.text("ul.snippet-list").contains("Parcel delay"));
+    bb.open(&format!("/tickets/{id}"));
+    let names = bb.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
+        json!([]),
+    );
+    assert_eq!(names, json!(["Refund policy", "Sign-off"]));
+
+    // Without the CSRF token nothing is added.
+    let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let r = jane.post("/snippets", &[("name", "Sneaky"), ("body", "x")], &[]);
+    assert_eq!(r.status, 403);
+    assert!(!jane.get("/snippets").text().contains("Sneaky"));
 }

@@ -370,3 +370,40 @@ fn the_agent_signature_fills_its_place_and_an_empty_one_leaves_no_blank_line() {
         Some("-- <br>\nJane Doe<br>\nSenior Support<br>\n+1 555 0100<br>\nAcme Support Team")
     );
 }
+
+#[test]
+fn a_snippet_typed_in_the_page_is_checked() {
+    assert_eq!(
+        snippet_input(
+            "  Refund  ",
+            "Hi {{contact.first_name | there}},\r\nrefunds take 5 days.",
+            &["Sign-off"]
+        ),
+        Ok((
+            "Refund".to_string(),
+            "Hi {{contact.first_name | there}},\nrefunds take 5 days.".to_string()
+        ))
+    );
+    let refused = [
+        ("", "x", "needs a name"),
+        ("a\nb", "x", "one line"),
+        (&"n".repeat(MAX_SNIPPET_NAME + 1), "x", "one line"),
+        ("sign-off", "x", "the configuration has a snippet named"),
+        ("Empty", " \n ", "no text"),
+        (
+            "Long",
+            &"x".repeat(MAX_SNIPPET_TEXT + 1),
+            "at most 10000 characters",
+        ),
+        (
+            "Phone",
+            "Call {{contact.phone}}",
+            "unknown token {{contact.phone}}",
+        ),
+        ("Open", "Hi {{contact.name", "unclosed"),
+    ];
+    for (name, text, says) in refused {
+        let e = snippet_input(name, text, &["Sign-off"]).unwrap_err();
+        assert!(e.contains(says), "{name:?}: {e}");
+    }
+}
