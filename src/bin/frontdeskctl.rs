@@ -318,6 +318,11 @@ enum TicketsCommand {
         /// message number, as `tickets show` lists it).
         #[arg(long, value_name = "MESSAGE", requires = "forward_to")]
         message: Option<i64>,
+        /// Send it at this time instead of now (RFC 3339, such as
+        /// 2026-12-01T09:00:00+01:00; at most 30 days ahead). Until then `outbox cancel`
+        /// stops it.
+        #[arg(long, value_name = "TIME", conflicts_with = "close")]
+        send_at: Option<String>,
     },
     /// Assign a ticket to an agent, a team, or nobody.
     Assign {
@@ -702,6 +707,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             close,
             forward_to,
             message,
+            send_at,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
             let mut attachments = Vec::new();
@@ -731,6 +737,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 close: *close,
                 forward: forward_to.clone(),
                 forward_message: *message,
+                send_at: send_at.clone(),
             })?;
             print_done(&value, cli.json);
         }

@@ -289,6 +289,9 @@ pub enum Request {
         /// Forward this mail of the ticket (a message row) instead of the latest incoming.
         #[serde(default)]
         forward_message: Option<i64>,
+        /// Send it at this RFC 3339 time instead of now.
+        #[serde(default)]
+        send_at: Option<String>,
     },
     /// Add an internal note.
     TicketsNote {

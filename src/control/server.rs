@@ -393,7 +393,18 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             close,
             forward,
             forward_message,
+            send_at,
         } => {
+            let send_at = match send_at
+                .as_deref()
+                .map(|t| crate::outbound::scheduled_at(crate::model::unix_now(), t))
+            {
+                None => None,
+                Some(Ok(at)) => Some(at),
+                Some(Err(e)) => {
+                    return Response::err(ErrorKind::BadRequest, format!("--send-at: {e}"))
+                }
+            };
             let mut files = Vec::new();
             for a in attachments {
                 match base64::engine::general_purpose::STANDARD.decode(a.data_base64.as_bytes()) {
@@ -422,6 +433,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 forward_message,
                 // The shell copies whom --cc names; it offers no Cc box to take anyone out of.
                 offered: None,
+                send_at,
             };
             let what = if forward.is_some() {
                 "forward of"

@@ -61,6 +61,34 @@ pub struct ReplyRequest {
     /// What the reply form's Cc box held when it opened (one line): whoever of these
     /// the agent took out is not offered again until they write.
     pub offered: Option<String>,
+    /// Send it then (unix seconds; see [`scheduled_at`]) instead of now (or after the
+    /// undo window).
+    pub send_at: Option<i64>,
+}
+
+/// Longest an agent may schedule a reply ahead: 30 days.
+pub const MAX_SCHEDULE_SECONDS: i64 = 30 * 86_400;
+
+/// The unix second an RFC 3339 `moment` names, for a reply sent later: after `now`
+/// and at most [`MAX_SCHEDULE_SECONDS`] ahead.
+pub fn scheduled_at(now: i64, moment: &str) -> Result<i64, ReplyError> {
+    let at = time::OffsetDateTime::parse(
+        moment.trim(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .map_err(|_| ReplyError::Invalid(format!("{moment:?} is not a time (RFC 3339)")))?
+    .unix_timestamp();
+    if at <= now {
+        return Err(ReplyError::Invalid(
+            "that time has passed: pick a later one, or send it now".into(),
+        ));
+    }
+    if at - now > MAX_SCHEDULE_SECONDS {
+        return Err(ReplyError::Invalid(
+            "a reply can be scheduled at most 30 days ahead".into(),
+        ));
+    }
+    Ok(at)
 }
 
 /// The outbox entry for a composed message on a channel, with the channel's (or the
@@ -293,12 +321,17 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
     if forward {
         mail.source_row = context.source_row;
     }
-    // An agent's own words wait out the undo window; acknowledgements do not.
-    mail.hold_seconds = channel
+    // An agent's own words wait out the undo window (or until the time they were
+    // scheduled for); acknowledgements do not.
+    let undo = channel
         .smtp
         .as_ref()
         .or(config.smtp.as_ref())
         .map_or(0, |s| s.undo.as_secs() as i64);
+    mail.hold_seconds = match request.send_at {
+        Some(at) => (at - now).max(undo),
+        None => undo,
+    };
     mail.pipelines = Some(config.pipelines.clone());
     mail.attachments = attachments
         .iter()
@@ -403,6 +436,43 @@ impl From<&crate::store::UserView> for Agent {
             first_name: u.first_name.clone(),
             last_name: u.last_name.clone(),
             signature: u.signature.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_764_000_000; // 2025-11-24T16:00:00Z
+
+    #[test]
+    fn a_reply_is_scheduled_in_the_future_within_30_days() {
+        assert_eq!(
+            scheduled_at(NOW, "2025-11-25T09:00:00+01:00").ok(),
+            Some(NOW + 16 * 3600)
+        );
+        assert_eq!(
+            scheduled_at(NOW, " 2025-11-24T16:00:01Z ").ok(),
+            Some(NOW + 1)
+        );
+        assert_eq!(
+            scheduled_at(NOW, "2025-12-24T16:00:00Z").ok(),
+            Some(NOW + MAX_SCHEDULE_SECONDS)
+        );
+    }
+
+    #[test]
+    fn a_past_far_or_unreadable_time_is_refused_in_words() {
+        for (moment, says) in [
+            ("2025-11-24T16:00:00Z", "has passed"),
+            ("2025-11-24T15:00:00Z", "has passed"),
+            ("2025-12-24T16:00:01Z", "at most 30 days"),
+            ("tomorrow at nine", "is not a time"),
+            ("2025-11-25T09:00", "is not a time"),
+        ] {
+            let e = scheduled_at(NOW, moment).unwrap_err().to_string();
+            assert!(e.contains(says), "{moment}: {e}");
         }
     }
 }

@@ -1418,6 +1418,29 @@ async fn post(
             };
             match *action {
                 "reply" => {
+                    // "Schedule": sent at the picked time (turned into UTC by the page).
+                    let send_at = match field(form, "then") {
+                        Some("later") => {
+                            match field(form, "send_at").filter(|v| !v.trim().is_empty()) {
+                                Some(v) => match crate::outbound::scheduled_at(unix_now(), v) {
+                                    Ok(at) => Some(at),
+                                    Err(e) => {
+                                        return text(
+                                            StatusCode::BAD_REQUEST,
+                                            &format!("Not sent: {e}."),
+                                        )
+                                    }
+                                },
+                                None => {
+                                    return text(
+                                        StatusCode::BAD_REQUEST,
+                                        "Not sent: pick when to send it.",
+                                    )
+                                }
+                            }
+                        }
+                        _ => None,
+                    };
                     let body = field(form, "body").unwrap_or("").to_string();
                     let request = ReplyRequest {
                         ticket: id,
@@ -1431,6 +1454,7 @@ async fn post(
                         forward: None,
                         forward_message: None,
                         offered: field(form, "offered").map(str::to_string),
+                        send_at,
                     };
                     queued(
                         state,
@@ -1460,6 +1484,7 @@ async fn post(
                         forward: Some(field(form, "to").unwrap_or("").to_string()),
                         forward_message,
                         offered: None,
+                        send_at: None,
                     };
                     queued(
                         state,

@@ -6,7 +6,8 @@
 //! and note); "Send now" sends it at
 //! once; a reply the relay refused offers "Try again", which delivers once the relay
 //! takes it. A request without the CSRF token, for mail already sent or for no entry
-//! changes nothing.
+//! changes nothing. A reply scheduled with "Send later" waits until its time (a time gone
+//! by, or none, is refused), and "Send now" still sends it at once.
 
 use std::time::Duration;
 
@@ -266,4 +267,95 @@ fn a_cancelled_forward_comes_back_in_the_forward_form() {
     );
     b.wait_text(&format!("#m{again} .delivery"), "sent");
     assert_eq!(rx.for_rcpt(PARTS).len(), 1);
+}
+
+#[test]
+fn a_reply_scheduled_for_later_waits_until_then() {
+    let rx = Receiver::start();
+    let d = crate::daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(
+        &d,
+        KIM,
+        "support@example.com",
+        &text_mail(KIM, "Call me Monday", "later.1@customer.example.org", "?"),
+    );
+    let id = ticket_id(&d, "Call me Monday");
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{id}"));
+    let body = b.wait_find("#reply-body");
+    b.type_into(&body, "Good morning Kim, as promised.");
+    // Two days ahead in the agent's own clock; Enter in the picker schedules (it does
+    // not send now).
+    b.click_css("details.send-later summary");
+    let due = b.js(
+        "var d = new Date(Date.now() + 2 * 86400e3); d.setSeconds(0, 0);
+         var p = function (n) { return String(n).padStart(2, '0'); };
+         document.getElementById('send-at').value = d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' +
+             p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes());
+         return Math.floor(d.getTime() / 1000);",
+        json!([]),
+    )
+    .as_i64()
+    .expect("the picked time");
+    b.js("document.getElementById('send-at').focus();", json!([]));
+    b.press("\u{E007}");
+    b.wait_until("the scheduled reply in the thread", |_| {
+        latest_reply(&show(&d, id)).0 != 0
+    });
+    let (entry, row) = latest_reply(&show(&d, id));
+    let t = show(&d, id);
+    let delivery = &outbound_messages(&t).last().expect("the reply")["delivery"];
+    assert_eq!(delivery["status"], "queued", "{t:#}");
+    assert_eq!(delivery["next_attempt"].as_i64(), Some(due), "{t:#}");
+    b.open(&format!("/tickets/{id}"));
+    b.wait_until("the time it goes", |b| {
+        b.text(&format!("#m{row} .delivery"))
+            .starts_with(&format!("to {KIM} · sending at "))
+    });
+
+    // Refused: a time gone by, no time at all; the shell likewise.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let before = show(&d, id);
+    for (send_at, says) in [
+        ("2020-01-01T09:00:00Z", "has passed"),
+        ("", "pick when to send it"),
+    ] {
+        let r = jane.post(
+            &format!("/tickets/{id}/reply"),
+            &[
+                ("csrf", &jane.csrf),
+                ("body", "x"),
+                ("then", "later"),
+                ("send_at", send_at),
+            ],
+            &[],
+        );
+        assert_eq!(r.status, 400, "{}", r.text());
+        assert!(r.text().contains(says), "{}", r.text());
+    }
+    let (code, _, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "reply",
+            &id.to_string(),
+            "--as",
+            "jane@acme.test",
+            "--send-at",
+            "2099-01-01T00:00:00Z",
+        ],
+        Some(b"x"),
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("at most 30 days"), "{err}");
+    assert_eq!(show(&d, id), before, "a refused reply changed the ticket");
+
+    // "Send now" sends it at once; nothing else went.
+    b.click_css(&format!("#m{row} form.outbox-action button.retry"));
+    let got = rx.wait_rcpt(KIM, 1, Duration::from_secs(30));
+    assert!(got[0].contains("as promised"));
+    b.wait_text(&format!("#m{row} .delivery"), "sent");
+    assert_eq!(rx.messages().len(), 1);
+    assert_eq!(latest_reply(&show(&d, id)).0, entry);
 }

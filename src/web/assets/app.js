@@ -174,16 +174,26 @@
       if (t.value === "") { localStorage.removeItem(key); } else { localStorage.setItem(key, t.value); }
     } catch (err) { /* storage full or off: the box still holds the text */ }
   });
-  // A snooze until a picked time: the picker holds the agent's local time; the server
-  // gets it in UTC.
+  // Enter in the "Send later" time picker schedules the reply; it must not send it now
+  // (the form's first button).
+  document.addEventListener("keydown", function (e) {
+    if (e.key !== "Enter" || !e.target || e.target.id !== "send-at") { return; }
+    e.preventDefault();
+    var schedule = e.target.form && e.target.form.querySelector("button[value=later]");
+    if (schedule) { schedule.click(); }
+  });
+
+  // A time picked in the agent's own clock (a snooze's end, a reply sent later) goes to
+  // the server in UTC: a hidden input with data-utc-of names the picker it comes from.
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (!form.classList || !form.classList.contains("snooze")) { return; }
-    var at = form.querySelector("input[name=at]");
-    var until = form.querySelector("input[name=until]");
-    if (!at || !until || !at.value) { return; }
-    var when = new Date(at.value);
-    if (!isNaN(when.getTime())) { until.value = when.toISOString(); }
+    if (!form.querySelectorAll) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("input[data-utc-of]"), function (utc) {
+      var picker = form.querySelector('input[name="' + utc.getAttribute("data-utc-of") + '"]');
+      if (!picker || !picker.value) { return; }
+      var when = new Date(picker.value);
+      if (!isNaN(when.getTime())) { utc.value = when.toISOString(); }
+    });
   }, true);
 
   // Suggestions for @mentions in the note box: colleagues whose handle, name or address
@@ -271,7 +281,10 @@
     Array.prototype.forEach.call(document.querySelectorAll("span.due[data-due]"), function (el) {
       var left = Number(el.getAttribute("data-due")) - now;
       if (isNaN(left)) { return; }
-      el.textContent = left >= 60 ? "in " + Math.ceil(left / 60) + " min" : left > 0 ? "in " + Math.ceil(left) + " s" : "now";
+      // A mail scheduled for later says when, in the agent's own clock.
+      el.textContent = left >= 3600
+        ? "at " + new Date(Number(el.getAttribute("data-due")) * 1000).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })
+        : left >= 60 ? "in " + Math.ceil(left / 60) + " min" : left > 0 ? "in " + Math.ceil(left) + " s" : "now";
     });
   }
   countDown();
