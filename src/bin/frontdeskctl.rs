@@ -466,6 +466,9 @@ enum TicketsCommand {
         /// Read the note from this file instead of stdin.
         #[arg(long)]
         body_file: Option<PathBuf>,
+        /// Attach a file (repeatable).
+        #[arg(long)]
+        attach: Vec<PathBuf>,
     },
 }
 
@@ -710,23 +713,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             send_at,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
-            let mut attachments = Vec::new();
-            for path in attach {
-                let data = std::fs::read(path).map_err(|e| {
-                    ClientError::Io(std::io::Error::new(
-                        e.kind(),
-                        format!("{}: {e}", path.display()),
-                    ))
-                })?;
-                attachments.push(AttachmentData {
-                    filename: path
-                        .file_name()
-                        .map(|n| n.to_string_lossy().into_owned())
-                        .unwrap_or_else(|| "attachment".into()),
-                    content_type: guess_content_type(path).to_string(),
-                    data_base64: base64::engine::general_purpose::STANDARD.encode(&data),
-                });
-            }
+            let attachments = read_attachments(attach)?;
             let value = client.call(&Request::TicketsReply {
                 id: *id,
                 agent: agent.clone(),
@@ -745,12 +732,15 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             id,
             agent,
             body_file,
+            attach,
         }) => {
             let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
+            let attachments = read_attachments(attach)?;
             let value = client.call(&Request::TicketsNote {
                 id: *id,
                 agent: agent.clone(),
                 body,
+                attachments,
             })?;
             print_done(&value, cli.json);
         }
@@ -1439,6 +1429,28 @@ fn read_password() -> std::io::Result<String> {
 }
 
 /// The body of a reply or note: a file, or standard input.
+/// The files at `paths`, as the control protocol carries them (base64).
+fn read_attachments(paths: &[PathBuf]) -> Result<Vec<AttachmentData>, ClientError> {
+    let mut attachments = Vec::new();
+    for path in paths {
+        let data = std::fs::read(path).map_err(|e| {
+            ClientError::Io(std::io::Error::new(
+                e.kind(),
+                format!("{}: {e}", path.display()),
+            ))
+        })?;
+        attachments.push(AttachmentData {
+            filename: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "attachment".into()),
+            content_type: guess_content_type(path).to_string(),
+            data_base64: base64::engine::general_purpose::STANDARD.encode(&data),
+        });
+    }
+    Ok(attachments)
+}
+
 fn read_body(file: Option<&Path>) -> std::io::Result<String> {
     let bytes = match file {
         Some(path) => std::fs::read(path)?,

@@ -301,6 +301,9 @@ pub enum Request {
         agent: String,
         /// Text.
         body: String,
+        /// Files.
+        #[serde(default)]
+        attachments: Vec<AttachmentData>,
     },
     /// Outbox entries.
     OutboxList {

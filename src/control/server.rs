@@ -405,22 +405,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     return Response::err(ErrorKind::BadRequest, format!("--send-at: {e}"))
                 }
             };
-            let mut files = Vec::new();
-            for a in attachments {
-                match base64::engine::general_purpose::STANDARD.decode(a.data_base64.as_bytes()) {
-                    Ok(data) => files.push(OutgoingAttachment {
-                        filename: a.filename,
-                        content_type: a.content_type,
-                        data,
-                    }),
-                    Err(e) => {
-                        return Response::err(
-                            ErrorKind::BadRequest,
-                            format!("attachment {}: not base64: {e}", a.filename),
-                        )
-                    }
-                }
-            }
+            let files = match decode_attachments(attachments) {
+                Ok(files) => files,
+                Err(refused) => return refused,
+            };
             let request = ReplyRequest {
                 ticket: id,
                 agent_email: agent,
@@ -450,10 +438,19 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(ReplyError::Store(e)) => store_err(e),
             }
         }
-        Request::TicketsNote { id, agent, body } => {
-            if body.trim().is_empty() {
+        Request::TicketsNote {
+            id,
+            agent,
+            body,
+            attachments,
+        } => {
+            if body.trim().is_empty() && attachments.is_empty() {
                 return Response::err(ErrorKind::BadRequest, "the note is empty");
             }
+            let files = match decode_attachments(attachments) {
+                Ok(files) => files,
+                Err(refused) => return refused,
+            };
             let agent = agent.trim().to_lowercase();
             let who = agent.clone();
             match store.read(move |r| r.user(&who)).await {
@@ -463,7 +460,11 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 }
                 Err(e) => return store_err(e),
             }
-            match store.add_note(id, agent, body).await {
+            let files = match crate::outbound::note_files(&agent, &body, &files) {
+                Ok(f) => f,
+                Err(e) => return Response::err(ErrorKind::BadRequest, e.to_string()),
+            };
+            match store.add_note(id, agent, body, files).await {
                 Ok(row) => Response::ok(ResponseData::Done {
                     done: format!("note added to ticket #{id}"),
                     id: row,
@@ -869,6 +870,30 @@ pub fn split_name(full: &str) -> (String, String) {
         Some((first, last)) => (first.trim().to_string(), last.trim().to_string()),
         None => (full.to_string(), String::new()),
     }
+}
+
+/// Files as the control protocol carries them (base64), decoded; a refusal naming the
+/// file that is not base64.
+fn decode_attachments(
+    attachments: Vec<crate::control::proto::AttachmentData>,
+) -> Result<Vec<OutgoingAttachment>, Response> {
+    let mut files = Vec::new();
+    for a in attachments {
+        match base64::engine::general_purpose::STANDARD.decode(a.data_base64.as_bytes()) {
+            Ok(data) => files.push(OutgoingAttachment {
+                filename: a.filename,
+                content_type: a.content_type,
+                data,
+            }),
+            Err(e) => {
+                return Err(Response::err(
+                    ErrorKind::BadRequest,
+                    format!("attachment {}: not base64: {e}", a.filename),
+                ))
+            }
+        }
+    }
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -116,6 +116,21 @@ pub fn attachment_data(raw: &[u8], position: usize) -> Option<Vec<u8>> {
         .attachments()
         .filter(|p| !matches!(p.body, PartType::Message(_)))
         .nth(position)?;
+    // A text file is handed back in its own bytes: the parser's text is converted from
+    // its charset (and a file that is not text in that charset would come out mangled).
+    if matches!(part.body, PartType::Text(_) | PartType::Html(_)) {
+        let body = raw.get(part.offset_body as usize..part.offset_end as usize)?;
+        let decoded = match part.encoding {
+            mail_parser::Encoding::Base64 => mail_parser::decoders::base64::base64_decode(body),
+            mail_parser::Encoding::QuotedPrintable => {
+                mail_parser::decoders::quoted_printable::quoted_printable_decode(body)
+            }
+            mail_parser::Encoding::None => Some(body.to_vec()),
+        };
+        if let Some(bytes) = decoded {
+            return Some(bytes);
+        }
+    }
     Some(part.contents().to_vec())
 }
 
@@ -384,6 +399,14 @@ mod tests {
         assert_eq!(attachment_data(raw, 0).unwrap(), vec![0, 1, 2]);
         assert_eq!(attachment_data(raw, 1).unwrap(), b"second");
         assert_eq!(attachment_data(raw, 2), None);
+    }
+
+    #[test]
+    fn text_files_download_in_their_own_bytes() {
+        // Latin-1 in quoted-printable, and bytes that are not UTF-8 labelled as text.
+        let raw = b"From: a@b.c\r\nContent-Type: multipart/mixed; boundary=X\r\n\r\n--X\r\nContent-Type: text/plain\r\n\r\nbody\r\n--X\r\nContent-Type: text/plain; charset=iso-8859-1\r\nContent-Disposition: attachment; filename=m.csv\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nM=FCller;Stra=DFe\r\n--X\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename=log.txt\r\nContent-Transfer-Encoding: base64\r\n\r\n/wD+\r\n--X--\r\n";
+        assert_eq!(attachment_data(raw, 0).unwrap(), b"M\xfcller;Stra\xdfe");
+        assert_eq!(attachment_data(raw, 1).unwrap(), vec![0xff, 0x00, 0xfe]);
     }
 
     #[test]

@@ -196,6 +196,25 @@ fn agent_value(agent: &Agent, company: &str, token: &str) -> String {
     }
 }
 
+/// The stored original of an internal note with files: a MIME message of its text and
+/// files (never sent), so its files are kept and read back as a mail's are.
+pub fn note_original(
+    author: &str,
+    text: &str,
+    files: &[OutgoingAttachment],
+    now: i64,
+) -> Result<Vec<u8>, std::io::Error> {
+    let mut builder = MessageBuilder::new()
+        .from(author.to_string())
+        .subject("(note)")
+        .date(now)
+        .text_body(text.to_string());
+    for f in files {
+        builder = builder.attachment(f.content_type.clone(), f.filename.clone(), f.data.clone());
+    }
+    builder.write_to_vec()
+}
+
 /// Longest signature an agent may keep, in characters.
 pub const MAX_AGENT_SIGNATURE: usize = 1000;
 /// Most lines of an agent's signature.

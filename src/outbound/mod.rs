@@ -66,6 +66,27 @@ pub struct ReplyRequest {
     pub send_at: Option<i64>,
 }
 
+/// How an internal note's `files` are stored (`None` without files): their names,
+/// types and sizes, and the note's original holding them.
+pub fn note_files(
+    author: &str,
+    text: &str,
+    files: &[OutgoingAttachment],
+) -> Result<Option<crate::store::NoteFiles>, ReplyError> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let raw = compose::note_original(author, text, files, unix_now())
+        .map_err(|e| ReplyError::Invalid(format!("cannot keep the files: {e}")))?;
+    Ok(Some(crate::store::NoteFiles {
+        files: files
+            .iter()
+            .map(|f| (f.filename.clone(), f.content_type.clone(), f.data.len()))
+            .collect(),
+        raw,
+    }))
+}
+
 /// Longest an agent may schedule a reply ahead: 30 days.
 pub const MAX_SCHEDULE_SECONDS: i64 = 30 * 86_400;
 

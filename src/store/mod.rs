@@ -36,7 +36,7 @@ use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
-pub use outbound::{NewUser, OutboxKind, OutboxResult, QueuedMail};
+pub use outbound::{NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
@@ -704,9 +704,11 @@ impl Store {
         ticket: TicketId,
         author: String,
         text: String,
+        files: Option<NoteFiles>,
     ) -> Result<i64, StoreError> {
-        self.write(text.len(), move |conn| {
-            outbound::add_note(conn, ticket, &author, &text)
+        let bytes = text.len() + files.as_ref().map_or(0, |f| f.raw.len());
+        self.write(bytes, move |conn| {
+            outbound::add_note(conn, ticket, &author, &text, files.as_ref())
         })
         .await
     }

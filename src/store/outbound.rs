@@ -127,12 +127,23 @@ fn require_ticket(conn: &Connection, ticket: TicketId) -> Result<TicketId, Store
     live_ticket(conn, ticket)?.ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))
 }
 
-/// An internal note: stored on the ticket, never mailed.
+/// The files of an internal note: (file name, type, size) in the order of `raw`, the
+/// note's original that holds them.
+#[derive(Debug, Clone)]
+pub struct NoteFiles {
+    /// Each file: name, type, size.
+    pub files: Vec<(String, String, usize)>,
+    /// The MIME message holding the note's text and files.
+    pub raw: Vec<u8>,
+}
+
+/// An internal note (with its files, if any): stored on the ticket, never mailed.
 pub(super) fn add_note(
     conn: &Connection,
     ticket: TicketId,
     author: &str,
     text: &str,
+    files: Option<&NoteFiles>,
 ) -> Result<i64, StoreError> {
     let ticket = require_ticket(conn, ticket)?;
     let now = unix_now();
@@ -146,10 +157,13 @@ pub(super) fn add_note(
         "(note)",
         text,
         None,
-        None,
+        files.map(|f| f.raw.as_slice()),
         now,
     )?;
     let row = conn.last_insert_rowid();
+    if let Some(f) = files {
+        insert_attachments(conn, row, &f.files)?;
+    }
     event(
         conn,
         ticket,
@@ -244,6 +258,8 @@ pub(super) fn delete_note(
     exec(conn, "DELETE FROM mentions WHERE message_row = ?1", [row])?;
     exec(conn, "DELETE FROM search WHERE rowid = ?1", [row])?;
     exec(conn, "DELETE FROM note_edits WHERE message_row = ?1", [row])?;
+    exec(conn, "DELETE FROM attachments WHERE message_id = ?1", [row])?;
+    exec(conn, "DELETE FROM message_raw WHERE message_id = ?1", [row])?;
     exec(conn, "DELETE FROM messages WHERE id = ?1", [row])?;
     event(
         conn,
@@ -369,6 +385,24 @@ fn insert_message(
     Ok(())
 }
 
+/// The files of message `row` we wrote (a reply, a note), in the order its original
+/// holds them.
+fn insert_attachments(
+    conn: &Connection,
+    row: i64,
+    files: &[(String, String, usize)],
+) -> Result<(), StoreError> {
+    for (position, (filename, content_type, size)) in files.iter().enumerate() {
+        exec(
+            conn,
+            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, position)
+             VALUES (?1, ?2, ?3, NULL, 0, ?4, ?5)",
+            params![row, filename, content_type, *size as i64, position as i64],
+        )?;
+    }
+    Ok(())
+}
+
 /// Offer `contact` in the Cc box again (they wrote, or were copied again); whether
 /// they had been left out.
 pub(super) fn copy_again(
@@ -433,14 +467,7 @@ pub(super) fn queue_mail(
     if mail.agent_email.is_some() {
         super::notify::notify_followers(conn, ticket, author, row, now)?;
     }
-    for (position, (filename, content_type, size)) in mail.attachments.iter().enumerate() {
-        exec(
-            conn,
-            "INSERT INTO attachments (message_id, filename, content_type, content_id, inline, size, position)
-             VALUES (?1, ?2, ?3, NULL, 0, ?4, ?5)",
-            params![row, filename, content_type, *size as i64, position as i64],
-        )?;
-    }
+    insert_attachments(conn, row, &mail.attachments)?;
     for address in &mail.copies {
         let who = crate::ingest::parse::Mailbox {
             name: None,

@@ -1494,12 +1494,19 @@ async fn post(
                 }
                 "note" => {
                     let body = field(form, "body").unwrap_or("").trim().to_string();
-                    if body.is_empty() {
+                    if body.is_empty() && files.is_empty() {
                         return text(StatusCode::BAD_REQUEST, "The note is empty.");
                     }
+                    let files = match crate::outbound::note_files(&me, &body, &files) {
+                        Ok(f) => f,
+                        Err(e) => return text(StatusCode::BAD_REQUEST, &e.to_string()),
+                    };
                     done(
                         id,
-                        store.add_note(id, me, body).await.map(|_| String::new()),
+                        store
+                            .add_note(id, me, body, files)
+                            .await
+                            .map(|_| String::new()),
                     )
                 }
                 "assign" => {

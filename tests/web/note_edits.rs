@@ -3,6 +3,7 @@
 //! longer named leaves the Mentions view, someone newly named enters it. A deleted note
 //! is gone from the thread, search and Mentions; the history keeps who did what. Only
 //! the note's author may; a customer's mail is never changed; no CSRF token, nothing.
+//! A note may carry files (downloads, as a mail's); deleted, it takes them along.
 
 use crate::browser::Browser;
 use crate::{
@@ -168,4 +169,109 @@ fn an_agent_corrects_or_deletes_their_own_note() {
     b.open(&format!("/tickets/{hinge}"));
     b.wait_find(&format!("#m{bea_note}"));
     assert!(b.find(&format!("#m{bea_note} .note-controls")).is_none());
+}
+
+#[test]
+fn a_note_carries_files_and_takes_them_along_when_deleted() {
+    let d = daemon(None);
+    add_agent(&d, JANE, "Jane Doe");
+    let (hinge, _) = olga_two_tickets(&d, "files");
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+
+    // Nothing typed and no file: the page does not post it.
+    let notes = || message_rows(&show(&d, hinge), "note").len();
+    b.click_css("form.note button[type=submit]");
+    assert_eq!(b.focused_id(), "note-body");
+    assert_eq!(notes(), 0);
+
+    // A log file with a few words: both in the thread, the file downloads as it was.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("printer log.txt");
+    let bytes: Vec<u8> = (0..20_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    std::fs::write(&log, &bytes).unwrap();
+    let picker = b.wait_find("#note-files");
+    b.type_into(&picker, log.to_str().unwrap());
+    let area = b.wait_find("#note-body");
+    b.type_into(&area, "Her printer's log, from the call.");
+    b.click_css("form.note button[type=submit]");
+    b.wait_text("article.message.note", "from the call");
+    let note = *message_rows(&show(&d, hinge), "note")
+        .last()
+        .expect("the note");
+    let link = b.js(
+        &format!(
+            "return document.querySelector('#m{note} ul.attachments a').getAttribute('href');"
+        ),
+        serde_json::json!([]),
+    );
+    let link = link.as_str().expect("a download link").to_string();
+    assert!(b
+        .text(&format!("#m{note} ul.attachments"))
+        .contains("printer log.txt"));
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let got = jane.get(&link);
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, bytes);
+    assert!(got
+        .header("content-disposition")
+        .is_some_and(|v| v.starts_with("attachment")));
+
+    // A file alone is a note too.
+    let r = crate::http(
+        &jane.addr,
+        "POST",
+        &format!("/tickets/{hinge}/note"),
+        &[
+            ("Cookie", &jane.cookie),
+            ("Content-Type", "multipart/form-data; boundary=XyZ"),
+        ],
+        format!(
+            "--XyZ\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\n\r\n\
+             --XyZ\r\nContent-Disposition: form-data; name=\"attachment\"; filename=\"a.png\"\r\n\
+             Content-Type: image/png\r\n\r\nPNGDATA\r\n--XyZ--\r\n",
+            jane.csrf
+        )
+        .as_bytes(),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(notes(), 2);
+
+    // From the shell too.
+    let csv = dir.path().join("calls.csv");
+    std::fs::write(&csv, "when;who\n10:03;Olga\n").unwrap();
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "note",
+            &hinge.to_string(),
+            "--as",
+            JANE,
+            "--attach",
+            csv.to_str().unwrap(),
+        ],
+        Some(b"The call list."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let t = show(&d, hinge);
+    let last = t["messages"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["direction"] == "note"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["text"], "The call list.", "{t:#}");
+    assert_eq!(last["attachments"], 1, "{t:#}");
+    assert_eq!(notes(), 3);
+
+    // Deleted, the note takes its file along: the link answers 404.
+    b.open(&format!("/tickets/{hinge}"));
+    b.click_css(&format!("#m{note} form.delete-note button"));
+    b.answer_dialog(true);
+    b.wait_until("the note gone", |b| {
+        b.ready() && b.find(&format!("#m{note}")).is_none()
+    });
+    assert_eq!(jane.get(&link).status, 404);
+    assert_eq!(notes(), 2);
 }

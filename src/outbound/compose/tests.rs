@@ -407,3 +407,28 @@ fn a_snippet_typed_in_the_page_is_checked() {
         assert!(e.contains(says), "{name:?}: {e}");
     }
 }
+
+#[test]
+fn a_note_with_files_keeps_them_readable_by_position() {
+    let files = [
+        OutgoingAttachment {
+            filename: "log.txt".into(),
+            content_type: "text/plain".into(),
+            data: b"E42 at 10:03".to_vec(),
+        },
+        OutgoingAttachment {
+            filename: "screen.png".into(),
+            content_type: "image/png".into(),
+            data: vec![0x89, b'P', b'N', b'G', 0, 1, 2],
+        },
+    ];
+    let raw = note_original("jane@acme.test", "See the log.", &files, 1_700_000_000).unwrap();
+    for (position, f) in files.iter().enumerate() {
+        assert_eq!(
+            crate::ingest::parse::attachment_data(&raw, position).as_deref(),
+            Some(f.data.as_slice()),
+            "{}",
+            f.filename
+        );
+    }
+}

@@ -183,6 +183,18 @@
     if (schedule) { schedule.click(); }
   });
 
+  // A note needs words or a file: an empty one is not posted.
+  document.addEventListener("submit", function (e) {
+    var form = e.target;
+    if (!form.classList || !form.classList.contains("note")) { return; }
+    var box = form.querySelector("#note-body");
+    var files = form.querySelector("#note-files");
+    if (box && box.value.trim() === "" && !(files && files.files && files.files.length)) {
+      e.preventDefault();
+      box.focus();
+    }
+  }, true);
+
   // A time picked in the agent's own clock (a snooze's end, a reply sent later) goes to
   // the server in UTC: a hidden input with data-utc-of names the picker it comes from.
   document.addEventListener("submit", function (e) {
