@@ -407,7 +407,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             let files = match decode_attachments(attachments) {
                 Ok(files) => files,
-                Err(refused) => return refused,
+                Err(e) => return Response::err(ErrorKind::BadRequest, e),
             };
             let request = ReplyRequest {
                 ticket: id,
@@ -449,7 +449,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             }
             let files = match decode_attachments(attachments) {
                 Ok(files) => files,
-                Err(refused) => return refused,
+                Err(e) => return Response::err(ErrorKind::BadRequest, e),
             };
             let agent = agent.trim().to_lowercase();
             let who = agent.clone();
@@ -872,11 +872,11 @@ pub fn split_name(full: &str) -> (String, String) {
     }
 }
 
-/// Files as the control protocol carries them (base64), decoded; a refusal naming the
+/// Files as the control protocol carries them (base64), decoded; the words naming the
 /// file that is not base64.
 fn decode_attachments(
     attachments: Vec<crate::control::proto::AttachmentData>,
-) -> Result<Vec<OutgoingAttachment>, Response> {
+) -> Result<Vec<OutgoingAttachment>, String> {
     let mut files = Vec::new();
     for a in attachments {
         match base64::engine::general_purpose::STANDARD.decode(a.data_base64.as_bytes()) {
@@ -885,12 +885,7 @@ fn decode_attachments(
                 content_type: a.content_type,
                 data,
             }),
-            Err(e) => {
-                return Err(Response::err(
-                    ErrorKind::BadRequest,
-                    format!("attachment {}: not base64: {e}", a.filename),
-                ))
-            }
+            Err(e) => return Err(format!("attachment {}: not base64: {e}", a.filename)),
         }
     }
     Ok(files)
