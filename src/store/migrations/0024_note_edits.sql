@@ -5,3 +5,5 @@ CREATE TABLE note_edits (
     message_row INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,
     edited_at   INTEGER NOT NULL
 );
+-- A corrected or deleted note looks its mentions up by the note.
+CREATE INDEX mentions_message ON mentions(message_row);
