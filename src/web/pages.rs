@@ -1082,37 +1082,24 @@ async fn change_snippet(
         (id, false) => {
             let config = state.services.pipeline.config();
             let configured: Vec<&str> = config.snippets.iter().map(|s| s.name.as_str()).collect();
-            let (name, body) = (
+            let typed = (
                 field(form, "name").unwrap_or(""),
                 field(form, "body").unwrap_or(""),
             );
-            let (name, body) =
-                match crate::outbound::compose::snippet_input(name, body, &configured) {
-                    Ok(checked) => checked,
-                    Err(e) => {
-                        let why = format!("Nothing was saved: {e}.");
-                        // A new one goes back into its form; an edit stays in the list's.
-                        let draft = id.is_none().then_some((name, body));
-                        return snippets_page(
-                            state,
-                            session,
-                            Some(Err(&why)),
-                            draft,
-                            StatusCode::BAD_REQUEST,
-                        )
-                        .await;
-                    }
-                };
-            store
-                .save_snippet(id, name, body, session.email.clone())
-                .await
-                .map(|_| if id.is_some() { "changed" } else { "added" })
+            match crate::outbound::compose::snippet_input(typed.0, typed.1, &configured) {
+                Ok((name, body)) => store
+                    .save_snippet(id, name, body, session.email.clone())
+                    .await
+                    .map(|_| if id.is_some() { "changed" } else { "added" }),
+                Err(e) => Err(StoreError::Invalid(e)),
+            }
         }
     };
     match result {
         Ok(what) => redirect(&format!("/snippets?saved={what}")),
         Err(StoreError::Invalid(e)) => {
             let why = format!("Nothing was saved: {e}.");
+            // A refused new snippet goes back into its form; an edit stays in the list's.
             let draft = id.is_none().then(|| {
                 (
                     field(form, "name").unwrap_or(""),
