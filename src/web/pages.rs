@@ -1161,6 +1161,17 @@ async fn save_signature(state: &WebState, me: String, form: &[(String, String)])
         signature: Some(signature),
         ..Default::default()
     };
+    save_account(state, me, changes, "signature").await
+}
+
+/// Store a change an agent made on their account page, then show the page again
+/// saying `what` changed.
+async fn save_account(
+    state: &WebState,
+    me: String,
+    changes: UserChanges,
+    what: &str,
+) -> Response<Body> {
     match state
         .services
         .pipeline
@@ -1170,7 +1181,7 @@ async fn save_signature(state: &WebState, me: String, form: &[(String, String)])
     {
         Ok(words) => {
             log::info!("web: {words}");
-            redirect("/me?changed=signature")
+            redirect(&format!("/me?changed={what}"))
         }
         Err(e) => internal(e),
     }
@@ -1199,19 +1210,7 @@ async fn save_notifications(
         notify: Some(Prefs::from_fn(|r| chosen.contains(&r))),
         ..Default::default()
     };
-    match state
-        .services
-        .pipeline
-        .store()
-        .update_user(me, changes)
-        .await
-    {
-        Ok(words) => {
-            log::info!("web: {words}");
-            redirect("/me?changed=notifications")
-        }
-        Err(e) => internal(e),
-    }
+    save_account(state, me, changes, "notifications").await
 }
 
 /// An agent changes their own password: the current one first (a wrong one counts as a
