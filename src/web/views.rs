@@ -14,13 +14,8 @@ use crate::store::{
 /// A line above a form: what happened (`Ok`) or why it was refused (`Err`).
 pub type Flash<'a> = Result<&'a str, &'a str>;
 
-/// The agent's own account page: who they are and a form to change their password.
-pub fn account(
-    session: &SessionView,
-    flash: Option<Flash<'_>>,
-    settings: &AccountSettings,
-) -> String {
-    let mut out = String::from("<h1>Your account</h1>");
+/// What the last form did, said on top of a page: done, or refused and why.
+fn flash_line(out: &mut String, flash: Option<Flash<'_>>) {
     match flash {
         Some(Ok(said)) => {
             let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(said));
@@ -34,6 +29,16 @@ pub fn account(
         }
         None => {}
     }
+}
+
+/// The agent's own account page: who they are and a form to change their password.
+pub fn account(
+    session: &SessionView,
+    flash: Option<Flash<'_>>,
+    settings: &AccountSettings,
+) -> String {
+    let mut out = String::from("<h1>Your account</h1>");
+    flash_line(&mut out, flash);
     let _ = write!(
         out,
         r#"<p>{} · {}</p><h2>Change your password</h2><form class="password" method="post" action="/me/password"><input type="hidden" name="csrf" value="{}"><label>Current password <input type="password" name="current" autocomplete="current-password" required></label><label>New password <input type="password" name="new" autocomplete="new-password" minlength="{min}" maxlength="{max}" required></label><label>New password again <input type="password" name="repeat" autocomplete="new-password" minlength="{min}" maxlength="{max}" required></label><button type="submit">Change password</button></form><p class="hint">At least {min} characters. Changing it signs you out everywhere else.</p>"#,
@@ -160,19 +165,7 @@ pub struct SnippetsPage<'a> {
 pub fn snippets(p: &SnippetsPage<'_>) -> String {
     let csrf = hidden_csrf(p.csrf);
     let mut out = String::from("<h1>Snippets</h1>");
-    match p.flash {
-        Some(Ok(said)) => {
-            let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(said));
-        }
-        Some(Err(said)) => {
-            let _ = write!(
-                out,
-                r#"<p class="flash error" role="alert">{}</p>"#,
-                esc(said)
-            );
-        }
-        None => {}
-    }
+    flash_line(&mut out, p.flash);
     let tokens: Vec<String> = crate::outbound::compose::SNIPPET_TOKENS
         .iter()
         .map(|t| format!("<code>{{{{{t}}}}}</code>"))

@@ -19,8 +19,9 @@ name = "Sign-off"
 body = "Best, {{agent.first_name}} ({{company}})"
 "#;
 
-#[test]
-fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
+/// A daemon with [`SNIPPETS`] and Jane, where Olga wrote `subject` (Message-ID
+/// `<{id}@customer.example.org>`): the daemon and her ticket.
+fn olga_writes(subject: &str, id: &str, body: &str) -> (Daemon, i64) {
     let d = Daemon::start_with(Settings {
         channels: format!("{SUPPORT}{SNIPPETS}"),
         ..Settings::default()
@@ -32,12 +33,18 @@ fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
         "support@example.com",
         &text_mail(
             "Olga Ortiz <olga@customer.example.org>",
-            "Refund please",
-            "snip.1@customer.example.org",
-            "I want my money back.",
+            subject,
+            &format!("{id}@customer.example.org"),
+            body,
         ),
     );
-    let id = ticket_id(&d, "Refund please");
+    let ticket = ticket_id(&d, subject);
+    (d, ticket)
+}
+
+#[test]
+fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
+    let (d, id) = olga_writes("Refund please", "snip.1", "I want my money back.");
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
     b.open(&format!("/tickets/{id}"));
@@ -73,24 +80,8 @@ fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
 
 #[test]
 fn agents_write_their_own_snippets_in_the_page() {
-    let d = Daemon::start_with(Settings {
-        channels: format!("{SUPPORT}{SNIPPETS}"),
-        ..Settings::default()
-    });
-    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (d, id) = olga_writes("Where is my parcel", "snip.2", "Two weeks now.");
     add_agent(&d, "bea@acme.test", "Bea Kowalczyk");
-    deliver(
-        &d,
-        "olga@customer.example.org",
-        "support@example.com",
-        &text_mail(
-            "Olga Ortiz <olga@customer.example.org>",
-            "Where is my parcel",
-            "snip.2@customer.example.org",
-            "Two weeks now.",
-        ),
-    );
-    let id = ticket_id(&d, "Where is my parcel");
 
     // Jane adds one from the header's "Snippets" page.
     let b = Browser::start(&d.http);
