@@ -245,7 +245,7 @@ pub(super) fn message_original(
     Ok(conn
         .prepare_cached(
             "SELECT m.ticket_id, r.raw FROM messages m JOIN message_raw r ON r.message_id = m.id
-             WHERE m.id = ?1",
+             WHERE m.id = ?1 AND m.direction <> 'note'",
         )?
         .query_row([row], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?)

@@ -217,6 +217,8 @@ fn a_note_carries_files_and_takes_them_along_when_deleted() {
     assert!(got
         .header("content-disposition")
         .is_some_and(|v| v.starts_with("attachment")));
+    // A note was never mail: it has no original to download (its files are its own).
+    assert_eq!(jane.get(&format!("/messages/{note}/original")).status, 404);
 
     // A file alone is a note too.
     let r = crate::http(
