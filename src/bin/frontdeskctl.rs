@@ -352,6 +352,15 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Delete an internal note, whoever wrote it (one posted by mistake); the
+    /// ticket's history keeps that it was.
+    DeleteNote {
+        /// Ticket number.
+        id: i64,
+        /// The note's message number (as `tickets show` lists it).
+        #[arg(long)]
+        message: i64,
+    },
     /// Split a customer's mail off a ticket into a new ticket of its own.
     Split {
         /// Ticket number.
@@ -969,6 +978,13 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 id: *id,
                 into: *into,
                 actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::DeleteNote { id, message }) => {
+            let value = client.call(&Request::TicketsDeleteNote {
+                id: *id,
+                message: *message,
             })?;
             print_done(&value, cli.json);
         }

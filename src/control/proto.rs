@@ -166,6 +166,13 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Delete an internal note, whoever wrote it (one posted by mistake).
+    TicketsDeleteNote {
+        /// The ticket it is on.
+        id: i64,
+        /// The note (its message number).
+        message: i64,
+    },
     /// Split a customer's mail off a ticket into a new ticket.
     TicketsSplit {
         /// The ticket it is on.
@@ -350,7 +357,8 @@ impl Request {
             | Request::TicketsPriority { id, .. }
             | Request::TicketsRename { id, .. }
             | Request::TicketsSpam { id, .. }
-            | Request::TicketsSplit { id, .. } => vec![*id],
+            | Request::TicketsSplit { id, .. }
+            | Request::TicketsDeleteNote { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
             // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),

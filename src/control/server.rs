@@ -681,6 +681,36 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             done(store.merge(id, into, actor).await)
         }
+        Request::TicketsDeleteNote { id, message } => {
+            let on_ticket = store
+                .read(move |r| {
+                    Ok(r.ticket(id)?.map(|t| {
+                        t.messages
+                            .iter()
+                            .any(|m| m.id == message && m.direction == "note")
+                    }))
+                })
+                .await;
+            match on_ticket {
+                Ok(Some(true)) => {}
+                Ok(Some(false)) => {
+                    return Response::err(
+                        ErrorKind::BadRequest,
+                        format!("message {message} is not an internal note on ticket #{id}"),
+                    )
+                }
+                Ok(None) => return Response::err(ErrorKind::NotFound, format!("no ticket #{id}")),
+                Err(e) => return store_err(e),
+            }
+            match store.delete_note(message, None).await {
+                Ok(ticket) => Response::ok(ResponseData::Done {
+                    done: format!("note {message} deleted from ticket #{ticket}"),
+                    id: ticket,
+                }),
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => store_err(e),
+            }
+        }
         Request::TicketsSplit { id, message, actor } => {
             let actor = match checked_actor(store, actor).await {
                 Ok(a) => a,

@@ -746,10 +746,21 @@ impl Store {
         .await
     }
 
-    /// `author` deletes their internal note `row`; its ticket.
-    pub async fn delete_note(&self, row: i64, author: String) -> Result<TicketId, StoreError> {
-        self.write(0, move |conn| outbound::delete_note(conn, row, &author))
-            .await
+    /// Delete internal note `row`, as its author (`Some`) or the sysadmin (`None`, any
+    /// note); its ticket.
+    pub async fn delete_note(
+        &self,
+        row: i64,
+        author: Option<String>,
+    ) -> Result<TicketId, StoreError> {
+        self.write(0, move |conn| {
+            let editor = match &author {
+                Some(a) => outbound::NoteEditor::Author(a),
+                None => outbound::NoteEditor::Admin,
+            };
+            outbound::delete_note(conn, row, editor)
+        })
+        .await
     }
 
     /// Store an outgoing message and queue it in one transaction; `None` when an

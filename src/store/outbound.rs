@@ -182,8 +182,56 @@ pub(super) fn add_note(
     Ok(row)
 }
 
+/// Who may change a note: its author, or the sysadmin (any note).
+#[derive(Debug, Clone, Copy)]
+pub enum NoteEditor<'a> {
+    /// An agent, who may change only their own notes.
+    Author(&'a str),
+    /// `frontdeskctl`: any note (one posted by mistake, by someone away).
+    Admin,
+}
+
+/// The ticket of `row` when it is an internal note `editor` may change; refused otherwise.
+fn editable_note(
+    conn: &Connection,
+    row: i64,
+    editor: NoteEditor<'_>,
+) -> Result<TicketId, StoreError> {
+    match editor {
+        NoteEditor::Author(author) => own_note(conn, row, author),
+        NoteEditor::Admin => {
+            refuse_deleted(conn, row)?;
+            let ticket: Option<TicketId> = conn
+                .prepare_cached(
+                    "SELECT ticket_id FROM messages WHERE id = ?1 AND direction = 'note'",
+                )?
+                .query_row([row], |r| r.get(0))
+                .optional()?;
+            ticket.ok_or_else(|| {
+                StoreError::Invalid(format!("message {row} is not an internal note"))
+            })
+        }
+    }
+}
+
+/// Refused when note `row` was deleted already.
+fn refuse_deleted(conn: &Connection, row: i64) -> Result<(), StoreError> {
+    let deleted: Option<i64> = conn
+        .prepare_cached("SELECT deleted_at FROM note_edits WHERE message_row = ?1")?
+        .query_row([row], |r| r.get(0))
+        .optional()?
+        .flatten();
+    match deleted {
+        Some(_) => Err(StoreError::Invalid(format!(
+            "note {row} was deleted already"
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// The ticket of `row` when it is an internal note `author` wrote; refused otherwise.
 fn own_note(conn: &Connection, row: i64, author: &str) -> Result<TicketId, StoreError> {
+    refuse_deleted(conn, row)?;
     let note: Option<(TicketId, String, String)> = conn
         .prepare_cached("SELECT ticket_id, direction, from_email FROM messages WHERE id = ?1")?
         .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
@@ -241,15 +289,22 @@ pub(super) fn edit_note(
     Ok(ticket)
 }
 
-/// `author` deletes their note `row`: gone from the thread and the search, with its
-/// mentions and the notifications not yet mailed; the history keeps that it was.
+/// `editor` deletes note `row`: its text, files, search entry, mentions and the
+/// notifications not yet mailed go; the thread shows where it was and the history who
+/// deleted it.
 pub(super) fn delete_note(
     conn: &Connection,
     row: i64,
-    author: &str,
+    editor: NoteEditor<'_>,
 ) -> Result<TicketId, StoreError> {
-    let ticket = own_note(conn, row, author)?;
+    let ticket = editable_note(conn, row, editor)?;
+    let author = match editor {
+        NoteEditor::Author(author) => author,
+        NoteEditor::Admin => "admin (frontdeskctl)",
+    };
     let now = unix_now();
+    // The row stays (emptied, marked deleted): message numbers are never reused, so
+    // what each agent has read, and every reference to later messages, stays right.
     exec(
         conn,
         "DELETE FROM notifications WHERE message_row = ?1",
@@ -257,10 +312,19 @@ pub(super) fn delete_note(
     )?;
     exec(conn, "DELETE FROM mentions WHERE message_row = ?1", [row])?;
     exec(conn, "DELETE FROM search WHERE rowid = ?1", [row])?;
-    exec(conn, "DELETE FROM note_edits WHERE message_row = ?1", [row])?;
     exec(conn, "DELETE FROM attachments WHERE message_id = ?1", [row])?;
     exec(conn, "DELETE FROM message_raw WHERE message_id = ?1", [row])?;
-    exec(conn, "DELETE FROM messages WHERE id = ?1", [row])?;
+    exec(
+        conn,
+        "UPDATE messages SET text_body = '' WHERE id = ?1",
+        [row],
+    )?;
+    exec(
+        conn,
+        "INSERT INTO note_edits (message_row, deleted_at) VALUES (?1, ?2)
+         ON CONFLICT (message_row) DO UPDATE SET deleted_at = excluded.deleted_at",
+        params![row, now],
+    )?;
     event(
         conn,
         ticket,

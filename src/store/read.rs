@@ -103,7 +103,9 @@ impl<'c> Reader<'c> {
                     CASE WHEN o.status = 'queued' THEN o.next_attempt_at END,
                     CASE WHEN o.status = 'cancelled' THEN o.source_row END,
                     CASE WHEN m.direction = 'note'
-                         THEN (SELECT e.edited_at FROM note_edits e WHERE e.message_row = m.id) END
+                         THEN (SELECT e.edited_at FROM note_edits e WHERE e.message_row = m.id) END,
+                    CASE WHEN m.direction = 'note'
+                         THEN (SELECT e.deleted_at FROM note_edits e WHERE e.message_row = m.id) END
              FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
              WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
@@ -117,6 +119,7 @@ impl<'c> Reader<'c> {
                 Ok(MessageView {
                     id: r.get(0)?,
                     edited_at: r.get::<_, Option<i64>>(22)?.map(rfc3339),
+                    deleted_at: r.get::<_, Option<i64>>(23)?.map(rfc3339),
                     direction: r.get(1)?,
                     message_id: r.get(2)?,
                     from: r.get(3)?,

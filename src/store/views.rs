@@ -54,6 +54,9 @@ pub struct MessageView {
     /// RFC 3339 time an internal note was last corrected, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub edited_at: Option<String>,
+    /// RFC 3339 time an internal note was deleted, if it was (its text is gone).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
     /// `inbound`, `outbound` or `note`.
     pub direction: String,
     /// Message-ID header.

@@ -1345,7 +1345,7 @@ async fn post(
                 }
                 store.edit_note(row, me, body).await
             } else {
-                store.delete_note(row, me).await
+                store.delete_note(row, Some(me)).await
             };
             match result {
                 Ok(ticket) => {

@@ -1012,6 +1012,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             marks.push(k.clone());
         }
         match (m.direction.as_str(), &m.delivery) {
+            ("note", _) if m.deleted_at.is_some() => marks.push("internal note · deleted".into()),
             ("note", _) if m.edited_at.is_some() => marks.push("internal note · edited".into()),
             ("note", _) => marks.push("internal note".into()),
             ("outbound", Some(d)) if m.auto_kind.is_none() => marks.push(d.kind.clone()),
@@ -1053,6 +1054,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             out.push_str("</dl>");
         }
         match p.html.get(&m.id) {
+            // Where a deleted note was: its words are gone.
+            _ if m.deleted_at.is_some() => {
+                out.push_str(r#"<p class="deleted">This note was deleted.</p>"#);
+            }
             Some(safe) => {
                 let _ = write!(out, r#"<div class="body html">{safe}</div>"#);
             }
@@ -1061,6 +1066,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             }
         }
         if m.direction == "note"
+            && m.deleted_at.is_none()
             && m.from
                 .as_deref()
                 .is_some_and(|f| f.eq_ignore_ascii_case(p.me))

@@ -1,8 +1,10 @@
 //! An agent corrects or deletes their own internal note. The corrected text replaces the
 //! old in the thread (marked "edited"), in search and in whom it mentions: someone no
 //! longer named leaves the Mentions view, someone newly named enters it. A deleted note
-//! is gone from the thread, search and Mentions; the history keeps who did what. Only
-//! the note's author may; a customer's mail is never changed; no CSRF token, nothing.
+//! loses its words and files (the thread shows where it was) and leaves search and
+//! Mentions; the history keeps who did what. Only
+//! the note's author may (and the sysadmin may delete any note with frontdeskctl); a
+//! customer's mail is never changed; no CSRF token, nothing.
 //! A note may carry files (downloads, as a mail's); deleted, it takes them along.
 
 use crate::browser::Browser;
@@ -14,6 +16,19 @@ use crate::{
 const JANE: &str = "jane@acme.test";
 const BEA: &str = "bea@acme.test";
 const AL: &str = "al@acme.test";
+
+/// The notes of ticket `id` that are not deleted, oldest first.
+fn live_notes(d: &crate::harness::Daemon, id: i64) -> Vec<i64> {
+    show(d, id)["messages"]
+        .as_array()
+        .map(|m| {
+            m.iter()
+                .filter(|m| m["direction"] == "note" && m["deleted_at"].is_null())
+                .filter_map(|m| m["id"].as_i64())
+                .collect()
+        })
+        .unwrap_or_default()
+}
 
 /// Whether a search for `q` lists ticket `id`.
 fn finds(agent: &Agent, q: &str, id: i64) -> bool {
@@ -145,10 +160,24 @@ fn an_agent_corrects_or_deletes_their_own_note() {
     b.open(&format!("/tickets/{hinge}"));
     b.click_css(&format!("#m{note} form.delete-note button"));
     b.answer_dialog(true);
-    b.wait_until("the note gone", |b| {
-        b.ready() && b.find(&format!("#m{note}")).is_none()
+    b.wait_until("the note marked deleted", |b| {
+        b.ready() && b.find(&format!("#m{note} p.deleted")).is_some()
     });
-    assert!(message_rows(&show(&d, hinge), "note").is_empty());
+    assert_eq!(
+        b.text(&format!("#m{note} p.deleted")),
+        "This note was deleted."
+    );
+    assert!(b.find(&format!("#m{note} .note-controls")).is_none());
+    assert!(!b.text(&format!("#m{note}")).contains("refund"));
+    assert!(live_notes(&d, hinge).is_empty());
+    // Gone is gone: it can be neither corrected nor deleted again.
+    let r = jane.post(
+        &format!("/messages/{note}/edit"),
+        &[("csrf", &jane.csrf), ("body", "back again")],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("deleted already"), "{}", r.text());
     assert!(!finds(&jane, "refund", hinge));
     assert_eq!(inbox_view(&al, "mentions"), (vec![], 0));
     let words = history(&show(&d, hinge));
@@ -169,6 +198,37 @@ fn an_agent_corrects_or_deletes_their_own_note() {
     b.open(&format!("/tickets/{hinge}"));
     b.wait_find(&format!("#m{bea_note}"));
     assert!(b.find(&format!("#m{bea_note} .note-controls")).is_none());
+
+    // The sysadmin deletes anyone's note (one posted by mistake), never a mail, and
+    // only on the ticket named.
+    let (code, _, err) = d.ctl(&[
+        "tickets",
+        "delete-note",
+        &hinge.to_string(),
+        "--message",
+        &mail.to_string(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("not an internal note"), "{err}");
+    let (code, out, err) = d.ctl(&[
+        "tickets",
+        "delete-note",
+        &hinge.to_string(),
+        "--message",
+        &bea_note.to_string(),
+    ]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert!(live_notes(&d, hinge).is_empty());
+    let t = show(&d, hinge);
+    let deleted = t["events"]
+        .as_array()
+        .and_then(|e| {
+            e.iter()
+                .find(|e| e["detail"] == format!("internal note {bea_note} deleted"))
+        })
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(deleted["actor"], "admin (frontdeskctl)", "{t:#}");
 }
 
 #[test]
@@ -181,7 +241,7 @@ fn a_note_carries_files_and_takes_them_along_when_deleted() {
     b.open(&format!("/tickets/{hinge}"));
 
     // Nothing typed and no file: the page does not post it.
-    let notes = || message_rows(&show(&d, hinge), "note").len();
+    let notes = || live_notes(&d, hinge).len();
     b.click_css("form.note button[type=submit]");
     assert_eq!(b.focused_id(), "note-body");
     assert_eq!(notes(), 0);
@@ -271,8 +331,8 @@ fn a_note_carries_files_and_takes_them_along_when_deleted() {
     b.open(&format!("/tickets/{hinge}"));
     b.click_css(&format!("#m{note} form.delete-note button"));
     b.answer_dialog(true);
-    b.wait_until("the note gone", |b| {
-        b.ready() && b.find(&format!("#m{note}")).is_none()
+    b.wait_until("the note marked deleted", |b| {
+        b.ready() && b.find(&format!("#m{note} p.deleted")).is_some()
     });
     assert_eq!(jane.get(&link).status, 404);
     assert_eq!(notes(), 2);
