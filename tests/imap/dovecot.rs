@@ -98,9 +98,22 @@ fn doveadm_bin() -> PathBuf {
     find_program("doveadm", &["/usr/bin/doveadm"])
 }
 
+/// (uid and gid to switch to, user name, group name) Dovecot runs as.
+type Identity = (Option<(u32, u32)>, String, String);
+
 /// (uid, gid, user name, group name) Dovecot runs as: `nobody` when we are root.
-fn run_identity() -> (Option<(u32, u32)>, String, String) {
-    // SAFETY: plain libc look-ups; the returned structs are read before any other call.
+fn run_identity() -> Identity {
+    // getpwnam(3) and getgrgid(3) answer in buffers shared by the whole process: tests
+    // starting Dovecots on parallel threads read each other's half-written answers
+    // ("Group doesn't exist: root:x:"). Looked up once, by one thread.
+    static IDENTITY: std::sync::OnceLock<Identity> = std::sync::OnceLock::new();
+    IDENTITY.get_or_init(look_up_identity).clone()
+}
+
+/// [`run_identity`], looked up.
+fn look_up_identity() -> Identity {
+    // SAFETY: plain libc look-ups, made by one thread (see `run_identity`); the returned
+    // structs are read before any other call.
     unsafe {
         if libc::geteuid() == 0 {
             let pw = libc::getpwnam(c"nobody".as_ptr());
