@@ -191,63 +191,37 @@ pub enum NoteEditor<'a> {
     Admin,
 }
 
-/// The ticket of `row` when it is an internal note `editor` may change; refused otherwise.
+/// The ticket of `row` when it is an internal note, not deleted, that `editor` may
+/// change; refused in words otherwise.
 fn editable_note(
     conn: &Connection,
     row: i64,
     editor: NoteEditor<'_>,
 ) -> Result<TicketId, StoreError> {
-    match editor {
-        NoteEditor::Author(author) => own_note(conn, row, author),
-        NoteEditor::Admin => {
-            refuse_deleted(conn, row)?;
-            let ticket: Option<TicketId> = conn
-                .prepare_cached(
-                    "SELECT ticket_id FROM messages WHERE id = ?1 AND direction = 'note'",
-                )?
-                .query_row([row], |r| r.get(0))
-                .optional()?;
-            ticket.ok_or_else(|| {
-                StoreError::Invalid(format!("message {row} is not an internal note"))
-            })
-        }
-    }
-}
-
-/// Refused when note `row` was deleted already.
-fn refuse_deleted(conn: &Connection, row: i64) -> Result<(), StoreError> {
-    let deleted: Option<i64> = conn
-        .prepare_cached("SELECT deleted_at FROM note_edits WHERE message_row = ?1")?
-        .query_row([row], |r| r.get(0))
-        .optional()?
-        .flatten();
-    match deleted {
-        Some(_) => Err(StoreError::Invalid(format!(
-            "note {row} was deleted already"
-        ))),
-        None => Ok(()),
-    }
-}
-
-/// The ticket of `row` when it is an internal note `author` wrote; refused otherwise.
-fn own_note(conn: &Connection, row: i64, author: &str) -> Result<TicketId, StoreError> {
-    refuse_deleted(conn, row)?;
-    let note: Option<(TicketId, String, String)> = conn
-        .prepare_cached("SELECT ticket_id, direction, from_email FROM messages WHERE id = ?1")?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+    let note: Option<(TicketId, String, String, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT m.ticket_id, m.direction, m.from_email, e.deleted_at
+             FROM messages m LEFT JOIN note_edits e ON e.message_row = m.id WHERE m.id = ?1",
+        )?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()?;
-    match note {
-        Some((ticket, direction, from))
-            if direction == "note" && from.eq_ignore_ascii_case(author) =>
-        {
-            Ok(ticket)
-        }
-        Some((_, direction, _)) if direction == "note" => Err(StoreError::Invalid(format!(
-            "note {row} is not yours: only its author changes it"
-        ))),
-        _ => Err(StoreError::Invalid(format!(
+    let Some((ticket, _, from, deleted)) = note.filter(|n| n.1 == "note") else {
+        return Err(StoreError::Invalid(format!(
             "message {row} is not an internal note"
-        ))),
+        )));
+    };
+    if deleted.is_some() {
+        return Err(StoreError::Invalid(format!(
+            "note {row} was deleted already"
+        )));
+    }
+    match editor {
+        NoteEditor::Author(author) if !from.eq_ignore_ascii_case(author) => {
+            Err(StoreError::Invalid(format!(
+                "note {row} is not yours: only its author changes it"
+            )))
+        }
+        _ => Ok(ticket),
     }
 }
 
@@ -259,7 +233,7 @@ pub(super) fn edit_note(
     author: &str,
     text: &str,
 ) -> Result<TicketId, StoreError> {
-    let ticket = own_note(conn, row, author)?;
+    let ticket = editable_note(conn, row, NoteEditor::Author(author))?;
     let now = unix_now();
     exec(
         conn,
