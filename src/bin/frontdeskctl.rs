@@ -320,7 +320,7 @@ enum TicketsCommand {
         message: Option<i64>,
         /// Send it at this time instead of now (RFC 3339, such as
         /// 2026-12-01T09:00:00+01:00; at most 30 days ahead). Until then `outbox cancel`
-        /// stops it.
+        /// stops it, and the ticket keeps its status (it moves when the mail goes).
         #[arg(long, value_name = "TIME", conflicts_with = "close")]
         send_at: Option<String>,
     },

@@ -146,6 +146,7 @@ fn queued_mail(
         copies: Vec::new(),
         close: false,
         hold_seconds: 0,
+        status_when_sent: false,
         draft: None,
         source_row: None,
         left_out: Vec::new(),
@@ -349,6 +350,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         .as_ref()
         .or(config.smtp.as_ref())
         .map_or(0, |s| s.undo.as_secs() as i64);
+    mail.status_when_sent = request.send_at.is_some();
     mail.hold_seconds = match request.send_at {
         Some(at) => (at - now).max(undo),
         None => undo,

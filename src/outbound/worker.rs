@@ -317,7 +317,8 @@ async fn record_all(
             .map(|(item, delivery)| result_of(&item, delivery, now))
             .collect();
         let ids: Vec<i64> = marks.iter().map(OutboxResult::id).collect();
-        match pipeline.store().outbox_record(marks).await {
+        let pipelines = pipeline.config().pipelines.clone();
+        match pipeline.store().outbox_record(marks, pipelines).await {
             // Open ticket pages show how their mail went.
             Ok(()) => tickets.into_iter().for_each(|t| pipeline.ticket_changed(t)),
             Err(e) => log::error!("outbox: cannot record delivery results: {e}"),

@@ -775,19 +775,26 @@ impl Store {
 
     /// Record what the relay said about a run of outbox entries, in one transaction
     /// (each entry in its own savepoint): the worker's durable marks.
-    pub async fn outbox_record(&self, results: Vec<OutboxResult>) -> Result<(), StoreError> {
+    /// `pipelines` move the tickets of scheduled replies that went.
+    pub async fn outbox_record(
+        &self,
+        results: Vec<OutboxResult>,
+        pipelines: Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+    ) -> Result<(), StoreError> {
         self.write(0, move |conn| {
             // All at once first; should one fail, again one by one, so only that one
             // stays unrecorded (and is sent again) rather than the whole batch.
             let together = writer::in_savepoint(conn, |conn| {
-                results.iter().try_for_each(|r| outbound::record(conn, r))
+                results
+                    .iter()
+                    .try_for_each(|r| outbound::record(conn, r, &pipelines))
             });
             if together.is_err() {
                 for result in &results {
                     let id = result.id();
-                    if let Err(e) =
-                        writer::in_savepoint(conn, |conn| outbound::record(conn, result))
-                    {
+                    if let Err(e) = writer::in_savepoint(conn, |conn| {
+                        outbound::record(conn, result, &pipelines)
+                    }) {
                         log::error!("outbox: cannot record the result for entry {id}: {e}");
                     }
                 }

@@ -87,6 +87,9 @@ pub struct QueuedMail {
     pub close: bool,
     /// Seconds it waits before its first attempt (the agent's chance to cancel it).
     pub hold_seconds: i64,
+    /// For replies: move the ticket's status when the mail goes, not now (a reply
+    /// scheduled for later has not answered the customer yet).
+    pub status_when_sent: bool,
     /// What the agent typed (a reply or forward), kept to edit again if it is cancelled.
     pub draft: Option<String>,
     /// For a forward: the message row of the ticket's mail it sends.
@@ -586,7 +589,14 @@ pub(super) fn queue_mail(
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
         params![now, ticket],
     )?;
-    if let (OutboxKind::Reply, Some(pipelines)) = (mail.kind, &mail.pipelines) {
+    if let (OutboxKind::Reply, Some(_), true) = (mail.kind, &mail.pipelines, mail.status_when_sent)
+    {
+        exec(
+            conn,
+            "UPDATE outbox SET moves_when_sent = ?1 WHERE id = ?2",
+            params![author, id],
+        )?;
+    } else if let (OutboxKind::Reply, Some(pipelines)) = (mail.kind, &mail.pipelines) {
         let (_, before) = super::desk::ticket_state(conn, ticket)?;
         super::desk::after_agent_reply(conn, ticket, pipelines, author, now)?;
         if mail.close {
@@ -648,14 +658,18 @@ impl OutboxResult {
     }
 }
 
-/// Apply one result.
-pub(super) fn record(conn: &Connection, result: &OutboxResult) -> Result<(), StoreError> {
+/// Apply one result; `pipelines` move the ticket of a scheduled reply that went.
+pub(super) fn record(
+    conn: &Connection,
+    result: &OutboxResult,
+    pipelines: &[Pipeline],
+) -> Result<(), StoreError> {
     match result {
         OutboxResult::Sent {
             id,
             response,
             refused,
-        } => outbox_sent(conn, *id, response, refused),
+        } => outbox_sent(conn, *id, response, refused, pipelines),
         OutboxResult::Deferred { id, next_at, error } => {
             outbox_defer(conn, *id, *next_at, error).map(|_| ())
         }
@@ -668,21 +682,33 @@ fn outbox_sent(
     id: i64,
     response: &str,
     refused: &[(String, String)],
+    pipelines: &[Pipeline],
 ) -> Result<(), StoreError> {
     let now = unix_now();
     // An agent's notification belongs to no thread: its ticket's history stays quiet.
-    let ticket: Option<TicketId> = conn
+    let sent: Option<(Option<TicketId>, Option<String>)> = conn
         .prepare_cached(
             "UPDATE outbox SET status = 'sent', sent_at = ?1, attempts = attempts + 1, last_error = ?3
              WHERE id = ?2 AND status IN ('queued', 'cancelled')
-             RETURNING CASE WHEN kind = 'notification' THEN NULL ELSE ticket_id END",
+             RETURNING CASE WHEN kind = 'notification' THEN NULL ELSE ticket_id END,
+                       CASE WHEN kind = 'reply' THEN moves_when_sent END",
         )?
         .query_row(
             params![now, id, (!refused.is_empty()).then(|| refused_words(refused))],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()?
-        .flatten();
+        .optional()?;
+    let (ticket, mover) = sent.unwrap_or((None, None));
+    if let (Some(t), Some(agent)) = (ticket, mover) {
+        // The mail went: that is recorded whatever becomes of the status move (a
+        // pipeline removed from the config meanwhile).
+        let moved = super::writer::in_savepoint(conn, |conn| {
+            super::desk::after_agent_reply(conn, t, pipelines, &agent, now)
+        });
+        if let Err(e) = moved {
+            log::warn!("outbox {id}: ticket #{t} keeps its status: {e}");
+        }
+    }
     if let Some(t) = ticket {
         event(
             conn,
@@ -860,10 +886,13 @@ pub(super) fn outbox_cancel(
     type Cancelled = (i64, String, Option<String>, Option<String>);
     let cancelled: Option<Cancelled> = conn
         .prepare_cached(
-            "UPDATE outbox SET status = 'cancelled' WHERE id = ?1 AND status IN ('queued', 'failed')
+            "UPDATE outbox SET status = 'cancelled', moves_when_sent = NULL
+             WHERE id = ?1 AND status IN ('queued', 'failed')
              RETURNING ticket_id, kind, status_before, status_after",
         )?
-        .query_row(params![id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .query_row(params![id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
         .optional()?;
     let (ticket, kind, before, after) = cancelled.ok_or_else(|| not_pending(id))?;
     let now = unix_now();

@@ -91,6 +91,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0026_snippets",
         include_str!("migrations/0026_snippets.sql"),
     ),
+    (
+        "0027_status_when_sent",
+        include_str!("migrations/0027_status_when_sent.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

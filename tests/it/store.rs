@@ -207,6 +207,15 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(kept, (None, None, None));
+    // Schema 27: replies queued before moved their ticket then; none waits to move it.
+    let movers: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM outbox WHERE moves_when_sent IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(movers, 0);
     // Schema 20: no domain is blocked.
     let domains: i64 = conn
         .query_row("SELECT COUNT(*) FROM blocked_domains", [], |r| r.get(0))

@@ -7,7 +7,8 @@
 //! once; a reply the relay refused offers "Try again", which delivers once the relay
 //! takes it. A request without the CSRF token, for mail already sent or for no entry
 //! changes nothing. A reply scheduled with "Send later" waits until its time (a time gone
-//! by, or none, is refused), and "Send now" still sends it at once.
+//! by, or none, is refused), and "Send now" still sends it at once. Its ticket keeps its
+//! status until it goes: the customer has no answer before then.
 
 use std::time::Duration;
 
@@ -309,6 +310,7 @@ fn a_reply_scheduled_for_later_waits_until_then() {
     let delivery = &outbound_messages(&t).last().expect("the reply")["delivery"];
     assert_eq!(delivery["status"], "queued", "{t:#}");
     assert_eq!(delivery["next_attempt"].as_i64(), Some(due), "{t:#}");
+    assert_eq!(t["status"], "New", "{}", history(&t));
     b.open(&format!("/tickets/{id}"));
     b.wait_until("the time it goes", |b| {
         b.text(&format!("#m{row} .delivery"))
@@ -357,5 +359,18 @@ fn a_reply_scheduled_for_later_waits_until_then() {
     assert!(got[0].contains("as promised"));
     b.wait_text(&format!("#m{row} .delivery"), "sent");
     assert_eq!(rx.messages().len(), 1);
-    assert_eq!(latest_reply(&show(&d, id)).0, entry);
+    let t = show(&d, id);
+    assert_eq!(latest_reply(&t).0, entry);
+    // Now the customer has the answer, and the ticket waits on them, moved by Jane.
+    assert_eq!(t["status"], "Waiting on contact", "{}", history(&t));
+    assert!(
+        t["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["actor"] == "jane@acme.test"
+                && e["detail"] == "New → Waiting on contact (agent replied)"),
+        "{t:#}"
+    );
+    b.wait_text("p.meta", "Waiting on contact");
 }
