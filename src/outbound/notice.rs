@@ -27,6 +27,40 @@ pub struct Notice {
     pub direction: Option<String>,
 }
 
+impl Notice {
+    /// What a stored notification tells, its message cut to the new part.
+    pub fn of(d: &crate::store::DueNotice) -> Notice {
+        Notice {
+            ticket: d.ticket,
+            subject: d.subject.clone(),
+            reason: d.reason,
+            actor: d.actor.clone(),
+            actor_name: d.actor_name.clone(),
+            excerpt: d.text.as_deref().and_then(crate::desk::notify::excerpt),
+            direction: d.direction.clone(),
+        }
+    }
+}
+
+/// Most characters of the message a desktop notification shows (it has a few lines).
+const DESKTOP_CHARS: usize = 160;
+
+/// A notification on the agent's screen: the headline as its title; the ticket's
+/// subject and the start of the new part of the message as its text.
+pub fn desktop(n: &Notice) -> (String, String) {
+    let mut body = one_line(&n.subject);
+    if let Some(excerpt) = &n.excerpt {
+        let flat = excerpt.split_whitespace().collect::<Vec<_>>().join(" ");
+        let mut cut: String = flat.chars().take(DESKTOP_CHARS).collect();
+        if cut.len() < flat.len() {
+            cut.push('…');
+        }
+        body.push('\n');
+        body.push_str(&cut);
+    }
+    (headline(n), body)
+}
+
 /// The actor that stands for automatic assignment.
 pub const ROUTING: &str = "routing";
 
@@ -146,6 +180,27 @@ fn one_line(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_desktop_notification_has_the_headline_the_subject_and_the_start_of_the_message() {
+        let mut n = notice(42, Reason::Mention, "bea@acme.test", "Bea Kowalczyk");
+        n.subject = "Hinge\r\nbroken".into();
+        n.excerpt = None;
+        assert_eq!(
+            desktop(&n),
+            (
+                "Bea Kowalczyk mentioned you on ticket #42".to_string(),
+                "Hinge  broken".to_string()
+            )
+        );
+        n.excerpt = Some("Can you call\n\nthe customer?".into());
+        assert_eq!(desktop(&n).1, "Hinge  broken\nCan you call the customer?");
+        n.excerpt = Some("é".repeat(400));
+        let body = desktop(&n).1;
+        let shown = body.split('\n').nth(1).unwrap();
+        assert_eq!(shown.chars().count(), DESKTOP_CHARS + 1);
+        assert!(shown.ends_with('…'));
+    }
 
     fn notice(ticket: TicketId, reason: Reason, actor: &str, name: &str) -> Notice {
         Notice {

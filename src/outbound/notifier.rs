@@ -139,15 +139,7 @@ fn mails_for(config: &Config, base_url: &str, due: Vec<DueNotice>) -> Vec<Notice
             order.push(d.email.clone());
             (d.name.clone(), Vec::new())
         });
-        entry.1.push(Notice {
-            ticket: d.ticket,
-            subject: d.subject,
-            reason: d.reason,
-            actor: d.actor,
-            actor_name: d.actor_name,
-            excerpt: d.text.as_deref().and_then(crate::desk::notify::excerpt),
-            direction: d.direction,
-        });
+        entry.1.push(Notice::of(&d));
     }
     let now = unix_now();
     let mut mails = Vec::new();

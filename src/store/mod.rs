@@ -137,6 +137,8 @@ struct Inner {
     read_permits: tokio::sync::Semaphore,
     /// Bumped by the writer after every commit: anything read before is possibly stale.
     generation: Arc<std::sync::atomic::AtomicU64>,
+    /// Each notification as it commits, for agents' open pages.
+    notices: tokio::sync::broadcast::Sender<Arc<DueNotice>>,
     secret: Vec<u8>,
     /// Messages per searched word, for ranking (see `rank`).
     word_counts: rank::WordCounts,
@@ -256,6 +258,10 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Notifications kept for a page that reads slowly; past this it misses the oldest
+/// (their mail still goes).
+const NOTICE_BACKLOG: usize = 256;
+
 impl Store {
     /// Open (creating if needed) the database under `data_dir`, migrate it, start the writer.
     pub fn open(data_dir: &Path) -> Result<Store, StoreError> {
@@ -305,9 +311,14 @@ impl Store {
             })?;
         let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
         let commits = generation.clone();
+        let notices = tokio::sync::broadcast::channel(NOTICE_BACKLOG).0;
+        let feed = writer::NoticeFeed {
+            tx: notices.clone(),
+            told: notify::last_notice_number(&conn)?,
+        };
         let handle = std::thread::Builder::new()
             .name("store-writer".into())
-            .spawn(move || writer::run(conn, rx, commits))
+            .spawn(move || writer::run(conn, rx, commits, feed))
             .map_err(|source| StoreError::Io {
                 what: "cannot start writer thread for",
                 path: path.clone(),
@@ -320,6 +331,7 @@ impl Store {
                 read_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
                 generation,
+                notices,
                 secret,
                 word_counts: rank::WordCounts::default(),
                 writer_thread: Mutex::new(Some(handle)),
@@ -924,6 +936,12 @@ impl Store {
                 .await
                 .map_err(|_| StoreError::Closed)?
         }
+    }
+
+    /// Agents' notifications, each once, as their transactions commit (for open pages;
+    /// mail reads them from the table).
+    pub fn subscribe_notices(&self) -> tokio::sync::broadcast::Receiver<Arc<DueNotice>> {
+        self.inner.notices.subscribe()
     }
 
     /// How many write batches have committed since the store opened: a value read

@@ -187,14 +187,9 @@ pub struct DueNotice {
     pub moot: bool,
 }
 
-/// Notifications created at or before `due_by`, oldest first, at most `limit`.
-pub(super) fn due_notices(
-    conn: &Connection,
-    due_by: i64,
-    limit: u32,
-) -> Result<Vec<DueNotice>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
+/// A notification's columns, as [`notice_at`] reads them: with its agent, ticket and
+/// message (`n`, `u`, `t`, `m`).
+const NOTICE_SELECT: &str = "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
                 COALESCE(a.full_name, m.from_name, n.actor), m.text_body, m.direction,
                 u.active = 0
                 OR t.merged_into IS NOT NULL
@@ -206,46 +201,72 @@ pub(super) fn due_notices(
                      WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
                      WHEN 'followed' THEN NOT EXISTS (SELECT 1 FROM followers f
                          WHERE f.user_id = n.user_id AND f.ticket_id = n.ticket_id)
-                     ELSE 0 END
-         FROM notifications n INDEXED BY notifications_due
-         JOIN users u ON u.id = n.user_id
+                     ELSE 0 END";
+
+/// The joins [`NOTICE_SELECT`] reads through, after `FROM notifications n …`.
+const NOTICE_JOINS: &str = "JOIN users u ON u.id = n.user_id
          JOIN tickets t ON t.id = n.ticket_id
          LEFT JOIN users a ON a.email = n.actor
-         LEFT JOIN messages m ON m.id = n.message_row
+         LEFT JOIN messages m ON m.id = n.message_row";
+
+/// One row of [`NOTICE_SELECT`].
+fn notice_at(r: &rusqlite::Row<'_>) -> rusqlite::Result<DueNotice> {
+    let reason: String = r.get(5)?;
+    // The CHECK constraint allows only the known names; an unknown one (a newer
+    // frontdesk's) is dropped as moot rather than told wrongly.
+    let known = Reason::parse(&reason);
+    Ok(DueNotice {
+        id: r.get(0)?,
+        email: r.get(1)?,
+        name: r.get(2)?,
+        ticket: r.get(3)?,
+        subject: r.get(4)?,
+        reason: known.unwrap_or(Reason::Mention),
+        actor: r.get(6)?,
+        actor_name: r.get(7)?,
+        text: r.get(8)?,
+        direction: r.get(9)?,
+        moot: r.get::<_, bool>(10)? || known.is_none(),
+    })
+}
+
+/// Notifications created at or before `due_by`, oldest first, at most `limit`.
+pub(super) fn due_notices(
+    conn: &Connection,
+    due_by: i64,
+    limit: u32,
+) -> Result<Vec<DueNotice>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{NOTICE_SELECT}
+         FROM notifications n INDEXED BY notifications_due
+         {NOTICE_JOINS}
          WHERE n.created_at <= ?1
-         ORDER BY n.created_at, n.id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![due_by, limit], |r| {
-        let reason: String = r.get(5)?;
-        Ok((
-            reason,
-            DueNotice {
-                id: r.get(0)?,
-                email: r.get(1)?,
-                name: r.get(2)?,
-                ticket: r.get(3)?,
-                subject: r.get(4)?,
-                reason: Reason::Mention,
-                actor: r.get(6)?,
-                actor_name: r.get(7)?,
-                text: r.get(8)?,
-                direction: r.get(9)?,
-                moot: r.get(10)?,
-            },
-        ))
-    })?;
-    let mut due = Vec::new();
-    for row in rows {
-        let (reason, mut notice) = row?;
-        // The CHECK constraint allows only the known names; an unknown one (a newer
-        // frontdesk's) is dropped as moot rather than mailed wrongly.
-        match Reason::parse(&reason) {
-            Some(r) => notice.reason = r,
-            None => notice.moot = true,
-        }
-        due.push(notice);
-    }
-    Ok(due)
+         ORDER BY n.created_at, n.id LIMIT ?2"
+    ))?;
+    let rows = stmt.query_map(params![due_by, limit], notice_at)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Notifications numbered after `after`, in order (numbers are never reused).
+pub(super) fn notices_after(conn: &Connection, after: i64) -> Result<Vec<DueNotice>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{NOTICE_SELECT}
+         FROM notifications n
+         {NOTICE_JOINS}
+         WHERE n.id > ?1
+         ORDER BY n.id"
+    ))?;
+    let rows = stmt.query_map(params![after], notice_at)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The number of the newest notification ever written (0 for none).
+pub(super) fn last_notice_number(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT COALESCE(MAX(seq), 0) FROM sqlite_sequence WHERE name = 'notifications'",
+        )?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// When the oldest pending notification was created.

@@ -95,6 +95,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0027_status_when_sent",
         include_str!("migrations/0027_status_when_sent.sql"),
     ),
+    (
+        "0028_notification_ids",
+        include_str!("migrations/0028_notification_ids.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

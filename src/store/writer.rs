@@ -76,6 +76,7 @@ pub(super) fn run(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Box<dyn Job>>,
     generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    mut notices: NoticeFeed,
 ) {
     while let Some(first) = rx.blocking_recv() {
         let mut bytes = first.bytes();
@@ -89,7 +90,9 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        commit_batch(&mut conn, batch, &generation);
+        if commit_batch(&mut conn, batch, &generation) {
+            notices.publish(&conn);
+        }
         if wal_size(&conn) > WAL_HARD_LIMIT {
             let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
         }
@@ -132,17 +135,42 @@ pub(super) fn checkpoints(
     }
 }
 
+/// Tells agents' open pages of each notification once its transaction has committed.
+pub(super) struct NoticeFeed {
+    /// Where they go (each page keeps those for its agent).
+    pub tx: tokio::sync::broadcast::Sender<std::sync::Arc<super::DueNotice>>,
+    /// The number of the newest one told.
+    pub told: i64,
+}
+
+impl NoticeFeed {
+    /// Send the notifications committed since the last call.
+    fn publish(&mut self, conn: &Connection) {
+        match super::notify::notices_after(conn, self.told) {
+            Ok(new) => {
+                for notice in new {
+                    self.told = self.told.max(notice.id);
+                    // Nobody listening is fine: mail still tells them.
+                    let _ = self.tx.send(std::sync::Arc::new(notice));
+                }
+            }
+            Err(e) => log::warn!("store: cannot read new notifications for open pages: {e}"),
+        }
+    }
+}
+
+/// Run a batch in one transaction; whether it committed something others can see.
 fn commit_batch(
     conn: &mut Connection,
     mut batch: Vec<Box<dyn Job>>,
     generation: &std::sync::atomic::AtomicU64,
-) {
+) -> bool {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         log::error!("store: cannot begin a write transaction: {e}");
         for job in batch {
             job.finish(Err(&e));
         }
-        return;
+        return false;
     }
     for job in batch.iter_mut() {
         job.apply(conn);
@@ -152,12 +180,14 @@ fn commit_batch(
         Ok(()) => {
             // Before anyone hears of the write: whatever they read next must not come
             // from a cache filled before it.
-            if batch.iter().any(|job| job.visible()) {
+            let visible = batch.iter().any(|job| job.visible());
+            if visible {
                 generation.fetch_add(1, std::sync::atomic::Ordering::Release);
             }
             for job in batch {
                 job.finish(Ok(()));
             }
+            visible
         }
         Err(e) => {
             log::error!("store: commit failed, nothing in this batch was stored: {e}");
@@ -165,6 +195,7 @@ fn commit_batch(
             for job in batch {
                 job.finish(Err(&e));
             }
+            false
         }
     }
 }

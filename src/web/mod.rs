@@ -270,6 +270,13 @@ async fn route(req: Request<Incoming>, state: &Arc<WebState>, peer: SocketAddr) 
             "text/javascript; charset=utf-8",
             include_str!("assets/app.js"),
         ),
+        // At the top, so its scope is the whole desk (a worker controls only below
+        // its own path).
+        ("GET", "/notify-worker.js") => respond(
+            StatusCode::OK,
+            "text/javascript; charset=utf-8",
+            include_str!("assets/notify-worker.js"),
+        ),
         ("GET", "/static/app.css") => respond(
             StatusCode::OK,
             "text/css; charset=utf-8",

@@ -841,6 +841,20 @@ async fn attachment(state: &WebState, id: &str) -> Response<Body> {
     r
 }
 
+/// An SSE `notice` event: what a desktop notification shows, and where it leads.
+fn notice_event(n: &crate::store::DueNotice) -> String {
+    let notice = crate::outbound::notice::Notice::of(n);
+    let (title, body) = crate::outbound::notice::desktop(&notice);
+    let data = serde_json::json!({
+        "id": n.id,
+        "ticket": n.ticket,
+        "title": title,
+        "body": body,
+        "url": format!("/tickets/{}", n.ticket),
+    });
+    format!("event: notice\ndata: {data}\n\n")
+}
+
 fn events(
     state: &Arc<WebState>,
     session: &SessionView,
@@ -850,6 +864,7 @@ fn events(
     let ticket: Option<i64> = field(query, "ticket").and_then(|t| t.parse().ok());
     let mut changes = state.services.pipeline.subscribe_changes();
     let mut presence_changes = state.presence_changes.subscribe();
+    let mut notices = state.services.pipeline.store().subscribe_notices();
     let join = ticket.map(|t| {
         let id = state.presence.join(
             t,
@@ -894,6 +909,13 @@ fn events(
                 p = presence_changes.recv() => match (p, join) {
                     (Ok(changed), Some((t, _))) if changed == t => format!("event: presence\ndata: {}\n\n", presence_json(t)),
                     (Err(tokio::sync::broadcast::error::RecvError::Closed), _) => break,
+                    _ => continue,
+                },
+                // What the agent would be mailed about, at once, for the page to show
+                // on their screen (see app.js).
+                n = notices.recv() => match n {
+                    Ok(n) if n.email == me && !n.moot => notice_event(&n),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     _ => continue,
                 },
             };

@@ -87,9 +87,8 @@ pub struct AccountSettings {
 fn notification_form(out: &mut String, session: &SessionView, mail: &AccountSettings) {
     let _ = write!(
         out,
-        r#"<h2>Mail about your tickets</h2><form class="notify" method="post" action="/me/notifications"><input type="hidden" name="csrf" value="{}"><fieldset><legend>Mail me at {} when</legend>"#,
+        r#"<h2>Notifications</h2><form class="notify" method="post" action="/me/notifications"><input type="hidden" name="csrf" value="{}"><fieldset><legend>Tell me when</legend>"#,
         esc(&session.csrf),
-        esc(&session.email),
     );
     for reason in Reason::ALL {
         let _ = write!(
@@ -105,11 +104,17 @@ fn notification_form(out: &mut String, session: &SessionView, mail: &AccountSett
         );
     }
     out.push_str(r#"</fieldset><button type="submit">Save</button></form>"#);
-    out.push_str(if mail.enabled {
-        r#"<p class="hint">No mail comes for what you do yourself, nor for a ticket you open before the mail is due.</p>"#
+    if mail.enabled {
+        let _ = write!(
+            out,
+            r#"<p class="hint">By mail to {}, except for what you do yourself and for a ticket you open before the mail is due.</p>"#,
+            esc(&session.email)
+        );
     } else {
-        r#"<p class="hint">This desk sends no such mail yet: your administrator turns it on with <code>[notifications]</code> in its configuration. What you choose here is kept for then.</p>"#
-    });
+        out.push_str(r#"<p class="hint">This desk sends no such mail yet: your administrator turns it on with <code>[notifications]</code> in its configuration. What you choose here is kept for then.</p>"#);
+    }
+    // app.js fills this in: only the browser knows whether it may show them.
+    out.push_str(r#"<h3>On this computer's screen</h3><p class="hint" id="desktop-state">While the desk is open in a tab, this browser can show them too; that needs JavaScript.</p><button type="button" id="desktop-on" hidden>Show them on this screen</button>"#);
 }
 
 /// "Follow" (or "Unfollow") and who follows the ticket, by name.

@@ -241,6 +241,24 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         .query_row("SELECT COUNT(*) FROM notifications", [], |r| r.get(0))
         .unwrap();
     assert_eq!(pending, 0);
+    // Schema 28: a notification's number is never given to another, even once it was
+    // mailed and deleted (open pages are told of each number once).
+    let numbers: Vec<i64> = (0..2)
+        .map(|_| {
+            let id = conn
+                .query_row(
+                    "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)
+                     VALUES (1, 1, 'assigned', 'routing', 1) RETURNING id",
+                    [],
+                    |r| r.get(0),
+                )
+                .expect("schema 28 takes a notification");
+            conn.execute("DELETE FROM notifications WHERE id = ?1", [id])
+                .unwrap();
+            id
+        })
+        .collect();
+    assert!(numbers[1] > numbers[0], "{numbers:?}");
     conn.execute(
         "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
              next_attempt_at, created_at, expires_at, raw)

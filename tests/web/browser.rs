@@ -255,6 +255,27 @@ impl Browser {
             .clone()
     }
 
+    /// Run `script` in the page, which calls `arguments[arguments.length - 1]` with its
+    /// result (for promises); that result.
+    pub fn js_async(&self, script: &str, args: Value) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/async"),
+            Some(&json!({ "script": script, "args": args })),
+        )["value"]
+            .clone()
+    }
+
+    /// Set a permission for the daemon's pages as the agent's answer to the browser's
+    /// question would (`state`: granted, denied or prompt).
+    pub fn set_permission(&self, name: &str, state: &str) {
+        self.call(
+            "POST",
+            &self.s("/permissions"),
+            Some(&json!({ "descriptor": { "name": name }, "state": state })),
+        );
+    }
+
     /// The first element matching `css`, if any.
     pub fn find(&self, css: &str) -> Option<Element> {
         let (status, v) = self.raw(

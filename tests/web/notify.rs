@@ -5,7 +5,9 @@
 //! account page (or `frontdeskctl users set --notify`). A notification pending when the
 //! daemon is killed is mailed after the restart, once. An agent following a ticket
 //! (the page's "Follow") hears of its mail, replies and notes, once per message, and
-//! finds it in the Following view. Mail goes through the real SMTP receiver.
+//! finds it in the Following view. Mail goes through the real SMTP receiver. With the
+//! desk open in a tab, the same news shows at once as a desktop notification in Chromium
+//! once the agent turns that on, mail or no mail.
 
 use std::time::Duration;
 
@@ -300,6 +302,20 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
     );
     assert_eq!(rx.for_rcpt(JANE).len(), 4);
     assert_eq!(rx.for_rcpt(BEA).len(), 0);
+
+    // Bea takes the hinge ticket and later hands it to Jane's team, which has only
+    // Jane: she read that ticket long before, yet being handed it is news to her.
+    d.ctl_json(&["teams", "add", "tier1"]);
+    d.ctl_json(&["teams", "members", "tier1", "--add", JANE]);
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
+    assign(&bea, hinge, &format!("agent:{BEA}"));
+    assign(&bea, hinge, "team:tier1");
+    let got = rx.wait_rcpt(JANE, 5, WITHIN);
+    assert_eq!(
+        subject(&got[4]),
+        format!("Bea Kowalczyk assigned ticket #{hinge} to you: Broken hinge")
+    );
 }
 
 #[test]
@@ -445,4 +461,98 @@ fn following_a_ticket_brings_its_news_and_lists_it_under_following() {
     ]);
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(crate::inbox_view(&bea, "following"), (vec![hinge], 1));
+}
+
+/// The desktop notifications the page's service worker shows now: (title, body, url).
+fn on_screen(b: &Browser) -> Vec<(String, String, String)> {
+    let shown = b.js_async(
+        "var done = arguments[arguments.length - 1];
+         navigator.serviceWorker.getRegistration('/').then(function (r) {
+           return r ? r.getNotifications() : [];
+         }).then(function (list) {
+           done(list.map(function (n) { return [n.title, n.body, n.data && n.data.url]; }));
+         }, function (e) { done('failed: ' + e); });",
+        serde_json::json!([]),
+    );
+    shown
+        .as_array()
+        .unwrap_or_else(|| panic!("getNotifications: {shown}"))
+        .iter()
+        .map(|n| {
+            let field = |i: usize| n[i].as_str().unwrap_or("").to_string();
+            (field(0), field(1), field(2))
+        })
+        .collect()
+}
+
+#[test]
+fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
+    // No [notifications]: desktop notifications need no mail.
+    let d = crate::daemon(None);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    let (hinge, invoice) = olga_two_tickets(&d, "screen");
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+
+    // Off until Jane turns it on; the browser then asks her (answered yes here).
+    b.open("/me");
+    b.wait_text("#desktop-state", "Off in this browser");
+    b.set_permission("notifications", "granted");
+    b.click_css("#desktop-on");
+    b.wait_text("#desktop-state", "On in this browser");
+    assert!(b.find("#desktop-on[hidden]").is_some(), "the button stays");
+
+    b.open("/inbox");
+    b.wait_event_stream();
+    b.wait_until("the notification worker", |b| {
+        b.js_async(
+            "var done = arguments[arguments.length - 1];
+             navigator.serviceWorker.getRegistration('/').then(function (r) { done(!!(r && r.active)); });",
+            serde_json::json!([]),
+        ) == true
+    });
+    // News for Bea is not Jane's; Jane's own doing tells her nothing.
+    let jane = http_sign_in(&d, JANE, PASSWORD);
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    assign(&jane, invoice, &format!("agent:{BEA}"));
+    assign(&jane, hinge, &format!("agent:{JANE}"));
+    note(&jane, hinge, "@jane ring Olga tomorrow.");
+    // Bea names Jane: that shows, with the ticket's subject, the note, and its link.
+    note(
+        &bea,
+        hinge,
+        "@jane she called again, please ring her back today.",
+    );
+    b.wait_until("Bea's mention on Jane's screen", |b| {
+        !on_screen(b).is_empty()
+    });
+    let shown = on_screen(&b);
+    assert_eq!(
+        shown,
+        vec![(
+            format!("Bea Kowalczyk mentioned you on ticket #{hinge}"),
+            "Broken hinge\n@jane she called again, please ring her back today.".to_string(),
+            format!("/tickets/{hinge}"),
+        )]
+    );
+    // Bea hands the invoice back to Jane: a second one.
+    assign(&bea, invoice, &format!("agent:{JANE}"));
+    b.wait_until("the assignment on Jane's screen", |b| {
+        on_screen(b).len() == 2
+    });
+    assert!(
+        on_screen(&b)
+            .iter()
+            .any(|(title, ..)| *title == format!("Bea Kowalczyk assigned ticket #{invoice} to you")),
+        "{:?}",
+        on_screen(&b)
+    );
+    // The worker that shows them is served to anyone (it holds nothing) as a script.
+    let r = crate::http(&d.http, "GET", "/notify-worker.js", &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
 }

@@ -89,7 +89,58 @@
     source.addEventListener("presence", function (e) {
       try { showPresence(JSON.parse(e.data)); } catch (err) { /* ignore malformed */ }
     });
+    source.addEventListener("notice", function (e) {
+      var n;
+      try { n = JSON.parse(e.data); } catch (err) { return; }
+      showNotice(n);
+    });
   }
+
+  // Desktop notifications: what the agent would be mailed about (the kinds ticked on
+  // their account page), on their screen at once while the desk is open in a tab.
+  // Shown through a service worker, so a click opens the ticket even once this tab is
+  // gone. Every open tab gets the same notice; the tag makes the screen show it once.
+  function canNotify() {
+    return "Notification" in window && "serviceWorker" in navigator && window.isSecureContext;
+  }
+  function notifier() {
+    return navigator.serviceWorker.register("/notify-worker.js").then(function () { return navigator.serviceWorker.ready; });
+  }
+  function showNotice(n) {
+    if (!canNotify() || Notification.permission !== "granted") { return; }
+    // The agent is looking at that very ticket: it changes before their eyes.
+    if (ticket === String(n.ticket) && document.visibilityState === "visible" && document.hasFocus()) { return; }
+    notifier().then(function (reg) {
+      return reg.showNotification(n.title, { body: n.body, tag: "frontdesk-" + n.id, data: { url: n.url } });
+    }).catch(function () { /* the browser refused: mail still tells them */ });
+  }
+  function desktopState() {
+    var state = document.getElementById("desktop-state");
+    var button = document.getElementById("desktop-on");
+    if (!state || !button) { return; }
+    button.hidden = true;
+    if (!("Notification" in window) || !("serviceWorker" in navigator)) {
+      state.textContent = "This browser cannot show them.";
+    } else if (!window.isSecureContext) {
+      state.textContent = "Browsers show them only for a desk reached over HTTPS (or on the computer it runs on).";
+    } else if (Notification.permission === "granted") {
+      state.textContent = "On in this browser: while the desk is open in a tab, what you ticked above shows on this screen.";
+    } else if (Notification.permission === "denied") {
+      state.textContent = "This browser blocks them for the desk: allow notifications in its settings for this site to have them.";
+    } else {
+      state.textContent = "Off in this browser.";
+      button.hidden = false;
+    }
+  }
+  document.addEventListener("click", function (e) {
+    if (!e.target || e.target.id !== "desktop-on" || !canNotify()) { return; }
+    Notification.requestPermission().then(function (answer) {
+      if (answer === "granted") { notifier(); }
+      desktopState();
+    });
+  });
+  desktopState();
+  if (canNotify() && Notification.permission === "granted") { notifier().catch(function () {}); }
 
   document.addEventListener("focusin", function (e) {
     if (ticket && !typing && e.target && e.target.id === "reply-body") {
