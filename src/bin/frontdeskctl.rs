@@ -10,7 +10,7 @@ use frontdesk::config::{Config, DEFAULT_CONFIG_PATH, DEFAULT_CONTROL_SOCKET};
 use frontdesk::control::client::{Client, ClientError};
 use frontdesk::control::import::read_mailbox;
 use frontdesk::control::proto::{
-    AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, StatusInfo,
+    AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, SnippetRow, StatusInfo,
 };
 use frontdesk::store::{
     ContactView, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary, UserView,
@@ -112,6 +112,9 @@ enum Command {
     /// Teams of agents.
     #[command(subcommand)]
     Teams(TeamsCommand),
+    /// Canned text for replies: the configuration's, and those agents write in the page.
+    #[command(subcommand)]
+    Snippets(SnippetsCommand),
     /// Contacts (customers).
     #[command(subcommand)]
     Contacts(ContactsCommand),
@@ -210,6 +213,37 @@ enum TeamsCommand {
     },
     /// List teams and their members.
     List,
+}
+
+#[derive(Subcommand)]
+enum SnippetsCommand {
+    /// List every snippet: the configuration's (unnumbered), then the page's.
+    List,
+    /// Add a snippet to the page's (checked as the page checks it).
+    Add {
+        /// What agents pick it by.
+        name: String,
+        /// Its text, from this file (`-` or none: stdin). Tokens such as
+        /// {{contact.first_name | there}} are filled in for the ticket.
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+    },
+    /// Change one of the page's snippets: its name, its text or both.
+    Edit {
+        /// Its number (as `snippets list` shows it).
+        id: i64,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new text, from this file (`-`: stdin).
+        #[arg(long, value_name = "FILE", required_unless_present = "name")]
+        body_file: Option<PathBuf>,
+    },
+    /// Delete one of the page's snippets.
+    Delete {
+        /// Its number.
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -351,6 +385,18 @@ enum TicketsCommand {
         /// Record the change as done by this agent.
         #[arg(long = "as")]
         actor: Option<String>,
+    },
+    /// Follow a ticket for an agent (its news reaches them; it is in their Following
+    /// view), or stop with --stop.
+    Follow {
+        /// Ticket number.
+        id: i64,
+        /// The agent.
+        #[arg(long = "as", value_name = "AGENT")]
+        agent: String,
+        /// Stop following it.
+        #[arg(long)]
+        stop: bool,
     },
     /// Delete an internal note, whoever wrote it (one posted by mistake); the
     /// ticket's history keeps that it was.
@@ -856,6 +902,60 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             })?;
             print_done(&value, cli.json);
         }
+        Command::Snippets(SnippetsCommand::List) => {
+            let value = client.call(&Request::SnippetsList {})?;
+            let snippets: Vec<SnippetRow> = serde_json::from_value(value["snippets"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "snippets": snippets }));
+            } else if snippets.is_empty() {
+                out!("no snippets");
+            } else {
+                for s in snippets {
+                    let first = s.body.lines().next().unwrap_or("");
+                    out!(
+                        "{:>5}  {:<24} {:<24} {}",
+                        s.id.map_or("-".to_string(), |id| id.to_string()),
+                        s.name,
+                        s.updated_by.as_deref().unwrap_or("(configuration)"),
+                        first
+                    );
+                }
+            }
+        }
+        Command::Snippets(SnippetsCommand::Add { name, body_file }) => {
+            let body = read_body(body_file.as_deref().filter(|p| *p != Path::new("-")))
+                .map_err(ClientError::Io)?;
+            let value = client.call(&Request::SnippetsSave {
+                id: None,
+                name: Some(name.clone()),
+                body: Some(body),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Snippets(SnippetsCommand::Edit {
+            id,
+            name,
+            body_file,
+        }) => {
+            let body = match body_file.as_deref() {
+                Some(path) => Some(
+                    read_body(Some(path).filter(|p| *p != Path::new("-")))
+                        .map_err(ClientError::Io)?,
+                ),
+                None => None,
+            };
+            let value = client.call(&Request::SnippetsSave {
+                id: Some(*id),
+                name: name.clone(),
+                body,
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Snippets(SnippetsCommand::Delete { id }) => {
+            let value = client.call(&Request::SnippetsDelete { id: *id })?;
+            print_done(&value, cli.json);
+        }
         Command::Teams(TeamsCommand::List) => {
             let value = client.call(&Request::TeamsList {})?;
             let teams: Vec<TeamView> = serde_json::from_value(value["teams"].clone())
@@ -978,6 +1078,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 id: *id,
                 into: *into,
                 actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Follow { id, agent, stop }) => {
+            let value = client.call(&Request::TicketsFollow {
+                id: *id,
+                agent: agent.clone(),
+                on: !*stop,
             })?;
             print_done(&value, cli.json);
         }

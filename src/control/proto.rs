@@ -123,6 +123,34 @@ pub enum Request {
     },
     /// List teams.
     TeamsList {},
+    /// List snippets: the configuration's, then those written in the page.
+    SnippetsList {},
+    /// Add a snippet (`id` `None`) or change one (a part left `None` stays).
+    SnippetsSave {
+        /// The snippet to change (as `snippets list` numbers it); none to add one.
+        #[serde(default)]
+        id: Option<i64>,
+        /// Its name.
+        #[serde(default)]
+        name: Option<String>,
+        /// Its text.
+        #[serde(default)]
+        body: Option<String>,
+    },
+    /// Delete a snippet written in the page.
+    SnippetsDelete {
+        /// Its number.
+        id: i64,
+    },
+    /// An agent follows a ticket, or stops.
+    TicketsFollow {
+        /// Ticket.
+        id: i64,
+        /// The agent.
+        agent: String,
+        /// Follow (true) or stop (false).
+        on: bool,
+    },
     /// List contacts.
     ContactsList {
         /// Most rows.
@@ -333,6 +361,19 @@ pub enum Request {
     },
 }
 
+/// One snippet as `snippets list` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnippetRow {
+    /// Its number (only those written in the page have one).
+    pub id: Option<i64>,
+    /// What agents pick it by.
+    pub name: String,
+    /// Its text (a template).
+    pub body: String,
+    /// Who last wrote it; `None` for the configuration's.
+    pub updated_by: Option<String>,
+}
+
 /// A file sent with a reply.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentData {
@@ -358,7 +399,8 @@ impl Request {
             | Request::TicketsRename { id, .. }
             | Request::TicketsSpam { id, .. }
             | Request::TicketsSplit { id, .. }
-            | Request::TicketsDeleteNote { id, .. } => vec![*id],
+            | Request::TicketsDeleteNote { id, .. }
+            | Request::TicketsFollow { id, .. } => vec![*id],
             Request::TicketsMerge { id, into, .. } => vec![*id, *into],
             // (A snooze goes through the pipeline, which tells open pages itself.)
             _ => Vec::new(),
@@ -456,6 +498,11 @@ pub enum ResponseData {
     Teams {
         /// Rows.
         teams: Vec<crate::store::TeamView>,
+    },
+    /// `snippets list`.
+    Snippets {
+        /// Rows: the configuration's first.
+        snippets: Vec<SnippetRow>,
     },
     /// `contacts list`.
     Contacts {

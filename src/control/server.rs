@@ -625,6 +625,92 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(teams) => Response::ok(ResponseData::Teams { teams }),
             Err(e) => store_err(e),
         },
+        Request::SnippetsList {} => match store.read(|r| r.snippets()).await {
+            Ok(stored) => {
+                let config = ctx.services.pipeline.config();
+                let configured = config.snippets.iter().map(|s| SnippetRow {
+                    id: None,
+                    name: s.name.clone(),
+                    body: s.body.source().to_string(),
+                    updated_by: None,
+                });
+                let written = stored.into_iter().map(|s| SnippetRow {
+                    id: Some(s.id),
+                    name: s.name,
+                    body: s.body,
+                    updated_by: Some(s.updated_by),
+                });
+                Response::ok(ResponseData::Snippets {
+                    snippets: configured.chain(written).collect(),
+                })
+            }
+            Err(e) => store_err(e),
+        },
+        Request::SnippetsSave { id, name, body } => {
+            // A part not given stays as it was.
+            let old = match id {
+                None => None,
+                Some(id) => match store.read(move |r| r.snippets()).await {
+                    Ok(all) => match all.into_iter().find(|s| s.id == id) {
+                        Some(s) => Some(s),
+                        None => {
+                            return Response::err(ErrorKind::NotFound, format!("no snippet {id}"))
+                        }
+                    },
+                    Err(e) => return store_err(e),
+                },
+            };
+            let name = name.or(old.as_ref().map(|s| s.name.clone()));
+            let body = body.or(old.map(|s| s.body));
+            let (Some(name), Some(body)) = (name, body) else {
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    "a new snippet needs a name and a text",
+                );
+            };
+            let saved = crate::outbound::save_snippet(
+                &ctx.services.pipeline,
+                id,
+                (&name, &body),
+                ADMIN.to_string(),
+            );
+            match saved.await {
+                Ok(saved) => Response::ok(ResponseData::Done {
+                    done: format!(
+                        "snippet {saved} {:?} {}",
+                        name.trim(),
+                        if id.is_some() { "saved" } else { "added" }
+                    ),
+                    id: saved,
+                }),
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => store_err(e),
+            }
+        }
+        Request::SnippetsDelete { id } => done(
+            store
+                .delete_snippet(id)
+                .await
+                .map(|name| format!("snippet {id} {name:?} deleted")),
+        ),
+        Request::TicketsFollow { id, agent, on } => {
+            let agent = match checked_actor(store, Some(agent)).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            done(store.follow(id, agent.clone(), on).await.map(|words| {
+                words.unwrap_or_else(|| {
+                    format!(
+                        "{agent} {} ticket #{id}",
+                        if on {
+                            "already follows"
+                        } else {
+                            "did not follow"
+                        }
+                    )
+                })
+            }))
+        }
         Request::ContactsList { limit } => {
             match store
                 .read_long(move |r| r.contacts(limit.unwrap_or(100)))

@@ -206,6 +206,22 @@ async fn original_files(
         .collect()
 }
 
+/// Check a snippet an agent (or the sysadmin) wrote against the configuration's and
+/// store it: added when `id` is `None`, else rewritten; its id. Refusals are
+/// [`StoreError::Invalid`], in words.
+pub async fn save_snippet(
+    pipeline: &Pipeline,
+    id: Option<i64>,
+    (name, text): (&str, &str),
+    actor: String,
+) -> Result<i64, StoreError> {
+    let config = pipeline.config();
+    let configured: Vec<&str> = config.snippets.iter().map(|s| s.name.as_str()).collect();
+    let (name, body) =
+        compose::snippet_input(name, text, &configured).map_err(StoreError::Invalid)?;
+    pipeline.store().save_snippet(id, name, body, actor).await
+}
+
 /// Compose an agent's reply (or forward, see [`ReplyRequest::forward`]) and queue it;
 /// returns the outbox id.
 pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i64, ReplyError> {

@@ -166,11 +166,47 @@ impl Template {
     pub fn is_empty(&self) -> bool {
         self.pieces.is_empty()
     }
+
+    /// The template written out again (its tokens in braces, with their fallbacks).
+    pub fn source(&self) -> String {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Text(t) => t.clone(),
+                Piece::Token(t, f) if f.is_empty() => format!("{{{{{t}}}}}"),
+                Piece::Token(t, f) => format!("{{{{{t} | {f}}}}}"),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_template_written_out_again_parses_to_the_same() {
+        let allowed = ["contact.first_name", "agent.name"];
+        for text in [
+            "",
+            "plain",
+            "Hi {{contact.first_name | there}},\n\n-- {{ agent.name }}",
+            "{{agent.name}}{{contact.first_name|you}}",
+        ] {
+            let t = Template::parse(text, &allowed).unwrap();
+            assert_eq!(
+                Template::parse(&t.source(), &allowed).unwrap(),
+                t,
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            Template::parse("Hi {{ contact.first_name|there }}!", &allowed)
+                .unwrap()
+                .source(),
+            "Hi {{contact.first_name | there}}!"
+        );
+    }
 
     #[test]
     fn html_escape_replaces_the_five_specials_and_keeps_the_rest() {

@@ -1102,19 +1102,18 @@ async fn change_snippet(
         (Some(id), true) => store.delete_snippet(id).await.map(|_| "deleted"),
         (_, true) => return text(StatusCode::NOT_FOUND, "No such snippet."),
         (id, false) => {
-            let config = state.services.pipeline.config();
-            let configured: Vec<&str> = config.snippets.iter().map(|s| s.name.as_str()).collect();
             let typed = (
                 field(form, "name").unwrap_or(""),
                 field(form, "body").unwrap_or(""),
             );
-            match crate::outbound::compose::snippet_input(typed.0, typed.1, &configured) {
-                Ok((name, body)) => store
-                    .save_snippet(id, name, body, session.email.clone())
-                    .await
-                    .map(|_| if id.is_some() { "changed" } else { "added" }),
-                Err(e) => Err(StoreError::Invalid(e)),
-            }
+            crate::outbound::save_snippet(
+                &state.services.pipeline,
+                id,
+                typed,
+                session.email.clone(),
+            )
+            .await
+            .map(|_| if id.is_some() { "changed" } else { "added" })
         }
     };
     match result {

@@ -461,6 +461,28 @@ fn following_a_ticket_brings_its_news_and_lists_it_under_following() {
     ]);
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(crate::inbox_view(&bea, "following"), (vec![hinge], 1));
+
+    // The sysadmin does the same for an agent with frontdeskctl; an unknown agent or
+    // ticket is refused.
+    let follow = |args: &[&str]| d.ctl(&[&["tickets", "follow"], args].concat());
+    let (code, out, err) = follow(&[&hinge.to_string(), "--as", JANE]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(crate::inbox_view(&jane, "following"), (vec![hinge], 1));
+    let (code, out, err) = follow(&[&hinge.to_string(), "--as", JANE]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert!(out.contains("already follows"), "{out}");
+    let (code, out, err) = follow(&[&hinge.to_string(), "--as", JANE, "--stop"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(crate::inbox_view(&jane, "following"), (vec![], 0));
+    for args in [
+        vec![hinge.to_string(), "--as".into(), "nobody@acme.test".into()],
+        vec!["999".into(), "--as".into(), JANE.into()],
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, out, _) = follow(&args);
+        assert_ne!(code, 0, "{out}");
+    }
+    assert_eq!(crate::inbox_view(&jane, "following"), (vec![], 0));
 }
 
 /// The desktop notifications the page's service worker shows now: (title, body, url).

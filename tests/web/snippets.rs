@@ -1,7 +1,9 @@
 //! Snippets (`[[snippet]]` in the config, or written by agents on the Snippets page):
 //! the reply box's menu inserts one, filled in for the ticket and the agent, where the
 //! cursor is; markup in it stays text. A snippet typed with an unknown token, the name
-//! of one of the configuration's or a name taken is refused with the reason.
+//! of one of the configuration's or a name taken is refused with the reason. The
+//! sysadmin lists, adds, changes and deletes the page's with `frontdeskctl snippets`,
+//! checked the same way.
 
 use serde_json::json;
 
@@ -179,4 +181,87 @@ fn agents_write_their_own_snippets_in_the_page() {
     let r = jane.post("/snippets", &[("name", "Sneaky"), ("body", "x")], &[]);
     assert_eq!(r.status, 403);
     assert!(!jane.get("/snippets").text().contains("Sneaky"));
+}
+
+#[test]
+fn the_sysadmin_manages_the_page_snippets_with_frontdeskctl() {
+    let (d, id) = olga_writes("Lost password", "snip.3", "I cannot sign in.");
+    let list = |d: &Daemon| d.ctl_json(&["snippets", "list"])["snippets"].clone();
+    // The configuration's are listed (unnumbered, as written), none of the page's yet.
+    assert_eq!(
+        list(&d),
+        json!([
+            {"id": null, "name": "Refund policy", "updated_by": null,
+             "body": "Hi {{contact.first_name}}, refunds for #{{ticket.id}} take 5 days. <b>\"Really\"</b>"},
+            {"id": null, "name": "Sign-off", "updated_by": null,
+             "body": "Best, {{agent.first_name}} ({{company}})"},
+        ])
+    );
+
+    // Added from stdin; the reply box offers it, filled in for the ticket.
+    let (code, out, err) = d.ctl_stdin(
+        &["snippets", "add", "Password reset"],
+        Some(b"Hi {{contact.first_name | there}}, use \"Forgot password\" (#{{ticket.id}})."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    assert!(out.contains("\"Password reset\" added"), "{out}");
+    let added = list(&d)[2].clone();
+    assert_eq!(added["updated_by"], "admin (frontdeskctl)", "{added}");
+    let number = added["id"].as_i64().expect("a number").to_string();
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{id}"));
+    let texts = b.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).map(o => o.dataset.text || '');",
+        json!([]),
+    );
+    assert!(
+        texts
+            .to_string()
+            .contains(&format!("Hi Olga, use \\\"Forgot password\\\" (#{id}).")),
+        "{texts}"
+    );
+
+    // Refused as the page refuses, and nothing changes: a token that does not exist, the
+    // configuration's name, an empty text, no such snippet.
+    let before = list(&d);
+    for (args, stdin, says) in [
+        (
+            vec!["snippets", "add", "Call"],
+            "At {{contact.phone}}.",
+            "unknown token",
+        ),
+        (
+            vec!["snippets", "add", "SIGN-OFF"],
+            "x",
+            "the configuration has",
+        ),
+        (vec!["snippets", "add", "Empty"], "  \n", "no text"),
+        (
+            vec!["snippets", "edit", "999", "--name", "X"],
+            "",
+            "no snippet 999",
+        ),
+        (vec!["snippets", "delete", "999"], "", "no snippet 999"),
+    ] {
+        let (code, out, err) = d.ctl_stdin(&args, Some(stdin.as_bytes()));
+        assert_ne!(code, 0, "{args:?}: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert_eq!(list(&d), before);
+
+    // Renamed (the text stays), then deleted.
+    let (code, out, err) = d.ctl(&["snippets", "edit", &number, "--name", "Reset link"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(list(&d)[2]["name"], "Reset link");
+    assert_eq!(list(&d)[2]["body"], added["body"]);
+    let (code, out, err) = d.ctl(&["snippets", "delete", &number]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(list(&d).as_array().map(Vec::len), Some(2));
+    b.open(&format!("/tickets/{id}"));
+    let names = b.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
+        json!([]),
+    );
+    assert_eq!(names, json!(["Refund policy", "Sign-off"]));
 }
