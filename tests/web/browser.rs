@@ -38,10 +38,11 @@ pub fn require_chromium() {
 /// Wraps `EventSource` to count streams whose response has started.
 const STREAM_WATCH: &str = "(function () {\
   var E = window.EventSource; if (!E) { return; }\
-  window.__fdStreamsOpen = 0;\
+  window.__fdStreamsOpen = 0; window.__fdNotices = [];\
   var W = function (url, opts) {\
     var s = new E(url, opts);\
     s.addEventListener('open', function () { window.__fdStreamsOpen += 1; });\
+    s.addEventListener('notice', function (e) { window.__fdNotices.push(e.data); });\
     return s;\
   };\
   W.prototype = E.prototype;\
@@ -165,8 +166,9 @@ impl Browser {
                 Some(&json!({"pageLoad": 30000, "script": 20000, "implicit": 0})),
             );
             // Count opened event streams (`window.__fdStreamsOpen`) so a test can wait for
-            // the page's live connection instead of guessing; injected through DevTools,
-            // outside the page's own scripts.
+            // the page's live connection instead of guessing, and keep the notices they
+            // bring (`window.__fdNotices`); injected through DevTools, outside the page's
+            // own scripts.
             b.call(
                 "POST",
                 &b.s("/goog/cdp/execute"),

@@ -546,6 +546,9 @@ fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
         hinge,
         "@jane she called again, please ring her back today.",
     );
+    b.wait_until("Bea's mention reaching Jane's page", |b| {
+        b.js("return window.__fdNotices.length;", serde_json::json!([])) != 0
+    });
     b.wait_until("Bea's mention on Jane's screen", |b| {
         !on_screen(b).is_empty()
     });

@@ -44,6 +44,22 @@ fn olga_writes(subject: &str, id: &str, body: &str) -> (Daemon, i64) {
     (d, ticket)
 }
 
+/// The names the reply box's snippet menu offers, in order.
+fn offered_names(b: &Browser) -> serde_json::Value {
+    b.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
+        json!([]),
+    )
+}
+
+/// The texts (filled in) behind the reply box's snippet menu.
+fn offered_texts(b: &Browser) -> serde_json::Value {
+    b.js(
+        "return Array.from(document.querySelectorAll('#snippet-pick option')).map(o => o.dataset.text || '');",
+        json!([]),
+    )
+}
+
 #[test]
 fn a_snippet_goes_in_filled_in_where_the_cursor_is() {
     let (d, id) = olga_writes("Refund please", "snip.1", "I want my money back.");
@@ -106,10 +122,7 @@ fn agents_write_their_own_snippets_in_the_page() {
     let bb = Browser::start(&d.http);
     bb.sign_in("bea@acme.test", PASSWORD);
     bb.open(&format!("/tickets/{id}"));
-    let names = bb.js(
-        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
-        json!([]),
-    );
+    let names = offered_names(&bb);
     assert_eq!(names, json!(["Refund policy", "Sign-off", "Parcel delay"]));
     bb.click_css("#snippet-pick option[value='2']");
     bb.wait_until("the page's snippet in the reply box", |b| {
@@ -154,10 +167,7 @@ fn agents_write_their_own_snippets_in_the_page() {
     b.click_css(&format!("{li} form.snippet button[type=submit]"));
     b.wait_text(".flash", "The snippet is saved");
     bb.open(&format!("/tickets/{id}"));
-    let texts = bb.js(
-        "return Array.from(document.querySelectorAll('#snippet-pick option')).map(o => o.dataset.text || '');",
-        json!([]),
-    );
+    let texts = offered_texts(&bb);
     assert!(
         texts
             .to_string()
@@ -170,10 +180,7 @@ fn agents_write_their_own_snippets_in_the_page() {
     b.wait_text(".flash", "The snippet is deleted");
     assert!(!b.text("ul.snippet-list").contains("Parcel delay"));
     bb.open(&format!("/tickets/{id}"));
-    let names = bb.js(
-        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
-        json!([]),
-    );
+    let names = offered_names(&bb);
     assert_eq!(names, json!(["Refund policy", "Sign-off"]));
 
     // Without the CSRF token nothing is added.
@@ -211,10 +218,7 @@ fn the_sysadmin_manages_the_page_snippets_with_frontdeskctl() {
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
     b.open(&format!("/tickets/{id}"));
-    let texts = b.js(
-        "return Array.from(document.querySelectorAll('#snippet-pick option')).map(o => o.dataset.text || '');",
-        json!([]),
-    );
+    let texts = offered_texts(&b);
     assert!(
         texts
             .to_string()
@@ -259,9 +263,6 @@ fn the_sysadmin_manages_the_page_snippets_with_frontdeskctl() {
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(list(&d).as_array().map(Vec::len), Some(2));
     b.open(&format!("/tickets/{id}"));
-    let names = b.js(
-        "return Array.from(document.querySelectorAll('#snippet-pick option')).slice(1).map(o => o.textContent);",
-        json!([]),
-    );
+    let names = offered_names(&b);
     assert_eq!(names, json!(["Refund policy", "Sign-off"]));
 }

@@ -110,8 +110,11 @@
     if (!canNotify() || Notification.permission !== "granted") { return; }
     // The agent is looking at that very ticket: it changes before their eyes.
     if (ticket === String(n.ticket) && document.visibilityState === "visible" && document.hasFocus()) { return; }
+    // It stays until the agent clicks or closes it: news for someone away from the screen
+    // is there when they come back (and a browser without a notification centre does
+    // not drop it after a few seconds).
     notifier().then(function (reg) {
-      return reg.showNotification(n.title, { body: n.body, tag: "frontdesk-" + n.id, data: { url: n.url } });
+      return reg.showNotification(n.title, { body: n.body, tag: "frontdesk-" + n.id, requireInteraction: true, data: { url: n.url } });
     }).catch(function () { /* the browser refused: mail still tells them */ });
   }
   function desktopState() {
