@@ -370,6 +370,9 @@ fn following_a_ticket_brings_its_news_and_lists_it_under_following() {
     b.wait_text("#follow-ticket", "Unfollow");
     assert_eq!(b.text("p.followers"), "Followed by Bea Kowalczyk");
     assert!(b.text("ol.events").contains("follows this ticket"));
+    // She goes on with other work: a ticket page left open would show her the news
+    // live, and what she has seen is not mailed to her.
+    b.open("/inbox");
     let bea = http_sign_in(&d, BEA, PASSWORD);
     assert_eq!(crate::inbox_view(&bea, "following"), (vec![hinge], 1));
     let jane = http_sign_in(&d, JANE, PASSWORD);
