@@ -111,7 +111,7 @@ fn notification_form(out: &mut String, session: &SessionView, mail: &AccountSett
             esc(&session.email)
         );
     } else {
-        out.push_str(r#"<p class="hint">This desk sends no such mail yet: your administrator turns it on with <code>[notifications]</code> in its configuration. What you choose here is kept for then.</p>"#);
+        out.push_str(r#"<p class="hint">This desk sends no such mail yet: your administrator turns it on with <code>[notifications]</code> in its configuration. What you choose here is kept for then, and chooses what this screen shows now.</p>"#);
     }
     // app.js fills this in: only the browser knows whether it may show them.
     out.push_str(r#"<h3>On this computer's screen</h3><p class="hint" id="desktop-state">While the desk is open in a tab, this browser can show them too; that needs JavaScript.</p><button type="button" id="desktop-on" hidden>Show them on this screen</button>"#);
