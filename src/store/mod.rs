@@ -136,7 +136,7 @@ struct Inner {
     /// here instead of opening connections (each with its own page cache) without end.
     read_permits: tokio::sync::Semaphore,
     /// Bumped by the writer after every commit: anything read before is possibly stale.
-    generation: Arc<std::sync::atomic::AtomicU64>,
+    generations: Arc<writer::Generations>,
     /// Each notification as it commits, for agents' open pages.
     notices: tokio::sync::broadcast::Sender<Arc<DueNotice>>,
     secret: Vec<u8>,
@@ -309,8 +309,8 @@ impl Store {
                 path: path.clone(),
                 source,
             })?;
-        let generation = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let commits = generation.clone();
+        let generations = Arc::new(writer::Generations::default());
+        let commits = generations.clone();
         let notices = tokio::sync::broadcast::channel(NOTICE_BACKLOG).0;
         let feed = writer::NoticeFeed {
             tx: notices.clone(),
@@ -330,7 +330,7 @@ impl Store {
                 writer: tx,
                 read_permits: tokio::sync::Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
-                generation,
+                generations,
                 notices,
                 secret,
                 word_counts: rank::WordCounts::default(),
@@ -358,12 +358,17 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        self.write_job(bytes, true, work).await
+        self.write_job(bytes, writer::Kind::Desk, work).await
     }
 
-    /// Run `work` in the writer; `visible: false` for bookkeeping no page shows, which
-    /// leaves [`Store::generation`] (and the pages cached under it) as they are.
-    async fn write_job<T, F>(&self, bytes: usize, visible: bool, work: F) -> Result<T, StoreError>
+    /// Run `work` in the writer; `kind` says which of the store's generations (and so
+    /// which cached pages) its commit moves on, and whether it must be synced.
+    async fn write_job<T, F>(
+        &self,
+        bytes: usize,
+        kind: writer::Kind,
+        work: F,
+    ) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
@@ -371,7 +376,7 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         let job: Box<dyn writer::Job> = Box::new(writer::Op {
             bytes,
-            visible,
+            kind,
             work: Some(work),
             result: None,
             reply,
@@ -419,7 +424,7 @@ impl Store {
     /// Record activity on a session at `now`. No page shows it, so cached pages stay;
     /// the caller refreshes its cached copy of the session.
     pub async fn touch_session(&self, token_hash: String, now: i64) -> Result<(), StoreError> {
-        self.write_job(0, false, move |conn| {
+        self.write_job(0, writer::Kind::SessionTouch, move |conn| {
             web::touch_session(conn, &token_hash, now)
         })
         .await
@@ -432,8 +437,9 @@ impl Store {
         ticket: i64,
         last_message: i64,
     ) -> Result<(), StoreError> {
-        // Visible: the agent's cached inbox must stop showing the ticket as new.
-        self.write(0, move |conn| {
+        // Only the agent's inbox shows it ("new to you"): ticket pages, searches and
+        // sessions cached under the main generation stay.
+        self.write_job(0, writer::Kind::ReadMark, move |conn| {
             web::mark_seen(conn, &email, ticket, last_message)
         })
         .await
@@ -704,7 +710,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let bytes = mails.iter().map(|m| m.raw.len()).sum();
         // No page shows notifications: cached pages stay valid.
-        self.write_job(bytes, false, move |conn| {
+        self.write_job(bytes, writer::Kind::AgentMail, move |conn| {
             notify::queue_notices(conn, &done, &mails)
         })
         .await
@@ -948,7 +954,18 @@ impl Store {
     /// before a query and found unchanged after means nothing was written in between.
     pub fn generation(&self) -> u64 {
         self.inner
-            .generation
+            .generations
+            .everything
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// How many write batches have committed read marks (what an agent has had on
+    /// screen) and nothing else: pages that show them stamp this beside
+    /// [`Store::generation`].
+    pub fn read_marks_generation(&self) -> u64 {
+        self.inner
+            .generations
+            .read_marks
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
@@ -981,7 +998,8 @@ mod tests {
     use super::*;
 
     /// A session's activity stamp is written without moving the generation (cached
-    /// pages stay); any other write moves it before its caller hears back.
+    /// pages stay), a read mark moves only the read marks' one; any other write moves
+    /// the generation before its caller hears back.
     #[tokio::test]
     async fn only_visible_writes_move_the_generation() {
         let dir = tempfile::tempdir().unwrap();
@@ -1017,6 +1035,31 @@ mod tests {
             .unwrap()
             .expect("the session");
         assert_eq!(seen.last_seen, 4_000_000_000, "the touch was not stored");
+        // What an agent has read shows only in their inbox: it moves its own generation.
+        let other = Connection::open(store.path()).unwrap();
+        other
+            .execute_batch(
+                "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+                 INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+                 VALUES (1, 'Hinge', 'New', 'support', 1, 0, 0);",
+            )
+            .unwrap();
+        let marks = store.read_marks_generation();
+        store
+            .mark_seen("jane@acme.test".into(), 1, 5)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.generation(),
+            before,
+            "a read mark must not drop cached tickets, searches or sessions"
+        );
+        assert!(
+            store.read_marks_generation() > marks,
+            "a read mark must end cached inboxes"
+        );
+        let seen = store.read(|r| r.last_seen("jane@acme.test", 1)).await;
+        assert_eq!(seen.unwrap(), 5, "the read mark was not stored");
         store.delete_session("hash".into()).await.unwrap();
         assert!(store.generation() > before, "a visible write must move it");
         store.close();

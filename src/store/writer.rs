@@ -28,15 +28,71 @@ pub(super) trait Job: Send {
     fn apply(&mut self, conn: &Connection);
     /// Answer the caller: its own result if the batch committed, else the commit error.
     fn finish(self: Box<Self>, commit: Result<(), &rusqlite::Error>);
-    /// False for bookkeeping no page shows (a session's last activity): a batch of only
-    /// such jobs leaves the store's generation, and so every cached page, as it was.
-    fn visible(&self) -> bool;
+    /// What it writes: how far a batch moves the store's generations (and so ends the
+    /// cached pages built on them), and whether its commit must reach the disk.
+    fn kind(&self) -> Kind;
+}
+
+/// What a write is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// The desk's data: mail, tickets, settings. Every page may show it; it survives
+    /// a power loss before anyone hears it was written.
+    Desk,
+    /// Mail queued for agents (notifications): no page shows it; it survives a power
+    /// loss.
+    AgentMail,
+    /// What an agent has had on screen: only their inbox shows it. A power loss may
+    /// forget the last ones, which costs a "new" mark shown again.
+    ReadMark,
+    /// A session's last activity: no page shows it. A power loss may forget it, which
+    /// costs a minute of idle time.
+    SessionTouch,
+}
+
+impl Kind {
+    /// Which cached pages it can change.
+    pub(super) fn shows(self) -> Shows {
+        match self {
+            Kind::Desk => Shows::Everything,
+            Kind::ReadMark => Shows::ReadMarks,
+            Kind::AgentMail | Kind::SessionTouch => Shows::Nothing,
+        }
+    }
+
+    /// Whether its commit must be synced to disk before the writer answers. A batch
+    /// of only bookkeeping skips the sync (the next synced commit carries it along),
+    /// so agents clicking through tickets do not cost a disk flush each.
+    pub(super) fn durable(self) -> bool {
+        matches!(self, Kind::Desk | Kind::AgentMail)
+    }
+}
+
+/// Which cached pages a write can change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Shows {
+    /// Bookkeeping no page shows (a session's last activity, mail queued).
+    Nothing,
+    /// Only what one agent has read: the inbox's "new to you" marks. Ticket pages,
+    /// searches and sessions stay cached.
+    ReadMarks,
+    /// Anything else.
+    Everything,
+}
+
+/// The store's generations: how many committed batches reached each kind of page.
+#[derive(Default)]
+pub(super) struct Generations {
+    /// Batches with a write of [`Shows::Everything`].
+    pub everything: std::sync::atomic::AtomicU64,
+    /// Batches with read marks and nothing more.
+    pub read_marks: std::sync::atomic::AtomicU64,
 }
 
 /// A [`Job`] made of a closure and the channel its result goes back on.
 pub(super) struct Op<T, F> {
     pub(super) bytes: usize,
-    pub(super) visible: bool,
+    pub(super) kind: Kind,
     pub(super) work: Option<F>,
     pub(super) result: Option<Result<T, StoreError>>,
     pub(super) reply: oneshot::Sender<Result<T, StoreError>>,
@@ -51,8 +107,8 @@ where
         self.bytes
     }
 
-    fn visible(&self) -> bool {
-        self.visible
+    fn kind(&self) -> Kind {
+        self.kind
     }
 
     fn apply(&mut self, conn: &Connection) {
@@ -75,9 +131,11 @@ where
 pub(super) fn run(
     mut conn: Connection,
     mut rx: mpsc::Receiver<Box<dyn Job>>,
-    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    generations: std::sync::Arc<Generations>,
     mut notices: NoticeFeed,
 ) {
+    // The connection is opened with `synchronous=FULL`.
+    let mut synced = true;
     while let Some(first) = rx.blocking_recv() {
         let mut bytes = first.bytes();
         let mut batch = vec![first];
@@ -90,7 +148,7 @@ pub(super) fn run(
                 Err(_) => break,
             }
         }
-        if commit_batch(&mut conn, batch, &generation) {
+        if commit_batch(&mut conn, batch, &generations, &mut synced) == Shows::Everything {
             notices.publish(&conn);
         }
         if wal_size(&conn) > WAL_HARD_LIMIT {
@@ -159,18 +217,35 @@ impl NoticeFeed {
     }
 }
 
-/// Run a batch in one transaction; whether it committed something others can see.
+/// Run a batch in one transaction; how far what it committed shows.
 fn commit_batch(
     conn: &mut Connection,
     mut batch: Vec<Box<dyn Job>>,
-    generation: &std::sync::atomic::AtomicU64,
-) -> bool {
+    generations: &Generations,
+    synced: &mut bool,
+) -> Shows {
+    let durable = batch.iter().any(|job| job.kind().durable());
+    if durable != *synced {
+        let mode = if durable { "FULL" } else { "NORMAL" };
+        match conn.pragma_update(None, "synchronous", mode) {
+            Ok(()) => *synced = durable,
+            // Still FULL: bookkeeping is synced after all, which costs only time.
+            Err(e) if !durable => log::warn!("store: cannot skip the sync: {e}"),
+            Err(e) => {
+                log::error!("store: cannot go back to synced commits: {e}");
+                for job in batch {
+                    job.finish(Err(&e));
+                }
+                return Shows::Nothing;
+            }
+        }
+    }
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         log::error!("store: cannot begin a write transaction: {e}");
         for job in batch {
             job.finish(Err(&e));
         }
-        return false;
+        return Shows::Nothing;
     }
     for job in batch.iter_mut() {
         job.apply(conn);
@@ -180,14 +255,23 @@ fn commit_batch(
         Ok(()) => {
             // Before anyone hears of the write: whatever they read next must not come
             // from a cache filled before it.
-            let visible = batch.iter().any(|job| job.visible());
-            if visible {
-                generation.fetch_add(1, std::sync::atomic::Ordering::Release);
+            let shows = batch
+                .iter()
+                .map(|job| job.kind().shows())
+                .max()
+                .unwrap_or(Shows::Nothing);
+            let moved = match shows {
+                Shows::Nothing => None,
+                Shows::ReadMarks => Some(&generations.read_marks),
+                Shows::Everything => Some(&generations.everything),
+            };
+            if let Some(counter) = moved {
+                counter.fetch_add(1, std::sync::atomic::Ordering::Release);
             }
             for job in batch {
                 job.finish(Ok(()));
             }
-            visible
+            shows
         }
         Err(e) => {
             log::error!("store: commit failed, nothing in this batch was stored: {e}");
@@ -195,7 +279,7 @@ fn commit_batch(
             for job in batch {
                 job.finish(Err(&e));
             }
-            false
+            Shows::Nothing
         }
     }
 }
@@ -987,4 +1071,91 @@ pub(super) fn contact_blocked(conn: &Connection, contact: i64) -> Result<bool, S
         .query_row([contact], |r| r.get(0))
         .optional()?
         .unwrap_or(false))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(
+        kind: Kind,
+        sql: &'static str,
+    ) -> (Box<dyn Job>, oneshot::Receiver<Result<(), StoreError>>) {
+        let (reply, rx) = oneshot::channel();
+        let work = move |conn: &Connection| -> Result<(), StoreError> {
+            conn.execute_batch(sql)?;
+            Ok(())
+        };
+        let op: Box<dyn Job> = Box::new(Op {
+            bytes: 0,
+            kind,
+            work: Some(work),
+            result: None,
+            reply,
+        });
+        (op, rx)
+    }
+
+    fn synchronous(conn: &Connection) -> i64 {
+        conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Bookkeeping alone commits without a sync; the next batch holding the desk's data
+    /// is synced again (FULL), and each batch moves only the generations it reaches.
+    #[test]
+    fn only_bookkeeping_skips_the_sync_and_the_desk_generation() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "synchronous", "FULL").unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let generations = Generations::default();
+        let mut synced = true;
+        let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Acquire);
+
+        let (mark, mark_rx) = job(Kind::ReadMark, "INSERT INTO t VALUES (1)");
+        let (touch, _) = job(Kind::SessionTouch, "INSERT INTO t VALUES (2)");
+        let shows = commit_batch(&mut conn, vec![mark, touch], &generations, &mut synced);
+        assert_eq!(shows, Shows::ReadMarks);
+        assert!(mark_rx.blocking_recv().unwrap().is_ok());
+        assert!(!synced);
+        assert_eq!(synchronous(&conn), 1, "bookkeeping commits NORMAL");
+        assert_eq!(
+            (load(&generations.everything), load(&generations.read_marks)),
+            (0, 1)
+        );
+
+        let (mail, _) = job(Kind::AgentMail, "INSERT INTO t VALUES (3)");
+        let (mark, _) = job(Kind::ReadMark, "INSERT INTO t VALUES (4)");
+        let shows = commit_batch(&mut conn, vec![mark, mail], &generations, &mut synced);
+        assert_eq!(shows, Shows::ReadMarks);
+        assert_eq!(synchronous(&conn), 2, "queued mail is synced");
+        assert_eq!(
+            (load(&generations.everything), load(&generations.read_marks)),
+            (0, 2)
+        );
+
+        let (touch, _) = job(Kind::SessionTouch, "INSERT INTO t VALUES (5)");
+        assert_eq!(
+            commit_batch(&mut conn, vec![touch], &generations, &mut synced),
+            Shows::Nothing
+        );
+        assert_eq!(synchronous(&conn), 1);
+        let (desk, desk_rx) = job(Kind::Desk, "INSERT INTO t VALUES (6)");
+        let (touch, _) = job(Kind::SessionTouch, "INSERT INTO t VALUES (7)");
+        let shows = commit_batch(&mut conn, vec![touch, desk], &generations, &mut synced);
+        assert_eq!(shows, Shows::Everything);
+        assert!(desk_rx.blocking_recv().unwrap().is_ok());
+        assert!(synced);
+        assert_eq!(synchronous(&conn), 2, "the desk's data is synced again");
+        assert_eq!(
+            (load(&generations.everything), load(&generations.read_marks)),
+            (1, 2)
+        );
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 7, "every job committed");
+    }
 }

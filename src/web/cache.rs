@@ -3,7 +3,9 @@
 //!
 //! An entry is valid only for the store generation it was read at (any committed write
 //! ends it, see `Store::generation`), the config it was rendered under (a reload ends
-//! it) and, for pages, the minute it was rendered in (pages show ages like "3m").
+//! it), for inbox pages the read marks' generation (an agent opening a ticket ends
+//! them, see `Store::read_marks_generation`) and, for pages, the minute it was rendered
+//! in (pages show ages like "3m").
 //! Reading the generation *before* the queries makes a stale entry impossible: a write
 //! that lands during a render moves the generation on, and the entry never matches.
 
@@ -19,6 +21,9 @@ pub struct Stamp {
     pub generation: u64,
     /// `Pipeline::config_generation()` at the time.
     pub config: u64,
+    /// `Store::read_marks_generation()` before the reads (0 for entries that do not
+    /// show what agents have read).
+    pub read_marks: u64,
     /// Unix minute (pages only; 0 for sessions).
     pub minute: i64,
 }
@@ -150,6 +155,7 @@ mod tests {
         Stamp {
             generation,
             config,
+            read_marks: 0,
             minute,
         }
     }
@@ -162,7 +168,7 @@ mod tests {
     }
 
     #[test]
-    fn a_page_is_good_only_for_its_session_url_generation_config_and_minute() {
+    fn a_page_is_good_only_for_its_session_url_generations_config_and_minute() {
         let c = PageCache::default();
         let s = stamp(7, 1, 100);
         c.put("alice", "/inbox?view=all", s, page("A"));
@@ -178,6 +184,8 @@ mod tests {
         assert!(c
             .get("alice", "/inbox?view=all", stamp(7, 1, 101))
             .is_none());
+        let marked = Stamp { read_marks: 1, ..s };
+        assert!(c.get("alice", "/inbox?view=all", marked).is_none());
         // A newer render replaces the older one.
         c.put("alice", "/inbox?view=all", stamp(8, 1, 100), page("B"));
         assert_eq!(

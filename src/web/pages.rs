@@ -67,13 +67,33 @@ fn page_response(page: &cache::CachedPage) -> Response<Body> {
     r
 }
 
-/// What a cached entry made now must match (see `web::cache`); `minute` 0 for entries
-/// that do not show the time.
-fn stamp(state: &WebState, minute: i64) -> cache::Stamp {
+/// What an entry shows besides the desk's data (see `web::cache`).
+#[derive(Clone, Copy)]
+struct Shows {
+    /// The time to the minute (ages like "3m").
+    minute: bool,
+    /// What the agent has read (the inbox's "new to you").
+    read_marks: bool,
+}
+
+/// Sessions, counts: the data alone.
+const DATA_ONLY: Shows = Shows {
+    minute: false,
+    read_marks: false,
+};
+
+/// What a cached entry made now must match (see `web::cache`).
+fn stamp(state: &WebState, shows: Shows) -> cache::Stamp {
+    let store = state.services.pipeline.store();
     cache::Stamp {
-        generation: state.services.pipeline.store().generation(),
+        generation: store.generation(),
         config: state.services.pipeline.config_generation(),
-        minute,
+        read_marks: if shows.read_marks {
+            store.read_marks_generation()
+        } else {
+            0
+        },
+        minute: if shows.minute { unix_now() / 60 } else { 0 },
     }
 }
 
@@ -83,11 +103,16 @@ async fn cached(
     state: &WebState,
     token_hash: &str,
     uri: &str,
+    read_marks: bool,
     render: impl std::future::Future<Output = Result<Rendered, Response<Body>>>,
 ) -> Response<Body> {
+    let shows = Shows {
+        minute: true,
+        read_marks,
+    };
     // Taken before anything is read, so a write during the render makes the entry
     // unmatchable rather than stale.
-    let now = stamp(state, unix_now() / 60);
+    let now = stamp(state, shows);
     if let Some(page) = state.pages.get(token_hash, uri, now) {
         return page_response(&page);
     }
@@ -95,7 +120,7 @@ async fn cached(
     // that arrive together wait for the first render instead of all doing the work.
     let turn = state.pages.render_turn(token_hash, uri);
     let held = turn.lock().await;
-    let now = stamp(state, unix_now() / 60);
+    let now = stamp(state, shows);
     if let Some(page) = state.pages.get(token_hash, uri, now) {
         return page_response(&page);
     }
@@ -123,7 +148,7 @@ async fn current_session(
     let header = req.headers().get(COOKIE)?.to_str().ok()?;
     let token = session::cookie_token(header)?;
     let hash = session::token_hash(&token);
-    let stamp = stamp(state, 0);
+    let stamp = stamp(state, DATA_ONLY);
     let s = match state.sessions.get(&hash, stamp) {
         Some(s) => s,
         None => {
@@ -300,16 +325,19 @@ pub async fn handle(
     match (method, parts.as_slice()) {
         (Method::GET, [""]) => redirect("/inbox"),
         (Method::GET, ["inbox"]) => {
+            // Its rows mark the tickets new to the agent.
             cached(
                 state,
                 &token_hash,
                 &uri,
+                true,
                 inbox(state, &session, &query, &uri),
             )
             .await
         }
         (Method::GET, ["search"]) => {
-            cached(state, &token_hash, &uri, search(state, &session, &query)).await
+            let page = search(state, &session, &query);
+            cached(state, &token_hash, &uri, false, page).await
         }
         (Method::GET, ["me"]) => {
             let flash = match field(&query, "changed") {
@@ -350,7 +378,7 @@ pub async fn handle(
                     whole: field(&query, "all") == Some("1"),
                 };
                 let page = ticket(state, &session, id, shown, None);
-                cached(state, &token_hash, &uri, page).await
+                cached(state, &token_hash, &uri, false, page).await
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
         },
@@ -488,7 +516,7 @@ async fn inbox(
     };
     let me = session.email.clone();
     // The counts cover the whole desk: kept per agent until something is written.
-    let now = stamp(state, 0);
+    let now = stamp(state, DATA_ONLY);
     let known = state.counts.get(&me, now);
     let want_counts = known.is_none();
     let reads = move |r: &Reader<'_>| {
