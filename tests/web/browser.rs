@@ -165,18 +165,7 @@ impl Browser {
                 &format!("/session/{}/timeouts", b.session),
                 Some(&json!({"pageLoad": 30000, "script": 20000, "implicit": 0})),
             );
-            // Count opened event streams (`window.__fdStreamsOpen`) so a test can wait for
-            // the page's live connection instead of guessing, and keep the notices they
-            // bring (`window.__fdNotices`); injected through DevTools, outside the page's
-            // own scripts.
-            b.call(
-                "POST",
-                &b.s("/goog/cdp/execute"),
-                Some(&json!({
-                    "cmd": "Page.addScriptToEvaluateOnNewDocument",
-                    "params": { "source": STREAM_WATCH }
-                })),
-            );
+            b.watch_streams();
             return b;
         }
         panic!("chromedriver did not start within {START_DEADLINE:?} (3 tries)\n{last}");
@@ -231,6 +220,51 @@ impl Browser {
     pub fn open(&self, path: &str) {
         let url = format!("{}{path}", self.base);
         self.call("POST", &self.s("/url"), Some(&json!({ "url": url })));
+    }
+
+    /// Count opened event streams (`window.__fdStreamsOpen`) so a test can wait for the
+    /// page's live connection instead of guessing, and keep the notices they bring
+    /// (`window.__fdNotices`); injected into the current tab through DevTools, outside
+    /// the page's own scripts.
+    fn watch_streams(&self) {
+        self.call(
+            "POST",
+            &self.s("/goog/cdp/execute"),
+            Some(&json!({
+                "cmd": "Page.addScriptToEvaluateOnNewDocument",
+                "params": { "source": STREAM_WATCH }
+            })),
+        );
+    }
+
+    /// Open a new tab beside the others and make it the one commands go to; its handle.
+    pub fn new_tab(&self) -> String {
+        let v = self.call(
+            "POST",
+            &self.s("/window/new"),
+            Some(&json!({ "type": "tab" })),
+        );
+        let handle = v["value"]["handle"].as_str().unwrap_or("").to_string();
+        self.switch_to(&handle);
+        self.watch_streams();
+        handle
+    }
+
+    /// The tab commands go to now.
+    pub fn tab(&self) -> String {
+        self.call("GET", &self.s("/window"), None)["value"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    }
+
+    /// Send the commands to (and bring to the front) the tab `handle`.
+    pub fn switch_to(&self, handle: &str) {
+        self.call(
+            "POST",
+            &self.s("/window"),
+            Some(&json!({ "handle": handle })),
+        );
     }
 
     /// The current URL.

@@ -584,3 +584,87 @@ fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
         Some("text/javascript; charset=utf-8")
     );
 }
+
+/// How many notices the current tab was told (`window.__fdNotices`).
+fn told(b: &Browser) -> usize {
+    b.js(
+        "return (window.__fdNotices || []).length;",
+        serde_json::json!([]),
+    )
+    .as_u64()
+    .unwrap_or(0) as usize
+}
+
+#[test]
+fn two_tabs_show_a_notification_once_and_none_for_the_ticket_on_screen() {
+    let d = crate::daemon(None);
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    let (hinge, invoice) = olga_two_tickets(&d, "tabs");
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.set_permission("notifications", "granted");
+    // The inbox in one tab, the hinge ticket in front in another.
+    b.open("/inbox");
+    b.wait_event_stream();
+    b.wait_until("the notification worker", |b| {
+        b.js_async(
+            "var done = arguments[arguments.length - 1];
+             navigator.serviceWorker.getRegistration('/').then(function (r) { done(!!(r && r.active)); });",
+            serde_json::json!([]),
+        ) == true
+    });
+    let inbox_tab = b.tab();
+    b.new_tab();
+    b.open(&format!("/tickets/{hinge}"));
+    b.wait_event_stream();
+
+    let bea = http_sign_in(&d, BEA, PASSWORD);
+    // The test stays in the ticket's tab until the end: looking into another tab would
+    // bring it to the front, and the ticket off screen.
+    // On the ticket Jane is reading: her tabs hear of it, the screen shows nothing.
+    note(&bea, hinge, "@jane the hinge ships Monday.");
+    b.wait_until("the hinge mention reaching the ticket's tab", |b| {
+        told(b) == 1
+    });
+    // On the other ticket: both tabs pass it on, the screen shows it once.
+    note(&bea, invoice, "@jane the invoice is paid.");
+    b.wait_until("the invoice mention reaching the ticket's tab", |b| {
+        told(b) == 2
+    });
+    b.wait_until("the invoice mention on Jane's screen", |b| {
+        !on_screen(b).is_empty()
+    });
+    // Give a second copy or the hinge's a moment to show up, if either were going to
+    // (each tab passes its notices on in order, so the hinge's was decided first).
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(
+        on_screen(&b),
+        vec![(
+            format!("Bea Kowalczyk mentioned you on ticket #{invoice}"),
+            "Invoice copy\n@jane the invoice is paid.".to_string(),
+            format!("/tickets/{invoice}"),
+        )],
+        "one notification, for the ticket not on screen"
+    );
+    // Jane goes back to the inbox tab, which had passed both on as well: the hinge
+    // ticket is off screen, and its news shows.
+    b.switch_to(&inbox_tab);
+    assert_eq!(told(&b), 2, "the inbox tab was told both");
+    // (One tab of a window is in front: the inbox's, so the ticket's is hidden.)
+    b.wait_until("the inbox tab in front", |b| {
+        b.js("return document.visibilityState;", serde_json::json!([])) == "visible"
+    });
+    note(&bea, hinge, "@jane the hinge ships Tuesday after all.");
+    b.wait_until("the second hinge mention on Jane's screen", |b| {
+        on_screen(b).len() == 2
+    });
+    assert_eq!(
+        on_screen(&b)[1],
+        (
+            format!("Bea Kowalczyk mentioned you on ticket #{hinge}"),
+            "Broken hinge\n@jane the hinge ships Tuesday after all.".to_string(),
+            format!("/tickets/{hinge}"),
+        )
+    );
+}

@@ -98,8 +98,10 @@
 
   // Desktop notifications: what the agent would be mailed about (the kinds ticked on
   // their account page), on their screen at once while the desk is open in a tab.
-  // Shown through a service worker, so a click opens the ticket even once this tab is
-  // gone. Every open tab gets the same notice; the tag makes the screen show it once.
+  // Every open tab passes the notice to the service worker, which sees all the tabs:
+  // it shows nothing for a ticket the agent has on screen in any of them, and the
+  // tag makes the screen show the others once. A click on one opens the ticket even
+  // once the tab is gone.
   function canNotify() {
     return "Notification" in window && "serviceWorker" in navigator && window.isSecureContext;
   }
@@ -108,13 +110,8 @@
   }
   function showNotice(n) {
     if (!canNotify() || Notification.permission !== "granted") { return; }
-    // The agent is looking at that very ticket: it changes before their eyes.
-    if (ticket === String(n.ticket) && document.visibilityState === "visible" && document.hasFocus()) { return; }
-    // It stays until the agent clicks or closes it: news for someone away from the screen
-    // is there when they come back (and a browser without a notification centre does
-    // not drop it after a few seconds).
     notifier().then(function (reg) {
-      return reg.showNotification(n.title, { body: n.body, tag: "frontdesk-" + n.id, requireInteraction: true, data: { url: n.url } });
+      reg.active.postMessage({ notice: { id: n.id, title: n.title, body: n.body, url: n.url } });
     }).catch(function () { /* the browser refused: mail still tells them */ });
   }
   function desktopState() {
