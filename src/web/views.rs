@@ -230,6 +230,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
 </header>
 <main id="main">{main}</main>
+<p id="announce" class="sr-only" aria-live="polite"></p>
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
@@ -449,6 +450,18 @@ pub fn time_tag(rfc3339: &str) -> String {
 }
 
 /// A sender as "Name <address>", or the address alone.
+/// The name of the agent who wrote note `m` (notes are stored with the address alone).
+fn note_author_name<'a>(m: &MessageView, agents: &'a [UserView]) -> Option<&'a str> {
+    if m.direction != "note" {
+        return None;
+    }
+    let from = m.from.as_deref()?;
+    agents
+        .iter()
+        .find(|a| a.email.eq_ignore_ascii_case(from))
+        .map(|a| a.full_name.as_str())
+}
+
 fn sender(name: Option<&str>, address: Option<&str>) -> String {
     let address = address.unwrap_or("?");
     match name
@@ -592,7 +605,11 @@ fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
 
 /// The inbox.
 pub fn inbox(p: &InboxPage<'_>) -> String {
-    let mut out = String::from(r#"<nav class="views" aria-label="Views">"#);
+    // The view's name heads the page for a screen reader; the tabs below show it.
+    let mut out = format!(
+        r#"<h1 class="sr-only">Inbox: {}</h1><nav class="views" aria-label="Views">"#,
+        view_label(p.view)
+    );
     for (v, n) in p.counts {
         let current = if *v == p.view {
             r#" aria-current="page""#
@@ -1046,7 +1063,12 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
                 )
             },
             split = split_button(t, m, p.csrf),
-            from = esc(&sender(m.from_name.as_deref(), m.from.as_deref())),
+            from = esc(&sender(
+                m.from_name
+                    .as_deref()
+                    .or_else(|| note_author_name(m, p.agents)),
+                m.from.as_deref()
+            )),
             when = time_tag(&m.created_at),
             marks = esc(&marks.join(" · ")),
             subject = esc(&m.subject),
@@ -1391,6 +1413,31 @@ mod tests {
             "participants": [], "events": [],
         }))
         .expect("a ticket")
+    }
+
+    #[test]
+    fn notes_are_headed_with_their_authors_name() {
+        let t = thread(&[
+            (1, "inbound", "olga@customer.example.org"),
+            (2, "note", "Dana@Acme.test"),
+            (3, "note", "gone@acme.test"),
+            (4, "outbound", "dana@acme.test"),
+        ]);
+        let dana: UserView = serde_json::from_value(serde_json::json!({
+            "email": "dana@acme.test", "full_name": "Dana Lind", "first_name": "Dana",
+            "last_name": "Lind", "admin": false, "seat": true, "available": true,
+            "active": true, "notify": "", "signature": "",
+        }))
+        .expect("an agent");
+        let agents = [dana];
+        let names: Vec<Option<&str>> = t
+            .messages
+            .iter()
+            .map(|m| note_author_name(m, &agents))
+            .collect();
+        // A customer's mail and a reply keep the name they were sent with; a note by
+        // someone no longer an agent keeps the address.
+        assert_eq!(names, [None, Some("Dana Lind"), None, None]);
     }
 
     #[test]

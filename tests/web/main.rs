@@ -34,6 +34,7 @@ mod tracker;
 #[allow(dead_code)]
 mod wire;
 
+mod a11y;
 mod account;
 mod agent_flow;
 mod bulk;

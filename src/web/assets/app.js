@@ -24,7 +24,9 @@
         served = fresh.outerHTML;
         // Ticks in the bulk form's boxes survive the refresh.
         var ticked = checkedTickets();
-        document.getElementById("main").replaceWith(fresh);
+        var before = document.getElementById("main");
+        announceNews(before, fresh);
+        before.replaceWith(fresh);
         Array.prototype.forEach.call(fresh.querySelectorAll("input[name=ticket]"), function (box) {
           box.checked = ticked.indexOf(box.value) >= 0;
         });
@@ -33,6 +35,38 @@
         showPresence(lastPresence);
       }
     });
+  }
+
+  // What a live refresh brought, read out by a screen reader (the page changes under
+  // its reading without a word otherwise): tickets new to the list, messages and notes
+  // new to the thread.
+  function announceNews(before, after) {
+    var said = [];
+    function ids(root, css, key) {
+      var had = {};
+      Array.prototype.forEach.call(root.querySelectorAll(css), function (e) { had[key(e)] = true; });
+      return had;
+    }
+    var rowKey = function (r) { return r.getAttribute("data-ticket"); };
+    var rows = ids(before, "tr.ticket[data-ticket]", rowKey);
+    Array.prototype.forEach.call(after.querySelectorAll("tr.ticket[data-ticket]"), function (r) {
+      if (rows[rowKey(r)]) { return; }
+      var link = r.querySelector("td a");
+      var subject = link ? link.cloneNode(true) : document.createElement("a");
+      Array.prototype.forEach.call(subject.querySelectorAll(".new"), function (mark) { mark.remove(); });
+      said.push("New in this list: #" + rowKey(r) + " " + subject.textContent.trim());
+    });
+    var idKey = function (m) { return m.id; };
+    var messages = ids(before, "article.message[id]", idKey);
+    Array.prototype.forEach.call(after.querySelectorAll("article.message[id]"), function (m) {
+      if (messages[idKey(m)]) { return; }
+      var who = m.querySelector("header strong");
+      // The name alone when there is one ("Olga <olga@…>" reads out long).
+      var name = who ? who.textContent.replace(/\s*<[^<>]*>\s*$/, "").trim() || who.textContent.trim() : "someone";
+      said.push((m.classList.contains("note") ? "New note from " : "New message from ") + name);
+    });
+    var live = document.getElementById("announce");
+    if (live && said.length) { live.textContent = said.join(". ") + "."; }
   }
 
   // The inbox's bulk form: how many are ticked, and nothing to apply to none.
