@@ -961,7 +961,12 @@ fn events(
                     .alive(s.created_at, s.last_seen, unix_now()),
                 _ => false,
             };
-            if !alive || send(line).await.is_err() {
+            if !alive {
+                // The page says so (and stops), rather than trying again to a refusal.
+                let _ = send("event: signed-out\ndata: \n\n".to_string()).await;
+                break;
+            }
+            if send(line).await.is_err() {
                 break;
             }
         }

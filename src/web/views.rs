@@ -229,6 +229,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
 </header>
+<p id="connection" class="connection" role="status" hidden></p>
 <main id="main">{main}</main>
 <p id="announce" class="sr-only" aria-live="polite"></p>
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>

@@ -38,6 +38,7 @@ mod a11y;
 mod account;
 mod agent_flow;
 mod bulk;
+mod connection;
 mod contact_edit;
 mod copies;
 mod delivery;

@@ -112,11 +112,32 @@
     el.textContent = others.map(function (p) { return p.name + (p.replying ? " is replying" : " is viewing"); }).join("; ");
   }
 
-  if (window.EventSource) {
+  // Whether the page is live. A lost stream says so until it is back; a session that
+  // ended says so, with a way to sign in again, instead of a page that quietly stops
+  // changing.
+  function connection(text, signIn) {
+    var el = document.getElementById("connection");
+    if (!el) { return; }
+    el.textContent = text;
+    if (signIn) {
+      var again = document.createElement("a");
+      again.href = "/login";
+      again.textContent = "Sign in again";
+      el.appendChild(document.createTextNode(" "));
+      el.appendChild(again);
+    }
+    el.hidden = text === "";
+  }
+  var LOST = "The connection to the desk is lost: this page is not live. Trying again…";
+  function signedOut() {
+    connection("You are signed out (signed out elsewhere, a password change, or idle too long): this page is not live.", true);
+  }
+
+  function listen() {
     var source = new EventSource("/events" + (ticket ? "?ticket=" + encodeURIComponent(ticket) : ""));
     // A change that landed between this page's render and the stream's start (or
     // while the stream was down) told no one: look once more whenever it opens.
-    source.addEventListener("open", function () { refreshMain(); });
+    source.addEventListener("open", function () { connection(""); refreshMain(); });
     source.addEventListener("ticket", function (e) {
       if (!ticket || e.data === ticket) { refreshMain(); }
     });
@@ -128,7 +149,23 @@
       try { n = JSON.parse(e.data); } catch (err) { return; }
       showNotice(n);
     });
+    source.addEventListener("signed-out", function () { source.close(); signedOut(); });
+    source.addEventListener("error", function () {
+      // The browser tries again by itself after a dropped connection.
+      if (source.readyState === EventSource.CONNECTING) { connection(LOST); return; }
+      // The desk refused the stream, and the browser gave up: find out why.
+      source.close();
+      fetch("/me", { credentials: "same-origin", redirect: "manual" }).then(function (r) {
+        if (r.type === "opaqueredirect" || r.status === 401) { signedOut(); return; }
+        connection(LOST);
+        setTimeout(listen, 5000);
+      }, function () {
+        connection(LOST);
+        setTimeout(listen, 5000);
+      });
+    });
   }
+  if (window.EventSource) { listen(); }
 
   // Desktop notifications: what the agent would be mailed about (the kinds ticked on
   // their account page), on their screen at once while the desk is open in a tab.
