@@ -15,7 +15,7 @@ use super::session::{self, field, parse_form};
 use super::{cache, live, redirect, respond, sanitize, views, Body, WebState};
 use crate::desk::lifecycle::Priority;
 use crate::desk::notify::{Prefs, Reason};
-use crate::model::unix_now;
+use crate::model::{percent_encode, unix_now};
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
 use crate::store::{
@@ -300,7 +300,15 @@ pub async fn handle(
     let method = req.method().clone();
     if path == "/login" {
         return match method {
-            Method::GET => html(views::login(None, "")),
+            Method::GET => {
+                let query = req
+                    .uri()
+                    .query()
+                    .map(|q| parse_form(q.as_bytes()))
+                    .unwrap_or_default();
+                let next = field(&query, "next").and_then(session::return_path);
+                html(views::login(None, "", next))
+            }
             Method::POST => login(req, state, peer).await,
             _ => text(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed"),
         };
@@ -310,7 +318,12 @@ pub async fn handle(
             && !path.starts_with("/events")
             && !path.starts_with("/attachments")
         {
-            redirect("/login")
+            // Back to this page once signed in (a ticket linked from a notification).
+            let asked = req.uri().path_and_query().map_or("/", |p| p.as_str());
+            match session::return_path(asked).filter(|p| *p != "/") {
+                Some(p) => redirect(&format!("/login?next={}", percent_encode(p))),
+                None => redirect("/login"),
+            }
         } else {
             text(StatusCode::UNAUTHORIZED, "Sign in first.")
         };
@@ -407,6 +420,9 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     };
     let email = field(&form, "email").unwrap_or("").trim().to_lowercase();
     let password = field(&form, "password").unwrap_or("").to_string();
+    let next = field(&form, "next")
+        .and_then(session::return_path)
+        .map(str::to_string);
     let now = unix_now();
     let keys = vec![format!("account:{email}"), format!("ip:{}", peer.ip())];
     if let Some(wait) = state.limiter.blocked(&keys, now) {
@@ -416,6 +432,7 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
                 wait.max(60) / 60
             )),
             &email,
+            next.as_deref(),
         ));
         *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
         return r;
@@ -443,7 +460,11 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     let Some(record) = record.filter(|_| verified) else {
         state.limiter.failed(&keys, now);
         log::warn!("web: failed sign-in for {email} from {}", peer.ip());
-        let mut r = html(views::login(Some("Wrong email or password."), &email));
+        let mut r = html(views::login(
+            Some("Wrong email or password."),
+            &email,
+            next.as_deref(),
+        ));
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;
     };
@@ -463,7 +484,7 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     {
         return internal(e);
     }
-    let mut r = redirect("/inbox");
+    let mut r = redirect(next.as_deref().unwrap_or("/inbox"));
     let http = &state.services.pipeline.config().http;
     let cookie = session::set_cookie(
         Some(&token),

@@ -57,6 +57,19 @@ pub fn cookie_token(header: &str) -> Option<String> {
     })
 }
 
+/// The page to go to after signing in, from a sign-in form's `next`: only a path on
+/// this desk (not another site's `//host` or `/\host`, nor the sign-in page itself),
+/// so the form cannot send an agent elsewhere.
+pub fn return_path(next: &str) -> Option<&str> {
+    let safe = next.len() <= 2048
+        && next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && next.bytes().all(|b| b.is_ascii_graphic())
+        && !(next == "/login" || next.starts_with("/login?") || next.starts_with("/logout"));
+    safe.then_some(next)
+}
+
 /// The `Set-Cookie` value for a new session lasting `max_age` seconds at most (or an
 /// expired one to sign out).
 pub fn set_cookie(token: Option<&str>, max_age: i64, secure: bool) -> String {
@@ -194,6 +207,35 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_path_on_this_desk_is_gone_to_after_signing_in() {
+        for good in [
+            "/tickets/42",
+            "/inbox?view=mine&channel=sales",
+            "/search?q=a%20b",
+            "/me",
+        ] {
+            assert_eq!(return_path(good), Some(good), "{good}");
+        }
+        for bad in [
+            "",
+            "inbox",
+            "https://evil.example/",
+            "//evil.example/x",
+            "/\\evil.example",
+            "/tickets/1\\..",
+            "/tickets/1\r\nSet-Cookie: x=1",
+            "/tickets/ 1",
+            "/login",
+            "/login?next=/login",
+            "/logout",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(return_path(bad), None, "{bad:?}");
+        }
+        assert_eq!(return_path(&format!("/{}", "a".repeat(3000))), None);
+    }
 
     #[test]
     fn cookies_and_tokens() {

@@ -256,15 +256,19 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 }
 
 /// The sign-in page.
-pub fn login(error: Option<&str>, email: &str) -> String {
+pub fn login(error: Option<&str>, email: &str, next: Option<&str>) -> String {
     let error = error
         .map(|e| format!(r#"<p class="error" role="alert">{}</p>"#, esc(e)))
+        .unwrap_or_default();
+    // Where the agent was going: the page they asked for before being sent here.
+    let next = next
+        .map(|n| format!(r#"<input type="hidden" name="next" value="{}">"#, esc(n)))
         .unwrap_or_default();
     format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Sign in · frontdesk</title><link rel="stylesheet" href="/static/app.css"></head>
 <body class="login"><main><h1>frontdesk</h1>{error}
-<form method="post" action="/login">
+<form method="post" action="/login">{next}
 <label>Email <input type="email" name="email" value="{email}" required autofocus autocomplete="username"></label>
 <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
 <button type="submit">Sign in</button></form></main></body></html>"#,
@@ -1480,9 +1484,14 @@ mod tests {
 
     #[test]
     fn login_escapes_what_it_echoes() {
-        let page = login(Some("<b>bad</b>"), "\"><script>alert(1)</script>");
+        let page = login(
+            Some("<b>bad</b>"),
+            "\"><script>alert(1)</script>",
+            Some("/search?q=\"><script>alert(2)</script>"),
+        );
         assert!(!page.contains("<script>alert"));
         assert!(page.contains("&lt;b&gt;bad&lt;/b&gt;"));
+        assert!(page.contains(r#"name="next" value="/search?q=&quot;&gt;&lt;script&gt;"#));
     }
 
     #[test]

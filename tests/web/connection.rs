@@ -98,8 +98,9 @@ fn a_page_whose_session_ended_says_so_and_links_to_sign_in() {
     );
     b.click_css("#connection a");
     b.wait_path("/login");
-    b.sign_in("jane@acme.test", new);
-    b.open("/inbox?view=all");
+    // Signed in again, Jane is back on the page she was on.
+    b.fill_login("jane@acme.test", new);
+    b.wait_path("/inbox?view=all");
     b.wait_text("#main table.tickets", "After the password change");
     b.wait_event_stream();
     assert_eq!(banner(&b), None);

@@ -70,5 +70,8 @@ fn every_kind_of_write_shows_on_the_next_request() {
     assert_eq!(r.status, 303);
     let r = jane.get(&page);
     assert_eq!(r.status, 303, "a signed-out session still got a page");
-    assert_eq!(r.header("location"), Some("/login"));
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/login?next={}", crate::form_encode(&page)).as_str())
+    );
 }

@@ -315,6 +315,14 @@ impl Agent {
     }
 }
 
+/// The answer sends a visitor without a session to sign in: for a page, then back to
+/// `asked` (`/login?next=...`).
+pub fn sends_to_login(r: &wire::Response, asked: &str) -> bool {
+    let back = format!("/login?next={}", form_encode(asked));
+    r.status == 303
+        && (r.header("location") == Some("/login") || r.header("location") == Some(back.as_str()))
+}
+
 /// `application/x-www-form-urlencoded` for one value.
 pub fn form_encode(s: &str) -> String {
     s.bytes()

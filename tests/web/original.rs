@@ -74,7 +74,7 @@ fn a_message_downloads_as_it_was_received() {
         &[],
         b"",
     );
-    let to_login = anon.status == 303 && anon.header("location") == Some("/login");
+    let to_login = crate::sends_to_login(&anon, &format!("/messages/{mail}/original"));
     assert!(
         to_login || anon.status == 401,
         "{} {}",

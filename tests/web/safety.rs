@@ -575,7 +575,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 std::time::Duration::from_secs(5),
             )
             .unwrap_or_else(|e| panic!("GET {path}: {e}"));
-            let to_login = r.status == 303 && r.header("location") == Some("/login");
+            let to_login = crate::sends_to_login(&r, path);
             assert!(
                 to_login || r.status == 401,
                 "GET {path} without a session ({cookie:?}): {} {:?} {}",

@@ -4,7 +4,9 @@
 //! HttpOnly and SameSite.
 
 use crate::browser::Browser;
-use crate::{add_agent, daemon, http, http_sign_in, post_login, PASSWORD};
+use crate::{
+    add_agent, daemon, form_encode, http, http_sign_in, olga_two_tickets, post_login, PASSWORD,
+};
 
 #[test]
 fn wrong_password_deactivation_sign_out_and_cookie_flags() {
@@ -71,7 +73,7 @@ fn wrong_password_deactivation_sign_out_and_cookie_flags() {
     b.wait_path("/login");
     let r = http(&d.http, "GET", "/inbox", &[("Cookie", &old)], b"");
     assert_eq!(r.status, 303, "old cookie still works after sign-out");
-    assert_eq!(r.header("location"), Some("/login"));
+    assert_eq!(r.header("location"), Some("/login?next=%2Finbox"));
     b.open("/inbox");
     b.wait_path("/login");
 
@@ -250,4 +252,55 @@ fn sign_out_also_ends_the_live_event_stream() {
         js.closed,
         js.seen
     );
+}
+
+/// A ticket linked from a notification mail, opened without a session: the sign-in
+/// page, then that ticket (a wrong password on the way does not lose it). The form
+/// goes nowhere but this desk's own pages.
+#[test]
+fn signing_in_returns_to_the_page_asked_for_and_only_on_this_desk() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, _) = olga_two_tickets(&d, "next");
+    let b = Browser::start(&d.http);
+    let page = format!("/tickets/{hinge}?images=1");
+    b.open(&page);
+    b.wait_path("/login?next=");
+    b.fill_login("jane@acme.test", "not the password");
+    b.wait_text("p.error", "Wrong email or password.");
+    b.fill_login("jane@acme.test", PASSWORD);
+    b.wait_path(&page);
+    b.wait_text("#main h1", "Broken hinge");
+
+    // Another site, or a path that is not one, is not followed: the inbox instead.
+    for next in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+        "/login",
+    ] {
+        let body = format!(
+            "email=jane%40acme.test&password={}&next={}",
+            form_encode(PASSWORD),
+            form_encode(next)
+        );
+        let r = http(
+            &d.http,
+            "POST",
+            "/login",
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            body.as_bytes(),
+        );
+        assert_eq!(r.status, 303, "{next}: {}", r.text());
+        assert_eq!(r.header("location"), Some("/inbox"), "{next}");
+    }
+    // Nor is it put in the sign-in form.
+    let r = http(
+        &d.http,
+        "GET",
+        &format!("/login?next={}", form_encode("//evil.example/")),
+        &[],
+        b"",
+    );
+    assert!(!r.text().contains("evil.example"), "{}", r.text());
 }

@@ -439,7 +439,7 @@ fn https_listener_secure_cookie_no_plain_http_and_renewal_on_sighup() {
     .unwrap_or_else(|e| panic!("GET /inbox after sign-out: {e}"))
     .response;
     assert_eq!(r.status, 303, "the cookie still works after sign-out");
-    assert_eq!(r.header("location"), Some("/login"));
+    assert_eq!(r.header("location"), Some("/login?next=%2Finbox"));
 }
 
 /// A good config with TLS and session limits; `{dir}` is the test's temp dir, and the
@@ -817,7 +817,7 @@ fn assert_ended(d: &Daemon, who: &Agent, id: i64, what: &str) {
     );
     let r = who.get("/inbox");
     assert_eq!(r.status, 303, "{what}: GET /inbox: {}", r.text());
-    assert_eq!(r.header("location"), Some("/login"), "{what}");
+    assert_eq!(r.header("location"), Some("/login?next=%2Finbox"), "{what}");
     let r = http(&who.addr, "GET", "/events", &[("Cookie", &who.cookie)], b"");
     assert_eq!(r.status, 401, "{what}: GET /events: {}", r.text());
 }
@@ -919,7 +919,7 @@ fn a_session_in_use_ends_at_its_lifetime() {
                 continue;
             }
             assert_eq!(r.status, 303, "{}", r.text());
-            assert_eq!(r.header("location"), Some("/login"));
+            assert_eq!(r.header("location"), Some("/login?next=%2Finbox"));
             if gap >= MAX_GAP {
                 return Err(format!(
                     "uses {gap:?} apart, the session ended: idle or lifetime?"

@@ -121,7 +121,7 @@
     el.textContent = text;
     if (signIn) {
       var again = document.createElement("a");
-      again.href = "/login";
+      again.href = "/login?next=" + encodeURIComponent(location.pathname + location.search);
       again.textContent = "Sign in again";
       el.appendChild(document.createTextNode(" "));
       el.appendChild(again);
