@@ -510,6 +510,17 @@ fn on_screen(b: &Browser) -> Vec<(String, String, String)> {
         .collect()
 }
 
+/// Wait until the page's notification worker is running.
+fn wait_for_worker(b: &Browser) {
+    b.wait_until("the notification worker", |b| {
+        b.js_async(
+            "var done = arguments[arguments.length - 1];
+             navigator.serviceWorker.getRegistration('/').then(function (r) { done(!!(r && r.active)); });",
+            serde_json::json!([]),
+        ) == true
+    });
+}
+
 #[test]
 fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
     // No [notifications]: desktop notifications need no mail.
@@ -530,13 +541,7 @@ fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
 
     b.open("/inbox");
     b.wait_event_stream();
-    b.wait_until("the notification worker", |b| {
-        b.js_async(
-            "var done = arguments[arguments.length - 1];
-             navigator.serviceWorker.getRegistration('/').then(function (r) { done(!!(r && r.active)); });",
-            serde_json::json!([]),
-        ) == true
-    });
+    wait_for_worker(&b);
     // News for Bea is not Jane's; Jane's own doing tells her nothing.
     let jane = http_sign_in(&d, JANE, PASSWORD);
     let bea = http_sign_in(&d, BEA, PASSWORD);
@@ -549,9 +554,7 @@ fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
         hinge,
         "@jane she called again, please ring her back today.",
     );
-    b.wait_until("Bea's mention reaching Jane's page", |b| {
-        b.js("return window.__fdNotices.length;", serde_json::json!([])) != 0
-    });
+    b.wait_until("Bea's mention reaching Jane's page", |b| told(b) != 0);
     b.wait_until("Bea's mention on Jane's screen", |b| {
         !on_screen(b).is_empty()
     });
@@ -607,13 +610,7 @@ fn two_tabs_show_a_notification_once_and_none_for_the_ticket_on_screen() {
     // The inbox in one tab, the hinge ticket in front in another.
     b.open("/inbox");
     b.wait_event_stream();
-    b.wait_until("the notification worker", |b| {
-        b.js_async(
-            "var done = arguments[arguments.length - 1];
-             navigator.serviceWorker.getRegistration('/').then(function (r) { done(!!(r && r.active)); });",
-            serde_json::json!([]),
-        ) == true
-    });
+    wait_for_worker(&b);
     let inbox_tab = b.tab();
     b.new_tab();
     b.open(&format!("/tickets/{hinge}"));
