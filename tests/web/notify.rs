@@ -567,16 +567,21 @@ fn an_agent_who_turns_them_on_sees_their_news_on_screen_at_once() {
             format!("/tickets/{hinge}"),
         )]
     );
-    // Bea hands the invoice back to Jane: a second one.
+    // Bea hands the invoice back to Jane: a second one. (Waited for by its title alone:
+    // under load headless Chromium sometimes lets go of the first one by now, which a
+    // desktop's notification centre would keep.)
     assign(&bea, invoice, &format!("agent:{JANE}"));
+    let assigned = format!("Bea Kowalczyk assigned ticket #{invoice} to you");
     b.wait_until("the assignment on Jane's screen", |b| {
-        on_screen(b).len() == 2
+        on_screen(b).iter().any(|(title, ..)| *title == assigned)
     });
+    let mentions = on_screen(&b)
+        .iter()
+        .filter(|(title, ..)| title.contains("mentioned you"))
+        .count();
     assert!(
-        on_screen(&b)
-            .iter()
-            .any(|(title, ..)| *title == format!("Bea Kowalczyk assigned ticket #{invoice} to you")),
-        "{:?}",
+        mentions <= 1,
+        "the mention is not shown twice: {:?}",
         on_screen(&b)
     );
     // The worker that shows them is served to anyone (it holds nothing) as a script.
