@@ -439,7 +439,8 @@ impl Store {
     ) -> Result<(), StoreError> {
         // Only the agent's inbox shows it ("new to you"): ticket pages, searches and
         // sessions cached under the main generation stay.
-        self.write_job(0, writer::Kind::ReadMark, move |conn| {
+        let slot = writer::read_mark_slot(&email);
+        self.write_job(0, writer::Kind::ReadMark(slot), move |conn| {
             web::mark_seen(conn, &email, ticket, last_message)
         })
         .await
@@ -959,13 +960,11 @@ impl Store {
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
-    /// How many write batches have committed read marks (what an agent has had on
-    /// screen) and nothing else: pages that show them stamp this beside
-    /// [`Store::generation`].
-    pub fn read_marks_generation(&self) -> u64 {
-        self.inner
-            .generations
-            .read_marks
+    /// How many write batches have committed `agent`'s read marks (what they have had
+    /// on screen) and nothing else: pages that show them stamp this beside
+    /// [`Store::generation`]. Another agent's reading leaves it (nearly always) alone.
+    pub fn read_marks_generation(&self, agent: &str) -> u64 {
+        self.inner.generations.read_marks[usize::from(writer::read_mark_slot(agent))]
             .load(std::sync::atomic::Ordering::Acquire)
     }
 
@@ -1044,7 +1043,13 @@ mod tests {
                  VALUES (1, 'Hinge', 'New', 'support', 1, 0, 0);",
             )
             .unwrap();
-        let marks = store.read_marks_generation();
+        let marks = store.read_marks_generation("jane@acme.test");
+        let colleague = "bea@acme.test";
+        assert_ne!(
+            writer::read_mark_slot(colleague),
+            writer::read_mark_slot("jane@acme.test")
+        );
+        let colleague_marks = store.read_marks_generation(colleague);
         store
             .mark_seen("jane@acme.test".into(), 1, 5)
             .await
@@ -1055,8 +1060,13 @@ mod tests {
             "a read mark must not drop cached tickets, searches or sessions"
         );
         assert!(
-            store.read_marks_generation() > marks,
-            "a read mark must end cached inboxes"
+            store.read_marks_generation("jane@acme.test") > marks,
+            "a read mark must end the agent's cached inboxes"
+        );
+        assert_eq!(
+            store.read_marks_generation(colleague),
+            colleague_marks,
+            "a colleague's cached inboxes stay"
         );
         let seen = store.read(|r| r.last_seen("jane@acme.test", 1)).await;
         assert_eq!(seen.unwrap(), 5, "the read mark was not stored");

@@ -42,9 +42,10 @@ pub(super) enum Kind {
     /// Mail queued for agents (notifications): no page shows it; it survives a power
     /// loss.
     AgentMail,
-    /// What an agent has had on screen: only their inbox shows it. A power loss may
-    /// forget the last ones, which costs a "new" mark shown again.
-    ReadMark,
+    /// What an agent has had on screen: only their inbox shows it (the agent's
+    /// [`read_mark_slot`]). A power loss may forget the last ones, which costs a "new"
+    /// mark shown again.
+    ReadMark(u8),
     /// A session's last activity: no page shows it. A power loss may forget it, which
     /// costs a minute of idle time.
     SessionTouch,
@@ -55,7 +56,7 @@ impl Kind {
     pub(super) fn shows(self) -> Shows {
         match self {
             Kind::Desk => Shows::Everything,
-            Kind::ReadMark => Shows::ReadMarks,
+            Kind::ReadMark(_) => Shows::ReadMarks,
             Kind::AgentMail | Kind::SessionTouch => Shows::Nothing,
         }
     }
@@ -80,13 +81,36 @@ pub(super) enum Shows {
     Everything,
 }
 
+/// How many read-mark generations there are: agents share one when their addresses
+/// hash alike, which costs only a page rendered again.
+pub(super) const READ_MARK_SLOTS: usize = 256;
+
+/// Which read-mark generation counts `agent`'s read marks (FNV-1a of the address, case
+/// ignored, its high bits mixed down).
+pub(super) fn read_mark_slot(agent: &str) -> u8 {
+    let hash = agent.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b.to_ascii_lowercase())).wrapping_mul(0x0100_0000_01b3)
+    });
+    // One slot per value of a u8: the top byte of a Fibonacci-hashed mix.
+    (hash.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as u8
+}
+
 /// The store's generations: how many committed batches reached each kind of page.
-#[derive(Default)]
 pub(super) struct Generations {
     /// Batches with a write of [`Shows::Everything`].
     pub everything: std::sync::atomic::AtomicU64,
-    /// Batches with read marks and nothing more.
-    pub read_marks: std::sync::atomic::AtomicU64,
+    /// Per [`read_mark_slot`]: batches with that slot's read marks and nothing that
+    /// moved `everything`.
+    pub read_marks: [std::sync::atomic::AtomicU64; READ_MARK_SLOTS],
+}
+
+impl Default for Generations {
+    fn default() -> Self {
+        Generations {
+            everything: Default::default(),
+            read_marks: std::array::from_fn(|_| Default::default()),
+        }
+    }
 }
 
 /// A [`Job`] made of a closure and the channel its result goes back on.
@@ -260,13 +284,20 @@ fn commit_batch(
                 .map(|job| job.kind().shows())
                 .max()
                 .unwrap_or(Shows::Nothing);
-            let moved = match shows {
-                Shows::Nothing => None,
-                Shows::ReadMarks => Some(&generations.read_marks),
-                Shows::Everything => Some(&generations.everything),
-            };
-            if let Some(counter) = moved {
+            let bump = |counter: &std::sync::atomic::AtomicU64| {
                 counter.fetch_add(1, std::sync::atomic::Ordering::Release);
+            };
+            match shows {
+                Shows::Nothing => {}
+                // Only the inboxes of the agents who read something.
+                Shows::ReadMarks => {
+                    for job in &batch {
+                        if let Kind::ReadMark(slot) = job.kind() {
+                            bump(&generations.read_marks[usize::from(slot)]);
+                        }
+                    }
+                }
+                Shows::Everything => bump(&generations.everything),
             }
             for job in batch {
                 job.finish(Ok(()));
@@ -1077,6 +1108,37 @@ pub(super) fn contact_blocked(conn: &Connection, contact: i64) -> Result<bool, S
 mod tests {
     use super::*;
 
+    #[test]
+    fn each_agent_has_a_read_mark_slot_whatever_the_case() {
+        assert_eq!(
+            read_mark_slot("Jane@Acme.test"),
+            read_mark_slot("jane@acme.test")
+        );
+        // Addresses that differ by a letter or a digit spread over the slots, so a
+        // team's agents rarely share one: 1,000 of them reach nearly all 256.
+        let mut used = [false; READ_MARK_SLOTS];
+        for i in 0..1000 {
+            used[usize::from(read_mark_slot(&format!("agent{i}@acme.test")))] = true;
+        }
+        let reached = used.iter().filter(|u| **u).count();
+        assert!(reached > 240, "{reached} slots");
+    }
+
+    #[test]
+    fn read_marks_of_two_agents_in_one_batch_move_both_their_slots() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let generations = Generations::default();
+        let mut synced = true;
+        let (a, _) = job(Kind::ReadMark(5), "INSERT INTO t VALUES (1)");
+        let (b, _) = job(Kind::ReadMark(9), "INSERT INTO t VALUES (2)");
+        commit_batch(&mut conn, vec![a, b], &generations, &mut synced);
+        let moved: Vec<usize> = (0..READ_MARK_SLOTS)
+            .filter(|&i| generations.read_marks[i].load(std::sync::atomic::Ordering::Acquire) > 0)
+            .collect();
+        assert_eq!(moved, vec![5, 9]);
+    }
+
     fn job(
         kind: Kind,
         sql: &'static str,
@@ -1113,28 +1175,30 @@ mod tests {
         let generations = Generations::default();
         let mut synced = true;
         let load = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Acquire);
+        let marks = |g: &Generations| g.read_marks.iter().map(load).collect::<Vec<u64>>();
+        let only = |slot: usize, n: u64| {
+            let mut v = vec![0; READ_MARK_SLOTS];
+            v[slot] = n;
+            v
+        };
 
-        let (mark, mark_rx) = job(Kind::ReadMark, "INSERT INTO t VALUES (1)");
+        let (mark, mark_rx) = job(Kind::ReadMark(3), "INSERT INTO t VALUES (1)");
         let (touch, _) = job(Kind::SessionTouch, "INSERT INTO t VALUES (2)");
         let shows = commit_batch(&mut conn, vec![mark, touch], &generations, &mut synced);
         assert_eq!(shows, Shows::ReadMarks);
         assert!(mark_rx.blocking_recv().unwrap().is_ok());
         assert!(!synced);
         assert_eq!(synchronous(&conn), 1, "bookkeeping commits NORMAL");
-        assert_eq!(
-            (load(&generations.everything), load(&generations.read_marks)),
-            (0, 1)
-        );
+        assert_eq!(load(&generations.everything), 0);
+        assert_eq!(marks(&generations), only(3, 1), "only that agent's inboxes");
 
         let (mail, _) = job(Kind::AgentMail, "INSERT INTO t VALUES (3)");
-        let (mark, _) = job(Kind::ReadMark, "INSERT INTO t VALUES (4)");
+        let (mark, _) = job(Kind::ReadMark(3), "INSERT INTO t VALUES (4)");
         let shows = commit_batch(&mut conn, vec![mark, mail], &generations, &mut synced);
         assert_eq!(shows, Shows::ReadMarks);
         assert_eq!(synchronous(&conn), 2, "queued mail is synced");
-        assert_eq!(
-            (load(&generations.everything), load(&generations.read_marks)),
-            (0, 2)
-        );
+        assert_eq!(load(&generations.everything), 0);
+        assert_eq!(marks(&generations), only(3, 2));
 
         let (touch, _) = job(Kind::SessionTouch, "INSERT INTO t VALUES (5)");
         assert_eq!(
@@ -1149,10 +1213,8 @@ mod tests {
         assert!(desk_rx.blocking_recv().unwrap().is_ok());
         assert!(synced);
         assert_eq!(synchronous(&conn), 2, "the desk's data is synced again");
-        assert_eq!(
-            (load(&generations.everything), load(&generations.read_marks)),
-            (1, 2)
-        );
+        assert_eq!(load(&generations.everything), 1);
+        assert_eq!(marks(&generations), only(3, 2));
         let rows: i64 = conn
             .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
             .unwrap();

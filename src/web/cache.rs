@@ -3,8 +3,8 @@
 //!
 //! An entry is valid only for the store generation it was read at (any committed write
 //! ends it, see `Store::generation`), the config it was rendered under (a reload ends
-//! it), for inbox pages the read marks' generation (an agent opening a ticket ends
-//! them, see `Store::read_marks_generation`) and, for pages, the minute it was rendered
+//! it), for inbox pages their agent's read marks' generation (that agent opening a ticket
+//! ends them, see `Store::read_marks_generation`) and, for pages, the minute it was rendered
 //! in (pages show ages like "3m").
 //! Reading the generation *before* the queries makes a stale entry impossible: a write
 //! that lands during a render moves the generation on, and the entry never matches.
@@ -21,7 +21,7 @@ pub struct Stamp {
     pub generation: u64,
     /// `Pipeline::config_generation()` at the time.
     pub config: u64,
-    /// `Store::read_marks_generation()` before the reads (0 for entries that do not
+    /// `Store::read_marks_generation(agent)` before the reads (0 for entries that do not
     /// show what agents have read).
     pub read_marks: u64,
     /// Unix minute (pages only; 0 for sessions).

@@ -69,30 +69,28 @@ fn page_response(page: &cache::CachedPage) -> Response<Body> {
 
 /// What an entry shows besides the desk's data (see `web::cache`).
 #[derive(Clone, Copy)]
-struct Shows {
+struct Shows<'a> {
     /// The time to the minute (ages like "3m").
     minute: bool,
-    /// What the agent has read (the inbox's "new to you").
-    read_marks: bool,
+    /// Whose reading it shows (the inbox's "new to you").
+    read_marks: Option<&'a str>,
 }
 
 /// Sessions, counts: the data alone.
-const DATA_ONLY: Shows = Shows {
+const DATA_ONLY: Shows<'static> = Shows {
     minute: false,
-    read_marks: false,
+    read_marks: None,
 };
 
 /// What a cached entry made now must match (see `web::cache`).
-fn stamp(state: &WebState, shows: Shows) -> cache::Stamp {
+fn stamp(state: &WebState, shows: Shows<'_>) -> cache::Stamp {
     let store = state.services.pipeline.store();
     cache::Stamp {
         generation: store.generation(),
         config: state.services.pipeline.config_generation(),
-        read_marks: if shows.read_marks {
-            store.read_marks_generation()
-        } else {
-            0
-        },
+        read_marks: shows
+            .read_marks
+            .map_or(0, |agent| store.read_marks_generation(agent)),
         minute: if shows.minute { unix_now() / 60 } else { 0 },
     }
 }
@@ -103,7 +101,7 @@ async fn cached(
     state: &WebState,
     token_hash: &str,
     uri: &str,
-    read_marks: bool,
+    read_marks: Option<&str>,
     render: impl std::future::Future<Output = Result<Rendered, Response<Body>>>,
 ) -> Response<Body> {
     let shows = Shows {
@@ -343,14 +341,14 @@ pub async fn handle(
                 state,
                 &token_hash,
                 &uri,
-                true,
+                Some(&session.email),
                 inbox(state, &session, &query, &uri),
             )
             .await
         }
         (Method::GET, ["search"]) => {
             let page = search(state, &session, &query);
-            cached(state, &token_hash, &uri, false, page).await
+            cached(state, &token_hash, &uri, None, page).await
         }
         (Method::GET, ["me"]) => {
             let flash = match field(&query, "changed") {
@@ -391,7 +389,7 @@ pub async fn handle(
                     whole: field(&query, "all") == Some("1"),
                 };
                 let page = ticket(state, &session, id, shown, None);
-                cached(state, &token_hash, &uri, false, page).await
+                cached(state, &token_hash, &uri, None, page).await
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
         },
