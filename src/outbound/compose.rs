@@ -73,6 +73,18 @@ pub struct OutgoingAttachment {
     pub data: Vec<u8>,
 }
 
+/// What an agent's mail is to the ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Writing {
+    /// An answer on the thread: "Re:" subject, history quoted when asked.
+    Reply,
+    /// A mail of the thread passed on: "Fwd:" subject, and the quote is passed on whole
+    /// as a forwarded message.
+    Forward,
+    /// The first mail of a ticket the agent opens: the subject as typed.
+    First,
+}
+
 /// Everything a reply is made of.
 #[derive(Debug, Clone)]
 pub struct ReplyInput<'a> {
@@ -94,9 +106,8 @@ pub struct ReplyInput<'a> {
     pub body: &'a str,
     /// History to quote, if any.
     pub quote: Option<&'a Quoted>,
-    /// A forward: "Fwd:" subject, and `quote` is passed on whole as a forwarded
-    /// message instead of quoted.
-    pub forward: bool,
+    /// Reply, forward or a new ticket's first mail.
+    pub writing: Writing,
     /// Message-IDs of the ticket's thread, oldest first.
     pub thread_ids: &'a [String],
     /// The message being answered.
@@ -148,6 +159,38 @@ pub fn reply_subject(ticket_subject: &str, tag: Option<&str>) -> String {
 /// The subject of a forward: `Fwd: <subject>` and the tag, like [`reply_subject`].
 pub fn forward_subject(ticket_subject: &str, tag: Option<&str>) -> String {
     prefixed_subject("Fwd:", FORWARD_PREFIXES, ticket_subject, tag)
+}
+
+/// The longest subject an agent may give a ticket they open, in characters.
+pub const MAX_SUBJECT: usize = 200;
+
+/// The subject an agent typed for a ticket they open, checked: one line (breaks become
+/// spaces), trimmed, 1 to [`MAX_SUBJECT`] characters. Refused in words.
+pub fn first_subject_input(typed: &str) -> Result<String, String> {
+    let line: String = typed
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
+    match line.chars().count() {
+        0 => Err("give it a subject".into()),
+        n if n > MAX_SUBJECT => Err(format!(
+            "the subject is {n} characters long; at most {MAX_SUBJECT}"
+        )),
+        _ => Ok(line),
+    }
+}
+
+/// A new ticket's subject as the agent typed it, then the tag.
+pub fn first_subject(ticket_subject: &str, tag: Option<&str>) -> String {
+    let mut subject = ticket_subject.trim().to_string();
+    if let Some(tag) = tag {
+        if !subject.contains(tag) {
+            subject.push(' ');
+            subject.push_str(tag);
+        }
+    }
+    subject
 }
 
 /// `prefix` and the subject without the prefixes in `strip`, then `tag`.
@@ -278,10 +321,10 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
     let tag = identity
         .subject_tag
         .then(|| subject_tag(input.secret, input.ticket));
-    let subject = if input.forward {
-        forward_subject(input.ticket_subject, tag.as_deref())
-    } else {
-        reply_subject(input.ticket_subject, tag.as_deref())
+    let subject = match input.writing {
+        Writing::Forward => forward_subject(input.ticket_subject, tag.as_deref()),
+        Writing::Reply => reply_subject(input.ticket_subject, tag.as_deref()),
+        Writing::First => first_subject(input.ticket_subject, tag.as_deref()),
     };
     let signature_text = render_signature(identity, input.agent, Escape::None);
     let signature_html = render_signature(identity, input.agent, Escape::Html);
@@ -303,7 +346,7 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
             ));
         }
     }
-    if let (Some(q), true) = (input.quote, input.forward) {
+    if let (Some(q), Writing::Forward) = (input.quote, input.writing) {
         let forwarded = forwarded_text(q, input.ticket_subject);
         text.push('\n');
         text.push_str(&forwarded);

@@ -2,6 +2,7 @@
 //! other people), checked, each once.
 
 use crate::config::{is_valid_address, strip_subaddress};
+use crate::ingest::parse::Mailbox;
 use crate::store::{ParticipantView, UserView};
 
 /// Most copies one reply may carry.
@@ -19,6 +20,38 @@ pub enum CopiesError {
     /// More than [`MAX_COPIES`].
     #[error("at most {MAX_COPIES} addresses per message")]
     TooMany,
+    /// A new ticket's To line without an address.
+    #[error("say whom to write to")]
+    Nobody,
+    /// A new ticket's To line with more than one address.
+    #[error("write to one customer (put the others in Cc)")]
+    Several,
+}
+
+/// The customer a new ticket's first mail goes to, from its To line: one address, or
+/// `Name <address>` (the name kept, quotes taken off); in lower case as contacts are
+/// kept, and none of `own` (as [`copies`] takes them).
+pub fn addressee(typed: &str, own: &[String]) -> Result<Mailbox, CopiesError> {
+    let typed = typed.trim();
+    if typed.is_empty() {
+        return Err(CopiesError::Nobody);
+    }
+    // The name may hold commas ("Petrova, Olga" <olga@…>): it is not split.
+    let (name, addresses) = match typed.rsplit_once('<') {
+        Some((name, _)) => (name.trim().trim_matches('"').trim(), addresses_in(typed)?),
+        None if typed.contains([',', ';']) => return Err(CopiesError::Several),
+        None => ("", addresses_in(typed)?),
+    };
+    let [address] = addresses.as_slice() else {
+        return Err(CopiesError::Several);
+    };
+    if is_own(address, own) {
+        return Err(CopiesError::OwnAddress(address.to_string()));
+    }
+    Ok(Mailbox {
+        name: (!name.is_empty()).then(|| name.to_string()),
+        email: address.to_lowercase(),
+    })
 }
 
 /// The copies of a reply to `to`: every address in `typed` (each entry may hold several,
@@ -121,7 +154,66 @@ pub fn left_out(offered: &str, copies: &[String], to: &str, own: &[String]) -> V
 
 #[cfg(test)]
 mod tests {
-    use super::{copies, left_out, CopiesError, MAX_COPIES};
+    use super::{addressee, copies, left_out, CopiesError, MAX_COPIES};
+    use crate::ingest::parse::Mailbox;
+
+    fn to(typed: &str) -> Result<Mailbox, CopiesError> {
+        addressee(typed, &own())
+    }
+
+    fn person(name: Option<&str>, email: &str) -> Mailbox {
+        Mailbox {
+            name: name.map(str::to_string),
+            email: email.into(),
+        }
+    }
+
+    #[test]
+    fn a_new_tickets_customer_is_one_address_with_or_without_a_name() {
+        assert_eq!(
+            to(" Olga@Customer.org "),
+            Ok(person(None, "olga@customer.org"))
+        );
+        assert_eq!(
+            to("Olga Petrova <olga@customer.org>"),
+            Ok(person(Some("Olga Petrova"), "olga@customer.org"))
+        );
+        assert_eq!(
+            to("\"Petrova, Olga\" <olga@customer.org>"),
+            Ok(person(Some("Petrova, Olga"), "olga@customer.org"))
+        );
+        assert_eq!(
+            to("<olga@customer.org>"),
+            Ok(person(None, "olga@customer.org"))
+        );
+    }
+
+    #[test]
+    fn a_new_tickets_customer_is_refused_in_words() {
+        assert_eq!(to(""), Err(CopiesError::Nobody));
+        assert_eq!(to("   "), Err(CopiesError::Nobody));
+        assert_eq!(
+            to("olga@customer.org, ivan@customer.org"),
+            Err(CopiesError::Several)
+        );
+        assert_eq!(
+            to("olga@customer.org ivan@customer.org"),
+            Err(CopiesError::Several)
+        );
+        assert!(matches!(to("olga"), Err(CopiesError::NotAnAddress(_))));
+        assert!(matches!(
+            to("Olga <olga@>"),
+            Err(CopiesError::NotAnAddress(_))
+        ));
+        assert_eq!(
+            to("Support+x@Example.com"),
+            Err(CopiesError::OwnAddress("Support+x@Example.com".into()))
+        );
+        assert_eq!(
+            CopiesError::Several.to_string(),
+            "write to one customer (put the others in Cc)"
+        );
+    }
 
     fn own() -> Vec<String> {
         vec!["support@example.com".into(), "billing@example.com".into()]

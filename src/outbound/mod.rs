@@ -11,7 +11,7 @@ pub mod template;
 pub mod worker;
 
 use compose::{
-    compose_ack, compose_reply, AckInput, Agent, OutgoingAttachment, Quoted, ReplyInput,
+    compose_ack, compose_reply, AckInput, Agent, OutgoingAttachment, Quoted, ReplyInput, Writing,
 };
 
 use crate::ingest::{PreparedMessage, UNKNOWN_SENDER};
@@ -64,6 +64,25 @@ pub struct ReplyRequest {
     /// Send it then (unix seconds; see [`scheduled_at`]) instead of now (or after the
     /// undo window).
     pub send_at: Option<i64>,
+}
+
+/// A ticket an agent opens by writing to a customer first, as they ask for it.
+#[derive(Debug, Clone)]
+pub struct OpeningRequest {
+    /// The agent's login address; they own the ticket.
+    pub agent_email: String,
+    /// The channel it is on and leaves from.
+    pub channel: String,
+    /// The customer, as typed (`Name <address>` or the address).
+    pub to: String,
+    /// Copies, as typed (see [`copies::copies`]).
+    pub cc: Vec<String>,
+    /// Subject, as typed.
+    pub subject: String,
+    /// Body text.
+    pub body: String,
+    /// Files.
+    pub attachments: Vec<OutgoingAttachment>,
 }
 
 /// How an internal note's `files` are stored (`None` without files): their names,
@@ -335,7 +354,11 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         secret: store.secret(),
         body: &request.body,
         quote: quoted.as_ref(),
-        forward,
+        writing: if forward {
+            Writing::Forward
+        } else {
+            Writing::Reply
+        },
         thread_ids: &context.thread_ids,
         in_reply_to: in_reply_to
             .as_deref()
@@ -382,6 +405,121 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         .ok_or_else(|| ReplyError::Invalid("reply was not queued".into()))?;
     pipeline.kick_outbox();
     Ok(id)
+}
+
+/// Open a ticket with the agent's first mail to a customer, and queue that mail (after
+/// the undo window, like a reply); the ticket's number. Checked before anything is
+/// stored; the ticket, the contact and the mail are stored together or not at all.
+pub async fn open_ticket(
+    pipeline: &Pipeline,
+    request: OpeningRequest,
+) -> Result<TicketId, ReplyError> {
+    let config = pipeline.config();
+    let channel = config.channel(&request.channel).ok_or_else(|| {
+        ReplyError::NotFound(format!(
+            "no channel {:?} in the configuration",
+            request.channel
+        ))
+    })?;
+    let own = config.own_addresses();
+    let customer = copies::addressee(&request.to, &own)
+        .map_err(|e| ReplyError::Invalid(format!("To: {e}")))?;
+    let subject = compose::first_subject_input(&request.subject).map_err(ReplyError::Invalid)?;
+    if request.body.trim().is_empty() && request.attachments.is_empty() {
+        return Err(ReplyError::Invalid("the mail is empty".into()));
+    }
+    let cc = copies::copies(request.cc.iter().map(String::as_str), &customer.email, &own)
+        .map_err(|e| ReplyError::Invalid(format!("Cc: {e}")))?;
+    let store = pipeline.store();
+    let agent_email = request.agent_email.trim().to_lowercase();
+    let agent = {
+        let e = agent_email.clone();
+        store.read(move |r| r.user(&e)).await?
+    }
+    .filter(|u| u.active)
+    .ok_or_else(|| {
+        ReplyError::NotFound(format!(
+            "no active agent {agent_email} (add one with `frontdeskctl users add`)"
+        ))
+    })?;
+    let agent = Agent::from(&agent);
+    let defaults = &channel.ticket;
+    let new = crate::store::NewTicket {
+        channel: channel.name.clone(),
+        customer: customer.clone(),
+        subject: subject.clone(),
+        pipeline: defaults.pipeline.clone(),
+        status: defaults.status.clone(),
+        closed: config
+            .pipelines
+            .iter()
+            .find(|p| p.name == defaults.pipeline)
+            .is_some_and(|p| p.is_closed(&defaults.status)),
+        priority: defaults.priority.as_str().to_string(),
+        tags: defaults.tags.clone(),
+        agent: agent.email.clone(),
+    };
+    let undo = channel
+        .smtp
+        .as_ref()
+        .or(config.smtp.as_ref())
+        .map_or(0, |s| s.undo.as_secs() as i64);
+    let bytes = request.body.len()
+        + request
+            .attachments
+            .iter()
+            .map(|a| a.data.len())
+            .sum::<usize>();
+    let secret = store.secret().to_vec();
+    let channel_name = channel.name.clone();
+    let build = move |ticket: TicketId| -> Result<QueuedMail, StoreError> {
+        let channel = config
+            .channel(&channel_name)
+            .ok_or_else(|| StoreError::Invalid(format!("no channel {channel_name:?}")))?;
+        let identity = channel.identity(&config.daemon.company_name);
+        let now = unix_now();
+        let message_id = new_message_id(&channel.address, now);
+        let to = vec![customer.email.clone()];
+        let composed = compose_reply(&ReplyInput {
+            ticket,
+            ticket_subject: &subject,
+            to: &to,
+            cc: &cc,
+            agent: &agent,
+            identity: &identity,
+            secret: &secret,
+            body: &request.body,
+            quote: None,
+            writing: Writing::First,
+            thread_ids: &[],
+            in_reply_to: None,
+            attachments: &request.attachments,
+            message_id: &message_id,
+            now,
+        })
+        .map_err(|e| StoreError::Invalid(format!("cannot build the message: {e}")))?;
+        let mut mail = queued_mail(&config, channel, ticket, OutboxKind::Reply, composed);
+        mail.agent_email = Some(agent.email.clone());
+        mail.copies = cc;
+        mail.draft = Some(request.body.clone());
+        mail.hold_seconds = undo;
+        mail.pipelines = Some(config.pipelines.clone());
+        mail.attachments = request
+            .attachments
+            .iter()
+            .map(|a| (a.filename.clone(), a.content_type.clone(), a.data.len()))
+            .collect();
+        Ok(mail)
+    };
+    let (ticket, _) = store
+        .open_ticket(new, bytes, build)
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(words) => ReplyError::Invalid(words),
+            e => ReplyError::Store(e),
+        })?;
+    pipeline.kick_outbox();
+    Ok(ticket)
 }
 
 /// Queue the channel's acknowledgement for a message that just opened a ticket, when

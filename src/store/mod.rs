@@ -36,7 +36,7 @@ use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
-pub use outbound::{NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
+pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
@@ -792,6 +792,25 @@ impl Store {
         .await
     }
 
+    /// Open a ticket by writing to a customer first: the ticket, owned by the agent, and
+    /// the mail `first_mail` builds for its number, queued, in one transaction (see
+    /// `outbound::open_ticket`). `bytes` is about the mail's size.
+    pub async fn open_ticket<F>(
+        &self,
+        new: NewTicket,
+        bytes: usize,
+        first_mail: F,
+    ) -> Result<(TicketId, i64), StoreError>
+    where
+        F: FnOnce(TicketId) -> Result<QueuedMail, StoreError> + Send + 'static,
+    {
+        let secret = self.inner.secret.clone();
+        self.write(bytes, move |conn| {
+            outbound::open_ticket(conn, &new, first_mail, &secret)
+        })
+        .await
+    }
+
     /// Record what the relay said about a run of outbox entries, in one transaction
     /// (each entry in its own savepoint): the worker's durable marks.
     /// `pipelines` move the tickets of scheduled replies that went.
@@ -1077,6 +1096,54 @@ mod tests {
 
     /// Every statement of one `read` sees the same snapshot: a page never shows a
     /// ticket half before and half after a write that landed while it was rendered.
+    #[tokio::test]
+    async fn a_new_ticket_whose_first_mail_fails_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let new = NewTicket {
+            channel: "support".into(),
+            customer: crate::ingest::parse::Mailbox {
+                name: Some("Olga".into()),
+                email: "olga@customer.example.org".into(),
+            },
+            subject: "Your replacement hinge".into(),
+            pipeline: "Support".into(),
+            status: "New".into(),
+            closed: false,
+            priority: "normal".into(),
+            tags: vec![],
+            agent: "jane@acme.test".into(),
+        };
+        let numbered = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let seen = numbered.clone();
+        let refused = store
+            .open_ticket(new, 0, move |ticket| {
+                *seen.lock().unwrap() = Some(ticket);
+                Err(StoreError::Invalid("cannot build the message".into()))
+            })
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Invalid(w)) if w == "cannot build the message"),
+            "{refused:?}"
+        );
+        assert!(numbered.lock().unwrap().is_some(), "the mail was asked for");
+        let conn = Connection::open(store.path()).unwrap();
+        for table in [
+            "tickets",
+            "contacts",
+            "ticket_participants",
+            "events",
+            "messages",
+            "outbox",
+        ] {
+            let n: i64 = conn
+                .query_row(&format!("SELECT COUNT(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap();
+            assert_eq!(n, 0, "{table} kept a row");
+        }
+        store.close();
+    }
+
     #[tokio::test]
     async fn one_read_sees_one_snapshot() {
         read_sees_one_snapshot(false).await;

@@ -10,6 +10,29 @@ use crate::desk::notify::Reason;
 use crate::ingest::thread::bounce_address;
 use crate::model::{unix_now, Direction, TicketId};
 
+/// A ticket an agent opens by writing to a customer first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTicket {
+    /// The channel it is on (and its first mail leaves from).
+    pub channel: String,
+    /// The customer written to.
+    pub customer: crate::ingest::parse::Mailbox,
+    /// Subject, as checked.
+    pub subject: String,
+    /// The channel's pipeline for new tickets.
+    pub pipeline: String,
+    /// Its starting stage (the first mail then moves it like any reply).
+    pub status: String,
+    /// Whether that stage is a closed one.
+    pub closed: bool,
+    /// The channel's priority for new tickets.
+    pub priority: String,
+    /// The channel's tags for new tickets.
+    pub tags: Vec<String>,
+    /// The agent writing; they own it.
+    pub agent: String,
+}
+
 /// A new agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
@@ -612,6 +635,61 @@ pub(super) fn queue_mail(
         }
     }
     Ok(Some(id))
+}
+
+/// Open a ticket with the agent's first mail to the customer, in one transaction: the
+/// customer (as a contact), the ticket (owned by the agent), and the mail `first_mail`
+/// builds for the ticket's number, stored and queued like a reply. The ticket's number
+/// and the outbox id; nothing is kept when any part fails.
+pub(super) fn open_ticket(
+    conn: &Connection,
+    new: &NewTicket,
+    first_mail: impl FnOnce(TicketId) -> Result<QueuedMail, StoreError>,
+    secret: &[u8],
+) -> Result<(TicketId, i64), StoreError> {
+    let now = unix_now();
+    let contact = upsert_contact(conn, &new.customer, now)?;
+    let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
+    exec(
+        conn,
+        "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at,
+             pipeline, priority, tags, closed, owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            new.subject,
+            new.status,
+            new.channel,
+            contact,
+            now,
+            new.pipeline,
+            new.priority,
+            tags,
+            new.closed,
+            new.agent
+        ],
+    )?;
+    let ticket = conn.last_insert_rowid();
+    add_participant(conn, ticket, contact, "customer", now)?;
+    event(
+        conn,
+        ticket,
+        "created",
+        &new.agent,
+        &format!(
+            "new ticket written by {} to {} via {}; owned by {}",
+            new.agent, new.customer.email, new.channel, new.agent
+        ),
+        now,
+    )?;
+    let mail = first_mail(ticket)?;
+    if mail.ticket_id != ticket || mail.kind != OutboxKind::Reply {
+        return Err(StoreError::Invalid(
+            "a new ticket's first mail must be a reply on it".into(),
+        ));
+    }
+    let outbox = queue_mail(conn, &mail, secret)?
+        .ok_or_else(|| StoreError::Invalid("the first mail was not queued".into()))?;
+    Ok((ticket, outbox))
 }
 
 /// Delivery succeeded (for at least one recipient; `refused` lists the others with the

@@ -382,6 +382,9 @@ pub async fn handle(
         (Method::GET, ["events"]) => events(state, &session, &token_hash, &query),
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["messages", id, "original"]) => original(state, id).await,
+        (Method::GET, ["tickets", "new"]) => {
+            new_ticket_page(state, &session, views::OpeningTyped::default(), None).await
+        }
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {
                 let shown = views::Shown {
@@ -673,21 +676,7 @@ async fn ticket(
         .find(|u| u.email == session.email)
         .map(crate::outbound::compose::Agent::from);
     let (from_preview, signature_preview) = match (channel, &me) {
-        (Some(c), Some(agent)) => {
-            let identity = c.identity(&config.daemon.company_name);
-            let from = format!(
-                "{} <{}>",
-                crate::outbound::compose::from_name(&identity, Some(agent)),
-                c.address
-            );
-            let sig = crate::outbound::compose::render_signature(
-                &identity,
-                agent,
-                crate::outbound::template::Escape::None,
-            )
-            .unwrap_or_default();
-            (from, sig)
-        }
+        (Some(c), Some(agent)) => mail_preview(&config, c, agent),
         _ => (String::new(), String::new()),
     };
     let snippets: Vec<(String, String)> = match &me {
@@ -771,6 +760,122 @@ async fn ticket(
             super::CSP.replace("img-src 'self' data:", "img-src 'self' data: https: http:")
         }),
     })
+}
+
+/// How `agent`'s mail from channel `c` looks to the customer: its From line (name and
+/// address) and the signature it ends with (may be empty).
+fn mail_preview(
+    config: &crate::config::Config,
+    c: &crate::config::Channel,
+    agent: &crate::outbound::compose::Agent,
+) -> (String, String) {
+    let identity = c.identity(&config.daemon.company_name);
+    let from = format!(
+        "{} <{}>",
+        crate::outbound::compose::from_name(&identity, Some(agent)),
+        c.address
+    );
+    let sig = crate::outbound::compose::render_signature(
+        &identity,
+        agent,
+        crate::outbound::template::Escape::None,
+    )
+    .unwrap_or_default();
+    (from, sig)
+}
+
+/// The new-ticket form, empty or put back with what was typed and why it was refused.
+async fn new_ticket_page(
+    state: &WebState,
+    session: &SessionView,
+    typed: views::OpeningTyped<'_>,
+    refused: Option<(StatusCode, &str)>,
+) -> Response<Body> {
+    let store = state.services.pipeline.store();
+    let me = session.email.clone();
+    let agent = match store.read(move |r| r.user(&me)).await {
+        Ok(Some(user)) => crate::outbound::compose::Agent::from(&user),
+        Ok(None) => return text(StatusCode::FORBIDDEN, "No such agent."),
+        Err(e) => return internal(e),
+    };
+    let config = state.services.pipeline.config();
+    let previews: Vec<(String, (String, String))> = config
+        .channels
+        .iter()
+        .map(|c| (c.name.clone(), mail_preview(&config, c, &agent)))
+        .collect();
+    let channels: Vec<views::OpeningChannel<'_>> = previews
+        .iter()
+        .map(|(name, (from, signature))| views::OpeningChannel {
+            name,
+            from: from.clone(),
+            signature: signature.clone(),
+        })
+        .collect();
+    let page = views::layout(
+        "New ticket",
+        session,
+        &views::new_ticket(&views::OpeningPage {
+            channels: &channels,
+            typed,
+            error: refused.map(|(_, words)| words),
+            csrf: &session.csrf,
+        }),
+    );
+    let mut r = html(page);
+    if let Some((status, _)) = refused {
+        *r.status_mut() = status;
+    }
+    r
+}
+
+/// Open a ticket with the agent's first mail (the new-ticket form), or put the form
+/// back with why not.
+async fn open_ticket(
+    state: &WebState,
+    session: &SessionView,
+    form: &[(String, String)],
+    files: Vec<OutgoingAttachment>,
+) -> Response<Body> {
+    let typed = views::OpeningTyped {
+        channel: field(form, "channel").unwrap_or(""),
+        to: field(form, "to").unwrap_or(""),
+        cc: field(form, "cc").unwrap_or(""),
+        subject: field(form, "subject").unwrap_or(""),
+        body: field(form, "body").unwrap_or(""),
+    };
+    let request = crate::outbound::OpeningRequest {
+        agent_email: session.email.clone(),
+        channel: typed.channel.to_string(),
+        to: typed.to.to_string(),
+        cc: vec![typed.cc.to_string()],
+        subject: typed.subject.to_string(),
+        body: typed.body.to_string(),
+        attachments: files,
+    };
+    let had_files = !request.attachments.is_empty();
+    match crate::outbound::open_ticket(&state.services.pipeline, request).await {
+        Ok(id) => {
+            state.services.pipeline.ticket_changed(id);
+            redirect(&format!("/tickets/{id}"))
+        }
+        Err(ReplyError::Store(e)) => internal(e),
+        Err(ReplyError::NotFound(e) | ReplyError::Invalid(e)) => {
+            // Browsers do not put files back in a form: say so.
+            let words = if had_files {
+                format!("Not sent: {e}. Attach the files again.")
+            } else {
+                format!("Not sent: {e}.")
+            };
+            new_ticket_page(
+                state,
+                session,
+                typed,
+                Some((StatusCode::BAD_REQUEST, &words)),
+            )
+            .await
+        }
+    }
 }
 
 async fn search(
@@ -1388,6 +1493,7 @@ async fn post(
     };
     match parts {
         ["tickets", "bulk"] => bulk(state, form, me).await,
+        ["tickets", "new"] => open_ticket(state, session, form, files).await,
         ["logout"] => {
             let _ = store.delete_session(token_hash.to_string()).await;
             let mut r = redirect("/login");

@@ -214,6 +214,113 @@ pub fn snippets(p: &SnippetsPage<'_>) -> String {
     out
 }
 
+/// A channel a new ticket can go out on, as its first mail will look.
+pub struct OpeningChannel<'a> {
+    /// Its name (the form's value).
+    pub name: &'a str,
+    /// The From line: name and address.
+    pub from: String,
+    /// The signature the mail ends with, rendered for the agent (may be empty).
+    pub signature: String,
+}
+
+/// What the agent typed in the new-ticket form (put back when it is refused).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct OpeningTyped<'a> {
+    /// Channel name.
+    pub channel: &'a str,
+    /// To.
+    pub to: &'a str,
+    /// Cc.
+    pub cc: &'a str,
+    /// Subject.
+    pub subject: &'a str,
+    /// Body.
+    pub body: &'a str,
+}
+
+/// The form that opens a ticket by writing to a customer first.
+pub struct OpeningPage<'a> {
+    /// Channels to send from (at least one).
+    pub channels: &'a [OpeningChannel<'a>],
+    /// What was typed before, if the form comes back.
+    pub typed: OpeningTyped<'a>,
+    /// Why it came back, if it did.
+    pub error: Option<&'a str>,
+    /// The session's CSRF token.
+    pub csrf: &'a str,
+}
+
+/// The new-ticket page: from which channel, to whom, subject, text and files, with a
+/// preview of the mail as the customer gets it.
+pub fn new_ticket(p: &OpeningPage<'_>) -> String {
+    let mut out = String::from("<h1>New ticket</h1>");
+    out.push_str(r#"<p class="hint">Write to a customer first: the ticket is yours, and their answer comes back to it.</p>"#);
+    flash_line(&mut out, p.error.map(Err));
+    let chosen = p
+        .channels
+        .iter()
+        .find(|c| c.name == p.typed.channel)
+        .or(p.channels.first())
+        .map_or("", |c| c.name);
+    let _ = write!(
+        out,
+        r#"<form class="reply new-ticket" method="post" action="/tickets/new" enctype="multipart/form-data">{csrf}<label>From <select id="new-channel" name="channel">"#,
+        csrf = hidden_csrf(p.csrf)
+    );
+    for c in p.channels {
+        let _ = write!(
+            out,
+            r#"<option value="{name}"{sel}>{from}</option>"#,
+            name = esc(c.name),
+            sel = if c.name == chosen { " selected" } else { "" },
+            from = esc(&c.from),
+        );
+    }
+    let _ = write!(
+        out,
+        r#"</select></label><label>To <input type="text" id="new-to" name="to" required autocomplete="off" placeholder="Name &lt;address&gt; or the address" value="{to}"></label><label class="cc">Cc <input type="text" id="reply-cc" name="cc" value="{cc}" autocomplete="off" placeholder="addresses, separated by commas"></label><label>Subject <input type="text" id="new-subject" name="subject" required maxlength="{max}" value="{subject}"></label><label for="reply-body">Message</label><textarea id="reply-body" name="body" rows="10">{body}</textarea><label>Attach files <input type="file" id="reply-files" name="attachment" multiple></label><div class="reply-preview" aria-label="What the customer will see">"#,
+        to = esc(p.typed.to),
+        cc = esc(p.typed.cc),
+        subject = esc(p.typed.subject),
+        body = esc(p.typed.body),
+        max = crate::outbound::compose::MAX_SUBJECT,
+    );
+    for c in p.channels {
+        let _ = write!(
+            out,
+            r#"<div class="channel-preview" data-channel="{name}"{hidden}><p class="from-preview">From: {from}</p></div>"#,
+            name = esc(c.name),
+            hidden = if c.name == chosen { "" } else { " hidden" },
+            from = esc(&c.from),
+        );
+    }
+    let _ = write!(
+        out,
+        r#"<p>To: <span id="to-preview">{to}</span></p><p id="cc-line"{cc_hidden}>Cc: <span id="cc-preview">{cc}</span></p><p>Subject: <span id="subject-preview">{subject}</span></p><pre class="body-preview" id="body-preview">{body}</pre>"#,
+        to = esc(p.typed.to),
+        cc = esc(p.typed.cc),
+        cc_hidden = if p.typed.cc.trim().is_empty() {
+            " hidden"
+        } else {
+            ""
+        },
+        subject = esc(p.typed.subject),
+        body = esc(p.typed.body),
+    );
+    for c in p.channels {
+        let _ = write!(
+            out,
+            r#"<pre class="signature-preview channel-preview" data-channel="{name}"{hidden}>{sig}</pre>"#,
+            name = esc(c.name),
+            hidden = if c.name == chosen { "" } else { " hidden" },
+            sig = esc(&c.signature),
+        );
+    }
+    out.push_str(r#"<ul class="files-preview" id="files-preview"></ul></div><button type="submit">Send and open the ticket</button></form>"#);
+    out
+}
+
 /// The frame around every signed-in page.
 pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
     format!(
@@ -224,6 +331,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <header><a class="brand" href="/inbox">frontdesk</a>
 <form class="search" action="/search" method="get"><input type="search" id="search-box" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
 <button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
+<a class="new-ticket-link" href="/tickets/new" title="Write to a customer first (c)">New ticket</a>
 <a class="snippets-link" href="/snippets" title="Canned text for replies">Snippets</a>
 <a class="me" href="/me" title="Your account">{name} · {avail}</a>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
@@ -234,7 +342,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <p id="announce" class="sr-only" aria-live="polite"></p>
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
-<dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>r</dt><dd>reply (on a ticket)</dd>
+<dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>c</dt><dd>new ticket: write to a customer</dd><dt>r</dt><dd>reply (on a ticket)</dd>
 <dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
 </body></html>"#,

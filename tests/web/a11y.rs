@@ -71,6 +71,7 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/search?q=hinge".to_string(),
         "/me".to_string(),
         "/snippets".to_string(),
+        "/tickets/new".to_string(),
     ] {
         problems.extend(audit(&b, &page));
     }

@@ -51,6 +51,7 @@ mod live;
 mod long_thread;
 mod mentions;
 mod merge;
+mod new_ticket;
 mod note_edits;
 mod notify;
 mod original;

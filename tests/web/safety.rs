@@ -563,6 +563,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/inbox?view=all&contact=olga%40customer.example.org".into(),
             "/me".into(),
             "/snippets".into(),
+            "/tickets/new".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -589,9 +590,13 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 30] = [
+        let posts: [(String, &str); 31] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
+            (
+                "/tickets/new".into(),
+                "to=x%40example.org&subject=anon&body=anon",
+            ),
             (format!("/tickets/{id}/pipeline"), "pipeline=Support"),
             (format!("/tickets/{id}/note"), "body=anon"),
             (

@@ -42,7 +42,7 @@ fn reply(identity: &Identity, agent: &Agent, body: &str) -> Composed {
         secret: SECRET,
         body,
         quote: None,
-        forward: false,
+        writing: Writing::Reply,
         thread_ids: &ids,
         in_reply_to: Some("second@example.org"),
         attachments: &[],
@@ -192,7 +192,7 @@ fn a_forward_passes_the_message_on_whole() {
         secret: SECRET,
         body: "Can you send a new one?",
         quote: Some(&q),
-        forward: true,
+        writing: Writing::Forward,
         thread_ids: &["c1@example.org".to_string()],
         in_reply_to: Some("c1@example.org"),
         attachments: &[],
@@ -250,7 +250,7 @@ fn quoted_history_is_marked() {
         secret: SECRET,
         body: "answer",
         quote: Some(&q),
-        forward: false,
+        writing: Writing::Reply,
         thread_ids: &[],
         in_reply_to: None,
         attachments: &[OutgoingAttachment {
@@ -431,4 +431,90 @@ fn a_note_with_files_keeps_them_readable_by_position() {
             f.filename
         );
     }
+}
+
+#[test]
+fn a_new_tickets_subject_is_one_trimmed_line() {
+    assert_eq!(
+        first_subject_input("  Your  replacement\r\nhinge "),
+        Ok("Your replacement hinge".into())
+    );
+    assert_eq!(first_subject_input("Größe 42"), Ok("Größe 42".into()));
+    assert_eq!(
+        first_subject_input("x".repeat(MAX_SUBJECT).as_str()).map(|s| s.len()),
+        Ok(MAX_SUBJECT)
+    );
+}
+
+#[test]
+fn a_new_tickets_subject_is_refused_in_words() {
+    assert_eq!(first_subject_input(""), Err("give it a subject".into()));
+    assert_eq!(
+        first_subject_input(" \t\r\n"),
+        Err("give it a subject".into())
+    );
+    assert_eq!(
+        first_subject_input(&"é".repeat(MAX_SUBJECT + 1)),
+        Err(format!(
+            "the subject is 201 characters long; at most {MAX_SUBJECT}"
+        ))
+    );
+}
+
+#[test]
+fn a_new_tickets_subject_carries_the_tag_without_re() {
+    assert_eq!(
+        first_subject(" Your replacement hinge ", Some("[#7-abc]")),
+        "Your replacement hinge [#7-abc]"
+    );
+    assert_eq!(
+        first_subject("Re: about [#7-abc]", Some("[#7-abc]")),
+        "Re: about [#7-abc]"
+    );
+    assert_eq!(first_subject("Hello", None), "Hello");
+}
+
+#[test]
+fn a_new_tickets_first_mail_starts_a_thread_under_its_own_subject() {
+    let id = identity(
+        FromNameMode::AgentAndCompany,
+        "Acme",
+        Some("-- \n{{agent.full_name}}"),
+    );
+    let to = vec!["customer@example.org".to_string()];
+    let composed = compose_reply(&ReplyInput {
+        ticket: 7,
+        ticket_subject: "Re: your order",
+        to: &to,
+        cc: &[],
+        agent: &agent("Jane Doe"),
+        identity: &id,
+        secret: SECRET,
+        body: "Hello Olga,\nit ships today.",
+        quote: None,
+        writing: Writing::First,
+        thread_ids: &[],
+        in_reply_to: None,
+        attachments: &[],
+        message_id: "first@acme.test",
+        now: 1_700_000_000,
+    })
+    .unwrap();
+    let tag = subject_tag(SECRET, 7);
+    // As typed (a "Re:" the agent typed stays; none is added), then the tag.
+    assert_eq!(composed.subject, format!("Re: your order {tag}"));
+    assert_eq!(
+        tags_from_subject(&composed.subject, SECRET),
+        (Some(7), None)
+    );
+    let raw = String::from_utf8_lossy(&composed.raw).to_string();
+    assert!(!raw.contains("In-Reply-To:"), "{raw}");
+    assert!(!raw.contains("References:"), "{raw}");
+    assert!(
+        composed
+            .text
+            .starts_with("Hello Olga,\nit ships today.\n\n-- \nJane Doe"),
+        "{}",
+        composed.text
+    );
 }

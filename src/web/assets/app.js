@@ -251,10 +251,22 @@
   }
   document.addEventListener("input", function (e) {
     if (e.target && (e.target.id === "reply-body" || e.target.id === "reply-cc")) { updatePreview(); }
+    // The new-ticket form: its To and Subject lines too.
+    if (e.target && (e.target.id === "new-to" || e.target.id === "new-subject")) {
+      var line = document.getElementById(e.target.id === "new-to" ? "to-preview" : "subject-preview");
+      if (line) { line.textContent = e.target.value.trim(); }
+    }
   });
+  // The new-ticket form: the From line and signature of the channel picked.
+  function showChannel(picked) {
+    Array.prototype.forEach.call(document.querySelectorAll(".channel-preview"), function (el) {
+      el.hidden = el.getAttribute("data-channel") !== picked;
+    });
+  }
   document.addEventListener("change", function (e) {
     if (e.target && (e.target.id === "reply-quote" || e.target.id === "reply-files")) { updatePreview(); }
     if (e.target && e.target.id === "snippet-pick") { insertSnippet(e.target); }
+    if (e.target && e.target.id === "new-channel") { showChannel(e.target.value); }
   });
 
   // A snippet goes in where the cursor was (at the end when the box was never used);
@@ -531,8 +543,13 @@
   }
 
   document.addEventListener("keydown", function (e) {
-    // Enter in the one-line Cc box would send the reply half-written.
-    if (e.key === "Enter" && e.target && e.target.id === "reply-cc") { e.preventDefault(); return; }
+    // Enter in a one-line box of a mail form (Cc; the new ticket's To and Subject) would
+    // send the mail half-written.
+    if (e.key === "Enter" && e.target &&
+        (e.target.id === "reply-cc" || e.target.id === "new-to" || e.target.id === "new-subject")) {
+      e.preventDefault();
+      return;
+    }
     // Ctrl+Enter (Cmd+Enter) in the reply or note box sends it, as the form's own
     // button would (the browser's checks and the draft clean-up included).
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && e.target &&
@@ -576,6 +593,7 @@
         break;
       }
       case "i": location.href = "/inbox"; break;
+      case "c": location.href = "/tickets/new"; break;
       case "?": if (help) { help.hidden = !help.hidden; } break;
       default: handled = false;
     }
