@@ -358,6 +358,31 @@ enum TicketsCommand {
         #[arg(long, value_name = "TIME", conflicts_with = "close")]
         send_at: Option<String>,
     },
+    /// Open a ticket by writing to a customer first (body from --body-file or stdin): the
+    /// agent owns it, and the customer's answer comes back to it.
+    Open {
+        /// The agent writing.
+        #[arg(long = "as")]
+        agent: String,
+        /// The customer: "Name <address>" or the address.
+        #[arg(long)]
+        to: String,
+        /// Subject.
+        #[arg(long)]
+        subject: String,
+        /// The channel it leaves from (the configuration's first by default).
+        #[arg(long)]
+        channel: Option<String>,
+        /// Read the body from this file instead of stdin.
+        #[arg(long)]
+        body_file: Option<PathBuf>,
+        /// Attach a file (repeatable).
+        #[arg(long)]
+        attach: Vec<PathBuf>,
+        /// Send a copy to this address (repeatable).
+        #[arg(long)]
+        cc: Vec<String>,
+    },
     /// Assign a ticket to an agent, a team, or nobody.
     Assign {
         /// Ticket number.
@@ -780,6 +805,28 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 forward: forward_to.clone(),
                 forward_message: *message,
                 send_at: send_at.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Open {
+            agent,
+            to,
+            subject,
+            channel,
+            body_file,
+            attach,
+            cc,
+        }) => {
+            let body = read_body(body_file.as_deref()).map_err(ClientError::Io)?;
+            let attachments = read_attachments(attach)?;
+            let value = client.call(&Request::TicketsOpen {
+                agent: agent.clone(),
+                channel: channel.clone(),
+                to: to.clone(),
+                subject: subject.clone(),
+                body,
+                cc: cc.clone(),
+                attachments,
             })?;
             print_done(&value, cli.json);
         }

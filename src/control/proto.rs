@@ -328,6 +328,26 @@ pub enum Request {
         #[serde(default)]
         send_at: Option<String>,
     },
+    /// Open a ticket by writing to a customer first, as an agent (who owns it).
+    TicketsOpen {
+        /// Agent address.
+        agent: String,
+        /// The channel it leaves from; the configuration's first when absent.
+        #[serde(default)]
+        channel: Option<String>,
+        /// The customer: `Name <address>` or the address.
+        to: String,
+        /// Subject.
+        subject: String,
+        /// Body text.
+        body: String,
+        /// Copies.
+        #[serde(default)]
+        cc: Vec<String>,
+        /// Attachments.
+        #[serde(default)]
+        attachments: Vec<AttachmentData>,
+    },
     /// Add an internal note.
     TicketsNote {
         /// Ticket.

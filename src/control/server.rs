@@ -383,6 +383,51 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(users) => Response::ok(ResponseData::Users { users }),
             Err(e) => store_err(e),
         },
+        Request::TicketsOpen {
+            agent,
+            channel,
+            to,
+            subject,
+            body,
+            cc,
+            attachments,
+        } => {
+            let files = match decode_attachments(attachments) {
+                Ok(files) => files,
+                Err(e) => return Response::err(ErrorKind::BadRequest, e),
+            };
+            let pipeline = &ctx.services.pipeline;
+            let channel = match channel {
+                Some(name) => name,
+                None => match pipeline.config().channels.first() {
+                    Some(c) => c.name.clone(),
+                    None => {
+                        return Response::err(ErrorKind::BadRequest, "no channel is configured")
+                    }
+                },
+            };
+            let request = crate::outbound::OpeningRequest {
+                agent_email: agent,
+                channel,
+                to,
+                cc,
+                subject,
+                body,
+                attachments: files,
+            };
+            match crate::outbound::open_ticket(pipeline, request).await {
+                Ok(id) => {
+                    pipeline.ticket_changed(id);
+                    Response::ok(ResponseData::Done {
+                        done: format!("ticket #{id} opened; its first mail is queued"),
+                        id,
+                    })
+                }
+                Err(ReplyError::NotFound(e)) => Response::err(ErrorKind::NotFound, e),
+                Err(ReplyError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(ReplyError::Store(e)) => store_err(e),
+            }
+        }
         Request::TicketsReply {
             id,
             agent,

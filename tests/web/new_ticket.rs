@@ -206,3 +206,63 @@ fn a_refused_new_ticket_stores_nothing_and_keeps_what_was_typed() {
     std::thread::sleep(Duration::from_millis(300));
     assert!(rx.messages().is_empty(), "mail went out");
 }
+
+#[test]
+fn frontdeskctl_opens_a_ticket_by_writing_first() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "open",
+            "--as",
+            "jane@acme.test",
+            "--to",
+            "Olga Petrova <olga@customer.example.org>",
+            "--subject",
+            "Your order ships late",
+            "--cc",
+            "warehouse@partner.example.net",
+        ],
+        Some(b"Hello Olga,\nyour order ships on Monday."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let id: i64 = out
+        .trim()
+        .strip_prefix("ticket #")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(out.contains("opened; its first mail is queued"), "{out}");
+    let got = rx.wait_rcpt(OLGA, 1, Duration::from_secs(30));
+    let mut to = got[0].rcpt_tos.clone();
+    to.sort();
+    assert_eq!(to, [OLGA, "warehouse@partner.example.net"]);
+    let t = show(&d, id);
+    assert_eq!(t["owner"], "jane@acme.test");
+    assert_eq!(t["channel"], "support", "the configuration's first channel");
+
+    // Refused in words, and nothing more is stored.
+    for (args, says) in [
+        (
+            vec!["--to", "support@example.com"],
+            "one of our own addresses",
+        ),
+        (vec!["--to", OLGA, "--channel", "nowhere"], "no channel"),
+        (
+            vec!["--to", OLGA, "--as", "nobody@acme.test"],
+            "no active agent",
+        ),
+    ] {
+        let mut all = vec!["tickets", "open", "--subject", "Again"];
+        if !args.contains(&"--as") {
+            all.extend(["--as", "jane@acme.test"]);
+        }
+        all.extend(args.iter().copied());
+        let (code, out, err) = d.ctl_stdin(&all, Some(b"Hello"));
+        assert_ne!(code, 0, "{all:?}: {out}");
+        assert!(err.contains(says), "{all:?}: {err}");
+    }
+    assert_eq!(d.tickets().len(), 1, "{:?}", d.tickets());
+}
