@@ -383,7 +383,13 @@ pub async fn handle(
         (Method::GET, ["attachments", id]) => attachment(state, id).await,
         (Method::GET, ["messages", id, "original"]) => original(state, id).await,
         (Method::GET, ["tickets", "new"]) => {
-            new_ticket_page(state, &session, views::OpeningTyped::default(), None).await
+            // "New ticket to them" on a ticket's contact panel fills in whom and from where.
+            let typed = views::OpeningTyped {
+                to: field(&query, "to").unwrap_or(""),
+                channel: field(&query, "channel").unwrap_or(""),
+                ..views::OpeningTyped::default()
+            };
+            new_ticket_page(state, &session, typed, None).await
         }
         (Method::GET, ["tickets", id]) => match id.parse::<i64>() {
             Ok(id) => {

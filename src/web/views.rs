@@ -1263,13 +1263,26 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         cc_hidden = if p.copies.is_empty() { " hidden" } else { "" },
         sig = esc(&p.signature_preview),
     );
+    // Another matter with the same customer: a ticket of its own, written first.
+    let addressee = match t.contact.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(name) => format!("{name} <{}>", t.contact.email),
+        None => t.contact.email.clone(),
+    };
     let _ = write!(
         out,
         r#"<aside class="side"><h2>Contact</h2><p>{}<br>{}</p><p>Owner: {}</p>"#,
         esc(t.contact.name.as_deref().unwrap_or("")),
         esc(&t.contact.email),
-        esc(p.contact.owner.as_deref().unwrap_or("none"))
+        esc(p.contact.owner.as_deref().unwrap_or("none")),
     );
+    if t.contact.email != crate::ingest::UNKNOWN_SENDER {
+        let _ = write!(
+            out,
+            r#"<p><a class="write-first" href="/tickets/new?to={}&amp;channel={}">New ticket to them</a></p>"#,
+            esc(&crate::model::percent_encode(&addressee)),
+            esc(&crate::model::percent_encode(&t.channel)),
+        );
+    }
     let _ = write!(
         out,
         r#"<details class="edit-contact"><summary>Edit contact</summary><form method="post" action="/tickets/{}/contact">{csrf}<label>Name <input name="name" value="{}" maxlength="{}"></label><label>Owner <select name="owner"><option value="">None</option>"#,

@@ -127,6 +127,13 @@ fn an_agent_writes_first_and_the_customers_answer_comes_back_to_the_ticket() {
     assert_eq!(d.tickets().len(), 1, "{:?}", d.tickets());
     assert_eq!(show(&d, id)["status"], "Waiting on us");
     b.wait_text("article.message.inbound", "it fits");
+
+    // Another matter with Olga: from her ticket, a new one addressed to her.
+    b.click_css("a.write-first");
+    b.wait_path("/tickets/new");
+    assert_eq!(b.value("#new-to"), format!("Olga Petrova <{OLGA}>"));
+    assert_eq!(b.value("#new-channel"), "support");
+    assert_eq!(b.value("#new-subject"), "");
 }
 
 #[test]
