@@ -241,6 +241,24 @@ pub async fn save_snippet(
     pipeline.store().save_snippet(id, name, body, actor).await
 }
 
+/// The active agent with this login address, or why not.
+async fn active_agent(
+    store: &crate::store::Store,
+    email: &str,
+) -> Result<crate::store::UserView, ReplyError> {
+    let email = email.trim().to_lowercase();
+    let e = email.clone();
+    store
+        .read(move |r| r.user(&e))
+        .await?
+        .filter(|u| u.active)
+        .ok_or_else(|| {
+            ReplyError::NotFound(format!(
+                "no active agent {email} (add one with `frontdeskctl users add`)"
+            ))
+        })
+}
+
 /// Compose an agent's reply (or forward, see [`ReplyRequest::forward`]) and queue it;
 /// returns the outbox id.
 pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i64, ReplyError> {
@@ -259,17 +277,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         ));
     }
     let store = pipeline.store();
-    let agent_email = request.agent_email.trim().to_lowercase();
-    let agent = {
-        let e = agent_email.clone();
-        store.read(move |r| r.user(&e)).await?
-    }
-    .filter(|u| u.active)
-    .ok_or_else(|| {
-        ReplyError::NotFound(format!(
-            "no active agent {agent_email} (add one with `frontdeskctl users add`)"
-        ))
-    })?;
+    let agent = active_agent(store, &request.agent_email).await?;
     let ticket = request.ticket;
     let chosen = request.forward_message;
     let context = store
@@ -431,17 +439,7 @@ pub async fn open_ticket(
     let cc = copies::copies(request.cc.iter().map(String::as_str), &customer.email, &own)
         .map_err(|e| ReplyError::Invalid(format!("Cc: {e}")))?;
     let store = pipeline.store();
-    let agent_email = request.agent_email.trim().to_lowercase();
-    let agent = {
-        let e = agent_email.clone();
-        store.read(move |r| r.user(&e)).await?
-    }
-    .filter(|u| u.active)
-    .ok_or_else(|| {
-        ReplyError::NotFound(format!(
-            "no active agent {agent_email} (add one with `frontdeskctl users add`)"
-        ))
-    })?;
+    let agent = active_agent(store, &request.agent_email).await?;
     let agent = Agent::from(&agent);
     let defaults = &channel.ticket;
     let new = crate::store::NewTicket {

@@ -89,12 +89,7 @@ fn a_forward_reaches_the_supplier_with_the_files_and_their_answer_comes_back() {
     let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
     let subject = m["headers"]["subject"][0].as_str().unwrap_or("");
     assert!(subject.starts_with(&format!("Fwd: {SUBJECT}")), "{subject}");
-    let text = m["parts"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["type"] == "text/plain"))
-        .and_then(|p| p["text"].as_str())
-        .unwrap_or("")
-        .to_string();
+    let text = crate::plain_text(m);
     assert!(
         text.starts_with("Could you send a replacement hinge"),
         "{text}"
@@ -220,12 +215,7 @@ fn received(rx: &Receiver, rcpt: &str) -> (String, Vec<String>) {
     let got = rx.wait_rcpt(rcpt, 1, Duration::from_secs(30));
     let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
     let parts = m["parts"].as_array().cloned().unwrap_or_default();
-    let text = parts
-        .iter()
-        .find(|p| p["type"] == "text/plain")
-        .and_then(|p| p["text"].as_str())
-        .unwrap_or("")
-        .to_string();
+    let text = crate::plain_text(m);
     let files = parts
         .iter()
         .filter_map(|p| p["filename"].as_str().map(str::to_string))

@@ -365,6 +365,16 @@ pub fn show(d: &Daemon, id: i64) -> Value {
     d.ticket(id)
 }
 
+/// The text/plain part of a mail as `smtp_inspect.py` describes it ("" when none).
+pub fn plain_text(mail: &Value) -> String {
+    mail["parts"]
+        .as_array()
+        .and_then(|p| p.iter().find(|p| p["type"] == "text/plain"))
+        .and_then(|p| p["text"].as_str())
+        .unwrap_or("")
+        .to_string()
+}
+
 /// A `tickets show` answer's history, one event's words a line.
 pub fn history(ticket: &Value) -> String {
     ticket["events"]

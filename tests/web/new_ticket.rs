@@ -11,8 +11,8 @@ use crate::browser::Browser;
 use crate::harness::wait_until;
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, daemon, deliver, form_encode, history, http, http_sign_in, outbound_messages, show,
-    text_mail_with, PASSWORD,
+    add_agent, daemon, deliver, form_encode, history, http, http_sign_in, outbound_messages,
+    plain_text, show, text_mail_with, PASSWORD,
 };
 
 const OLGA: &str = "olga@customer.example.org";
@@ -82,12 +82,7 @@ fn an_agent_writes_first_and_the_customers_answer_comes_back_to_the_ticket() {
         from.contains("Jane Doe") && from.contains("support@example.com"),
         "{from}"
     );
-    let text = m["parts"]
-        .as_array()
-        .and_then(|p| p.iter().find(|p| p["type"] == "text/plain"))
-        .and_then(|p| p["text"].as_str())
-        .unwrap_or("")
-        .to_string();
+    let text = plain_text(m);
     assert!(text.starts_with("Hello Olga,"), "{text}");
     assert!(text.contains("Acme Support Team"), "{text}");
 
