@@ -1,10 +1,12 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
-//! tags, snoozes, subjects, mentions, spam domains and agents' notifications.
+//! tags, snoozes, subjects, mentions, spam domains, agents' notifications and the search
+//! box's filters.
 
 pub mod lifecycle;
 pub mod mentions;
 pub mod notify;
 pub mod routing;
+pub mod search;
 pub mod snooze;
 pub mod spam;
 pub mod subject;

@@ -40,7 +40,7 @@ pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, Queu
 pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
-    fts_query, AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
+    AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
 };
 
 /// Why a store operation failed.

@@ -641,15 +641,15 @@ impl<'c> Reader<'c> {
         super::web::inbox_counts(self.conn, me)
     }
 
-    /// Full-text search over subjects, bodies and contacts; only open tickets with
-    /// `open_only`.
+    /// Full-text search over subjects, bodies and contacts, with the search box's
+    /// filters (`desk::search`); `me` is who `owner:me` is.
     pub fn search(
         &self,
-        query: &str,
+        query: &crate::desk::search::SearchQuery,
+        me: &str,
         limit: u32,
-        open_only: bool,
     ) -> Result<Vec<super::SearchHit>, StoreError> {
-        super::web::search(self.conn, self.word_counts, query, limit, open_only)
+        super::web::search(self.conn, self.word_counts, query, me, limit)
     }
 
     /// A ticket's attachments.

@@ -5,6 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::rank::WordCounts;
 use super::writer::exec;
 use super::StoreError;
+use crate::desk::search::{Field, OwnerFilter, SearchQuery, Term};
 
 /// A signed-in agent's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -268,39 +269,129 @@ pub struct SearchHit {
     pub closed: bool,
 }
 
+/// A search's filters on the ticket, as bound to [`TICKET_FILTERS`].
+struct TicketFilters {
+    status: Option<String>,
+    channel: Option<String>,
+    tag: Option<String>,
+    open: Option<bool>,
+    /// An address or first name in lower case; empty for nobody's.
+    owner: Option<String>,
+}
+
+impl TicketFilters {
+    fn of(q: &SearchQuery, me: &str) -> TicketFilters {
+        TicketFilters {
+            status: q.status.clone(),
+            channel: q.channel.clone(),
+            tag: q.tag.clone(),
+            open: q.open,
+            owner: q.owner.as_ref().map(|o| match o {
+                OwnerFilter::Me => me.to_lowercase(),
+                OwnerFilter::Nobody => String::new(),
+                OwnerFilter::Agent(a) => a.clone(),
+            }),
+        }
+    }
+}
+
+/// The conditions of [`TicketFilters`] on `t`, bound from `?{n}` to `?{n+4}` (a NULL
+/// leaves its condition out).
+fn ticket_filters(n: usize) -> String {
+    format!(
+        "(?{n} IS NULL OR t.status = ?{n} COLLATE NOCASE)
+         AND (?{c} IS NULL OR t.channel = ?{c})
+         AND (?{g} IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?{g}))
+         AND (?{o} IS NULL OR t.closed = NOT ?{o})
+         AND (?{w} IS NULL OR (?{w} = '' AND t.owner IS NULL) OR t.owner = ?{w}
+              OR t.owner IN (SELECT u.email FROM users u WHERE lower(u.first_name) = ?{w}))",
+        c = n + 1,
+        g = n + 2,
+        o = n + 3,
+        w = n + 4,
+    )
+}
+
+/// Full-text search with the box's filters (see `desk::search`): the tickets whose
+/// mail holds every word, best first; without words, the tickets the filters keep,
+/// latest activity first. `me` is who `owner:me` is.
 pub(super) fn search(
     conn: &Connection,
     counts: &WordCounts,
-    query: &str,
+    q: &SearchQuery,
+    me: &str,
     limit: u32,
-    open_only: bool,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    let words = search_words(query);
-    let typed_prefix = ends_in_star(query);
-    let hits = ranked(conn, counts, &words, typed_prefix, limit, open_only)?;
+    let filters = TicketFilters::of(q, me);
+    if !q.has_words() {
+        return if q.has_filters() {
+            listed(conn, &filters, limit)
+        } else {
+            Ok(Vec::new())
+        };
+    }
+    let filtered = q.has_filters().then_some(&filters);
+    let hits = ranked(conn, counts, q, q.prefix_last, limit, filtered)?;
     // Whole words first: a prefix of a word found in most mail costs FTS5 a walk of
     // every posting of every word it starts. Only when they find less than a page is
     // the last word taken as typed half-way ("warr" finds "warranty").
-    if typed_prefix || hits.len() >= limit as usize {
+    if q.prefix_last || hits.len() >= limit as usize {
         return Ok(hits);
     }
-    ranked(conn, counts, &words, true, limit, open_only)
+    ranked(conn, counts, q, true, limit, filtered)
 }
 
-/// The tickets whose messages hold every word (the last as a prefix with
-/// `prefix_last`), best first, one hit per ticket; only open ones with `open_only`.
+/// The tickets `filters` keep, latest activity first (a search of filters alone).
+fn listed(
+    conn: &Connection,
+    filters: &TicketFilters,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.id, t.subject, c.email, t.status, t.closed
+         FROM tickets t JOIN contacts c ON c.id = t.contact_id
+         WHERE t.merged_into IS NULL AND {}
+         ORDER BY t.activity DESC LIMIT ?6",
+        ticket_filters(1)
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            filters.status,
+            filters.channel,
+            filters.tag,
+            filters.open,
+            filters.owner,
+            limit
+        ],
+        |r| {
+            Ok(SearchHit {
+                ticket_id: r.get(0)?,
+                subject: r.get(1)?,
+                snippet: String::new(),
+                contact: r.get(2)?,
+                status: r.get(3)?,
+                closed: r.get(4)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The tickets whose messages hold every term (the last as a prefix with
+/// `prefix_last`), best first, one hit per ticket; only those `filters` keep.
 fn ranked(
     conn: &Connection,
     counts: &WordCounts,
-    words: &[String],
+    q: &SearchQuery,
     prefix_last: bool,
     limit: u32,
-    open_only: bool,
+    filters: Option<&TicketFilters>,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    let phrases = fts_phrases(words, prefix_last);
+    let phrases = fts_phrases(&q.terms, prefix_last);
     if phrases.is_empty() {
         return Ok(Vec::new());
     }
+    let words = q.words_in(Field::Any);
     // How many messages hold each phrase, for its weight (kept a while: see `rank`).
     let mut held = Vec::with_capacity(phrases.len());
     for phrase in &phrases {
@@ -317,15 +408,49 @@ fn ranked(
         held.push(n);
     }
     // Ranked within the newest matches: FTS5 walks a word's postings newest first and
-    // stops there, so a word found in most mail costs no more than a rare one.
+    // stops there, so a word found in most mail costs no more than a rare one. With
+    // filters, the newest matches they keep: each posting's ticket is looked at as the
+    // walk goes.
+    let first_count = if filters.is_some() { 9 } else { 3 };
     let args: String = (0..phrases.len())
-        .map(|i| format!(", ?{}", i + 3))
+        .map(|i| format!(", ?{}", i + first_count))
         .collect();
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT rowid, fd_rank(search{args}) FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
-    ))?;
+    let mut stmt = conn.prepare_cached(&match filters {
+        None => format!(
+            "SELECT rowid, fd_rank(search{args}) FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT ?2"
+        ),
+        Some(_) => format!(
+            "SELECT search.rowid, fd_rank(search{args}) FROM search
+             JOIN messages m ON m.id = search.rowid JOIN tickets t ON t.id = m.ticket_id
+             WHERE search MATCH ?1 AND search.rowid >= ?8 AND t.merged_into IS NULL AND {}
+             ORDER BY search.rowid DESC LIMIT ?2",
+            ticket_filters(3)
+        ),
+    })?;
     let fts = phrases.join(" ");
+    // A filter that keeps few of a common word's mails would otherwise have every one
+    // of them looked up: the walk stops at the newest FILTERED_WINDOW matches.
+    let floor: i64 = match filters {
+        None => i64::MIN,
+        Some(_) => conn
+            .prepare_cached(
+                "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+            )?
+            .query_row(params![fts, FILTERED_WINDOW - 1], |r| r.get(0))
+            .optional()?
+            .unwrap_or(i64::MIN),
+    };
     let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&fts, &SEARCH_WINDOW];
+    if let Some(f) = filters {
+        bind.extend([
+            &f.status as &dyn rusqlite::ToSql,
+            &f.channel,
+            &f.tag,
+            &f.open,
+            &f.owner,
+            &floor,
+        ]);
+    }
     bind.extend(held.iter().map(|n| n as &dyn rusqlite::ToSql));
     let mut scored: Vec<(i64, f64)> = stmt
         .query_map(bind.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -339,7 +464,7 @@ fn ranked(
          FROM messages m
          JOIN tickets t ON t.id = m.ticket_id
          JOIN contacts c ON c.id = t.contact_id
-         WHERE m.id = ?1 AND t.merged_into IS NULL AND (NOT ?2 OR t.closed = 0)",
+         WHERE m.id = ?1 AND t.merged_into IS NULL",
     )?;
     let mut out: Vec<SearchHit> = Vec::new();
     for (rowid, _) in scored {
@@ -347,7 +472,7 @@ fn ranked(
             break;
         }
         let found = hit
-            .query_row(rusqlite::params![rowid, open_only], |r| {
+            .query_row([rowid], |r| {
                 Ok((
                     (
                         r.get::<_, i64>(0)?,
@@ -368,7 +493,7 @@ fn ranked(
         }
         out.push(SearchHit {
             ticket_id,
-            snippet: snippet(&text, words),
+            snippet: snippet(&text, &words),
             subject,
             contact,
             status,
@@ -381,16 +506,9 @@ fn ranked(
 /// How many of the newest matches a search ranks.
 pub const SEARCH_WINDOW: i64 = 500;
 
-/// The words of a search box (at most 12).
-pub fn search_words(input: &str) -> Vec<String> {
-    input
-        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
-        // A word with no letter or digit would be a phrase FTS5 drops.
-        .filter(|w| w.chars().any(char::is_alphanumeric))
-        .take(12)
-        .map(|w| w.replace('"', ""))
-        .collect()
-}
+/// How many of the newest matches a search with filters looks through for the
+/// [`SEARCH_WINDOW`] its filters keep.
+pub const FILTERED_WINDOW: i64 = 20_000;
 
 /// Characters of context on each side of the first match in a snippet.
 const SNIPPET_CONTEXT: usize = 60;
@@ -472,20 +590,17 @@ pub fn snippet(text: &str, words: &[String]) -> String {
     }
 }
 
-/// True when the search box's last word ends in `*` (the agent asks for a prefix).
-pub fn ends_in_star(input: &str) -> bool {
-    input.trim_end().ends_with('*')
-}
-
-/// Words of a search box as an FTS5 query: each word quoted (no operator injection),
-/// all required; with `prefix_last`, the last one matches any word it starts.
-pub fn fts_query(input: &str, prefix_last: bool) -> String {
-    fts_phrases(&search_words(input), prefix_last).join(" ")
-}
-
-/// Each word as a quoted FTS5 phrase, the last one a prefix with `prefix_last`.
-fn fts_phrases(words: &[String], prefix_last: bool) -> Vec<String> {
-    let mut phrases: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+/// Each term as a quoted FTS5 phrase (no operator injection), in its column when it
+/// has one; the last one a prefix with `prefix_last`.
+fn fts_phrases(terms: &[Term], prefix_last: bool) -> Vec<String> {
+    let mut phrases: Vec<String> = terms
+        .iter()
+        .map(|t| match t.field {
+            Field::Any => format!("\"{}\"", t.word),
+            Field::Subject => format!("subject : \"{}\"", t.word),
+            Field::From => format!("contact : \"{}\"", t.word),
+        })
+        .collect();
     if prefix_last {
         if let Some(last) = phrases.last_mut() {
             last.push('*');
@@ -496,7 +611,13 @@ fn fts_phrases(words: &[String], prefix_last: bool) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{ends_in_star, fts_query, snippet};
+    use super::{fts_phrases, snippet};
+    use crate::desk::search::parse;
+
+    /// A search box as an FTS5 query.
+    fn fts_query(input: &str, prefix_last: bool) -> String {
+        fts_phrases(&parse(input).terms, prefix_last).join(" ")
+    }
 
     #[test]
     fn snippets_show_the_first_match_in_context() {
@@ -547,11 +668,22 @@ mod tests {
 
     #[test]
     fn a_trailing_star_asks_for_a_prefix() {
-        assert!(ends_in_star("warr*"));
-        assert!(ends_in_star("printer warr* "));
-        assert!(!ends_in_star("warr"));
-        assert!(!ends_in_star("*warr"));
-        assert!(!ends_in_star(""));
+        let star = |input: &str| parse(input).prefix_last;
+        assert!(star("warr*"));
+        assert!(star("printer warr* "));
+        assert!(!star("warr"));
+        assert!(!star("*warr"));
+        assert!(!star(""));
+    }
+
+    #[test]
+    fn from_and_subject_words_search_their_column() {
+        assert_eq!(
+            fts_query("from:olga subject:hinge broken", true),
+            "contact : \"olga\" subject : \"hinge\" \"broken\"*"
+        );
+        // A filter is no part of the full-text query.
+        assert_eq!(fts_query("refund is:open tag:vip", false), "\"refund\"");
     }
 }
 

@@ -891,12 +891,17 @@ async fn search(
 ) -> Result<Rendered, Response<Body>> {
     let q = field(query, "q").unwrap_or("").trim().to_string();
     let open_only = field(query, "open") == Some("1");
-    let words = q.clone();
+    let mut parsed = crate::desk::search::parse(&q);
+    // The page's "Open tickets only" box, unless the words say `is:`.
+    if open_only && parsed.open.is_none() {
+        parsed.open = Some(true);
+    }
+    let me = session.email.clone();
     let hits = match state
         .services
         .pipeline
         .store()
-        .read_long(move |r| r.search(&words, 50, open_only))
+        .read_long(move |r| r.search(&parsed, &me, 50))
         .await
     {
         Ok(h) => h,

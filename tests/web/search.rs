@@ -165,3 +165,105 @@ fn search_box_finds_body_words_and_contact_addresses() {
         b.text("#main")
     );
 }
+
+/// The ticket numbers of a search's hits, in the order shown.
+fn hit_ids(jane: &crate::Agent, q: &str, open_only: bool) -> Vec<i64> {
+    let path = format!(
+        "/search?q={}{}",
+        crate::form_encode(q),
+        if open_only { "&open=1" } else { "" }
+    );
+    let r = jane.get(&path);
+    assert_eq!(r.status, 200, "{path}: {}", r.text());
+    let page = r.text();
+    let Some(list) = page.split(r#"<ol class="hits">"#).nth(1) else {
+        assert!(page.contains("Nothing found."), "{path}: {page}");
+        return Vec::new();
+    };
+    list.split("data-ticket=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn filters_narrow_a_search_and_list_tickets_alone() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "bea@acme.test", "Bea Kowalczyk");
+    let mail = |from: &str, subject: &str, id: &str, body: &str| {
+        let sender = from.split(['<', '>']).nth(1).expect("Name <address>");
+        deliver(
+            &d,
+            sender,
+            "support@example.com",
+            &text_mail(from, subject, id, body),
+        );
+        ticket_id(&d, subject)
+    };
+    let broken = mail(
+        "Olga Petrova <olga@customer.example.org>",
+        "Broken hinge",
+        "f1@customer.example.org",
+        "The hinge snapped off the door.",
+    );
+    let question = mail(
+        "Ivan Horvat <ivan@elsewhere.example.net>",
+        "Hinge question",
+        "f2@elsewhere.example.net",
+        "Which hinge fits the cabinet?",
+    );
+    let invoice = mail(
+        "Olga Petrova <olga@customer.example.org>",
+        "Invoice copy",
+        "f3@customer.example.org",
+        "Please send the invoice for the hinge order.",
+    );
+    let ctl = |args: &[&str]| {
+        let (code, out, err) = d.ctl(args);
+        assert_eq!(code, 0, "{args:?}: {err}{out}");
+    };
+    ctl(&["tickets", "assign", &broken.to_string(), "jane@acme.test"]);
+    ctl(&["tickets", "tag", &broken.to_string(), "--add", "VIP"]);
+    ctl(&["tickets", "assign", &question.to_string(), "bea@acme.test"]);
+    ctl(&["tickets", "status", &question.to_string(), "Closed"]);
+
+    let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let sorted = |mut v: Vec<i64>| {
+        v.sort_unstable();
+        v
+    };
+    let found = |q: &str| sorted(hit_ids(&jane, q, false));
+    let all = sorted(vec![broken, question, invoice]);
+    assert_eq!(found("hinge"), all);
+    // Whose.
+    assert_eq!(found("hinge owner:me"), [broken]);
+    assert_eq!(found("hinge owner:bea"), [question], "by first name");
+    assert_eq!(found("hinge owner:bea@acme.test"), [question]);
+    assert_eq!(found("hinge owner:none"), [invoice]);
+    // Open or closed; the page's box, unless the words say.
+    assert_eq!(found("hinge is:closed"), [question]);
+    assert_eq!(found("hinge is:open"), sorted(vec![broken, invoice]));
+    assert_eq!(
+        sorted(hit_ids(&jane, "hinge", true)),
+        sorted(vec![broken, invoice])
+    );
+    assert_eq!(hit_ids(&jane, "hinge is:closed", true), [question]);
+    // The sender's name or address, and the subject, each in its own field.
+    assert_eq!(found("from:olga hinge"), sorted(vec![broken, invoice]));
+    assert_eq!(found("from:ivan@elsewhere.example.net"), [question]);
+    assert_eq!(found("subject:hinge"), sorted(vec![broken, question]));
+    // Status, channel and tag.
+    assert_eq!(found("hinge status:closed"), [question]);
+    assert_eq!(found("hinge channel:support"), all);
+    assert!(found("hinge channel:billing").is_empty());
+    assert_eq!(found("hinge tag:vip"), [broken]);
+    // Filters alone list their tickets; together they must all hold.
+    assert_eq!(found("tag:vip"), [broken]);
+    assert_eq!(found("status:Closed"), [question]);
+    assert_eq!(found("owner:none is:open"), [invoice]);
+    assert!(found("tag:vip is:closed").is_empty());
+    // The words' marks stay on the words, not on the filters.
+    let page = jane.get("/search?q=hinge+owner%3Ame").text();
+    assert!(page.contains("<mark>hinge</mark>"), "{page}");
+}
