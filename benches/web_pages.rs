@@ -917,6 +917,9 @@ const SEARCHES: &[&str] = &[
     "0x80070005",
 ];
 
+/// Filters the `search-filtered` target adds to each of [`SEARCHES`].
+const SEARCH_FILTERS: &[&str] = &["is:open", "is:closed", "owner:me", "owner:none"];
+
 fn url_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
@@ -1697,6 +1700,29 @@ fn targets(
         lua: format!(
             "local paths = {{ {} }}\nfunction request()\n  return wrk.format(\"GET\", paths[math.random(#paths)] .. \"&n=\" .. math.random(1, 1000000000))\nend\n",
             queries.join(", ")
+        ),
+        kind: Kind::Search,
+    });
+    // The same words narrowed by a filter of the ticket (see `desk::search`), uncached.
+    let filtered: Vec<String> = SEARCHES
+        .iter()
+        .flat_map(|q| {
+            SEARCH_FILTERS
+                .iter()
+                .map(move |f| format!("\"/search?q={}\"", url_encode(&format!("{q} {f}"))))
+        })
+        .collect();
+    v.push(Target {
+        name: "search-filtered".into(),
+        what: format!(
+            "/search?q=<random of {} queries> <{}>&n=<random>",
+            SEARCHES.len(),
+            SEARCH_FILTERS.join(" | ")
+        ),
+        path: format!("/search?q={}", url_encode("printer is:open")),
+        lua: format!(
+            "local paths = {{ {} }}\nfunction request()\n  return wrk.format(\"GET\", paths[math.random(#paths)] .. \"&n=\" .. math.random(1, 1000000000))\nend\n",
+            filtered.join(", ")
         ),
         kind: Kind::Search,
     });

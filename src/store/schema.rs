@@ -99,6 +99,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0028_notification_ids",
         include_str!("migrations/0028_notification_ids.sql"),
     ),
+    (
+        "0029_message_tickets",
+        include_str!("migrations/0029_message_tickets.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

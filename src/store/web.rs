@@ -421,7 +421,8 @@ fn ranked(
         ),
         Some(_) => format!(
             "SELECT search.rowid, fd_rank(search{args}) FROM search
-             JOIN messages m ON m.id = search.rowid JOIN tickets t ON t.id = m.ticket_id
+             JOIN messages m INDEXED BY messages_ticket_of ON m.id = search.rowid
+             JOIN tickets t ON t.id = m.ticket_id
              WHERE search MATCH ?1 AND search.rowid >= ?8 AND t.merged_into IS NULL AND {}
              ORDER BY search.rowid DESC LIMIT ?2",
             ticket_filters(3)
@@ -430,17 +431,24 @@ fn ranked(
     let fts = phrases.join(" ");
     // A filter that keeps few of a common word's mails would otherwise have every one
     // of them looked up: the walk stops at the newest FILTERED_WINDOW matches.
+    // No walk to bound when a word is in fewer mails than that anyway.
+    let rarest = held.iter().copied().min().unwrap_or(0);
     let floor: i64 = match filters {
-        None => i64::MIN,
-        Some(_) => conn
+        Some(_) if rarest > FILTERED_WINDOW => conn
             .prepare_cached(
                 "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
             )?
             .query_row(params![fts, FILTERED_WINDOW - 1], |r| r.get(0))
             .optional()?
             .unwrap_or(i64::MIN),
+        _ => i64::MIN,
     };
-    let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&fts, &SEARCH_WINDOW];
+    let window = if filters.is_some() {
+        FILTERED_SEARCH_WINDOW
+    } else {
+        SEARCH_WINDOW
+    };
+    let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&fts, &window];
     if let Some(f) = filters {
         bind.extend([
             &f.status as &dyn rusqlite::ToSql,
@@ -506,9 +514,13 @@ fn ranked(
 /// How many of the newest matches a search ranks.
 pub const SEARCH_WINDOW: i64 = 500;
 
+/// How many of the newest matches its filters keep a search with filters ranks: each
+/// costs a look at its ticket on the way.
+pub const FILTERED_SEARCH_WINDOW: i64 = 300;
+
 /// How many of the newest matches a search with filters looks through for the
-/// [`SEARCH_WINDOW`] its filters keep.
-pub const FILTERED_WINDOW: i64 = 20_000;
+/// [`FILTERED_SEARCH_WINDOW`] its filters keep.
+pub const FILTERED_WINDOW: i64 = 10_000;
 
 /// Characters of context on each side of the first match in a snippet.
 const SNIPPET_CONTEXT: usize = 60;
