@@ -269,7 +269,7 @@ pub struct SearchHit {
     pub closed: bool,
 }
 
-/// A search's filters on the ticket, as bound to [`TICKET_FILTERS`].
+/// A search's filters on the ticket, bound in the order [`ticket_filters`] numbers them.
 struct TicketFilters {
     status: Option<String>,
     channel: Option<String>,
