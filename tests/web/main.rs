@@ -55,6 +55,7 @@ mod new_ticket;
 mod note_edits;
 mod notify;
 mod original;
+mod paste;
 mod rename;
 mod safety;
 mod search;

@@ -269,6 +269,31 @@
     if (e.target && e.target.id === "new-channel") { showChannel(e.target.value); }
   });
 
+  // A picture pasted into a reply or note box (a screenshot) is attached to that form as a
+  // file, named for the moment it was pasted (browsers call every one "image.png").
+  document.addEventListener("paste", function (e) {
+    var box = e.target;
+    if (!box || (box.id !== "reply-body" && box.id !== "note-body") || !box.form) { return; }
+    var pasted = (e.clipboardData && e.clipboardData.files) || [];
+    var images = Array.prototype.filter.call(pasted, function (f) { return f.type.indexOf("image/") === 0; });
+    var input = box.form.querySelector("input[type=file]");
+    if (!images.length || !input || typeof DataTransfer === "undefined") { return; }
+    e.preventDefault();
+    var files = new DataTransfer();
+    var taken = {};
+    Array.prototype.forEach.call(input.files, function (f) { files.items.add(f); taken[f.name] = true; });
+    var stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
+    images.forEach(function (f) {
+      var kind = (f.type.split("/")[1] || "png").replace(/[^a-z0-9]/g, "");
+      var name = "screenshot-" + stamp + "." + kind;
+      for (var n = 2; taken[name]; n++) { name = "screenshot-" + stamp + "-" + n + "." + kind; }
+      taken[name] = true;
+      files.items.add(new File([f], name, { type: f.type }));
+    });
+    input.files = files.files;
+    input.dispatchEvent(new Event("change", { bubbles: true }));
+  });
+
   // A snippet goes in where the cursor was (at the end when the box was never used);
   // the box then behaves as if it had been typed (preview, draft).
   function insertSnippet(menu) {
