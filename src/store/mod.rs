@@ -446,6 +446,20 @@ impl Store {
         .await
     }
 
+    /// Make `ticket`'s last message new to `email` again ("Mark unread"); refused in
+    /// words when there is no such ticket.
+    pub async fn mark_unseen(&self, email: String, ticket: i64) -> Result<(), StoreError> {
+        // A desk write, not a read mark: the agent's cached page of the ticket must go
+        // too, so that opening it again renders it and marks it read. It is rare.
+        self.write(0, move |conn| {
+            match web::mark_unseen(conn, &email, ticket)? {
+                true => Ok(()),
+                false => Err(StoreError::Invalid(format!("no ticket #{ticket}"))),
+            }
+        })
+        .await
+    }
+
     /// End a session.
     pub async fn delete_session(&self, token_hash: String) -> Result<(), StoreError> {
         self.write(0, move |conn| web::delete_session(conn, &token_hash))

@@ -112,6 +112,22 @@ pub(super) fn mark_seen(
     Ok(())
 }
 
+/// Make `ticket`'s last message new to `email` again ("Mark unread"): what they were
+/// shown goes back to the message before it. False when there is no such ticket or
+/// agent.
+pub(super) fn mark_unseen(conn: &Connection, email: &str, ticket: i64) -> Result<bool, StoreError> {
+    let changed = exec(
+        conn,
+        "INSERT INTO ticket_seen (user_id, ticket_id, last_message)
+         SELECT u.id, t.id, COALESCE((SELECT MAX(m.id) FROM messages m
+                                      WHERE m.ticket_id = t.id AND m.id < t.last_message), 0)
+         FROM users u, tickets t WHERE u.email = ?1 AND t.id = ?2 AND t.merged_into IS NULL
+         ON CONFLICT (user_id, ticket_id) DO UPDATE SET last_message = excluded.last_message",
+        params![email, ticket],
+    )?;
+    Ok(changed > 0)
+}
+
 /// The last message row of `ticket` that `email` was shown (0: none).
 pub(super) fn last_seen(conn: &Connection, email: &str, ticket: i64) -> Result<i64, StoreError> {
     Ok(conn

@@ -1695,6 +1695,13 @@ async fn post(
                     };
                     done(id, store.assign(id, to, me).await)
                 }
+                // Back to the inbox, where it is new again (the ticket page would mark
+                // it read).
+                "unread" => match store.mark_unseen(me, id).await {
+                    Ok(()) => redirect("/inbox"),
+                    Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+                    Err(e) => internal(e),
+                },
                 "follow" => {
                     let on = match field(form, "on") {
                         Some("1") => true,

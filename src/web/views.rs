@@ -132,6 +132,11 @@ fn follow_form(out: &mut String, t: &TicketDetail, agents: &[UserView], me: &str
         },
         if following { "Unfollow" } else { "Follow" },
     );
+    let _ = write!(
+        out,
+        r#"<form class="unread" method="post" action="/tickets/{}/unread">{csrf}<button type="submit" id="mark-unread" title="Keep its last message new in your inbox (u)">Mark unread</button></form>"#,
+        t.id,
+    );
     if !t.followers.is_empty() {
         let names: Vec<String> = t
             .followers
@@ -343,7 +348,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>c</dt><dd>new ticket: write to a customer</dd><dt>r</dt><dd>reply (on a ticket)</dd>
-<dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
+<dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>u</dt><dd>mark the ticket unread and go back to the inbox</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
 </body></html>"#,
         title = esc(title),

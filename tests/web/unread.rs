@@ -151,3 +151,48 @@ fn a_ticket_handed_to_an_agent_is_new_to_them() {
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(new_to(&dana), [hinge]);
 }
+
+#[test]
+fn an_agent_marks_a_ticket_unread_to_come_back_to_it() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "dana@acme.test", "Dana Lind");
+    let (hinge, invoice) = olga_two_tickets(&d, "again");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let dana = http_sign_in(&d, "dana@acme.test", PASSWORD);
+    for id in [hinge, invoice] {
+        assert_eq!(jane.get(&format!("/tickets/{id}")).status, 200);
+    }
+    assert!(dana.get(&format!("/tickets/{hinge}")).status == 200);
+    assert_eq!(new_to(&jane), Vec::<i64>::new());
+
+    // Without the CSRF token nothing changes.
+    let r = jane.post(&format!("/tickets/{hinge}/unread"), &[], &[]);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(new_to(&jane), Vec::<i64>::new());
+    // "Mark unread": back to the inbox, where it is new again (to Jane only).
+    let r = jane.post(
+        &format!("/tickets/{hinge}/unread"),
+        &[("csrf", &jane.csrf)],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(r.header("location"), Some("/inbox"));
+    assert_eq!(new_to(&jane), [hinge]);
+    assert_eq!(new_to(&dana), [invoice], "Dana's reading is hers");
+    // Opening it reads it again.
+    assert_eq!(jane.get(&format!("/tickets/{hinge}")).status, 200);
+    assert_eq!(new_to(&jane), Vec::<i64>::new());
+    let r = jane.post("/tickets/999999/unread", &[("csrf", &jane.csrf)], &[]);
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("no ticket #999999"), "{}", r.text());
+
+    // From the keyboard on the ticket page: u.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{invoice}"));
+    b.wait_find("#mark-unread");
+    b.press("u");
+    b.wait_path("/inbox");
+    assert_eq!(new_to(&jane), [invoice]);
+}

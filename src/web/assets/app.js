@@ -619,6 +619,11 @@
       }
       case "i": location.href = "/inbox"; break;
       case "c": location.href = "/tickets/new"; break;
+      case "u": {
+        var unread = document.getElementById("mark-unread");
+        if (unread) { unread.click(); } else { handled = false; }
+        break;
+      }
       case "?": if (help) { help.hidden = !help.hidden; } break;
       default: handled = false;
     }
