@@ -670,3 +670,65 @@ fn two_tabs_show_a_notification_once_and_none_for_the_ticket_on_screen() {
         )
     );
 }
+
+/// The worker's click handler, run in a page of the desk with the worker's browser APIs
+/// (`clients`, `registration`) stood in for: headless Chromium cannot click a desktop
+/// notification, so this is as near as a test gets. A click closes the notification and
+/// brings the tab already showing its ticket to the front, or opens the ticket in a new
+/// one; a notification without a link opens the inbox.
+#[test]
+fn a_click_on_a_notification_focuses_or_opens_its_ticket() {
+    let d = crate::daemon(None);
+    let b = Browser::start(&d.http);
+    b.open("/login");
+    let run = |tabs: serde_json::Value, data: serde_json::Value| -> serde_json::Value {
+        b.js_async(
+            "var done = arguments[arguments.length - 1];
+             var tabs = arguments[0], data = arguments[1];
+             var seen = { focused: null, opened: null, closed: false };
+             window.clients = {
+               matchAll: function () {
+                 return Promise.resolve(tabs.map(function (u) {
+                   return { url: u, focus: function () { seen.focused = u; return Promise.resolve(); } };
+                 }));
+               },
+               openWindow: function (u) { seen.opened = u; return Promise.resolve(); }
+             };
+             function click() {
+               var e = new Event('notificationclick');
+               e.notification = { data: data, close: function () { seen.closed = true; } };
+               var waited = null;
+               e.waitUntil = function (p) { waited = p; };
+               window.dispatchEvent(e);
+               Promise.resolve(waited).then(function () { done(seen); }, function (err) { done('failed: ' + err); });
+             }
+             if (window.__workerLoaded) { click(); return; }
+             var s = document.createElement('script');
+             s.src = '/notify-worker.js';
+             s.onload = function () { window.__workerLoaded = true; click(); };
+             s.onerror = function () { done('the worker script did not load'); };
+             document.head.appendChild(s);",
+            serde_json::json!([tabs, data]),
+        )
+    };
+    let origin = format!("http://{}", d.http);
+    let ticket = format!("{origin}/tickets/7");
+    // A tab already on the ticket comes to the front; nothing new opens.
+    let seen = run(
+        serde_json::json!([format!("{origin}/inbox"), ticket.clone()]),
+        serde_json::json!({"url": "/tickets/7"}),
+    );
+    assert_eq!(seen["closed"], true, "{seen}");
+    assert_eq!(seen["focused"], ticket.as_str(), "{seen}");
+    assert!(seen["opened"].is_null(), "{seen}");
+    // No tab on it: the ticket opens.
+    let seen = run(
+        serde_json::json!([format!("{origin}/inbox")]),
+        serde_json::json!({"url": "/tickets/7"}),
+    );
+    assert!(seen["focused"].is_null(), "{seen}");
+    assert_eq!(seen["opened"], ticket.as_str(), "{seen}");
+    // Without a link: the inbox, on this desk.
+    let seen = run(serde_json::json!([]), serde_json::Value::Null);
+    assert_eq!(seen["opened"], format!("{origin}/inbox"), "{seen}");
+}
