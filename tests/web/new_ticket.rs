@@ -132,6 +132,49 @@ fn an_agent_writes_first_and_the_customers_answer_comes_back_to_the_ticket() {
 }
 
 #[test]
+fn a_new_ticket_half_written_is_kept_until_it_is_sent() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/tickets/new");
+    let to = b.wait_find("#new-to");
+    b.type_into(&to, &format!("Olga Petrova <{OLGA}>"));
+    let subject = b.wait_find("#new-subject");
+    b.type_into(&subject, SUBJECT);
+    let body = b.wait_find("#reply-body");
+    b.type_into(&body, "Hello Olga, half a thought");
+
+    // Away and back: all of it is there, the preview too.
+    b.open("/inbox");
+    b.open("/tickets/new");
+    b.wait_find("#new-to");
+    assert_eq!(b.value("#new-to"), format!("Olga Petrova <{OLGA}>"));
+    assert_eq!(b.value("#new-subject"), SUBJECT);
+    assert_eq!(b.value("#reply-body"), "Hello Olga, half a thought");
+    assert_eq!(b.text("#subject-preview"), SUBJECT);
+    // Not under another customer's address ("New ticket to them" for someone else).
+    b.open("/tickets/new?to=ivan%40elsewhere.example.net");
+    b.wait_find("#new-to");
+    assert_eq!(b.value("#new-to"), "ivan@elsewhere.example.net");
+    assert_eq!(b.value("#reply-body"), "");
+
+    // Sent: forgotten.
+    b.open("/tickets/new");
+    b.wait_find("#new-to");
+    assert_eq!(b.value("#reply-body"), "Hello Olga, half a thought");
+    b.click_css("form.new-ticket button[type=submit]");
+    b.wait_text("article.message.outbound", "half a thought");
+    rx.wait_rcpt(OLGA, 1, Duration::from_secs(30));
+    b.open("/tickets/new");
+    b.wait_find("#new-to");
+    assert_eq!(b.value("#new-to"), "");
+    assert_eq!(b.value("#new-subject"), "");
+    assert_eq!(b.value("#reply-body"), "");
+}
+
+#[test]
 fn a_refused_new_ticket_stores_nothing_and_keeps_what_was_typed() {
     let rx = Receiver::start();
     let d = daemon(Some(rx.port));

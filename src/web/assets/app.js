@@ -224,6 +224,12 @@
   // signature come rendered from the server; the text, quote and files follow the form.
   // textContent only: what the agent types is never parsed as HTML.
   function updatePreview() {
+    // The new-ticket form's To and Subject lines.
+    ["new-to", "new-subject"].forEach(function (id) {
+      var typed = document.getElementById(id);
+      var line = document.getElementById(id === "new-to" ? "to-preview" : "subject-preview");
+      if (typed && line) { line.textContent = typed.value.trim(); }
+    });
     var body = document.getElementById("reply-body");
     var out = document.getElementById("body-preview");
     if (!body || !out) { return; }
@@ -250,12 +256,8 @@
     }
   }
   document.addEventListener("input", function (e) {
-    if (e.target && (e.target.id === "reply-body" || e.target.id === "reply-cc")) { updatePreview(); }
-    // The new-ticket form: its To and Subject lines too.
-    if (e.target && (e.target.id === "new-to" || e.target.id === "new-subject")) {
-      var line = document.getElementById(e.target.id === "new-to" ? "to-preview" : "subject-preview");
-      if (line) { line.textContent = e.target.value.trim(); }
-    }
+    var id = e.target && e.target.id;
+    if (id === "reply-body" || id === "reply-cc" || id === "new-to" || id === "new-subject") { updatePreview(); }
   });
   // The new-ticket form: the From line and signature of the channel picked.
   function showChannel(picked) {
@@ -312,22 +314,31 @@
 
   localTimes(document);
 
-  // Drafts: what an agent types in a ticket's reply or note box is kept in this browser
-  // until it is sent, so a closed tab or a crash loses nothing. Signing out forgets them.
+  // Drafts: what an agent types in a ticket's reply or note box, or in the new-ticket
+  // form, is kept in this browser until it is sent, so a closed tab or a crash loses
+  // nothing. Signing out forgets them.
   var DRAFT = "fd-draft:";
-  function draftKey(box) { return ticket && box ? DRAFT + ticket + ":" + box.id : null; }
+  var opening = document.querySelector("form.new-ticket");
+  var draftScope = ticket || (opening ? "new" : null);
+  var DRAFTED = opening ? ["new-to", "reply-cc", "new-subject", "reply-body"] : ["reply-body", "note-body"];
+  function draftKey(box) { return draftScope && box ? DRAFT + draftScope + ":" + box.id : null; }
   function restoreDrafts() {
-    ["reply-body", "note-body"].forEach(function (id) {
+    if (!window.localStorage) { return; }
+    // A new ticket started to someone else is not put under this one's address.
+    var to = document.getElementById("new-to");
+    var savedTo = to ? localStorage.getItem(draftKey(to)) : null;
+    if (to && to.value !== "" && savedTo && savedTo !== to.value) { return; }
+    DRAFTED.forEach(function (id) {
       var box = document.getElementById(id);
       var key = draftKey(box);
-      var saved = key && window.localStorage ? localStorage.getItem(key) : null;
+      var saved = key ? localStorage.getItem(key) : null;
       if (saved && box.value === "") { box.value = saved; }
     });
     updatePreview();
   }
   document.addEventListener("input", function (e) {
     var t = e.target;
-    if (!t || (t.id !== "reply-body" && t.id !== "note-body") || !window.localStorage) { return; }
+    if (!t || DRAFTED.indexOf(t.id) < 0 || !window.localStorage) { return; }
     var key = draftKey(t);
     try {
       if (t.value === "") { localStorage.removeItem(key); } else { localStorage.setItem(key, t.value); }
@@ -522,8 +533,10 @@
         .forEach(function (k) { localStorage.removeItem(k); });
       return;
     }
-    var box = form.querySelector("#reply-body, #note-body");
-    if (box) { localStorage.removeItem(draftKey(box)); }
+    DRAFTED.forEach(function (id) {
+      var box = form.querySelector("#" + id);
+      if (box) { localStorage.removeItem(draftKey(box)); }
+    });
   });
   restoreDrafts();
 
