@@ -45,25 +45,38 @@ pub enum Escape {
 
 /// Escape `&<>"'` for HTML.
 pub fn html_escape(s: &str) -> String {
+    use std::fmt::Write;
     let mut out = String::with_capacity(s.len() + s.len() / 16);
-    // Runs without a special character are copied whole (pages escape whole mails).
-    let mut plain = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        // The special characters are ASCII, so `i` is always a character boundary.
-        out.push_str(&s[plain..i]);
-        out.push_str(entity);
-        plain = i + 1;
-    }
-    out.push_str(&s[plain..]);
+    let _ = write!(out, "{}", Escaped(s));
     out
+}
+
+/// A string that is written out escaped for HTML (`&<>"'`), without a copy of its own:
+/// for pages built with `write!`.
+#[derive(Debug, Clone, Copy)]
+pub struct Escaped<'a>(pub &'a str);
+
+impl std::fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = self.0;
+        // Runs without a special character are written whole (pages escape whole mails).
+        let mut plain = 0;
+        for (i, b) in s.bytes().enumerate() {
+            let entity = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            // The special characters are ASCII, so `i` is always a character boundary.
+            f.write_str(&s[plain..i])?;
+            f.write_str(entity)?;
+            plain = i + 1;
+        }
+        f.write_str(&s[plain..])
+    }
 }
 
 impl Template {
