@@ -40,7 +40,7 @@ pub struct SearchQuery {
     pub terms: Vec<Term>,
     /// The ticket's status (`status:`, any case).
     pub status: Option<String>,
-    /// The ticket's channel (`channel:`).
+    /// The ticket's channel (`channel:`, any case).
     pub channel: Option<String>,
     /// A tag the ticket carries (`tag:`, in lower case as tags are kept).
     pub tag: Option<String>,

@@ -316,7 +316,7 @@ impl TicketFilters {
 fn ticket_filters(n: usize) -> String {
     format!(
         "(?{n} IS NULL OR t.status = ?{n} COLLATE NOCASE)
-         AND (?{c} IS NULL OR t.channel = ?{c})
+         AND (?{c} IS NULL OR t.channel = ?{c} COLLATE NOCASE)
          AND (?{g} IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?{g}))
          AND (?{o} IS NULL OR t.closed = NOT ?{o})
          AND (?{w} IS NULL OR (?{w} = '' AND t.owner IS NULL) OR t.owner = ?{w}

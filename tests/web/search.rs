@@ -256,6 +256,7 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
     // Status, channel and tag.
     assert_eq!(found("hinge status:closed"), [question]);
     assert_eq!(found("hinge channel:support"), all);
+    assert_eq!(found("hinge channel:Support"), all, "any case, as status");
     assert!(found("hinge channel:billing").is_empty());
     assert_eq!(found("hinge tag:vip"), [broken]);
     // Filters alone list their tickets; together they must all hold.
