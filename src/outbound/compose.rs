@@ -85,6 +85,19 @@ pub enum Writing {
     First,
 }
 
+impl Writing {
+    /// What an agent's mail from a ticket's reply box is: a forward when it goes to
+    /// someone else, else a reply, unless the ticket has no mail yet (an agent's first
+    /// mail cancelled before it went), when it is still the first.
+    pub fn from_ticket(forward: bool, ticket_has_mail: bool) -> Writing {
+        match (forward, ticket_has_mail) {
+            (true, _) => Writing::Forward,
+            (false, true) => Writing::Reply,
+            (false, false) => Writing::First,
+        }
+    }
+}
+
 /// Everything a reply is made of.
 #[derive(Debug, Clone)]
 pub struct ReplyInput<'a> {

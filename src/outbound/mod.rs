@@ -362,11 +362,7 @@ pub async fn queue_reply(pipeline: &Pipeline, request: ReplyRequest) -> Result<i
         secret: store.secret(),
         body: &request.body,
         quote: quoted.as_ref(),
-        writing: if forward {
-            Writing::Forward
-        } else {
-            Writing::Reply
-        },
+        writing: Writing::from_ticket(forward, context.has_mail),
         thread_ids: &context.thread_ids,
         in_reply_to: in_reply_to
             .as_deref()

@@ -320,12 +320,17 @@ impl<'c> Reader<'c> {
             return Ok(None);
         };
         let mut stmt = self.conn.prepare_cached(
-            "SELECT message_id FROM messages WHERE ticket_id = ?1 AND message_id IS NOT NULL AND direction <> 'note'
-             ORDER BY COALESCE(sent_at, created_at), id",
+            "SELECT m.message_id FROM messages m WHERE m.ticket_id = ?1 AND m.direction <> 'note'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = m.id AND o.status = 'cancelled')
+             ORDER BY COALESCE(m.sent_at, m.created_at), m.id",
         )?;
-        let thread_ids: Vec<String> = stmt
+        // A mail cancelled in its undo window never went: nothing may refer to it. A
+        // mail without a Message-ID (a web form, a chat) still makes the ticket a thread.
+        let mail: Vec<Option<String>> = stmt
             .query_map([id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
+        let has_mail = !mail.is_empty();
+        let thread_ids: Vec<String> = mail.into_iter().flatten().collect();
         // A named mail must be one of this ticket's, and mail (a note never was).
         let sql = match message {
             Some(_) => "SELECT message_id, COALESCE(from_name || ' <' || from_email || '>', from_email, ''), COALESCE(sent_at, created_at), text_body, id
@@ -359,6 +364,7 @@ impl<'c> Reader<'c> {
             channel,
             contact: ContactRef { email, name },
             thread_ids,
+            has_mail,
             source,
             source_row,
         }))

@@ -284,6 +284,9 @@ pub struct ReplyContext {
     pub contact: ContactRef,
     /// Message-IDs of the thread, oldest first.
     pub thread_ids: Vec<String>,
+    /// Whether any mail reached or left the ticket (one cancelled before it went does
+    /// not count): without any, an agent's reply is the ticket's first mail.
+    pub has_mail: bool,
     /// The mail a reply quotes or a forward sends (the latest inbound one unless another
     /// was asked for): (Message-ID, from, RFC 2822 date, text).
     pub source: Option<(Option<String>, String, String, String)>,

@@ -374,3 +374,57 @@ fn a_reply_scheduled_for_later_waits_until_then() {
     );
     b.wait_text("p.meta", "Waiting on contact");
 }
+
+/// An agent's first mail to a customer, cancelled before it went: the next mail from
+/// the ticket's reply box is still the first the customer gets, under the subject as
+/// typed and referring to nothing they never received.
+#[test]
+fn a_first_mail_cancelled_before_it_went_leaves_the_next_one_first() {
+    let rx = Receiver::start();
+    let d = daemon_with_undo(&rx);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let subject = "Your parcel will be late";
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "open",
+            "--as",
+            "jane@acme.test",
+            "--to",
+            KIM,
+            "--subject",
+            subject,
+        ],
+        Some(b"Hello Kim, it ships on Friday."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let id = ticket_id(&d, subject);
+    let (first, first_row) = latest_reply(&show(&d, id));
+    let first_mid = show(&d, id)["messages"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["id"] == first_row))
+        .and_then(|m| m["message_id"].as_str())
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no Message-ID on {first_row}: {:#}", show(&d, id)));
+    let (code, out, err) = d.ctl(&["outbox", "cancel", &first.to_string()]);
+    assert_eq!(code, 0, "{err}{out}");
+
+    jane_replies(&d, id, &[], "Hello Kim, it ships on Monday after all.");
+    let (second, _) = latest_reply(&show(&d, id));
+    assert_ne!(second, first);
+    let (code, out, err) = d.ctl(&["outbox", "retry", &second.to_string()]);
+    assert_eq!(code, 0, "{err}{out}");
+    let got = rx.wait_rcpt(KIM, 1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1, "the cancelled mail never went");
+    let m = &crate::harness::python("smtp_inspect.py", &[got[0].path_str()])[0];
+    let sent = m["subject"].as_str().unwrap_or_default();
+    assert!(
+        sent.starts_with(subject) && sent.contains(&format!("[#{id}")),
+        "the subject as typed, with the ticket's tag: {m:#}"
+    );
+    assert_eq!(m["in_reply_to"], Value::Null, "{m:#}");
+    assert_eq!(m["references"], json!([]), "{m:#}");
+    assert!(!got[0].contains(&first_mid), "{m:#}");
+    assert!(got[0].contains("ships on Monday after all"));
+    assert!(!got[0].contains("ships on Friday"));
+}

@@ -518,3 +518,13 @@ fn a_new_tickets_first_mail_starts_a_thread_under_its_own_subject() {
         composed.text
     );
 }
+
+#[test]
+fn a_reply_box_mail_is_the_first_while_the_ticket_has_no_mail() {
+    assert_eq!(Writing::from_ticket(false, true), Writing::Reply);
+    assert_eq!(Writing::from_ticket(false, false), Writing::First);
+    assert_eq!(Writing::from_ticket(true, true), Writing::Forward);
+    // A forward needs a mail to pass on; the caller refuses one without. It stays a
+    // forward here rather than turning into a first mail to a stranger.
+    assert_eq!(Writing::from_ticket(true, false), Writing::Forward);
+}
