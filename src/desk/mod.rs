@@ -5,6 +5,7 @@
 pub mod lifecycle;
 pub mod mentions;
 pub mod notify;
+pub mod reports;
 pub mod routing;
 pub mod search;
 pub mod snooze;

@@ -121,7 +121,8 @@ fn set_status(
     exec(
         conn,
         "UPDATE tickets SET status = ?1, closed = ?2, updated_at = ?3,
-             snoozed_until = CASE WHEN ?2 THEN NULL ELSE snoozed_until END
+             snoozed_until = CASE WHEN ?2 THEN NULL ELSE snoozed_until END,
+             closed_at = CASE WHEN NOT ?2 THEN NULL WHEN closed THEN closed_at ELSE ?3 END
          WHERE id = ?4",
         params![status, pipeline.is_closed(status), now, ticket],
     )?;

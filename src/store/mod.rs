@@ -20,6 +20,7 @@ mod notify;
 mod outbound;
 mod rank;
 mod read;
+mod reports;
 mod schema;
 mod snippets;
 pub mod views;
@@ -1108,8 +1109,7 @@ mod tests {
         store.close();
     }
 
-    /// Every statement of one `read` sees the same snapshot: a page never shows a
-    /// ticket half before and half after a write that landed while it was rendered.
+    /// A new ticket whose first mail cannot be built is not stored at all.
     #[tokio::test]
     async fn a_new_ticket_whose_first_mail_fails_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
@@ -1158,6 +1158,8 @@ mod tests {
         store.close();
     }
 
+    /// Every statement of one `read` sees the same snapshot: a page never shows a
+    /// ticket half before and half after a write that landed while it was rendered.
     #[tokio::test]
     async fn one_read_sees_one_snapshot() {
         read_sees_one_snapshot(false).await;
@@ -1218,6 +1220,80 @@ mod tests {
         );
         let after = store.read(|r| r.contact("late@example.org")).await.unwrap();
         assert!(after.is_some(), "the next read sees the commit");
+        store.close();
+    }
+
+    /// A ticket's closing time is kept while it stays closed and goes when it opens
+    /// again; the report's facts leave out merged tickets and spam, and know a ticket
+    /// filed closed and who sent each reply.
+    #[tokio::test]
+    async fn closing_times_and_report_facts() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+             VALUES (1, 'Hinge', 'New', 'support', 1, 100, 100),
+                    (3, 'Old history', 'Closed', 'support', 1, 100, 100),
+                    (4, 'Merged', 'New', 'support', 1, 100, 100),
+                    (5, 'Pills', 'New', 'support', 1, 100, 100);
+             UPDATE tickets SET closed = 1 WHERE id = 3;
+             UPDATE tickets SET merged_into = 1 WHERE id = 4;
+             UPDATE tickets SET tags = '[\"spam\"]' WHERE id = 5;
+             INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                 created_at, text_body, headers, from_email)
+             VALUES (1, 1, 'inbound', 'support', 'lmtp', 'Hinge', 'new', 100, '', '', 'olga@example.org'),
+                    (2, 1, 'outbound', 'support', 'agent', 'Re: Hinge', 'reply', 150, '', '', 'jane@acme.test');
+             INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                 next_attempt_at, created_at, expires_at, sent_at)
+             VALUES (2, 1, 'support', 'reply', '', '[]', 'sent', 0, 150, 9999999999, 160);",
+        )
+        .unwrap();
+        let pipelines = Arc::new(vec![crate::desk::lifecycle::Pipeline::default_support()]);
+        let closed_at = |conn: &Connection| -> Option<i64> {
+            conn.query_row("SELECT closed_at FROM tickets WHERE id = 1", [], |r| {
+                r.get(0)
+            })
+            .unwrap()
+        };
+        let change = |stage: &str| {
+            store.change_status(1, stage.into(), pipelines.clone(), "jane@acme.test".into())
+        };
+        change("Closed").await.unwrap();
+        let first = closed_at(&conn).expect("closing is timed");
+        change("Waiting on us").await.unwrap();
+        assert_eq!(closed_at(&conn), None, "opened again");
+        change("Closed").await.unwrap();
+        assert!(closed_at(&conn).is_some_and(|at| at >= first));
+        let facts = store.read(|r| r.report_facts(0)).await.unwrap();
+        let ids: Vec<i64> = facts.tickets.iter().map(|t| t.id).collect();
+        assert_eq!(ids, [1, 3], "merged and spam tickets are left out");
+        assert!(facts.tickets[0].customer_first);
+        assert!(facts.tickets[0].closed && facts.tickets[0].closed_at.is_some());
+        assert_eq!(
+            (facts.tickets[1].closed, facts.tickets[1].closed_at),
+            (true, None),
+            "filed closed"
+        );
+        assert_eq!(
+            facts.replies,
+            [crate::desk::reports::ReplyFact {
+                ticket: 1,
+                sent_at: 160,
+                agent: "jane@acme.test".into(),
+            }]
+        );
+        // Open now: ticket 5, tagged but left open, is on someone's list still.
+        assert_eq!((facts.open_now, facts.unassigned_now), (1, 1));
+        let later = store.read(|r| r.report_facts(1_000_000)).await.unwrap();
+        assert!(later.replies.is_empty());
+        assert_eq!(
+            later.tickets.len(),
+            1,
+            "closed just now: {:?}",
+            later.tickets
+        );
         store.close();
     }
 }

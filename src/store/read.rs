@@ -590,6 +590,11 @@ impl<'c> Reader<'c> {
         super::web::session(self.conn, token_hash)
     }
 
+    /// What the reports page adds up for the period from `since` on.
+    pub fn report_facts(&self, since: i64) -> Result<crate::desk::reports::Facts, StoreError> {
+        super::reports::report_facts(self.conn, since)
+    }
+
     /// The snippets agents wrote in the page, by name.
     pub fn snippets(&self) -> Result<Vec<super::StoredSnippet>, StoreError> {
         super::snippets::snippets(self.conn)

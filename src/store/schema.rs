@@ -103,6 +103,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0029_message_tickets",
         include_str!("migrations/0029_message_tickets.sql"),
     ),
+    ("0030_reports", include_str!("migrations/0030_reports.sql")),
 ];
 
 /// The schema version this build writes.

@@ -350,6 +350,10 @@ pub async fn handle(
             let page = search(state, &session, &query);
             cached(state, &token_hash, &uri, None, page).await
         }
+        (Method::GET, ["reports"]) => {
+            let page = reports(state, &session, &query);
+            cached(state, &token_hash, &uri, None, page).await
+        }
         (Method::GET, ["me"]) => {
             let flash = match field(&query, "changed") {
                 Some("password") => Some(Ok(
@@ -911,6 +915,47 @@ async fn search(
         "Search",
         session,
         &views::search(&q, open_only, &hits),
+    )))
+}
+
+/// The reports page: the period asked for (`days`, 7 unless said) in the agent's clock
+/// (`tz`, minutes east of UTC, which the page's script adds).
+async fn reports(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Result<Rendered, Response<Body>> {
+    use crate::desk::reports::{build, offset_from_minutes, Period};
+    let days = field(query, "days")
+        .and_then(|d| d.parse::<i64>().ok())
+        .unwrap_or(7);
+    let period = Period::last_days(days, unix_now(), offset_from_minutes(field(query, "tz")));
+    let since = period.since;
+    let (facts, users) = state
+        .services
+        .pipeline
+        .store()
+        .read_long(move |r| Ok((r.report_facts(since)?, r.users()?)))
+        .await
+        .map_err(internal)?;
+    let agents: Vec<String> = users
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| u.email.clone())
+        .collect();
+    let channels: Vec<String> = state
+        .services
+        .pipeline
+        .config()
+        .channels
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    let report = build(period, &facts, &agents, &channels);
+    Ok(Rendered::page(views::layout(
+        "Reports",
+        session,
+        &views::reports::page(&report, &users),
     )))
 }
 

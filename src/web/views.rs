@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+pub mod reports;
+
 use crate::desk::mentions::{handle, Mentionable};
 use crate::desk::notify::{Prefs, Reason};
 use crate::outbound::template::{html_escape as esc, Escaped};
@@ -338,6 +340,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
 <a class="new-ticket-link" href="/tickets/new" title="Write to a customer first (c)">New ticket</a>
 <a class="snippets-link" href="/snippets" title="Canned text for replies">Snippets</a>
+<a class="reports-link" href="/reports" title="How many tickets, how fast answered">Reports</a>
 <a class="me" href="/me" title="Your account">{name} · {avail}</a>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>

@@ -72,6 +72,7 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/me".to_string(),
         "/snippets".to_string(),
         "/tickets/new".to_string(),
+        "/reports".to_string(),
     ] {
         problems.extend(audit(&b, &page));
     }

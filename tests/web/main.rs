@@ -57,6 +57,7 @@ mod notify;
 mod original;
 mod paste;
 mod rename;
+mod reports;
 mod safety;
 mod search;
 mod send_close;

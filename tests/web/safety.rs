@@ -564,6 +564,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/me".into(),
             "/snippets".into(),
             "/tickets/new".into(),
+            "/reports?days=30".into(),
             "/nowhere".into(),
         ];
         for path in &gets {

@@ -94,6 +94,18 @@
   });
   bulkState();
 
+  // Reports count days in the agent's clock: the server is told it (minutes east of
+  // UTC) once, and the period links carry it on.
+  var report = document.querySelector("section.reports[data-tz]");
+  if (report) {
+    var tz = String(-new Date().getTimezoneOffset());
+    if (report.getAttribute("data-tz") !== tz) {
+      var here = new URL(window.location.href);
+      here.searchParams.set("tz", tz);
+      window.location.replace(here.toString());
+    }
+  }
+
   // Times come in UTC; show them in the agent's own zone and language.
   function localTimes(root) {
     if (!window.Intl || !Intl.DateTimeFormat) { return; }

@@ -1,0 +1,371 @@
+//! The reports page's figures: how many tickets came in and were closed, how soon
+//! customers got a first answer and how long tickets took to close, per agent, per
+//! channel and day by day. Pure: the store hands over plain facts about a period, this
+//! adds them up.
+
+use std::collections::HashMap;
+
+/// Seconds in a day.
+const DAY: i64 = 86_400;
+
+/// Periods the page offers, in days.
+pub const PERIODS: [i64; 4] = [1, 7, 30, 90];
+
+/// The longest period a report may cover, in days.
+pub const MAX_DAYS: i64 = 366;
+
+/// A ticket opened or closed in the period (the store leaves out merged tickets and spam).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketFact {
+    /// Its number.
+    pub id: i64,
+    /// The channel it came in on.
+    pub channel: String,
+    /// Its owner now.
+    pub owner: Option<String>,
+    /// When it was opened (Unix seconds).
+    pub created_at: i64,
+    /// Whether it is closed now.
+    pub closed: bool,
+    /// When it was last closed; `None` on a ticket filed closed as it arrived (history
+    /// imported, a blocked sender's mail), which was never work to do.
+    pub closed_at: Option<i64>,
+    /// Whether the customer wrote first (not a ticket an agent opened by writing first).
+    pub customer_first: bool,
+}
+
+/// A reply an agent sent in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplyFact {
+    /// Its ticket.
+    pub ticket: i64,
+    /// When the relay took it (Unix seconds).
+    pub sent_at: i64,
+    /// The agent who wrote it.
+    pub agent: String,
+}
+
+/// What the store found for a period.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Facts {
+    /// Tickets opened or closed in the period.
+    pub tickets: Vec<TicketFact>,
+    /// Replies sent in the period.
+    pub replies: Vec<ReplyFact>,
+    /// Tickets open now.
+    pub open_now: i64,
+    /// Of those, the ones nobody owns.
+    pub unassigned_now: i64,
+}
+
+/// The span a report covers: whole days in the agent's clock, the last one up to now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Period {
+    /// Its first second (midnight in the agent's clock, Unix seconds).
+    pub since: i64,
+    /// Now: its last second.
+    pub until: i64,
+    /// The agent's clock, in seconds east of UTC.
+    pub offset: i64,
+    /// How many days it has.
+    pub days: i64,
+}
+
+impl Period {
+    /// Today and the `days - 1` days before it in a clock `offset` seconds east of UTC,
+    /// up to `now`. `days` is kept between 1 and [`MAX_DAYS`].
+    pub fn last_days(days: i64, now: i64, offset: i64) -> Period {
+        let days = days.clamp(1, MAX_DAYS);
+        let today = (now + offset).div_euclid(DAY) * DAY - offset;
+        Period {
+            since: today - (days - 1) * DAY,
+            until: now,
+            offset,
+            days,
+        }
+    }
+
+    /// Whether `at` falls in the period.
+    pub fn holds(&self, at: i64) -> bool {
+        self.since <= at && at <= self.until
+    }
+
+    /// Which of the period's days `at` is on (0 for the first); `None` outside it.
+    fn day_of(&self, at: i64) -> Option<usize> {
+        self.holds(at)
+            .then(|| ((at - self.since) / DAY) as usize)
+            .filter(|d| (*d as i64) < self.days)
+    }
+}
+
+/// How a set of durations spreads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Spread {
+    /// How many there are.
+    pub count: usize,
+    /// The middle one (nearest rank), in seconds.
+    pub median: Option<i64>,
+    /// Nine in ten took at most this long (nearest rank), in seconds.
+    pub p90: Option<i64>,
+    /// How many took an hour or less.
+    pub within_hour: usize,
+}
+
+impl Spread {
+    /// The spread of `seconds` (in any order).
+    pub fn of(mut seconds: Vec<i64>) -> Spread {
+        seconds.sort_unstable();
+        Spread {
+            count: seconds.len(),
+            median: percentile(&seconds, 50),
+            p90: percentile(&seconds, 90),
+            within_hour: seconds.iter().filter(|s| **s <= 3600).count(),
+        }
+    }
+}
+
+/// The `p`th percentile of `sorted` by nearest rank (the smallest value at least `p` %
+/// of them do not exceed); `None` when there are none.
+pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let rank = (u64::from(p.min(100)) * sorted.len() as u64).div_ceil(100);
+    Some(sorted[rank.saturating_sub(1) as usize])
+}
+
+/// An agent's line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentLine {
+    /// Their address.
+    pub agent: String,
+    /// Replies they sent.
+    pub replies: usize,
+    /// How soon customers got the first answers they wrote.
+    pub first_response: Spread,
+    /// Tickets closed in the period that they own.
+    pub closed: usize,
+}
+
+/// A channel's line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ChannelLine {
+    /// Its name.
+    pub channel: String,
+    /// Tickets opened on it.
+    pub opened: usize,
+    /// Tickets of it closed.
+    pub closed: usize,
+    /// How soon its customers got a first answer.
+    pub first_response: Spread,
+}
+
+/// A day's line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayLine {
+    /// Its midnight in the agent's clock (Unix seconds).
+    pub start: i64,
+    /// Tickets opened that day.
+    pub opened: usize,
+    /// Tickets closed that day.
+    pub closed: usize,
+}
+
+/// Everything the reports page shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    /// The span it covers.
+    pub period: Period,
+    /// Tickets opened in it (not those filed closed as they arrived).
+    pub opened: usize,
+    /// Tickets closed in it and closed still.
+    pub closed: usize,
+    /// Tickets open now.
+    pub open_now: i64,
+    /// Open tickets nobody owns now.
+    pub unassigned_now: i64,
+    /// From a customer's first mail to the desk's first answer, for tickets opened in
+    /// the period that have one.
+    pub first_response: Spread,
+    /// Tickets opened in the period by a customer, open, with no answer yet.
+    pub unanswered: usize,
+    /// From opening to closing, for tickets closed in the period.
+    pub time_to_close: Spread,
+    /// One line per agent: those named first, in that order, then any other who sent a
+    /// reply or owns a ticket closed.
+    pub agents: Vec<AgentLine>,
+    /// One line per channel: those named first, then any other with a ticket.
+    pub channels: Vec<ChannelLine>,
+    /// One line per day, oldest first.
+    pub days: Vec<DayLine>,
+}
+
+/// Add up `facts` for `period`, with a line for each of `agents` and `channels` even
+/// when they did nothing in it.
+pub fn build(period: Period, facts: &Facts, agents: &[String], channels: &[String]) -> Report {
+    // The first answer each ticket got (replies may come in any order).
+    let mut first: HashMap<i64, (i64, &str)> = HashMap::new();
+    for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
+        let e = first.entry(r.ticket).or_insert((r.sent_at, &r.agent));
+        if r.sent_at < e.0 {
+            *e = (r.sent_at, &r.agent);
+        }
+    }
+    let mut agent_lines: Lines<AgentLine> = Lines::new(agents);
+    let mut channel_lines: Lines<ChannelLine> = Lines::new(channels);
+    let mut agent_waits: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut channel_waits: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut waits = Vec::new();
+    let mut to_close = Vec::new();
+    let mut days: Vec<DayLine> = (0..period.days)
+        .map(|d| DayLine {
+            start: period.since + d * DAY,
+            ..DayLine::default()
+        })
+        .collect();
+    let (mut opened, mut closed, mut unanswered) = (0, 0, 0);
+    for t in &facts.tickets {
+        let filed_closed = t.closed && t.closed_at.is_none();
+        let channel = channel_lines.index(&t.channel);
+        if period.holds(t.created_at) && !filed_closed {
+            opened += 1;
+            channel_lines.at(channel).opened += 1;
+            if let Some(d) = period.day_of(t.created_at) {
+                days[d].opened += 1;
+            }
+            match (t.customer_first, first.get(&t.id)) {
+                (true, Some((at, agent))) => {
+                    let wait = (at - t.created_at).max(0);
+                    waits.push(wait);
+                    channel_waits.entry(channel).or_default().push(wait);
+                    let a = agent_lines.index(agent);
+                    agent_waits.entry(a).or_default().push(wait);
+                }
+                (true, None) if !t.closed => unanswered += 1,
+                _ => {}
+            }
+        }
+        if let Some(at) = t.closed_at.filter(|at| t.closed && period.holds(*at)) {
+            closed += 1;
+            channel_lines.at(channel).closed += 1;
+            if let Some(d) = period.day_of(at) {
+                days[d].closed += 1;
+            }
+            if let Some(owner) = &t.owner {
+                let a = agent_lines.index(owner);
+                agent_lines.at(a).closed += 1;
+            }
+            to_close.push((at - t.created_at).max(0));
+        }
+    }
+    for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
+        let a = agent_lines.index(&r.agent);
+        agent_lines.at(a).replies += 1;
+    }
+    let agents = agent_lines
+        .finish(|l: &mut AgentLine, name| l.agent = name)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.first_response = Spread::of(agent_waits.remove(&i).unwrap_or_default());
+            l
+        })
+        .collect();
+    let channels = channel_lines
+        .finish(|l: &mut ChannelLine, name| l.channel = name)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.first_response = Spread::of(channel_waits.remove(&i).unwrap_or_default());
+            l
+        })
+        .collect();
+    Report {
+        period,
+        opened,
+        closed,
+        open_now: facts.open_now,
+        unassigned_now: facts.unassigned_now,
+        first_response: Spread::of(waits),
+        unanswered,
+        time_to_close: Spread::of(to_close),
+        agents,
+        channels,
+        days,
+    }
+}
+
+/// Lines kept in the order their names were first met (the named ones first).
+struct Lines<L> {
+    names: Vec<String>,
+    index_of: HashMap<String, usize>,
+    lines: Vec<L>,
+}
+
+impl<L: Default> Lines<L> {
+    fn new(named: &[String]) -> Self {
+        let mut lines = Lines {
+            names: Vec::new(),
+            index_of: HashMap::new(),
+            lines: Vec::new(),
+        };
+        for name in named {
+            lines.index(name);
+        }
+        lines
+    }
+
+    /// The line for `name`, made when first met.
+    fn index(&mut self, name: &str) -> usize {
+        if let Some(i) = self.index_of.get(name) {
+            return *i;
+        }
+        self.names.push(name.to_string());
+        self.lines.push(L::default());
+        self.index_of.insert(name.to_string(), self.lines.len() - 1);
+        self.lines.len() - 1
+    }
+
+    fn at(&mut self, i: usize) -> &mut L {
+        &mut self.lines[i]
+    }
+
+    fn finish(self, mut name: impl FnMut(&mut L, String)) -> Vec<L> {
+        self.lines
+            .into_iter()
+            .zip(self.names)
+            .map(|(mut l, n)| {
+                name(&mut l, n);
+                l
+            })
+            .collect()
+    }
+}
+
+/// A duration in words: "40 s", "12 min", "3 h 5 min", "2 d 4 h".
+pub fn duration_words(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=59 => format!("{s} s"),
+        60..=3599 => format!("{} min", s / 60),
+        3600..=86_399 => match (s / 3600, s % 3600 / 60) {
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        },
+        _ => match (s / DAY, s % DAY / 3600) {
+            (d, 0) => format!("{d} d"),
+            (d, h) => format!("{d} d {h} h"),
+        },
+    }
+}
+
+/// An agent's clock from a page's `tz` field (minutes east of UTC, as a browser tells
+/// it), in seconds; UTC when absent or beyond the clocks of the world.
+pub fn offset_from_minutes(tz: Option<&str>) -> i64 {
+    tz.and_then(|t| t.trim().parse::<i64>().ok())
+        .filter(|m| (-14 * 60..=14 * 60).contains(m))
+        .map_or(0, |m| m * 60)
+}
+
+#[cfg(test)]
+mod tests;

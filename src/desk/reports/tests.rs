@@ -1,0 +1,240 @@
+use super::*;
+
+/// Midnight UTC, Monday 16 November 2026.
+const MON: i64 = 1_794_787_200;
+const H: i64 = 3600;
+
+fn week() -> Period {
+    // Sunday 22 November, 18:00 UTC: the last 7 days are Monday to Sunday.
+    Period::last_days(7, MON + 6 * DAY + 18 * H, 0)
+}
+
+fn ticket(id: i64, created_at: i64) -> TicketFact {
+    TicketFact {
+        id,
+        channel: "support".into(),
+        owner: None,
+        created_at,
+        closed: false,
+        closed_at: None,
+        customer_first: true,
+    }
+}
+
+fn closed(mut t: TicketFact, at: i64, owner: &str) -> TicketFact {
+    t.closed = true;
+    t.closed_at = Some(at);
+    t.owner = Some(owner.into());
+    t
+}
+
+fn reply(ticket: i64, sent_at: i64, agent: &str) -> ReplyFact {
+    ReplyFact {
+        ticket,
+        sent_at,
+        agent: agent.into(),
+    }
+}
+
+fn names(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
+}
+
+fn report(tickets: Vec<TicketFact>, replies: Vec<ReplyFact>) -> Report {
+    let facts = Facts {
+        tickets,
+        replies,
+        open_now: 5,
+        unassigned_now: 2,
+    };
+    build(
+        week(),
+        &facts,
+        &names(&["bea@acme.test", "jane@acme.test"]),
+        &names(&["support", "billing"]),
+    )
+}
+
+#[test]
+fn a_period_is_whole_days_in_the_agents_clock() {
+    let p = week();
+    assert_eq!((p.since, p.days), (MON, 7));
+    assert_eq!(p.until, MON + 6 * DAY + 18 * H);
+    // One day: today since midnight.
+    let today = Period::last_days(1, MON + 10 * H, 0);
+    assert_eq!(today.since, MON);
+    // In Berlin (UTC+1) Monday begins at 23:00 UTC on Sunday.
+    let berlin = Period::last_days(1, MON + 10 * H, H);
+    assert_eq!(berlin.since, MON - H);
+    // In New York (UTC-5) at 02:00 UTC on Monday it is still Sunday.
+    let new_york = Period::last_days(1, MON + 2 * H, -5 * H);
+    assert_eq!(new_york.since, MON - DAY + 5 * H);
+    // Out of range asks are kept in range.
+    assert_eq!(Period::last_days(0, MON, 0).days, 1);
+    assert_eq!(Period::last_days(10_000, MON, 0).days, MAX_DAYS);
+    assert!(p.holds(MON) && p.holds(p.until));
+    assert!(!p.holds(MON - 1) && !p.holds(p.until + 1));
+    assert_eq!(p.day_of(MON + DAY + 5), Some(1));
+    assert_eq!(p.day_of(MON - 1), None);
+}
+
+#[test]
+fn percentiles_are_by_nearest_rank() {
+    assert_eq!(percentile(&[], 50), None);
+    assert_eq!(percentile(&[7], 50), Some(7));
+    assert_eq!(percentile(&[7], 90), Some(7));
+    assert_eq!(percentile(&[1, 2], 50), Some(1));
+    assert_eq!(percentile(&[1, 2, 3], 50), Some(2));
+    let ten: Vec<i64> = (1..=10).collect();
+    assert_eq!(percentile(&ten, 90), Some(9));
+    assert_eq!(percentile(&ten, 100), Some(10));
+    assert_eq!(percentile(&ten, 0), Some(1));
+    let s = Spread::of(vec![7200, 60, 3600, 30]);
+    assert_eq!(s.count, 4);
+    assert_eq!(s.median, Some(60));
+    assert_eq!(s.p90, Some(7200));
+    assert_eq!(s.within_hour, 3, "an hour exactly is within the hour");
+    assert_eq!(Spread::of(Vec::new()), Spread::default());
+}
+
+#[test]
+fn first_answers_count_the_earliest_reply_and_who_wrote_it() {
+    let r = report(
+        vec![ticket(1, MON + H), ticket(2, MON + 2 * H), ticket(3, MON)],
+        vec![
+            // Ticket 1: Jane answered after 30 min, Bea later; replies come in any order.
+            reply(1, MON + 3 * H, "bea@acme.test"),
+            reply(1, MON + H + 1800, "jane@acme.test"),
+            // Ticket 2: Bea after two hours.
+            reply(2, MON + 4 * H, "bea@acme.test"),
+        ],
+    );
+    assert_eq!(r.opened, 3);
+    assert_eq!(r.first_response.count, 2);
+    assert_eq!(r.first_response.median, Some(1800));
+    assert_eq!(r.first_response.p90, Some(2 * H));
+    assert_eq!(r.first_response.within_hour, 1);
+    assert_eq!(r.unanswered, 1, "ticket 3 is open with no answer");
+    let bea = &r.agents[0];
+    assert_eq!(bea.agent, "bea@acme.test");
+    assert_eq!(bea.replies, 2);
+    assert_eq!(bea.first_response.count, 1);
+    assert_eq!(bea.first_response.median, Some(2 * H));
+    let jane = &r.agents[1];
+    assert_eq!((jane.replies, jane.first_response.median), (1, Some(1800)));
+}
+
+#[test]
+fn tickets_an_agent_opened_or_that_were_filed_closed_are_no_one_waiting() {
+    let mut ours = ticket(1, MON + H);
+    ours.customer_first = false;
+    let mut filed = ticket(2, MON + H);
+    filed.closed = true;
+    let r = report(vec![ours, filed], vec![reply(1, MON + H, "jane@acme.test")]);
+    assert_eq!(
+        r.opened, 1,
+        "an agent's own ticket is opened; one filed closed is not"
+    );
+    assert_eq!(r.first_response.count, 0);
+    assert_eq!(r.unanswered, 0);
+    assert_eq!(r.closed, 0);
+    assert_eq!(r.agents[1].replies, 1);
+}
+
+#[test]
+fn closing_counts_in_the_period_for_the_owner_and_the_day() {
+    let r = report(
+        vec![
+            // Opened before the period, closed in it after eight days.
+            closed(ticket(1, MON - 6 * DAY), MON + 2 * DAY, "jane@acme.test"),
+            // Opened and closed on Tuesday, no answer needed (closed).
+            closed(ticket(2, MON + DAY), MON + DAY + 2 * H, "bea@acme.test"),
+            // Closed before the period: not counted, though opened... before too.
+            closed(ticket(3, MON - 9 * DAY), MON - DAY, "bea@acme.test"),
+            // Closed once, reopened: open now, its old close not counted.
+            TicketFact {
+                closed_at: None,
+                ..ticket(4, MON + 3 * DAY)
+            },
+        ],
+        Vec::new(),
+    );
+    assert_eq!(r.closed, 2);
+    assert_eq!(r.opened, 2, "tickets 2 and 4");
+    assert_eq!(
+        r.unanswered, 1,
+        "ticket 4; closed ticket 2 waits for nobody"
+    );
+    assert_eq!(r.time_to_close.count, 2);
+    assert_eq!(r.time_to_close.median, Some(2 * H));
+    assert_eq!(r.time_to_close.p90, Some(8 * DAY));
+    assert_eq!(r.agents[0].closed, 1);
+    assert_eq!(r.agents[1].closed, 1);
+    let by_day: Vec<(usize, usize)> = r.days.iter().map(|d| (d.opened, d.closed)).collect();
+    assert_eq!(
+        by_day,
+        [(0, 0), (1, 1), (0, 1), (1, 0), (0, 0), (0, 0), (0, 0)]
+    );
+    assert_eq!(r.days[1].start, MON + DAY);
+    assert_eq!((r.open_now, r.unassigned_now), (5, 2));
+}
+
+#[test]
+fn lines_keep_the_named_order_and_add_whoever_else_turns_up() {
+    let mut t = ticket(1, MON + H);
+    t.channel = "sales".into();
+    let r = report(
+        vec![t, ticket(2, MON + H)],
+        vec![reply(1, MON + 2 * H, "kim@acme.test")],
+    );
+    let channels: Vec<(&str, usize)> = r
+        .channels
+        .iter()
+        .map(|c| (c.channel.as_str(), c.opened))
+        .collect();
+    assert_eq!(channels, [("support", 1), ("billing", 0), ("sales", 1)]);
+    assert_eq!(r.channels[2].first_response.median, Some(H));
+    assert_eq!(r.channels[0].first_response.count, 0);
+    let agents: Vec<&str> = r.agents.iter().map(|a| a.agent.as_str()).collect();
+    assert_eq!(agents, ["bea@acme.test", "jane@acme.test", "kim@acme.test"]);
+    assert_eq!(r.agents[2].replies, 1);
+}
+
+#[test]
+fn replies_outside_the_period_count_for_nothing() {
+    let r = report(
+        vec![ticket(1, MON + H)],
+        vec![reply(1, MON + 7 * DAY + H, "jane@acme.test")],
+    );
+    assert_eq!(r.first_response.count, 0);
+    assert_eq!(r.agents[1].replies, 0);
+}
+
+#[test]
+fn durations_read_as_people_say_them() {
+    for (secs, words) in [
+        (-5, "0 s"),
+        (0, "0 s"),
+        (59, "59 s"),
+        (60, "1 min"),
+        (3599, "59 min"),
+        (3600, "1 h"),
+        (3660, "1 h 1 min"),
+        (86_399, "23 h 59 min"),
+        (86_400, "1 d"),
+        (90_000, "1 d 1 h"),
+        (10 * 86_400 + 7 * 3600 + 59, "10 d 7 h"),
+    ] {
+        assert_eq!(duration_words(secs), words, "{secs}");
+    }
+}
+
+#[test]
+fn a_browsers_clock_is_read_within_the_worlds_offsets() {
+    assert_eq!(offset_from_minutes(None), 0);
+    assert_eq!(offset_from_minutes(Some("60")), 3600);
+    assert_eq!(offset_from_minutes(Some("-300")), -18_000);
+    assert_eq!(offset_from_minutes(Some(" 330 ")), 19_800);
+    assert_eq!(offset_from_minutes(Some("841")), 0);
+    assert_eq!(offset_from_minutes(Some("east")), 0);
+}

@@ -1,0 +1,60 @@
+//! The facts the reports page adds up (`desk::reports`): tickets opened or closed in a
+//! period, replies sent in it, and how many tickets are open now.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+use crate::desk::reports::{Facts, ReplyFact, TicketFact};
+
+/// Facts for the period from `since` on. Merged tickets and spam are left out: they were
+/// never work of their own.
+pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT t.id, t.channel, t.owner, t.created_at, t.closed, t.closed_at,
+                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1) = 'inbound'
+         FROM tickets t
+         WHERE (t.created_at >= ?1 OR t.closed_at >= ?1)
+           AND t.merged_into IS NULL
+           AND NOT EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = 'spam')",
+    )?;
+    let tickets = stmt
+        .query_map([since], |r| {
+            Ok(TicketFact {
+                id: r.get(0)?,
+                channel: r.get(1)?,
+                owner: r.get(2)?,
+                created_at: r.get(3)?,
+                closed: r.get(4)?,
+                closed_at: r.get(5)?,
+                customer_first: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    // A reply cancelled before it went has no `sent_at`; one that bounced later was
+    // still an answer sent.
+    let mut stmt = conn.prepare_cached(
+        "SELECT o.ticket_id, o.sent_at, m.from_email FROM outbox o JOIN messages m ON m.id = o.message_row
+         WHERE o.kind = 'reply' AND o.sent_at IS NOT NULL AND o.sent_at >= ?1",
+    )?;
+    let replies = stmt
+        .query_map([since], |r| {
+            Ok(ReplyFact {
+                ticket: r.get(0)?,
+                sent_at: r.get(1)?,
+                agent: r.get::<_, Option<String>>(2)?.unwrap_or_default(),
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    let (open_now, unassigned_now) = conn
+        .prepare_cached(
+            "SELECT COUNT(*), COALESCE(SUM(owner IS NULL), 0) FROM tickets
+         WHERE closed = 0 AND merged_into IS NULL",
+        )?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(Facts {
+        tickets,
+        replies,
+        open_now,
+        unassigned_now,
+    })
+}

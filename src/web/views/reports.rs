@@ -1,0 +1,222 @@
+//! The reports page (pure): the figures of a [`Report`] as tables a team lead reads.
+
+use std::fmt::Write;
+
+use crate::desk::reports::{duration_words, Report, Spread, PERIODS};
+use crate::outbound::template::html_escape as esc;
+use crate::store::UserView;
+
+/// The reports page for `report`, naming agents as `agents` do.
+pub fn page(report: &Report, agents: &[UserView]) -> String {
+    let p = report.period;
+    let tz_minutes = p.offset / 60;
+    let mut out = format!(
+        r#"<section class="reports" data-tz="{tz_minutes}"><h1>Reports</h1><nav class="report-periods" aria-label="Period">"#
+    );
+    for days in PERIODS {
+        let label = match days {
+            1 => "Today".to_string(),
+            d => format!("Last {d} days"),
+        };
+        let current = if days == p.days {
+            r#" aria-current="page""#
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<a href="/reports?days={days}&amp;tz={tz_minutes}"{current}>{label}</a> "#
+        );
+    }
+    let _ = write!(
+        out,
+        r#"</nav><p class="period">From {} to now; days in {}. Spam and merged tickets are left out. Times run around the clock, not office hours.</p>"#,
+        esc(&day_label(p.since, p.offset)),
+        clock_label(p.offset),
+    );
+
+    out.push_str(r#"<h2>Overview</h2><dl class="figures">"#);
+    figure(&mut out, "r-opened", "Opened", &report.opened.to_string());
+    figure(&mut out, "r-closed", "Closed", &report.closed.to_string());
+    figure(
+        &mut out,
+        "r-open-now",
+        "Open now",
+        &report.open_now.to_string(),
+    );
+    figure(
+        &mut out,
+        "r-unassigned-now",
+        "Open and nobody's now",
+        &report.unassigned_now.to_string(),
+    );
+    figure(
+        &mut out,
+        "r-first-response",
+        "First answer",
+        &spread_words(&report.first_response),
+    );
+    figure(
+        &mut out,
+        "r-unanswered",
+        "Still waiting for a first answer",
+        &report.unanswered.to_string(),
+    );
+    figure(
+        &mut out,
+        "r-time-to-close",
+        "Time to close",
+        &spread_words(&report.time_to_close),
+    );
+    out.push_str("</dl>");
+
+    out.push_str(
+        r#"<h2>By agent</h2><table class="report-agents"><thead><tr><th scope="col">Agent</th><th scope="col">Replies sent</th><th scope="col">First answers</th><th scope="col">First answer, median</th><th scope="col">Closed (owned)</th></tr></thead><tbody>"#,
+    );
+    for a in &report.agents {
+        let name = agents
+            .iter()
+            .find(|u| u.email == a.agent && !u.full_name.trim().is_empty())
+            .map_or(a.agent.as_str(), |u| u.full_name.as_str());
+        let _ = write!(
+            out,
+            r#"<tr data-agent="{email}"><th scope="row">{name}</th><td>{replies}</td><td>{firsts}</td><td>{median}</td><td>{closed}</td></tr>"#,
+            email = esc(&a.agent),
+            name = esc(name),
+            replies = a.replies,
+            firsts = a.first_response.count,
+            median = median_words(&a.first_response),
+            closed = a.closed,
+        );
+    }
+    out.push_str("</tbody></table>");
+
+    out.push_str(
+        r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th></tr></thead><tbody>"#,
+    );
+    for c in &report.channels {
+        let _ = write!(
+            out,
+            r#"<tr data-channel="{name}"><th scope="row">{name}</th><td>{opened}</td><td>{closed}</td><td>{median}</td></tr>"#,
+            name = esc(&c.channel),
+            opened = c.opened,
+            closed = c.closed,
+            median = median_words(&c.first_response),
+        );
+    }
+    out.push_str("</tbody></table>");
+
+    let most = report
+        .days
+        .iter()
+        .map(|d| d.opened.max(d.closed))
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    out.push_str(
+        r#"<h2>Day by day</h2><table class="report-days"><thead><tr><th scope="col">Day</th><th scope="col">Opened</th><th scope="col">Closed</th></tr></thead><tbody>"#,
+    );
+    for d in report.days.iter().rev() {
+        let _ = write!(
+            out,
+            r#"<tr><th scope="row">{day}</th><td><meter min="0" max="{most}" value="{o}" aria-hidden="true"></meter> {o}</td><td><meter min="0" max="{most}" value="{c}" aria-hidden="true"></meter> {c}</td></tr>"#,
+            day = esc(&day_label(d.start, p.offset)),
+            o = d.opened,
+            c = d.closed,
+        );
+    }
+    out.push_str("</tbody></table></section>");
+    out
+}
+
+/// One figure of the overview.
+fn figure(out: &mut String, id: &str, label: &str, value: &str) {
+    let _ = write!(
+        out,
+        r#"<div><dt>{}</dt><dd id="{id}">{}</dd></div>"#,
+        esc(label),
+        esc(value)
+    );
+}
+
+/// "median 12 min · 9 in 10 within 3 h · 7 of 10 within an hour", or "none yet".
+fn spread_words(s: &Spread) -> String {
+    match (s.median, s.p90) {
+        (Some(median), Some(p90)) => format!(
+            "median {} · 9 in 10 within {} · {} of {} within an hour",
+            duration_words(median),
+            duration_words(p90),
+            s.within_hour,
+            s.count
+        ),
+        _ => "none yet".to_string(),
+    }
+}
+
+fn median_words(s: &Spread) -> String {
+    s.median.map_or_else(|| "—".to_string(), duration_words)
+}
+
+/// "Mon 16 Nov 2026" for the local day holding `at`.
+fn day_label(at: i64, offset: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at + offset)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[weekday repr:short] [day padding:none] [month repr:short] [year]"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// "UTC", "UTC+01:00", "UTC-05:30".
+fn clock_label(offset: i64) -> String {
+    if offset == 0 {
+        return "UTC".to_string();
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let m = offset.abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desk::reports::{build, Facts, Period, TicketFact};
+
+    #[test]
+    fn labels_for_days_and_clocks() {
+        assert_eq!(day_label(1_794_787_200, 0), "Mon 16 Nov 2026");
+        assert_eq!(day_label(1_794_787_200 - 3600, 3600), "Mon 16 Nov 2026");
+        assert_eq!(clock_label(0), "UTC");
+        assert_eq!(clock_label(3600), "UTC+01:00");
+        assert_eq!(clock_label(-19_800), "UTC-05:30");
+    }
+
+    #[test]
+    fn a_report_page_escapes_names_and_says_when_there_is_nothing() {
+        let facts = Facts {
+            tickets: vec![TicketFact {
+                id: 1,
+                channel: "<b>sales</b>".into(),
+                owner: None,
+                created_at: 1_794_787_200 + 60,
+                closed: false,
+                closed_at: None,
+                customer_first: true,
+            }],
+            ..Facts::default()
+        };
+        let period = Period::last_days(7, 1_794_787_200 + 3600, 0);
+        let report = build(period, &facts, &["<jane>@acme.test".to_string()], &[]);
+        let html = page(&report, &[]);
+        assert!(!html.contains("<b>sales"), "{html}");
+        assert!(html.contains("&lt;b&gt;sales"));
+        assert!(html.contains("&lt;jane&gt;@acme.test"));
+        assert!(html.contains(r#"<dd id="r-first-response">none yet</dd>"#));
+        assert!(html.contains(r#"<dd id="r-unanswered">1</dd>"#));
+        assert!(html.contains(r#"href="/reports?days=7&amp;tz=0" aria-current="page""#));
+        assert_eq!(html.matches("<meter").count(), 14, "two a day for 7 days");
+    }
+}

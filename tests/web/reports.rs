@@ -1,0 +1,207 @@
+//! Reports: how many tickets came in and were closed, how soon customers got a first
+//! answer, per agent and per channel, day by day. Counted from what really happened:
+//! replies that reached the SMTP receiver, a ticket closed by hand, a ticket an agent
+//! opened by writing first (nobody waited for it), spam left out.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::browser::Browser;
+use crate::harness::{wait_until, Daemon};
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, daemon, deliver, http_sign_in, jane_replies, outbound_messages, show, text_mail,
+    ticket_id, Agent, PASSWORD,
+};
+
+/// The text of the element with `id` on `page` (an overview figure).
+fn figure(page: &str, id: &str) -> String {
+    let start = format!(r#"id="{id}">"#);
+    page.split(&start)
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap_or_else(|| panic!("no #{id} on the page: {page}"))
+        .to_string()
+}
+
+/// The cells of the table row marked `marker` (`data-agent="…"`).
+fn row(page: &str, marker: &str) -> Vec<String> {
+    let rest = page
+        .split(marker)
+        .nth(1)
+        .unwrap_or_else(|| panic!("no row {marker}: {page}"));
+    let row = rest.split("</tr>").next().unwrap_or("");
+    row.split("<td>")
+        .skip(1)
+        .map(|cell| cell.split('<').next().unwrap_or("").to_string())
+        .collect()
+}
+
+fn ctl_ok(d: &Daemon, args: &[&str]) {
+    let (code, out, err) = d.ctl(args);
+    assert_eq!(code, 0, "{args:?}: {err}{out}");
+}
+
+/// Waits until every reply on ticket `id` has gone to the relay.
+fn all_sent(d: &Daemon, id: i64) {
+    wait_until("the replies to be sent", Duration::from_secs(30), || {
+        let t = show(d, id);
+        let out = outbound_messages(&t);
+        !out.is_empty() && out.iter().all(|m| m["delivery"]["status"] == "sent")
+    });
+}
+
+fn report(agent: &Agent, query: &str) -> String {
+    let r = agent.get(&format!("/reports{query}"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    r.text()
+}
+
+#[test]
+fn a_report_counts_what_the_desk_did() {
+    let rx = Receiver::start();
+    let d = daemon(Some(rx.port));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "bea@acme.test", "Bea Kowalski");
+    let customers = [
+        ("olga@customer.example.org", "Hinge broke"),
+        ("kim@customer.example.org", "Parcel missing"),
+        ("ana@customer.example.org", "Invoice wrong"),
+        ("win@spam.example.net", "You have won"),
+    ];
+    for (i, (from, subject)) in customers.iter().enumerate() {
+        deliver(
+            &d,
+            from,
+            "support@example.com",
+            &text_mail(from, subject, &format!("r{i}@customer.example.org"), "?"),
+        );
+    }
+    let hinge = ticket_id(&d, "Hinge broke");
+    let parcel = ticket_id(&d, "Parcel missing");
+    let won = ticket_id(&d, "You have won");
+    jane_replies(&d, hinge, &[], "A new hinge is on its way.");
+    ctl_ok(
+        &d,
+        &["tickets", "assign", &hinge.to_string(), "jane@acme.test"],
+    );
+    let id = parcel.to_string();
+    let (code, out, err) = d.ctl_stdin(
+        &["tickets", "reply", &id, "--as", "bea@acme.test"],
+        Some(b"We are looking for it."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    ctl_ok(&d, &["tickets", "assign", &id, "bea@acme.test"]);
+    ctl_ok(
+        &d,
+        &["tickets", "status", &id, "Closed", "--as", "bea@acme.test"],
+    );
+    ctl_ok(&d, &["tickets", "spam", &won.to_string()]);
+    let (code, out, err) = d.ctl_stdin(
+        &[
+            "tickets",
+            "open",
+            "--as",
+            "jane@acme.test",
+            "--to",
+            "lee@customer.example.org",
+            "--subject",
+            "Your order ships late",
+        ],
+        Some(b"Hello Lee, it ships on Monday."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    let opened = ticket_id(&d, "Your order ships late");
+    for t in [hinge, parcel, opened] {
+        all_sent(&d, t);
+    }
+
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let page = report(&jane, "?days=7");
+    // Hinge, parcel, invoice and Jane's own; not the spam.
+    assert_eq!(figure(&page, "r-opened"), "4");
+    assert_eq!(figure(&page, "r-closed"), "1");
+    // Invoice only: Jane's own ticket had no customer waiting.
+    assert_eq!(figure(&page, "r-unanswered"), "1");
+    let first = figure(&page, "r-first-response");
+    assert!(
+        first.starts_with("median ") && first.ends_with("2 of 2 within an hour"),
+        "{first}"
+    );
+    assert!(figure(&page, "r-time-to-close").ends_with("1 of 1 within an hour"));
+    // Open now: hinge (waiting on the customer), invoice and Jane's own; invoice is
+    // nobody's.
+    assert_eq!(figure(&page, "r-open-now"), "3");
+    assert_eq!(figure(&page, "r-unassigned-now"), "1");
+    // Jane: the hinge reply and her first mail; Bea: the parcel reply, and its closing.
+    let jane_row = row(&page, r#"data-agent="jane@acme.test""#);
+    assert_eq!(jane_row[..2], ["2", "1"], "{jane_row:?}");
+    assert!(jane_row[2].ends_with(" s") || jane_row[2].ends_with(" min"));
+    assert_eq!(jane_row[3], "0");
+    let bea_row = row(&page, r#"data-agent="bea@acme.test""#);
+    assert_eq!(bea_row[..2], ["1", "1"], "{bea_row:?}");
+    assert_eq!(bea_row[3], "1");
+    assert!(page.contains(">Bea Kowalski</th>"));
+    let support = row(&page, r#"data-channel="support""#);
+    assert_eq!(support[..2], ["4", "1"], "{support:?}");
+    // Today's line has them all; seven days listed.
+    assert_eq!(page.matches("<meter").count(), 14);
+    assert!(page.contains(r#"value="4" aria-hidden="true"></meter> 4</td>"#));
+
+    // The ticket opens again when the customer writes: no longer counted closed.
+    deliver(
+        &d,
+        "kim@customer.example.org",
+        "support@example.com",
+        &String::from_utf8(text_mail(
+            "kim@customer.example.org",
+            "Re: Parcel missing",
+            "r9@customer.example.org",
+            "Still nothing.",
+        ))
+        .unwrap()
+        .replace(
+            "Message-ID:",
+            "In-Reply-To: <r1@customer.example.org>\r\nMessage-ID:",
+        )
+        .into_bytes(),
+    );
+    wait_until("the parcel ticket to open", Duration::from_secs(20), || {
+        show(&d, parcel)["status"] != "Closed"
+    });
+    let page = report(&jane, "?days=30");
+    assert_eq!(figure(&page, "r-closed"), "0");
+    assert_eq!(page.matches("<meter").count(), 60);
+    assert_eq!(row(&page, r#"data-agent="bea@acme.test""#)[3], "0");
+
+    // In the browser: from the header, then a period in another clock comes back in the
+    // browser's own (the days follow the agent's midnight).
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/inbox");
+    b.click_css("header a.reports-link");
+    b.wait_path("/reports");
+    let tz: i64 = b
+        .js("return String(-new Date().getTimezoneOffset());", json!([]))
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("the browser's clock");
+    b.wait_until("the report in the browser's clock", |b| {
+        b.js(
+            "var s = document.querySelector('section.reports'); return s ? s.dataset.tz : '';",
+            json!([]),
+        ) == json!(tz.to_string())
+    });
+    b.open(&format!("/reports?days=30&tz={}", tz + 60));
+    b.wait_until("the period in the browser's clock", |b| {
+        let p = b.path();
+        p.contains("days=30") && p.contains(&format!("tz={tz}"))
+    });
+    assert_eq!(b.text("#r-opened"), "4");
+    assert_eq!(
+        b.text(".report-periods a[aria-current]"),
+        "Last 30 days",
+        "the period kept"
+    );
+}
