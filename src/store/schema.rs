@@ -127,6 +127,11 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     }
     if found > 0 {
         let backup = path.with_extension(format!("db.before-v{}", SCHEMA_VERSION));
+        // Said first: copying a large database takes a while, and the log should say why.
+        log::info!(
+            "upgrading the database from schema {found} to {SCHEMA_VERSION}; copying it to {} before migrating",
+            backup.display()
+        );
         conn.backup(rusqlite::DatabaseName::Main, &backup, None)?;
         log::info!(
             "backed up the database to {} before migrating",

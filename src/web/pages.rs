@@ -354,6 +354,7 @@ pub async fn handle(
             let page = reports(state, &session, &query);
             cached(state, &token_hash, &uri, None, page).await
         }
+        (Method::GET, ["reports.csv"]) => report_csv(state, &query).await,
         (Method::GET, ["me"]) => {
             let flash = match field(&query, "changed") {
                 Some("password") => Some(Ok(
@@ -918,13 +919,12 @@ async fn search(
     )))
 }
 
-/// The reports page: the period asked for (`days`, 7 unless said) in the agent's clock
-/// (`tz`, minutes east of UTC, which the page's script adds).
-async fn reports(
+/// The report the query asks for: the period (`days`, 7 unless said) in the agent's
+/// clock (`tz`, minutes east of UTC, which the page's script adds), and the agents.
+async fn report_for(
     state: &WebState,
-    session: &SessionView,
     query: &[(String, String)],
-) -> Result<Rendered, Response<Body>> {
+) -> Result<(crate::desk::reports::Report, Vec<crate::store::UserView>), Response<Body>> {
     use crate::desk::reports::{build, offset_from_minutes, Period};
     let days = field(query, "days")
         .and_then(|d| d.parse::<i64>().ok())
@@ -938,9 +938,10 @@ async fn reports(
         .read_long(move |r| Ok((r.report_facts(since)?, r.users()?)))
         .await
         .map_err(internal)?;
+    // Every agent who takes tickets has a line; anyone else who replied gets one too.
     let agents: Vec<String> = users
         .iter()
-        .filter(|u| u.active)
+        .filter(|u| u.active && u.seat)
         .map(|u| u.email.clone())
         .collect();
     let channels: Vec<String> = state
@@ -951,12 +952,47 @@ async fn reports(
         .iter()
         .map(|c| c.name.clone())
         .collect();
-    let report = build(period, &facts, &agents, &channels);
+    Ok((build(period, &facts, &agents, &channels), users))
+}
+
+/// The reports page.
+async fn reports(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Result<Rendered, Response<Body>> {
+    let (report, users) = report_for(state, query).await?;
     Ok(Rendered::page(views::layout(
         "Reports",
         session,
         &views::reports::page(&report, &users),
     )))
+}
+
+/// A table of the reports page as a CSV download (`table`: agents, channels or days).
+async fn report_csv(state: &WebState, query: &[(String, String)]) -> Response<Body> {
+    use views::reports::Table;
+    let Some(table) = field(query, "table").and_then(Table::parse) else {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Say which table: table=agents, channels or days.",
+        );
+    };
+    let (report, users) = match report_for(state, query).await {
+        Ok(r) => r,
+        Err(response) => return response,
+    };
+    let mut r = respond(
+        StatusCode::OK,
+        "text/csv; charset=utf-8",
+        views::reports::csv(&report, table, &users),
+    );
+    let name = format!("frontdesk-{}-{}-days.csv", table.name(), report.period.days);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut()
+            .insert(hyper::header::CONTENT_DISPOSITION, v);
+    }
+    r
 }
 
 /// A message as it was received or sent (headers and all), as an `.eml` download: for

@@ -149,6 +149,35 @@ fn a_report_counts_what_the_desk_did() {
     assert_eq!(page.matches("<meter").count(), 14);
     assert!(page.contains(r#"value="4" aria-hidden="true"></meter> 4</td>"#));
 
+    // The tables download for a spreadsheet.
+    let r = jane.get("/reports.csv?table=agents&days=7");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("text/csv; charset=utf-8"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some(r#"attachment; filename="frontdesk-agents-7-days.csv""#)
+    );
+    let lines: Vec<String> = r.text().lines().map(str::to_string).collect();
+    assert_eq!(
+        lines[0],
+        "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned"
+    );
+    let bea_line = lines
+        .iter()
+        .find(|l| l.starts_with("bea@acme.test,"))
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    let cells: Vec<&str> = bea_line.split(',').collect();
+    assert_eq!(cells[1..4], ["Bea Kowalski", "1", "1"], "{bea_line}");
+    assert!(
+        cells[4].parse::<i64>().is_ok_and(|s| s < 3600),
+        "{bea_line}"
+    );
+    assert_eq!(cells[5], "1");
+    let days = jane.get("/reports.csv?table=days&days=7").text();
+    assert_eq!(days.lines().count(), 8, "a header and seven days: {days}");
+    assert!(days.trim_end().ends_with(",4,1"), "today last: {days}");
+    assert_eq!(jane.get("/reports.csv?table=secrets").status, 400);
+
     // The ticket opens again when the customer writes: no longer counted closed.
     deliver(
         &d,

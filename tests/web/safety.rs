@@ -565,6 +565,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/snippets".into(),
             "/tickets/new".into(),
             "/reports?days=30".into(),
+            "/reports.csv?table=days".into(),
             "/nowhere".into(),
         ];
         for path in &gets {

@@ -90,6 +90,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         );
     }
     out.push_str("</tbody></table>");
+    download(&mut out, "agents", p.days, tz_minutes);
 
     out.push_str(
         r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th></tr></thead><tbody>"#,
@@ -105,6 +106,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         );
     }
     out.push_str("</tbody></table>");
+    download(&mut out, "channels", p.days, tz_minutes);
 
     let most = report
         .days
@@ -125,8 +127,141 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
             c = d.closed,
         );
     }
-    out.push_str("</tbody></table></section>");
+    out.push_str("</tbody></table>");
+    download(&mut out, "days", p.days, tz_minutes);
+    out.push_str("</section>");
     out
+}
+
+/// A link to the table named `table` as a CSV file.
+fn download(out: &mut String, table: &str, days: i64, tz_minutes: i64) {
+    let _ = write!(
+        out,
+        r#"<p class="download"><a href="/reports.csv?table={table}&amp;days={days}&amp;tz={tz_minutes}" download>Download this table (CSV)</a></p>"#
+    );
+}
+
+/// A table of a report that downloads as CSV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    /// One row per agent.
+    Agents,
+    /// One row per channel.
+    Channels,
+    /// One row per day, oldest first.
+    Days,
+}
+
+impl Table {
+    /// The table a `table` field names.
+    pub fn parse(s: &str) -> Option<Table> {
+        match s {
+            "agents" => Some(Table::Agents),
+            "channels" => Some(Table::Channels),
+            "days" => Some(Table::Days),
+            _ => None,
+        }
+    }
+
+    /// Its name in a URL and a file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Agents => "agents",
+            Table::Channels => "channels",
+            Table::Days => "days",
+        }
+    }
+}
+
+/// `table` of `report` as CSV (RFC 4180, CRLF lines, a header row) for a spreadsheet;
+/// durations in seconds, empty when there are none.
+pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
+    let secs = |s: &Spread| s.median.map_or_else(String::new, |m| m.to_string());
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    match table {
+        Table::Agents => {
+            rows.push(
+                [
+                    "agent",
+                    "name",
+                    "replies_sent",
+                    "first_answers",
+                    "first_answer_median_seconds",
+                    "closed_owned",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            for a in &report.agents {
+                let name = agents
+                    .iter()
+                    .find(|u| u.email == a.agent)
+                    .map_or("", |u| u.full_name.as_str());
+                rows.push(vec![
+                    a.agent.clone(),
+                    name.to_string(),
+                    a.replies.to_string(),
+                    a.first_response.count.to_string(),
+                    secs(&a.first_response),
+                    a.closed.to_string(),
+                ]);
+            }
+        }
+        Table::Channels => {
+            rows.push(
+                ["channel", "opened", "closed", "first_answer_median_seconds"]
+                    .map(String::from)
+                    .to_vec(),
+            );
+            for c in &report.channels {
+                rows.push(vec![
+                    c.channel.clone(),
+                    c.opened.to_string(),
+                    c.closed.to_string(),
+                    secs(&c.first_response),
+                ]);
+            }
+        }
+        Table::Days => {
+            rows.push(["day", "opened", "closed"].map(String::from).to_vec());
+            for d in &report.days {
+                rows.push(vec![
+                    iso_day(d.start, report.period.offset),
+                    d.opened.to_string(),
+                    d.closed.to_string(),
+                ]);
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| csv_field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    }
+    out
+}
+
+/// One CSV cell: quoted when it holds a comma, quote or line break; a leading `=`, `+`,
+/// `-`, `@` or tab gets a `'` first, so a spreadsheet shows it rather than runs it.
+pub fn csv_field(value: &str) -> String {
+    let guarded = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    };
+    if guarded.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", guarded.replace('"', "\"\""))
+    } else {
+        guarded
+    }
+}
+
+/// "2026-11-16" for the local day holding `at`.
+fn iso_day(at: i64, offset: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at + offset)
+        .map(|t| t.date().to_string())
+        .unwrap_or_else(|_| at.to_string())
 }
 
 /// One figure of the overview.
@@ -184,6 +319,56 @@ fn clock_label(offset: i64) -> String {
 mod tests {
     use super::*;
     use crate::desk::reports::{build, Facts, Period, TicketFact};
+
+    #[test]
+    fn csv_cells_are_quoted_and_kept_from_running_as_formulas() {
+        assert_eq!(csv_field("jane@acme.test"), "jane@acme.test");
+        assert_eq!(csv_field("Doe, Jane"), "\"Doe, Jane\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
+        assert_eq!(csv_field("+1"), "'+1");
+        assert_eq!(csv_field("@sum"), "'@sum");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field(""), "");
+        assert_eq!(Table::parse("agents"), Some(Table::Agents));
+        assert_eq!(Table::parse("../etc"), None);
+    }
+
+    #[test]
+    fn a_report_downloads_as_csv_tables() {
+        let facts = Facts {
+            tickets: vec![TicketFact {
+                id: 1,
+                channel: "support".into(),
+                owner: None,
+                created_at: 1_794_787_200 + 60,
+                closed: false,
+                closed_at: None,
+                customer_first: true,
+            }],
+            replies: vec![crate::desk::reports::ReplyFact {
+                ticket: 1,
+                sent_at: 1_794_787_200 + 660,
+                agent: "jane@acme.test".into(),
+            }],
+            ..Facts::default()
+        };
+        let period = Period::last_days(2, 1_794_787_200 + 3600, 0);
+        let report = build(period, &facts, &["jane@acme.test".to_string()], &[]);
+        assert_eq!(
+            csv(&report, Table::Agents, &[]),
+            "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned\r\n\
+             jane@acme.test,,1,1,600,0\r\n"
+        );
+        assert_eq!(
+            csv(&report, Table::Channels, &[]),
+            "channel,opened,closed,first_answer_median_seconds\r\nsupport,1,0,600\r\n"
+        );
+        assert_eq!(
+            csv(&report, Table::Days, &[]),
+            "day,opened,closed\r\n2026-11-15,0,0\r\n2026-11-16,1,0\r\n"
+        );
+    }
 
     #[test]
     fn labels_for_days_and_clocks() {
