@@ -12,6 +12,7 @@ use frontdesk::control::import::read_mailbox;
 use frontdesk::control::proto::{
     AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, SnippetRow, StatusInfo,
 };
+use frontdesk::desk::reports::{clock_label, day_label, Report};
 use frontdesk::store::{
     ContactView, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary, UserView,
 };
@@ -96,6 +97,16 @@ enum Command {
     },
     /// Re-read the daemon's config file.
     Reload,
+    /// What the reports page shows: tickets opened and closed, first answers and time to
+    /// close, per agent, per channel and per day.
+    Report {
+        /// Days, today included (1 to 366).
+        #[arg(long, default_value_t = 7)]
+        days: i64,
+        /// The clock days start in, minutes east of UTC (60 for Berlin in winter).
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+        tz_minutes: i64,
+    },
     /// Write a consistent, verified copy of the database while the daemon runs.
     Backup {
         /// Where to write it (must not exist; the daemon's user must be able to write there).
@@ -582,6 +593,76 @@ fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
     }
 }
 
+/// A report as text: the overview, then a table each per agent, channel and day.
+fn print_report(r: &Report) {
+    let p = r.period;
+    out!(
+        "{} day(s) from {} to now, days in {}",
+        p.days,
+        day_label(p.since, p.offset),
+        clock_label(p.offset)
+    );
+    out!(
+        "opened {}, closed {}; open now {} (nobody's {})",
+        r.opened,
+        r.closed,
+        r.open_now,
+        r.unassigned_now
+    );
+    out!(
+        "first answer: {}; {} still waiting",
+        r.first_response.words(),
+        r.unanswered
+    );
+    out!("time to close: {}", r.time_to_close.words());
+    out!("");
+    out!(
+        "{:<32} {:>7} {:>6} {:>14} {:>6}",
+        "AGENT",
+        "REPLIES",
+        "FIRST",
+        "FIRST MEDIAN",
+        "CLOSED"
+    );
+    for a in &r.agents {
+        out!(
+            "{:<32} {:>7} {:>6} {:>14} {:>6}",
+            truncate(&a.agent, 32),
+            a.replies,
+            a.first_response.count,
+            a.first_response.median_words(),
+            a.closed
+        );
+    }
+    out!("");
+    out!(
+        "{:<20} {:>7} {:>7} {:>14}",
+        "CHANNEL",
+        "OPENED",
+        "CLOSED",
+        "FIRST MEDIAN"
+    );
+    for c in &r.channels {
+        out!(
+            "{:<20} {:>7} {:>7} {:>14}",
+            truncate(&c.channel, 20),
+            c.opened,
+            c.closed,
+            c.first_response.median_words()
+        );
+    }
+    out!("");
+    out!("{:<16} {:>7} {:>7}", "DAY", "OPENED", "CLOSED");
+    for d in &r.days {
+        out!(
+            "{:<16} {:>7} {:>7}",
+            day_label(d.start, p.offset),
+            d.opened,
+            d.closed
+        );
+    }
+}
+
 fn print_json(value: &impl serde::Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(s) => out!("{s}"),
@@ -679,6 +760,19 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 print_json(&value);
             } else {
                 out!("sync of channel {name} started");
+            }
+        }
+        Command::Report { days, tz_minutes } => {
+            let value = client.call(&Request::Report {
+                days: *days,
+                tz_minutes: *tz_minutes,
+            })?;
+            let report: Report = serde_json::from_value(value["report"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&serde_json::json!({ "report": report }));
+            } else {
+                print_report(&report);
             }
         }
         Command::Tickets(TicketsCommand::List {

@@ -328,6 +328,14 @@ pub enum Request {
         #[serde(default)]
         send_at: Option<String>,
     },
+    /// The reports page's figures for the last `days` days.
+    Report {
+        /// Days, today included (1 to 366).
+        days: i64,
+        /// The clock days start in, minutes east of UTC.
+        #[serde(default)]
+        tz_minutes: i64,
+    },
     /// Open a ticket by writing to a customer first, as an agent (who owns it).
     TicketsOpen {
         /// Agent address.
@@ -533,6 +541,11 @@ pub enum ResponseData {
     Outbox {
         /// Rows.
         outbox: Vec<crate::store::OutboxView>,
+    },
+    /// `report`.
+    Report {
+        /// The figures.
+        report: Box<crate::desk::reports::Report>,
     },
     /// A command that did one thing; the words say what.
     Done {

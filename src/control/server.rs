@@ -379,6 +379,34 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => store_err(e),
             }
         }
+        Request::Report { days, tz_minutes } => {
+            if !(1..=crate::desk::reports::MAX_DAYS).contains(&days) {
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "days must be 1 to {}, not {days}",
+                        crate::desk::reports::MAX_DAYS
+                    ),
+                );
+            }
+            let offset = crate::desk::reports::clock_offset(tz_minutes);
+            let period =
+                crate::desk::reports::Period::last_days(days, crate::model::unix_now(), offset);
+            let channels = ctx
+                .services
+                .pipeline
+                .config()
+                .channels
+                .iter()
+                .map(|c| c.name.clone())
+                .collect();
+            match store.report(period, channels).await {
+                Ok((report, _)) => Response::ok(ResponseData::Report {
+                    report: Box::new(report),
+                }),
+                Err(e) => store_err(e),
+            }
+        }
         Request::UsersList {} => match store.read(|r| r.users()).await {
             Ok(users) => Response::ok(ResponseData::Users { users }),
             Err(e) => store_err(e),

@@ -59,7 +59,7 @@ pub struct Facts {
 }
 
 /// The span a report covers: whole days in the agent's clock, the last one up to now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     /// Its first second (midnight in the agent's clock, Unix seconds).
     pub since: i64,
@@ -99,7 +99,7 @@ impl Period {
 }
 
 /// How a set of durations spreads.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Spread {
     /// How many there are.
     pub count: usize,
@@ -135,7 +135,7 @@ pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
 }
 
 /// An agent's line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AgentLine {
     /// Their address.
     pub agent: String,
@@ -148,7 +148,7 @@ pub struct AgentLine {
 }
 
 /// A channel's line.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelLine {
     /// Its name.
     pub channel: String,
@@ -161,7 +161,7 @@ pub struct ChannelLine {
 }
 
 /// A day's line.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DayLine {
     /// Its midnight in the agent's clock (Unix seconds).
     pub start: i64,
@@ -172,7 +172,7 @@ pub struct DayLine {
 }
 
 /// Everything the reports page shows.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
     /// The span it covers.
     pub period: Period,
@@ -342,6 +342,50 @@ impl<L: Default> Lines<L> {
     }
 }
 
+impl Spread {
+    /// "median 12 min · 9 in 10 within 3 h · 7 of 10 within an hour", or "none yet".
+    pub fn words(&self) -> String {
+        match (self.median, self.p90) {
+            (Some(median), Some(p90)) => format!(
+                "median {} · 9 in 10 within {} · {} of {} within an hour",
+                duration_words(median),
+                duration_words(p90),
+                self.within_hour,
+                self.count
+            ),
+            _ => "none yet".to_string(),
+        }
+    }
+
+    /// The median in words, or "—".
+    pub fn median_words(&self) -> String {
+        self.median.map_or_else(|| "—".to_string(), duration_words)
+    }
+}
+
+/// "Mon 16 Nov 2026" for the day holding `at` in a clock `offset` seconds east of UTC.
+pub fn day_label(at: i64, offset: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at + offset)
+        .ok()
+        .and_then(|t| {
+            t.format(time::macros::format_description!(
+                "[weekday repr:short] [day padding:none] [month repr:short] [year]"
+            ))
+            .ok()
+        })
+        .unwrap_or_else(|| at.to_string())
+}
+
+/// A clock `offset` seconds east of UTC: "UTC", "UTC+01:00", "UTC-05:30".
+pub fn clock_label(offset: i64) -> String {
+    if offset == 0 {
+        return "UTC".to_string();
+    }
+    let sign = if offset < 0 { '-' } else { '+' };
+    let m = offset.abs() / 60;
+    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
 /// A duration in words: "40 s", "12 min", "3 h 5 min", "2 d 4 h".
 pub fn duration_words(seconds: i64) -> String {
     let s = seconds.max(0);
@@ -363,8 +407,16 @@ pub fn duration_words(seconds: i64) -> String {
 /// it), in seconds; UTC when absent or beyond the clocks of the world.
 pub fn offset_from_minutes(tz: Option<&str>) -> i64 {
     tz.and_then(|t| t.trim().parse::<i64>().ok())
-        .filter(|m| (-14 * 60..=14 * 60).contains(m))
-        .map_or(0, |m| m * 60)
+        .map_or(0, clock_offset)
+}
+
+/// A clock `minutes` east of UTC, in seconds; UTC beyond the clocks of the world.
+pub fn clock_offset(minutes: i64) -> i64 {
+    if (-14 * 60..=14 * 60).contains(&minutes) {
+        minutes * 60
+    } else {
+        0
+    }
 }
 
 #[cfg(test)]

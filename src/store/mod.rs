@@ -574,6 +574,27 @@ impl Store {
         .await
     }
 
+    /// The report for `period`, with a line for every active agent with a seat and for
+    /// each of `channels` (anyone else who did something gets one too); and the agents,
+    /// to name them.
+    pub async fn report(
+        &self,
+        period: crate::desk::reports::Period,
+        channels: Vec<String>,
+    ) -> Result<(crate::desk::reports::Report, Vec<UserView>), StoreError> {
+        let since = period.since;
+        let (facts, users) = self
+            .read_long(move |r| Ok((r.report_facts(since)?, r.users()?)))
+            .await?;
+        let agents: Vec<String> = users
+            .iter()
+            .filter(|u| u.active && u.seat)
+            .map(|u| u.email.clone())
+            .collect();
+        let report = crate::desk::reports::build(period, &facts, &agents, &channels);
+        Ok((report, users))
+    }
+
     /// Move a ticket to a stage of its pipeline.
     pub async fn change_status(
         &self,

@@ -925,25 +925,11 @@ async fn report_for(
     state: &WebState,
     query: &[(String, String)],
 ) -> Result<(crate::desk::reports::Report, Vec<crate::store::UserView>), Response<Body>> {
-    use crate::desk::reports::{build, offset_from_minutes, Period};
+    use crate::desk::reports::{offset_from_minutes, Period};
     let days = field(query, "days")
         .and_then(|d| d.parse::<i64>().ok())
         .unwrap_or(7);
     let period = Period::last_days(days, unix_now(), offset_from_minutes(field(query, "tz")));
-    let since = period.since;
-    let (facts, users) = state
-        .services
-        .pipeline
-        .store()
-        .read_long(move |r| Ok((r.report_facts(since)?, r.users()?)))
-        .await
-        .map_err(internal)?;
-    // Every agent who takes tickets has a line; anyone else who replied gets one too.
-    let agents: Vec<String> = users
-        .iter()
-        .filter(|u| u.active && u.seat)
-        .map(|u| u.email.clone())
-        .collect();
     let channels: Vec<String> = state
         .services
         .pipeline
@@ -952,7 +938,13 @@ async fn report_for(
         .iter()
         .map(|c| c.name.clone())
         .collect();
-    Ok((build(period, &facts, &agents, &channels), users))
+    state
+        .services
+        .pipeline
+        .store()
+        .report(period, channels)
+        .await
+        .map_err(internal)
 }
 
 /// The reports page.

@@ -149,6 +149,32 @@ fn a_report_counts_what_the_desk_did() {
     assert_eq!(page.matches("<meter").count(), 14);
     assert!(page.contains(r#"value="4" aria-hidden="true"></meter> 4</td>"#));
 
+    // The same from the shell, for a weekly mail from cron.
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}{out}");
+    assert!(
+        out.contains("opened 4, closed 1; open now 3 (nobody's 1)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 of 2 within an hour; 1 still waiting"),
+        "{out}"
+    );
+    let bea_line = out
+        .lines()
+        .find(|l| l.starts_with("bea@acme.test"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let words: Vec<&str> = bea_line.split_whitespace().collect();
+    assert_eq!(words[1..3], ["1", "1"], "{bea_line}");
+    assert_eq!(words.last(), Some(&"1"), "{bea_line}");
+    let json = d.ctl_json(&["report", "--days", "7", "--tz-minutes", "-300"]);
+    assert_eq!(json["report"]["opened"], 4, "{json:#}");
+    assert_eq!(json["report"]["period"]["offset"], -18_000, "{json:#}");
+    assert_eq!(json["report"]["days"].as_array().map(Vec::len), Some(7));
+    let (code, _, err) = d.ctl(&["report", "--days", "0"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("days must be 1 to 366"), "{err}");
+
     // The tables download for a spreadsheet.
     let r = jane.get("/reports.csv?table=agents&days=7");
     assert_eq!(r.status, 200, "{}", r.text());

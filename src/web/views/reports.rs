@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::desk::reports::{duration_words, Report, Spread, PERIODS};
+use crate::desk::reports::{clock_label, day_label, Report, Spread, PERIODS};
 use crate::outbound::template::html_escape as esc;
 use crate::store::UserView;
 
@@ -54,7 +54,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         &mut out,
         "r-first-response",
         "First answer",
-        &spread_words(&report.first_response),
+        &report.first_response.words(),
     );
     figure(
         &mut out,
@@ -66,7 +66,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         &mut out,
         "r-time-to-close",
         "Time to close",
-        &spread_words(&report.time_to_close),
+        &report.time_to_close.words(),
     );
     out.push_str("</dl>");
 
@@ -85,7 +85,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
             name = esc(name),
             replies = a.replies,
             firsts = a.first_response.count,
-            median = median_words(&a.first_response),
+            median = a.first_response.median_words(),
             closed = a.closed,
         );
     }
@@ -102,7 +102,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
             name = esc(&c.channel),
             opened = c.opened,
             closed = c.closed,
-            median = median_words(&c.first_response),
+            median = c.first_response.median_words(),
         );
     }
     out.push_str("</tbody></table>");
@@ -272,47 +272,6 @@ fn figure(out: &mut String, id: &str, label: &str, value: &str) {
         esc(label),
         esc(value)
     );
-}
-
-/// "median 12 min · 9 in 10 within 3 h · 7 of 10 within an hour", or "none yet".
-fn spread_words(s: &Spread) -> String {
-    match (s.median, s.p90) {
-        (Some(median), Some(p90)) => format!(
-            "median {} · 9 in 10 within {} · {} of {} within an hour",
-            duration_words(median),
-            duration_words(p90),
-            s.within_hour,
-            s.count
-        ),
-        _ => "none yet".to_string(),
-    }
-}
-
-fn median_words(s: &Spread) -> String {
-    s.median.map_or_else(|| "—".to_string(), duration_words)
-}
-
-/// "Mon 16 Nov 2026" for the local day holding `at`.
-fn day_label(at: i64, offset: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at + offset)
-        .ok()
-        .and_then(|t| {
-            t.format(time::macros::format_description!(
-                "[weekday repr:short] [day padding:none] [month repr:short] [year]"
-            ))
-            .ok()
-        })
-        .unwrap_or_else(|| at.to_string())
-}
-
-/// "UTC", "UTC+01:00", "UTC-05:30".
-fn clock_label(offset: i64) -> String {
-    if offset == 0 {
-        return "UTC".to_string();
-    }
-    let sign = if offset < 0 { '-' } else { '+' };
-    let m = offset.abs() / 60;
-    format!("UTC{sign}{:02}:{:02}", m / 60, m % 60)
 }
 
 #[cfg(test)]
