@@ -546,7 +546,13 @@ const SNIPPET_CONTEXT: usize = 60;
 /// `\u{3}` (the page turns those into a highlight); the start of the text when no word
 /// is found as typed.
 pub fn snippet(text: &str, words: &[String]) -> String {
-    let lower = text.to_lowercase();
+    // Most mail is ASCII, whose lower case is a byte-wise copy (a tenth of a search's
+    // time went to lower-casing hits' text through the Unicode tables).
+    let lower = if text.is_ascii() {
+        text.to_ascii_lowercase()
+    } else {
+        text.to_lowercase()
+    };
     let wanted: Vec<String> = words.iter().map(|w| w.to_lowercase()).collect();
     // Byte offsets of the lower-cased text line up with the original only when
     // lower-casing kept every length; otherwise fall back to the start of the text.
