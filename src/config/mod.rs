@@ -546,6 +546,11 @@ impl Config {
             .find(|p| p.name.eq_ignore_ascii_case(name))
     }
 
+    /// The channels' names, in the file's order.
+    pub fn channel_names(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.name.clone()).collect()
+    }
+
     /// Every address of every channel, lower case.
     pub fn own_addresses(&self) -> Vec<String> {
         self.channels

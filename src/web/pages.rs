@@ -930,14 +930,7 @@ async fn report_for(
         .and_then(|d| d.parse::<i64>().ok())
         .unwrap_or(7);
     let period = Period::last_days(days, unix_now(), offset_from_minutes(field(query, "tz")));
-    let channels: Vec<String> = state
-        .services
-        .pipeline
-        .config()
-        .channels
-        .iter()
-        .map(|c| c.name.clone())
-        .collect();
+    let channels = state.services.pipeline.config().channel_names();
     state
         .services
         .pipeline

@@ -403,6 +403,23 @@ pub fn jane_replies(d: &Daemon, id: i64, more: &[&str], body: &str) {
     assert_eq!(code, 0, "{args:?}: {err}{out}");
 }
 
+/// `tickets open --as jane@acme.test --to TO --subject SUBJECT` with `body` on stdin:
+/// Jane writes to a customer first. Fails unless it succeeds.
+pub fn jane_writes_first(d: &Daemon, to: &str, subject: &str, body: &str) {
+    let args = [
+        "tickets",
+        "open",
+        "--as",
+        "jane@acme.test",
+        "--to",
+        to,
+        "--subject",
+        subject,
+    ];
+    let (code, out, err) = d.ctl_stdin(&args, Some(body.as_bytes()));
+    assert_eq!(code, 0, "{args:?}: {err}{out}");
+}
+
 /// The message rows of a `tickets show` answer with this direction, oldest first.
 pub fn message_rows(ticket: &Value, direction: &str) -> Vec<i64> {
     ticket["messages"]

@@ -11,8 +11,8 @@ use crate::browser::Browser;
 use crate::harness::{wait_until, Daemon};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, daemon, deliver, http_sign_in, jane_replies, outbound_messages, show, text_mail,
-    ticket_id, Agent, PASSWORD,
+    add_agent, daemon, deliver, http_sign_in, jane_replies, jane_writes_first, outbound_messages,
+    show, text_mail, ticket_id, Agent, PASSWORD,
 };
 
 /// The text of the element with `id` on `page` (an overview figure).
@@ -98,20 +98,12 @@ fn a_report_counts_what_the_desk_did() {
         &["tickets", "status", &id, "Closed", "--as", "bea@acme.test"],
     );
     ctl_ok(&d, &["tickets", "spam", &won.to_string()]);
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "open",
-            "--as",
-            "jane@acme.test",
-            "--to",
-            "lee@customer.example.org",
-            "--subject",
-            "Your order ships late",
-        ],
-        Some(b"Hello Lee, it ships on Monday."),
+    jane_writes_first(
+        &d,
+        "lee@customer.example.org",
+        "Your order ships late",
+        "Hello Lee, it ships on Monday.",
     );
-    assert_eq!(code, 0, "{err}{out}");
     let opened = ticket_id(&d, "Your order ships late");
     for t in [hinge, parcel, opened] {
         all_sent(&d, t);

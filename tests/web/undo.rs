@@ -18,7 +18,7 @@ use crate::browser::Browser;
 use crate::harness::{Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, deliver, history, http_sign_in, jane_replies, message_rows,
+    add_agent, deliver, history, http_sign_in, jane_replies, jane_writes_first, message_rows,
     olga_asks_about_the_hinge, olga_two_tickets, outbound_messages, show, text_mail, ticket_id,
     PASSWORD, SUPPORT,
 };
@@ -384,20 +384,7 @@ fn a_first_mail_cancelled_before_it_went_leaves_the_next_one_first() {
     let d = daemon_with_undo(&rx);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let subject = "Your parcel will be late";
-    let (code, out, err) = d.ctl_stdin(
-        &[
-            "tickets",
-            "open",
-            "--as",
-            "jane@acme.test",
-            "--to",
-            KIM,
-            "--subject",
-            subject,
-        ],
-        Some(b"Hello Kim, it ships on Friday."),
-    );
-    assert_eq!(code, 0, "{err}{out}");
+    jane_writes_first(&d, KIM, subject, "Hello Kim, it ships on Friday.");
     let id = ticket_id(&d, subject);
     let (first, first_row) = latest_reply(&show(&d, id));
     let first_mid = show(&d, id)["messages"]
