@@ -490,10 +490,21 @@ fn ranked(
          JOIN contacts c ON c.id = t.contact_id
          WHERE m.id = ?1 AND t.merged_into IS NULL",
     )?;
+    // A thread's mails often all hold the words (replies quote): which ticket a mail is
+    // on comes from a small index first, and only a ticket not shown yet has its mail's
+    // long row read.
+    let mut ticket_of = conn.prepare_cached(
+        "SELECT ticket_id FROM messages INDEXED BY messages_ticket_of WHERE id = ?1",
+    )?;
+    let mut shown: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut out: Vec<SearchHit> = Vec::new();
     for (rowid, _) in scored {
         if out.len() >= limit as usize {
             break;
+        }
+        let ticket: Option<i64> = ticket_of.query_row([rowid], |r| r.get(0)).optional()?;
+        if ticket.is_some_and(|t| shown.contains(&t)) {
+            continue;
         }
         let found = hit
             .query_row([rowid], |r| {
@@ -512,7 +523,7 @@ fn ranked(
             continue;
         };
         // One hit per ticket, best first.
-        if out.iter().any(|o| o.ticket_id == ticket_id) {
+        if !shown.insert(ticket_id) {
             continue;
         }
         out.push(SearchHit {
