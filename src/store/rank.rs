@@ -173,6 +173,8 @@ unsafe fn rank_row(
         Some(column_size),
         Some(inst_count),
         Some(inst),
+        Some(get_aux),
+        Some(set_aux),
     ) = (
         api.xPhraseCount,
         api.xRowCount,
@@ -180,31 +182,54 @@ unsafe fn rank_row(
         api.xColumnSize,
         api.xInstCount,
         api.xInst,
+        api.xGetAuxdata,
+        api.xSetAuxdata,
     )
     else {
         return Err(NO_API);
     };
     // SAFETY (every call below): FTS5's own functions on the context it gave us, with
     // out-pointers to locals.
-    let phrases = unsafe { phrase_count(fts) };
-    // FTS5 drops a phrase with no token in it, so the caller's count of phrases can
-    // be off for odd input; the row is then ranked with every phrase weighing the same
-    // rather than refused.
-    let counted = n_val == phrases;
-    let phrases = phrases.max(0) as usize;
-    let (mut rows, mut total) = (0i64, 0i64);
-    if unsafe { row_count(fts, &mut rows) } != ffi::SQLITE_OK
-        || unsafe { total_size(fts, -1, &mut total) } != ffi::SQLITE_OK
-    {
-        return Err(c"fd_rank: cannot read the index totals");
-    }
-    let idf: Vec<f64> = (0..phrases)
-        .map(|i| match counted {
-            // SAFETY: `values` holds `n_val` (= `phrases`) argument values.
-            true => idf(rows, unsafe { ffi::sqlite3_value_int64(*values.add(i)) }),
-            false => 1.0,
-        })
-        .collect();
+    let phrases = unsafe { phrase_count(fts) }.max(0) as usize;
+    // The weights and the average row length are the same for every row of a query:
+    // worked out on its first row and kept with the query (FTS5's auxiliary data,
+    // freed when the query ends), as FTS5's own bm25() does.
+    let kept = unsafe { get_aux(fts, 0) }.cast::<QueryWeights>();
+    // SAFETY: a non-null pointer is one this function stored for this query below.
+    let weights: &QueryWeights = match unsafe { kept.as_ref() } {
+        Some(w) => w,
+        None => {
+            let (mut rows, mut total) = (0i64, 0i64);
+            if unsafe { row_count(fts, &mut rows) } != ffi::SQLITE_OK
+                || unsafe { total_size(fts, -1, &mut total) } != ffi::SQLITE_OK
+            {
+                return Err(c"fd_rank: cannot read the index totals");
+            }
+            // FTS5 drops a phrase with no token in it, so the caller's count of
+            // phrases can be off for odd input; the row is then ranked with every
+            // phrase weighing the same rather than refused.
+            let counted = usize::try_from(n_val) == Ok(phrases);
+            let idf: Vec<f64> = (0..phrases)
+                .map(|i| match counted {
+                    // SAFETY: `values` holds `n_val` (= `phrases`) argument values.
+                    true => idf(rows, unsafe { ffi::sqlite3_value_int64(*values.add(i)) }),
+                    false => 1.0,
+                })
+                .collect();
+            let avg_len = if rows > 0 {
+                total as f64 / rows as f64
+            } else {
+                1.0
+            };
+            let raw = Box::into_raw(Box::new(QueryWeights { idf, avg_len }));
+            // On failure FTS5 has already freed it through `free_weights`.
+            if unsafe { set_aux(fts, raw.cast::<c_void>(), Some(free_weights)) } != ffi::SQLITE_OK {
+                return Err(c"fd_rank: cannot keep the query's weights");
+            }
+            // SAFETY: stored with the query, which outlives this call.
+            unsafe { &*raw }
+        }
+    };
     let mut len: c_int = 0;
     let mut instances: c_int = 0;
     if unsafe { column_size(fts, -1, &mut len) } != ffi::SQLITE_OK
@@ -212,7 +237,7 @@ unsafe fn rank_row(
     {
         return Err(c"fd_rank: cannot read the row");
     }
-    let mut tf = vec![0u32; phrases];
+    let mut tf = vec![0u32; weights.idf.len()];
     for i in 0..instances {
         let (mut phrase, mut column, mut offset) = (0, 0, 0);
         if unsafe { inst(fts, i, &mut phrase, &mut column, &mut offset) } == ffi::SQLITE_OK {
@@ -221,12 +246,23 @@ unsafe fn rank_row(
             }
         }
     }
-    let avg = if rows > 0 {
-        total as f64 / rows as f64
-    } else {
-        1.0
-    };
-    Ok(bm25(&tf, &idf, f64::from(len), avg))
+    Ok(bm25(&tf, &weights.idf, f64::from(len), weights.avg_len))
+}
+
+/// What every row of one query is ranked with.
+struct QueryWeights {
+    /// Each phrase's weight.
+    idf: Vec<f64>,
+    /// Tokens in an average row.
+    avg_len: f64,
+}
+
+/// Frees a query's [`QueryWeights`] when FTS5 is done with them.
+unsafe extern "C" fn free_weights(p: *mut c_void) {
+    if !p.is_null() {
+        // SAFETY: `p` came from `Box::into_raw` in `rank_row` and FTS5 frees it once.
+        drop(unsafe { Box::from_raw(p.cast::<QueryWeights>()) });
+    }
 }
 
 #[cfg(test)]
@@ -261,6 +297,10 @@ mod tests {
         );
     }
 
+    fn rows_scores(rows: &[(i64, f64, f64)]) -> Vec<f64> {
+        rows.iter().map(|r| r.2).collect()
+    }
+
     #[test]
     fn matches_fts5_bm25_on_a_small_table() {
         let conn = Connection::open_in_memory().unwrap();
@@ -291,6 +331,7 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(rows.len(), 3, "{rows:?}");
+        let rows_before = rows.clone();
         for (rowid, theirs, ours) in rows {
             // FTS5's bm25() is negated (lower is better).
             assert!(
@@ -298,6 +339,26 @@ mod tests {
                 "row {rowid}: {theirs} vs {ours}"
             );
         }
+        // The weights kept for a query are its own: the same statement run again with
+        // other counts ranks with those, as a statement made afresh does.
+        let again: Vec<f64> = stmt
+            .query_map(rusqlite::params!["printer OR the", 1, 1], |r| r.get(2))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let fresh: Vec<f64> = conn
+            .prepare("SELECT fd_rank(s, ?2, ?3) FROM s WHERE s MATCH ?1 ORDER BY rowid")
+            .unwrap()
+            .query_map(rusqlite::params!["printer OR the", 1, 1], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(again, fresh);
+        assert_ne!(
+            again,
+            rows_scores(&rows_before),
+            "other counts, other scores"
+        );
         // FTS5 drops a phrase with no token in it (punctuation typed alone), so the
         // counts do not line up: every phrase then weighs the same, and the row is
         // still ranked, not refused.
