@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawChannel, RawConfig, RawImap, RawNotifications, RawPipeline, RawRouting, RawSmtp,
-    RawSnippet, RawTicketDefaults,
+    RawAck, RawChannel, RawConfig, RawImap, RawNotifications, RawPipeline, RawRouting, RawSla,
+    RawSmtp, RawSnippet, RawTargets, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
 use crate::desk::routing::{RoutingMode, RoutingRule};
+use crate::desk::sla::{self, OfficeHours, Sla, Targets};
 
 use crate::outbound::compose::{
     FromNameMode, Identity, ACK_TOKENS, SIGNATURE_TOKENS, SNIPPET_TOKENS,
@@ -60,6 +61,8 @@ pub struct Config {
     pub snippets: Vec<Snippet>,
     /// `[notifications]`: mail to agents about their tickets (none without it).
     pub notifications: Option<NotificationsConfig>,
+    /// `[sla]`: answer-time targets (none without it).
+    pub sla: Option<Sla>,
 }
 
 /// `[notifications]`: agents get mail when a ticket is assigned to them, its customer
@@ -954,6 +957,7 @@ impl Validator<'_> {
             .notifications
             .as_ref()
             .and_then(|n| self.notifications(n, smtp.is_some(), &channels));
+        let sla = raw.sla.as_ref().and_then(|t| self.sla(t));
         Config {
             path: path.to_path_buf(),
             daemon,
@@ -964,7 +968,99 @@ impl Validator<'_> {
             channels,
             snippets,
             notifications,
+            sla,
         }
+    }
+
+    fn sla(&mut self, table: &Spanned<RawSla>) -> Option<Sla> {
+        let before = self.problems.len();
+        let raw = table.get_ref();
+        let first_answer = match &raw.first_answer {
+            Some(t) => self.targets(t, "sla.first_answer"),
+            None => {
+                self.problem(
+                    table,
+                    "sla.first_answer",
+                    "is needed: how soon each priority's first answer is due, as { urgent = \"1h\", high = \"4h\", medium = \"1d\" }",
+                );
+                Targets::default()
+            }
+        };
+        // A priority next_answer leaves out has its first answer's target.
+        let next_answer = match &raw.next_answer {
+            Some(t) => self.targets(t, "sla.next_answer").or(first_answer),
+            None => first_answer,
+        };
+        let zone = match &raw.timezone {
+            Some(z) => match sla::zone(z.get_ref()) {
+                Ok(zone) => Some(zone),
+                Err(e) => {
+                    self.problem(z, "sla.timezone", e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let hours = match &raw.office_hours {
+            Some(h) => match sla::parse_hours(h.get_ref()) {
+                Ok(days) => Some(OfficeHours {
+                    days,
+                    zone: zone.unwrap_or_else(jiff::tz::TimeZone::system),
+                }),
+                Err(e) => {
+                    self.problem(h, "sla.office_hours", e);
+                    None
+                }
+            },
+            None => {
+                if let Some(z) = &raw.timezone {
+                    self.problem(
+                        z,
+                        "sla.timezone",
+                        "is the time zone of office_hours, which are not set",
+                    );
+                }
+                None
+            }
+        };
+        (self.problems.len() == before).then_some(Sla {
+            first_answer,
+            next_answer,
+            hours,
+        })
+    }
+
+    fn targets(&mut self, table: &Spanned<RawTargets>, key: &str) -> Targets {
+        let raw = table.get_ref();
+        let mut span = |value: &Option<Spanned<String>>, name: &str| -> Option<i64> {
+            let v = value.as_ref()?;
+            let parsed = sla::parse_span(v.get_ref());
+            if parsed.is_none() {
+                self.problem(
+                    v,
+                    format!("{key}.{name}"),
+                    format!(
+                        "{:?} is not a span of time, as \"30m\", \"4h\" or \"2d\" (a minute to 366 days)",
+                        v.get_ref()
+                    ),
+                );
+            }
+            parsed
+        };
+        let targets = Targets {
+            low: span(&raw.low, "low"),
+            medium: span(&raw.medium, "medium"),
+            high: span(&raw.high, "high"),
+            urgent: span(&raw.urgent, "urgent"),
+        };
+        if raw.low.is_none() && raw.medium.is_none() && raw.high.is_none() && raw.urgent.is_none() {
+            self.problem(
+                table,
+                key,
+                "names no priority: give low, medium, high or urgent a span of time",
+            );
+        }
+        targets
     }
 
     fn notifications(

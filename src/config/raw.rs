@@ -28,6 +28,36 @@ pub struct RawConfig {
     pub snippet: Vec<Spanned<RawSnippet>>,
     /// `[notifications]`: mail to agents about their tickets.
     pub notifications: Option<Spanned<RawNotifications>>,
+    /// `[sla]`: how soon customers should have an answer.
+    pub sla: Option<Spanned<RawSla>>,
+}
+
+/// `[sla]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSla {
+    /// How soon a ticket's first answer is due, by priority.
+    pub first_answer: Option<Spanned<RawTargets>>,
+    /// How soon each later answer is due (as `first_answer` when absent).
+    pub next_answer: Option<Spanned<RawTargets>>,
+    /// The hours that count ("mon-fri 09:00-17:00"); around the clock when absent.
+    pub office_hours: Option<Spanned<String>>,
+    /// The office hours' time zone (IANA name); the host's when absent.
+    pub timezone: Option<Spanned<String>>,
+}
+
+/// A span of time per priority ("30m", "4h", "2d").
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTargets {
+    /// Low.
+    pub low: Option<Spanned<String>>,
+    /// Medium.
+    pub medium: Option<Spanned<String>>,
+    /// High.
+    pub high: Option<Spanned<String>>,
+    /// Urgent.
+    pub urgent: Option<Spanned<String>>,
 }
 
 /// `[notifications]`.

@@ -439,3 +439,67 @@ fn notifications_refuse_what_would_not_work() {
         );
     }
 }
+
+/// [`GOOD`] with an `[sla]` table of these lines.
+fn with_sla(lines: &str) -> String {
+    format!("{GOOD}\n[sla]\n{lines}\n")
+}
+
+#[test]
+fn answer_targets_by_priority_with_office_hours() {
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.sla, None);
+    let text = with_sla(
+        "first_answer = { urgent = \"1h\", high = \"4h\", medium = \"1d\" }\n\
+         office_hours = \"mon-fri 09:00-17:00\"\ntimezone = \"Europe/Berlin\"",
+    );
+    let sla = Config::parse(Path::new("t.toml"), &text)
+        .unwrap()
+        .sla
+        .unwrap();
+    assert_eq!(sla.first_answer.urgent, Some(3600));
+    assert_eq!(sla.first_answer.medium, Some(86_400));
+    assert_eq!(sla.first_answer.low, None);
+    // Later answers have the first answer's targets unless told otherwise.
+    assert_eq!(sla.next_answer, sla.first_answer);
+    let hours = sla.hours.unwrap();
+    assert_eq!(hours.days[0], Some((540, 1020)));
+    assert_eq!(hours.days[6], None);
+    assert_eq!(hours.zone.iana_name(), Some("Europe/Berlin"));
+
+    let text = with_sla(
+        "first_answer = { low = \"3d\", high = \"4h\" }\nnext_answer = { low = \"1d 12h\" }",
+    );
+    let sla = Config::parse(Path::new("t.toml"), &text)
+        .unwrap()
+        .sla
+        .unwrap();
+    assert_eq!(sla.next_answer.low, Some(36 * 3600));
+    assert_eq!(sla.next_answer.high, Some(4 * 3600), "as the first answer");
+    assert_eq!(sla.next_answer.medium, None);
+    assert!(sla.hours.is_none(), "around the clock without office_hours");
+}
+
+#[test]
+fn answer_targets_that_would_not_work_name_line_and_key() {
+    for (lines, key, says) in [
+        ("office_hours = \"mon-fri 09:00-17:00\"", "sla.first_answer", "is needed"),
+        ("first_answer = { urgent = \"soon\" }", "sla.first_answer.urgent", "not a span of time"),
+        ("first_answer = { high = \"30s\" }", "sla.first_answer.high", "not a span of time"),
+        ("first_answer = {}", "sla.first_answer", "names no priority"),
+        ("first_answer = { high = \"4h\" }\nnext_answer = { high = \"0m\" }", "sla.next_answer.high", "not a span"),
+        ("first_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 17:00-09:00\"", "sla.office_hours", "closes before it opens"),
+        ("first_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"\ntimezone = \"Mars/Base\"", "sla.timezone", "not a time zone"),
+        ("first_answer = { high = \"4h\" }\ntimezone = \"Europe/Paris\"", "sla.timezone", "office_hours, which are not set"),
+    ] {
+        let p = problems(&with_sla(lines));
+        assert_eq!(p.len(), 1, "{lines}: {p:?}");
+        assert_eq!(p[0].key, key, "{lines}");
+        assert!(p[0].message.contains(says), "{lines}: {p:?}");
+        assert!(p[0].line.is_some_and(|l| l > 20), "{lines}: {p:?}");
+    }
+    let p = problems(&with_sla(
+        "first_answer = { high = \"4h\", critical = \"1h\" }",
+    ));
+    assert!(p[0].message.contains("critical"), "{p:?}");
+}

@@ -8,6 +8,7 @@ pub mod notify;
 pub mod reports;
 pub mod routing;
 pub mod search;
+pub mod sla;
 pub mod snooze;
 pub mod spam;
 pub mod subject;

@@ -1317,4 +1317,133 @@ mod tests {
         );
         store.close();
     }
+
+    /// Since when a customer waits and whether the ticket was answered follow the mail:
+    /// only a reply the relay took answers; automatic mail and history make nobody
+    /// wait; a moved mail takes its wait along. The Overdue view lists a wait that
+    /// started by its cut-off.
+    #[tokio::test]
+    async fn waits_and_answers_follow_the_mail() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, priority)
+             VALUES (1, 'Hinge', 'New', 'support', 1, 100, 100, 'high'),
+                    (2, 'Other', 'New', 'support', 1, 100, 100, 'high');",
+        )
+        .unwrap();
+        let mail = |id: i64, ticket: i64, direction: &str, at: i64, extra: &str| {
+            conn.execute_batch(&format!(
+                "INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                     created_at, text_body, headers, from_email)
+                 VALUES ({id}, {ticket}, '{direction}', 'support', 'lmtp', 'Hinge', 'new', {at}, '', '', 'x@example.org');
+                 {extra}"
+            ))
+            .unwrap();
+        };
+        let queued = |id: i64, kind: &str| {
+            format!(
+                "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                     next_attempt_at, created_at, expires_at)
+                 VALUES ({id}, 1, 'support', '{kind}', '', '[]', 'queued', 0, 0, 9999999999);"
+            )
+        };
+        let wait = |ticket: i64| -> (Option<i64>, bool) {
+            conn.query_row(
+                "SELECT waiting_since, answered FROM tickets WHERE id = ?1",
+                [ticket],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        mail(1, 1, "inbound", 100, "");
+        assert_eq!(wait(1), (Some(100), false));
+        mail(
+            2,
+            1,
+            "inbound",
+            110,
+            "UPDATE messages SET auto = 'auto-replied' WHERE id = 2;",
+        );
+        mail(3, 1, "outbound", 111, &queued(3, "acknowledgement"));
+        conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = 112 WHERE message_row = 3",
+            [],
+        )
+        .unwrap();
+        assert_eq!(
+            wait(1),
+            (Some(100), false),
+            "an acknowledgement is no answer"
+        );
+        mail(4, 1, "outbound", 150, &queued(4, "reply"));
+        assert_eq!(wait(1), (Some(100), false), "not sent yet");
+        conn.execute(
+            "UPDATE outbox SET status = 'sent', sent_at = 200 WHERE message_row = 4",
+            [],
+        )
+        .unwrap();
+        assert_eq!(wait(1), (None, true), "answered when the relay took it");
+        mail(5, 1, "inbound", 300, "");
+        assert_eq!(wait(1), (Some(300), true), "waiting for the next answer");
+        mail(6, 1, "outbound", 310, &queued(6, "reply"));
+        conn.execute(
+            "UPDATE outbox SET status = 'cancelled' WHERE message_row = 6",
+            [],
+        )
+        .unwrap();
+        mail(
+            7,
+            1,
+            "inbound",
+            400,
+            "UPDATE messages SET historical = 1 WHERE id = 7;",
+        );
+        assert_eq!(
+            wait(1),
+            (Some(300), true),
+            "cancelled; history makes no wait"
+        );
+        // The customer's question moved to a ticket of its own takes the wait along.
+        conn.execute("UPDATE messages SET ticket_id = 2 WHERE id = 5", [])
+            .unwrap();
+        assert_eq!(wait(1), (None, true));
+        assert_eq!(wait(2), (Some(300), false));
+
+        let overdue = async |cut: i64| {
+            let cutoffs = crate::desk::sla::Cutoffs {
+                first: [i64::MIN, i64::MIN, cut, i64::MIN],
+                next: [i64::MIN; 4],
+            };
+            let q = InboxQuery {
+                limit: 10,
+                cutoffs: Some(cutoffs),
+                ..Default::default()
+            };
+            store
+                .read(move |r| {
+                    let rows = r.inbox(InboxView::Overdue, "jane@acme.test", &q)?;
+                    let counts = r.inbox_counts("jane@acme.test", Some(&cutoffs))?;
+                    Ok((rows, counts))
+                })
+                .await
+                .unwrap()
+        };
+        let (rows, counts) = overdue(300).await;
+        assert_eq!(rows.iter().map(|r| r.ticket.id).collect::<Vec<_>>(), [2]);
+        assert_eq!(rows[0].waiting_since, Some(300));
+        assert!(counts.contains(&(InboxView::Overdue, 1)), "{counts:?}");
+        let (rows, counts) = overdue(299).await;
+        assert!(rows.is_empty());
+        assert!(counts.contains(&(InboxView::Overdue, 0)), "{counts:?}");
+        // Closed: nobody waits on the desk any more.
+        conn.execute("UPDATE tickets SET closed = 1 WHERE id = 2", [])
+            .unwrap();
+        let (rows, counts) = overdue(300).await;
+        assert!(rows.is_empty());
+        assert!(counts.contains(&(InboxView::Overdue, 0)), "{counts:?}");
+        store.close();
+    }
 }

@@ -58,7 +58,7 @@ impl<'c> Reader<'c> {
             .prepare_cached(
                 "SELECT t.id, t.subject, t.status, t.channel, c.email, c.name, t.owner, t.merged_into,
                         t.created_at, t.updated_at, t.pipeline, t.priority, t.tags, t.team,
-                        t.snoozed_until
+                        t.snoozed_until, CASE WHEN t.closed = 0 THEN t.waiting_since END, t.answered
                  FROM tickets t JOIN contacts c ON c.id = t.contact_id WHERE t.id = ?1",
             )?
             .query_row(
@@ -85,6 +85,8 @@ impl<'c> Reader<'c> {
                         participants: Vec::new(),
                         followers: Vec::new(),
                         events: Vec::new(),
+                        waiting_since: r.get(15)?,
+                        answered: r.get(16)?,
                     })
                 },
             )
@@ -648,8 +650,13 @@ impl<'c> Reader<'c> {
     }
 
     /// Ticket counts per inbox view.
-    pub fn inbox_counts(&self, me: &str) -> Result<Vec<(super::InboxView, i64)>, StoreError> {
-        super::web::inbox_counts(self.conn, me)
+    /// The Overdue view is counted only with `cutoffs` (a desk with answer targets).
+    pub fn inbox_counts(
+        &self,
+        me: &str,
+        cutoffs: Option<&crate::desk::sla::Cutoffs>,
+    ) -> Result<Vec<(super::InboxView, i64)>, StoreError> {
+        super::web::inbox_counts(self.conn, me, cutoffs)
     }
 
     /// Full-text search over subjects, bodies and contacts, with the search box's

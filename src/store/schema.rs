@@ -104,6 +104,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0029_message_tickets.sql"),
     ),
     ("0030_reports", include_str!("migrations/0030_reports.sql")),
+    ("0031_sla", include_str!("migrations/0031_sla.sql")),
 ];
 
 /// The schema version this build writes.

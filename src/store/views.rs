@@ -202,6 +202,13 @@ pub struct TicketDetail {
     /// Older events were left out of `events` (with the older messages).
     #[serde(default)]
     pub earlier_events: bool,
+    /// Unix seconds the customer has waited since for an answer (their oldest mail
+    /// after the desk's last answer), while they wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_since: Option<i64>,
+    /// The ticket was answered before (its next answer has the `next_answer` target).
+    #[serde(default)]
+    pub answered: bool,
 }
 
 /// Counts for `status`.

@@ -6,6 +6,7 @@ use super::rank::WordCounts;
 use super::writer::exec;
 use super::StoreError;
 use crate::desk::search::{Field, OwnerFilter, SearchQuery, Term};
+use crate::desk::sla::Cutoffs;
 
 /// A signed-in agent's session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -747,6 +748,8 @@ pub enum InboxView {
     Teams,
     /// Every open ticket.
     Open,
+    /// Open tickets whose customer's answer is overdue (`[sla]`; snoozed ones too).
+    Overdue,
     /// Open tickets snoozed until later (the other open views leave them out).
     Snoozed,
     /// Closed ones.
@@ -765,6 +768,7 @@ impl InboxView {
             "following" => InboxView::Following,
             "teams" => InboxView::Teams,
             "open" => InboxView::Open,
+            "overdue" => InboxView::Overdue,
             "snoozed" => InboxView::Snoozed,
             "closed" => InboxView::Closed,
             "all" => InboxView::All,
@@ -781,6 +785,7 @@ impl InboxView {
             InboxView::Following => "following",
             InboxView::Teams => "teams",
             InboxView::Open => "open",
+            InboxView::Overdue => "overdue",
             InboxView::Snoozed => "snoozed",
             InboxView::Closed => "closed",
             InboxView::All => "all",
@@ -788,13 +793,14 @@ impl InboxView {
     }
 
     /// Every view, in menu order.
-    pub const ALL: [InboxView; 9] = [
+    pub const ALL: [InboxView; 10] = [
         InboxView::Unassigned,
         InboxView::Mine,
         InboxView::Mentions,
         InboxView::Following,
         InboxView::Teams,
         InboxView::Open,
+        InboxView::Overdue,
         InboxView::Snoozed,
         InboxView::Closed,
         InboxView::All,
@@ -822,6 +828,13 @@ impl InboxView {
                      WHERE m2.team_id IN (SELECT m3.team_id FROM team_members m3 JOIN users u3 ON u3.id = m3.user_id WHERE u3.email = ?1)))"
             }
             InboxView::Open => "t.closed = 0 AND t.snoozed_until IS NULL",
+            // A wait is late when it started by its kind's cut-off (`sla::Cutoffs`,
+            // bound as ?9 to ?16); the covering index holds all three columns.
+            InboxView::Overdue => {
+                "t.closed = 0 AND t.waiting_since IS NOT NULL AND t.waiting_since <= (CASE WHEN t.answered
+                     THEN (CASE t.priority WHEN 'low' THEN ?13 WHEN 'medium' THEN ?14 WHEN 'high' THEN ?15 ELSE ?16 END)
+                     ELSE (CASE t.priority WHEN 'low' THEN ?9 WHEN 'medium' THEN ?10 WHEN 'high' THEN ?11 ELSE ?12 END) END)"
+            }
             InboxView::Snoozed => "t.closed = 0 AND t.snoozed_until IS NOT NULL",
             InboxView::Closed => "t.closed = 1",
             InboxView::All => "1 = 1",
@@ -844,6 +857,10 @@ pub struct InboxRow {
     pub activity: i64,
     /// Unix seconds the ticket was opened.
     pub created_at: i64,
+    /// Unix seconds the customer has waited since for an answer, while they wait.
+    pub waiting_since: Option<i64>,
+    /// The ticket was answered before.
+    pub answered: bool,
 }
 
 /// Filters of an inbox page.
@@ -866,6 +883,8 @@ pub struct InboxQuery {
     pub oldest_first: bool,
     /// Page size.
     pub limit: u32,
+    /// When a wait is late, for the Overdue view (`[sla]`; none without it).
+    pub cutoffs: Option<Cutoffs>,
 }
 
 pub(super) fn inbox(
@@ -881,7 +900,7 @@ pub(super) fn inbox(
             ", t.last_speaker, t.activity,
                 t.closed = 0 AND t.last_message > COALESCE((SELECT s.last_message FROM ticket_seen s
                                 WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0),
-                t.snoozed_until
+                t.snoozed_until, CASE WHEN t.closed = 0 THEN t.waiting_since END, t.answered
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
@@ -905,41 +924,53 @@ pub(super) fn inbox(
         },
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(
+    let past = q
+        .past
+        .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX });
+    let mut bind: Vec<&dyn rusqlite::ToSql> = vec![
+        &me,
+        &q.channel,
+        &q.status,
         // A plain bound (not `?4 IS NULL OR ...`) lets the index seek to the page.
-        params![
-            me,
-            q.channel,
-            q.status,
-            q.past
-                .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX }),
-            q.limit,
-            q.tag,
-            q.awaiting_us,
-            q.contact
-        ],
-        |r| {
-            let created: i64 = r.get(8)?;
-            let last: Option<String> = r.get(14)?;
-            let activity: i64 = r.get(15)?;
-            let unread: bool = r.get(16)?;
-            let snoozed_until: Option<i64> = r.get(17)?;
-            Ok(InboxRow {
-                ticket: super::read::summary_row(r)?,
-                awaiting_us: last.as_deref() == Some("inbound"),
-                unread,
-                snoozed_until,
-                activity,
-                created_at: created,
-            })
-        },
-    )?;
+        &past,
+        &q.limit,
+        &q.tag,
+        &q.awaiting_us,
+        &q.contact,
+    ];
+    let cut = q.cutoffs.unwrap_or(Cutoffs::NONE);
+    if view == InboxView::Overdue {
+        bind.extend(
+            cut.first
+                .iter()
+                .chain(&cut.next)
+                .map(|c| c as &dyn rusqlite::ToSql),
+        );
+    }
+    let rows = stmt.query_map(bind.as_slice(), |r| {
+        let created: i64 = r.get(8)?;
+        let last: Option<String> = r.get(14)?;
+        let activity: i64 = r.get(15)?;
+        let unread: bool = r.get(16)?;
+        let snoozed_until: Option<i64> = r.get(17)?;
+        Ok(InboxRow {
+            ticket: super::read::summary_row(r)?,
+            awaiting_us: last.as_deref() == Some("inbound"),
+            unread,
+            snoozed_until,
+            activity,
+            created_at: created,
+            waiting_since: r.get(18)?,
+            answered: r.get(19)?,
+        })
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub(super) fn inbox_counts(
     conn: &Connection,
     me: &str,
+    cutoffs: Option<&Cutoffs>,
 ) -> Result<Vec<(InboxView, i64)>, StoreError> {
     // The plain views in one pass over the owner index (it covers owner and closed);
     // "my teams" has its own condition.
@@ -982,6 +1013,37 @@ pub(super) fn inbox_counts(
             InboxView::Teams.condition()
         ))?
         .query_row([me], |r| r.get(0))?;
+    // Only with answer targets: walked in the waiting tickets' own index, up to the
+    // latest cut-off.
+    let overdue: i64 = match cutoffs {
+        None => 0,
+        Some(cut) => {
+            let latest = cut
+                .first
+                .iter()
+                .chain(&cut.next)
+                .copied()
+                .max()
+                .unwrap_or(i64::MIN);
+            // ?1 in place of the views' "me", ?2 to ?8 unused: the cut-offs keep the
+            // view's ?9 to ?16.
+            let unused = rusqlite::types::Null;
+            let mut bind: Vec<&dyn rusqlite::ToSql> = vec![&latest];
+            bind.extend(std::iter::repeat_n(&unused as &dyn rusqlite::ToSql, 7));
+            bind.extend(
+                cut.first
+                    .iter()
+                    .chain(&cut.next)
+                    .map(|c| c as &dyn rusqlite::ToSql),
+            );
+            conn.prepare_cached(&format!(
+                "SELECT COUNT(*) FROM tickets t INDEXED BY tickets_waiting
+                 WHERE t.merged_into IS NULL AND t.waiting_since <= ?1 AND ({})",
+                InboxView::Overdue.condition()
+            ))?
+            .query_row(bind.as_slice(), |r| r.get(0))?
+        }
+    };
     Ok(InboxView::ALL
         .iter()
         .map(|&view| {
@@ -992,6 +1054,7 @@ pub(super) fn inbox_counts(
                 InboxView::Following => following,
                 InboxView::Teams => teams,
                 InboxView::Open => open - snoozed,
+                InboxView::Overdue => overdue,
                 InboxView::Snoozed => snoozed,
                 InboxView::Closed => closed,
                 InboxView::All => all,

@@ -537,6 +537,9 @@ async fn inbox(
         .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
         // Contacts are kept in lower case.
         .map(str::to_lowercase);
+    let config = state.services.pipeline.config();
+    let sla = config.sla.clone();
+    let cutoffs = sla.as_ref().map(|s| s.cutoffs(unix_now()));
     let q = InboxQuery {
         channel: channel.clone(),
         status: status.clone(),
@@ -546,15 +549,23 @@ async fn inbox(
         past,
         oldest_first,
         limit: PAGE + 1,
+        cutoffs,
     };
     let me = session.email.clone();
-    // The counts cover the whole desk: kept per agent until something is written.
-    let now = stamp(state, DATA_ONLY);
+    // The counts cover the whole desk: kept per agent until something is written (and,
+    // with answer targets, the minute turns: a wait becomes late by time alone).
+    let now = stamp(
+        state,
+        Shows {
+            minute: sla.is_some(),
+            read_marks: None,
+        },
+    );
     let known = state.counts.get(&me, now);
     let want_counts = known.is_none();
     let reads = move |r: &Reader<'_>| {
         let counts = if want_counts {
-            Some(r.inbox_counts(&me)?)
+            Some(r.inbox_counts(&me, cutoffs.as_ref())?)
         } else {
             None
         };
@@ -590,7 +601,6 @@ async fn inbox(
         let last = &rows[rows.len() - 1];
         views::inbox_link(view, filters, Some(last.activity))
     });
-    let config = state.services.pipeline.config();
     let channels: Vec<String> = config.channels.iter().map(|c| c.name.clone()).collect();
     let mut stages: Vec<String> = Vec::new();
     for stage in config.pipelines.iter().flat_map(|p| &p.stages) {
@@ -611,6 +621,7 @@ async fn inbox(
         stages: &stages,
         csrf: &session.csrf,
         back: uri,
+        sla: sla.as_ref(),
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
@@ -754,6 +765,8 @@ async fn ticket(
         me: &session.email,
         own: &config.own_addresses(),
         flash,
+        sla: config.sla.as_ref(),
+        now: unix_now(),
     });
     let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);
     // The agent has now had every message on screen: the inbox stops marking the ticket

@@ -5,8 +5,10 @@ use std::fmt::Write;
 
 pub mod reports;
 
+use crate::desk::lifecycle::Priority;
 use crate::desk::mentions::{handle, Mentionable};
 use crate::desk::notify::{Prefs, Reason};
+use crate::desk::sla::{self, Sla, Standing};
 use crate::outbound::template::{html_escape as esc, Escaped};
 use crate::store::{
     AttachmentView, InboxRow, InboxView, MessageView, SearchHit, SessionView, TicketDetail,
@@ -400,6 +402,7 @@ fn view_label(v: InboxView) -> &'static str {
         InboxView::Following => "Following",
         InboxView::Teams => "My teams",
         InboxView::Open => "All open",
+        InboxView::Overdue => "Overdue",
         InboxView::Snoozed => "Snoozed",
         InboxView::Closed => "Closed",
         InboxView::All => "All",
@@ -637,6 +640,36 @@ pub struct InboxPage<'a> {
     pub csrf: &'a str,
     /// This page's own URL, where the bulk form comes back to.
     pub back: &'a str,
+    /// Answer targets: rows say when the answer is due (none without `[sla]`).
+    pub sla: Option<&'a Sla>,
+}
+
+/// When a waiting customer's answer is due, as a badge ("answer due in 3 h"); nothing
+/// without a wait or a target for the ticket's priority.
+pub fn answer_due(
+    sla: Option<&Sla>,
+    waiting_since: Option<i64>,
+    priority: &str,
+    answered: bool,
+    now: i64,
+) -> String {
+    let due = sla
+        .zip(waiting_since)
+        .and_then(|(sla, since)| sla.due(since, Priority::parse(priority)?, answered));
+    let Some(due) = due else {
+        return String::new();
+    };
+    let class = match sla::standing(due, now) {
+        Standing::Late => "late",
+        Standing::Soon => "soon",
+        Standing::Later => "later",
+    };
+    format!(
+        r#" <span class="badge answer-due {class}" title="{kind} answer due {when}">{words}</span>"#,
+        kind = if answered { "Next" } else { "First" },
+        when = esc(&short_time(&crate::model::rfc3339(due))),
+        words = sla::words(due, now),
+    )
 }
 
 /// An owner as agents know each other: the full name, else the address, else "—".
@@ -734,7 +767,12 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         r#"<h1 class="sr-only">Inbox: {}</h1><nav class="views" aria-label="Views">"#,
         view_label(p.view)
     );
-    for (v, n) in p.counts {
+    // Overdue only where there are targets to be late for.
+    for (v, n) in p
+        .counts
+        .iter()
+        .filter(|(v, _)| *v != InboxView::Overdue || p.sla.is_some())
+    {
         let current = if *v == p.view {
             r#" aria-current="page""#
         } else {
@@ -842,7 +880,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             let contact = t.contact.name.as_deref().unwrap_or(&t.contact.email);
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{due}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
                 snoozed = r
@@ -864,6 +902,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 } else {
                     ""
                 },
+                due = answer_due(p.sla, r.waiting_since, &t.priority, r.answered, p.now),
                 tags = t
                     .tags
                     .iter()
@@ -957,6 +996,10 @@ pub struct TicketPage<'a> {
     pub own: &'a [String],
     /// A message to show (after an action).
     pub flash: Option<&'a str>,
+    /// Answer targets (none without `[sla]`).
+    pub sla: Option<&'a Sla>,
+    /// Unix seconds now.
+    pub now: i64,
 }
 
 /// Whom a mail we sent went to and how far it got, for its header in the thread; one
@@ -1107,7 +1150,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<div class="ticket-page" data-ticket="{id}"><section class="thread"><h1>#{id} {subject}</h1><p class="meta">{status} · {pipeline} · priority {priority} · {channel} · owner {owner}</p><p id="presence" class="presence" aria-live="polite"></p>"#,
+        r#"<div class="ticket-page" data-ticket="{id}"><section class="thread"><h1>#{id} {subject}</h1><p class="meta">{status} · {pipeline} · priority {priority} · {channel} · owner {owner}{due}</p><p id="presence" class="presence" aria-live="polite"></p>"#,
         id = t.id,
         subject = esc(&t.subject),
         status = esc(&t.status),
@@ -1118,6 +1161,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             Some(_) => esc(&agent_name(p.agents, t.owner.as_deref())),
             None => "unassigned".to_string(),
         },
+        due = answer_due(p.sla, t.waiting_since, &t.priority, t.answered, p.now),
     );
     if let Some(f) = p.flash {
         let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(f));
@@ -1748,6 +1792,8 @@ mod tests {
             snoozed_until: None,
             activity: 1,
             created_at: 0,
+            waiting_since: None,
+            answered: false,
         };
         let counts = [(InboxView::Open, 1)];
         let page = inbox(&InboxPage {
@@ -1770,6 +1816,7 @@ mod tests {
             stages: &[],
             csrf: "t",
             back: "/inbox",
+            sla: None,
         });
         assert!(page.contains(
             r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
@@ -1781,6 +1828,51 @@ mod tests {
         assert!(page.contains(
             r#"customer <b>olga@example.org</b> <a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=billing&amp;awaiting=1" aria-label="Stop filtering by customer olga@example.org">×</a>"#
         ));
+    }
+
+    #[test]
+    fn a_waiting_customer_s_answer_shows_when_it_is_due() {
+        let sla = Sla {
+            first_answer: sla::Targets {
+                high: Some(4 * 3600),
+                ..Default::default()
+            },
+            next_answer: sla::Targets {
+                high: Some(8 * 3600),
+                ..Default::default()
+            },
+            hours: None,
+        };
+        let now = 1_790_000_000;
+        let badge = |since: Option<i64>, priority: &str, answered: bool| {
+            answer_due(Some(&sla), since, priority, answered, now)
+        };
+        // Waiting 1 h of a 4 h first-answer target.
+        let b = badge(Some(now - 3600), "high", false);
+        assert!(b.contains(r#"class="badge answer-due later""#), "{b}");
+        assert!(b.contains(">answer due in 3 h<"), "{b}");
+        assert!(b.contains(r#"title="First answer due "#), "{b}");
+        // Answered before: the next-answer target.
+        let b = badge(Some(now - 3600), "high", true);
+        assert!(
+            b.contains(">answer due in 7 h<") && b.contains("Next answer"),
+            "{b}"
+        );
+        let b = badge(Some(now - 3 * 3600 - 1800), "high", false);
+        assert!(
+            b.contains("answer-due soon") && b.contains("in 30 min"),
+            "{b}"
+        );
+        let b = badge(Some(now - 5 * 3600), "high", false);
+        assert!(
+            b.contains("answer-due late") && b.contains("overdue by 1 h"),
+            "{b}"
+        );
+        // Nobody waiting, no target for the priority, no [sla], a priority not known.
+        assert_eq!(badge(None, "high", false), "");
+        assert_eq!(badge(Some(now), "low", false), "");
+        assert_eq!(answer_due(None, Some(now), "high", false, now), "");
+        assert_eq!(badge(Some(now), "critical", false), "");
     }
 
     #[test]

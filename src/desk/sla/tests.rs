@@ -1,0 +1,256 @@
+use super::*;
+
+/// Unix seconds of an RFC 3339 time.
+fn at(text: &str) -> i64 {
+    text.parse::<Timestamp>().expect(text).as_second()
+}
+
+fn weekdays_nine_to_five(zone: &str) -> OfficeHours {
+    OfficeHours {
+        days: parse_hours("mon-fri 09:00-17:00").expect("hours"),
+        zone: super::zone(zone).expect("zone"),
+    }
+}
+
+const HOUR: i64 = 3600;
+
+#[test]
+fn spans_are_written_with_units() {
+    assert_eq!(parse_span("90m"), Some(5400));
+    assert_eq!(parse_span("30 min"), Some(1800));
+    assert_eq!(parse_span("4h"), Some(4 * HOUR));
+    assert_eq!(parse_span("1h30m"), Some(5400));
+    assert_eq!(parse_span("2d"), Some(2 * 86_400));
+    assert_eq!(parse_span(" 1d 4h "), Some(28 * HOUR));
+    assert_eq!(parse_span("2 hours"), Some(2 * HOUR));
+}
+
+#[test]
+fn spans_without_a_unit_too_short_or_too_long_are_refused() {
+    for bad in [
+        "",
+        "5",
+        "4x",
+        "h",
+        "0m",
+        "59s",
+        "30s",
+        "400d",
+        "-1h",
+        "1.5h",
+        "99999999h",
+    ] {
+        assert_eq!(parse_span(bad), None, "{bad:?}");
+    }
+}
+
+#[test]
+fn office_hours_name_days_and_spans() {
+    let days = parse_hours("mon-fri 09:00-17:00").unwrap();
+    assert_eq!(&days[..5], &[Some((540, 1020)); 5]);
+    assert_eq!(&days[5..], &[None, None]);
+    let days = parse_hours("Mon-Thu 08:30-17:00, Friday 08:30-14:00").unwrap();
+    assert_eq!(days[3], Some((510, 1020)));
+    assert_eq!(days[4], Some((510, 840)));
+    assert_eq!(days[5], None);
+    // A range may wrap past Sunday; a day may close at midnight.
+    let days = parse_hours("sun-tue 10:00-24:00").unwrap();
+    assert_eq!(days[6], Some((600, 1440)));
+    assert_eq!(days[0], Some((600, 1440)));
+    assert_eq!(days[1], Some((600, 1440)));
+    assert_eq!(days[2], None);
+}
+
+#[test]
+fn office_hours_that_make_no_sense_say_why() {
+    for (bad, says) in [
+        ("mon-fri 17:00-09:00", "closes before it opens"),
+        ("mon-fri 9-17", "not a time of day"),
+        ("mon-fri 9:00-17:00", "not a time of day"),
+        ("mon-fri 09:00-24:30", "not a time of day"),
+        ("mon-fri 09:60-17:00", "not a time of day"),
+        ("someday 09:00-17:00", "not a weekday"),
+        ("mo 09:00-17:00", "not a weekday"),
+        ("éé-fri 09:00-17:00", "not a weekday"),
+        ("montag 09:00-17:00", "not a weekday"),
+        ("mon 09:00-10:00, mon 11:00-12:00", "given twice"),
+        ("mon-fri", "needs days and hours"),
+        ("mon-fri 09:00", "not a span of hours"),
+        ("mon-fri 09:00-17:00,", "empty group"),
+    ] {
+        let err = parse_hours(bad).expect_err(bad);
+        assert!(err.contains(says), "{bad:?}: {err}");
+    }
+}
+
+#[test]
+fn zones_are_iana_names() {
+    assert!(zone("Europe/Berlin").is_ok());
+    assert!(zone("UTC").is_ok());
+    assert!(zone("Mars/Olympus")
+        .unwrap_err()
+        .contains("not a time zone"));
+}
+
+#[test]
+fn open_time_skips_nights_and_weekends() {
+    let h = weekdays_nine_to_five("UTC");
+    // 2026-11-27 is a Friday.
+    assert_eq!(
+        h.add(at("2026-11-27T10:00:00Z"), 2 * HOUR),
+        at("2026-11-27T12:00:00Z")
+    );
+    // Before opening: the clock starts at nine.
+    assert_eq!(
+        h.add(at("2026-11-27T06:00:00Z"), HOUR),
+        at("2026-11-27T10:00:00Z")
+    );
+    // Late on Friday: the rest runs on Monday.
+    assert_eq!(
+        h.add(at("2026-11-27T16:00:00Z"), 2 * HOUR),
+        at("2026-11-30T10:00:00Z")
+    );
+    // Written on Saturday: due an hour after Monday's opening.
+    assert_eq!(
+        h.add(at("2026-11-28T12:00:00Z"), HOUR),
+        at("2026-11-30T10:00:00Z")
+    );
+    // Two working days and an hour: 7 h on Friday, 8 h on Monday, 1 h on Tuesday.
+    assert_eq!(
+        h.add(at("2026-11-27T10:00:00Z"), 16 * HOUR),
+        at("2026-12-01T10:00:00Z")
+    );
+    // Exactly at closing: due at closing, not the next morning.
+    assert_eq!(
+        h.add(at("2026-11-27T15:00:00Z"), 2 * HOUR),
+        at("2026-11-27T17:00:00Z")
+    );
+}
+
+#[test]
+fn rewinding_open_time_finds_the_latest_late_start() {
+    let h = weekdays_nine_to_five("UTC");
+    assert_eq!(
+        h.rewind(at("2026-11-30T10:00:00Z"), 2 * HOUR),
+        at("2026-11-27T16:00:00Z")
+    );
+    // On Sunday the last open hour was Friday's.
+    assert_eq!(
+        h.rewind(at("2026-11-29T12:00:00Z"), HOUR),
+        at("2026-11-27T16:00:00Z")
+    );
+    assert_eq!(
+        h.rewind(at("2026-11-27T12:00:00Z"), 2 * HOUR),
+        at("2026-11-27T10:00:00Z")
+    );
+}
+
+#[test]
+fn a_wait_is_late_exactly_when_it_started_by_the_cutoff() {
+    // Whatever the hours, "due by now" and "started by the cut-off" must agree, or the
+    // Overdue view and the rows' words would disagree.
+    let hours = [
+        weekdays_nine_to_five("UTC"),
+        weekdays_nine_to_five("Europe/Berlin"),
+        OfficeHours {
+            days: parse_hours("sun-thu 22:00-24:00, fri 00:00-01:30").unwrap(),
+            zone: zone("America/New_York").unwrap(),
+        },
+    ];
+    let base = at("2026-03-20T00:00:00Z");
+    for h in &hours {
+        for target in [60, 5400, 8 * HOUR, 30 * HOUR] {
+            for now in (0..12 * 86_400).step_by(7919).map(|s| base + s) {
+                let cut = h.rewind(now, target);
+                for start in (0..12 * 86_400).step_by(6007).map(|s| base + s) {
+                    let late = h.add(start, target) <= now;
+                    assert_eq!(
+                        late,
+                        start <= cut,
+                        "{h:?} target {target} start {start} now {now}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn office_hours_follow_the_clock_change() {
+    // Berlin moved to summer time on Sunday 2026-03-29: 09:00 on Friday is 08:00 UTC,
+    // 09:00 on Monday is 07:00 UTC.
+    let h = weekdays_nine_to_five("Europe/Berlin");
+    assert_eq!(
+        h.add(at("2026-03-27T15:00:00Z"), 2 * HOUR),
+        at("2026-03-30T08:00:00Z")
+    );
+    assert_eq!(
+        h.rewind(at("2026-03-30T08:00:00Z"), 2 * HOUR),
+        at("2026-03-27T15:00:00Z")
+    );
+}
+
+fn around_the_clock() -> Sla {
+    Sla {
+        first_answer: Targets {
+            urgent: Some(HOUR),
+            high: Some(4 * HOUR),
+            medium: Some(8 * HOUR),
+            low: None,
+        },
+        next_answer: Targets {
+            urgent: Some(2 * HOUR),
+            high: Some(8 * HOUR),
+            medium: Some(86_400),
+            low: None,
+        },
+        hours: None,
+    }
+}
+
+#[test]
+fn due_by_priority_and_whether_answered_before() {
+    let sla = around_the_clock();
+    let t = at("2026-11-27T10:00:00Z");
+    assert_eq!(sla.due(t, Priority::Urgent, false), Some(t + HOUR));
+    assert_eq!(sla.due(t, Priority::Urgent, true), Some(t + 2 * HOUR));
+    assert_eq!(sla.due(t, Priority::Medium, false), Some(t + 8 * HOUR));
+    assert_eq!(sla.due(t, Priority::Low, false), None);
+    let cut = sla.cutoffs(t);
+    assert_eq!(cut.first, [i64::MIN, t - 8 * HOUR, t - 4 * HOUR, t - HOUR]);
+    assert_eq!(cut.next, [i64::MIN, t - 86_400, t - 8 * HOUR, t - 2 * HOUR]);
+}
+
+#[test]
+fn office_hours_move_the_due_time() {
+    let sla = Sla {
+        hours: Some(weekdays_nine_to_five("UTC")),
+        ..around_the_clock()
+    };
+    // Friday 16:00, urgent: one open hour later is Monday 09:00... plus what Friday had.
+    let fri = at("2026-11-27T16:30:00Z");
+    assert_eq!(
+        sla.due(fri, Priority::Urgent, false),
+        Some(at("2026-11-30T09:30:00Z"))
+    );
+    let cut = sla.cutoffs(at("2026-11-30T09:30:00Z"));
+    assert_eq!(cut.first[3], fri);
+}
+
+#[test]
+fn standing_and_words() {
+    let now = at("2026-11-27T10:00:00Z");
+    assert_eq!(standing(now + 2 * HOUR, now), Standing::Later);
+    assert_eq!(standing(now + HOUR, now), Standing::Soon);
+    assert_eq!(standing(now, now), Standing::Late);
+    assert_eq!(standing(now - 60, now), Standing::Late);
+    assert_eq!(words(now + 2 * HOUR, now), "answer due in 2 h");
+    assert_eq!(words(now - 15 * 60, now), "answer overdue by 15 min");
+    assert_eq!(words(now, now), "answer overdue by 0 s");
+}
+
+#[test]
+fn no_targets_is_empty() {
+    assert!(Targets::default().is_empty());
+    assert!(!around_the_clock().first_answer.is_empty());
+}

@@ -1,0 +1,115 @@
+-- frontdesk schema 31: answer-time targets ([sla]). Each ticket keeps since when its
+-- customer has waited for an answer (their oldest mail after the desk's last answer; NULL
+-- when nobody waits) and whether it was ever answered (first or next answer target).
+-- An answer is an outbound message that went to the customer: a reply the relay took,
+-- or one that came from outside the outbox (history imported). Acknowledgements,
+-- forwards, and replies cancelled or not yet sent are not answers; automatic mail,
+-- mail from the desk's own addresses and imported history do not make anyone wait.
+-- Triggers keep both, on messages (a mail in, a mail moved by a merge or split) and on
+-- the outbox (a reply sent), so no writer can forget.
+ALTER TABLE tickets ADD COLUMN waiting_since INTEGER;
+ALTER TABLE tickets ADD COLUMN answered INTEGER NOT NULL DEFAULT 0;
+UPDATE tickets SET
+    answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = tickets.id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+    waiting_since = (SELECT MIN(w.created_at) FROM messages w
+        WHERE w.ticket_id = tickets.id AND w.direction = 'inbound'
+          AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+          AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = tickets.id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0));
+-- The Overdue view's count: open tickets someone waits on, with what their cut-off
+-- depends on, so the count reads the index alone.
+CREATE INDEX tickets_waiting ON tickets(waiting_since, answered, priority, merged_into)
+    WHERE waiting_since IS NOT NULL AND closed = 0;
+CREATE TRIGGER messages_wait_insert AFTER INSERT ON messages BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = NEW.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = NEW.ticket_id;
+END;
+CREATE TRIGGER messages_wait_delete AFTER DELETE ON messages BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = OLD.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = OLD.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = OLD.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = OLD.ticket_id;
+END;
+CREATE TRIGGER messages_wait_move AFTER UPDATE OF ticket_id ON messages BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = OLD.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = OLD.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = OLD.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = OLD.ticket_id;
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = NEW.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = NEW.ticket_id;
+END;
+CREATE TRIGGER outbox_wait_insert AFTER INSERT ON outbox BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = NEW.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = NEW.ticket_id;
+END;
+CREATE TRIGGER outbox_wait_sent AFTER UPDATE OF sent_at, kind, status ON outbox BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = NEW.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = NEW.ticket_id;
+END;
