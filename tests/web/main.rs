@@ -63,6 +63,7 @@ mod search;
 mod send_close;
 mod signature;
 mod signin;
+mod sla;
 mod snippets;
 mod snooze;
 mod spam;

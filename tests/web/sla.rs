@@ -1,0 +1,207 @@
+//! Answer targets (`[sla]`): each waiting customer's answer is due by the ticket's
+//! priority; the inbox rows and the ticket page say when, overdue ones have a view of
+//! their own, and an answer that reached the SMTP receiver ends the wait. A customer
+//! who writes again waits for the next answer, with its own target.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::harness::{Daemon, Settings};
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, deliver, http_sign_in, inbox_view, text_mail, text_mail_with, ticket_id, PASSWORD,
+    SUPPORT,
+};
+
+/// Medium tickets: a first answer within a day, later ones within two; urgent ones
+/// within the hour. Around the clock, so the figures do not depend on the weekday.
+const TARGETS: &str = "[sla]\nfirst_answer = { urgent = \"1h\", medium = \"1d\" }\n\
+                       next_answer = { medium = \"2d\" }\n";
+
+fn daemon_with_targets(rx: &Receiver) -> Daemon {
+    Daemon::start_with(Settings {
+        channels: format!(
+            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
+             hello_name = \"frontdesk.test\"\n\n{SUPPORT}\n{TARGETS}",
+            rx.port
+        ),
+        ..Settings::default()
+    })
+}
+
+/// The badge of the inbox row of ticket `id` (its text and class), if it has one.
+fn row_badge(b: &Browser, id: i64) -> Option<(String, String)> {
+    let found = b.js(
+        "var e = document.querySelector('tr[data-ticket=\"' + arguments[0] + '\"] .answer-due');
+         return e ? [e.textContent, e.className] : null;",
+        serde_json::json!([id]),
+    );
+    let pair = found.as_array()?;
+    Some((
+        pair[0].as_str().unwrap_or("").to_string(),
+        pair[1].as_str().unwrap_or("").to_string(),
+    ))
+}
+
+#[test]
+fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
+    let rx = Receiver::start();
+    let d = daemon_with_targets(&rx);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    for (i, (from, subject)) in [
+        ("olga@customer.example.org", "Hinge broke"),
+        ("kim@customer.example.org", "Parcel missing"),
+        ("ana@customer.example.org", "Invoice wrong"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        deliver(
+            &d,
+            from,
+            "support@example.com",
+            &text_mail(from, subject, &format!("sla{i}@customer.example.org"), "?"),
+        );
+    }
+    let hinge = ticket_id(&d, "Hinge broke");
+    let parcel = ticket_id(&d, "Parcel missing");
+    let invoice = ticket_id(&d, "Invoice wrong");
+    let (code, out, err) = d.ctl(&["tickets", "priority", &parcel.to_string(), "urgent"]);
+    assert_eq!(code, 0, "{err}{out}");
+    // Two days pass for Olga: a test cannot wait them, so her wait is moved back in the
+    // database before anyone looks (nothing is cached yet).
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET waiting_since = waiting_since - 2 * 86400 WHERE id = ?1",
+            [hinge],
+        )
+        .unwrap();
+    assert_eq!(moved, 1, "Olga's ticket was waiting");
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open("/inbox?view=open");
+    b.wait_text(&format!("tr[data-ticket='{invoice}']"), "Invoice wrong");
+    // Medium, waiting two days of one: a day late.
+    let (words, class) = row_badge(&b, hinge).expect("the hinge row's badge");
+    assert_eq!(words, "answer overdue by 1 d");
+    assert!(class.contains("late"), "{class}");
+    // Urgent, just written: due within the hour.
+    let (words, class) = row_badge(&b, parcel).expect("the parcel row's badge");
+    assert!(
+        words == "answer due in 1 h" || words.starts_with("answer due in 59 min"),
+        "{words}"
+    );
+    assert!(class.contains("soon"), "{class}");
+    let (words, class) = row_badge(&b, invoice).expect("the invoice row's badge");
+    assert!(
+        words == "answer due in 1 d" || words.starts_with("answer due in 23 h"),
+        "{words}"
+    );
+    assert!(class.contains("later"), "{class}");
+    // The Overdue view holds the hinge alone.
+    b.click_css("nav.views a[href='/inbox?view=overdue']");
+    b.wait_path("/inbox?view=overdue");
+    assert!(
+        b.text("nav.views a[aria-current=page]")
+            .starts_with("Overdue 1"),
+        "{}",
+        b.text("nav.views")
+    );
+    assert!(row_badge(&b, hinge).is_some());
+    assert!(row_badge(&b, parcel).is_none() && row_badge(&b, invoice).is_none());
+
+    // The ticket page says it too, and Jane answers there.
+    b.click_css(&format!(
+        "tr[data-ticket='{hinge}'] a[href='/tickets/{hinge}']"
+    ));
+    b.wait_text("p.meta", "answer overdue by 1 d");
+    let title = b.js(
+        "return document.querySelector('p.meta .answer-due').title;",
+        serde_json::json!([]),
+    );
+    assert!(
+        title
+            .as_str()
+            .is_some_and(|t| t.starts_with("First answer due ")),
+        "{title}"
+    );
+    let body = b.wait_find("#reply-body");
+    b.click(&body);
+    b.type_into(&body, "Hi Olga, a new hinge is on its way.");
+    b.click_css("form.reply button[type=submit]");
+    b.wait_text("article.message.outbound", "a new hinge is on its way");
+    let got = rx.wait_rcpt("olga@customer.example.org", 1, Duration::from_secs(30));
+    assert_eq!(got.len(), 1);
+    // Once the relay has it, nobody waits on the hinge.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    crate::harness::wait_until(
+        "the answer to end the wait",
+        Duration::from_secs(20),
+        || inbox_view(&jane, "overdue") == (vec![], 0),
+    );
+    let page = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(!page.contains("answer-due"), "no badge once answered");
+
+    // Olga writes again: she now waits for the next answer (two days for medium).
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail_with(
+            "olga@customer.example.org",
+            "Re: Hinge broke",
+            "sla9@customer.example.org",
+            "Which colour is it?",
+            "In-Reply-To: <sla0@customer.example.org>\r\n",
+        ),
+    );
+    crate::harness::wait_until("Olga's second mail", Duration::from_secs(20), || {
+        jane.get(&format!("/tickets/{hinge}"))
+            .text()
+            .contains("Which colour is it?")
+    });
+    let page = jane.get(&format!("/tickets/{hinge}")).text();
+    // (Two days, or a second less when a second has passed.)
+    assert!(
+        page.contains(">answer due in 2 d<") || page.contains(">answer due in 1 d 23 h<"),
+        "{page}"
+    );
+    assert!(page.contains(r#"title="Next answer due "#), "{page}");
+
+    // Closed: the invoice's customer no longer waits on the desk.
+    let (code, out, err) = d.ctl(&["tickets", "status", &invoice.to_string(), "Closed"]);
+    assert_eq!(code, 0, "{err}{out}");
+    let page = jane.get("/inbox?view=all").text();
+    let row = page
+        .split(&format!(r#"data-ticket="{invoice}""#))
+        .nth(1)
+        .and_then(|r| r.split("</tr>").next())
+        .expect("the invoice row");
+    assert!(!row.contains("answer-due"), "{row}");
+}
+
+#[test]
+fn a_desk_without_targets_has_no_overdue_view() {
+    let d = crate::daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail(
+            "olga@customer.example.org",
+            "Hinge broke",
+            "nosla@customer.example.org",
+            "?",
+        ),
+    );
+    ticket_id(&d, "Hinge broke");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let page = jane.get("/inbox?view=open").text();
+    assert!(page.contains("Hinge broke"));
+    assert!(!page.contains("view=overdue"), "no Overdue tab");
+    assert!(!page.contains("answer-due"), "no due badges");
+}
