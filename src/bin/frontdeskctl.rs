@@ -614,6 +614,9 @@ fn print_report(r: &Report) {
         r.first_response.words(),
         r.unanswered
     );
+    if let Some(on_target) = &r.on_target {
+        out!("first answers on target: {}", on_target.words());
+    }
     out!("time to close: {}", r.time_to_close.words());
     out!("");
     out!(

@@ -392,8 +392,11 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             let offset = crate::desk::reports::clock_offset(tz_minutes);
             let period =
                 crate::desk::reports::Period::last_days(days, crate::model::unix_now(), offset);
-            let channels = ctx.services.pipeline.config().channel_names();
-            match store.report(period, channels).await {
+            let config = ctx.services.pipeline.config();
+            match store
+                .report(period, config.channel_names(), config.sla.clone())
+                .await
+            {
                 Ok((report, _)) => Response::ok(ResponseData::Report {
                     report: Box::new(report),
                 }),

@@ -5,6 +5,9 @@
 
 use std::collections::HashMap;
 
+use crate::desk::lifecycle::Priority;
+use crate::desk::sla::Sla;
+
 /// Seconds in a day.
 const DAY: i64 = 86_400;
 
@@ -32,6 +35,8 @@ pub struct TicketFact {
     pub closed_at: Option<i64>,
     /// Whether the customer wrote first (not a ticket an agent opened by writing first).
     pub customer_first: bool,
+    /// Its priority now (`low`, `medium`, `high`, `urgent`), for answer targets.
+    pub priority: String,
 }
 
 /// A reply an agent sent in the period.
@@ -198,11 +203,41 @@ pub struct Report {
     pub channels: Vec<ChannelLine>,
     /// One line per day, oldest first.
     pub days: Vec<DayLine>,
+    /// First answers against the `[sla]` targets (none without targets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_target: Option<OnTarget>,
+}
+
+/// How many first answers came within their target, for tickets opened in the period
+/// whose priority has one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OnTarget {
+    /// Answered by the due time.
+    pub met: usize,
+    /// Answered after it, or still unanswered past it.
+    pub missed: usize,
+}
+
+impl OnTarget {
+    /// "7 of 9 (78 %)", or "none due yet".
+    pub fn words(&self) -> String {
+        let of = self.met + self.missed;
+        if of == 0 {
+            return "none due yet".to_string();
+        }
+        format!("{} of {of} ({} %)", self.met, self.met * 100 / of)
+    }
 }
 
 /// Add up `facts` for `period`, with a line for each of `agents` and `channels` even
-/// when they did nothing in it.
-pub fn build(period: Period, facts: &Facts, agents: &[String], channels: &[String]) -> Report {
+/// when they did nothing in it; first answers against `sla`'s targets when given.
+pub fn build(
+    period: Period,
+    facts: &Facts,
+    agents: &[String],
+    channels: &[String],
+    sla: Option<&Sla>,
+) -> Report {
     // The first answer each ticket got (replies may come in any order).
     let mut first: HashMap<i64, (i64, &str)> = HashMap::new();
     for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
@@ -224,6 +259,9 @@ pub fn build(period: Period, facts: &Facts, agents: &[String], channels: &[Strin
         })
         .collect();
     let (mut opened, mut closed, mut unanswered) = (0, 0, 0);
+    let mut on_target = sla
+        .is_some_and(|s| !s.first_answer.is_empty())
+        .then(OnTarget::default);
     for t in &facts.tickets {
         let filed_closed = t.closed && t.closed_at.is_none();
         let channel = channel_lines.index(&t.channel);
@@ -232,6 +270,20 @@ pub fn build(period: Period, facts: &Facts, agents: &[String], channels: &[Strin
             channel_lines.at(channel).opened += 1;
             if let Some(d) = period.day_of(t.created_at) {
                 days[d].opened += 1;
+            }
+            // Its first answer was due this long after the customer wrote (the ticket
+            // opened with their mail).
+            let due = sla
+                .filter(|_| t.customer_first)
+                .and_then(|s| s.due(t.created_at, Priority::parse(&t.priority)?, false));
+            if let (Some(count), Some(due)) = (on_target.as_mut(), due) {
+                match first.get(&t.id) {
+                    Some((at, _)) if *at <= due => count.met += 1,
+                    Some(_) => count.missed += 1,
+                    // Still waiting past it; a ticket closed unanswered needed none.
+                    None if !t.closed && period.until > due => count.missed += 1,
+                    None => {}
+                }
             }
             match (t.customer_first, first.get(&t.id)) {
                 (true, Some((at, agent))) => {
@@ -292,6 +344,7 @@ pub fn build(period: Period, facts: &Facts, agents: &[String], channels: &[Strin
         agents,
         channels,
         days,
+        on_target,
     }
 }
 

@@ -581,6 +581,7 @@ impl Store {
         &self,
         period: crate::desk::reports::Period,
         channels: Vec<String>,
+        sla: Option<crate::desk::sla::Sla>,
     ) -> Result<(crate::desk::reports::Report, Vec<UserView>), StoreError> {
         let since = period.since;
         let (facts, users) = self
@@ -591,7 +592,7 @@ impl Store {
             .filter(|u| u.active && u.seat)
             .map(|u| u.email.clone())
             .collect();
-        let report = crate::desk::reports::build(period, &facts, &agents, &channels);
+        let report = crate::desk::reports::build(period, &facts, &agents, &channels, sla.as_ref());
         Ok((report, users))
     }
 

@@ -11,7 +11,8 @@ use crate::desk::reports::{Facts, ReplyFact, TicketFact};
 pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.channel, t.owner, t.created_at, t.closed, t.closed_at,
-                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1) = 'inbound'
+                (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1) = 'inbound',
+                t.priority
          FROM tickets t
          WHERE (t.created_at >= ?1 OR t.closed_at >= ?1)
            AND t.merged_into IS NULL
@@ -27,6 +28,7 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
                 closed: r.get(4)?,
                 closed_at: r.get(5)?,
                 customer_first: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
+                priority: r.get(7)?,
             })
         })?
         .collect::<Result<_, _>>()?;

@@ -943,12 +943,12 @@ async fn report_for(
         .and_then(|d| d.parse::<i64>().ok())
         .unwrap_or(7);
     let period = Period::last_days(days, unix_now(), offset_from_minutes(field(query, "tz")));
-    let channels = state.services.pipeline.config().channel_names();
+    let config = state.services.pipeline.config();
     state
         .services
         .pipeline
         .store()
-        .report(period, channels)
+        .report(period, config.channel_names(), config.sla.clone())
         .await
         .map_err(internal)
 }

@@ -74,7 +74,8 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
     db.busy_timeout(Duration::from_secs(10)).unwrap();
     let moved = db
         .execute(
-            "UPDATE tickets SET waiting_since = waiting_since - 2 * 86400 WHERE id = ?1",
+            "UPDATE tickets SET waiting_since = waiting_since - 2 * 86400,
+                 created_at = created_at - 2 * 86400 WHERE id = ?1",
             [hinge],
         )
         .unwrap();
@@ -144,6 +145,19 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
     );
     let page = jane.get(&format!("/tickets/{hinge}")).text();
     assert!(!page.contains("answer-due"), "no badge once answered");
+    // The week's report counts Olga's first answer as late; the parcel's is not due
+    // yet and the invoice's is not due for a day.
+    let report = jane.get("/reports?days=7").text();
+    assert!(
+        report.contains(r#"<dd id="r-on-target">0 of 1 (0 %)</dd>"#),
+        "{report}"
+    );
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("first answers on target: 0 of 1 (0 %)"),
+        "{out}"
+    );
 
     // Olga writes again: she now waits for the next answer (two days for medium).
     deliver(

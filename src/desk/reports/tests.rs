@@ -18,6 +18,7 @@ fn ticket(id: i64, created_at: i64) -> TicketFact {
         closed: false,
         closed_at: None,
         customer_first: true,
+        priority: "medium".into(),
     }
 }
 
@@ -52,6 +53,7 @@ fn report(tickets: Vec<TicketFact>, replies: Vec<ReplyFact>) -> Report {
         &facts,
         &names(&["bea@acme.test", "jane@acme.test"]),
         &names(&["support", "billing"]),
+        None,
     )
 }
 
@@ -237,4 +239,52 @@ fn a_browsers_clock_is_read_within_the_worlds_offsets() {
     assert_eq!(offset_from_minutes(Some(" 330 ")), 19_800);
     assert_eq!(offset_from_minutes(Some("841")), 0);
     assert_eq!(offset_from_minutes(Some("east")), 0);
+}
+
+#[test]
+fn first_answers_count_against_their_priority_s_target() {
+    let sla = Sla {
+        first_answer: crate::desk::sla::Targets {
+            medium: Some(4 * H),
+            urgent: Some(H),
+            ..Default::default()
+        },
+        next_answer: Default::default(),
+        hours: None,
+    };
+    let urgent = |mut t: TicketFact| {
+        t.priority = "urgent".into();
+        t
+    };
+    let mut low = ticket(7, MON + 5 * H);
+    low.priority = "low".into();
+    let mut agents_own = ticket(8, MON + 5 * H);
+    agents_own.customer_first = false;
+    let tickets = vec![
+        ticket(1, MON),                                    // answered in 3 h: met
+        ticket(2, MON),                                    // answered in 5 h: missed
+        urgent(ticket(3, MON)),                            // answered in 2 h: missed
+        ticket(4, MON),                                    // unanswered, long past due: missed
+        ticket(5, MON + 6 * DAY + 17 * H),                 // unanswered, not due yet
+        closed(ticket(6, MON), MON + H, "jane@acme.test"), // closed unanswered
+        low,                                               // no target for low
+        agents_own,                                        // nobody waited
+    ];
+    let replies = vec![
+        reply(1, MON + 3 * H, "jane@acme.test"),
+        reply(2, MON + 5 * H, "jane@acme.test"),
+        reply(3, MON + 2 * H, "jane@acme.test"),
+        reply(7, MON + 9 * DAY, "jane@acme.test"),
+        reply(8, MON + 9 * DAY, "jane@acme.test"),
+    ];
+    let facts = Facts {
+        tickets,
+        replies,
+        ..Default::default()
+    };
+    let r = build(week(), &facts, &[], &[], Some(&sla));
+    assert_eq!(r.on_target, Some(OnTarget { met: 1, missed: 3 }));
+    assert_eq!(r.on_target.unwrap().words(), "1 of 4 (25 %)");
+    assert_eq!(build(week(), &facts, &[], &[], None).on_target, None);
+    assert_eq!(OnTarget::default().words(), "none due yet");
 }

@@ -56,6 +56,14 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         "First answer",
         &report.first_response.words(),
     );
+    if let Some(on_target) = &report.on_target {
+        figure(
+            &mut out,
+            "r-on-target",
+            "First answers on target",
+            &on_target.words(),
+        );
+    }
     figure(
         &mut out,
         "r-unanswered",
@@ -304,6 +312,7 @@ mod tests {
                 closed: false,
                 closed_at: None,
                 customer_first: true,
+                priority: "medium".into(),
             }],
             replies: vec![crate::desk::reports::ReplyFact {
                 ticket: 1,
@@ -313,7 +322,7 @@ mod tests {
             ..Facts::default()
         };
         let period = Period::last_days(2, 1_794_787_200 + 3600, 0);
-        let report = build(period, &facts, &["jane@acme.test".to_string()], &[]);
+        let report = build(period, &facts, &["jane@acme.test".to_string()], &[], None);
         assert_eq!(
             csv(&report, Table::Agents, &[]),
             "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned\r\n\
@@ -349,11 +358,12 @@ mod tests {
                 closed: false,
                 closed_at: None,
                 customer_first: true,
+                priority: "medium".into(),
             }],
             ..Facts::default()
         };
         let period = Period::last_days(7, 1_794_787_200 + 3600, 0);
-        let report = build(period, &facts, &["<jane>@acme.test".to_string()], &[]);
+        let report = build(period, &facts, &["<jane>@acme.test".to_string()], &[], None);
         let html = page(&report, &[]);
         assert!(!html.contains("<b>sales"), "{html}");
         assert!(html.contains("&lt;b&gt;sales"));
