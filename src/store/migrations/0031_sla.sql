@@ -21,9 +21,10 @@ UPDATE tickets SET
              WHERE a.ticket_id = tickets.id AND a.direction = 'outbound'
                AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
                                AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0));
--- The Overdue view's count: open tickets someone waits on, with what their cut-off
--- depends on, so the count reads the index alone.
-CREATE INDEX tickets_waiting ON tickets(waiting_since, answered, priority, merged_into)
+-- The Overdue view: open tickets someone waits on, by kind of wait and priority (each
+-- has its own target), then since when; with every column the view reads (`closed`
+-- too, which its condition names), so it reads the index alone.
+CREATE INDEX tickets_waiting ON tickets(answered, priority, waiting_since, merged_into, closed)
     WHERE waiting_since IS NOT NULL AND closed = 0;
 CREATE TRIGGER messages_wait_insert AFTER INSERT ON messages BEGIN
     UPDATE tickets SET
