@@ -665,7 +665,7 @@ pub fn answer_due(
         Standing::Later => "later",
     };
     format!(
-        r#" <span class="badge answer-due {class}" title="{kind} answer due {when}">{words}</span>"#,
+        r#" <span class="badge answer-due {class}" data-due="{due}" title="{kind} answer due {when}">{words}</span>"#,
         kind = if answered { "Next" } else { "First" },
         when = esc(&short_time(&crate::model::rfc3339(due))),
         words = sla::words(due, now),

@@ -102,6 +102,18 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
         "{words}"
     );
     assert!(class.contains("later"), "{class}");
+    // An inbox left open follows the clock: once the parcel's hour is up (its due time
+    // moved back here, as if the hour had passed), its badge says so without a reload.
+    b.js(
+        "var e = document.querySelector('tr[data-ticket=\"' + arguments[0] + '\"] .answer-due');
+         e.setAttribute('data-due', String(Math.floor(Date.now() / 1000) - 150));",
+        serde_json::json!([parcel]),
+    );
+    b.wait_until("the parcel's badge to turn late", |b| {
+        row_badge(b, parcel).is_some_and(|(words, class)| {
+            words == "answer overdue by 2 min" && class.contains("late") && !class.contains("soon")
+        })
+    });
     // The Overdue view holds the hinge alone.
     b.click_css("nav.views a[href='/inbox?view=overdue']");
     b.wait_path("/inbox?view=overdue");

@@ -32,6 +32,7 @@
         });
         bulkState();
         localTimes(fresh);
+        dueBadges(fresh);
         showPresence(lastPresence);
       }
     });
@@ -115,6 +116,34 @@
       if (!isNaN(d.getTime())) { el.textContent = fmt.format(d); }
     });
   }
+
+  // An answer's due time moves on with the clock, not only when something is written:
+  // each minute the badges say it anew ("answer due in 5 min" turns into "answer
+  // overdue by 1 min"), in the words and marks the server uses.
+  function spanWords(s) {
+    s = Math.max(0, Math.floor(s));
+    if (s < 60) { return s + " s"; }
+    if (s < 3600) { return Math.floor(s / 60) + " min"; }
+    if (s < 86400) {
+      var h = Math.floor(s / 3600), m = Math.floor(s % 3600 / 60);
+      return m ? h + " h " + m + " min" : h + " h";
+    }
+    var d = Math.floor(s / 86400), hh = Math.floor(s % 86400 / 3600);
+    return hh ? d + " d " + hh + " h" : d + " d";
+  }
+  function dueBadges(root) {
+    var now = Date.now() / 1000;
+    Array.prototype.forEach.call(root.querySelectorAll(".answer-due[data-due]"), function (el) {
+      var due = Number(el.getAttribute("data-due"));
+      if (!isFinite(due)) { return; }
+      var late = due <= now;
+      el.textContent = late ? "answer overdue by " + spanWords(now - due) : "answer due in " + spanWords(due - now);
+      el.classList.toggle("late", late);
+      el.classList.toggle("soon", !late && due - now <= 3600);
+      el.classList.toggle("later", !late && due - now > 3600);
+    });
+  }
+  setInterval(function () { dueBadges(document); }, 10000);
 
   function showPresence(list) {
     lastPresence = list;
@@ -325,6 +354,7 @@
   }
 
   localTimes(document);
+  dueBadges(document);
 
   // Drafts: what an agent types in a ticket's reply or note box, or in the new-ticket
   // form, is kept in this browser until it is sent, so a closed tab or a crash loses
