@@ -26,7 +26,31 @@ UPDATE tickets SET
 -- too, which its condition names), so it reads the index alone.
 CREATE INDEX tickets_waiting ON tickets(answered, priority, waiting_since, merged_into, closed)
     WHERE waiting_since IS NOT NULL AND closed = 0;
-CREATE TRIGGER messages_wait_insert AFTER INSERT ON messages BEGIN
+-- A customer's mail starts a wait unless one is running (it is the newest message, so
+-- nothing answered it yet): the common insert costs one row write, no recount.
+CREATE TRIGGER messages_wait_inbound AFTER INSERT ON messages
+    WHEN NEW.direction = 'inbound' AND NEW.auto IS NULL AND NEW.own_address = 0 AND NEW.historical = 0
+BEGIN
+    UPDATE tickets SET waiting_since = COALESCE(waiting_since, NEW.created_at) WHERE id = NEW.ticket_id;
+END;
+-- An outbound message may be an answer (its outbox row, written next, says otherwise).
+CREATE TRIGGER messages_wait_outbound AFTER INSERT ON messages WHEN NEW.direction = 'outbound' BEGIN
+    UPDATE tickets SET
+        answered = EXISTS (SELECT 1 FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))),
+        waiting_since = (SELECT MIN(w.created_at) FROM messages w
+            WHERE w.ticket_id = NEW.ticket_id AND w.direction = 'inbound'
+              AND w.auto IS NULL AND w.own_address = 0 AND w.historical = 0
+              AND w.id > COALESCE((SELECT MAX(a.id) FROM messages a
+             WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.message_row = a.id
+                               AND (o.kind <> 'reply' OR o.sent_at IS NULL))), 0))
+    WHERE id = NEW.ticket_id;
+END;
+-- What a message is, changed afterwards (not done by frontdesk itself): counted again.
+CREATE TRIGGER messages_wait_kind AFTER UPDATE OF direction, auto, own_address, historical ON messages BEGIN
     UPDATE tickets SET
         answered = EXISTS (SELECT 1 FROM messages a
              WHERE a.ticket_id = NEW.ticket_id AND a.direction = 'outbound'
