@@ -96,15 +96,21 @@ pub const PASSWORD: &str = "correct horse battery staple";
 /// A daemon on [`SUPPORT`]; with `[smtp]` pointing at `relay_port` when given.
 pub fn daemon(relay_port: Option<u16>) -> Daemon {
     let channels = match relay_port {
-        Some(port) => format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n{SUPPORT}"
-        ),
+        Some(port) => relaying(port, "", SUPPORT),
         None => SUPPORT.to_string(),
     };
     Daemon::start_with(Settings {
         channels,
         ..Settings::default()
     })
+}
+
+/// Config text: `[smtp]` to the receiver on `port` plus `smtp_lines`, then `rest` (the
+/// channels and any other tables).
+pub fn relaying(port: u16, smtp_lines: &str, rest: &str) -> String {
+    format!(
+        "[smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n{smtp_lines}\n{rest}"
+    )
 }
 
 /// `users add EMAIL --name NAME --seat` and `users passwd EMAIL` ([`PASSWORD`] on stdin).

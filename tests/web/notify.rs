@@ -27,10 +27,12 @@ const WITHIN: Duration = Duration::from_secs(20);
 /// A daemon relaying to `rx`, with notifications from [`FROM`] after `delay` seconds.
 fn daemon_notifying(rx: &Receiver, delay: u32) -> Daemon {
     Daemon::start_with(Settings {
-        channels: format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n\
-             [notifications]\nfrom = \"{FROM}\"\nfrom_name = \"Acme desk\"\ndelay_seconds = {delay}\n\n{SUPPORT}",
-            rx.port
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!(
+                "[notifications]\nfrom = \"{FROM}\"\nfrom_name = \"Acme desk\"\ndelay_seconds = {delay}\n\n{SUPPORT}"
+            ),
         ),
         ..Settings::default()
     })
@@ -322,10 +324,7 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
 fn without_notifications_the_account_page_says_so_and_no_mail_goes() {
     let rx = Receiver::start();
     let d = Daemon::start_with(Settings {
-        channels: format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n{SUPPORT}",
-            rx.port
-        ),
+        channels: crate::relaying(rx.port, "", SUPPORT),
         ..Settings::default()
     });
     add_agent(&d, JANE, "Jane Doe");

@@ -28,11 +28,11 @@ fn signature_of(d: &Daemon) -> String {
 fn an_agents_own_lines_go_under_their_replies() {
     let rx = Receiver::start();
     let d = Daemon::start_with(Settings {
-        channels: format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\nhello_name = \"frontdesk.test\"\n\n\
-             [[channel]]\nkind = \"email\"\nname = \"support\"\naddress = \"support@example.com\"\n\
-             signature = \"-- \\n{{{{agent.full_name}}}}\\n{{{{agent.signature}}}}\\nAcme Support Team\"\n",
-            rx.port
+        channels: crate::relaying(
+            rx.port,
+            "",
+            "[[channel]]\nkind = \"email\"\nname = \"support\"\naddress = \"support@example.com\"\n\
+             signature = \"-- \\n{{agent.full_name}}\\n{{agent.signature}}\\nAcme Support Team\"\n",
         ),
         ..Settings::default()
     });

@@ -41,11 +41,7 @@ fn latest_reply(t: &Value) -> (i64, i64) {
 /// A daemon relaying to `rx` whose agents' mail waits five minutes (`undo_seconds`).
 fn daemon_with_undo(rx: &Receiver) -> Daemon {
     Daemon::start_with(Settings {
-        channels: format!(
-            "[smtp]\nhost = \"127.0.0.1\"\nport = {}\ntls = \"none\"\n\
-             hello_name = \"frontdesk.test\"\nundo_seconds = 300\n\n{SUPPORT}",
-            rx.port
-        ),
+        channels: crate::relaying(rx.port, "undo_seconds = 300\n", SUPPORT),
         ..Settings::default()
     })
 }
