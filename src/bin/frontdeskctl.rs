@@ -324,6 +324,9 @@ enum TicketsCommand {
         /// Only this channel.
         #[arg(long)]
         channel: Option<String>,
+        /// Only open tickets whose customer's answer is overdue ([sla] in the config).
+        #[arg(long, conflicts_with_all = ["status", "channel"])]
+        overdue: bool,
         /// Most rows.
         #[arg(long, default_value_t = 50)]
         limit: u32,
@@ -781,6 +784,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         Command::Tickets(TicketsCommand::List {
             status,
             channel,
+            overdue,
             limit,
         }) => {
             let value = client.call(&Request::TicketsList {
@@ -789,6 +793,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     channel: channel.clone(),
                     limit: Some(*limit),
                     contact: None,
+                    overdue: *overdue,
                 },
             })?;
             let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())

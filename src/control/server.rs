@@ -264,6 +264,23 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 channels,
             }))
         }
+        Request::TicketsList { filter } if filter.overdue => {
+            let Some(sla) = ctx.services.pipeline.config().sla.clone() else {
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    "the config has no [sla] answer targets: no answer is ever overdue",
+                );
+            };
+            let cutoffs = sla.cutoffs(crate::model::unix_now());
+            let limit = filter.limit.unwrap_or(50);
+            match store
+                .read_long(move |r| r.overdue_tickets(cutoffs, limit))
+                .await
+            {
+                Ok(tickets) => Response::ok(ResponseData::Tickets { tickets }),
+                Err(e) => store_err(e),
+            }
+        }
         Request::TicketsList { filter } => match store.read_long(move |r| r.tickets(&filter)).await
         {
             Ok(tickets) => Response::ok(ResponseData::Tickets { tickets }),

@@ -41,6 +41,22 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Open tickets whose customer's answer is late by `cutoffs`, most recently active
+    /// first (the inbox's Overdue view).
+    pub fn overdue_tickets(
+        &self,
+        cutoffs: crate::desk::sla::Cutoffs,
+        limit: u32,
+    ) -> Result<Vec<TicketSummary>, StoreError> {
+        let q = super::InboxQuery {
+            limit,
+            cutoffs: Some(cutoffs),
+            ..Default::default()
+        };
+        let rows = super::web::inbox(self.conn, super::InboxView::Overdue, "", &q)?;
+        Ok(rows.into_iter().map(|r| r.ticket).collect())
+    }
+
     /// One ticket with its messages, people and events.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketDetail>, StoreError> {
         self.ticket_thread(id, None)

@@ -249,6 +249,10 @@ pub struct TicketFilter {
     /// Only tickets of this contact (address).
     #[serde(default)]
     pub contact: Option<String>,
+    /// Only open tickets whose customer's answer is overdue (`[sla]`), whatever the
+    /// other filters say.
+    #[serde(default)]
+    pub overdue: bool,
 }
 
 /// An agent.

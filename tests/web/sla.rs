@@ -39,6 +39,17 @@ fn row_badge(b: &Browser, id: i64) -> Option<(String, String)> {
     ))
 }
 
+/// `frontdeskctl tickets list --overdue --json`: the ticket numbers.
+fn overdue_by_ctl(d: &Daemon) -> Vec<i64> {
+    let listed = d.ctl_json(&["tickets", "list", "--overdue"]);
+    listed["tickets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{listed}"))
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .collect()
+}
+
 #[test]
 fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
     let rx = Receiver::start();
@@ -71,6 +82,9 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
         )
         .unwrap();
     assert_eq!(moved, 1, "Olga's ticket was waiting");
+
+    // The same list for a script, e.g. a cron job that mails it.
+    assert_eq!(overdue_by_ctl(&d), [hinge]);
 
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
@@ -148,6 +162,7 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
     );
     let page = jane.get(&format!("/tickets/{hinge}")).text();
     assert!(!page.contains("answer-due"), "no badge once answered");
+    assert!(overdue_by_ctl(&d).is_empty());
     // The week's report counts Olga's first answer as late; the parcel's is not due
     // yet and the invoice's is not due for a day.
     let report = jane.get("/reports?days=7").text();
@@ -199,4 +214,7 @@ fn a_desk_without_targets_has_no_overdue_view() {
     assert!(page.contains("Broken hinge"));
     assert!(!page.contains("view=overdue"), "no Overdue tab");
     assert!(!page.contains("answer-due"), "no due badges");
+    let (code, out, err) = d.ctl(&["tickets", "list", "--overdue"]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("no [sla] answer targets"), "{err}");
 }
