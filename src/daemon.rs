@@ -365,6 +365,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         let shutdown = shutdown.clone();
         tracker.spawn(async move { pipeline.wake_snoozes(shutdown).await });
     }
+    {
+        let pipeline = pipeline.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move { pipeline.tell_overdue(shutdown).await });
+    }
     let watchdog = watchdog_period(
         std::env::var("WATCHDOG_USEC").ok().as_deref(),
         std::env::var("WATCHDOG_PID").ok().as_deref(),

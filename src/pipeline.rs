@@ -28,6 +28,11 @@ impl IngestFailure {
     }
 }
 
+/// How often the desk looks for answers that became overdue (`[sla]`), at the least.
+const LOOK_FOR_LATE_EVERY: u64 = 20;
+/// How long after a change the desk looks for overdue answers (changes come in bursts).
+const LOOK_FOR_LATE_AFTER_CHANGE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// Shared by every ingress: the current config and the store.
 #[derive(Clone)]
 pub struct Pipeline {
@@ -146,6 +151,49 @@ impl Pipeline {
                 _ = shutdown.cancelled() => return,
                 _ = self.snooze_kick.notified() => {}
                 _ = tokio::time::sleep(std::time::Duration::from_secs(wait as u64)) => {}
+            }
+        }
+    }
+
+    /// Until `shutdown`, with answer targets in the config, tell agents of each answer
+    /// that becomes overdue (a notification, mailed and shown like the others). Looks
+    /// every [`LOOK_FOR_LATE_EVERY`] seconds, and soon after any change (a ticket made
+    /// urgent may be late at once); a look that finds nothing new writes nothing.
+    pub async fn tell_overdue(&self, shutdown: tokio_util::sync::CancellationToken) {
+        let mut changes = self.subscribe_changes();
+        loop {
+            if let Some(sla) = self.config().sla.clone() {
+                let now = crate::model::unix_now();
+                let cutoffs = sla.cutoffs(now);
+                match self.store.read(move |r| r.untold_overdue(cutoffs)).await {
+                    Ok(0) => {}
+                    Ok(_) => match self.store.tell_overdue(sla, now).await {
+                        Ok(told) => {
+                            for ticket in told {
+                                log::info!("ticket #{ticket}: the customer's answer is overdue");
+                                self.ticket_changed(ticket);
+                            }
+                        }
+                        Err(e) => log::warn!("cannot tell agents of overdue answers: {e}"),
+                    },
+                    Err(e) => log::warn!("cannot look for overdue answers: {e}"),
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = changes.recv() => {
+                    // A burst of changes (a mail import) makes one look, not one each.
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(LOOK_FOR_LATE_AFTER_CHANGE) => {}
+                    }
+                    while !matches!(
+                        changes.try_recv(),
+                        Err(tokio::sync::broadcast::error::TryRecvError::Empty
+                            | tokio::sync::broadcast::error::TryRecvError::Closed)
+                    ) {}
+                }
+                _ = tokio::time::sleep(std::time::Duration::from_secs(LOOK_FOR_LATE_EVERY)) => {}
             }
         }
     }

@@ -15,16 +15,20 @@ pub enum Reason {
     /// Something happened on a ticket they follow: the customer wrote, a colleague
     /// replied or added a note.
     Followed,
+    /// A customer's answer became overdue (`[sla]`) on a ticket they own, or on one
+    /// nobody owns that is theirs to take (their team's, or anyone's).
+    Overdue,
 }
 
 impl Reason {
     /// Every reason, in the order the account page lists them.
-    pub const ALL: [Reason; 5] = [
+    pub const ALL: [Reason; 6] = [
         Reason::Assigned,
         Reason::CustomerReply,
         Reason::Mention,
         Reason::Followed,
         Reason::NewTicket,
+        Reason::Overdue,
     ];
 
     /// The name stored and used in forms.
@@ -35,6 +39,7 @@ impl Reason {
             Reason::Mention => "mention",
             Reason::NewTicket => "new-ticket",
             Reason::Followed => "followed",
+            Reason::Overdue => "overdue",
         }
     }
 
@@ -51,6 +56,9 @@ impl Reason {
             Reason::Mention => "a colleague mentions me in a note",
             Reason::NewTicket => "a new ticket comes in that nobody owns",
             Reason::Followed => "a ticket I follow gets mail, a reply or a note",
+            Reason::Overdue => {
+                "a customer's answer is overdue on a ticket I own, or one nobody owns"
+            }
         }
     }
 
@@ -73,6 +81,8 @@ pub struct Prefs {
     pub new_ticket: bool,
     /// News on a ticket they follow.
     pub followed: bool,
+    /// A customer's answer became overdue.
+    pub overdue: bool,
 }
 
 impl Default for Prefs {
@@ -90,6 +100,7 @@ impl Prefs {
             mention: wants(Reason::Mention),
             new_ticket: wants(Reason::NewTicket),
             followed: wants(Reason::Followed),
+            overdue: wants(Reason::Overdue),
         }
     }
 
@@ -101,6 +112,7 @@ impl Prefs {
             Reason::Mention => self.mention,
             Reason::NewTicket => self.new_ticket,
             Reason::Followed => self.followed,
+            Reason::Overdue => self.overdue,
         }
     }
 
@@ -206,9 +218,9 @@ mod tests {
     #[test]
     fn new_tickets_are_off_by_default_and_the_rest_on() {
         let p = Prefs::default();
-        assert!(p.assigned && p.customer_reply && p.mention && p.followed);
+        assert!(p.assigned && p.customer_reply && p.mention && p.followed && p.overdue);
         assert!(!p.new_ticket);
-        assert_eq!(p.list(), "assigned,customer-reply,mention,followed");
+        assert_eq!(p.list(), "assigned,customer-reply,mention,followed,overdue");
     }
 
     #[test]
@@ -219,7 +231,7 @@ mod tests {
         assert_eq!(Prefs::parse_list("none").unwrap().list(), "none");
         assert_eq!(
             Prefs::parse_list("all").unwrap().list(),
-            "assigned,customer-reply,mention,followed,new-ticket"
+            "assigned,customer-reply,mention,followed,new-ticket,overdue"
         );
     }
 

@@ -239,6 +239,17 @@ pub fn standing(due: i64, now: i64) -> Standing {
     }
 }
 
+/// How late an answer may be when the desk first finds it late and still tells the
+/// agents (a day): one later than that (the daemon was down, the targets were just
+/// written into the config) is in the Overdue view already, and mail about every old
+/// ticket at once would bury the news.
+pub const TELL_WITHIN: i64 = 86_400;
+
+/// Whether agents hear that an answer due at `due` is late, finding it so at `now`.
+pub fn worth_telling(due: i64, now: i64) -> bool {
+    due <= now && now - due <= TELL_WITHIN
+}
+
 /// What the page says of an answer due at `due`, at `now`: "answer due in 2 h",
 /// "answer overdue by 15 min".
 pub fn words(due: i64, now: i64) -> String {

@@ -80,6 +80,7 @@ pub fn headline(n: &Notice) -> String {
             Some("note") => format!("{who} added a note on ticket #{t}, which you follow"),
             _ => format!("Ticket #{t}, which you follow, changed"),
         },
+        Reason::Overdue => format!("The answer to {who} on ticket #{t} is overdue"),
     }
 }
 
@@ -236,6 +237,10 @@ mod tests {
             (
                 notice(9, Reason::NewTicket, "olga@customer.example", "Olga"),
                 "New ticket #9 from Olga; nobody owns it yet",
+            ),
+            (
+                notice(9, Reason::Overdue, "olga@customer.example", "Olga"),
+                "The answer to Olga on ticket #9 is overdue",
             ),
         ];
         for (n, want) in cases {

@@ -15,6 +15,58 @@ macro_rules! summary_columns {
     };
 }
 
+/// The tickets whose customer's wait is late: it started by its kind's cut-off
+/// (`sla::Cutoffs`, bound as ?9 to ?16: first answers low to urgent, then next answers).
+/// One range of the waiting tickets' index per kind, so a desk with a few late tickets
+/// among thousands waiting reads only those few.
+macro_rules! overdue_waits {
+    () => {
+        concat!(
+            late_since!(0, "low", "?9"),
+            " UNION ALL ",
+            late_since!(0, "medium", "?10"),
+            " UNION ALL ",
+            late_since!(0, "high", "?11"),
+            " UNION ALL ",
+            late_since!(0, "urgent", "?12"),
+            " UNION ALL ",
+            late_since!(1, "low", "?13"),
+            " UNION ALL ",
+            late_since!(1, "medium", "?14"),
+            " UNION ALL ",
+            late_since!(1, "high", "?15"),
+            " UNION ALL ",
+            late_since!(1, "urgent", "?16")
+        )
+    };
+}
+
+/// Open tickets answered before (1) or not (0), of one priority, waiting since the
+/// cut-off parameter or earlier.
+macro_rules! late_since {
+    ($answered:literal, $priority:literal, $cut:literal) => {
+        concat!(
+            "SELECT w.id FROM tickets w INDEXED BY tickets_waiting WHERE w.answered = ",
+            $answered,
+            " AND w.priority = '",
+            $priority,
+            "' AND w.waiting_since <= ",
+            $cut,
+            " AND w.closed = 0 AND w.waiting_since IS NOT NULL AND w.merged_into IS NULL"
+        )
+    };
+}
+
+/// Parameters for a query built on [`overdue_waits!`] alone: ?1 to ?8 (the inbox views'
+/// other parameters) unbound, the cut-offs as ?9 to ?16.
+fn overdue_bind(cut: &crate::desk::sla::Cutoffs) -> [Option<i64>; 16] {
+    let mut bind = [None; 16];
+    for (slot, c) in bind[8..].iter_mut().zip(cut.first.iter().chain(&cut.next)) {
+        *slot = Some(*c);
+    }
+    bind
+}
+
 mod desk;
 mod notify;
 mod outbound;
@@ -552,6 +604,17 @@ impl Store {
         actor: String,
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| desk::snooze(conn, ticket, until, &actor))
+            .await
+    }
+
+    /// Tell the agents of the answers that became overdue by `now` under `sla`, each wait
+    /// once (see `notify::tell_overdue`); the tickets told about.
+    pub async fn tell_overdue(
+        &self,
+        sla: crate::desk::sla::Sla,
+        now: i64,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.write(0, move |conn| notify::tell_overdue(conn, &sla, now))
             .await
     }
 
@@ -1445,6 +1508,158 @@ mod tests {
         let (rows, counts) = overdue(300).await;
         assert!(rows.is_empty());
         assert!(counts.contains(&(InboxView::Overdue, 0)), "{counts:?}");
+        store.close();
+    }
+
+    /// An answer that became overdue is told once per wait to whoever should take the
+    /// ticket: its owner, else its team, else every agent with a seat; only those who
+    /// want it. Reading the ticket does not end the news, the answer does; a customer
+    /// writing again starts a wait told anew; news a day old is only marked.
+    #[tokio::test]
+    async fn overdue_answers_are_told_once_per_wait_to_whoever_should_take_them() {
+        use crate::desk::sla::{Sla, Targets};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, full_name, first_name, last_name, seat, created_at)
+             VALUES (1, 'jane@acme.test', 'Jane Doe', 'Jane', 'Doe', 1, 0),
+                    (2, 'bea@acme.test', 'Bea K', 'Bea', 'K', 1, 0),
+                    (3, 'al@acme.test', 'Al B', 'Al', 'B', 1, 0),
+                    (4, 'max@acme.test', 'Max M', 'Max', 'M', 0, 0);
+             UPDATE users SET notify_overdue = 0 WHERE id = 2;
+             INSERT INTO teams (id, name, created_at) VALUES (1, 'billing', 0);
+             INSERT INTO team_members (team_id, user_id) VALUES (1, 3);
+             INSERT INTO contacts (id, email, name, created_at) VALUES (1, 'olga@example.org', 'Olga', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, priority, owner, team)
+             VALUES (1, 'Jane''s', 'New', 'support', 1, 100, 100, 'high', 'jane@acme.test', NULL),
+                    (2, 'Billing''s', 'New', 'support', 1, 100, 100, 'high', NULL, 'billing'),
+                    (3, 'Nobody''s', 'New', 'support', 1, 100, 100, 'high', NULL, NULL),
+                    (4, 'Low', 'New', 'support', 1, 100, 100, 'low', NULL, NULL);",
+        )
+        .unwrap();
+        let mail = |id: i64, ticket: i64, direction: &str, at: i64| {
+            conn.execute_batch(&format!(
+                "INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                     created_at, text_body, headers, from_email, from_name)
+                 VALUES ({id}, {ticket}, '{direction}', 'support', 'lmtp', 'Hinge', 'new', {at},
+                         'Where is it?', '', 'olga@example.org', 'Olga')"
+            ))
+            .unwrap();
+        };
+        for t in 1..=4 {
+            mail(t, t, "inbound", 100);
+        }
+        const HOUR: i64 = 3600;
+        let sla = Sla {
+            first_answer: Targets {
+                high: Some(HOUR),
+                low: Some(24 * HOUR),
+                ..Targets::default()
+            },
+            next_answer: Targets {
+                high: Some(2 * HOUR),
+                ..Targets::default()
+            },
+            hours: None,
+        };
+        let tell = async |now: i64| store.tell_overdue(sla.clone(), now).await.unwrap();
+        let told = || -> Vec<(i64, String, String, Option<i64>)> {
+            conn.prepare(
+                "SELECT n.ticket_id, u.email, n.actor, n.message_row FROM notifications n
+                 JOIN users u ON u.id = n.user_id WHERE n.reason = 'overdue'
+                 ORDER BY n.ticket_id, u.email",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap()
+        };
+        let untold = async |now: i64| {
+            let cut = sla.cutoffs(now);
+            store.read(move |r| r.untold_overdue(cut)).await.unwrap()
+        };
+        assert_eq!(untold(100 + HOUR - 1).await, 0);
+        assert!(tell(100 + HOUR - 1).await.is_empty(), "not late yet");
+        assert_eq!(untold(100 + HOUR).await, 3);
+        assert_eq!(tell(100 + HOUR).await, [1, 2, 3]);
+        let olga =
+            |t: i64, who: &str| (t, who.to_string(), "olga@example.org".to_string(), Some(t));
+        assert_eq!(
+            told(),
+            [
+                olga(1, "jane@acme.test"),
+                olga(2, "al@acme.test"),
+                olga(3, "al@acme.test"),
+                olga(3, "jane@acme.test"),
+            ],
+            "the owner; the team; every seat but Bea, who does not want it"
+        );
+        assert_eq!(untold(100 + HOUR + 60).await, 0);
+        assert!(tell(100 + HOUR + 60).await.is_empty(), "once per wait");
+
+        // Jane reads her ticket: still news. The answer reaching the relay ends it.
+        conn.execute_batch(
+            "INSERT INTO ticket_seen (user_id, ticket_id, last_message) VALUES (1, 1, 1)",
+        )
+        .unwrap();
+        let moot = async || -> Vec<(i64, String, bool)> {
+            let due = store.read(|r| r.due_notices(i64::MAX, 100)).await.unwrap();
+            due.into_iter()
+                .filter(|d| d.reason == crate::desk::notify::Reason::Overdue)
+                .map(|d| (d.ticket, d.email, d.moot))
+                .collect()
+        };
+        assert!(moot().await.iter().all(|(_, _, moot)| !moot));
+        let first = moot().await.into_iter().find(|(t, _, _)| *t == 1).unwrap();
+        assert_eq!(first.1, "jane@acme.test");
+        mail(10, 1, "outbound", 5000);
+        conn.execute_batch(
+            "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                 next_attempt_at, created_at, expires_at, sent_at)
+             VALUES (10, 1, 'support', 'reply', '', '[]', 'sent', 0, 0, 9999999999, 5000);",
+        )
+        .unwrap();
+        let now_moot = moot().await;
+        assert!(
+            now_moot.contains(&(1, "jane@acme.test".into(), true)),
+            "{now_moot:?}"
+        );
+        assert!(
+            now_moot.contains(&(2, "al@acme.test".into(), false)),
+            "{now_moot:?}"
+        );
+        // Someone takes ticket 3: the others' news of it is moot, the taker's is not.
+        conn.execute_batch("UPDATE tickets SET owner = 'al@acme.test' WHERE id = 3")
+            .unwrap();
+        let now_moot = moot().await;
+        assert!(
+            now_moot.contains(&(3, "jane@acme.test".into(), true)),
+            "{now_moot:?}"
+        );
+        assert!(
+            now_moot.contains(&(3, "al@acme.test".into(), false)),
+            "{now_moot:?}"
+        );
+        conn.execute_batch("DELETE FROM notifications").unwrap();
+
+        // Olga writes again on ticket 1: the next answer's target (two hours) applies.
+        mail(11, 1, "inbound", 6000);
+        assert!(tell(6000 + 2 * HOUR - 1).await.is_empty());
+        assert_eq!(tell(6000 + 2 * HOUR).await, [1]);
+        assert_eq!(
+            told(),
+            [olga(1, "jane@acme.test")].map(|(t, w, a, _)| (t, w, a, Some(11)))
+        );
+
+        // The low ticket, found late only after more than a day: marked, not told.
+        conn.execute_batch("DELETE FROM notifications").unwrap();
+        let much_later = 100 + 24 * HOUR + crate::desk::sla::TELL_WITHIN + 1;
+        assert_eq!(untold(much_later).await, 1);
+        assert_eq!(tell(much_later).await, Vec::<TicketId>::new());
+        assert!(told().is_empty());
+        assert_eq!(untold(much_later).await, 0);
         store.close();
     }
 }

@@ -6,7 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::writer::exec;
 use super::StoreError;
+use crate::desk::lifecycle::Priority;
 use crate::desk::notify::{Prefs, Reason};
+use crate::desk::sla::{self, Cutoffs, Sla};
 use crate::model::{unix_now, TicketId};
 
 /// The `users` column that says whether an agent wants mail for `reason`.
@@ -17,6 +19,7 @@ fn pref_column(reason: Reason) -> &'static str {
         Reason::Mention => "notify_mentions",
         Reason::NewTicket => "notify_new",
         Reason::Followed => "notify_followed",
+        Reason::Overdue => "notify_overdue",
     }
 }
 
@@ -84,6 +87,71 @@ pub(super) fn notify_followers(
         params![ticket, actor, message_row, now],
     )?;
     Ok(())
+}
+
+/// How many tickets' customers wait past their answer target and were not told of yet
+/// (a read, so a look that finds none writes nothing).
+pub(super) fn untold_overdue(conn: &Connection, cutoffs: &Cutoffs) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(concat!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.id IN (",
+            overdue_waits!(),
+            ") AND t.overdue_told IS NOT t.waiting_since"
+        ))?
+        .query_row(super::overdue_bind(cutoffs), |r| r.get(0))?)
+}
+
+/// Tell the agents whose answers became overdue by `now` under `sla`: a ticket's owner,
+/// else its team's members, else every agent with a seat (those who want it). Each wait
+/// is told once; one already late by more than [`sla::TELL_WITHIN`] (the desk was
+/// down, targets were just set) is only marked, being in the Overdue view already. The
+/// tickets told about.
+pub(super) fn tell_overdue(
+    conn: &Connection,
+    sla: &Sla,
+    now: i64,
+) -> Result<Vec<TicketId>, StoreError> {
+    let waits: Vec<(TicketId, String, i64, bool)> = conn
+        .prepare_cached(concat!(
+            "SELECT t.id, t.priority, t.waiting_since, t.answered FROM tickets t WHERE t.id IN (",
+            overdue_waits!(),
+            ") AND t.overdue_told IS NOT t.waiting_since ORDER BY t.waiting_since, t.id"
+        ))?
+        .query_map(super::overdue_bind(&sla.cutoffs(now)), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut told = Vec::new();
+    for (ticket, priority, since, answered) in waits {
+        exec(
+            conn,
+            "UPDATE tickets SET overdue_told = waiting_since WHERE id = ?1",
+            [ticket],
+        )?;
+        let due = Priority::parse(&priority).and_then(|p| sla.due(since, p, answered));
+        if !due.is_some_and(|due| sla::worth_telling(due, now)) {
+            continue;
+        }
+        // About the customer's latest mail: its sender is who waits, its words the news.
+        exec(
+            conn,
+            "INSERT INTO notifications (user_id, ticket_id, reason, actor, message_row, created_at)
+             SELECT u.id, t.id, 'overdue', COALESCE(m.from_email, c.email), m.id, ?2
+             FROM tickets t JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN messages m ON m.id = (SELECT MAX(x.id) FROM messages x
+                                             WHERE x.ticket_id = t.id AND x.direction = 'inbound')
+             JOIN users u ON u.active = 1 AND u.notify_overdue = 1
+             WHERE t.id = ?1
+               AND CASE WHEN t.owner IS NOT NULL THEN u.email = t.owner
+                        WHEN t.team IS NOT NULL THEN u.id IN (
+                            SELECT m2.user_id FROM team_members m2 JOIN teams tm ON tm.id = m2.team_id
+                            WHERE tm.name = t.team)
+                        ELSE u.seat = 1 END",
+            params![ticket, now],
+        )?;
+        told.push(ticket);
+    }
+    Ok(told)
 }
 
 /// A merged ticket's followers and pending notifications go with its messages (one
@@ -183,22 +251,28 @@ pub struct DueNotice {
     /// That message's direction (`inbound`, `outbound`, `note`).
     pub direction: Option<String>,
     /// Nothing to tell any more: the agent has read the ticket since, it has another
-    /// owner (or, for a new ticket, an owner at all), or the agent was deactivated.
+    /// owner (or, for a new ticket, an owner at all), or the agent was deactivated; for
+    /// an overdue answer, the customer got it (reading the ticket does not end a wait).
     pub moot: bool,
 }
 
 /// A notification's columns, as [`notice_at`] reads them: with its agent, ticket and
 /// message (`n`, `u`, `t`, `m`).
-const NOTICE_SELECT: &str = "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
+const NOTICE_SELECT: &str =
+    "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
                 COALESCE(a.full_name, m.from_name, n.actor), m.text_body, m.direction,
                 u.active = 0
                 OR t.merged_into IS NOT NULL
-                OR EXISTS (SELECT 1 FROM ticket_seen s WHERE s.user_id = n.user_id
-                           AND s.ticket_id = n.ticket_id AND s.last_message >= COALESCE(n.message_row, 0))
+                OR (n.reason <> 'overdue'
+                    AND EXISTS (SELECT 1 FROM ticket_seen s WHERE s.user_id = n.user_id
+                                AND s.ticket_id = n.ticket_id
+                                AND s.last_message >= COALESCE(n.message_row, 0)))
                 OR CASE n.reason
                      WHEN 'assigned' THEN t.owner IS NOT u.email
                      WHEN 'customer-reply' THEN t.owner IS NOT u.email
                      WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
+                     WHEN 'overdue' THEN t.closed OR t.waiting_since IS NOT t.overdue_told
+                         OR (t.owner IS NOT NULL AND t.owner IS NOT u.email)
                      WHEN 'followed' THEN NOT EXISTS (SELECT 1 FROM followers f
                          WHERE f.user_id = n.user_id AND f.ticket_id = n.ticket_id)
                      ELSE 0 END";
@@ -326,15 +400,16 @@ pub(super) fn queue_notices(
 pub(super) fn prefs(conn: &Connection, email: &str) -> Result<Option<Prefs>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed
+            "SELECT notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
+                    notify_overdue
              FROM users WHERE email = ?1",
         )?
         .query_row([email], |r| prefs_at(r, 0))
         .optional()?)
 }
 
-/// [`Prefs`] from five columns (assigned, customer-reply, mention, new-ticket, followed),
-/// starting at `first`.
+/// [`Prefs`] from six columns (assigned, customer-reply, mention, new-ticket, followed,
+/// overdue), starting at `first`.
 pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Prefs> {
     Ok(Prefs {
         assigned: r.get(first)?,
@@ -342,6 +417,7 @@ pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<
         mention: r.get(first + 2)?,
         new_ticket: r.get(first + 3)?,
         followed: r.get(first + 4)?,
+        overdue: r.get(first + 5)?,
     })
 }
 
@@ -350,13 +426,14 @@ pub(super) fn set_prefs(conn: &Connection, email: &str, p: &Prefs) -> Result<(),
     exec(
         conn,
         "UPDATE users SET notify_assigned = ?1, notify_replies = ?2, notify_mentions = ?3,
-            notify_new = ?4, notify_followed = ?5 WHERE email = ?6",
+            notify_new = ?4, notify_followed = ?5, notify_overdue = ?6 WHERE email = ?7",
         params![
             p.assigned,
             p.customer_reply,
             p.mention,
             p.new_ticket,
             p.followed,
+            p.overdue,
             email
         ],
     )?;

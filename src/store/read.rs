@@ -57,6 +57,11 @@ impl<'c> Reader<'c> {
         Ok(rows.into_iter().map(|r| r.ticket).collect())
     }
 
+    /// How many overdue answers (by `cutoffs`) nobody was told of yet.
+    pub fn untold_overdue(&self, cutoffs: crate::desk::sla::Cutoffs) -> Result<i64, StoreError> {
+        super::notify::untold_overdue(self.conn, &cutoffs)
+    }
+
     /// One ticket with its messages, people and events.
     pub fn ticket(&self, id: i64) -> Result<Option<TicketDetail>, StoreError> {
         self.ticket_thread(id, None)
@@ -291,7 +296,8 @@ impl<'c> Reader<'c> {
             .conn
             .prepare_cached(
                 "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed, signature FROM users WHERE email = ?1",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
+                 notify_overdue, signature FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -301,7 +307,8 @@ impl<'c> Reader<'c> {
     pub fn users(&self) -> Result<Vec<UserView>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
-                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed, signature FROM users ORDER BY email",
+                 notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
+                 notify_overdue, signature FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -734,7 +741,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         available: r.get(6)?,
         active: r.get(7)?,
         notify: super::notify::prefs_at(r, 8)?.list(),
-        signature: r.get(13)?,
+        signature: r.get(14)?,
     })
 }
 

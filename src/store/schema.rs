@@ -105,6 +105,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
     ("0030_reports", include_str!("migrations/0030_reports.sql")),
     ("0031_sla", include_str!("migrations/0031_sla.sql")),
+    (
+        "0032_overdue_notices",
+        include_str!("migrations/0032_overdue_notices.sql"),
+    ),
 ];
 
 /// The schema version this build writes.
@@ -183,4 +187,45 @@ pub fn server_secret(conn: &Connection) -> Result<Vec<u8>, StoreError> {
         [secret.to_vec()],
     )?;
     Ok(secret.to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Schema 32 rebuilds the notifications table: a number handed out before (even one
+    /// whose notification was mailed and deleted) is never handed out again.
+    #[test]
+    fn rebuilt_notifications_go_on_numbering() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        // No agents nor tickets: the notifications refer to nothing.
+        conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        for (_, sql) in &MIGRATIONS[..31] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 31).unwrap();
+        let add = |conn: &Connection, reason: &str| -> rusqlite::Result<i64> {
+            conn.query_row(
+                "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)
+                 VALUES (1, 1, ?1, 'x', 0) RETURNING id",
+                [reason],
+                |r| r.get(0),
+            )
+        };
+        for _ in 0..3 {
+            add(&conn, "assigned").unwrap();
+        }
+        assert!(add(&conn, "overdue").is_err(), "schema 31 knows no overdue");
+        conn.execute_batch("DELETE FROM notifications").unwrap();
+        run_pending(&mut conn, 31).unwrap();
+        assert_eq!(add(&conn, "overdue").unwrap(), 4);
+        let seq: Vec<(String, i64)> = conn
+            .prepare("SELECT name, seq FROM sqlite_sequence WHERE name LIKE 'notifications%'")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(seq, [("notifications".to_string(), 4)]);
+    }
 }

@@ -733,48 +733,6 @@ mod tests {
     }
 }
 
-/// The tickets whose customer's wait is late: it started by its kind's cut-off
-/// (`sla::Cutoffs`, bound as ?9 to ?16: first answers low to urgent, then next answers).
-/// One range of the waiting tickets' index per kind, so a desk with a few late tickets
-/// among thousands waiting reads only those few.
-macro_rules! overdue_waits {
-    () => {
-        concat!(
-            late_since!(0, "low", "?9"),
-            " UNION ALL ",
-            late_since!(0, "medium", "?10"),
-            " UNION ALL ",
-            late_since!(0, "high", "?11"),
-            " UNION ALL ",
-            late_since!(0, "urgent", "?12"),
-            " UNION ALL ",
-            late_since!(1, "low", "?13"),
-            " UNION ALL ",
-            late_since!(1, "medium", "?14"),
-            " UNION ALL ",
-            late_since!(1, "high", "?15"),
-            " UNION ALL ",
-            late_since!(1, "urgent", "?16")
-        )
-    };
-}
-
-/// Open tickets answered before (1) or not (0), of one priority, waiting since the
-/// cut-off parameter or earlier.
-macro_rules! late_since {
-    ($answered:literal, $priority:literal, $cut:literal) => {
-        concat!(
-            "SELECT w.id FROM tickets w INDEXED BY tickets_waiting WHERE w.answered = ",
-            $answered,
-            " AND w.priority = '",
-            $priority,
-            "' AND w.waiting_since <= ",
-            $cut,
-            " AND w.closed = 0 AND w.waiting_since IS NOT NULL AND w.merged_into IS NULL"
-        )
-    };
-}
-
 /// Which tickets an inbox view shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InboxView {
@@ -1054,21 +1012,9 @@ pub(super) fn inbox_counts(
     // Only with answer targets.
     let overdue: i64 = match cutoffs {
         None => 0,
-        Some(cut) => {
-            // ?1 to ?8 (the views' other parameters) unused: the cut-offs keep the
-            // view's ?9 to ?16.
-            let unused = rusqlite::types::Null;
-            let mut bind: Vec<&dyn rusqlite::ToSql> =
-                std::iter::repeat_n(&unused as &dyn rusqlite::ToSql, 8).collect();
-            bind.extend(
-                cut.first
-                    .iter()
-                    .chain(&cut.next)
-                    .map(|c| c as &dyn rusqlite::ToSql),
-            );
-            conn.prepare_cached(concat!("SELECT COUNT(*) FROM (", overdue_waits!(), ")"))?
-                .query_row(bind.as_slice(), |r| r.get(0))?
-        }
+        Some(cut) => conn
+            .prepare_cached(concat!("SELECT COUNT(*) FROM (", overdue_waits!(), ")"))?
+            .query_row(super::overdue_bind(cut), |r| r.get(0))?,
     };
     Ok(InboxView::ALL
         .iter()

@@ -259,6 +259,26 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         })
         .collect();
     assert!(numbers[1] > numbers[0], "{numbers:?}");
+    // Schema 32: agents from before hear of overdue answers; nothing was told yet; the
+    // rebuilt table goes on numbering after the old one's last notification.
+    let (overdue, told): (i64, Option<i64>) = conn
+        .query_row(
+            "SELECT u.notify_overdue, t.overdue_told FROM users u, tickets t
+             WHERE u.id = 1 AND t.id = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((overdue, told), (1, None));
+    let next: i64 = conn
+        .query_row(
+            "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)
+             VALUES (1, 1, 'overdue', 'olga@example.org', 1) RETURNING id",
+            [],
+            |r| r.get(0),
+        )
+        .expect("schema 32 takes an overdue answer");
+    assert!(next > numbers[1], "{next} after {numbers:?}");
     conn.execute(
         "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
              next_attempt_at, created_at, expires_at, raw)

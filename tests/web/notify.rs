@@ -47,7 +47,7 @@ fn subject(m: &Received) -> String {
 }
 
 /// The decoded text of a received mail.
-fn body(m: &Received) -> String {
+pub(crate) fn body(m: &Received) -> String {
     mail_parser::MessageParser::default()
         .parse(&m.raw)
         .and_then(|p| p.body_text(0).map(|t| t.to_string()))
@@ -99,11 +99,11 @@ fn agents_hear_of_assignments_customer_mail_and_mentions_but_not_their_own_doing
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(
         notify_of(&d, AL),
-        "assigned,customer-reply,mention,followed,new-ticket"
+        "assigned,customer-reply,mention,followed,new-ticket,overdue"
     );
     assert_eq!(
         notify_of(&d, JANE),
-        "assigned,customer-reply,mention,followed"
+        "assigned,customer-reply,mention,followed,overdue"
     );
 
     // Two new tickets nobody owns: Al asked to hear of those (in one mail or two,
@@ -234,13 +234,14 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
             "customer-reply=true",
             "mention=true",
             "followed=true",
-            "new-ticket=false"
+            "new-ticket=false",
+            "overdue=true"
         ])
     );
     b.click_css("form.notify input[value='customer-reply']");
     b.click_css("form.notify button[type=submit]");
     b.wait_text(".flash", "Saved");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed,overdue");
     assert!(
         b.find("form.notify input[value='customer-reply']:not(:checked)")
             .is_some(),
@@ -264,7 +265,7 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
     let (code, _, err) = d.ctl(&["users", "set", JANE, "--notify", "assigned,bogus"]);
     assert_ne!(code, 0);
     assert!(err.contains("bogus"), "{err}");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed");
+    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed,overdue");
 
     // Olga writes on Jane's ticket: nothing, as chosen. Bea's next mention comes alone.
     olga_asks_about_the_hinge(&d, "quiet");
@@ -488,7 +489,7 @@ fn following_a_ticket_brings_its_news_and_lists_it_under_following() {
 }
 
 /// The desktop notifications the page's service worker shows now: (title, body, url).
-fn on_screen(b: &Browser) -> Vec<(String, String, String)> {
+pub(crate) fn on_screen(b: &Browser) -> Vec<(String, String, String)> {
     let shown = b.js_async(
         "var done = arguments[arguments.length - 1];
          navigator.serviceWorker.getRegistration('/').then(function (r) {
@@ -510,7 +511,7 @@ fn on_screen(b: &Browser) -> Vec<(String, String, String)> {
 }
 
 /// Wait until the page's notification worker is running.
-fn wait_for_worker(b: &Browser) {
+pub(crate) fn wait_for_worker(b: &Browser) {
     b.wait_until("the notification worker", |b| {
         b.js_async(
             "var done = arguments[arguments.length - 1];

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use crate::browser::Browser;
-use crate::harness::{Daemon, Settings};
+use crate::harness::{wait_until, Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
     add_agent, deliver, http_sign_in, inbox_view, olga_asks_about_the_hinge, olga_two_tickets,
@@ -217,4 +217,106 @@ fn a_desk_without_targets_has_no_overdue_view() {
     let (code, out, err) = d.ctl(&["tickets", "list", "--overdue"]);
     assert_ne!(code, 0, "{out}");
     assert!(err.contains("no [sla] answer targets"), "{err}");
+}
+
+/// Moves the wait of ticket `id` back by `seconds` in the database (a test cannot wait
+/// a day); the daemon finds out at its next look.
+fn wait_longer(d: &Daemon, id: i64, seconds: i64) {
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET waiting_since = waiting_since - ?2, created_at = created_at - ?2
+             WHERE id = ?1",
+            rusqlite::params![id, seconds],
+        )
+        .unwrap();
+    assert_eq!(moved, 1);
+}
+
+#[test]
+fn the_agents_who_should_answer_hear_once_when_it_is_overdue() {
+    const JANE: &str = "jane@acme.test";
+    const BEA: &str = "bea@acme.test";
+    const AL: &str = "al@acme.test";
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!(
+                "[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n\
+                 {SUPPORT}\n{TARGETS}"
+            ),
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, JANE, "Jane Doe");
+    add_agent(&d, BEA, "Bea Kowalczyk");
+    add_agent(&d, AL, "Al Brandt");
+    let (code, out, err) = d.ctl(&["users", "set", AL, "--notify", "assigned"]);
+    assert_eq!(code, 0, "{err}{out}");
+    let (hinge, invoice) = olga_two_tickets(&d, "overdue");
+    let (code, out, err) = d.ctl(&["tickets", "assign", &hinge.to_string(), JANE]);
+    assert_eq!(code, 0, "{err}{out}");
+
+    // Jane has the desk open with desktop notifications on.
+    let b = Browser::start(&d.http);
+    b.sign_in(JANE, PASSWORD);
+    b.open("/me");
+    b.set_permission("notifications", "granted");
+    b.click_css("#desktop-on");
+    b.wait_text("#desktop-state", "On in this browser");
+    b.open("/inbox");
+    b.wait_event_stream();
+    crate::notify::wait_for_worker(&b);
+
+    // Olga's hinge (Jane's) and invoice (nobody's) have waited a day and two hours, past
+    // their one-day target. Any change makes the desk look at once.
+    wait_longer(&d, hinge, 86_400 + 2 * 3600);
+    wait_longer(&d, invoice, 86_400 + 3600);
+    let (code, out, err) = d.ctl(&["tickets", "tag", &hinge.to_string(), "--add", "vip"]);
+    assert_eq!(code, 0, "{err}{out}");
+
+    let hinge_late = format!("The answer to Olga on ticket #{hinge} is overdue");
+    let invoice_late = format!("The answer to Olga on ticket #{invoice} is overdue");
+    let mailed = |to: &str| -> String { rx.for_rcpt(to).iter().map(crate::notify::body).collect() };
+    wait_until(
+        "Jane's mail of both late answers",
+        Duration::from_secs(30),
+        || {
+            let got = mailed(JANE);
+            got.contains(&hinge_late) && got.contains(&invoice_late)
+        },
+    );
+    b.wait_until("the late answers on Jane's screen", |b| {
+        let shown = crate::notify::on_screen(b);
+        shown.iter().any(|(title, ..)| *title == hinge_late)
+    });
+    let shown = crate::notify::on_screen(&b);
+    let (_, text, url) = shown
+        .iter()
+        .find(|(title, ..)| *title == hinge_late)
+        .unwrap();
+    assert_eq!(
+        (text.as_str(), url.as_str()),
+        ("Broken hinge\nHello.", format!("/tickets/{hinge}").as_str()),
+        "{shown:?}"
+    );
+    // Bea has a seat and hears of the invoice nobody owns, not of Jane's hinge; Al
+    // turned this off.
+    wait_until("Bea's mail", Duration::from_secs(30), || {
+        mailed(BEA).contains(&invoice_late)
+    });
+    assert!(!mailed(BEA).contains(&hinge_late));
+    // Once for each wait: more changes and looks tell nobody again.
+    for tag in ["a", "b"] {
+        let (code, out, err) = d.ctl(&["tickets", "tag", &invoice.to_string(), "--add", tag]);
+        assert_eq!(code, 0, "{err}{out}");
+        std::thread::sleep(Duration::from_millis(1500));
+    }
+    assert_eq!(mailed(JANE).matches(&hinge_late).count(), 1);
+    assert_eq!(mailed(JANE).matches(&invoice_late).count(), 1);
+    assert_eq!(mailed(BEA).matches(&invoice_late).count(), 1);
+    assert!(rx.for_rcpt(AL).is_empty(), "Al turned it off");
 }

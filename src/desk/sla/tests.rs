@@ -254,3 +254,16 @@ fn no_targets_is_empty() {
     assert!(Targets::default().is_empty());
     assert!(!around_the_clock().first_answer.is_empty());
 }
+
+#[test]
+fn agents_hear_of_an_answer_late_by_less_than_a_day() {
+    let now = at("2026-11-27T10:00:00Z");
+    assert!(!worth_telling(now + 1, now), "not late yet");
+    assert!(worth_telling(now, now), "late from its due time on");
+    assert!(worth_telling(now - 3 * HOUR, now));
+    assert!(worth_telling(now - TELL_WITHIN, now));
+    assert!(
+        !worth_telling(now - TELL_WITHIN - 1, now),
+        "old news: the Overdue view has it"
+    );
+}
