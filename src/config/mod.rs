@@ -1001,11 +1001,22 @@ impl Validator<'_> {
             },
             None => None,
         };
+        let holidays = match &raw.holidays {
+            Some(list) => match sla::parse_holidays(list.get_ref()) {
+                Ok(days) => days,
+                Err(e) => {
+                    self.problem(list, "sla.holidays", e);
+                    Vec::new()
+                }
+            },
+            None => Vec::new(),
+        };
         let hours = match &raw.office_hours {
             Some(h) => match sla::parse_hours(h.get_ref()) {
                 Ok(days) => Some(OfficeHours {
                     days,
                     zone: zone.unwrap_or_else(jiff::tz::TimeZone::system),
+                    holidays,
                 }),
                 Err(e) => {
                     self.problem(h, "sla.office_hours", e);
@@ -1018,6 +1029,13 @@ impl Validator<'_> {
                         z,
                         "sla.timezone",
                         "is the time zone of office_hours, which are not set",
+                    );
+                }
+                if let Some(list) = &raw.holidays {
+                    self.problem(
+                        list,
+                        "sla.holidays",
+                        "are days out of office_hours, which are not set",
                     );
                 }
                 None

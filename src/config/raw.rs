@@ -44,6 +44,8 @@ pub struct RawSla {
     pub office_hours: Option<Spanned<String>>,
     /// The office hours' time zone (IANA name); the host's when absent.
     pub timezone: Option<Spanned<String>>,
+    /// Days out of office hours ("2026-12-24", or "12-25" every year).
+    pub holidays: Option<Spanned<Vec<String>>>,
 }
 
 /// A span of time per priority ("30m", "4h", "2d").

@@ -451,7 +451,8 @@ fn answer_targets_by_priority_with_office_hours() {
     assert_eq!(c.sla, None);
     let text = with_sla(
         "first_answer = { urgent = \"1h\", high = \"4h\", medium = \"1d\" }\n\
-         office_hours = \"mon-fri 09:00-17:00\"\ntimezone = \"Europe/Berlin\"",
+         office_hours = \"mon-fri 09:00-17:00\"\ntimezone = \"Europe/Berlin\"\n\
+         holidays = [\"2026-12-24\", \"12-25\"]",
     );
     let sla = Config::parse(Path::new("t.toml"), &text)
         .unwrap()
@@ -466,6 +467,13 @@ fn answer_targets_by_priority_with_office_hours() {
     assert_eq!(hours.days[0], Some((540, 1020)));
     assert_eq!(hours.days[6], None);
     assert_eq!(hours.zone.iana_name(), Some("Europe/Berlin"));
+    assert_eq!(
+        hours.holidays,
+        [
+            crate::desk::sla::Holiday::Once(jiff::civil::date(2026, 12, 24)),
+            crate::desk::sla::Holiday::Yearly(12, 25)
+        ]
+    );
 
     let text = with_sla(
         "first_answer = { low = \"3d\", high = \"4h\" }\nnext_answer = { low = \"1d 12h\" }",
@@ -491,6 +499,8 @@ fn answer_targets_that_would_not_work_name_line_and_key() {
         ("first_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 17:00-09:00\"", "sla.office_hours", "closes before it opens"),
         ("first_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"\ntimezone = \"Mars/Base\"", "sla.timezone", "not a time zone"),
         ("first_answer = { high = \"4h\" }\ntimezone = \"Europe/Paris\"", "sla.timezone", "office_hours, which are not set"),
+        ("first_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"\nholidays = [\"12-25\", \"12/26\"]", "sla.holidays", "\"12/26\" is not a day"),
+        ("first_answer = { high = \"4h\" }\nholidays = [\"12-25\"]", "sla.holidays", "office_hours, which are not set"),
     ] {
         let p = problems(&with_sla(lines));
         assert_eq!(p.len(), 1, "{lines}: {p:?}");

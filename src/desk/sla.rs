@@ -69,6 +69,27 @@ pub struct OfficeHours {
     pub days: [Option<(u16, u16)>; 7],
     /// Where the hours are kept.
     pub zone: TimeZone,
+    /// Days the desk is closed whatever the weekday (public holidays).
+    pub holidays: Vec<Holiday>,
+}
+
+/// A day the desk is closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holiday {
+    /// That one day.
+    Once(Date),
+    /// That day of every year (month, day).
+    Yearly(i8, i8),
+}
+
+impl Holiday {
+    /// Whether local day `date` is this holiday.
+    pub fn covers(self, date: Date) -> bool {
+        match self {
+            Holiday::Once(d) => d == date,
+            Holiday::Yearly(month, day) => date.month() == month && date.day() == day,
+        }
+    }
 }
 
 /// How far the office-hours walk looks for open time (ten years of closed days would be
@@ -78,6 +99,9 @@ const MAX_DAYS_WALKED: usize = 3660;
 impl OfficeHours {
     /// The desk's open span on local day `date`, as Unix seconds.
     fn span(&self, date: Date) -> Option<(i64, i64)> {
+        if self.holidays.iter().any(|h| h.covers(date)) {
+            return None;
+        }
         let (open, close) = self.days[date.weekday().to_monday_zero_offset() as usize]?;
         let at = |minutes: u16| -> Option<i64> {
             let dt = if minutes >= 24 * 60 {
@@ -367,6 +391,41 @@ fn clock(text: &str) -> Result<u16, String> {
         return Err(bad());
     }
     Ok(h * 60 + m)
+}
+
+/// Holidays as written in the config: "2026-12-24" for that day, "12-25" for that day
+/// of every year. The error says which is wrong.
+pub fn parse_holidays<S: AsRef<str>>(list: &[S]) -> Result<Vec<Holiday>, String> {
+    list.iter().map(|text| holiday(text.as_ref())).collect()
+}
+
+fn holiday(text: &str) -> Result<Holiday, String> {
+    let text = text.trim();
+    let bad = || {
+        format!("{text:?} is not a day: write \"2026-12-24\" for one day, \"12-25\" for every year")
+    };
+    let parts: Vec<&str> = text.split('-').collect();
+    let number = |s: &str, len: usize| -> Result<i16, String> {
+        if s.len() != len || !s.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        s.parse().map_err(|_| bad())
+    };
+    match parts.as_slice() {
+        [year, month, day] => {
+            let (y, m, d) = (number(year, 4)?, number(month, 2)?, number(day, 2)?);
+            Date::new(y, m as i8, d as i8)
+                .map(Holiday::Once)
+                .map_err(|_| bad())
+        }
+        [month, day] => {
+            let (m, d) = (number(month, 2)? as i8, number(day, 2)? as i8);
+            // 2024 is a leap year: every day some year has is allowed ("02-29").
+            Date::new(2024, m, d).map_err(|_| bad())?;
+            Ok(Holiday::Yearly(m, d))
+        }
+        _ => Err(bad()),
+    }
 }
 
 /// A time zone by its IANA name ("Europe/Berlin"), or the error's words.

@@ -9,6 +9,7 @@ fn weekdays_nine_to_five(zone: &str) -> OfficeHours {
     OfficeHours {
         days: parse_hours("mon-fri 09:00-17:00").expect("hours"),
         zone: super::zone(zone).expect("zone"),
+        holidays: Vec::new(),
     }
 }
 
@@ -155,6 +156,13 @@ fn a_wait_is_late_exactly_when_it_started_by_the_cutoff() {
         OfficeHours {
             days: parse_hours("sun-thu 22:00-24:00, fri 00:00-01:30").unwrap(),
             zone: zone("America/New_York").unwrap(),
+            holidays: Vec::new(),
+        },
+        // Berlin with a week of holidays in the middle (and a yearly one on a Sunday).
+        OfficeHours {
+            holidays: parse_holidays(&["2026-03-23", "2026-03-24", "03-25", "03-26", "03-22"])
+                .unwrap(),
+            ..weekdays_nine_to_five("Europe/Berlin")
         },
     ];
     let base = at("2026-03-20T00:00:00Z");
@@ -265,5 +273,52 @@ fn agents_hear_of_an_answer_late_by_less_than_a_day() {
     assert!(
         !worth_telling(now - TELL_WITHIN - 1, now),
         "old news: the Overdue view has it"
+    );
+}
+
+#[test]
+fn holidays_are_one_day_or_a_day_every_year() {
+    let days = parse_holidays(&["2026-12-24", " 12-25 ", "02-29"]).unwrap();
+    assert_eq!(
+        days,
+        [
+            Holiday::Once(jiff::civil::date(2026, 12, 24)),
+            Holiday::Yearly(12, 25),
+            Holiday::Yearly(2, 29),
+        ]
+    );
+    assert!(days[1].covers(jiff::civil::date(2031, 12, 25)));
+    assert!(!days[0].covers(jiff::civil::date(2027, 12, 24)));
+    assert!(parse_holidays::<&str>(&[]).unwrap().is_empty());
+    for bad in [
+        "2026-02-30",
+        "13-01",
+        "12-32",
+        "24.12.",
+        "2026-1-5",
+        "xmas",
+        "",
+        "12-25-",
+    ] {
+        let e = parse_holidays(&[bad]).unwrap_err();
+        assert!(e.contains("is not a day"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn holidays_are_closed_whatever_the_weekday() {
+    // Christmas 2026: Thursday 24 (a one-off closing), Friday 25 (every year), then the
+    // weekend. Two open hours from Wednesday 16:00 UTC run to Monday 10:00.
+    let h = OfficeHours {
+        holidays: parse_holidays(&["2026-12-24", "12-25"]).unwrap(),
+        ..weekdays_nine_to_five("UTC")
+    };
+    let wed = at("2026-12-23T16:00:00Z");
+    assert_eq!(h.add(wed, 2 * HOUR), at("2026-12-28T10:00:00Z"));
+    assert_eq!(h.rewind(at("2026-12-28T10:00:00Z"), 2 * HOUR), wed);
+    // A mail on the holiday itself waits for the next open day.
+    assert_eq!(
+        h.add(at("2026-12-24T11:00:00Z"), HOUR),
+        at("2026-12-28T10:00:00Z")
     );
 }
