@@ -601,10 +601,11 @@ fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
 fn print_report(r: &Report) {
     let p = r.period;
     out!(
-        "{} day(s) from {} to now, days in {}",
+        "{} day(s) from {} to now, days in {}. {}",
         p.days,
         day_label(p.since, p.offset),
-        clock_label(p.offset)
+        clock_label(p.offset),
+        r.time_counted()
     );
     out!(
         "opened {}, closed {}; open now {} (nobody's {})",

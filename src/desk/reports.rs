@@ -206,6 +206,21 @@ pub struct Report {
     /// First answers against the `[sla]` targets (none without targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_target: Option<OnTarget>,
+    /// The durations count only the desk's office hours (`[sla] office_hours`), not
+    /// the time around the clock.
+    #[serde(default)]
+    pub office_hours: bool,
+}
+
+impl Report {
+    /// How its durations are counted, in words.
+    pub fn time_counted(&self) -> &'static str {
+        if self.office_hours {
+            "Times count office hours only."
+        } else {
+            "Times run around the clock."
+        }
+    }
 }
 
 /// How many first answers came within their target, for tickets opened in the period
@@ -262,6 +277,14 @@ pub fn build(
     let mut on_target = sla
         .is_some_and(|s| !s.first_answer.is_empty())
         .then(OnTarget::default);
+    // How long from one moment to another: open time only, when the desk keeps hours
+    // (a mail on Friday evening answered on Monday at ten waited an hour, not three
+    // days), so the figures agree with the targets.
+    let hours = sla.and_then(|s| s.hours.as_ref());
+    let took = |from: i64, to: i64| match hours {
+        Some(h) => h.open_between(from, to),
+        None => (to - from).max(0),
+    };
     for t in &facts.tickets {
         let filed_closed = t.closed && t.closed_at.is_none();
         let channel = channel_lines.index(&t.channel);
@@ -287,7 +310,7 @@ pub fn build(
             }
             match (t.customer_first, first.get(&t.id)) {
                 (true, Some((at, agent))) => {
-                    let wait = (at - t.created_at).max(0);
+                    let wait = took(t.created_at, *at);
                     waits.push(wait);
                     channel_waits.entry(channel).or_default().push(wait);
                     let a = agent_lines.index(agent);
@@ -307,7 +330,7 @@ pub fn build(
                 let a = agent_lines.index(owner);
                 agent_lines.at(a).closed += 1;
             }
-            to_close.push((at - t.created_at).max(0));
+            to_close.push(took(t.created_at, at));
         }
     }
     for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
@@ -345,6 +368,7 @@ pub fn build(
         channels,
         days,
         on_target,
+        office_hours: hours.is_some(),
     }
 }
 

@@ -149,6 +149,42 @@ impl OfficeHours {
         start.saturating_add(seconds)
     }
 
+    /// Seconds of open time from `from` to `to` (0 when `to` is not later), so that
+    /// `open_between(start, add(start, s))` is `s`.
+    pub fn open_between(&self, from: i64, to: i64) -> i64 {
+        if to <= from {
+            return 0;
+        }
+        let Some(mut date) = self.day_of(from) else {
+            return to - from;
+        };
+        let mut open_time = 0;
+        for _ in 0..MAX_DAYS_WALKED {
+            if let Some((open, close)) = self.span(date) {
+                if open >= to {
+                    break;
+                }
+                open_time += (close.min(to) - open.max(from)).max(0);
+            }
+            match date.tomorrow() {
+                // A day that starts after `to` has no open time before it.
+                Ok(next) if self.day_starts(next).is_none_or(|start| start < to) => date = next,
+                _ => break,
+            }
+        }
+        open_time
+    }
+
+    /// When local day `date` starts, as Unix seconds.
+    fn day_starts(&self, date: Date) -> Option<i64> {
+        Some(
+            self.zone
+                .to_timestamp(date.at(0, 0, 0, 0))
+                .ok()?
+                .as_second(),
+        )
+    }
+
     /// The latest start whose `add(start, seconds)` is at or before `now` (`seconds` > 0).
     pub fn rewind(&self, now: i64, seconds: i64) -> i64 {
         let Some(mut date) = self.day_of(now) else {

@@ -170,6 +170,10 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
         report.contains(r#"<dd id="r-on-target">0 of 1 (0 %)</dd>"#),
         "{report}"
     );
+    assert!(
+        report.contains("Times run around the clock."),
+        "no office hours"
+    );
     let (code, out, err) = d.ctl(&["report", "--days", "7"]);
     assert_eq!(code, 0, "{err}");
     assert!(

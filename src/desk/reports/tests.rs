@@ -288,3 +288,50 @@ fn first_answers_count_against_their_priority_s_target() {
     assert_eq!(build(week(), &facts, &[], &[], None).on_target, None);
     assert_eq!(OnTarget::default().words(), "none due yet");
 }
+
+#[test]
+fn with_office_hours_durations_count_open_time_only() {
+    // Open weekdays 09:00-17:00 UTC. Ticket 1 came on Friday 20 November at 16:00 and
+    // was answered on Monday 23 November at 10:00 (outside this week's period, so a
+    // week from Tuesday 17th): two open hours. Ticket 2, Tuesday 10:00, answered 10:30.
+    let sla = Sla {
+        first_answer: crate::desk::sla::Targets {
+            medium: Some(4 * H),
+            ..Default::default()
+        },
+        next_answer: Default::default(),
+        hours: Some(crate::desk::sla::OfficeHours {
+            days: crate::desk::sla::parse_hours("mon-fri 09:00-17:00").unwrap(),
+            zone: jiff::tz::TimeZone::UTC,
+            holidays: Vec::new(),
+        }),
+    };
+    let period = Period::last_days(7, MON + 7 * DAY + 18 * H, 0);
+    let fri = MON + 4 * DAY + 16 * H;
+    let tue = MON + DAY + 10 * H;
+    let next_mon = MON + 7 * DAY + 10 * H;
+    let facts = Facts {
+        tickets: vec![
+            closed(ticket(1, fri), next_mon + H, "jane@acme.test"),
+            ticket(2, tue),
+        ],
+        replies: vec![
+            reply(1, next_mon, "jane@acme.test"),
+            reply(2, tue + 30 * 60, "jane@acme.test"),
+        ],
+        ..Default::default()
+    };
+    let r = build(period, &facts, &[], &[], Some(&sla));
+    assert!(r.office_hours);
+    assert_eq!(r.first_response.median, Some(30 * 60));
+    assert_eq!(r.first_response.p90, Some(2 * H), "not 66 hours");
+    assert_eq!(r.first_response.within_hour, 1);
+    assert_eq!(r.time_to_close.median, Some(3 * H));
+    assert_eq!(r.on_target, Some(OnTarget { met: 2, missed: 0 }));
+    // Around the clock without office hours.
+    let plain = Sla { hours: None, ..sla };
+    let r = build(period, &facts, &[], &[], Some(&plain));
+    assert!(!r.office_hours);
+    assert_eq!(r.first_response.p90, Some(next_mon - fri));
+    assert_eq!(r.time_to_close.median, Some(next_mon + H - fri));
+}

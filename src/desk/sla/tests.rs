@@ -172,6 +172,12 @@ fn a_wait_is_late_exactly_when_it_started_by_the_cutoff() {
                 let cut = h.rewind(now, target);
                 for start in (0..12 * 86_400).step_by(6007).map(|s| base + s) {
                     let late = h.add(start, target) <= now;
+                    // The open time between them says the same.
+                    assert_eq!(
+                        late,
+                        start <= now && h.open_between(start, now) >= target,
+                        "{h:?} open time, target {target} start {start} now {now}"
+                    );
                     assert_eq!(
                         late,
                         start <= cut,
@@ -321,4 +327,35 @@ fn holidays_are_closed_whatever_the_weekday() {
         h.add(at("2026-12-24T11:00:00Z"), HOUR),
         at("2026-12-28T10:00:00Z")
     );
+}
+
+#[test]
+fn open_time_between_two_moments_counts_office_hours_only() {
+    let h = weekdays_nine_to_five("UTC");
+    let fri = at("2026-11-27T16:30:00Z");
+    assert_eq!(h.open_between(fri, at("2026-11-30T09:30:00Z")), HOUR);
+    assert_eq!(h.open_between(fri, fri), 0);
+    assert_eq!(h.open_between(fri, fri - 60), 0, "backwards is nothing");
+    // Saturday to Sunday: closed all along.
+    assert_eq!(
+        h.open_between(at("2026-11-28T08:00:00Z"), at("2026-11-29T20:00:00Z")),
+        0
+    );
+    // A whole working week.
+    assert_eq!(
+        h.open_between(at("2026-11-30T00:00:00Z"), at("2026-12-07T00:00:00Z")),
+        40 * HOUR
+    );
+    // It undoes `add` over weekends, holidays and the clock change.
+    let berlin = OfficeHours {
+        holidays: parse_holidays(&["2026-03-31"]).unwrap(),
+        ..weekdays_nine_to_five("Europe/Berlin")
+    };
+    let start = at("2026-03-26T10:17:00Z");
+    for target in [60, 7 * HOUR, 20 * HOUR, 100 * HOUR] {
+        assert_eq!(
+            berlin.open_between(start, berlin.add(start, target)),
+            target
+        );
+    }
 }

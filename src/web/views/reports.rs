@@ -30,9 +30,10 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     }
     let _ = write!(
         out,
-        r#"</nav><p class="period">From {} to now; days in {}. Spam and merged tickets are left out. Times run around the clock, not office hours.</p>"#,
+        r#"</nav><p class="period">From {} to now; days in {}. Spam and merged tickets are left out. {}</p>"#,
         esc(&day_label(p.since, p.offset)),
         clock_label(p.offset),
+        report.time_counted(),
     );
 
     out.push_str(r#"<h2>Overview</h2><dl class="figures">"#);
