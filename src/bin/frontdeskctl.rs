@@ -623,23 +623,26 @@ fn print_report(r: &Report) {
         out!("first answers on target: {}", on_target.words());
     }
     out!("time to close: {}", r.time_to_close.words());
+    out!("replies rated by customers: {}", r.ratings.words());
     out!("");
     out!(
-        "{:<32} {:>7} {:>6} {:>14} {:>6}",
+        "{:<32} {:>7} {:>6} {:>14} {:>6} {:>10}",
         "AGENT",
         "REPLIES",
         "FIRST",
         "FIRST MEDIAN",
-        "CLOSED"
+        "CLOSED",
+        "RATED GOOD"
     );
     for a in &r.agents {
         out!(
-            "{:<32} {:>7} {:>6} {:>14} {:>6}",
+            "{:<32} {:>7} {:>6} {:>14} {:>6} {:>10}",
             truncate(&a.agent, 32),
             a.replies,
             a.first_response.count,
             a.first_response.median_words(),
-            a.closed
+            a.closed,
+            a.rated.good_of_all()
         );
     }
     out!("");

@@ -255,6 +255,9 @@ pub struct Channel {
     pub smtp: Option<SmtpConfig>,
     /// The instant reply.
     pub acknowledgement: Option<AckConfig>,
+    /// Replies end with links for the customer to rate them, to this desk address
+    /// (`[http] public_url`); `None` when the channel does not ask.
+    pub ratings: Option<String>,
     /// Properties of new tickets.
     pub ticket: TicketDefaults,
     /// Routing of new tickets.
@@ -431,6 +434,7 @@ impl Channel {
             from_name_format: self.from_name_format.clone(),
             signature: self.signature.clone(),
             subject_tag: self.subject_tag,
+            ratings_url: self.ratings.clone(),
         }
     }
 
@@ -520,6 +524,7 @@ impl Config {
             path,
             problems: Vec::new(),
             pipelines: Vec::new(),
+            public_url: None,
         };
         let config = v.config(path, raw);
         if v.problems.is_empty() {
@@ -742,6 +747,8 @@ struct Validator<'t> {
     problems: Vec<ConfigProblem>,
     /// Pipelines validated so far (channels refer to them).
     pipelines: Vec<Pipeline>,
+    /// `[http] public_url`, once validated (rating links point there).
+    public_url: Option<String>,
 }
 
 impl Validator<'_> {
@@ -871,6 +878,7 @@ impl Validator<'_> {
                 None
             }
         };
+        self.public_url = public_url.clone();
         let http = HttpConfig {
             listen: self.listen(raw.http.listen.as_ref(), "http.listen", "127.0.0.1:8025"),
             public_url,
@@ -1723,6 +1731,21 @@ impl Validator<'_> {
             }
             _ => None,
         };
+        let ratings = match &ch.ratings {
+            Some(on) if *on.get_ref() => {
+                let url = self.public_url.clone();
+                if url.is_none() {
+                    self.problem(
+                        on,
+                        key("ratings"),
+                        "needs [http] public_url: customers open the rating links from their mail",
+                    );
+                    ok = false;
+                }
+                url
+            }
+            _ => None,
+        };
         let ticket = self.ticket_defaults(i, ch.ticket.as_ref().map(|t| t.get_ref()));
         ok &= ticket.is_some();
         let routing = self.routing(i, ch.routing.as_ref().map(|r| r.get_ref()));
@@ -1746,6 +1769,7 @@ impl Validator<'_> {
             subject_tag: ch.subject_tag.unwrap_or(true),
             smtp,
             acknowledgement,
+            ratings,
             ticket: ticket?,
             routing,
             routing_lines,

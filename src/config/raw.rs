@@ -161,6 +161,8 @@ pub struct RawChannel {
     pub subject_tag: Option<bool>,
     /// `[channel.smtp]`: this channel's own relay.
     pub smtp: Option<Spanned<RawSmtp>>,
+    /// Ask customers to rate each reply (links under it).
+    pub ratings: Option<Spanned<bool>>,
     /// `[channel.acknowledgement]`: the instant reply.
     pub acknowledgement: Option<Spanned<RawAck>>,
     /// `[channel.ticket]`: properties of tickets this channel opens.

@@ -513,3 +513,32 @@ fn answer_targets_that_would_not_work_name_line_and_key() {
     ));
     assert!(p[0].message.contains("critical"), "{p:?}");
 }
+
+#[test]
+fn ratings_need_the_address_customers_reach_the_desk_at() {
+    let with = |http: &str| {
+        GOOD.replace(
+            "[http]\nlisten = \"127.0.0.1:8025\"\n",
+            &format!("[http]\nlisten = \"127.0.0.1:8025\"\n{http}"),
+        )
+        .replace(
+            "forward_original_sender = true\n",
+            "forward_original_sender = true\nratings = true\n",
+        )
+    };
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.channels[0].ratings, None, "off unless asked");
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &with("public_url = \"https://desk.acme.test/\"\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.channels[0].ratings.as_deref(),
+        Some("https://desk.acme.test")
+    );
+    let p = problems(&with(""));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].ratings");
+    assert!(p[0].message.contains("public_url"), "{p:?}");
+}

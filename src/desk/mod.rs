@@ -1,10 +1,11 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
-//! tags, snoozes, subjects, mentions, spam domains, agents' notifications and the search
-//! box's filters.
+//! tags, snoozes, subjects, mentions, spam domains, agents' notifications, answer targets,
+//! customers' ratings of replies and the search box's filters.
 
 pub mod lifecycle;
 pub mod mentions;
 pub mod notify;
+pub mod ratings;
 pub mod reports;
 pub mod routing;
 pub mod search;

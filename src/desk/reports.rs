@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use crate::desk::lifecycle::Priority;
+use crate::desk::ratings::{Rating, Tally};
 use crate::desk::sla::Sla;
 
 /// Seconds in a day.
@@ -50,6 +51,17 @@ pub struct ReplyFact {
     pub agent: String,
 }
 
+/// A customer's rating of a reply, given in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RatingFact {
+    /// The agent who wrote the reply.
+    pub agent: String,
+    /// What the customer thought.
+    pub rating: Rating,
+    /// When they said so (Unix seconds).
+    pub rated_at: i64,
+}
+
 /// What the store found for a period.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Facts {
@@ -57,6 +69,8 @@ pub struct Facts {
     pub tickets: Vec<TicketFact>,
     /// Replies sent in the period.
     pub replies: Vec<ReplyFact>,
+    /// Ratings given in the period.
+    pub ratings: Vec<RatingFact>,
     /// Tickets open now.
     pub open_now: i64,
     /// Of those, the ones nobody owns.
@@ -150,6 +164,9 @@ pub struct AgentLine {
     pub first_response: Spread,
     /// Tickets closed in the period that they own.
     pub closed: usize,
+    /// Customers' ratings of their replies, given in the period.
+    #[serde(default)]
+    pub rated: Tally,
 }
 
 /// A channel's line.
@@ -210,6 +227,9 @@ pub struct Report {
     /// the time around the clock.
     #[serde(default)]
     pub office_hours: bool,
+    /// Customers' ratings of replies, given in the period.
+    #[serde(default)]
+    pub ratings: Tally,
 }
 
 impl Report {
@@ -337,6 +357,12 @@ pub fn build(
         let a = agent_lines.index(&r.agent);
         agent_lines.at(a).replies += 1;
     }
+    let mut ratings = Tally::default();
+    for r in facts.ratings.iter().filter(|r| period.holds(r.rated_at)) {
+        ratings.add(r.rating);
+        let a = agent_lines.index(&r.agent);
+        agent_lines.at(a).rated.add(r.rating);
+    }
     let agents = agent_lines
         .finish(|l: &mut AgentLine, name| l.agent = name)
         .into_iter()
@@ -369,6 +395,7 @@ pub fn build(
         days,
         on_target,
         office_hours: hours.is_some(),
+        ratings,
     }
 }
 

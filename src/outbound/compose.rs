@@ -49,6 +49,8 @@ pub struct Identity {
     pub signature: Option<Template>,
     /// Put `[#N-mac]` in subjects.
     pub subject_tag: bool,
+    /// Ask the customer to rate replies, on this desk address (`[http] public_url`).
+    pub ratings_url: Option<String>,
 }
 
 /// An earlier message quoted under the reply.
@@ -358,6 +360,15 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
                 h.trim_end()
             ));
         }
+    }
+    // Under the signature, above any quoted history: the customer's links to rate this
+    // reply (never in a forward, which goes to someone else).
+    if let (Some(url), false) = (&identity.ratings_url, input.writing == Writing::Forward) {
+        let mac = crate::desk::ratings::reply_mac(input.secret, input.message_id);
+        let page = crate::desk::ratings::page_url(url, input.ticket, &mac);
+        text.push('\n');
+        text.push_str(&crate::desk::ratings::footer_text(&page));
+        html.push_str(&crate::desk::ratings::footer_html(&page));
     }
     if let (Some(q), Writing::Forward) = (input.quote, input.writing) {
         let forwarded = forwarded_text(q, input.ticket_subject);

@@ -71,6 +71,7 @@ mod desk;
 mod notify;
 mod outbound;
 mod rank;
+mod ratings;
 mod read;
 mod reports;
 mod schema;
@@ -90,6 +91,7 @@ use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
+pub use ratings::RateableReply;
 pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
@@ -605,6 +607,20 @@ impl Store {
     ) -> Result<String, StoreError> {
         self.write(0, move |conn| desk::snooze(conn, ticket, until, &actor))
             .await
+    }
+
+    /// The customer rated reply `row` (see `ratings::rate`); the words for the history.
+    pub async fn rate(
+        &self,
+        row: i64,
+        rating: crate::desk::ratings::Rating,
+        comment: String,
+        now: i64,
+    ) -> Result<String, StoreError> {
+        self.write(0, move |conn| {
+            ratings::rate(conn, row, rating, &comment, now)
+        })
+        .await
     }
 
     /// Tell the agents of the answers that became overdue by `now` under `sla`, each wait
@@ -1660,6 +1676,112 @@ mod tests {
         assert_eq!(tell(much_later).await, Vec::<TicketId>::new());
         assert!(told().is_empty());
         assert_eq!(untold(much_later).await, 0);
+        store.close();
+    }
+
+    /// A customer's rating is kept once per reply (a second replaces it), told in the
+    /// ticket's history, shown under the reply and counted in the reports; a link to a
+    /// merged ticket still finds its replies.
+    #[tokio::test]
+    async fn a_rating_is_kept_once_per_reply_and_follows_a_merge() {
+        use crate::desk::ratings::Rating;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO users (id, email, full_name, first_name, last_name, seat, created_at)
+             VALUES (1, 'jane@acme.test', 'Jane Doe', 'Jane', 'Doe', 1, 0);
+             INSERT INTO contacts (id, email, name, created_at) VALUES (1, 'olga@example.org', 'Olga', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, merged_into)
+             VALUES (1, 'Hinge', 'New', 'support', 1, 100, 100, NULL),
+                    (2, 'Hinge again', 'New', 'support', 1, 100, 100, 1);
+             INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                 created_at, text_body, headers, from_email, message_id)
+             VALUES (1, 1, 'inbound', 'support', 'lmtp', 'Hinge', 'new', 100, 'Broken', '', 'olga@example.org', 'q@example.org'),
+                    (2, 1, 'outbound', 'support', 'web', 'Re: Hinge', 'reply', 200, 'Fixed', '', 'jane@acme.test', 'r@acme.test'),
+                    (3, 1, 'note', 'support', 'web', 'Hinge', 'note', 300, 'Done', '', 'jane@acme.test', NULL);",
+        )
+        .unwrap();
+        let replies = store.read(|r| r.rateable_replies(2)).await.unwrap();
+        assert_eq!(replies.len(), 1, "only the desk's reply: {replies:?}");
+        let reply = &replies[0];
+        assert_eq!(
+            (
+                reply.row,
+                reply.ticket,
+                reply.message_id.as_str(),
+                reply.agent_name.as_str()
+            ),
+            (2, 1, "r@acme.test", "Jane Doe")
+        );
+        assert_eq!(reply.rating, None);
+        assert!(store
+            .read(|r| r.rateable_replies(99))
+            .await
+            .unwrap()
+            .is_empty());
+
+        let words = store
+            .rate(2, Rating::Bad, "Still squeaks".into(), 400)
+            .await
+            .unwrap();
+        assert_eq!(words, "rated Jane Doe's reply: Not good");
+        store
+            .rate(2, Rating::Okay, "Better now".into(), 500)
+            .await
+            .unwrap();
+        assert!(
+            store
+                .rate(1, Rating::Good, String::new(), 500)
+                .await
+                .is_err(),
+            "not a reply"
+        );
+        assert!(
+            store
+                .rate(3, Rating::Good, String::new(), 500)
+                .await
+                .is_err(),
+            "a note"
+        );
+        let replies = store.read(|r| r.rateable_replies(1)).await.unwrap();
+        assert_eq!(replies[0].rating, Some((Rating::Okay, "Better now".into())));
+        let ticket = store.read(|r| r.ticket(1)).await.unwrap().unwrap();
+        let shown: Vec<_> = ticket.messages.iter().map(|m| m.rating.clone()).collect();
+        assert_eq!(
+            shown,
+            [None, Some((Rating::Okay, "Better now".into())), None]
+        );
+        let history: Vec<(String, String)> = conn
+            .prepare("SELECT actor, detail FROM events WHERE kind = 'rating' ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(
+            history[1],
+            (
+                "olga@example.org".into(),
+                "rated Jane Doe's reply: Okay".into()
+            )
+        );
+        let facts = store.read(|r| r.report_facts(450)).await.unwrap();
+        assert_eq!(
+            facts.ratings,
+            [crate::desk::reports::RatingFact {
+                agent: "jane@acme.test".into(),
+                rating: Rating::Okay,
+                rated_at: 500,
+            }]
+        );
+        assert!(store
+            .read(|r| r.report_facts(501))
+            .await
+            .unwrap()
+            .ratings
+            .is_empty());
         store.close();
     }
 }

@@ -57,6 +57,11 @@ impl<'c> Reader<'c> {
         Ok(rows.into_iter().map(|r| r.ticket).collect())
     }
 
+    /// The desk's replies on `ticket` (following a merge), which a rating link may name.
+    pub fn rateable_replies(&self, ticket: i64) -> Result<Vec<super::RateableReply>, StoreError> {
+        super::ratings::rateable_replies(self.conn, ticket)
+    }
+
     /// How many overdue answers (by `cutoffs`) nobody was told of yet.
     pub fn untold_overdue(&self, cutoffs: crate::desk::sla::Cutoffs) -> Result<i64, StoreError> {
         super::notify::untold_overdue(self.conn, &cutoffs)
@@ -128,7 +133,10 @@ impl<'c> Reader<'c> {
                     CASE WHEN m.direction = 'note'
                          THEN (SELECT e.edited_at FROM note_edits e WHERE e.message_row = m.id) END,
                     CASE WHEN m.direction = 'note'
-                         THEN (SELECT e.deleted_at FROM note_edits e WHERE e.message_row = m.id) END
+                         THEN (SELECT e.deleted_at FROM note_edits e WHERE e.message_row = m.id) END,
+                    CASE WHEN m.direction = 'outbound'
+                         THEN (SELECT x.rating || char(10) || x.comment FROM ratings x
+                               WHERE x.message_row = m.id) END
              FROM messages m LEFT JOIN outbox o ON o.message_row = m.id
              WHERE m.id IN (
                  SELECT id FROM messages WHERE ticket_id = ?1
@@ -178,6 +186,13 @@ impl<'c> Reader<'c> {
                         }),
                         _ => None,
                     },
+                    rating: r.get::<_, Option<String>>(24)?.and_then(|both| {
+                        let (rating, comment) = both.split_once('\n')?;
+                        Some((
+                            crate::desk::ratings::Rating::parse(rating)?,
+                            comment.to_string(),
+                        ))
+                    }),
                 })
             })?
             .collect::<Result<_, _>>()?;

@@ -1,10 +1,12 @@
 //! The facts the reports page adds up (`desk::reports`): tickets opened or closed in a
-//! period, replies sent in it, and how many tickets are open now.
+//! period, replies sent in it, customers' ratings given in it, and how many tickets are
+//! open now.
 
 use rusqlite::Connection;
 
 use super::StoreError;
-use crate::desk::reports::{Facts, ReplyFact, TicketFact};
+use crate::desk::ratings::Rating;
+use crate::desk::reports::{Facts, RatingFact, ReplyFact, TicketFact};
 
 /// Facts for the period from `since` on. Merged tickets and spam are left out: they were
 /// never work of their own.
@@ -47,6 +49,26 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
             })
         })?
         .collect::<Result<_, _>>()?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT COALESCE(m.from_email, ''), r.rating, r.rated_at
+         FROM ratings r INDEXED BY ratings_rated_at JOIN messages m ON m.id = r.message_row
+         WHERE r.rated_at >= ?1",
+    )?;
+    let ratings = stmt
+        .query_map([since], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+        })?
+        .filter_map(|row| match row {
+            Ok((agent, rating, rated_at)) => Rating::parse(&rating).map(|rating| {
+                Ok(RatingFact {
+                    agent,
+                    rating,
+                    rated_at,
+                })
+            }),
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<Result<_, _>>()?;
     let (open_now, unassigned_now) = conn
         .prepare_cached(
             "SELECT COUNT(*), COALESCE(SUM(owner IS NULL), 0) FROM tickets
@@ -56,6 +78,7 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
     Ok(Facts {
         tickets,
         replies,
+        ratings,
         open_now,
         unassigned_now,
     })

@@ -109,6 +109,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0032_overdue_notices",
         include_str!("migrations/0032_overdue_notices.sql"),
     ),
+    ("0033_ratings", include_str!("migrations/0033_ratings.sql")),
 ];
 
 /// The schema version this build writes.

@@ -94,6 +94,9 @@ pub struct MessageView {
     /// For mail we sent: its outbox entry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delivery: Option<Delivery>,
+    /// For a reply: the customer's rating of it and their words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rating: Option<(crate::desk::ratings::Rating, String)>,
 }
 
 /// What became of a message we sent (its outbox entry).

@@ -1,5 +1,6 @@
 //! The agent page's routes: sign-in, inbox, ticket, actions, search, attachments, live
 //! events. Every route here needs a session; every POST needs the session's CSRF token.
+//! (Apart: a customer's rating of a reply, which its link's MAC authorises.)
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -21,6 +22,8 @@ use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
 use crate::store::{
     Assignment, BulkChange, InboxQuery, InboxView, Reader, SessionView, StoreError, UserChanges,
 };
+
+mod rating;
 
 /// Largest form accepted.
 const MAX_FORM: usize = 1024 * 1024;
@@ -296,6 +299,11 @@ pub async fn handle(
 ) -> Response<Body> {
     let path = req.uri().path().to_string();
     let method = req.method().clone();
+    // The customer's page, from the links under a reply: no session.
+    if let Some(rest) = path.strip_prefix("/rate/") {
+        let rest = rest.to_string();
+        return rating::handle(req, state, &rest).await;
+    }
     if path == "/login" {
         return match method {
             Method::GET => {

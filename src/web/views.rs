@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+pub mod rating;
 pub mod reports;
 
 use crate::desk::lifecycle::Priority;
@@ -1005,6 +1006,20 @@ pub struct TicketPage<'a> {
 /// Whom a mail we sent went to and how far it got, for its header in the thread; one
 /// still waiting can be cancelled or sent at once, one the relay refused tried again,
 /// a cancelled reply or forward edited again.
+/// What the customer thought of a reply, under it.
+fn rating_line(rating: crate::desk::ratings::Rating, comment: &str) -> String {
+    let words = if comment.is_empty() {
+        String::new()
+    } else {
+        format!(r#": <q>{}</q>"#, esc(comment))
+    };
+    format!(
+        r#"<p class="customer-rating {}">The customer rated this reply <strong>{}</strong>{words}</p>"#,
+        rating.as_str(),
+        rating.label()
+    )
+}
+
 fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
     let word = match d.status.as_str() {
         "queued" => "sending",
@@ -1255,6 +1270,9 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             None => {
                 let _ = write!(out, r#"<pre class="body text">{}</pre>"#, esc(&m.text));
             }
+        }
+        if let Some((rating, comment)) = &m.rating {
+            out.push_str(&rating_line(*rating, comment));
         }
         if m.direction == "note"
             && m.deleted_at.is_none()

@@ -67,6 +67,8 @@ pub struct Settings {
     pub max_sessions: Option<u64>,
     /// The `[[channel]]` tables, as TOML.
     pub channels: String,
+    /// `[http] public_url`.
+    pub public_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -76,6 +78,7 @@ impl Default for Settings {
             idle_timeout_seconds: None,
             max_sessions: None,
             channels: DEFAULT_CHANNELS.to_string(),
+            public_url: None,
         }
     }
 }
@@ -143,9 +146,14 @@ impl Daemon {
         if let Some(n) = settings.max_sessions {
             lmtp.push_str(&format!("max_sessions = {n}\n"));
         }
+        let public_url = settings
+            .public_url
+            .as_ref()
+            .map(|u| format!("public_url = {u:?}\n"))
+            .unwrap_or_default();
         format!(
             "[daemon]\ndata_dir = {:?}\ncontrol_socket = {:?}\ncompany_name = \"Acme\"\nlog_level = \"info\"\n\n\
-             [http]\nlisten = \"127.0.0.1:0\"\n\n[lmtp]\n{lmtp}\n{}",
+             [http]\nlisten = \"127.0.0.1:0\"\n{public_url}\n[lmtp]\n{lmtp}\n{}",
             self.data_dir.display().to_string(),
             self.socket.display().to_string(),
             settings.channels

@@ -56,6 +56,7 @@ mod note_edits;
 mod notify;
 mod original;
 mod paste;
+mod ratings;
 mod rename;
 mod reports;
 mod safety;

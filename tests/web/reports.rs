@@ -178,7 +178,8 @@ fn a_report_counts_what_the_desk_did() {
     let lines: Vec<String> = r.text().lines().map(str::to_string).collect();
     assert_eq!(
         lines[0],
-        "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned"
+        "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned,\
+         rated_good,rated_okay,rated_not_good"
     );
     let bea_line = lines
         .iter()

@@ -47,6 +47,7 @@ fn report(tickets: Vec<TicketFact>, replies: Vec<ReplyFact>) -> Report {
         replies,
         open_now: 5,
         unassigned_now: 2,
+        ..Default::default()
     };
     build(
         week(),
@@ -334,4 +335,40 @@ fn with_office_hours_durations_count_open_time_only() {
     assert!(!r.office_hours);
     assert_eq!(r.first_response.p90, Some(next_mon - fri));
     assert_eq!(r.time_to_close.median, Some(next_mon + H - fri));
+}
+
+#[test]
+fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
+    use crate::desk::ratings::Rating;
+    let rating = |agent: &str, rating: Rating, rated_at: i64| RatingFact {
+        agent: agent.into(),
+        rating,
+        rated_at,
+    };
+    let facts = Facts {
+        ratings: vec![
+            rating("jane@acme.test", Rating::Good, MON + H),
+            rating("jane@acme.test", Rating::Bad, MON + 2 * H),
+            rating("bea@acme.test", Rating::Good, MON + 3 * H),
+            rating("al@acme.test", Rating::Okay, MON + 3 * H),
+            rating("jane@acme.test", Rating::Good, MON - H), // before the period
+        ],
+        ..Default::default()
+    };
+    let r = build(
+        week(),
+        &facts,
+        &names(&["bea@acme.test", "jane@acme.test"]),
+        &[],
+        None,
+    );
+    assert_eq!(r.ratings.words(), "2 good, 1 okay, 1 not good (50 % good)");
+    let line = |email: &str| r.agents.iter().find(|a| a.agent == email).unwrap().rated;
+    assert_eq!(line("jane@acme.test").good_of_all(), "1 of 2");
+    assert_eq!(line("bea@acme.test").good_of_all(), "1 of 1");
+    assert_eq!(
+        line("al@acme.test").good_of_all(),
+        "0 of 1",
+        "rated, so listed"
+    );
 }

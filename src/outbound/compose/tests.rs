@@ -23,6 +23,7 @@ fn identity(mode: FromNameMode, company: &str, signature: Option<&str>) -> Ident
         from_name_format: "{agent} at {company}".into(),
         signature: signature.map(|s| Template::parse(s, SIGNATURE_TOKENS).unwrap()),
         subject_tag: true,
+        ratings_url: None,
     }
 }
 
@@ -152,6 +153,33 @@ fn signature_renders_in_both_parts_with_escaping() {
 }
 
 #[test]
+fn a_reply_asks_for_a_rating_tied_to_its_message_id_when_the_channel_does() {
+    let plain = identity(FromNameMode::Company, "Acme", Some("--\nAcme"));
+    assert!(!reply(&plain, &agent("Jane Doe"), "Done.")
+        .text
+        .contains("rate"));
+    let id = Identity {
+        ratings_url: Some("https://desk.acme.test".into()),
+        ..plain
+    };
+    let composed = reply(&id, &agent("Jane Doe"), "Done.");
+    let mac = crate::desk::ratings::reply_mac(SECRET, "out1@acme.test");
+    let page = format!("https://desk.acme.test/rate/42/{mac}");
+    assert!(
+        composed
+            .text
+            .ends_with(&format!("--\nAcme\n\nHow was this reply?\nGood: {page}?r=good\nOkay: {page}?r=okay\nNot good: {page}?r=bad\n")),
+        "{}",
+        composed.text
+    );
+    let html = parse(&composed.raw).unwrap().html_body.unwrap();
+    assert!(
+        html.contains(&format!("<a href=\"{page}?r=bad\">Not good</a>")),
+        "{html}"
+    );
+}
+
+#[test]
 fn subjects_do_not_pile_up() {
     assert_eq!(reply_subject("Re: AW: hello", None), "Re: hello");
     assert_eq!(
@@ -175,7 +203,11 @@ fn forward_subjects_drop_reply_and_forward_prefixes() {
 
 #[test]
 fn a_forward_passes_the_message_on_whole() {
-    let id = identity(FromNameMode::Company, "Acme", None);
+    // Asking for ratings or not: a forward goes to someone else and asks nothing.
+    let id = Identity {
+        ratings_url: Some("https://desk.acme.test".into()),
+        ..identity(FromNameMode::Company, "Acme", None)
+    };
     let to = vec!["parts@supplier.example".to_string()];
     let q = Quoted {
         from: "Customer <c@example.org>".into(),
@@ -200,6 +232,11 @@ fn a_forward_passes_the_message_on_whole() {
         now: 0,
     })
     .unwrap();
+    assert!(
+        !composed.text.contains("How was this reply"),
+        "{}",
+        composed.text
+    );
     assert!(
         composed.subject.starts_with("Fwd: Broken hinge"),
         "{}",

@@ -67,6 +67,12 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     }
     figure(
         &mut out,
+        "r-ratings",
+        "Replies rated by customers",
+        &report.ratings.words(),
+    );
+    figure(
+        &mut out,
         "r-unanswered",
         "Still waiting for a first answer",
         &report.unanswered.to_string(),
@@ -80,7 +86,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     out.push_str("</dl>");
 
     out.push_str(
-        r#"<h2>By agent</h2><table class="report-agents"><thead><tr><th scope="col">Agent</th><th scope="col">Replies sent</th><th scope="col">First answers</th><th scope="col">First answer, median</th><th scope="col">Closed (owned)</th></tr></thead><tbody>"#,
+        r#"<h2>By agent</h2><table class="report-agents"><thead><tr><th scope="col">Agent</th><th scope="col">Replies sent</th><th scope="col">First answers</th><th scope="col">First answer, median</th><th scope="col">Closed (owned)</th><th scope="col">Rated good</th></tr></thead><tbody>"#,
     );
     for a in &report.agents {
         let name = agents
@@ -89,8 +95,9 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
             .map_or(a.agent.as_str(), |u| u.full_name.as_str());
         let _ = write!(
             out,
-            r#"<tr data-agent="{email}"><th scope="row">{name}</th><td>{replies}</td><td>{firsts}</td><td>{median}</td><td>{closed}</td></tr>"#,
+            r#"<tr data-agent="{email}"><th scope="row">{name}</th><td>{replies}</td><td>{firsts}</td><td>{median}</td><td>{closed}</td><td>{good}</td></tr>"#,
             email = esc(&a.agent),
+            good = a.rated.good_of_all(),
             name = esc(name),
             replies = a.replies,
             firsts = a.first_response.count,
@@ -197,6 +204,9 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
                     "first_answers",
                     "first_answer_median_seconds",
                     "closed_owned",
+                    "rated_good",
+                    "rated_okay",
+                    "rated_not_good",
                 ]
                 .map(String::from)
                 .to_vec(),
@@ -213,6 +223,9 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
                     a.first_response.count.to_string(),
                     secs(&a.first_response),
                     a.closed.to_string(),
+                    a.rated.good.to_string(),
+                    a.rated.okay.to_string(),
+                    a.rated.bad.to_string(),
                 ]);
             }
         }
@@ -326,8 +339,9 @@ mod tests {
         let report = build(period, &facts, &["jane@acme.test".to_string()], &[], None);
         assert_eq!(
             csv(&report, Table::Agents, &[]),
-            "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned\r\n\
-             jane@acme.test,,1,1,600,0\r\n"
+            "agent,name,replies_sent,first_answers,first_answer_median_seconds,closed_owned,\
+             rated_good,rated_okay,rated_not_good\r\n\
+             jane@acme.test,,1,1,600,0,0,0,0\r\n"
         );
         assert_eq!(
             csv(&report, Table::Channels, &[]),

@@ -1,0 +1,10 @@
+-- frontdesk schema 33: customers rate replies (a channel's `ratings = true` puts links
+-- under each reply). One rating per reply; a customer who changes their mind replaces
+-- it. The reports count them by when they were given.
+CREATE TABLE ratings (
+    message_row INTEGER PRIMARY KEY REFERENCES messages(id),
+    rating      TEXT NOT NULL CHECK (rating IN ('good', 'okay', 'bad')),
+    comment     TEXT NOT NULL DEFAULT '',
+    rated_at    INTEGER NOT NULL
+);
+CREATE INDEX ratings_rated_at ON ratings(rated_at);

@@ -1,0 +1,103 @@
+//! Customers' ratings of replies: the replies a rating link may name, and the rating
+//! written with a line in the ticket's history.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::writer::{event, exec};
+use super::StoreError;
+use crate::desk::ratings::Rating;
+use crate::model::TicketId;
+
+/// A reply a customer may rate, with their rating so far.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateableReply {
+    /// Its message row.
+    pub row: i64,
+    /// The ticket it is on now (after any merge).
+    pub ticket: TicketId,
+    /// Its Message-ID (what the link's MAC is of).
+    pub message_id: String,
+    /// The ticket's subject.
+    pub subject: String,
+    /// Who wrote it, in words.
+    pub agent_name: String,
+    /// Unix seconds it was written.
+    pub written_at: i64,
+    /// The customer's rating so far, and their words.
+    pub rating: Option<(Rating, String)>,
+}
+
+/// The desk's replies on ticket `ticket` (or the ticket it was merged into).
+pub(super) fn rateable_replies(
+    conn: &Connection,
+    ticket: TicketId,
+) -> Result<Vec<RateableReply>, StoreError> {
+    let Some(live) = super::writer::live_ticket(conn, ticket)? else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.id, m.ticket_id, m.message_id, t.subject, COALESCE(u.full_name, m.from_name, ''),
+                m.created_at, r.rating, r.comment
+         FROM messages m JOIN tickets t ON t.id = m.ticket_id
+         LEFT JOIN users u ON u.email = m.from_email
+         LEFT JOIN ratings r ON r.message_row = m.id
+         WHERE m.ticket_id = ?1 AND m.direction = 'outbound' AND m.message_id IS NOT NULL
+         ORDER BY m.id",
+    )?;
+    let rows = stmt.query_map([live], |r| {
+        let rating: Option<String> = r.get(6)?;
+        let comment: Option<String> = r.get(7)?;
+        Ok(RateableReply {
+            row: r.get(0)?,
+            ticket: r.get(1)?,
+            message_id: r.get(2)?,
+            subject: r.get(3)?,
+            agent_name: r.get(4)?,
+            written_at: r.get(5)?,
+            rating: rating
+                .as_deref()
+                .and_then(Rating::parse)
+                .map(|x| (x, comment.unwrap_or_default())),
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The customer rated reply `row`: keep it (replacing an earlier rating) and say so in
+/// the ticket's history. The words for the history.
+pub(super) fn rate(
+    conn: &Connection,
+    row: i64,
+    rating: Rating,
+    comment: &str,
+    now: i64,
+) -> Result<String, StoreError> {
+    let found: Option<(TicketId, String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT m.ticket_id, COALESCE(u.full_name, m.from_name, m.from_email, 'the desk'), c.email
+             FROM messages m LEFT JOIN users u ON u.email = m.from_email
+             JOIN tickets t ON t.id = m.ticket_id JOIN contacts c ON c.id = t.contact_id
+             WHERE m.id = ?1 AND m.direction = 'outbound'",
+        )?
+        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((ticket, agent, customer)) = found else {
+        return Err(StoreError::Invalid(format!("no reply {row}")));
+    };
+    exec(
+        conn,
+        "INSERT INTO ratings (message_row, rating, comment, rated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (message_row) DO UPDATE SET rating = ?2, comment = ?3, rated_at = ?4",
+        params![row, rating.as_str(), comment, now],
+    )?;
+    let words = format!("rated {agent}'s reply: {}", rating.label());
+    event(
+        conn,
+        ticket,
+        "rating",
+        customer.as_deref().unwrap_or("the customer"),
+        &words,
+        now,
+    )?;
+    Ok(words)
+}

@@ -1,0 +1,184 @@
+//! Customers rate replies (a channel's `ratings = true`): the reply that reaches the SMTP
+//! receiver ends with three links to the desk's public address; the customer opens one
+//! in Chromium without signing in, adds a word and sends it; the agent sees it under
+//! the reply and the reports count it. A link whose MAC is wrong, a rating that is not
+//! one, or an agent following the link changes nothing.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::harness::{wait_until, Daemon, Settings};
+use crate::receiver::Receiver;
+use crate::{add_agent, http, http_sign_in, olga_two_tickets, PASSWORD, SUPPORT};
+
+const PUBLIC: &str = "https://desk.acme.test";
+const OLGA: &str = "olga@customer.example.org";
+
+/// The ratings kept, as (message row, rating, comment).
+fn kept(d: &Daemon) -> Vec<(i64, String, String)> {
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let mut stmt = db
+        .prepare("SELECT message_row, rating, comment FROM ratings ORDER BY message_row")
+        .unwrap();
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    rows
+}
+
+#[test]
+fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(rx.port, "", &format!("{SUPPORT}ratings = true\n")),
+        public_url: Some(PUBLIC.into()),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, _) = olga_two_tickets(&d, "rating");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let r = jane.post(
+        &format!("/tickets/{hinge}/reply"),
+        &[("csrf", &jane.csrf), ("body", "A new hinge is on its way.")],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    wait_until("the reply at the receiver", Duration::from_secs(30), || {
+        !rx.for_rcpt(OLGA).is_empty()
+    });
+    let text = crate::notify::body(&rx.for_rcpt(OLGA)[0]);
+    assert!(text.contains("How was this reply?"), "{text}");
+    // "Not good: https://desk.acme.test/rate/<ticket>/<mac>?r=bad": the proxy in front
+    // of the desk passes the path on, as the browser does here.
+    let bad = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Not good: "))
+        .unwrap_or_else(|| panic!("no rating link in {text}"))
+        .trim()
+        .to_string();
+    let path = bad
+        .strip_prefix(PUBLIC)
+        .unwrap_or_else(|| panic!("{bad} is not on {PUBLIC}"))
+        .to_string();
+    let page = path.split('?').next().unwrap().to_string();
+    assert!(page.starts_with(&format!("/rate/{hinge}/")), "{page}");
+    assert!(
+        text.contains(&format!("Good: {PUBLIC}{page}?r=good")),
+        "{text}"
+    );
+
+    // A link with one digit changed, or on another ticket, names no reply.
+    let mac = page.rsplit('/').next().unwrap();
+    let flipped = format!(
+        "/rate/{hinge}/{}{}",
+        if mac.starts_with('0') { '1' } else { '0' },
+        &mac[1..]
+    );
+    for wrong in [
+        flipped.as_str(),
+        &format!("/rate/{}/{mac}", hinge + 1),
+        "/rate/x/y",
+    ] {
+        let r = http(&d.http, "GET", &format!("{wrong}?r=bad"), &[], b"");
+        assert_eq!(r.status, 404, "{wrong}: {}", r.text());
+        let r = http(
+            &d.http,
+            "POST",
+            wrong,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            b"rating=bad&comment=forged",
+        );
+        assert_eq!(r.status, 404, "{wrong}: {}", r.text());
+    }
+    // The agent following the link from the thread is not the customer.
+    let r = jane.get(&path);
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(kept(&d).is_empty(), "nothing kept so far");
+
+    // Olga, not signed in, opens "Not good": it asks first (a mail scanner following
+    // the link rates nothing), with her choice ticked.
+    let b = Browser::start(&d.http);
+    b.open(&path);
+    b.wait_text("main h1", "How was this reply?");
+    assert!(b
+        .text("main")
+        .contains("Jane Doe's reply about “Broken hinge” from Acme"));
+    assert!(
+        b.find("input[value=bad]:checked").is_some(),
+        "the link's choice"
+    );
+    assert!(kept(&d).is_empty(), "opening the page keeps nothing");
+    let comment = b.find("textarea[name=comment]").expect("a comment box");
+    b.type_into(&comment, "It still squeaks.");
+    b.click_css("main button[type=submit]");
+    b.wait_text("main h1", "Thank you");
+    assert!(b.text("main").contains("“Not good”"));
+    let kept_now = kept(&d);
+    assert_eq!(kept_now.len(), 1);
+    assert_eq!(
+        (kept_now[0].1.as_str(), kept_now[0].2.as_str()),
+        ("bad", "It still squeaks.")
+    );
+
+    // Jane sees it under her reply, and in the history.
+    let ticket = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(
+        ticket.contains(r#"class="customer-rating bad">The customer rated this reply <strong>Not good</strong>: <q>It still squeaks.</q>"#),
+        "{ticket}"
+    );
+    assert!(
+        ticket.contains("rated Jane Doe&#39;s reply: Not good")
+            || ticket.contains("rated Jane Doe's reply: Not good"),
+        "{ticket}"
+    );
+
+    // Olga changes her mind from the "Good" link: her words are there to edit; the new
+    // rating replaces the old.
+    b.open(&format!("{page}?r=good"));
+    b.wait_text("main", "You rated this reply before");
+    assert!(b.find("input[value=good]:checked").is_some());
+    assert_eq!(
+        b.js(
+            "return document.querySelector('textarea[name=comment]').value;",
+            serde_json::json!([])
+        ),
+        "It still squeaks."
+    );
+    b.click_css("main button[type=submit]");
+    b.wait_text("main h1", "Thank you");
+    let kept_now = kept(&d);
+    assert_eq!(kept_now.len(), 1, "one rating per reply");
+    assert_eq!(kept_now[0].1, "good");
+
+    // Not a rating: refused, unchanged.
+    let r = http(
+        &d.http,
+        "POST",
+        &page,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        b"rating=great",
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(kept(&d)[0].1, "good");
+
+    // The reports count it, for the desk and for Jane.
+    let report = jane.get("/reports?days=7").text();
+    assert!(
+        report.contains(r#"<dd id="r-ratings">1 good, 0 okay, 0 not good (100 % good)</dd>"#),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"<tr data-agent="jane@acme.test">"#)
+            && report.contains("<td>1 of 1</td>"),
+        "{report}"
+    );
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("replies rated by customers: 1 good, 0 okay, 0 not good (100 % good)"),
+        "{out}"
+    );
+}
