@@ -189,8 +189,8 @@ enum UsersCommand {
         #[arg(long)]
         last_name: Option<String>,
         /// Which mail about tickets the agent gets: a comma-separated list of
-        /// assigned, customer-reply, mention, followed, new-ticket, overdue; or all, or
-        /// none.
+        /// assigned, customer-reply, mention, followed, new-ticket, overdue, bad-rating;
+        /// or all, or none.
         #[arg(long)]
         notify: Option<String>,
         /// The agent's own signature lines, from this file (`-` for stdin); an empty

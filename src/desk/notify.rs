@@ -18,17 +18,20 @@ pub enum Reason {
     /// A customer's answer became overdue (`[sla]`) on a ticket they own, or on one
     /// nobody owns that is theirs to take (their team's, or anyone's).
     Overdue,
+    /// A customer rated their reply "Not good".
+    BadRating,
 }
 
 impl Reason {
     /// Every reason, in the order the account page lists them.
-    pub const ALL: [Reason; 6] = [
+    pub const ALL: [Reason; 7] = [
         Reason::Assigned,
         Reason::CustomerReply,
         Reason::Mention,
         Reason::Followed,
         Reason::NewTicket,
         Reason::Overdue,
+        Reason::BadRating,
     ];
 
     /// The name stored and used in forms.
@@ -40,6 +43,7 @@ impl Reason {
             Reason::NewTicket => "new-ticket",
             Reason::Followed => "followed",
             Reason::Overdue => "overdue",
+            Reason::BadRating => "bad-rating",
         }
     }
 
@@ -59,6 +63,7 @@ impl Reason {
             Reason::Overdue => {
                 "a customer's answer is overdue on a ticket I own, or one nobody owns"
             }
+            Reason::BadRating => "a customer rates my reply \"Not good\"",
         }
     }
 
@@ -83,6 +88,8 @@ pub struct Prefs {
     pub followed: bool,
     /// A customer's answer became overdue.
     pub overdue: bool,
+    /// A customer rated their reply "Not good".
+    pub bad_rating: bool,
 }
 
 impl Default for Prefs {
@@ -101,6 +108,7 @@ impl Prefs {
             new_ticket: wants(Reason::NewTicket),
             followed: wants(Reason::Followed),
             overdue: wants(Reason::Overdue),
+            bad_rating: wants(Reason::BadRating),
         }
     }
 
@@ -113,6 +121,7 @@ impl Prefs {
             Reason::NewTicket => self.new_ticket,
             Reason::Followed => self.followed,
             Reason::Overdue => self.overdue,
+            Reason::BadRating => self.bad_rating,
         }
     }
 
@@ -219,8 +228,11 @@ mod tests {
     fn new_tickets_are_off_by_default_and_the_rest_on() {
         let p = Prefs::default();
         assert!(p.assigned && p.customer_reply && p.mention && p.followed && p.overdue);
-        assert!(!p.new_ticket);
-        assert_eq!(p.list(), "assigned,customer-reply,mention,followed,overdue");
+        assert!(p.bad_rating && !p.new_ticket);
+        assert_eq!(
+            p.list(),
+            "assigned,customer-reply,mention,followed,overdue,bad-rating"
+        );
     }
 
     #[test]
@@ -231,7 +243,7 @@ mod tests {
         assert_eq!(Prefs::parse_list("none").unwrap().list(), "none");
         assert_eq!(
             Prefs::parse_list("all").unwrap().list(),
-            "assigned,customer-reply,mention,followed,new-ticket,overdue"
+            "assigned,customer-reply,mention,followed,new-ticket,overdue,bad-rating"
         );
     }
 

@@ -81,6 +81,7 @@ pub fn headline(n: &Notice) -> String {
             _ => format!("Ticket #{t}, which you follow, changed"),
         },
         Reason::Overdue => format!("The answer to {who} on ticket #{t} is overdue"),
+        Reason::BadRating => format!("{who} rated your reply on ticket #{t} \"Not good\""),
     }
 }
 
@@ -241,6 +242,10 @@ mod tests {
             (
                 notice(9, Reason::Overdue, "olga@customer.example", "Olga"),
                 "The answer to Olga on ticket #9 is overdue",
+            ),
+            (
+                notice(9, Reason::BadRating, "olga@customer.example", "Olga"),
+                "Olga rated your reply on ticket #9 \"Not good\"",
             ),
         ];
         for (n, want) in cases {

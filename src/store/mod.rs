@@ -1699,7 +1699,8 @@ mod tests {
                  created_at, text_body, headers, from_email, message_id)
              VALUES (1, 1, 'inbound', 'support', 'lmtp', 'Hinge', 'new', 100, 'Broken', '', 'olga@example.org', 'q@example.org'),
                     (2, 1, 'outbound', 'support', 'web', 'Re: Hinge', 'reply', 200, 'Fixed', '', 'jane@acme.test', 'r@acme.test'),
-                    (3, 1, 'note', 'support', 'web', 'Hinge', 'note', 300, 'Done', '', 'jane@acme.test', NULL);",
+                    (3, 1, 'note', 'support', 'web', 'Hinge', 'note', 300, 'Done', '', 'jane@acme.test', NULL);
+             INSERT INTO ticket_seen (user_id, ticket_id, last_message) VALUES (1, 1, 3);",
         )
         .unwrap();
         let replies = store.read(|r| r.rateable_replies(2)).await.unwrap();
@@ -1726,10 +1727,36 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(words, "rated Jane Doe's reply: Not good");
+        // Jane hears of it, with Olga's words; a second "Not good" tells her nothing new.
+        store
+            .rate(2, Rating::Bad, "Still squeaks!".into(), 450)
+            .await
+            .unwrap();
+        let notices = store.read(|r| r.due_notices(i64::MAX, 10)).await.unwrap();
+        assert_eq!(notices.len(), 1, "{notices:?}");
+        let n = &notices[0];
+        assert_eq!(
+            (
+                n.email.as_str(),
+                n.reason,
+                n.actor.as_str(),
+                n.actor_name.as_str()
+            ),
+            (
+                "jane@acme.test",
+                crate::desk::notify::Reason::BadRating,
+                "olga@example.org",
+                "Olga"
+            )
+        );
+        assert_eq!(n.text.as_deref(), Some("Still squeaks!"));
+        assert!(!n.moot, "Jane read the ticket when she replied; still news");
         store
             .rate(2, Rating::Okay, "Better now".into(), 500)
             .await
             .unwrap();
+        let notices = store.read(|r| r.due_notices(i64::MAX, 10)).await.unwrap();
+        assert!(notices[0].moot, "Olga thinks better of it now");
         assert!(
             store
                 .rate(1, Rating::Good, String::new(), 500)
@@ -1759,9 +1786,9 @@ mod tests {
             .unwrap()
             .collect::<Result<_, _>>()
             .unwrap();
-        assert_eq!(history.len(), 2);
+        assert_eq!(history.len(), 3, "{history:?}");
         assert_eq!(
-            history[1],
+            history[2],
             (
                 "olga@example.org".into(),
                 "rated Jane Doe's reply: Okay".into()

@@ -20,6 +20,7 @@ fn pref_column(reason: Reason) -> &'static str {
         Reason::NewTicket => "notify_new",
         Reason::Followed => "notify_followed",
         Reason::Overdue => "notify_overdue",
+        Reason::BadRating => "notify_bad_rating",
     }
 }
 
@@ -252,7 +253,8 @@ pub struct DueNotice {
     pub direction: Option<String>,
     /// Nothing to tell any more: the agent has read the ticket since, it has another
     /// owner (or, for a new ticket, an owner at all), or the agent was deactivated; for
-    /// an overdue answer, the customer got it (reading the ticket does not end a wait).
+    /// an overdue answer, the customer got it (reading the ticket does not end a wait);
+    /// for a bad rating, the customer changed it.
     pub moot: bool,
 }
 
@@ -260,10 +262,16 @@ pub struct DueNotice {
 /// message (`n`, `u`, `t`, `m`).
 const NOTICE_SELECT: &str =
     "SELECT n.id, u.email, u.full_name, n.ticket_id, t.subject, n.reason, n.actor,
-                COALESCE(a.full_name, m.from_name, n.actor), m.text_body, m.direction,
+                CASE WHEN n.reason = 'bad-rating'
+                     THEN COALESCE((SELECT c.name FROM contacts c WHERE c.email = n.actor), n.actor)
+                     ELSE COALESCE(a.full_name, m.from_name, n.actor) END,
+                CASE WHEN n.reason = 'bad-rating'
+                     THEN (SELECT x.comment FROM ratings x WHERE x.message_row = n.message_row)
+                     ELSE m.text_body END,
+                m.direction,
                 u.active = 0
                 OR t.merged_into IS NOT NULL
-                OR (n.reason <> 'overdue'
+                OR (n.reason NOT IN ('overdue', 'bad-rating')
                     AND EXISTS (SELECT 1 FROM ticket_seen s WHERE s.user_id = n.user_id
                                 AND s.ticket_id = n.ticket_id
                                 AND s.last_message >= COALESCE(n.message_row, 0)))
@@ -273,6 +281,8 @@ const NOTICE_SELECT: &str =
                      WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
                      WHEN 'overdue' THEN t.closed OR t.waiting_since IS NOT t.overdue_told
                          OR (t.owner IS NOT NULL AND t.owner IS NOT u.email)
+                     WHEN 'bad-rating' THEN NOT EXISTS (SELECT 1 FROM ratings x
+                         WHERE x.message_row = n.message_row AND x.rating = 'bad')
                      WHEN 'followed' THEN NOT EXISTS (SELECT 1 FROM followers f
                          WHERE f.user_id = n.user_id AND f.ticket_id = n.ticket_id)
                      ELSE 0 END";
@@ -401,15 +411,15 @@ pub(super) fn prefs(conn: &Connection, email: &str) -> Result<Option<Prefs>, Sto
     Ok(conn
         .prepare_cached(
             "SELECT notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
-                    notify_overdue
+                    notify_overdue, notify_bad_rating
              FROM users WHERE email = ?1",
         )?
         .query_row([email], |r| prefs_at(r, 0))
         .optional()?)
 }
 
-/// [`Prefs`] from six columns (assigned, customer-reply, mention, new-ticket, followed,
-/// overdue), starting at `first`.
+/// [`Prefs`] from seven columns (assigned, customer-reply, mention, new-ticket, followed,
+/// overdue, bad-rating), starting at `first`.
 pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Prefs> {
     Ok(Prefs {
         assigned: r.get(first)?,
@@ -418,6 +428,7 @@ pub(super) fn prefs_at(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<
         new_ticket: r.get(first + 3)?,
         followed: r.get(first + 4)?,
         overdue: r.get(first + 5)?,
+        bad_rating: r.get(first + 6)?,
     })
 }
 
@@ -426,7 +437,8 @@ pub(super) fn set_prefs(conn: &Connection, email: &str, p: &Prefs) -> Result<(),
     exec(
         conn,
         "UPDATE users SET notify_assigned = ?1, notify_replies = ?2, notify_mentions = ?3,
-            notify_new = ?4, notify_followed = ?5, notify_overdue = ?6 WHERE email = ?7",
+            notify_new = ?4, notify_followed = ?5, notify_overdue = ?6, notify_bad_rating = ?7
+         WHERE email = ?8",
         params![
             p.assigned,
             p.customer_reply,
@@ -434,6 +446,7 @@ pub(super) fn set_prefs(conn: &Connection, email: &str, p: &Prefs) -> Result<(),
             p.new_ticket,
             p.followed,
             p.overdue,
+            p.bad_rating,
             email
         ],
     )?;

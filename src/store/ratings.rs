@@ -1,10 +1,12 @@
 //! Customers' ratings of replies: the replies a rating link may name, and the rating
-//! written with a line in the ticket's history.
+//! written with a line in the ticket's history (and, for "Not good", a notification to
+//! the reply's author).
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::writer::{event, exec};
 use super::StoreError;
+use crate::desk::notify::Reason;
 use crate::desk::ratings::Rating;
 use crate::model::TicketId;
 
@@ -72,18 +74,29 @@ pub(super) fn rate(
     comment: &str,
     now: i64,
 ) -> Result<String, StoreError> {
-    let found: Option<(TicketId, String, Option<String>)> = conn
+    type Found = (
+        TicketId,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let found: Option<Found> = conn
         .prepare_cached(
-            "SELECT m.ticket_id, COALESCE(u.full_name, m.from_name, m.from_email, 'the desk'), c.email
+            "SELECT m.ticket_id, COALESCE(u.full_name, m.from_name, m.from_email, 'the desk'), c.email,
+                    m.from_email, (SELECT x.rating FROM ratings x WHERE x.message_row = m.id)
              FROM messages m LEFT JOIN users u ON u.email = m.from_email
              JOIN tickets t ON t.id = m.ticket_id JOIN contacts c ON c.id = t.contact_id
              WHERE m.id = ?1 AND m.direction = 'outbound'",
         )?
-        .query_row([row], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([row], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
         .optional()?;
-    let Some((ticket, agent, customer)) = found else {
+    let Some((ticket, agent, customer, author, before)) = found else {
         return Err(StoreError::Invalid(format!("no reply {row}")));
     };
+    let customer = customer.unwrap_or_else(|| "the customer".into());
     exec(
         conn,
         "INSERT INTO ratings (message_row, rating, comment, rated_at) VALUES (?1, ?2, ?3, ?4)
@@ -91,13 +104,20 @@ pub(super) fn rate(
         params![row, rating.as_str(), comment, now],
     )?;
     let words = format!("rated {agent}'s reply: {}", rating.label());
-    event(
-        conn,
-        ticket,
-        "rating",
-        customer.as_deref().unwrap_or("the customer"),
-        &words,
-        now,
-    )?;
+    event(conn, ticket, "rating", &customer, &words, now)?;
+    // The reply's author hears of a "Not good" (once, not again for the same verdict).
+    if let (Rating::Bad, Some(author)) = (rating, &author) {
+        if before.as_deref() != Some(Rating::Bad.as_str()) {
+            super::notify::notify_agent(
+                conn,
+                author,
+                ticket,
+                Reason::BadRating,
+                &customer,
+                Some(row),
+                now,
+            )?;
+        }
+    }
     Ok(words)
 }

@@ -312,7 +312,7 @@ impl<'c> Reader<'c> {
             .prepare_cached(
                 "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
                  notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
-                 notify_overdue, signature FROM users WHERE email = ?1",
+                 notify_overdue, notify_bad_rating, signature FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -323,7 +323,7 @@ impl<'c> Reader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
                  notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
-                 notify_overdue, signature FROM users ORDER BY email",
+                 notify_overdue, notify_bad_rating, signature FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -756,7 +756,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         available: r.get(6)?,
         active: r.get(7)?,
         notify: super::notify::prefs_at(r, 8)?.list(),
-        signature: r.get(14)?,
+        signature: r.get(15)?,
     })
 }
 

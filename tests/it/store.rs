@@ -261,15 +261,20 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
     assert!(numbers[1] > numbers[0], "{numbers:?}");
     // Schema 32: agents from before hear of overdue answers; nothing was told yet; the
     // rebuilt table goes on numbering after the old one's last notification.
-    let (overdue, told): (i64, Option<i64>) = conn
+    // Schema 33: and of their replies rated "Not good"; nothing is rated yet.
+    let (overdue, bad, told): (i64, i64, Option<i64>) = conn
         .query_row(
-            "SELECT u.notify_overdue, t.overdue_told FROM users u, tickets t
+            "SELECT u.notify_overdue, u.notify_bad_rating, t.overdue_told FROM users u, tickets t
              WHERE u.id = 1 AND t.id = 1",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!((overdue, told), (1, None));
+    assert_eq!((overdue, bad, told), (1, 1, None));
+    let rated: i64 = conn
+        .query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rated, 0);
     let next: i64 = conn
         .query_row(
             "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)

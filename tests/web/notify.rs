@@ -99,11 +99,11 @@ fn agents_hear_of_assignments_customer_mail_and_mentions_but_not_their_own_doing
     assert_eq!(code, 0, "{err}{out}");
     assert_eq!(
         notify_of(&d, AL),
-        "assigned,customer-reply,mention,followed,new-ticket,overdue"
+        "assigned,customer-reply,mention,followed,new-ticket,overdue,bad-rating"
     );
     assert_eq!(
         notify_of(&d, JANE),
-        "assigned,customer-reply,mention,followed,overdue"
+        "assigned,customer-reply,mention,followed,overdue,bad-rating"
     );
 
     // Two new tickets nobody owns: Al asked to hear of those (in one mail or two,
@@ -235,13 +235,17 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
             "mention=true",
             "followed=true",
             "new-ticket=false",
-            "overdue=true"
+            "overdue=true",
+            "bad-rating=true"
         ])
     );
     b.click_css("form.notify input[value='customer-reply']");
     b.click_css("form.notify button[type=submit]");
     b.wait_text(".flash", "Saved");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed,overdue");
+    assert_eq!(
+        notify_of(&d, JANE),
+        "assigned,mention,followed,overdue,bad-rating"
+    );
     assert!(
         b.find("form.notify input[value='customer-reply']:not(:checked)")
             .is_some(),
@@ -265,7 +269,10 @@ fn read_tickets_and_unticked_kinds_send_nothing_and_a_crash_loses_nothing() {
     let (code, _, err) = d.ctl(&["users", "set", JANE, "--notify", "assigned,bogus"]);
     assert_ne!(code, 0);
     assert!(err.contains("bogus"), "{err}");
-    assert_eq!(notify_of(&d, JANE), "assigned,mention,followed,overdue");
+    assert_eq!(
+        notify_of(&d, JANE),
+        "assigned,mention,followed,overdue,bad-rating"
+    );
 
     // Olga writes on Jane's ticket: nothing, as chosen. Bea's next mention comes alone.
     olga_asks_about_the_hinge(&d, "quiet");

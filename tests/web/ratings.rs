@@ -1,8 +1,8 @@
 //! Customers rate replies (a channel's `ratings = true`): the reply that reaches the SMTP
 //! receiver ends with three links to the desk's public address; the customer opens one
 //! in Chromium without signing in, adds a word and sends it; the agent sees it under
-//! the reply and the reports count it. A link whose MAC is wrong, a rating that is not
-//! one, or an agent following the link changes nothing.
+//! the reply (and by mail when it is "Not good") and the reports count it. A link whose
+//! MAC is wrong, a rating that is not one, or an agent following the link changes nothing.
 
 use std::time::Duration;
 
@@ -33,7 +33,14 @@ fn kept(d: &Daemon) -> Vec<(i64, String, String)> {
 fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
     let rx = Receiver::start();
     let d = Daemon::start_with(Settings {
-        channels: crate::relaying(rx.port, "", &format!("{SUPPORT}ratings = true\n")),
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!(
+                "[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n\
+                 {SUPPORT}ratings = true\n"
+            ),
+        ),
         public_url: Some(PUBLIC.into()),
         ..Settings::default()
     });
@@ -122,6 +129,15 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
         (kept_now[0].1.as_str(), kept_now[0].2.as_str()),
         ("bad", "It still squeaks.")
     );
+
+    // Jane hears of it by mail, with Olga's words.
+    let headline = format!("Olga rated your reply on ticket #{hinge} \"Not good\"");
+    wait_until("Jane's notification", Duration::from_secs(30), || {
+        rx.for_rcpt("jane@acme.test")
+            .iter()
+            .map(crate::notify::body)
+            .any(|b| b.contains(&headline) && b.contains("It still squeaks."))
+    });
 
     // Jane sees it under her reply, and in the history.
     let ticket = jane.get(&format!("/tickets/{hinge}")).text();

@@ -1,5 +1,6 @@
--- frontdesk schema 32: agents hear when a customer's answer becomes overdue (`[sla]`).
--- A new reason for notifications (the table is rebuilt for its CHECK, keeping its
+-- frontdesk schema 32: agents hear when a customer's answer becomes overdue (`[sla]`),
+-- and (from schema 33, which adds ratings) when a customer rates their reply badly.
+-- New reasons for notifications (the table is rebuilt for its CHECK, keeping its
 -- numbers: pages that were told of notification N must never be told of another N);
 -- each agent chooses whether they hear of it; and each ticket remembers which wait it
 -- was told about, so one wait is told once, and the customer's next wait again.
@@ -8,7 +9,7 @@ CREATE TABLE notifications_v32 (
     user_id     INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     ticket_id   INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
     reason      TEXT NOT NULL CHECK (reason IN ('assigned', 'customer-reply', 'mention', 'new-ticket',
-                                            'followed', 'overdue')),
+                                            'followed', 'overdue', 'bad-rating')),
     actor       TEXT NOT NULL,
     -- The message it is about (a customer's mail, a note); NULL for an assignment.
     message_row INTEGER REFERENCES messages(id) ON DELETE SET NULL,

@@ -8,3 +8,5 @@ CREATE TABLE ratings (
     rated_at    INTEGER NOT NULL
 );
 CREATE INDEX ratings_rated_at ON ratings(rated_at);
+-- Agents hear of a reply of theirs rated "Not good", unless they say otherwise.
+ALTER TABLE users ADD COLUMN notify_bad_rating INTEGER NOT NULL DEFAULT 1;
