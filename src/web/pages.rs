@@ -30,6 +30,14 @@ const MAX_FORM: usize = 1024 * 1024;
 /// Rows per inbox page.
 const PAGE: u32 = 50;
 
+/// The fields of a request's query string.
+fn query_of(req: &Request<Incoming>) -> Vec<(String, String)> {
+    req.uri()
+        .query()
+        .map(|q| parse_form(q.as_bytes()))
+        .unwrap_or_default()
+}
+
 fn html(page: String) -> Response<Body> {
     respond(StatusCode::OK, "text/html; charset=utf-8", page)
 }
@@ -307,11 +315,7 @@ pub async fn handle(
     if path == "/login" {
         return match method {
             Method::GET => {
-                let query = req
-                    .uri()
-                    .query()
-                    .map(|q| parse_form(q.as_bytes()))
-                    .unwrap_or_default();
+                let query = query_of(&req);
                 let next = field(&query, "next").and_then(session::return_path);
                 html(views::login(None, "", next))
             }
@@ -334,11 +338,7 @@ pub async fn handle(
             text(StatusCode::UNAUTHORIZED, "Sign in first.")
         };
     };
-    let query: Vec<(String, String)> = req
-        .uri()
-        .query()
-        .map(|q| parse_form(q.as_bytes()))
-        .unwrap_or_default();
+    let query = query_of(&req);
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let uri = req.uri().to_string();
     match (method, parts.as_slice()) {

@@ -114,6 +114,11 @@ pub fn relaying(port: u16, smtp_lines: &str, rest: &str) -> String {
     )
 }
 
+/// `[notifications]` mailed at once from `desk-noreply@acme.test`, then `rest`.
+pub fn notifying_at_once(rest: &str) -> String {
+    format!("[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n{rest}")
+}
+
 /// `users add EMAIL --name NAME --seat` and `users passwd EMAIL` ([`PASSWORD`] on stdin).
 pub fn add_agent(d: &Daemon, email: &str, name: &str) {
     d.ctl_json(&["users", "add", email, "--name", name, "--seat"]);

@@ -36,10 +36,7 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
         channels: crate::relaying(
             rx.port,
             "",
-            &format!(
-                "[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n\
-                 {SUPPORT}ratings = true\n"
-            ),
+            &crate::notifying_at_once(&format!("{SUPPORT}ratings = true\n")),
         ),
         public_url: Some(PUBLIC.into()),
         ..Settings::default()

@@ -248,10 +248,7 @@ fn the_agents_who_should_answer_hear_once_when_it_is_overdue() {
         channels: crate::relaying(
             rx.port,
             "",
-            &format!(
-                "[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n\
-                 {SUPPORT}\n{TARGETS}"
-            ),
+            &crate::notifying_at_once(&format!("{SUPPORT}\n{TARGETS}")),
         ),
         ..Settings::default()
     });

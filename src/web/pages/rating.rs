@@ -8,12 +8,12 @@ use std::sync::Arc;
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 
-use super::{current_session, internal, read_form, text, Body, WebState};
+use super::{current_session, internal, query_of, read_form, text, Body, WebState};
 use crate::desk::ratings::{mac_matches, Rating};
 use crate::model::unix_now;
 use crate::store::RateableReply;
 use crate::web::respond;
-use crate::web::session::{field, parse_form};
+use crate::web::session::field;
 use crate::web::views::rating as view;
 
 /// A page of the rating flow with its status.
@@ -59,12 +59,7 @@ pub(super) async fn handle(
     let company = state.services.pipeline.config().daemon.company_name.clone();
     match *req.method() {
         Method::GET => {
-            let query = req
-                .uri()
-                .query()
-                .map(|q| parse_form(q.as_bytes()))
-                .unwrap_or_default();
-            let chosen = field(&query, "r").and_then(Rating::parse);
+            let chosen = field(&query_of(&req), "r").and_then(Rating::parse);
             page(StatusCode::OK, view::ask(&reply, chosen, &action, &company))
         }
         Method::POST => {
