@@ -78,6 +78,7 @@ mod schema;
 mod snippets;
 pub mod views;
 mod web;
+mod words;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -196,7 +197,7 @@ struct Inner {
     notices: tokio::sync::broadcast::Sender<Arc<DueNotice>>,
     secret: Vec<u8>,
     /// Messages per searched word, for ranking (see `rank`).
-    word_counts: rank::WordCounts,
+    phrase_figures: rank::PhraseFigures,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// Held for the store's life: one writer per database file.
     _lock: std::fs::File,
@@ -221,7 +222,7 @@ impl Inner {
             }
         };
         let result = read_snapshot(&conn, |conn| {
-            query(&read::Reader::new(conn, &self.word_counts))
+            query(&read::Reader::new(conn, &self.phrase_figures))
         });
         if let Ok(mut pool) = self.readers.lock() {
             pool.push(conn);
@@ -388,7 +389,7 @@ impl Store {
                 generations,
                 notices,
                 secret,
-                word_counts: rank::WordCounts::default(),
+                phrase_figures: rank::PhraseFigures::default(),
                 writer_thread: Mutex::new(Some(handle)),
                 _lock: lock,
                 _stop_checkpoints: stop_checkpoints,

@@ -277,6 +277,7 @@ pub(super) fn edit_note(
         "UPDATE search SET body = ?1 WHERE rowid = ?2",
         params![text, row],
     )?;
+    super::words::remember(conn, &[text])?;
     event(
         conn,
         ticket,
@@ -446,6 +447,7 @@ fn insert_message(
         "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",
         params![row, subject, text, from_email],
     )?;
+    super::words::remember(conn, &[subject, text, from_email])?;
     Ok(())
 }
 

@@ -3,7 +3,7 @@
 //!
 //! FTS5's `bm25()` learns those counts by walking every posting of every searched word
 //! on each query; for a word found in most mail that walk cost more than the search
-//! itself. The counts change slowly, so the store keeps them a while ([`WordCounts`])
+//! itself. The counts change slowly, so the store keeps them a while ([`PhraseFigures`])
 //! and hands them to `fd_rank(search, count_1, count_2, ...)`, registered here on every
 //! connection.
 
@@ -45,55 +45,66 @@ pub fn bm25(tf: &[u32], idf: &[f64], len: f64, avg_len: f64) -> f64 {
         .sum()
 }
 
-/// How many messages hold each searched phrase, kept for [`WordCounts::TTL`].
-#[derive(Default)]
-pub struct WordCounts {
-    counts: Mutex<HashMap<String, (i64, Instant)>>,
+/// What is kept of a searched phrase (see [`PhraseFigures`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Figure {
+    /// How many messages hold it (its weight in the ranking).
+    Held,
+    /// The row of the oldest of its newest matches a search with filters looks through
+    /// (see `store::web::FILTERED_WINDOW`). New mail only comes above it, so a kept one
+    /// widens that window a little and never hides a new match.
+    WindowFloor,
 }
 
-impl WordCounts {
-    /// How long a count is used before it is counted again.
+/// Figures of searched phrases that change slowly, each kept for
+/// [`PhraseFigures::TTL`]: working them out walks a common word's postings.
+#[derive(Default)]
+pub struct PhraseFigures {
+    kept: Mutex<HashMap<(Figure, String), (i64, Instant)>>,
+}
+
+impl PhraseFigures {
+    /// How long a figure is used before it is worked out again.
     pub const TTL: Duration = Duration::from_secs(600);
-    /// Counts kept at most (all are dropped when full: they are cheap to redo).
+    /// Figures kept at most (all are dropped when full: they are cheap to redo).
     const CAPACITY: usize = 10_000;
 
-    /// The kept count of `phrase`, if fresh.
-    pub fn get(&self, phrase: &str) -> Option<i64> {
-        self.get_at(phrase, Instant::now())
+    /// The kept `figure` of `phrase`, if fresh.
+    pub fn get(&self, figure: Figure, phrase: &str) -> Option<i64> {
+        self.get_at(figure, phrase, Instant::now())
     }
 
-    /// The kept count of `phrase`, if fresh at `now`.
-    fn get_at(&self, phrase: &str, now: Instant) -> Option<i64> {
-        let counts = self.counts.lock().ok()?;
-        counts
-            .get(phrase)
+    /// The kept `figure` of `phrase`, if fresh at `now`.
+    fn get_at(&self, figure: Figure, phrase: &str, now: Instant) -> Option<i64> {
+        let kept = self.kept.lock().ok()?;
+        kept.get(&(figure, phrase.to_string()))
             .filter(|(_, at)| now.saturating_duration_since(*at) < Self::TTL)
             .map(|(n, _)| *n)
     }
 
-    /// Keep `count` for `phrase`.
-    pub fn put(&self, phrase: &str, count: i64) {
-        if let Ok(mut counts) = self.counts.lock() {
-            if counts.len() >= Self::CAPACITY {
-                counts.clear();
+    /// Keep `value` as the `figure` of `phrase`.
+    pub fn put(&self, figure: Figure, phrase: &str, value: i64) {
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.len() >= Self::CAPACITY {
+                kept.clear();
             }
-            counts.insert(phrase.to_string(), (count, Instant::now()));
+            kept.insert((figure, phrase.to_string()), (value, Instant::now()));
         }
     }
 }
 
-/// Register `fd_rank` on `conn`.
-pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+/// The FTS5 API of `conn`, which lives as long as the connection.
+pub(super) fn fts5_api(conn: &Connection) -> rusqlite::Result<*mut ffi::fts5_api> {
     let failed = |what: &str| {
         rusqlite::Error::SqliteFailure(
             ffi::Error::new(ffi::SQLITE_ERROR),
-            Some(format!("cannot register fd_rank: {what}")),
+            Some(format!("cannot reach FTS5: {what}")),
         )
     };
     // SAFETY: the documented way to reach the FTS5 API of a connection we hold: bind a
     // pointer to our `api` variable under the type name "fts5_api_ptr" and run
     // `SELECT fts5(?1)`, which stores the API's address there. The statement is
-    // finalised before `api` is read; the API lives as long as the connection.
+    // finalised before `api` is read.
     unsafe {
         let db = conn.handle();
         let mut api: *mut ffi::fts5_api = std::ptr::null_mut();
@@ -120,6 +131,21 @@ pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
         if api.is_null() || (*api).iVersion < 2 {
             return Err(failed("FTS5 gave no API"));
         }
+        Ok(api)
+    }
+}
+
+/// Register `fd_rank` on `conn`.
+pub(super) fn register(conn: &Connection) -> rusqlite::Result<()> {
+    let api = fts5_api(conn)?;
+    let failed = |what: &str| {
+        rusqlite::Error::SqliteFailure(
+            ffi::Error::new(ffi::SQLITE_ERROR),
+            Some(format!("cannot register fd_rank: {what}")),
+        )
+    };
+    // SAFETY: `api` is the connection's live FTS5 API (above).
+    unsafe {
         let Some(create) = (*api).xCreateFunction else {
             return Err(failed("FTS5 API without xCreateFunction"));
         };
@@ -372,12 +398,15 @@ mod tests {
     }
 
     #[test]
-    fn counts_are_kept_and_expire() {
-        let counts = WordCounts::default();
-        assert_eq!(counts.get("\"printer\""), None);
-        counts.put("\"printer\"", 42);
-        assert_eq!(counts.get("\"printer\""), Some(42));
-        let later = Instant::now() + WordCounts::TTL;
-        assert_eq!(counts.get_at("\"printer\"", later), None);
+    fn figures_are_kept_apart_and_expire() {
+        let kept = PhraseFigures::default();
+        assert_eq!(kept.get(Figure::Held, "\"printer\""), None);
+        kept.put(Figure::Held, "\"printer\"", 42);
+        kept.put(Figure::WindowFloor, "\"printer\"", 7);
+        assert_eq!(kept.get(Figure::Held, "\"printer\""), Some(42));
+        assert_eq!(kept.get(Figure::WindowFloor, "\"printer\""), Some(7));
+        assert_eq!(kept.get(Figure::Held, "\"printers\""), None);
+        let later = Instant::now() + PhraseFigures::TTL;
+        assert_eq!(kept.get_at(Figure::Held, "\"printer\"", later), None);
     }
 }

@@ -9,12 +9,18 @@ use crate::model::rfc3339;
 /// Queries over one read-only connection.
 pub struct Reader<'c> {
     conn: &'c Connection,
-    word_counts: &'c super::rank::WordCounts,
+    phrase_figures: &'c super::rank::PhraseFigures,
 }
 
 impl<'c> Reader<'c> {
-    pub(super) fn new(conn: &'c Connection, word_counts: &'c super::rank::WordCounts) -> Self {
-        Reader { conn, word_counts }
+    pub(super) fn new(
+        conn: &'c Connection,
+        phrase_figures: &'c super::rank::PhraseFigures,
+    ) -> Self {
+        Reader {
+            conn,
+            phrase_figures,
+        }
     }
 
     /// Tickets, most recently active first; merged tickets are left out.
@@ -705,7 +711,7 @@ impl<'c> Reader<'c> {
         me: &str,
         limit: u32,
     ) -> Result<Vec<super::SearchHit>, StoreError> {
-        super::web::search(self.conn, self.word_counts, query, me, limit)
+        super::web::search(self.conn, self.phrase_figures, query, me, limit)
     }
 
     /// A ticket's attachments.

@@ -110,6 +110,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0032_overdue_notices.sql"),
     ),
     ("0033_ratings", include_str!("migrations/0033_ratings.sql")),
+    (
+        "0034_search_words",
+        include_str!("migrations/0034_search_words.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -2,7 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::rank::WordCounts;
+use super::rank::{Figure, PhraseFigures};
 use super::writer::exec;
 use super::StoreError;
 use crate::desk::search::{Field, OwnerFilter, SearchQuery, Term};
@@ -334,7 +334,7 @@ fn ticket_filters(n: usize) -> String {
 /// latest activity first. `me` is who `owner:me` is.
 pub(super) fn search(
     conn: &Connection,
-    counts: &WordCounts,
+    figures: &PhraseFigures,
     q: &SearchQuery,
     me: &str,
     limit: u32,
@@ -348,14 +348,14 @@ pub(super) fn search(
         };
     }
     let filtered = q.has_filters().then_some(&filters);
-    let hits = ranked(conn, counts, q, q.prefix_last, limit, filtered)?;
+    let hits = ranked(conn, figures, q, q.prefix_last, limit, filtered)?;
     // Whole words first: a prefix of a word found in most mail costs FTS5 a walk of
     // every posting of every word it starts. Only when they find less than a page is
     // the last word taken as typed half-way ("warr" finds "warranty").
     if q.prefix_last || hits.len() >= limit as usize {
         return Ok(hits);
     }
-    ranked(conn, counts, q, true, limit, filtered)
+    ranked(conn, figures, q, true, limit, filtered)
 }
 
 /// The tickets `filters` keep, latest activity first (a search of filters alone).
@@ -398,38 +398,55 @@ fn listed(
 /// `prefix_last`), best first, one hit per ticket; only those `filters` keep.
 fn ranked(
     conn: &Connection,
-    counts: &WordCounts,
+    figures: &PhraseFigures,
     q: &SearchQuery,
     prefix_last: bool,
     limit: u32,
     filters: Option<&TicketFilters>,
 ) -> Result<Vec<SearchHit>, StoreError> {
-    let phrases = fts_phrases(&q.terms, prefix_last);
+    // A half-typed last word is searched as the whole words it begins, when there
+    // are few: FTS5's own prefix query merges all their postings first (`words`).
+    let expanded = match q.terms.last() {
+        Some(last) if prefix_last => super::words::expansions(conn, &last.word)?,
+        _ => None,
+    };
+    let last = match (&expanded, prefix_last) {
+        (Some(words), _) => LastWord::Words(words),
+        (None, true) => LastWord::Prefix,
+        (None, false) => LastWord::Whole,
+    };
+    let phrases = fts_phrases(&q.terms, last);
     if phrases.is_empty() {
         return Ok(Vec::new());
     }
     let words = q.words_in(Field::Any);
-    // How many messages hold each phrase, for its weight (kept a while: see `rank`).
+    // How many messages hold each term, for its weight (kept a while: see `rank`);
+    // each word a half-typed one stands for weighs as the whole of them.
     let mut held = Vec::with_capacity(phrases.len());
-    for phrase in &phrases {
-        let n = match counts.get(phrase) {
+    for (term, _) in &phrases {
+        let n = match figures.get(Figure::Held, term) {
             Some(n) => n,
             None => {
                 let n: i64 = conn
                     .prepare_cached("SELECT count(*) FROM search WHERE search MATCH ?1")?
-                    .query_row([phrase], |r| r.get(0))?;
-                counts.put(phrase, n);
+                    .query_row([term], |r| r.get(0))?;
+                figures.put(Figure::Held, term, n);
                 n
             }
         };
         held.push(n);
     }
+    let weights: Vec<i64> = phrases
+        .iter()
+        .zip(&held)
+        .flat_map(|((_, alternatives), n)| std::iter::repeat_n(*n, *alternatives))
+        .collect();
     // Ranked within the newest matches: FTS5 walks a word's postings newest first and
     // stops there, so a word found in most mail costs no more than a rare one. With
     // filters, the newest matches they keep: each posting's ticket is looked at as the
     // walk goes.
     let first_count = if filters.is_some() { 9 } else { 3 };
-    let args: String = (0..phrases.len())
+    let args: String = (0..weights.len())
         .map(|i| format!(", ?{}", i + first_count))
         .collect();
     let mut stmt = conn.prepare_cached(&match filters {
@@ -445,19 +462,26 @@ fn ranked(
             ticket_filters(3)
         ),
     })?;
-    let fts = phrases.join(" ");
+    let fts = fts_match(&phrases);
     // A filter that keeps few of a common word's mails would otherwise have every one
     // of them looked up: the walk stops at the newest FILTERED_WINDOW matches.
     // No walk to bound when a word is in fewer mails than that anyway.
     let rarest = held.iter().copied().min().unwrap_or(0);
     let floor: i64 = match filters {
-        Some(_) if rarest > FILTERED_WINDOW => conn
-            .prepare_cached(
-                "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
-            )?
-            .query_row(params![fts, FILTERED_WINDOW - 1], |r| r.get(0))
-            .optional()?
-            .unwrap_or(i64::MIN),
+        Some(_) if rarest > FILTERED_WINDOW => match figures.get(Figure::WindowFloor, &fts) {
+            Some(floor) => floor,
+            None => {
+                let floor = conn
+                    .prepare_cached(
+                        "SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2",
+                    )?
+                    .query_row(params![fts, FILTERED_WINDOW - 1], |r| r.get(0))
+                    .optional()?
+                    .unwrap_or(i64::MIN);
+                figures.put(Figure::WindowFloor, &fts, floor);
+                floor
+            }
+        },
         _ => i64::MIN,
     };
     let window = if filters.is_some() {
@@ -476,7 +500,7 @@ fn ranked(
             &floor,
         ]);
     }
-    bind.extend(held.iter().map(|n| n as &dyn rusqlite::ToSql));
+    bind.extend(weights.iter().map(|n| n as &dyn rusqlite::ToSql));
     let mut scored: Vec<(i64, f64)> = stmt
         .query_map(bind.as_slice(), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
@@ -636,33 +660,95 @@ pub fn snippet(text: &str, words: &[String]) -> String {
     }
 }
 
-/// Each term as a quoted FTS5 phrase (no operator injection), in its column when it
-/// has one; the last one a prefix with `prefix_last`.
-fn fts_phrases(terms: &[Term], prefix_last: bool) -> Vec<String> {
-    let mut phrases: Vec<String> = terms
-        .iter()
-        .map(|t| match t.field {
-            Field::Any => format!("\"{}\"", t.word),
-            Field::Subject => format!("subject : \"{}\"", t.word),
-            Field::From => format!("contact : \"{}\"", t.word),
-        })
-        .collect();
-    if prefix_last {
-        if let Some(last) = phrases.last_mut() {
-            last.push('*');
-        }
-    }
+/// The terms as one FTS5 query, each required. FTS5 takes juxtaposed phrases as
+/// AND, but not a parenthesised group beside a phrase, so the AND is written out.
+fn fts_match(phrases: &[(String, usize)]) -> String {
     phrases
+        .iter()
+        .map(|(term, _)| term.as_str())
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// How the last word of a search is taken.
+#[derive(Debug, Clone, Copy)]
+enum LastWord<'a> {
+    /// Whole, as the others.
+    Whole,
+    /// As the start of words, by FTS5's prefix query.
+    Prefix,
+    /// As any of these phrases (the words it begins, from `words::expansions`).
+    Words(&'a [String]),
+}
+
+/// Each term as an FTS5 query term, with how many phrases FTS5 numbers in it: a
+/// quoted phrase (no operator injection), in its column when it has one; the last one
+/// taken as `last` says.
+fn fts_phrases(terms: &[Term], last: LastWord<'_>) -> Vec<(String, usize)> {
+    let column = |t: &Term| match t.field {
+        Field::Any => "",
+        Field::Subject => "subject : ",
+        Field::From => "contact : ",
+    };
+    let count = terms.len();
+    terms
+        .iter()
+        .enumerate()
+        .map(|(i, t)| match last {
+            LastWord::Prefix if i + 1 == count => (format!("{}\"{}\"*", column(t), t.word), 1),
+            LastWord::Words(words) if i + 1 == count && !words.is_empty() => {
+                let any: Vec<String> = words.iter().map(|w| format!("\"{w}\"")).collect();
+                (format!("{}({})", column(t), any.join(" OR ")), words.len())
+            }
+            _ => (format!("{}\"{}\"", column(t), t.word), 1),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{fts_phrases, snippet};
+    use super::{fts_match, fts_phrases, snippet, LastWord};
     use crate::desk::search::parse;
 
-    /// A search box as an FTS5 query.
+    /// A search box as an FTS5 query, the last word taken as `last` says.
+    fn fts_query_as(input: &str, last: LastWord<'_>) -> String {
+        fts_match(&fts_phrases(&parse(input).terms, last))
+    }
+
+    /// A search box as an FTS5 query, the last word whole or a prefix.
     fn fts_query(input: &str, prefix_last: bool) -> String {
-        fts_phrases(&parse(input).terms, prefix_last).join(" ")
+        let last = if prefix_last {
+            LastWord::Prefix
+        } else {
+            LastWord::Whole
+        };
+        fts_query_as(input, last)
+    }
+
+    #[test]
+    fn a_half_typed_word_is_the_words_it_begins() {
+        let words = ["warrant".to_string(), "warranty".to_string()];
+        assert_eq!(
+            fts_query_as("broken warr", LastWord::Words(&words)),
+            "\"broken\" AND (\"warrant\" OR \"warranty\")"
+        );
+        assert_eq!(
+            fts_query_as("subject:warr", LastWord::Words(&words)),
+            "subject : (\"warrant\" OR \"warranty\")"
+        );
+        // FTS5 numbers each word as a phrase of its own: the ranking gets a weight
+        // for each.
+        let counted: Vec<usize> = fts_phrases(&parse("broken warr").terms, LastWord::Words(&words))
+            .into_iter()
+            .map(|(_, n)| n)
+            .collect();
+        assert_eq!(counted, [1, 2]);
+        // Only the last word; no words at all leaves it whole.
+        assert_eq!(
+            fts_query_as("warr broken", LastWord::Words(&words)),
+            "\"warr\" AND (\"warrant\" OR \"warranty\")"
+        );
+        assert_eq!(fts_query_as("warr", LastWord::Words(&[])), "\"warr\"");
     }
 
     #[test]
@@ -697,10 +783,10 @@ mod tests {
 
     #[test]
     fn search_words_are_quoted() {
-        assert_eq!(fts_query("printer fire", false), "\"printer\" \"fire\"");
-        assert_eq!(fts_query("printer fire", true), "\"printer\" \"fire\"*");
-        assert_eq!(fts_query("OR NOT ) ( \"x", true), "\"OR\" \"NOT\" \"x\"*");
-        assert_eq!(fts_query("NEAR(a b)", false), "\"NEAR\" \"a\" \"b\"");
+        assert_eq!(fts_query("printer fire", false), "\"printer\" AND \"fire\"");
+        assert_eq!(fts_query("printer fire", true), "\"printer\" AND \"fire\"*");
+        assert_eq!(fts_query("OR NOT ) ( \"x", true), "\"OR\" AND \"NOT\" AND \"x\"*");
+        assert_eq!(fts_query("NEAR(a b)", false), "\"NEAR\" AND \"a\" AND \"b\"");
         assert_eq!(fts_query("  ", true), "");
         assert_eq!(fts_query("*", true), "");
         assert_eq!(
@@ -726,7 +812,7 @@ mod tests {
     fn from_and_subject_words_search_their_column() {
         assert_eq!(
             fts_query("from:olga subject:hinge broken", true),
-            "contact : \"olga\" subject : \"hinge\" \"broken\"*"
+            "contact : \"olga\" AND subject : \"hinge\" AND \"broken\"*"
         );
         // A filter is no part of the full-text query.
         assert_eq!(fts_query("refund is:open tag:vip", false), "\"refund\"");

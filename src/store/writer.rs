@@ -1027,6 +1027,14 @@ pub(super) fn ingest(
         "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![row, mail.subject, mail.text_body, contact_text])?;
+    super::words::remember(
+        conn,
+        &[
+            mail.subject.as_str(),
+            mail.text_body.as_str(),
+            contact_text.as_str(),
+        ],
+    )?;
     exec(
         conn,
         "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",

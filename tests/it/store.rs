@@ -79,6 +79,8 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
                  subject, headers, text_body, raw, thread_reason, created_at)
                  VALUES (1, 1, 'inbound', 'support', 'lmtp', 'old1@example.org', 1, 'old@example.org',
                  'from the old version', '', 'old body', CAST('Subject: from the old version' AS BLOB), 'new', 1);
+             INSERT INTO search (rowid, subject, body, contact)
+                 VALUES (1, 'from the old version', 'old body', 'old@example.org');
              INSERT INTO attachments (message_id, filename, content_type, inline, size, position)
                  VALUES (1, 'old.pdf', 'application/pdf', 0, 3, 1);
              INSERT INTO thread_ids (msgid, ticket_id) VALUES ('old1@example.org', 1);
@@ -275,6 +277,20 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         .query_row("SELECT COUNT(*) FROM ratings", [], |r| r.get(0))
         .unwrap();
     assert_eq!(rated, 0);
+    // Schema 34 lists the words the index held, so that half-typed ones find them;
+    // the mail since ("Re: … still here") added its own.
+    let words: Vec<String> = conn
+        .prepare("SELECT word FROM search_words ORDER BY word")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        words,
+        ["body", "example", "from", "here", "old", "org", "re", "still", "the", "version"],
+        "{words:?}"
+    );
     let next: i64 = conn
         .query_row(
             "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)

@@ -217,7 +217,7 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
         "Olga Petrova <olga@customer.example.org>",
         "Invoice copy",
         "f3@customer.example.org",
-        "Please send the invoice for the hinge order.",
+        "Please send the invoice for the hinge order to Jürgen Müller.",
     );
     let ctl = |args: &[&str]| {
         let (code, out, err) = d.ctl(args);
@@ -267,4 +267,39 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
     // The words' marks stay on the words, not on the filters.
     let page = jane.get("/search?q=hinge+owner%3Ame").text();
     assert!(page.contains("<mark>hinge</mark>"), "{page}");
+    // A half-typed last word finds the words it begins, in every way a whole one does:
+    // filtered, in its field, with accents typed or not, in an agent's note, and in
+    // mail that came after the word was first searched for.
+    assert_eq!(found("hin"), all);
+    assert_eq!(found("hin is:open"), sorted(vec![broken, invoice]));
+    assert_eq!(found("subject:hin"), sorted(vec![broken, question]));
+    assert_eq!(found("hinge cab"), [question]);
+    assert!(found("hinge cab is:open").is_empty());
+    assert_eq!(found("mül"), [invoice]);
+    assert_eq!(found("MUL"), [invoice]);
+    assert!(found("lubri").is_empty());
+    let (code, out, err) = d.ctl_stdin(
+        &["tickets", "note", &question.to_string(), "--as", "bea@acme.test"],
+        Some(b"Told him to use lubricant on the pin."),
+    );
+    assert_eq!(code, 0, "{err}{out}");
+    assert_eq!(found("lubri"), [question]);
+    assert!(found("warr").is_empty());
+    let warranty = mail(
+        "Ivan Horvat <ivan@elsewhere.example.net>",
+        "Cover",
+        "f4@elsewhere.example.net",
+        "Is the hinge under warranty?",
+    );
+    assert_eq!(found("warr"), [warranty]);
+    // A prefix that begins more words than are searched one by one still finds them.
+    let many: Vec<String> = (0..60).map(|i| format!("zq{i:03}")).collect();
+    let crowded = mail(
+        "Ivan Horvat <ivan@elsewhere.example.net>",
+        "Codes",
+        "f5@elsewhere.example.net",
+        &many.join(" "),
+    );
+    assert_eq!(found("zq"), [crowded]);
+    assert_eq!(found("zq05"), [crowded]);
 }
