@@ -38,8 +38,8 @@ pub type Body = BoxBody<Bytes, Infallible>;
 pub struct WebState {
     /// The daemon's parts.
     pub services: Services,
-    /// Failed sign-ins.
-    pub limiter: session::LoginLimiter,
+    /// Failed sign-ins and ratings of a reply, recently.
+    pub limiter: session::Limiter,
     /// Who is on which ticket.
     pub presence: live::Presence,
     /// Presence changes (ticket ids).

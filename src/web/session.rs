@@ -37,6 +37,9 @@ pub const MAX_FAILURES: usize = 5;
 pub const MAX_FAILURES_PER_ADDRESS: usize = 50;
 /// The rate-limit window.
 pub const WINDOW_SECONDS: i64 = 15 * 60;
+/// Ratings kept for one reply within [`WINDOW_SECONDS`]: a customer may think better
+/// of one, but a script with the link must not fill the ticket's history.
+pub const MAX_RATINGS_PER_REPLY: usize = 10;
 
 /// A fresh random token (hex).
 pub fn new_token() -> String {
@@ -91,21 +94,24 @@ pub fn same_secret(a: &str, b: &str) -> bool {
             == 0
 }
 
-/// Failed sign-ins by key (`account:EMAIL`, `ip:ADDRESS`).
+/// Recent attempts by key, each kind with its limit within [`WINDOW_SECONDS`]: failed
+/// sign-ins (`account:EMAIL`, `ip:ADDRESS`) and ratings of a reply (`rating:ROW`).
 #[derive(Default)]
-pub struct LoginLimiter {
+pub struct Limiter {
     failures: Mutex<HashMap<String, Vec<i64>>>,
 }
 
-impl LoginLimiter {
+impl Limiter {
     /// Seconds to wait when any of `keys` is over its limit (`ip:` keys have the
-    /// higher per-address limit).
+    /// higher per-address limit, `rating:` keys theirs).
     pub fn blocked(&self, keys: &[String], now: i64) -> Option<i64> {
         let map = self.failures.lock().ok()?;
         keys.iter()
             .filter_map(|k| {
                 let limit = if k.starts_with("ip:") {
                     MAX_FAILURES_PER_ADDRESS
+                } else if k.starts_with("rating:") {
+                    MAX_RATINGS_PER_REPLY
                 } else {
                     MAX_FAILURES
                 };
@@ -126,7 +132,7 @@ impl LoginLimiter {
             .max()
     }
 
-    /// Count a failure against every key.
+    /// Count an attempt (a failed sign-in, a rating) against every key.
     pub fn failed(&self, keys: &[String], now: i64) {
         if let Ok(mut map) = self.failures.lock() {
             for k in keys {
@@ -269,7 +275,7 @@ mod tests {
 
     #[test]
     fn limiter_blocks_after_five_and_forgets_later() {
-        let l = LoginLimiter::default();
+        let l = Limiter::default();
         let keys = vec!["account:a".to_string(), "ip:1".to_string()];
         for t in 0..5 {
             assert_eq!(l.blocked(&keys, t), None);
@@ -285,6 +291,23 @@ mod tests {
         assert_eq!(l.blocked(&keys, WINDOW_SECONDS + 10), None);
         l.succeeded("account:a");
         assert!(l.blocked(&["account:a".to_string()], 10).is_none());
+    }
+
+    #[test]
+    fn a_reply_takes_ten_ratings_a_window() {
+        let l = Limiter::default();
+        let reply = vec!["rating:7".to_string()];
+        for t in 0..MAX_RATINGS_PER_REPLY as i64 {
+            assert_eq!(l.blocked(&reply, t), None);
+            l.failed(&reply, t);
+        }
+        assert_eq!(l.blocked(&reply, 20), Some(WINDOW_SECONDS - 20));
+        assert_eq!(
+            l.blocked(&["rating:8".to_string()], 20),
+            None,
+            "another reply"
+        );
+        assert_eq!(l.blocked(&reply, WINDOW_SECONDS + 10), None);
     }
 
     #[test]

@@ -194,4 +194,24 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
         out.contains("replies rated by customers: 1 good, 0 okay, 0 not good (100 % good)"),
         "{out}"
     );
+
+    // A script with the link cannot change the rating without end: ten ratings of one
+    // reply in fifteen minutes (Olga's two above count), then 429 and nothing kept.
+    let post = |rating: &str| {
+        http(
+            &d.http,
+            "POST",
+            &page,
+            &[("Content-Type", "application/x-www-form-urlencoded")],
+            format!("rating={rating}").as_bytes(),
+        )
+    };
+    for _ in 0..8 {
+        let r = post("okay");
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let r = post("bad");
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("Please try again in"), "{}", r.text());
+    assert_eq!(kept(&d)[0].1, "okay");
 }

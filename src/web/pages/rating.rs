@@ -82,8 +82,20 @@ pub(super) async fn handle(
                     )),
                 );
             }
+            let now = unix_now();
+            let keys = [format!("rating:{}", reply.row)];
+            if let Some(wait) = state.limiter.blocked(&keys, now) {
+                return page(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    view::refused(&format!(
+                        "This rating was changed many times in a short while. Please try again in {} minutes.",
+                        (wait + 59) / 60
+                    )),
+                );
+            }
+            state.limiter.failed(&keys, now);
             let store = state.services.pipeline.store();
-            match store.rate(reply.row, rating, comment, unix_now()).await {
+            match store.rate(reply.row, rating, comment, now).await {
                 Ok(words) => {
                     log::info!("ticket #{}: the customer {words}", reply.ticket);
                     state.services.pipeline.ticket_changed(reply.ticket);
