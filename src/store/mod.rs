@@ -1552,7 +1552,8 @@ mod tests {
              VALUES (1, 'Jane''s', 'New', 'support', 1, 100, 100, 'high', 'jane@acme.test', NULL),
                     (2, 'Billing''s', 'New', 'support', 1, 100, 100, 'high', NULL, 'billing'),
                     (3, 'Nobody''s', 'New', 'support', 1, 100, 100, 'high', NULL, NULL),
-                    (4, 'Low', 'New', 'support', 1, 100, 100, 'low', NULL, NULL);",
+                    (4, 'Low', 'New', 'support', 1, 100, 100, 'low', NULL, NULL);
+             INSERT INTO followers (user_id, ticket_id, created_at) VALUES (4, 1, 0), (4, 2, 0);",
         )
         .unwrap();
         let mail = |id: i64, ticket: i64, direction: &str, at: i64| {
@@ -1607,11 +1608,14 @@ mod tests {
             told(),
             [
                 olga(1, "jane@acme.test"),
+                olga(1, "max@acme.test"),
                 olga(2, "al@acme.test"),
+                olga(2, "max@acme.test"),
                 olga(3, "al@acme.test"),
                 olga(3, "jane@acme.test"),
             ],
-            "the owner; the team; every seat but Bea, who does not want it"
+            "the owner; the team; every seat but Bea, who does not want it; and Max, \
+             who follows the first two"
         );
         assert_eq!(untold(100 + HOUR + 60).await, 0);
         assert!(tell(100 + HOUR + 60).await.is_empty(), "once per wait");
@@ -1647,10 +1651,19 @@ mod tests {
             now_moot.contains(&(2, "al@acme.test".into(), false)),
             "{now_moot:?}"
         );
-        // Someone takes ticket 3: the others' news of it is moot, the taker's is not.
-        conn.execute_batch("UPDATE tickets SET owner = 'al@acme.test' WHERE id = 3")
+        assert!(
+            now_moot.contains(&(1, "max@acme.test".into(), true)),
+            "{now_moot:?}"
+        );
+        // Someone takes ticket 3: the others' news of it is moot, the taker's is not;
+        // nor is a follower's when Al takes ticket 2.
+        conn.execute_batch("UPDATE tickets SET owner = 'al@acme.test' WHERE id IN (2, 3)")
             .unwrap();
         let now_moot = moot().await;
+        assert!(
+            now_moot.contains(&(2, "max@acme.test".into(), false)),
+            "{now_moot:?}"
+        );
         assert!(
             now_moot.contains(&(3, "jane@acme.test".into(), true)),
             "{now_moot:?}"
@@ -1667,7 +1680,12 @@ mod tests {
         assert_eq!(tell(6000 + 2 * HOUR).await, [1]);
         assert_eq!(
             told(),
-            [olga(1, "jane@acme.test")].map(|(t, w, a, _)| (t, w, a, Some(11)))
+            [olga(1, "jane@acme.test"), olga(1, "max@acme.test")].map(|(t, w, a, _)| (
+                t,
+                w,
+                a,
+                Some(11)
+            ))
         );
 
         // The low ticket, found late only after more than a day: marked, not told.

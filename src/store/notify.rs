@@ -103,7 +103,8 @@ pub(super) fn untold_overdue(conn: &Connection, cutoffs: &Cutoffs) -> Result<i64
 }
 
 /// Tell the agents whose answers became overdue by `now` under `sla`: a ticket's owner,
-/// else its team's members, else every agent with a seat (those who want it). Each wait
+/// else its team's members, else every agent with a seat; and its followers (those who
+/// want it). Each wait
 /// is told once; one already late by more than [`sla::TELL_WITHIN`] (the desk was
 /// down, targets were just set) is only marked, being in the Overdue view already. The
 /// tickets told about.
@@ -143,11 +144,12 @@ pub(super) fn tell_overdue(
                                              WHERE x.ticket_id = t.id AND x.direction = 'inbound')
              JOIN users u ON u.active = 1 AND u.notify_overdue = 1
              WHERE t.id = ?1
-               AND CASE WHEN t.owner IS NOT NULL THEN u.email = t.owner
-                        WHEN t.team IS NOT NULL THEN u.id IN (
-                            SELECT m2.user_id FROM team_members m2 JOIN teams tm ON tm.id = m2.team_id
-                            WHERE tm.name = t.team)
-                        ELSE u.seat = 1 END",
+               AND (CASE WHEN t.owner IS NOT NULL THEN u.email = t.owner
+                         WHEN t.team IS NOT NULL THEN u.id IN (
+                             SELECT m2.user_id FROM team_members m2 JOIN teams tm ON tm.id = m2.team_id
+                             WHERE tm.name = t.team)
+                         ELSE u.seat = 1 END
+                    OR u.id IN (SELECT f.user_id FROM followers f WHERE f.ticket_id = t.id))",
             params![ticket, now],
         )?;
         told.push(ticket);
@@ -280,7 +282,9 @@ const NOTICE_SELECT: &str =
                      WHEN 'customer-reply' THEN t.owner IS NOT u.email
                      WHEN 'new-ticket' THEN t.owner IS NOT NULL OR t.closed
                      WHEN 'overdue' THEN t.closed OR t.waiting_since IS NOT t.overdue_told
-                         OR (t.owner IS NOT NULL AND t.owner IS NOT u.email)
+                         OR (t.owner IS NOT NULL AND t.owner IS NOT u.email
+                             AND NOT EXISTS (SELECT 1 FROM followers f
+                                 WHERE f.user_id = n.user_id AND f.ticket_id = n.ticket_id))
                      WHEN 'bad-rating' THEN NOT EXISTS (SELECT 1 FROM ratings x
                          WHERE x.message_row = n.message_row AND x.rating = 'bad')
                      WHEN 'followed' THEN NOT EXISTS (SELECT 1 FROM followers f
