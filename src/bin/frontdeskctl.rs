@@ -12,7 +12,7 @@ use frontdesk::control::import::read_mailbox;
 use frontdesk::control::proto::{
     AttachmentData, ChannelInfo, ErrorKind, InjectResult, Request, SnippetRow, StatusInfo,
 };
-use frontdesk::desk::reports::{clock_label, day_label, Report};
+use frontdesk::desk::reports::Report;
 use frontdesk::store::{
     ContactView, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary, UserView,
 };
@@ -103,9 +103,12 @@ enum Command {
         /// Days, today included (1 to 366).
         #[arg(long, default_value_t = 7)]
         days: i64,
-        /// The clock days start in, minutes east of UTC (60 for Berlin in winter).
-        #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
-        tz_minutes: i64,
+        /// The zone days start in (Europe/Berlin); this host's zone unless said.
+        #[arg(long, conflicts_with = "tz_minutes")]
+        zone: Option<String>,
+        /// A fixed clock instead, minutes east of UTC (60 for Berlin in winter).
+        #[arg(long, allow_negative_numbers = true)]
+        tz_minutes: Option<i64>,
     },
     /// Write a consistent, verified copy of the database while the daemon runs.
     Backup {
@@ -599,12 +602,12 @@ fn socket_path(cli: &Cli) -> Result<PathBuf, String> {
 
 /// A report as text: the overview, then a table each per agent, channel and day.
 fn print_report(r: &Report) {
-    let p = r.period;
+    let p = &r.period;
     out!(
         "{} day(s) from {} to now, days in {}. {}",
         p.days,
-        day_label(p.since, p.offset),
-        clock_label(p.offset),
+        p.day_label(p.since),
+        p.clock.label(),
         r.time_counted()
     );
     out!(
@@ -667,7 +670,7 @@ fn print_report(r: &Report) {
     for d in &r.days {
         out!(
             "{:<16} {:>7} {:>7}",
-            day_label(d.start, p.offset),
+            p.day_label(d.start),
             d.opened,
             d.closed
         );
@@ -773,10 +776,21 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 out!("sync of channel {name} started");
             }
         }
-        Command::Report { days, tz_minutes } => {
+        Command::Report {
+            days,
+            zone,
+            tz_minutes,
+        } => {
+            // Days in this host's zone unless a zone or a fixed clock is given.
+            let zone = match (zone, tz_minutes) {
+                (Some(zone), _) => Some(zone.clone()),
+                (None, Some(_)) => None,
+                (None, None) => jiff::tz::TimeZone::system().iana_name().map(str::to_string),
+            };
             let value = client.call(&Request::Report {
                 days: *days,
-                tz_minutes: *tz_minutes,
+                tz_minutes: tz_minutes.unwrap_or(0),
+                zone,
             })?;
             let report: Report = serde_json::from_value(value["report"].clone())
                 .map_err(|e| ClientError::Protocol(e.to_string()))?;

@@ -332,9 +332,12 @@ pub enum Request {
     Report {
         /// Days, today included (1 to 366).
         days: i64,
-        /// The clock days start in, minutes east of UTC.
+        /// The clock days start in, minutes east of UTC (without `zone`).
         #[serde(default)]
         tz_minutes: i64,
+        /// The zone days start in ("Europe/Berlin"), clock changes and all.
+        #[serde(default)]
+        zone: Option<String>,
     },
     /// Open a ticket by writing to a customer first, as an agent (who owns it).
     TicketsOpen {

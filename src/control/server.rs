@@ -396,7 +396,11 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => store_err(e),
             }
         }
-        Request::Report { days, tz_minutes } => {
+        Request::Report {
+            days,
+            tz_minutes,
+            zone,
+        } => {
             if !(1..=crate::desk::reports::MAX_DAYS).contains(&days) {
                 return Response::err(
                     ErrorKind::BadRequest,
@@ -406,9 +410,20 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                     ),
                 );
             }
-            let offset = crate::desk::reports::clock_offset(tz_minutes);
-            let period =
-                crate::desk::reports::Period::last_days(days, crate::model::unix_now(), offset);
+            use crate::desk::reports::{clock_offset, Clock, Period};
+            let clock = match zone {
+                Some(name) => match Clock::zone(&name) {
+                    Some(clock) => clock,
+                    None => {
+                        return Response::err(
+                            ErrorKind::BadRequest,
+                            format!("unknown time zone {name:?} (a name such as Europe/Berlin)"),
+                        )
+                    }
+                },
+                None => Clock::Offset(clock_offset(tz_minutes)),
+            };
+            let period = Period::last_days(days, crate::model::unix_now(), clock);
             let config = ctx.services.pipeline.config();
             match store
                 .report(period, config.channel_names(), config.sla.clone())

@@ -77,30 +77,108 @@ pub struct Facts {
     pub unassigned_now: i64,
 }
 
+/// The clock a report counts its days in.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Clock {
+    /// A zone of the tz database ("Europe/Berlin"): days are 23 or 25 hours long when
+    /// its clocks change.
+    Zone(String),
+    /// Seconds east of UTC, all year.
+    Offset(i64),
+}
+
+impl Clock {
+    /// The zone `name`, if the tz database knows it.
+    pub fn zone(name: &str) -> Option<Clock> {
+        let name = name.trim();
+        jiff::tz::TimeZone::get(name)
+            .ok()
+            .map(|_| Clock::Zone(name.to_string()))
+    }
+
+    /// An agent's clock from a page's fields: `zone` (as the browser names it) when
+    /// the tz database knows it, else `tz` (minutes east of UTC), else UTC.
+    pub fn from_fields(zone: Option<&str>, tz: Option<&str>) -> Clock {
+        zone.and_then(Clock::zone)
+            .unwrap_or_else(|| Clock::Offset(offset_from_minutes(tz)))
+    }
+
+    /// Its rules.
+    fn tz(&self) -> jiff::tz::TimeZone {
+        match self {
+            Clock::Zone(name) => jiff::tz::TimeZone::get(name).unwrap_or(jiff::tz::TimeZone::UTC),
+            Clock::Offset(seconds) => i32::try_from(*seconds)
+                .ok()
+                .and_then(|s| jiff::tz::Offset::from_seconds(s).ok())
+                .map_or(jiff::tz::TimeZone::UTC, jiff::tz::TimeZone::fixed),
+        }
+    }
+
+    /// Seconds east of UTC at `at`.
+    pub fn offset_at(&self, at: i64) -> i64 {
+        match self {
+            Clock::Offset(seconds) => *seconds,
+            Clock::Zone(_) => jiff::Timestamp::from_second(at)
+                .map_or(0, |t| i64::from(self.tz().to_offset(t).seconds())),
+        }
+    }
+
+    /// Its name: "Europe/Berlin", "UTC+01:00", "UTC".
+    pub fn label(&self) -> String {
+        match self {
+            Clock::Zone(name) => name.clone(),
+            Clock::Offset(seconds) => clock_label(*seconds),
+        }
+    }
+
+    /// The first second of the day `days` after the one holding `at` (before it when
+    /// negative).
+    fn day_start(&self, at: i64, days: i64) -> i64 {
+        let tz = self.tz();
+        jiff::Timestamp::from_second(at)
+            .ok()
+            .and_then(|t| {
+                t.to_zoned(tz.clone())
+                    .date()
+                    .checked_add(jiff::Span::new().days(days))
+                    .ok()
+            })
+            .and_then(|day| day.to_zoned(tz).ok())
+            .map(|start| start.timestamp().as_second())
+            // Beyond the calendar's range: whole UTC days.
+            .unwrap_or_else(|| at.div_euclid(DAY) * DAY + days * DAY)
+    }
+}
+
 /// The span a report covers: whole days in the agent's clock, the last one up to now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Period {
     /// Its first second (midnight in the agent's clock, Unix seconds).
     pub since: i64,
     /// Now: its last second.
     pub until: i64,
-    /// The agent's clock, in seconds east of UTC.
-    pub offset: i64,
+    /// The agent's clock.
+    pub clock: Clock,
     /// How many days it has.
     pub days: i64,
+    /// Each day's first second, in order (`since` first).
+    pub starts: Vec<i64>,
 }
 
 impl Period {
-    /// Today and the `days - 1` days before it in a clock `offset` seconds east of UTC,
-    /// up to `now`. `days` is kept between 1 and [`MAX_DAYS`].
-    pub fn last_days(days: i64, now: i64, offset: i64) -> Period {
+    /// Today and the `days - 1` days before it in `clock`, up to `now`. `days` is kept
+    /// between 1 and [`MAX_DAYS`].
+    pub fn last_days(days: i64, now: i64, clock: Clock) -> Period {
         let days = days.clamp(1, MAX_DAYS);
-        let today = (now + offset).div_euclid(DAY) * DAY - offset;
+        let starts: Vec<i64> = (0..days)
+            .map(|d| clock.day_start(now, d - (days - 1)))
+            .collect();
         Period {
-            since: today - (days - 1) * DAY,
+            since: starts.first().copied().unwrap_or(now),
             until: now,
-            offset,
+            clock,
             days,
+            starts,
         }
     }
 
@@ -111,9 +189,17 @@ impl Period {
 
     /// Which of the period's days `at` is on (0 for the first); `None` outside it.
     fn day_of(&self, at: i64) -> Option<usize> {
-        self.holds(at)
-            .then(|| ((at - self.since) / DAY) as usize)
-            .filter(|d| (*d as i64) < self.days)
+        if !self.holds(at) {
+            return None;
+        }
+        self.starts
+            .partition_point(|start| *start <= at)
+            .checked_sub(1)
+    }
+
+    /// "Mon 16 Nov 2026" for the day holding `at`, in the period's clock.
+    pub fn day_label(&self, at: i64) -> String {
+        day_label(at, self.clock.offset_at(at))
     }
 }
 
@@ -287,9 +373,11 @@ pub fn build(
     let mut channel_waits: HashMap<usize, Vec<i64>> = HashMap::new();
     let mut waits = Vec::new();
     let mut to_close = Vec::new();
-    let mut days: Vec<DayLine> = (0..period.days)
-        .map(|d| DayLine {
-            start: period.since + d * DAY,
+    let mut days: Vec<DayLine> = period
+        .starts
+        .iter()
+        .map(|&start| DayLine {
+            start,
             ..DayLine::default()
         })
         .collect();

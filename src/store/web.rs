@@ -785,8 +785,14 @@ mod tests {
     fn search_words_are_quoted() {
         assert_eq!(fts_query("printer fire", false), "\"printer\" AND \"fire\"");
         assert_eq!(fts_query("printer fire", true), "\"printer\" AND \"fire\"*");
-        assert_eq!(fts_query("OR NOT ) ( \"x", true), "\"OR\" AND \"NOT\" AND \"x\"*");
-        assert_eq!(fts_query("NEAR(a b)", false), "\"NEAR\" AND \"a\" AND \"b\"");
+        assert_eq!(
+            fts_query("OR NOT ) ( \"x", true),
+            "\"OR\" AND \"NOT\" AND \"x\"*"
+        );
+        assert_eq!(
+            fts_query("NEAR(a b)", false),
+            "\"NEAR\" AND \"a\" AND \"b\""
+        );
         assert_eq!(fts_query("  ", true), "");
         assert_eq!(fts_query("*", true), "");
         assert_eq!(

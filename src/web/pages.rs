@@ -941,16 +941,18 @@ async fn search(
 }
 
 /// The report the query asks for: the period (`days`, 7 unless said) in the agent's
-/// clock (`tz`, minutes east of UTC, which the page's script adds), and the agents.
+/// clock (`zone`, else `tz` in minutes east of UTC, which the page's script adds), and
+/// the agents.
 async fn report_for(
     state: &WebState,
     query: &[(String, String)],
 ) -> Result<(crate::desk::reports::Report, Vec<crate::store::UserView>), Response<Body>> {
-    use crate::desk::reports::{offset_from_minutes, Period};
+    use crate::desk::reports::{Clock, Period};
     let days = field(query, "days")
         .and_then(|d| d.parse::<i64>().ok())
         .unwrap_or(7);
-    let period = Period::last_days(days, unix_now(), offset_from_minutes(field(query, "tz")));
+    let clock = Clock::from_fields(field(query, "zone"), field(query, "tz"));
+    let period = Period::last_days(days, unix_now(), clock);
     let config = state.services.pipeline.config();
     state
         .services

@@ -162,8 +162,23 @@ fn a_report_counts_what_the_desk_did() {
     assert_eq!(words[words.len() - 2..], ["1", "–"], "{bea_line}");
     let json = d.ctl_json(&["report", "--days", "7", "--tz-minutes", "-300"]);
     assert_eq!(json["report"]["opened"], 4, "{json:#}");
-    assert_eq!(json["report"]["period"]["offset"], -18_000, "{json:#}");
+    assert_eq!(
+        json["report"]["period"]["clock"],
+        json!({ "Offset": -18_000 }),
+        "{json:#}"
+    );
     assert_eq!(json["report"]["days"].as_array().map(Vec::len), Some(7));
+    // A zone by name, its clock changes and all; a name no zone has is refused.
+    let json = d.ctl_json(&["report", "--days", "7", "--zone", "America/New_York"]);
+    assert_eq!(json["report"]["opened"], 4, "{json:#}");
+    assert_eq!(
+        json["report"]["period"]["clock"],
+        json!({ "Zone": "America/New_York" }),
+        "{json:#}"
+    );
+    let (code, _, err) = d.ctl(&["report", "--zone", "Mars/Olympus"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unknown time zone \"Mars/Olympus\""), "{err}");
     let (code, _, err) = d.ctl(&["report", "--days", "0"]);
     assert_ne!(code, 0);
     assert!(err.contains("days must be 1 to 366"), "{err}");
@@ -231,21 +246,32 @@ fn a_report_counts_what_the_desk_did() {
     b.open("/inbox");
     b.click_css("header a.reports-link");
     b.wait_path("/reports");
-    let tz: i64 = b
-        .js("return String(-new Date().getTimezoneOffset());", json!([]))
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("the browser's clock");
-    b.wait_until("the report in the browser's clock", |b| {
-        b.js(
-            "var s = document.querySelector('section.reports'); return s ? s.dataset.tz : '';",
+    let zone = b
+        .js(
+            "return Intl.DateTimeFormat().resolvedOptions().timeZone;",
             json!([]),
-        ) == json!(tz.to_string())
+        )
+        .as_str()
+        .map(str::to_string)
+        .expect("the browser's zone");
+    b.wait_until("the report in the browser's zone", |b| {
+        b.js(
+            "var s = document.querySelector('section.reports'); return s ? s.dataset.clock : '';",
+            json!([]),
+        ) == json!(zone)
     });
-    b.open(&format!("/reports?days=30&tz={}", tz + 60));
-    b.wait_until("the period in the browser's clock", |b| {
-        let p = b.path();
-        p.contains("days=30") && p.contains(&format!("tz={tz}"))
+    assert!(
+        b.text("p.period").contains(&format!("days in {zone}")),
+        "{}",
+        b.text("p.period")
+    );
+    b.open("/reports?days=30&zone=Pacific%2FChatham&tz=765");
+    b.wait_until("the period in the browser's zone", |b| {
+        b.path().contains("days=30")
+            && b.js(
+                "var s = document.querySelector('section.reports'); return s ? s.dataset.clock : '';",
+                json!([]),
+            ) == json!(zone)
     });
     assert_eq!(b.text("#r-opened"), "4");
     assert_eq!(

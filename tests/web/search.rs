@@ -279,7 +279,13 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
     assert_eq!(found("MUL"), [invoice]);
     assert!(found("lubri").is_empty());
     let (code, out, err) = d.ctl_stdin(
-        &["tickets", "note", &question.to_string(), "--as", "bea@acme.test"],
+        &[
+            "tickets",
+            "note",
+            &question.to_string(),
+            "--as",
+            "bea@acme.test",
+        ],
         Some(b"Told him to use lubricant on the pin."),
     );
     assert_eq!(code, 0, "{err}{out}");

@@ -6,7 +6,7 @@ const H: i64 = 3600;
 
 fn week() -> Period {
     // Sunday 22 November, 18:00 UTC: the last 7 days are Monday to Sunday.
-    Period::last_days(7, MON + 6 * DAY + 18 * H, 0)
+    Period::last_days(7, MON + 6 * DAY + 18 * H, Clock::Offset(0))
 }
 
 fn ticket(id: i64, created_at: i64) -> TicketFact {
@@ -64,21 +64,80 @@ fn a_period_is_whole_days_in_the_agents_clock() {
     assert_eq!((p.since, p.days), (MON, 7));
     assert_eq!(p.until, MON + 6 * DAY + 18 * H);
     // One day: today since midnight.
-    let today = Period::last_days(1, MON + 10 * H, 0);
+    let today = Period::last_days(1, MON + 10 * H, Clock::Offset(0));
     assert_eq!(today.since, MON);
     // In Berlin (UTC+1) Monday begins at 23:00 UTC on Sunday.
-    let berlin = Period::last_days(1, MON + 10 * H, H);
+    let berlin = Period::last_days(1, MON + 10 * H, Clock::Offset(H));
     assert_eq!(berlin.since, MON - H);
     // In New York (UTC-5) at 02:00 UTC on Monday it is still Sunday.
-    let new_york = Period::last_days(1, MON + 2 * H, -5 * H);
+    let new_york = Period::last_days(1, MON + 2 * H, Clock::Offset(-5 * H));
     assert_eq!(new_york.since, MON - DAY + 5 * H);
     // Out of range asks are kept in range.
-    assert_eq!(Period::last_days(0, MON, 0).days, 1);
-    assert_eq!(Period::last_days(10_000, MON, 0).days, MAX_DAYS);
+    assert_eq!(Period::last_days(0, MON, Clock::Offset(0)).days, 1);
+    assert_eq!(
+        Period::last_days(10_000, MON, Clock::Offset(0)).days,
+        MAX_DAYS
+    );
     assert!(p.holds(MON) && p.holds(p.until));
     assert!(!p.holds(MON - 1) && !p.holds(p.until + 1));
     assert_eq!(p.day_of(MON + DAY + 5), Some(1));
     assert_eq!(p.day_of(MON - 1), None);
+}
+
+/// In a zone, a day that holds a clock change is 23 or 25 hours long, and the days
+/// before it still begin at the agent's midnight.
+#[test]
+fn days_follow_a_zones_clock_changes() {
+    let berlin = Clock::zone("Europe/Berlin").expect("a known zone");
+    // Wednesday 1 April 2026, 12:00 UTC (14:00 in Berlin, summer time since Sunday 29
+    // March 02:00 local).
+    let now = 1_775_044_800;
+    let p = Period::last_days(7, now, berlin.clone());
+    // Thursday 26 March 00:00 in Berlin is 23:00 UTC on the 25th (winter time).
+    assert_eq!(p.since, 1_774_479_600);
+    let lengths: Vec<i64> = p.starts.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(
+        lengths,
+        [DAY, DAY, DAY, DAY - H, DAY, DAY],
+        "Sunday is 23 h"
+    );
+    // Wednesday began at 22:00 UTC on Tuesday (summer time).
+    assert_eq!(p.starts[6], now - 12 * H - 2 * H);
+    // 22:30 UTC on Saturday the 28th is 23:30 in Berlin: still Saturday.
+    assert_eq!(p.day_of(1_774_737_000), Some(2));
+    // 22:30 UTC on Sunday the 29th is 00:30 on Monday in Berlin.
+    assert_eq!(p.day_of(1_774_823_400), Some(4));
+    assert_eq!(p.day_label(1_774_823_400), "Mon 30 Mar 2026");
+    assert_eq!(p.day_label(p.since), "Thu 26 Mar 2026");
+    // A fixed clock of the same winter offset puts the later days an hour off.
+    let fixed = Period::last_days(7, now, Clock::Offset(H));
+    assert_eq!(fixed.since, p.since);
+    assert_eq!(fixed.starts[6], p.starts[6] + H);
+    // October's change back: the Sunday is 25 hours long.
+    let autumn = Period::last_days(3, 1_793_102_400, berlin.clone());
+    let lengths: Vec<i64> = autumn.starts.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(lengths, [DAY + H, DAY], "{:?}", autumn.starts);
+    assert_eq!(berlin.label(), "Europe/Berlin");
+    assert_eq!(berlin.offset_at(now), 2 * H);
+}
+
+#[test]
+fn a_clock_comes_from_the_pages_fields() {
+    assert_eq!(
+        Clock::from_fields(Some("Europe/Berlin"), Some("60")),
+        Clock::Zone("Europe/Berlin".into())
+    );
+    // A zone the database does not know: the minutes; neither: UTC.
+    assert_eq!(
+        Clock::from_fields(Some("Mars/Olympus"), Some("60")),
+        Clock::Offset(H)
+    );
+    assert_eq!(Clock::from_fields(None, None), Clock::Offset(0));
+    assert_eq!(
+        Clock::zone(" Asia/Kolkata "),
+        Some(Clock::Zone("Asia/Kolkata".into()))
+    );
+    assert_eq!(Clock::zone("../../etc/passwd"), None);
 }
 
 #[test]
@@ -307,7 +366,7 @@ fn with_office_hours_durations_count_open_time_only() {
             holidays: Vec::new(),
         }),
     };
-    let period = Period::last_days(7, MON + 7 * DAY + 18 * H, 0);
+    let period = Period::last_days(7, MON + 7 * DAY + 18 * H, Clock::Offset(0));
     let fri = MON + 4 * DAY + 16 * H;
     let tue = MON + DAY + 10 * H;
     let next_mon = MON + 7 * DAY + 10 * H;
@@ -322,7 +381,7 @@ fn with_office_hours_durations_count_open_time_only() {
         ],
         ..Default::default()
     };
-    let r = build(period, &facts, &[], &[], Some(&sla));
+    let r = build(period.clone(), &facts, &[], &[], Some(&sla));
     assert!(r.office_hours);
     assert_eq!(r.first_response.median, Some(30 * 60));
     assert_eq!(r.first_response.p90, Some(2 * H), "not 66 hours");

@@ -95,13 +95,18 @@
   });
   bulkState();
 
-  // Reports count days in the agent's clock: the server is told it (minutes east of
-  // UTC) once, and the period links carry it on.
-  var report = document.querySelector("section.reports[data-tz]");
+  // Reports count days in the agent's clock: the server is told its zone (and the
+  // minutes east of UTC, for a browser that names no zone or a zone the server does
+  // not know) once, and the period links carry it on.
+  var report = document.querySelector("section.reports[data-clock]");
   if (report) {
+    var here = new URL(window.location.href);
+    var zone = "";
+    try { zone = Intl.DateTimeFormat().resolvedOptions().timeZone || ""; } catch (e) { zone = ""; }
     var tz = String(-new Date().getTimezoneOffset());
-    if (report.getAttribute("data-tz") !== tz) {
-      var here = new URL(window.location.href);
+    var asked = here.searchParams.get("zone") || "";
+    if (asked !== zone || (!zone && here.searchParams.get("tz") !== tz)) {
+      if (zone) { here.searchParams.set("zone", zone); } else { here.searchParams.delete("zone"); }
       here.searchParams.set("tz", tz);
       window.location.replace(here.toString());
     }

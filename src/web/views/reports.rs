@@ -2,16 +2,17 @@
 
 use std::fmt::Write;
 
-use crate::desk::reports::{clock_label, day_label, Report, Spread, PERIODS};
+use crate::desk::reports::{Clock, Report, Spread, PERIODS};
 use crate::outbound::template::html_escape as esc;
 use crate::store::UserView;
 
 /// The reports page for `report`, naming agents as `agents` do.
 pub fn page(report: &Report, agents: &[UserView]) -> String {
-    let p = report.period;
-    let tz_minutes = p.offset / 60;
+    let p = &report.period;
+    let clock = clock_query(&p.clock);
     let mut out = format!(
-        r#"<section class="reports" data-tz="{tz_minutes}"><h1>Reports</h1><nav class="report-periods" aria-label="Period">"#
+        r#"<section class="reports" data-clock="{}"><h1>Reports</h1><nav class="report-periods" aria-label="Period">"#,
+        esc(&p.clock.label())
     );
     for days in PERIODS {
         let label = match days {
@@ -25,14 +26,14 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         };
         let _ = write!(
             out,
-            r#"<a href="/reports?days={days}&amp;tz={tz_minutes}"{current}>{label}</a> "#
+            r#"<a href="/reports?days={days}&amp;{clock}"{current}>{label}</a> "#
         );
     }
     let _ = write!(
         out,
         r#"</nav><p class="period">From {} to now; days in {}. Spam and merged tickets are left out. {}</p>"#,
-        esc(&day_label(p.since, p.offset)),
-        clock_label(p.offset),
+        esc(&p.day_label(p.since)),
+        esc(&p.clock.label()),
         report.time_counted(),
     );
 
@@ -106,7 +107,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         );
     }
     out.push_str("</tbody></table>");
-    download(&mut out, "agents", p.days, tz_minutes);
+    download(&mut out, "agents", p.days, &clock);
 
     out.push_str(
         r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th></tr></thead><tbody>"#,
@@ -122,7 +123,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         );
     }
     out.push_str("</tbody></table>");
-    download(&mut out, "channels", p.days, tz_minutes);
+    download(&mut out, "channels", p.days, &clock);
 
     let most = report
         .days
@@ -138,23 +139,32 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         let _ = write!(
             out,
             r#"<tr><th scope="row">{day}</th><td><meter min="0" max="{most}" value="{o}" aria-hidden="true"></meter> {o}</td><td><meter min="0" max="{most}" value="{c}" aria-hidden="true"></meter> {c}</td></tr>"#,
-            day = esc(&day_label(d.start, p.offset)),
+            day = esc(&p.day_label(d.start)),
             o = d.opened,
             c = d.closed,
         );
     }
     out.push_str("</tbody></table>");
-    download(&mut out, "days", p.days, tz_minutes);
+    download(&mut out, "days", p.days, &clock);
     out.push_str("</section>");
     out
 }
 
 /// A link to the table named `table` as a CSV file.
-fn download(out: &mut String, table: &str, days: i64, tz_minutes: i64) {
+fn download(out: &mut String, table: &str, days: i64, clock: &str) {
     let _ = write!(
         out,
-        r#"<p class="download"><a href="/reports.csv?table={table}&amp;days={days}&amp;tz={tz_minutes}" download>Download this table (CSV)</a></p>"#
+        r#"<p class="download"><a href="/reports.csv?table={table}&amp;days={days}&amp;{clock}" download>Download this table (CSV)</a></p>"#
     );
+}
+
+/// The query fields that ask for `clock` again, escaped for an attribute: `zone=…`
+/// (a `+` in a zone's name is written `%2B`, or it would read as a space) or `tz=…`.
+fn clock_query(clock: &Clock) -> String {
+    match clock {
+        Clock::Zone(name) => esc(&format!("zone={}", name.replace('+', "%2B"))),
+        Clock::Offset(seconds) => format!("tz={}", seconds / 60),
+    }
 }
 
 /// A table of a report that downloads as CSV.
@@ -248,7 +258,7 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
             rows.push(["day", "opened", "closed"].map(String::from).to_vec());
             for d in &report.days {
                 rows.push(vec![
-                    iso_day(d.start, report.period.offset),
+                    iso_day(d.start, report.period.clock.offset_at(d.start)),
                     d.opened.to_string(),
                     d.closed.to_string(),
                 ]);
@@ -299,7 +309,7 @@ fn figure(out: &mut String, id: &str, label: &str, value: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desk::reports::{build, Facts, Period, TicketFact};
+    use crate::desk::reports::{build, clock_label, day_label, Facts, Period, TicketFact};
 
     #[test]
     fn csv_cells_are_quoted_and_kept_from_running_as_formulas() {
@@ -335,7 +345,7 @@ mod tests {
             }],
             ..Facts::default()
         };
-        let period = Period::last_days(2, 1_794_787_200 + 3600, 0);
+        let period = Period::last_days(2, 1_794_787_200 + 3600, Clock::Offset(0));
         let report = build(period, &facts, &["jane@acme.test".to_string()], &[], None);
         assert_eq!(
             csv(&report, Table::Agents, &[]),
@@ -377,7 +387,7 @@ mod tests {
             }],
             ..Facts::default()
         };
-        let period = Period::last_days(7, 1_794_787_200 + 3600, 0);
+        let period = Period::last_days(7, 1_794_787_200 + 3600, Clock::Offset(0));
         let report = build(period, &facts, &["<jane>@acme.test".to_string()], &[], None);
         let html = page(&report, &[]);
         assert!(!html.contains("<b>sales"), "{html}");
@@ -386,6 +396,14 @@ mod tests {
         assert!(html.contains(r#"<dd id="r-first-response">none yet</dd>"#));
         assert!(html.contains(r#"<dd id="r-unanswered">1</dd>"#));
         assert!(html.contains(r#"href="/reports?days=7&amp;tz=0" aria-current="page""#));
+        // A zone is asked for again by name; a "+" in it is not read back as a space.
+        let zoned = Period::last_days(1, 1_794_787_200, Clock::Zone("Etc/GMT+5".into()));
+        let zoned = page(&build(zoned, &facts, &[], &[], None), &[]);
+        assert!(
+            zoned.contains(r#"href="/reports?days=1&amp;zone=Etc/GMT%2B5" aria-current="page""#),
+            "{zoned}"
+        );
+        assert!(zoned.contains("days in Etc/GMT+5"), "{zoned}");
         assert_eq!(html.matches("<meter").count(), 14, "two a day for 7 days");
     }
 }
