@@ -355,6 +355,12 @@ pub(super) fn search(
     if q.prefix_last || hits.len() >= limit as usize {
         return Ok(hits);
     }
+    // A last word that begins no other word would find the same again.
+    if let Some(last) = q.terms.last() {
+        if super::words::begins_no_other(conn, &last.word)? {
+            return Ok(hits);
+        }
+    }
     ranked(conn, figures, q, true, limit, filtered)
 }
 

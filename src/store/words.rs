@@ -187,6 +187,15 @@ pub(super) fn begun_by(conn: &Connection, prefix: &str) -> Result<Option<Vec<Str
     Ok((words.len() <= MAX_EXPANSIONS).then_some(words))
 }
 
+/// Whether `word` taken as a prefix finds no more than taken whole: its last token
+/// begins no other word the index holds.
+pub(super) fn begins_no_other(conn: &Connection, word: &str) -> Result<bool, StoreError> {
+    let Some(last) = tokens(conn, word)?.pop() else {
+        return Ok(true);
+    };
+    Ok(begun_by(conn, &last)?.is_some_and(|words| words.iter().all(|w| *w == last)))
+}
+
 /// A half-typed `word` as the whole phrases it may stand for: its tokens with the
 /// last one replaced by each word of the index it begins ("jane@cust" → "jane
 /// customer"). `None` when it cannot be written so: no token, or a last token that
@@ -300,6 +309,13 @@ mod tests {
         // Nothing to expand: left to FTS5.
         assert_eq!(expansions(&conn, "zzz").unwrap(), None);
         assert_eq!(expansions(&conn, "--").unwrap(), None);
+        // Whether a prefix would find more than the whole word.
+        assert!(begins_no_other(&conn, "warranty").unwrap());
+        assert!(begins_no_other(&conn, "Warranties").unwrap());
+        assert!(!begins_no_other(&conn, "warrant").unwrap());
+        assert!(begins_no_other(&conn, "zzz").unwrap(), "in no mail at all");
+        assert!(begins_no_other(&conn, "jane@customer").unwrap());
+        assert!(!begins_no_other(&conn, "jane@cust").unwrap());
     }
 
     #[test]
