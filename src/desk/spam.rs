@@ -72,12 +72,30 @@ pub fn blockable_domain(email: &str, own: &[String]) -> Result<String, DomainErr
     Ok(domain)
 }
 
+/// The domain of the company `email` writes from: one that is neither a shared mail
+/// service nor ours (the same test as for blocking a whole domain).
+pub fn company_domain(email: &str, own: &[String]) -> Option<String> {
+    blockable_domain(email, own).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn own() -> Vec<String> {
         vec!["support@example.com".into(), "sales@acme.test".into()]
+    }
+
+    #[test]
+    fn a_company_is_a_domain_nobody_else_shares() {
+        assert_eq!(
+            company_domain("Olga@Customer.Example.org", &own()),
+            Some("customer.example.org".into())
+        );
+        assert_eq!(company_domain("olga@gmail.com", &own()), None);
+        assert_eq!(company_domain("olga@yahoo.co.uk", &own()), None);
+        assert_eq!(company_domain("jane@acme.test", &own()), None, "ours");
+        assert_eq!(company_domain("no-domain", &own()), None);
     }
 
     #[test]

@@ -6,6 +6,9 @@ use super::views::*;
 use super::{ImapCursor, StoreError};
 use crate::model::rfc3339;
 
+/// Contacts of one domain the ticket page still takes for a company's people.
+pub const COMPANY_CONTACTS: usize = 50;
+
 /// Queries over one read-only connection.
 pub struct Reader<'c> {
     conn: &'c Connection,
@@ -563,7 +566,12 @@ impl<'c> Reader<'c> {
     /// The contact panel of ticket `id`: its customer's owner and up to `limit` of
     /// their other tickets. Only what the panel shows is read: a customer with many
     /// tickets must not make their every ticket page slow.
-    pub fn contact_panel(&self, id: i64, limit: usize) -> Result<ContactPanel, StoreError> {
+    pub fn contact_panel(
+        &self,
+        id: i64,
+        limit: usize,
+        company: Option<&str>,
+    ) -> Result<ContactPanel, StoreError> {
         let head: Option<(Option<String>, bool, Option<String>)> = self
             .conn
             .prepare_cached(
@@ -595,13 +603,66 @@ impl<'c> Reader<'c> {
             .collect::<Result<Vec<_>, _>>()?;
         let more = others.len() > limit;
         others.truncate(limit);
+        let (colleagues, colleagues_more) = match company {
+            Some(domain) => self.colleague_tickets(id, domain, limit)?,
+            None => (Vec::new(), false),
+        };
         Ok(ContactPanel {
             owner,
             others,
             more,
             blocked,
             blocked_domain,
+            colleagues,
+            colleagues_more,
         })
+    }
+
+    /// Up to `limit` of the latest tickets of the other contacts who write from
+    /// `domain` (not ticket `id`'s customer), and whether there are more. None when
+    /// more than [`COMPANY_CONTACTS`] write from it: that is a mail provider, whose
+    /// customers are strangers to each other, more than a company.
+    fn colleague_tickets(
+        &self,
+        id: i64,
+        domain: &str,
+        limit: usize,
+    ) -> Result<(Vec<super::ColleagueTicket>, bool), StoreError> {
+        let contacts: Vec<i64> = self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM contacts INDEXED BY contacts_domain
+                 WHERE lower(substr(email, instr(email, '@') + 1)) = lower(?1) LIMIT ?2",
+            )?
+            .query_map(params![domain, COMPANY_CONTACTS as i64 + 1], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        if contacts.len() > COMPANY_CONTACTS {
+            return Ok((Vec::new(), false));
+        }
+        let ids = serde_json::to_string(&contacts).unwrap_or_else(|_| "[]".into());
+        let mut found = self
+            .conn
+            .prepare_cached(
+                "SELECT t.id, t.subject, t.status, c.email FROM tickets t JOIN contacts c ON c.id = t.contact_id
+                 WHERE t.contact_id IN (SELECT value FROM json_each(?1))
+                   AND t.contact_id <> (SELECT contact_id FROM tickets WHERE id = ?2)
+                   AND t.merged_into IS NULL
+                 ORDER BY t.activity DESC LIMIT ?3",
+            )?
+            .query_map(params![ids, id, limit as i64 + 1], |r| {
+                Ok(super::ColleagueTicket {
+                    ticket: OtherTicket {
+                        id: r.get(0)?,
+                        subject: r.get(1)?,
+                        status: r.get(2)?,
+                    },
+                    email: r.get(3)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let more = found.len() > limit;
+        found.truncate(limit);
+        Ok((found, more))
     }
 
     /// A contact's tickets, newest activity first (along the contact's own index, so a

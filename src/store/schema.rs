@@ -114,6 +114,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0034_search_words",
         include_str!("migrations/0034_search_words.sql"),
     ),
+    (
+        "0035_contact_domains",
+        include_str!("migrations/0035_contact_domains.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -377,6 +377,19 @@ pub struct ContactPanel {
     pub blocked: bool,
     /// Their whole domain is blocked as spam (this domain).
     pub blocked_domain: Option<String>,
+    /// The latest tickets of others who write from their company's domain, when asked.
+    pub colleagues: Vec<ColleagueTicket>,
+    /// Their colleagues have more tickets than the panel lists.
+    pub colleagues_more: bool,
+}
+
+/// A ticket of a customer's colleague (another contact of the same domain).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColleagueTicket {
+    /// The ticket.
+    pub ticket: OtherTicket,
+    /// The colleague's address.
+    pub email: String,
 }
 
 /// One line of the contact panel.

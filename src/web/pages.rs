@@ -656,6 +656,7 @@ async fn ticket(
     let store = state.services.pipeline.store();
     let me = session.email.clone();
     let newest = (!shown.whole).then_some(THREAD_NEWEST);
+    let own = state.services.pipeline.config().own_addresses();
     let reads = move |r: &Reader<'_>| {
         let Some(t) = r.ticket_thread(id, newest)? else {
             return Ok(None);
@@ -663,7 +664,11 @@ async fn ticket(
         let attachments = r.ticket_attachments(t.id)?;
         let users = r.users()?;
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
-        let contact = r.contact_panel(t.id, OTHER_TICKETS)?;
+        // The customer's colleagues: others writing from their company's domain.
+        let company = (t.contact.email != crate::ingest::UNKNOWN_SENDER)
+            .then(|| crate::desk::spam::company_domain(&t.contact.email, &own))
+            .flatten();
+        let contact = r.contact_panel(t.id, OTHER_TICKETS, company.as_deref())?;
         let seen = r.last_seen(&me, t.id)?;
         let stored = r.snippets()?;
         Ok(Some((t, attachments, users, teams, contact, seen, stored)))

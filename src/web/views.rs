@@ -422,6 +422,44 @@ pub fn age(secs: i64) -> String {
 
 /// Spam: blocks the sender (or their whole domain); their later mail is kept but filed
 /// away. Undoing it is "Not spam" on a ticket filed as spam, and only unblocks on their
+/// "Others at example.com": the latest tickets of the customer's colleagues, with a
+/// search for all their company's mail when there are more.
+fn colleagues(out: &mut String, p: &TicketPage<'_>) {
+    let Some(first) = p.contact.colleagues.first() else {
+        return;
+    };
+    let domain = first
+        .email
+        .rsplit_once('@')
+        .map_or("", |(_, d)| d)
+        .to_lowercase();
+    let _ = write!(
+        out,
+        r#"<h3>Others at {}</h3><ul class="colleagues">"#,
+        esc(&domain)
+    );
+    for c in &p.contact.colleagues {
+        let _ = write!(
+            out,
+            r#"<li><a href="/tickets/{}">#{} {}</a> ({}) · {}</li>"#,
+            c.ticket.id,
+            c.ticket.id,
+            esc(&c.ticket.subject),
+            esc(&c.ticket.status),
+            esc(&c.email)
+        );
+    }
+    out.push_str("</ul>");
+    if p.contact.colleagues_more {
+        let _ = write!(
+            out,
+            r#"<p class="more">These are the latest. <a href="/search?q={}">All mail from {}</a></p>"#,
+            esc(&crate::model::percent_encode(&format!("from:{domain}"))),
+            esc(&domain)
+        );
+    }
+}
+
 /// other tickets.
 fn spam_form(out: &mut String, t: &TicketDetail, p: &TicketPage<'_>, csrf: &str) {
     let who = match &p.contact.blocked_domain {
@@ -1404,6 +1442,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             );
         }
     }
+    colleagues(&mut out, p);
     let _ = write!(
         out,
         r#"<h2>Ticket</h2><form method="post" action="/tickets/{}/assign">{csrf}<label>Owner <select name="to"><option value="">Unassigned</option>"#,

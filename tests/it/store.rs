@@ -291,6 +291,16 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         ["body", "example", "from", "here", "old", "org", "re", "still", "the", "version"],
         "{words:?}"
     );
+    // Schema 35 finds a customer's colleagues by their domain.
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM contacts
+             WHERE lower(substr(email, instr(email, '@') + 1)) = 'example.org'",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("contacts_domain"), "{plan}");
     let next: i64 = conn
         .query_row(
             "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)

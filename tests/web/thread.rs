@@ -277,3 +277,104 @@ fn rows(html: &str) -> Vec<i64> {
         .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
         .collect()
 }
+
+/// The customer's colleagues: the latest tickets of others who write from their
+/// company's domain, with a search for all of it when there are more; none for a mail
+/// service many strangers share, nor for a domain so many write from that it must be one.
+#[test]
+fn the_contact_panel_lists_the_tickets_of_colleagues_at_the_same_company() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let mail = |from: &str, subject: &str, id: &str| {
+        deliver(
+            &d,
+            from,
+            "support@example.com",
+            &text_mail(from, subject, id, "Hello."),
+        );
+        ticket_id(&d, subject)
+    };
+    let olga = mail("olga@globex.example", "Olga's printer", "g1@globex.example");
+    let hank = mail(
+        "hank@globex.example",
+        "Hank's <b>invoice</b>",
+        "g2@globex.example",
+    );
+    let hank_again = mail("Hank@Globex.Example", "Hank again", "g3@globex.example");
+    let sub = mail(
+        "sam@sub.globex.example",
+        "Subsidiary",
+        "g4@sub.globex.example",
+    );
+    let ivan = mail("ivan@gmail.com", "Ivan asks", "g5@gmail.com");
+    mail("gina@gmail.com", "Gina asks", "g6@gmail.com");
+    let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let colleagues = |ticket: i64| -> Option<(String, Vec<i64>)> {
+        let html = jane.get(&format!("/tickets/{ticket}")).text();
+        let (head, rest) = html.split_once(r#"<ul class="colleagues">"#)?;
+        let title = head
+            .rsplit("<h3>")
+            .next()?
+            .trim_end_matches("</h3>")
+            .to_string();
+        Some((title, linked_tickets(rest.split("</ul>").next()?)))
+    };
+    // Olga sees Hank's two, newest first, the subject shown as text.
+    assert_eq!(
+        colleagues(olga),
+        Some((
+            "Others at globex.example".to_string(),
+            vec![hank_again, hank]
+        ))
+    );
+    let page = jane.get(&format!("/tickets/{olga}")).text();
+    assert!(
+        page.contains(&format!(
+            "#{hank} Hank&#39;s &lt;b&gt;invoice&lt;/b&gt;</a> (New) · hank@globex.example"
+        )),
+        "{page}"
+    );
+    assert!(!page.contains("All mail from"), "no more than the list");
+    // Hank sees Olga's (his own other ticket is in his own list, not here).
+    assert_eq!(colleagues(hank).map(|c| c.1), Some(vec![olga]));
+    // Another domain, even a subdomain, is another company; a mail service is none.
+    assert_eq!(colleagues(sub), None);
+    assert_eq!(colleagues(ivan), None);
+
+    // More colleagues than the panel lists: the latest, and a search for the rest.
+    let mut newest = Vec::new();
+    for n in 0..21 {
+        newest.push(mail(
+            &format!("staff{n}@globex.example"),
+            &format!("Staff question {n}"),
+            &format!("s{n}@globex.example"),
+        ));
+    }
+    let (_, listed) = colleagues(olga).expect("colleagues");
+    newest.reverse();
+    assert_eq!(listed, newest[..20], "the 20 latest");
+    let page = jane.get(&format!("/tickets/{olga}")).text();
+    assert!(
+        page.contains(
+            r#"<a href="/search?q=from%3Aglobex.example">All mail from globex.example</a>"#
+        ),
+        "{page}"
+    );
+    let found = jane.get("/search?q=from%3Aglobex.example").text();
+    for t in [olga, hank, newest[0]] {
+        assert!(
+            found.contains(&format!("data-ticket=\"{t}\"")),
+            "{t}: {found}"
+        );
+    }
+
+    // So many write from it (more than 50) that it is a mail provider: no list.
+    for n in 21..60 {
+        mail(
+            &format!("staff{n}@globex.example"),
+            &format!("Staff question {n}"),
+            &format!("s{n}@globex.example"),
+        );
+    }
+    assert_eq!(colleagues(olga), None);
+}
