@@ -74,6 +74,7 @@ mod rank;
 mod ratings;
 mod read;
 mod reports;
+mod saved_views;
 mod schema;
 mod snippets;
 pub mod views;
@@ -93,6 +94,7 @@ pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use ratings::RateableReply;
+pub use saved_views::SavedView;
 pub use snippets::StoredSnippet;
 pub use views::*;
 pub use web::{
@@ -861,6 +863,25 @@ impl Store {
             snippets::save_snippet(conn, id, &name, &body, &actor)
         })
         .await
+    }
+
+    /// `email` saves the inbox `link` as their view `name` (replacing one of that name).
+    pub async fn save_view(
+        &self,
+        email: String,
+        name: String,
+        link: String,
+    ) -> Result<(), StoreError> {
+        self.write(link.len(), move |conn| {
+            saved_views::save_view(conn, &email, &name, &link)
+        })
+        .await
+    }
+
+    /// `email` deletes their saved view `id`; its name.
+    pub async fn delete_view(&self, email: String, id: i64) -> Result<String, StoreError> {
+        self.write(0, move |conn| saved_views::delete_view(conn, &email, id))
+            .await
     }
 
     /// Delete snippet `id`; its name.

@@ -702,6 +702,11 @@ impl<'c> Reader<'c> {
         super::reports::report_facts(self.conn, since)
     }
 
+    /// The inbox views `email` saved, by name.
+    pub fn saved_views(&self, email: &str) -> Result<Vec<super::SavedView>, StoreError> {
+        super::saved_views::saved_views(self.conn, email)
+    }
+
     /// The snippets agents wrote in the page, by name.
     pub fn snippets(&self) -> Result<Vec<super::StoredSnippet>, StoreError> {
         super::snippets::snippets(self.conn)

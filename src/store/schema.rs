@@ -118,6 +118,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0035_contact_domains",
         include_str!("migrations/0035_contact_domains.sql"),
     ),
+    (
+        "0036_saved_views",
+        include_str!("migrations/0036_saved_views.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

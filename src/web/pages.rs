@@ -517,34 +517,79 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     r
 }
 
+/// An inbox page's view and filters, as its query asks.
+struct InboxAsk {
+    view: InboxView,
+    channel: Option<String>,
+    status: Option<String>,
+    tag: Option<String>,
+    oldest_first: bool,
+    /// The page's cursor: activity of the last row of the page before.
+    past: Option<i64>,
+    awaiting_us: bool,
+    contact: Option<String>,
+}
+
+impl InboxAsk {
+    /// What `query` asks for; what cannot be a filter is none.
+    fn of(query: &[(String, String)]) -> InboxAsk {
+        let oldest_first = field(query, "order") == Some("oldest");
+        // The cursor is `before` newest first, `after` oldest first. One of the older
+        // (seconds.id) form reads as none: the first page.
+        let cursor = if oldest_first { "after" } else { "before" };
+        InboxAsk {
+            view: field(query, "view")
+                .and_then(InboxView::parse)
+                .unwrap_or(InboxView::Mine),
+            channel: field(query, "channel")
+                .filter(|c| !c.is_empty())
+                .map(str::to_string),
+            status: field(query, "status")
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+            // A tag that could not be one is no filter (the page says which it applies).
+            tag: field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten()),
+            oldest_first,
+            past: field(query, cursor).and_then(|b| b.parse::<i64>().ok()),
+            awaiting_us: field(query, "awaiting") == Some("1"),
+            contact: field(query, "contact")
+                .map(str::trim)
+                .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
+                // Contacts are kept in lower case.
+                .map(str::to_lowercase),
+        }
+    }
+
+    /// The filters, for the page and its links.
+    fn filters(&self) -> views::Filters<'_> {
+        views::Filters {
+            channel: self.channel.as_deref(),
+            status: self.status.as_deref(),
+            tag: self.tag.as_deref(),
+            awaiting_us: self.awaiting_us,
+            contact: self.contact.as_deref(),
+            oldest_first: self.oldest_first,
+        }
+    }
+}
+
 async fn inbox(
     state: &WebState,
     session: &SessionView,
     query: &[(String, String)],
     uri: &str,
 ) -> Result<Rendered, Response<Body>> {
-    let view = field(query, "view")
-        .and_then(InboxView::parse)
-        .unwrap_or(InboxView::Mine);
-    let channel = field(query, "channel")
-        .filter(|c| !c.is_empty())
-        .map(str::to_string);
-    let status = field(query, "status")
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
-    // A tag that could not be one is no filter (the page says which filter it applies).
-    let tag = field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten());
-    let oldest_first = field(query, "order") == Some("oldest");
-    // The cursor is `before` newest first, `after` oldest first. One of the older
-    // (seconds.id) form reads as none: the first page.
-    let cursor = if oldest_first { "after" } else { "before" };
-    let past = field(query, cursor).and_then(|b| b.parse::<i64>().ok());
-    let awaiting_us = field(query, "awaiting") == Some("1");
-    let contact = field(query, "contact")
-        .map(str::trim)
-        .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
-        // Contacts are kept in lower case.
-        .map(str::to_lowercase);
+    let ask = InboxAsk::of(query);
+    let InboxAsk {
+        view,
+        ref channel,
+        ref status,
+        ref tag,
+        oldest_first,
+        past,
+        awaiting_us,
+        ref contact,
+    } = ask;
     let config = state.services.pipeline.config();
     let sla = config.sla.clone();
     let cutoffs = sla.as_ref().map(|s| s.cutoffs(unix_now()));
@@ -578,7 +623,8 @@ async fn inbox(
             None
         };
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
-        Ok((r.inbox(view, &me, &q)?, counts, r.users()?, teams))
+        let saved = r.saved_views(&me)?;
+        Ok((r.inbox(view, &me, &q)?, counts, r.users()?, teams, saved))
     };
     let store = state.services.pipeline.store();
     // Counting every view walks the open tickets (milliseconds at 100,000): kept off
@@ -588,22 +634,17 @@ async fn inbox(
     } else {
         store.read(reads).await
     };
-    let (mut rows, counts, agents, teams) = match result {
-        Ok((rows, Some(counts), agents, teams)) => {
+    let (mut rows, counts, agents, teams, saved) = match result {
+        Ok((rows, Some(counts), agents, teams, saved)) => {
             state.counts.put(&session.email, now, counts.clone());
-            (rows, counts, agents, teams)
+            (rows, counts, agents, teams, saved)
         }
-        Ok((rows, None, agents, teams)) => (rows, known.unwrap_or_default(), agents, teams),
+        Ok((rows, None, agents, teams, saved)) => {
+            (rows, known.unwrap_or_default(), agents, teams, saved)
+        }
         Err(e) => return Err(internal(e)),
     };
-    let filters = views::Filters {
-        channel: channel.as_deref(),
-        status: status.as_deref(),
-        tag: tag.as_deref(),
-        awaiting_us,
-        contact: contact.as_deref(),
-        oldest_first,
-    };
+    let filters = ask.filters();
     let next = (rows.len() > PAGE as usize).then(|| {
         rows.truncate(PAGE as usize);
         let last = &rows[rows.len() - 1];
@@ -630,6 +671,8 @@ async fn inbox(
         csrf: &session.csrf,
         back: uri,
         sla: sla.as_ref(),
+        saved: &saved,
+        saved_link: &views::inbox_link(view, filters, None),
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
@@ -1578,6 +1621,31 @@ async fn change_password(
     }
 }
 
+/// An agent saves the inbox view a page showed (`link`) under `name`, and sees it.
+async fn save_view(state: &WebState, me: String, form: &[(String, String)]) -> Response<Body> {
+    let name = match views::saved_view_name(field(form, "name").unwrap_or("")) {
+        Ok(name) => name,
+        Err(why) => return text(StatusCode::BAD_REQUEST, why),
+    };
+    // Kept as the page would link it: only an inbox view and its filters, from page 1.
+    let Some(query) = field(form, "link").and_then(|l| l.strip_prefix("/inbox?")) else {
+        return text(StatusCode::BAD_REQUEST, "Only an inbox view can be saved.");
+    };
+    let ask = InboxAsk::of(&session::parse_form(query.as_bytes()));
+    let link = views::inbox_link(ask.view, ask.filters(), None);
+    match state
+        .services
+        .pipeline
+        .store()
+        .save_view(me, name, link.clone())
+        .await
+    {
+        Ok(()) => redirect(&link),
+        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => internal(e),
+    }
+}
+
 async fn post(
     state: &WebState,
     session: &SessionView,
@@ -1611,6 +1679,15 @@ async fn post(
         ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
         ["me", "signature"] => save_signature(state, me, form).await,
+        ["views"] => save_view(state, me, form).await,
+        ["views", id, "delete"] => match id.parse::<i64>() {
+            Ok(id) => match store.delete_view(me, id).await {
+                Ok(_) => redirect("/inbox"),
+                Err(StoreError::Invalid(e)) => text(StatusCode::NOT_FOUND, &e),
+                Err(e) => internal(e),
+            },
+            Err(_) => text(StatusCode::NOT_FOUND, "No such saved view."),
+        },
         ["snippets"] => change_snippet(state, session, None, false, form).await,
         ["snippets", id] => change_snippet(state, session, Some(id), false, form).await,
         ["snippets", id, "delete"] => change_snippet(state, session, Some(id), true, form).await,

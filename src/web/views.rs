@@ -681,6 +681,29 @@ pub struct InboxPage<'a> {
     pub back: &'a str,
     /// Answer targets: rows say when the answer is due (none without `[sla]`).
     pub sla: Option<&'a Sla>,
+    /// The views this agent saved.
+    pub saved: &'a [crate::store::SavedView],
+    /// This view with its filters, from its first page: what "Save view" keeps.
+    pub saved_link: &'a str,
+}
+
+/// The longest name of a saved view, in characters.
+pub const MAX_VIEW_NAME: usize = 40;
+
+/// A saved view's name as typed, trimmed; refused when empty, too long or with
+/// control characters.
+pub fn saved_view_name(typed: &str) -> Result<String, &'static str> {
+    let name = typed.trim();
+    if name.is_empty() {
+        return Err("Give the view a name.");
+    }
+    if name.chars().count() > MAX_VIEW_NAME {
+        return Err("A view's name is at most 40 characters.");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("A view's name is one line of text.");
+    }
+    Ok(name.to_string())
 }
 
 /// When a waiting customer's answer is due, as a badge ("answer due in 3 h"); nothing
@@ -796,6 +819,36 @@ fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
     );
 }
 
+/// The agent's saved views (each with a button that deletes it), and a form that saves
+/// the view shown.
+fn saved_views(out: &mut String, p: &InboxPage<'_>) {
+    if !p.saved.is_empty() {
+        out.push_str(r#"<nav class="saved-views" aria-label="Saved views"><ul>"#);
+        for v in p.saved {
+            let current = if v.link == p.saved_link {
+                r#" aria-current="page""#
+            } else {
+                ""
+            };
+            let _ = write!(
+                out,
+                r#"<li><a href="{link}"{current}>{name}</a><form method="post" action="/views/{id}/delete"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" class="delete-view" aria-label="Delete saved view {name}">×</button></form></li>"#,
+                link = esc(&v.link),
+                name = esc(&v.name),
+                id = v.id,
+                csrf = esc(p.csrf),
+            );
+        }
+        out.push_str("</ul></nav>");
+    }
+    let _ = write!(
+        out,
+        r#"<form class="save-view" method="post" action="/views"><input type="hidden" name="csrf" value="{}"><input type="hidden" name="link" value="{}"><input name="name" aria-label="Name for this view" placeholder="Save this view as…" maxlength="{MAX_VIEW_NAME}" required><button type="submit">Save view</button></form>"#,
+        esc(p.csrf),
+        esc(p.saved_link),
+    );
+}
+
 /// The inbox.
 pub fn inbox(p: &InboxPage<'_>) -> String {
     // About what a page of 50 rows takes, so it is not copied as it grows.
@@ -825,6 +878,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         );
     }
     out.push_str("</nav>");
+    saved_views(&mut out, p);
     let _ = write!(
         out,
         r#"<form class="filters" method="get" action="/inbox"><input type="hidden" name="view" value="{}"><select name="channel" aria-label="Channel"><option value="">All channels</option>"#,
@@ -1874,9 +1928,23 @@ mod tests {
             csrf: "t",
             back: "/inbox",
             sla: None,
+            saved: &[crate::store::SavedView {
+                id: 3,
+                name: "<Olga's>".into(),
+                link: "/inbox?view=open&channel=support".into(),
+            }],
+            saved_link: "/inbox?view=open&channel=support",
         });
         assert!(page.contains(
             r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
+        ));
+        // A saved view: its name escaped, marked when shown, and a button to delete it.
+        assert!(page.contains(
+            r#"<li><a href="/inbox?view=open&amp;channel=support" aria-current="page">&lt;Olga&#39;s&gt;</a><form method="post" action="/views/3/delete">"#
+        ), "{page}");
+        assert!(page.contains(r#"aria-label="Delete saved view &lt;Olga&#39;s&gt;">×</button>"#));
+        assert!(page.contains(
+            r#"<input type="hidden" name="link" value="/inbox?view=open&amp;channel=support">"#
         ));
         assert!(page.contains(
             r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;contact=olga%40example.org&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
@@ -1885,6 +1953,18 @@ mod tests {
         assert!(page.contains(
             r#"customer <b>olga@example.org</b> <a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=billing&amp;awaiting=1" aria-label="Stop filtering by customer olga@example.org">×</a>"#
         ));
+    }
+
+    #[test]
+    fn a_saved_view_has_a_short_one_line_name() {
+        assert_eq!(
+            saved_view_name("  Billing, waiting "),
+            Ok("Billing, waiting".into())
+        );
+        assert_eq!(saved_view_name("ä".repeat(40).as_str()), Ok("ä".repeat(40)));
+        assert!(saved_view_name("   ").is_err());
+        assert!(saved_view_name(&"a".repeat(41)).is_err());
+        assert!(saved_view_name("two\nlines").is_err());
     }
 
     #[test]

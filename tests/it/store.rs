@@ -301,6 +301,11 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert!(plan.contains("contacts_domain"), "{plan}");
+    // Schema 36: nobody saved a view yet.
+    let views: i64 = conn
+        .query_row("SELECT COUNT(*) FROM saved_views", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(views, 0);
     let next: i64 = conn
         .query_row(
             "INSERT INTO notifications (user_id, ticket_id, reason, actor, created_at)

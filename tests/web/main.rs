@@ -60,6 +60,7 @@ mod ratings;
 mod rename;
 mod reports;
 mod safety;
+mod saved_views;
 mod search;
 mod send_close;
 mod signature;
