@@ -28,11 +28,7 @@ const BOB: &str = "bob@acme.test";
 
 /// The ticket ids of a page's rows, top to bottom, and its "Older tickets" link.
 fn rows_and_next(html: &str) -> (Vec<i64>, Option<String>) {
-    let ids = html
-        .split(r#"<tr class="ticket"#)
-        .skip(1)
-        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
-        .collect();
+    let ids = crate::inbox_rows(html);
     let next = crate::attribute(html, r#"<a class="next" href=""#).map(|n| n.replace("&amp;", "&"));
     (ids, next)
 }

@@ -353,14 +353,18 @@ pub fn form_encode(s: &str) -> String {
         .collect()
 }
 
+/// The ticket numbers of an inbox page's rows, top to bottom.
+pub fn inbox_rows(html: &str) -> Vec<i64> {
+    html.split(r#"<tr class="ticket"#)
+        .skip(1)
+        .filter_map(|row| attribute(row, r#"data-ticket=""#)?.parse().ok())
+        .collect()
+}
+
 /// The ticket numbers of a view's rows and the number on its tab.
 pub fn inbox_view(agent: &Agent, name: &str) -> (Vec<i64>, i64) {
     let page = agent.get(&format!("/inbox?view={name}")).text();
-    let ids = page
-        .split(r#"<tr class="ticket"#)
-        .skip(1)
-        .filter_map(|row| attribute(row, r#"data-ticket=""#)?.parse().ok())
-        .collect();
+    let ids = inbox_rows(&page);
     let tab = format!(r#"href="/inbox?view={name}""#);
     let at = page.find(&tab).expect("the view's tab");
     let count = attribute(&page[at..], r#"class="count">"#)

@@ -24,14 +24,6 @@ fn saved(page: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The ticket numbers of an inbox page's rows.
-fn rows(page: &str) -> Vec<i64> {
-    page.split(r#"<tr class="ticket"#)
-        .skip(1)
-        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
-        .collect()
-}
-
 #[test]
 fn an_agent_saves_an_inbox_view_and_opens_it_again() {
     let d = daemon(None);
@@ -95,7 +87,7 @@ fn an_agent_saves_an_inbox_view_and_opens_it_again() {
         )]
     );
     let opened = jane.get(&views[0].0).text();
-    assert_eq!(rows(&opened), [hinge]);
+    assert_eq!(crate::inbox_rows(&opened), [hinge]);
     assert!(
         opened.contains(r#"aria-current="page">VIP customers</a>"#),
         "{opened}"

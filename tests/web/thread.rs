@@ -230,7 +230,7 @@ fn the_contact_panel_lists_the_latest_other_tickets_and_links_to_all_of_them() {
     let inbox = inbox.text();
     let mut expected = vec![ids[23]];
     expected.extend(ids[..22].iter().rev());
-    assert_eq!(rows(&inbox), expected, "{inbox}");
+    assert_eq!(crate::inbox_rows(&inbox), expected, "{inbox}");
     assert!(
         inbox.contains(r#"<span class="contact-filter">customer <b>rita@regular.example.org</b> <a href="/inbox?view=all" aria-label"#),
         "{inbox}"
@@ -240,14 +240,14 @@ fn the_contact_panel_lists_the_latest_other_tickets_and_links_to_all_of_them() {
         inbox.contains(r#"<input type="hidden" name="contact" value="rita@regular.example.org">"#)
     );
     let closed = jane.get("/inbox?view=closed&contact=rita%40regular.example.org");
-    assert_eq!(rows(&closed.text()), Vec::<i64>::new());
+    assert_eq!(crate::inbox_rows(&closed.text()), Vec::<i64>::new());
     // An address typed into the URL in another case finds her as well.
     let typed = jane.get("/inbox?view=all&contact=Rita%40Regular.Example.org");
-    assert_eq!(rows(&typed.text()), expected);
+    assert_eq!(crate::inbox_rows(&typed.text()), expected);
 
     // In the unfiltered inbox each row's contact links to the filter.
     let everyone = jane.get("/inbox?view=all").text();
-    let rows_all = rows(&everyone);
+    let rows_all = crate::inbox_rows(&everyone);
     assert_eq!(rows_all.first(), Some(&only_one));
     assert!(
         everyone.contains(
@@ -267,14 +267,6 @@ fn linked_tickets(html: &str) -> Vec<i64> {
     html.split(r#"<a href="/tickets/"#)
         .skip(1)
         .filter_map(|a| a.split('"').next()?.parse().ok())
-        .collect()
-}
-
-/// Ticket numbers of an inbox page's rows, in order.
-fn rows(html: &str) -> Vec<i64> {
-    html.split(r#"<tr class="ticket"#)
-        .skip(1)
-        .filter_map(|row| crate::attribute(row, r#"data-ticket=""#)?.parse().ok())
         .collect()
 }
 
