@@ -104,10 +104,9 @@ pub(super) fn untold_overdue(conn: &Connection, cutoffs: &Cutoffs) -> Result<i64
 
 /// Tell the agents whose answers became overdue by `now` under `sla`: a ticket's owner,
 /// else its team's members, else every agent with a seat; and its followers (those who
-/// want it). Each wait
-/// is told once; one already late by more than [`sla::TELL_WITHIN`] (the desk was
-/// down, targets were just set) is only marked, being in the Overdue view already. The
-/// tickets told about.
+/// want it). Each wait is told once; one already late by more than
+/// [`sla::TELL_WITHIN`] (the desk was down, targets were just set) is only marked,
+/// being in the Overdue view already. The tickets told about.
 pub(super) fn tell_overdue(
     conn: &Connection,
     sla: &Sla,
