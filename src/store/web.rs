@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rank::{Figure, PhraseFigures};
+use super::words::Widening;
 use super::writer::exec;
 use super::StoreError;
 use crate::desk::search::{Field, OwnerFilter, SearchQuery, Term};
@@ -355,10 +356,15 @@ pub(super) fn search(
     if q.prefix_last || hits.len() >= limit as usize {
         return Ok(hits);
     }
-    // A last word that begins no other word would find the same again.
+    // A last word that begins no other word would find the same again. One found
+    // whole that begins more than MAX_EXPANSIONS others ("garcia": garcia1@…,
+    // garcia2@… in addresses) is taken as typed: it was most likely typed in full, and
+    // the prefix query would merge the postings of every one of those words.
     if let Some(last) = q.terms.last() {
-        if super::words::begins_no_other(conn, &last.word)? {
-            return Ok(hits);
+        match super::words::widening(conn, &last.word)? {
+            Widening::Nothing => return Ok(hits),
+            Widening::Many if !hits.is_empty() => return Ok(hits),
+            Widening::Few | Widening::Many => {}
         }
     }
     ranked(conn, figures, q, true, limit, filtered)

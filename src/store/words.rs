@@ -187,13 +187,28 @@ pub(super) fn begun_by(conn: &Connection, prefix: &str) -> Result<Option<Vec<Str
     Ok((words.len() <= MAX_EXPANSIONS).then_some(words))
 }
 
-/// Whether `word` taken as a prefix finds no more than taken whole: its last token
-/// begins no other word the index holds.
-pub(super) fn begins_no_other(conn: &Connection, word: &str) -> Result<bool, StoreError> {
+/// What taking a search's last word as a prefix would add to it (see [`widening`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Widening {
+    /// It begins no other word the index holds: the same search again.
+    Nothing,
+    /// It begins up to [`MAX_EXPANSIONS`] other words.
+    Few,
+    /// It begins more: FTS5's own prefix query, which merges all their postings.
+    Many,
+}
+
+/// What `word` taken as a prefix would find beside the whole word: its last token
+/// against the words the index holds.
+pub(super) fn widening(conn: &Connection, word: &str) -> Result<Widening, StoreError> {
     let Some(last) = tokens(conn, word)?.pop() else {
-        return Ok(true);
+        return Ok(Widening::Nothing);
     };
-    Ok(begun_by(conn, &last)?.is_some_and(|words| words.iter().all(|w| *w == last)))
+    Ok(match begun_by(conn, &last)? {
+        None => Widening::Many,
+        Some(words) if words.iter().all(|w| *w == last) => Widening::Nothing,
+        Some(_) => Widening::Few,
+    })
 }
 
 /// A half-typed `word` as the whole phrases it may stand for: its tokens with the
@@ -310,12 +325,14 @@ mod tests {
         assert_eq!(expansions(&conn, "zzz").unwrap(), None);
         assert_eq!(expansions(&conn, "--").unwrap(), None);
         // Whether a prefix would find more than the whole word.
-        assert!(begins_no_other(&conn, "warranty").unwrap());
-        assert!(begins_no_other(&conn, "Warranties").unwrap());
-        assert!(!begins_no_other(&conn, "warrant").unwrap());
-        assert!(begins_no_other(&conn, "zzz").unwrap(), "in no mail at all");
-        assert!(begins_no_other(&conn, "jane@customer").unwrap());
-        assert!(!begins_no_other(&conn, "jane@cust").unwrap());
+        let widens = |word| widening(&conn, word).unwrap();
+        assert_eq!(widens("warranty"), Widening::Nothing);
+        assert_eq!(widens("Warranties"), Widening::Nothing);
+        assert_eq!(widens("warrant"), Widening::Few);
+        assert_eq!(widens("zzz"), Widening::Nothing, "in no mail at all");
+        assert_eq!(widens("jane@customer"), Widening::Nothing);
+        assert_eq!(widens("jane@cust"), Widening::Few);
+        assert_eq!(widens("--"), Widening::Nothing, "no token");
     }
 
     #[test]
@@ -326,5 +343,7 @@ mod tests {
         assert_eq!(begun_by(&conn, "ab").unwrap(), None);
         assert_eq!(expansions(&conn, "ab").unwrap(), None);
         assert_eq!(begun_by(&conn, "ab00").unwrap().map(|w| w.len()), Some(10));
+        assert_eq!(widening(&conn, "ab").unwrap(), Widening::Many);
+        assert_eq!(widening(&conn, "ab00").unwrap(), Widening::Few);
     }
 }
