@@ -759,6 +759,16 @@ impl<'c> Reader<'c> {
         super::web::inbox(self.conn, view, me, q)
     }
 
+    /// How many tickets a view holds with filters (see `web::inbox_count`).
+    pub fn inbox_count(
+        &self,
+        view: super::InboxView,
+        me: &str,
+        q: &super::InboxQuery,
+    ) -> Result<i64, StoreError> {
+        super::web::inbox_count(self.conn, view, me, q)
+    }
+
     /// Ticket counts per inbox view.
     /// The Overdue view is counted only with `cutoffs` (a desk with answer targets).
     pub fn inbox_counts(

@@ -987,21 +987,12 @@ pub struct InboxQuery {
     pub cutoffs: Option<Cutoffs>,
 }
 
-pub(super) fn inbox(
-    conn: &Connection,
-    view: InboxView,
-    me: &str,
-    q: &InboxQuery,
-) -> Result<Vec<InboxRow>, StoreError> {
-    let sql = format!(
-        concat!(
-            "SELECT ",
-            summary_columns!(),
-            ", t.last_speaker, t.activity,
-                t.closed = 0 AND t.last_message > COALESCE((SELECT s.last_message FROM ticket_seen s
-                                WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0),
-                t.snoozed_until, CASE WHEN t.closed = 0 THEN t.waiting_since END, t.answered
-         FROM tickets t JOIN contacts c ON c.id = t.contact_id
+/// An inbox view's tickets (`t` in `from`) with `q`'s filters, `columns` of each, in
+/// the view's order: bound by [`inbox_bind`].
+fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> String {
+    format!(
+        "SELECT {columns}
+         FROM {from}
          WHERE t.merged_into IS NULL AND ({view})
            AND (?2 IS NULL OR t.channel = ?2)
            AND (?3 IS NULL OR t.status = ?3 COLLATE NOCASE)
@@ -1009,8 +1000,7 @@ pub(super) fn inbox(
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
            AND (NOT ?7 OR t.last_speaker = 'inbound')
            AND {contact}
-         ORDER BY t.activity {order} LIMIT ?5"
-        ),
+         ORDER BY t.activity {order} LIMIT ?5",
         view = view.condition(),
         past = if q.oldest_first { ">" } else { "<" },
         order = if q.oldest_first { "ASC" } else { "DESC" },
@@ -1022,23 +1012,29 @@ pub(super) fn inbox(
         } else {
             "?8 IS NULL"
         },
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let past = q
-        .past
-        .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX });
+    )
+}
+
+/// [`inbox_sql`]'s parameters: `past` is the page's cursor, `limit` its size.
+fn inbox_bind<'a>(
+    view: InboxView,
+    me: &'a &'a str,
+    q: &'a InboxQuery,
+    past: &'a i64,
+    limit: &'a i64,
+    cut: &'a Cutoffs,
+) -> Vec<&'a dyn rusqlite::ToSql> {
     let mut bind: Vec<&dyn rusqlite::ToSql> = vec![
-        &me,
+        me,
         &q.channel,
         &q.status,
         // A plain bound (not `?4 IS NULL OR ...`) lets the index seek to the page.
-        &past,
-        &q.limit,
+        past,
+        limit,
         &q.tag,
         &q.awaiting_us,
         &q.contact,
     ];
-    let cut = q.cutoffs.unwrap_or(Cutoffs::NONE);
     if view == InboxView::Overdue {
         bind.extend(
             cut.first
@@ -1047,6 +1043,34 @@ pub(super) fn inbox(
                 .map(|c| c as &dyn rusqlite::ToSql),
         );
     }
+    bind
+}
+
+pub(super) fn inbox(
+    conn: &Connection,
+    view: InboxView,
+    me: &str,
+    q: &InboxQuery,
+) -> Result<Vec<InboxRow>, StoreError> {
+    let columns = concat!(
+        summary_columns!(),
+        ", t.last_speaker, t.activity,
+           t.closed = 0 AND t.last_message > COALESCE((SELECT s.last_message FROM ticket_seen s
+                           WHERE s.ticket_id = t.id AND s.user_id = (SELECT id FROM users WHERE email = ?1)), 0),
+           t.snoozed_until, CASE WHEN t.closed = 0 THEN t.waiting_since END, t.answered"
+    );
+    let mut stmt = conn.prepare_cached(&inbox_sql(
+        view,
+        q,
+        columns,
+        "tickets t JOIN contacts c ON c.id = t.contact_id",
+    ))?;
+    let past = q
+        .past
+        .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX });
+    let limit = i64::from(q.limit);
+    let cut = q.cutoffs.unwrap_or(Cutoffs::NONE);
+    let bind = inbox_bind(view, &me, q, &past, &limit, &cut);
     let rows = stmt.query_map(bind.as_slice(), |r| {
         let created: i64 = r.get(8)?;
         let last: Option<String> = r.get(14)?;
@@ -1065,6 +1089,35 @@ pub(super) fn inbox(
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// How many tickets an inbox view holds with `q`'s filters (its cursor and page size
+/// aside): a saved view's count. One walk of the view's tickets.
+pub(super) fn inbox_count(
+    conn: &Connection,
+    view: InboxView,
+    me: &str,
+    q: &InboxQuery,
+) -> Result<i64, StoreError> {
+    let whole = InboxQuery {
+        past: None,
+        ..q.clone()
+    };
+    let sql = format!(
+        "SELECT COUNT(*) FROM ({})",
+        inbox_sql(view, &whole, "1", "tickets t")
+    );
+    let past = if whole.oldest_first {
+        i64::MIN
+    } else {
+        i64::MAX
+    };
+    let cut = whole.cutoffs.unwrap_or(Cutoffs::NONE);
+    // No limit: -1.
+    let bind = inbox_bind(view, &me, &whole, &past, &-1, &cut);
+    Ok(conn
+        .prepare_cached(&sql)?
+        .query_row(bind.as_slice(), |r| r.get(0))?)
 }
 
 pub(super) fn inbox_counts(

@@ -52,6 +52,8 @@ pub struct WebState {
     pub sessions: cache::Keyed<crate::store::SessionView>,
     /// Inbox counts per agent while nothing changed.
     pub counts: cache::Keyed<Vec<(crate::store::InboxView, i64)>>,
+    /// Each agent's saved views' counts (view id, tickets) while nothing changed.
+    pub saved_counts: cache::Keyed<Vec<(i64, i64)>>,
 }
 
 /// Request latency for `/metrics`, shared by every connection.
@@ -77,6 +79,7 @@ pub async fn serve(
         pages: Default::default(),
         sessions: Default::default(),
         counts: Default::default(),
+        saved_counts: Default::default(),
     });
     loop {
         let (stream, peer) = tokio::select! {

@@ -832,7 +832,7 @@ fn saved_views(out: &mut String, p: &InboxPage<'_>) {
             };
             let _ = write!(
                 out,
-                r#"<li><a href="{link}"{current}>{name}</a><form method="post" action="/views/{id}/delete"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" class="delete-view" aria-label="Delete saved view {name}">×</button></form></li>"#,
+                r#"<li><a href="{link}"{current}>{name} <span class="count" data-saved-view="{id}"></span></a><form method="post" action="/views/{id}/delete"><input type="hidden" name="csrf" value="{csrf}"><button type="submit" class="delete-view" aria-label="Delete saved view {name}">×</button></form></li>"#,
                 link = esc(&v.link),
                 name = esc(&v.name),
                 id = v.id,
@@ -1938,9 +1938,10 @@ mod tests {
         assert!(page.contains(
             r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
         ));
-        // A saved view: its name escaped, marked when shown, and a button to delete it.
+        // A saved view: its name escaped, marked when shown, a place for its count (the
+        // script fills it in) and a button to delete it.
         assert!(page.contains(
-            r#"<li><a href="/inbox?view=open&amp;channel=support" aria-current="page">&lt;Olga&#39;s&gt;</a><form method="post" action="/views/3/delete">"#
+            r#"<li><a href="/inbox?view=open&amp;channel=support" aria-current="page">&lt;Olga&#39;s&gt; <span class="count" data-saved-view="3"></span></a><form method="post" action="/views/3/delete">"#
         ), "{page}");
         assert!(page.contains(r#"aria-label="Delete saved view &lt;Olga&#39;s&gt;">×</button>"#));
         assert!(page.contains(

@@ -33,10 +33,27 @@
         bulkState();
         localTimes(fresh);
         dueBadges(fresh);
+        savedCounts(fresh);
         showPresence(lastPresence);
       }
     });
   }
+
+  // The saved views' counts come after the page (each is a walk of the desk's
+  // tickets): filled in where the page has places for them.
+  function savedCounts(root) {
+    var places = root.querySelectorAll("[data-saved-view]");
+    if (!places.length) { return; }
+    fetch("/views/counts", { credentials: "same-origin" }).then(function (r) {
+      return r.ok ? r.json() : {};
+    }).then(function (counts) {
+      Array.prototype.forEach.call(places, function (place) {
+        var n = counts[place.getAttribute("data-saved-view")];
+        if (typeof n === "number") { place.textContent = String(n); }
+      });
+    }).catch(function () { /* the names stay without counts */ });
+  }
+  savedCounts(document);
 
   // What a live refresh brought, read out by a screen reader (the page changes under
   // its reading without a word otherwise): tickets new to the list, messages and notes
