@@ -146,8 +146,12 @@ pub struct Composed {
     pub from_name: String,
     /// Envelope recipients.
     pub recipients: Vec<String>,
-    /// The text part (what the store shows).
+    /// The text part as sent.
     pub text: String,
+    /// The text part as the thread shows it and search finds it: without the rating
+    /// links (an agent clicking them would rate their own reply, and every reply would
+    /// be found by "good").
+    pub shown: String,
     /// RFC 5322 bytes.
     pub raw: Vec<u8>,
 }
@@ -362,7 +366,9 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
         }
     }
     // Under the signature, above any quoted history: the customer's links to rate this
-    // reply (never in a forward, which goes to someone else).
+    // reply (never in a forward, which goes to someone else). The thread shows the
+    // reply without them.
+    let mut shown = text.clone();
     if let (Some(url), false) = (&identity.ratings_url, input.writing == Writing::Forward) {
         let mac = crate::desk::ratings::reply_mac(input.secret, input.message_id);
         let page = crate::desk::ratings::page_url(url, input.ticket, &mac);
@@ -374,13 +380,18 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
         let forwarded = forwarded_text(q, input.ticket_subject);
         text.push('\n');
         text.push_str(&forwarded);
+        shown.push('\n');
+        shown.push_str(&forwarded);
         html.push_str(&format!(
             "<div class=\"forwarded\">{}</div>\n",
             html_escape(forwarded.trim_end()).replace('\n', "<br>\n")
         ));
     } else if let Some(q) = input.quote {
+        let quoted = quote_text(q);
         text.push('\n');
-        text.push_str(&quote_text(q));
+        text.push_str(&quoted);
+        shown.push('\n');
+        shown.push_str(&quoted);
         html.push_str(&format!(
             "<p>On {}, {} wrote:</p>\n<blockquote type=\"cite\">{}</blockquote>\n",
             html_escape(&q.date),
@@ -421,6 +432,7 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
         from_name: name,
         recipients: input.to.iter().chain(input.cc.iter()).cloned().collect(),
         text,
+        shown,
         raw,
     })
 }
@@ -605,6 +617,7 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         subject,
         from_name: name,
         recipients: vec![input.contact_email.to_string()],
+        shown: text.clone(),
         text,
         raw,
     })

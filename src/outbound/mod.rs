@@ -154,7 +154,7 @@ fn queued_mail(
         agent_email: None,
         from_name: composed.from_name,
         subject: composed.subject,
-        text: composed.text,
+        text: composed.shown,
         raw: composed.raw,
         message_id: composed.message_id,
         recipients: composed.recipients,

@@ -97,7 +97,15 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
         );
         assert_eq!(r.status, 404, "{wrong}: {}", r.text());
     }
-    // The agent following the link from the thread is not the customer.
+    // The thread shows the reply as Jane wrote it, without the links; search does not
+    // find it by them.
+    let thread = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(thread.contains("A new hinge is on its way."), "{thread}");
+    assert!(!thread.contains("/rate/"), "{thread}");
+    assert!(!thread.contains("How was this reply"), "{thread}");
+    let found = jane.get("/search?q=okay").text();
+    assert!(!found.contains(&format!("/tickets/{hinge}\"")), "{found}");
+    // The agent following the link from the mail is not the customer.
     let r = jane.get(&path);
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(kept(&d).is_empty(), "nothing kept so far");

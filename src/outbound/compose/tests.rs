@@ -177,6 +177,13 @@ fn a_reply_asks_for_a_rating_tied_to_its_message_id_when_the_channel_does() {
         html.contains(&format!("<a href=\"{page}?r=bad\">Not good</a>")),
         "{html}"
     );
+    // The thread shows the reply as the agent wrote it, without the links.
+    assert!(
+        composed.shown.ends_with("Done.\n\n--\nAcme\n"),
+        "{}",
+        composed.shown
+    );
+    assert!(composed.text.starts_with(&composed.shown));
 }
 
 #[test]
