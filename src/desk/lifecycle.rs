@@ -39,6 +39,18 @@ impl Priority {
     }
 }
 
+/// The history's words for a change of priority ("priority low → urgent").
+pub fn priority_change_words(old: &str, new: Priority) -> String {
+    format!("priority {old} → {}", new.as_str())
+}
+
+/// The priority before and after a change, from its words in the history (as
+/// [`priority_change_words`] writes them).
+pub fn parse_priority_change(words: &str) -> Option<(Priority, Priority)> {
+    let (old, new) = words.strip_prefix("priority ")?.split_once(" → ")?;
+    Some((Priority::parse(old)?, Priority::parse(new)?))
+}
+
 /// One stage of a pipeline.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Stage {
@@ -129,6 +141,19 @@ pub fn on_agent_reply(pipeline: &Pipeline, status: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_priority_change_reads_back_from_its_words() {
+        let words = priority_change_words("low", Priority::Urgent);
+        assert_eq!(words, "priority low → urgent");
+        assert_eq!(
+            parse_priority_change(&words),
+            Some((Priority::Low, Priority::Urgent))
+        );
+        assert_eq!(parse_priority_change("priority medium → "), None);
+        assert_eq!(parse_priority_change("status New → Open"), None);
+        assert_eq!(parse_priority_change("priority high -> low"), None);
+    }
 
     #[test]
     fn send_and_close_uses_the_first_closed_stage() {

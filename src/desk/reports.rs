@@ -38,6 +38,19 @@ pub struct TicketFact {
     pub customer_first: bool,
     /// Its priority now (`low`, `medium`, `high`, `urgent`), for answer targets.
     pub priority: String,
+    /// Its changes of priority, oldest first: when, and the priority before.
+    pub priority_changes: Vec<(i64, Priority)>,
+}
+
+impl TicketFact {
+    /// The ticket's priority at `moment`: the one a change after it replaced, else
+    /// the one it has now. `None` for a priority no target knows.
+    pub fn priority_at(&self, moment: i64) -> Option<Priority> {
+        match self.priority_changes.iter().find(|(at, _)| *at > moment) {
+            Some((_, before)) => Some(*before),
+            None => Priority::parse(&self.priority),
+        }
+    }
 }
 
 /// A reply an agent sent in the period.
@@ -403,10 +416,15 @@ pub fn build(
                 days[d].opened += 1;
             }
             // Its first answer was due this long after the customer wrote (the ticket
-            // opened with their mail).
+            // opened with their mail), by the priority it had when answered (raised
+            // after the answer, it was not late); by its priority now while it waits.
+            let priority = match first.get(&t.id) {
+                Some((at, _)) => t.priority_at(*at),
+                None => Priority::parse(&t.priority),
+            };
             let due = sla
                 .filter(|_| t.customer_first)
-                .and_then(|s| s.due(t.created_at, Priority::parse(&t.priority)?, false));
+                .and_then(|s| s.due(t.created_at, priority?, false));
             if let (Some(count), Some(due)) = (on_target.as_mut(), due) {
                 match first.get(&t.id) {
                     Some((at, _)) if *at <= due => count.met += 1,

@@ -937,7 +937,7 @@ pub(super) fn change_priority(
         "UPDATE tickets SET priority = ?1, updated_at = ?2 WHERE id = ?3",
         params![priority.as_str(), now, ticket],
     )?;
-    let words = format!("priority {old} → {}", priority.as_str());
+    let words = crate::desk::lifecycle::priority_change_words(&old, priority);
     event(conn, ticket, "priority", actor, &words, now)?;
     Ok(words)
 }

@@ -2,9 +2,12 @@
 //! period, replies sent in it, customers' ratings given in it, and how many tickets are
 //! open now.
 
+use std::collections::HashMap;
+
 use rusqlite::Connection;
 
 use super::StoreError;
+use crate::desk::lifecycle::{parse_priority_change, Priority};
 use crate::desk::ratings::Rating;
 use crate::desk::reports::{Facts, RatingFact, ReplyFact, TicketFact};
 
@@ -31,9 +34,40 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
                 closed_at: r.get(5)?,
                 customer_first: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
                 priority: r.get(7)?,
+                priority_changes: Vec::new(),
             })
         })?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<Vec<TicketFact>, _>>()?;
+    // The same tickets' changes of priority (few: most tickets keep the one they came
+    // with), from the history, by the ticket's own index.
+    let mut changes: HashMap<i64, Vec<(i64, Priority)>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT e.ticket_id, e.created_at, e.detail
+         FROM tickets t JOIN events e ON e.ticket_id = t.id
+         WHERE (t.created_at >= ?1 OR t.closed_at >= ?1)
+           AND t.merged_into IS NULL AND e.kind = 'priority'
+         ORDER BY e.ticket_id, e.id",
+    )?;
+    let rows = stmt.query_map([since], |r| {
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (ticket, at, words) = row?;
+        if let Some((before, _)) = parse_priority_change(&words) {
+            changes.entry(ticket).or_default().push((at, before));
+        }
+    }
+    let tickets = tickets
+        .into_iter()
+        .map(|mut t| {
+            t.priority_changes = changes.remove(&t.id).unwrap_or_default();
+            t
+        })
+        .collect();
     // A reply cancelled before it went has no `sent_at`; one that bounced later was
     // still an answer sent.
     let mut stmt = conn.prepare_cached(

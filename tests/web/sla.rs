@@ -321,3 +321,62 @@ fn the_agents_who_should_answer_hear_once_when_it_is_overdue() {
     assert_eq!(mailed(BEA).matches(&invoice_late).count(), 1);
     assert!(rx.for_rcpt(AL).is_empty(), "Al turned it off");
 }
+
+#[test]
+fn a_first_answer_counts_against_the_priority_it_had_when_sent() {
+    let rx = Receiver::start();
+    let d = daemon_with_targets(&rx);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = olga_two_tickets(&d, "priority");
+    // Both came two hours ago: within a day (medium), not within an hour (urgent).
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET waiting_since = waiting_since - 7200,
+                 created_at = created_at - 7200 WHERE id IN (?1, ?2)",
+            [hinge, invoice],
+        )
+        .unwrap();
+    assert_eq!(moved, 2);
+    // The invoice is urgent before its answer; the hinge only after.
+    let priority = |id: i64, p: &str| {
+        let (code, out, err) = d.ctl(&["tickets", "priority", &id.to_string(), p]);
+        assert_eq!(code, 0, "{err}{out}");
+    };
+    priority(invoice, "urgent");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    for id in [hinge, invoice] {
+        let r = jane.post(
+            &format!("/tickets/{id}/reply"),
+            &[("csrf", &jane.csrf), ("body", "Sorted, Olga.")],
+            &[],
+        );
+        assert!(r.status < 400, "{}", r.text());
+    }
+    rx.wait_rcpt("olga@customer.example.org", 2, Duration::from_secs(30));
+    // Sent is recorded just after the relay takes the mail.
+    let on_target = || {
+        let page = jane.get("/reports?days=7").text();
+        page.split(r#"<dd id="r-on-target">"#)
+            .nth(1)
+            .and_then(|rest| rest.split('<').next())
+            .unwrap_or("")
+            .to_string()
+    };
+    wait_until("both answers counted", Duration::from_secs(20), || {
+        on_target() == "1 of 2 (50 %)"
+    });
+    // Raised a second after its answer went (history counts in seconds).
+    std::thread::sleep(Duration::from_millis(1100));
+    priority(hinge, "urgent");
+    // The hinge was medium when answered in two hours: on target. The invoice was
+    // urgent: late.
+    assert_eq!(on_target(), "1 of 2 (50 %)");
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("first answers on target: 1 of 2 (50 %)"),
+        "{out}"
+    );
+}

@@ -19,6 +19,7 @@ fn ticket(id: i64, created_at: i64) -> TicketFact {
         closed_at: None,
         customer_first: true,
         priority: "medium".into(),
+        priority_changes: Vec::new(),
     }
 }
 
@@ -345,6 +346,50 @@ fn first_answers_count_against_their_priority_s_target() {
     let r = build(week(), &facts, &[], &[], Some(&sla));
     assert_eq!(r.on_target, Some(OnTarget { met: 1, missed: 3 }));
     assert_eq!(r.on_target.unwrap().words(), "1 of 4 (25 %)");
+
+    // A target counts by the priority the ticket had when answered: raised to urgent
+    // after a 3-hour answer, it was met (its medium target); raised before a 2-hour
+    // answer, missed (urgent's hour); lowered from urgent to medium before a 2-hour
+    // answer, met. Still waiting, by the priority it has now.
+    let changed = |mut t: TicketFact, now: &str, changes: &[(i64, Priority)]| {
+        t.priority = now.into();
+        t.priority_changes = changes.to_vec();
+        t
+    };
+    let facts = Facts {
+        tickets: vec![
+            changed(ticket(1, MON), "urgent", &[(MON + 4 * H, Priority::Medium)]),
+            changed(ticket(2, MON), "urgent", &[(MON + H / 2, Priority::Medium)]),
+            changed(ticket(3, MON), "medium", &[(MON + H / 2, Priority::Urgent)]),
+            changed(
+                ticket(4, MON + 6 * DAY + 15 * H),
+                "urgent",
+                &[(MON + 6 * DAY + 15 * H, Priority::Medium)],
+            ),
+        ],
+        replies: vec![
+            reply(1, MON + 3 * H, "jane@acme.test"),
+            reply(2, MON + 2 * H, "jane@acme.test"),
+            reply(3, MON + 2 * H, "jane@acme.test"),
+        ],
+        ..Default::default()
+    };
+    let r = build(week(), &facts, &[], &[], Some(&sla));
+    assert_eq!(
+        r.on_target,
+        Some(OnTarget { met: 2, missed: 2 }),
+        "1 and 3 met"
+    );
+    let priority = |t: &TicketFact, at| t.priority_at(at);
+    assert_eq!(priority(&facts.tickets[0], MON), Some(Priority::Medium));
+    assert_eq!(
+        priority(&facts.tickets[0], MON + 4 * H),
+        Some(Priority::Urgent)
+    );
+    assert_eq!(
+        priority(&facts.tickets[0], MON + 5 * H),
+        Some(Priority::Urgent)
+    );
     assert_eq!(build(week(), &facts, &[], &[], None).on_target, None);
     assert_eq!(OnTarget::default().words(), "none due yet");
 }

@@ -337,6 +337,7 @@ mod tests {
                 closed_at: None,
                 customer_first: true,
                 priority: "medium".into(),
+                priority_changes: Vec::new(),
             }],
             replies: vec![crate::desk::reports::ReplyFact {
                 ticket: 1,
@@ -384,6 +385,7 @@ mod tests {
                 closed_at: None,
                 customer_first: true,
                 priority: "medium".into(),
+                priority_changes: Vec::new(),
             }],
             ..Facts::default()
         };
