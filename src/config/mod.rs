@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawChannel, RawConfig, RawImap, RawNotifications, RawPipeline, RawRouting, RawSla,
-    RawSmtp, RawSnippet, RawTargets, RawTicketDefaults,
+    RawAck, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications, RawPipeline,
+    RawRouting, RawSla, RawSmtp, RawSnippet, RawTargets, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -798,7 +798,7 @@ impl Validator<'_> {
         }
     }
 
-    fn config(&mut self, path: &Path, raw: RawConfig) -> Config {
+    fn config(&mut self, path: &Path, mut raw: RawConfig) -> Config {
         let daemon_span = raw.daemon.span();
         let d = raw.daemon.into_inner();
         if d.data_dir.get_ref().trim().is_empty() {
@@ -950,6 +950,17 @@ impl Validator<'_> {
         self.pipelines = pipelines.clone();
         let mut channels: Vec<Channel> = Vec::new();
         let mut seen_addresses: Vec<(String, String)> = Vec::new();
+        // Each channel's own answer targets go with the desk's, into `Sla`.
+        let channel_slas: Vec<(usize, String, Spanned<RawChannelSla>)> = raw
+            .channel
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, ch)| {
+                let ch = ch.get_mut();
+                let sla = ch.sla.take()?;
+                Some((i, ch.name.get_ref().clone(), sla))
+            })
+            .collect();
         for (i, ch) in raw.channel.into_iter().enumerate() {
             if let Some(c) = self.channel(i, ch.into_inner(), &channels, &mut seen_addresses) {
                 channels.push(c);
@@ -965,7 +976,19 @@ impl Validator<'_> {
             .notifications
             .as_ref()
             .and_then(|n| self.notifications(n, smtp.is_some(), &channels));
-        let sla = raw.sla.as_ref().and_then(|t| self.sla(t));
+        let sla = match &raw.sla {
+            Some(table) => self.sla(table, &channel_slas),
+            None => {
+                for (i, _, table) in &channel_slas {
+                    self.problem(
+                        table,
+                        format!("channel[{}].sla", i + 1),
+                        "needs the desk's [sla]: its targets hold where a channel sets none, and its office hours for every channel",
+                    );
+                }
+                None
+            }
+        };
         Config {
             path: path.to_path_buf(),
             daemon,
@@ -980,7 +1003,11 @@ impl Validator<'_> {
         }
     }
 
-    fn sla(&mut self, table: &Spanned<RawSla>) -> Option<Sla> {
+    fn sla(
+        &mut self,
+        table: &Spanned<RawSla>,
+        channel_slas: &[(usize, String, Spanned<RawChannelSla>)],
+    ) -> Option<Sla> {
         let before = self.problems.len();
         let raw = table.get_ref();
         let first_answer = match &raw.first_answer {
@@ -1049,10 +1076,40 @@ impl Validator<'_> {
                 None
             }
         };
+        let channels = channel_slas
+            .iter()
+            .map(|(i, name, table)| {
+                let key = |k: &str| format!("channel[{}].sla.{k}", i + 1);
+                let raw = table.get_ref();
+                let own_first = match &raw.first_answer {
+                    Some(t) => self.targets(t, &key("first_answer")),
+                    None => Targets::default(),
+                };
+                let own_next = match &raw.next_answer {
+                    Some(t) => self.targets(t, &key("next_answer")),
+                    None => Targets::default(),
+                };
+                if raw.first_answer.is_none() && raw.next_answer.is_none() {
+                    self.problem(
+                        table,
+                        key("first_answer"),
+                        "or next_answer is needed: the targets this channel's tickets have in place of [sla]'s",
+                    );
+                }
+                // What the channel leaves out is the desk's; a next answer it leaves
+                // out is its own first answer's, as in [sla].
+                sla::ChannelTargets {
+                    channel: name.clone(),
+                    first_answer: own_first.or(first_answer),
+                    next_answer: own_next.or(own_first).or(next_answer),
+                }
+            })
+            .collect();
         (self.problems.len() == before).then_some(Sla {
             first_answer,
             next_answer,
             hours,
+            channels,
         })
     }
 

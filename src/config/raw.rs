@@ -169,6 +169,18 @@ pub struct RawChannel {
     pub ticket: Option<Spanned<RawTicketDefaults>>,
     /// `[channel.routing]`: who gets them.
     pub routing: Option<Spanned<RawRouting>>,
+    /// `[channel.sla]`: this channel's own answer targets.
+    pub sla: Option<Spanned<RawChannelSla>>,
+}
+
+/// `[channel.sla]`: targets in place of `[sla]`'s for one channel's tickets.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChannelSla {
+    /// How soon a ticket's first answer is due, by priority.
+    pub first_answer: Option<Spanned<RawTargets>>,
+    /// How soon each later answer is due.
+    pub next_answer: Option<Spanned<RawTargets>>,
 }
 
 /// `[[pipeline]]`.

@@ -515,6 +515,63 @@ fn answer_targets_that_would_not_work_name_line_and_key() {
 }
 
 #[test]
+fn a_channel_has_answer_targets_of_its_own() {
+    use crate::desk::lifecycle::Priority;
+    let text = format!(
+        "{GOOD}\n[channel.sla]\nfirst_answer = {{ urgent = \"15m\" }}\n\n\
+         [sla]\nfirst_answer = {{ urgent = \"1h\", high = \"4h\" }}\nnext_answer = {{ high = \"8h\" }}\n"
+    );
+    let sla = Config::parse(Path::new("t.toml"), &text)
+        .unwrap()
+        .sla
+        .unwrap();
+    assert_eq!(sla.channels.len(), 1);
+    let support = &sla.channels[0];
+    assert_eq!(support.channel, "support");
+    // Its own where it sets one, else the desk's; its next answers as its first.
+    assert_eq!(support.first_answer.urgent, Some(15 * 60));
+    assert_eq!(support.first_answer.high, Some(4 * 3600));
+    assert_eq!(support.next_answer.urgent, Some(15 * 60));
+    assert_eq!(support.next_answer.high, Some(8 * 3600));
+    assert_eq!(
+        sla.target("support", Priority::Urgent, false),
+        Some(15 * 60)
+    );
+    assert_eq!(sla.target("sales", Priority::Urgent, false), Some(3600));
+    assert_eq!(sla.target("support", Priority::Low, true), None);
+
+    // Refused, naming the channel: without the desk's [sla], with nothing in it, and a
+    // span that is none.
+    for (channel_lines, desk, key, says) in [
+        (
+            "first_answer = { urgent = \"15m\" }",
+            "",
+            "channel[1].sla",
+            "needs the desk's [sla]",
+        ),
+        (
+            "",
+            "[sla]\nfirst_answer = { high = \"4h\" }",
+            "channel[1].sla.first_answer",
+            "or next_answer is needed",
+        ),
+        (
+            "next_answer = { high = \"soon\" }",
+            "[sla]\nfirst_answer = { high = \"4h\" }",
+            "channel[1].sla.next_answer.high",
+            "not a span of time",
+        ),
+    ] {
+        let text = format!("{GOOD}\n[channel.sla]\n{channel_lines}\n\n{desk}\n");
+        let p = problems(&text);
+        assert_eq!(p.len(), 1, "{text}: {p:?}");
+        assert_eq!(p[0].key, key, "{text}");
+        assert!(p[0].message.contains(says), "{text}: {p:?}");
+        assert!(p[0].line.is_some_and(|l| l > 20), "{text}: {p:?}");
+    }
+}
+
+#[test]
 fn ratings_need_the_address_customers_reach_the_desk_at() {
     let with = |http: &str| {
         GOOD.replace(

@@ -396,7 +396,7 @@ pub fn build(
         .collect();
     let (mut opened, mut closed, mut unanswered) = (0, 0, 0);
     let mut on_target = sla
-        .is_some_and(|s| !s.first_answer.is_empty())
+        .is_some_and(|s| s.has_first_answer_targets())
         .then(OnTarget::default);
     // How long from one moment to another: open time only, when the desk keeps hours
     // (a mail on Friday evening answered on Monday at ten waited an hour, not three
@@ -424,7 +424,7 @@ pub fn build(
             };
             let due = sla
                 .filter(|_| t.customer_first)
-                .and_then(|s| s.due(t.created_at, priority?, false));
+                .and_then(|s| s.due(&t.channel, t.created_at, priority?, false));
             if let (Some(count), Some(due)) = (on_target.as_mut(), due) {
                 match first.get(&t.id) {
                     Some((at, _)) if *at <= due => count.met += 1,

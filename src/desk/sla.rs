@@ -219,14 +219,40 @@ pub struct Sla {
     pub next_answer: Targets,
     /// Count only these hours; around the clock when `None`.
     pub hours: Option<OfficeHours>,
+    /// Channels with targets of their own (`[channel.sla]`), in place of the ones above.
+    pub channels: Vec<ChannelTargets>,
+}
+
+/// One channel's targets (`[channel.sla]`), the desk's filled in where it sets none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelTargets {
+    /// The channel's name.
+    pub channel: String,
+    /// For a ticket's first answer.
+    pub first_answer: Targets,
+    /// For each later one.
+    pub next_answer: Targets,
 }
 
 /// The latest start of a wait that is late at some moment, per kind of wait: a ticket
 /// waiting since at or before its cut-off is overdue. `i64::MIN` where there is no
 /// target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cutoffs {
     /// Tickets never answered, by priority (low, medium, high, urgent).
+    pub first: [i64; 4],
+    /// Tickets answered before, by priority.
+    pub next: [i64; 4],
+    /// The channels with targets of their own: theirs, for their tickets.
+    pub channels: Vec<ChannelCutoffs>,
+}
+
+/// A channel's own cut-offs (see [`Cutoffs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelCutoffs {
+    /// The channel's name.
+    pub channel: String,
+    /// Tickets never answered, by priority.
     pub first: [i64; 4],
     /// Tickets answered before, by priority.
     pub next: [i64; 4],
@@ -237,26 +263,56 @@ impl Cutoffs {
     pub const NONE: Cutoffs = Cutoffs {
         first: [i64::MIN; 4],
         next: [i64::MIN; 4],
+        channels: Vec::new(),
     };
+
+    /// The cut-offs for `channel`'s tickets: (first, next).
+    pub fn of(&self, channel: &str) -> ([i64; 4], [i64; 4]) {
+        match self.channels.iter().find(|c| c.channel == channel) {
+            Some(c) => (c.first, c.next),
+            None => (self.first, self.next),
+        }
+    }
 }
 
 impl Sla {
-    /// The target for a wait on a ticket of `priority`, answered before or not.
-    pub fn target(&self, priority: Priority, answered: bool) -> Option<i64> {
+    /// The first and next answer targets of `channel`'s tickets.
+    fn targets_of(&self, channel: &str) -> (&Targets, &Targets) {
+        match self.channels.iter().find(|c| c.channel == channel) {
+            Some(c) => (&c.first_answer, &c.next_answer),
+            None => (&self.first_answer, &self.next_answer),
+        }
+    }
+
+    /// The target for a wait on a ticket of `channel` and `priority`, answered before
+    /// or not.
+    pub fn target(&self, channel: &str, priority: Priority, answered: bool) -> Option<i64> {
+        let (first, next) = self.targets_of(channel);
         if answered {
-            self.next_answer.get(priority)
+            next.get(priority)
         } else {
-            self.first_answer.get(priority)
+            first.get(priority)
         }
     }
 
     /// When the answer to a wait that started at `since` is due.
-    pub fn due(&self, since: i64, priority: Priority, answered: bool) -> Option<i64> {
-        let target = self.target(priority, answered)?;
+    pub fn due(
+        &self,
+        channel: &str,
+        since: i64,
+        priority: Priority,
+        answered: bool,
+    ) -> Option<i64> {
+        let target = self.target(channel, priority, answered)?;
         Some(match &self.hours {
             Some(h) => h.add(since, target),
             None => since.saturating_add(target),
         })
+    }
+
+    /// Whether any channel or priority has a first answer target.
+    pub fn has_first_answer_targets(&self) -> bool {
+        !self.first_answer.is_empty() || self.channels.iter().any(|c| !c.first_answer.is_empty())
     }
 
     /// The cut-offs at `now` (see [`Cutoffs`]).
@@ -270,6 +326,15 @@ impl Sla {
         Cutoffs {
             first: per(&self.first_answer),
             next: per(&self.next_answer),
+            channels: self
+                .channels
+                .iter()
+                .map(|c| ChannelCutoffs {
+                    channel: c.channel.clone(),
+                    first: per(&c.first_answer),
+                    next: per(&c.next_answer),
+                })
+                .collect(),
         }
     }
 }

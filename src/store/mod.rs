@@ -15,54 +15,70 @@ macro_rules! summary_columns {
     };
 }
 
-/// The tickets whose customer's wait is late: it started by its kind's cut-off
-/// (`sla::Cutoffs`, bound as ?9 to ?16: first answers low to urgent, then next answers).
-/// One range of the waiting tickets' index per kind, so a desk with a few late tickets
-/// among thousands waiting reads only those few.
-macro_rules! overdue_waits {
-    () => {
-        concat!(
-            late_since!(0, "low", "?9"),
-            " UNION ALL ",
-            late_since!(0, "medium", "?10"),
-            " UNION ALL ",
-            late_since!(0, "high", "?11"),
-            " UNION ALL ",
-            late_since!(0, "urgent", "?12"),
-            " UNION ALL ",
-            late_since!(1, "low", "?13"),
-            " UNION ALL ",
-            late_since!(1, "medium", "?14"),
-            " UNION ALL ",
-            late_since!(1, "high", "?15"),
-            " UNION ALL ",
-            late_since!(1, "urgent", "?16")
-        )
+/// The kinds of wait, in the order of their cut-offs in `sla::Cutoffs` (first answers
+/// low to urgent, then next answers): answered before (1) or not (0), and priority.
+const WAIT_KINDS: [(u8, &str); 8] = [
+    (0, "low"),
+    (0, "medium"),
+    (0, "high"),
+    (0, "urgent"),
+    (1, "low"),
+    (1, "medium"),
+    (1, "high"),
+    (1, "urgent"),
+];
+
+/// The tickets whose customer's wait is late: it started by its kind's cut-off. One
+/// range of the waiting tickets' index per kind (and per channel with targets of its
+/// own), so a desk with a few late tickets among thousands waiting reads only those
+/// few. Its parameters start at ?9 (after the inbox views' eight), as [`overdue_bind`]
+/// gives them: the desk's eight cut-offs, then each such channel's name and eight.
+fn overdue_waits(cut: &crate::desk::sla::Cutoffs) -> String {
+    let name_param = |k: usize| 17 + 9 * k;
+    let own: Vec<String> = (0..cut.channels.len())
+        .map(|k| format!("?{}", name_param(k)))
+        .collect();
+    let mut selects = Vec::with_capacity(8 * (1 + cut.channels.len()));
+    let mut block = |first_cut: usize, channel: String| {
+        for (i, (answered, priority)) in WAIT_KINDS.iter().enumerate() {
+            selects.push(format!(
+                "SELECT w.id FROM tickets w INDEXED BY tickets_waiting WHERE w.answered = {answered}
+                   AND w.priority = '{priority}' AND w.waiting_since <= ?{cut}{channel}
+                   AND w.closed = 0 AND w.waiting_since IS NOT NULL AND w.merged_into IS NULL",
+                cut = first_cut + i,
+            ));
+        }
     };
+    // The desk's targets hold for the channels without their own.
+    block(
+        9,
+        if own.is_empty() {
+            String::new()
+        } else {
+            format!(" AND w.channel NOT IN ({})", own.join(", "))
+        },
+    );
+    for k in 0..cut.channels.len() {
+        let name = name_param(k);
+        block(name + 1, format!(" AND w.channel = ?{name}"));
+    }
+    selects.join(" UNION ALL ")
 }
 
-/// Open tickets answered before (1) or not (0), of one priority, waiting since the
-/// cut-off parameter or earlier.
-macro_rules! late_since {
-    ($answered:literal, $priority:literal, $cut:literal) => {
-        concat!(
-            "SELECT w.id FROM tickets w INDEXED BY tickets_waiting WHERE w.answered = ",
-            $answered,
-            " AND w.priority = '",
-            $priority,
-            "' AND w.waiting_since <= ",
-            $cut,
-            " AND w.closed = 0 AND w.waiting_since IS NOT NULL AND w.merged_into IS NULL"
-        )
-    };
-}
-
-/// Parameters for a query built on [`overdue_waits!`] alone: ?1 to ?8 (the inbox views'
-/// other parameters) unbound, the cut-offs as ?9 to ?16.
-fn overdue_bind(cut: &crate::desk::sla::Cutoffs) -> [Option<i64>; 16] {
-    let mut bind = [None; 16];
-    for (slot, c) in bind[8..].iter_mut().zip(cut.first.iter().chain(&cut.next)) {
-        *slot = Some(*c);
+/// Parameters for a query built on [`overdue_waits`]: ?1 to ?8 (the inbox views' other
+/// parameters) NULL, then the cut-offs and channels from ?9 on.
+fn overdue_bind(cut: &crate::desk::sla::Cutoffs) -> Vec<rusqlite::types::Value> {
+    use rusqlite::types::Value;
+    let mut bind = vec![Value::Null; 8];
+    bind.extend(
+        cut.first
+            .iter()
+            .chain(&cut.next)
+            .map(|c| Value::Integer(*c)),
+    );
+    for c in &cut.channels {
+        bind.push(Value::Text(c.channel.clone()));
+        bind.extend(c.first.iter().chain(&c.next).map(|c| Value::Integer(*c)));
     }
     bind
 }
@@ -1514,14 +1530,23 @@ mod tests {
         assert_eq!(wait(1), (None, true));
         assert_eq!(wait(2), (Some(300), false));
 
-        let overdue = async |cut: i64| {
+        let overdue_in = async |cut: i64, channels: &[(&str, i64)]| {
+            let high = |cut: i64| [i64::MIN, i64::MIN, cut, i64::MIN];
             let cutoffs = crate::desk::sla::Cutoffs {
-                first: [i64::MIN, i64::MIN, cut, i64::MIN],
+                first: high(cut),
                 next: [i64::MIN; 4],
+                channels: channels
+                    .iter()
+                    .map(|(channel, cut)| crate::desk::sla::ChannelCutoffs {
+                        channel: channel.to_string(),
+                        first: high(*cut),
+                        next: [i64::MIN; 4],
+                    })
+                    .collect(),
             };
             let q = InboxQuery {
                 limit: 10,
-                cutoffs: Some(cutoffs),
+                cutoffs: Some(cutoffs.clone()),
                 ..Default::default()
             };
             store
@@ -1533,6 +1558,7 @@ mod tests {
                 .await
                 .unwrap()
         };
+        let overdue = async |cut: i64| overdue_in(cut, &[]).await;
         let (rows, counts) = overdue(300).await;
         assert_eq!(rows.iter().map(|r| r.ticket.id).collect::<Vec<_>>(), [2]);
         assert_eq!(rows[0].waiting_since, Some(300));
@@ -1540,6 +1566,18 @@ mod tests {
         let (rows, counts) = overdue(299).await;
         assert!(rows.is_empty());
         assert!(counts.contains(&(InboxView::Overdue, 0)), "{counts:?}");
+        // A channel with targets of its own: its tickets go by them, the others by
+        // the desk's.
+        let ids = |rows: Vec<InboxRow>| rows.iter().map(|r| r.ticket.id).collect::<Vec<_>>();
+        let (rows, counts) = overdue_in(299, &[("support", 300)]).await;
+        assert_eq!(ids(rows), [2], "support's own target passed");
+        assert!(counts.contains(&(InboxView::Overdue, 1)), "{counts:?}");
+        let (rows, _) = overdue_in(300, &[("support", i64::MIN)]).await;
+        assert!(rows.is_empty(), "support has no target for high");
+        let (rows, _) = overdue_in(300, &[("sales", 299), ("billing", i64::MIN)]).await;
+        assert_eq!(ids(rows), [2], "the desk's target for support");
+        let (rows, _) = overdue_in(299, &[("sales", 300), ("billing", 300)]).await;
+        assert!(rows.is_empty(), "other channels' targets are theirs");
         // Closed: nobody waits on the desk any more.
         conn.execute("UPDATE tickets SET closed = 1 WHERE id = 2", [])
             .unwrap();
@@ -1601,6 +1639,7 @@ mod tests {
                 ..Targets::default()
             },
             hours: None,
+            channels: Vec::new(),
         };
         let tell = async |now: i64| store.tell_overdue(sla.clone(), now).await.unwrap();
         let told = || -> Vec<(i64, String, String, Option<i64>)> {

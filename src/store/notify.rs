@@ -94,12 +94,15 @@ pub(super) fn notify_followers(
 /// (a read, so a look that finds none writes nothing).
 pub(super) fn untold_overdue(conn: &Connection, cutoffs: &Cutoffs) -> Result<i64, StoreError> {
     Ok(conn
-        .prepare_cached(concat!(
-            "SELECT COUNT(*) FROM tickets t WHERE t.id IN (",
-            overdue_waits!(),
-            ") AND t.overdue_told IS NOT t.waiting_since"
+        .prepare_cached(&format!(
+            "SELECT COUNT(*) FROM tickets t WHERE t.id IN ({})
+             AND t.overdue_told IS NOT t.waiting_since",
+            super::overdue_waits(cutoffs)
         ))?
-        .query_row(super::overdue_bind(cutoffs), |r| r.get(0))?)
+        .query_row(
+            rusqlite::params_from_iter(super::overdue_bind(cutoffs)),
+            |r| r.get(0),
+        )?)
 }
 
 /// Tell the agents whose answers became overdue by `now` under `sla`: a ticket's owner,
@@ -112,24 +115,27 @@ pub(super) fn tell_overdue(
     sla: &Sla,
     now: i64,
 ) -> Result<Vec<TicketId>, StoreError> {
-    let waits: Vec<(TicketId, String, i64, bool)> = conn
-        .prepare_cached(concat!(
-            "SELECT t.id, t.priority, t.waiting_since, t.answered FROM tickets t WHERE t.id IN (",
-            overdue_waits!(),
-            ") AND t.overdue_told IS NOT t.waiting_since ORDER BY t.waiting_since, t.id"
+    let cutoffs = sla.cutoffs(now);
+    let waits: Vec<(TicketId, String, String, i64, bool)> = conn
+        .prepare_cached(&format!(
+            "SELECT t.id, t.channel, t.priority, t.waiting_since, t.answered FROM tickets t
+             WHERE t.id IN ({}) AND t.overdue_told IS NOT t.waiting_since
+             ORDER BY t.waiting_since, t.id",
+            super::overdue_waits(&cutoffs)
         ))?
-        .query_map(super::overdue_bind(&sla.cutoffs(now)), |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
+        .query_map(
+            rusqlite::params_from_iter(super::overdue_bind(&cutoffs)),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?
         .collect::<Result<_, _>>()?;
     let mut told = Vec::new();
-    for (ticket, priority, since, answered) in waits {
+    for (ticket, channel, priority, since, answered) in waits {
         exec(
             conn,
             "UPDATE tickets SET overdue_told = waiting_since WHERE id = ?1",
             [ticket],
         )?;
-        let due = Priority::parse(&priority).and_then(|p| sla.due(since, p, answered));
+        let due = Priority::parse(&priority).and_then(|p| sla.due(&channel, since, p, answered));
         if !due.is_some_and(|due| sla::worth_telling(due, now)) {
             continue;
         }

@@ -910,8 +910,10 @@ impl InboxView {
         InboxView::All,
     ];
 
-    fn condition(self) -> &'static str {
-        match self {
+    /// The view's condition on `t`; the Overdue view's with `cut` (see
+    /// `overdue_waits`).
+    fn condition(self, cut: &Cutoffs) -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed(match self {
             InboxView::Unassigned => "t.owner IS NULL AND t.closed = 0 AND t.snoozed_until IS NULL",
             InboxView::Mine => "t.owner = ?1 AND t.closed = 0 AND t.snoozed_until IS NULL",
             // Snoozed too: a colleague asking for help is not put off by a snooze.
@@ -934,11 +936,16 @@ impl InboxView {
             InboxView::Open => "t.closed = 0 AND t.snoozed_until IS NULL",
             // Found in the waiting tickets' own index (`+t.closed` keeps SQLite off
             // walking every ticket in activity order for the few late ones).
-            InboxView::Overdue => concat!("+t.closed = 0 AND t.id IN (", overdue_waits!(), ")"),
+            InboxView::Overdue => {
+                return std::borrow::Cow::Owned(format!(
+                    "+t.closed = 0 AND t.id IN ({})",
+                    super::overdue_waits(cut)
+                ));
+            }
             InboxView::Snoozed => "t.closed = 0 AND t.snoozed_until IS NOT NULL",
             InboxView::Closed => "t.closed = 1",
             InboxView::All => "1 = 1",
-        }
+        })
     }
 }
 
@@ -1001,7 +1008,7 @@ fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> Stri
            AND (NOT ?7 OR t.last_speaker = 'inbound')
            AND {contact}
          ORDER BY t.activity {order} LIMIT ?5",
-        view = view.condition(),
+        view = view.condition(q.cutoffs.as_ref().unwrap_or(&Cutoffs::NONE)),
         past = if q.oldest_first { ">" } else { "<" },
         order = if q.oldest_first { "ASC" } else { "DESC" },
         // Two statements rather than `?8 IS NULL OR ...`: only a plain equality lets
@@ -1016,34 +1023,30 @@ fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> Stri
 }
 
 /// [`inbox_sql`]'s parameters: `past` is the page's cursor, `limit` its size.
-fn inbox_bind<'a>(
+fn inbox_bind(
     view: InboxView,
-    me: &'a &'a str,
-    q: &'a InboxQuery,
-    past: &'a i64,
-    limit: &'a i64,
-    cut: &'a Cutoffs,
-) -> Vec<&'a dyn rusqlite::ToSql> {
-    let mut bind: Vec<&dyn rusqlite::ToSql> = vec![
-        me,
-        &q.channel,
-        &q.status,
+    me: &str,
+    q: &InboxQuery,
+    past: i64,
+    limit: i64,
+) -> rusqlite::ParamsFromIter<Vec<rusqlite::types::Value>> {
+    let mut bind: Vec<rusqlite::types::Value> = vec![
+        me.to_string().into(),
+        q.channel.clone().into(),
+        q.status.clone().into(),
         // A plain bound (not `?4 IS NULL OR ...`) lets the index seek to the page.
-        past,
-        limit,
-        &q.tag,
-        &q.awaiting_us,
-        &q.contact,
+        past.into(),
+        limit.into(),
+        q.tag.clone().into(),
+        q.awaiting_us.into(),
+        q.contact.clone().into(),
     ];
     if view == InboxView::Overdue {
-        bind.extend(
-            cut.first
-                .iter()
-                .chain(&cut.next)
-                .map(|c| c as &dyn rusqlite::ToSql),
-        );
+        let none = Cutoffs::NONE;
+        let cut = q.cutoffs.as_ref().unwrap_or(&none);
+        bind.extend(super::overdue_bind(cut).into_iter().skip(8));
     }
-    bind
+    rusqlite::params_from_iter(bind)
 }
 
 pub(super) fn inbox(
@@ -1068,10 +1071,8 @@ pub(super) fn inbox(
     let past = q
         .past
         .unwrap_or(if q.oldest_first { i64::MIN } else { i64::MAX });
-    let limit = i64::from(q.limit);
-    let cut = q.cutoffs.unwrap_or(Cutoffs::NONE);
-    let bind = inbox_bind(view, &me, q, &past, &limit, &cut);
-    let rows = stmt.query_map(bind.as_slice(), |r| {
+    let bind = inbox_bind(view, me, q, past, i64::from(q.limit));
+    let rows = stmt.query_map(bind, |r| {
         let created: i64 = r.get(8)?;
         let last: Option<String> = r.get(14)?;
         let activity: i64 = r.get(15)?;
@@ -1112,12 +1113,9 @@ pub(super) fn inbox_count(
     } else {
         i64::MAX
     };
-    let cut = whole.cutoffs.unwrap_or(Cutoffs::NONE);
     // No limit: -1.
-    let bind = inbox_bind(view, &me, &whole, &past, &-1, &cut);
-    Ok(conn
-        .prepare_cached(&sql)?
-        .query_row(bind.as_slice(), |r| r.get(0))?)
+    let bind = inbox_bind(view, me, &whole, past, -1);
+    Ok(conn.prepare_cached(&sql)?.query_row(bind, |r| r.get(0))?)
 }
 
 pub(super) fn inbox_counts(
@@ -1151,27 +1149,32 @@ pub(super) fn inbox_counts(
     let mentions: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
-            InboxView::Mentions.condition()
+            InboxView::Mentions.condition(&Cutoffs::NONE)
         ))?
         .query_row([me], |r| r.get(0))?;
     let following: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
-            InboxView::Following.condition()
+            InboxView::Following.condition(&Cutoffs::NONE)
         ))?
         .query_row([me], |r| r.get(0))?;
     let teams: i64 = conn
         .prepare_cached(&format!(
             "SELECT COUNT(*) FROM tickets t WHERE t.merged_into IS NULL AND ({})",
-            InboxView::Teams.condition()
+            InboxView::Teams.condition(&Cutoffs::NONE)
         ))?
         .query_row([me], |r| r.get(0))?;
     // Only with answer targets.
     let overdue: i64 = match cutoffs {
         None => 0,
         Some(cut) => conn
-            .prepare_cached(concat!("SELECT COUNT(*) FROM (", overdue_waits!(), ")"))?
-            .query_row(super::overdue_bind(cut), |r| r.get(0))?,
+            .prepare_cached(&format!(
+                "SELECT COUNT(*) FROM ({})",
+                super::overdue_waits(cut)
+            ))?
+            .query_row(rusqlite::params_from_iter(super::overdue_bind(cut)), |r| {
+                r.get(0)
+            })?,
     };
     Ok(InboxView::ALL
         .iter()

@@ -601,7 +601,7 @@ async fn inbox(
     let config = state.services.pipeline.config();
     let sla = config.sla.clone();
     let cutoffs = sla.as_ref().map(|s| s.cutoffs(unix_now()));
-    let q = ask.query(PAGE + 1, cutoffs);
+    let q = ask.query(PAGE + 1, cutoffs.clone());
     let me = session.email.clone();
     // The counts cover the whole desk: kept per agent until something is written (and,
     // with answer targets, the minute turns: a wait becomes late by time alone).
@@ -1644,7 +1644,10 @@ async fn saved_view_counts(state: &WebState, session: &SessionView) -> Response<
                     .map(|v| {
                         let query = v.link.strip_prefix("/inbox?").unwrap_or("");
                         let ask = InboxAsk::of(&session::parse_form(query.as_bytes()));
-                        Ok((v.id, r.inbox_count(ask.view, &who, &ask.query(0, cutoffs))?))
+                        Ok((
+                            v.id,
+                            r.inbox_count(ask.view, &who, &ask.query(0, cutoffs.clone()))?,
+                        ))
                     })
                     .collect::<Result<Vec<_>, StoreError>>()
             });

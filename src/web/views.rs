@@ -710,6 +710,7 @@ pub fn saved_view_name(typed: &str) -> Result<String, &'static str> {
 /// without a wait or a target for the ticket's priority.
 pub fn answer_due(
     sla: Option<&Sla>,
+    channel: &str,
     waiting_since: Option<i64>,
     priority: &str,
     answered: bool,
@@ -717,7 +718,7 @@ pub fn answer_due(
 ) -> String {
     let due = sla
         .zip(waiting_since)
-        .and_then(|(sla, since)| sla.due(since, Priority::parse(priority)?, answered));
+        .and_then(|(sla, since)| sla.due(channel, since, Priority::parse(priority)?, answered));
     let Some(due) = due else {
         return String::new();
     };
@@ -995,7 +996,14 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 } else {
                     ""
                 },
-                due = answer_due(p.sla, r.waiting_since, &t.priority, r.answered, p.now),
+                due = answer_due(
+                    p.sla,
+                    &t.channel,
+                    r.waiting_since,
+                    &t.priority,
+                    r.answered,
+                    p.now
+                ),
                 tags = t
                     .tags
                     .iter()
@@ -1268,7 +1276,14 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             Some(_) => esc(&agent_name(p.agents, t.owner.as_deref())),
             None => "unassigned".to_string(),
         },
-        due = answer_due(p.sla, t.waiting_since, &t.priority, t.answered, p.now),
+        due = answer_due(
+            p.sla,
+            &t.channel,
+            t.waiting_since,
+            &t.priority,
+            t.answered,
+            p.now
+        ),
     );
     if let Some(f) = p.flash {
         let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(f));
@@ -1980,10 +1995,19 @@ mod tests {
                 ..Default::default()
             },
             hours: None,
+            // Sales answers high priority within the hour.
+            channels: vec![sla::ChannelTargets {
+                channel: "sales".into(),
+                first_answer: sla::Targets {
+                    high: Some(3600),
+                    ..Default::default()
+                },
+                next_answer: sla::Targets::default(),
+            }],
         };
         let now = 1_790_000_000;
         let badge = |since: Option<i64>, priority: &str, answered: bool| {
-            answer_due(Some(&sla), since, priority, answered, now)
+            answer_due(Some(&sla), "support", since, priority, answered, now)
         };
         // Waiting 1 h of a 4 h first-answer target.
         let b = badge(Some(now - 3600), "high", false);
@@ -2009,7 +2033,30 @@ mod tests {
         // Nobody waiting, no target for the priority, no [sla], a priority not known.
         assert_eq!(badge(None, "high", false), "");
         assert_eq!(badge(Some(now), "low", false), "");
-        assert_eq!(answer_due(None, Some(now), "high", false, now), "");
+        assert_eq!(
+            answer_due(None, "support", Some(now), "high", false, now),
+            ""
+        );
+        // A channel's own target.
+        let b = answer_due(
+            Some(&sla),
+            "sales",
+            Some(now - 2 * 3600),
+            "high",
+            false,
+            now,
+        );
+        assert!(
+            b.contains("answer-due late") && b.contains("overdue by 1 h"),
+            "{b}"
+        );
+        let b = answer_due(Some(&sla), "sales", Some(now - 1800), "high", false, now);
+        assert!(b.contains(">answer due in 30 min<"), "{b}");
+        assert_eq!(
+            answer_due(Some(&sla), "sales", Some(now), "high", true, now),
+            "",
+            "this sales has no next-answer target"
+        );
         assert_eq!(badge(Some(now), "critical", false), "");
     }
 

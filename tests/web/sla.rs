@@ -380,3 +380,57 @@ fn a_first_answer_counts_against_the_priority_it_had_when_sent() {
         "{out}"
     );
 }
+
+#[test]
+fn a_channel_s_own_targets_hold_for_its_tickets() {
+    let rx = Receiver::start();
+    let sales =
+        "[[channel]]\nkind = \"email\"\nname = \"sales\"\naddress = \"sales@example.com\"\n\
+                 [channel.sla]\nfirst_answer = { medium = \"1h\" }\n";
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(rx.port, "", &format!("{SUPPORT}\n{sales}\n{TARGETS}")),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    for (to, subject, id) in [
+        (
+            "support@example.com",
+            "Broken hinge",
+            "own.1@customer.example.org",
+        ),
+        (
+            "sales@example.com",
+            "Quote please",
+            "own.2@customer.example.org",
+        ),
+    ] {
+        deliver(
+            &d,
+            "olga@customer.example.org",
+            to,
+            &text_mail("olga@customer.example.org", subject, id, "Hello."),
+        );
+    }
+    let (hinge, quote) = (ticket_id(&d, "Broken hinge"), ticket_id(&d, "Quote please"));
+    // Both medium, both waiting two hours: past sales' hour, within the desk's day.
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET waiting_since = waiting_since - 7200,
+                 created_at = created_at - 7200 WHERE id IN (?1, ?2)",
+            [hinge, quote],
+        )
+        .unwrap();
+    assert_eq!(moved, 2);
+    assert_eq!(overdue_by_ctl(&d), [quote]);
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    assert_eq!(inbox_view(&jane, "overdue"), (vec![quote], 1));
+    let page = jane.get(&format!("/tickets/{quote}")).text();
+    assert!(page.contains(">answer overdue by 1 h<"), "{page}");
+    let page = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(
+        page.contains(">answer due in 22 h<") || page.contains(">answer due in 21 h 59 min<"),
+        "{page}"
+    );
+}

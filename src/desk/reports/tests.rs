@@ -312,6 +312,7 @@ fn first_answers_count_against_their_priority_s_target() {
         },
         next_answer: Default::default(),
         hours: None,
+        channels: Vec::new(),
     };
     let urgent = |mut t: TicketFact| {
         t.priority = "urgent".into();
@@ -410,6 +411,7 @@ fn with_office_hours_durations_count_open_time_only() {
             zone: jiff::tz::TimeZone::UTC,
             holidays: Vec::new(),
         }),
+        channels: Vec::new(),
     };
     let period = Period::last_days(7, MON + 7 * DAY + 18 * H, Clock::Offset(0));
     let fri = MON + 4 * DAY + 16 * H;

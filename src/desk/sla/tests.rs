@@ -219,6 +219,7 @@ fn around_the_clock() -> Sla {
             low: None,
         },
         hours: None,
+        channels: Vec::new(),
     }
 }
 
@@ -226,10 +227,19 @@ fn around_the_clock() -> Sla {
 fn due_by_priority_and_whether_answered_before() {
     let sla = around_the_clock();
     let t = at("2026-11-27T10:00:00Z");
-    assert_eq!(sla.due(t, Priority::Urgent, false), Some(t + HOUR));
-    assert_eq!(sla.due(t, Priority::Urgent, true), Some(t + 2 * HOUR));
-    assert_eq!(sla.due(t, Priority::Medium, false), Some(t + 8 * HOUR));
-    assert_eq!(sla.due(t, Priority::Low, false), None);
+    assert_eq!(
+        sla.due("support", t, Priority::Urgent, false),
+        Some(t + HOUR)
+    );
+    assert_eq!(
+        sla.due("support", t, Priority::Urgent, true),
+        Some(t + 2 * HOUR)
+    );
+    assert_eq!(
+        sla.due("support", t, Priority::Medium, false),
+        Some(t + 8 * HOUR)
+    );
+    assert_eq!(sla.due("support", t, Priority::Low, false), None);
     let cut = sla.cutoffs(t);
     assert_eq!(cut.first, [i64::MIN, t - 8 * HOUR, t - 4 * HOUR, t - HOUR]);
     assert_eq!(cut.next, [i64::MIN, t - 86_400, t - 8 * HOUR, t - 2 * HOUR]);
@@ -244,7 +254,7 @@ fn office_hours_move_the_due_time() {
     // Friday 16:00, urgent: one open hour later is Monday 09:00... plus what Friday had.
     let fri = at("2026-11-27T16:30:00Z");
     assert_eq!(
-        sla.due(fri, Priority::Urgent, false),
+        sla.due("support", fri, Priority::Urgent, false),
         Some(at("2026-11-30T09:30:00Z"))
     );
     let cut = sla.cutoffs(at("2026-11-30T09:30:00Z"));
