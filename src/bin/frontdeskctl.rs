@@ -650,19 +650,25 @@ fn print_report(r: &Report) {
     }
     out!("");
     out!(
-        "{:<20} {:>7} {:>7} {:>14}",
+        "{:<20} {:>7} {:>7} {:>14} {:>9}",
         "CHANNEL",
         "OPENED",
         "CLOSED",
-        "FIRST MEDIAN"
+        "FIRST MEDIAN",
+        "ON TARGET"
     );
     for c in &r.channels {
         out!(
-            "{:<20} {:>7} {:>7} {:>14}",
+            "{:<20} {:>7} {:>7} {:>14} {:>9}",
             truncate(&c.channel, 20),
             c.opened,
             c.closed,
-            c.first_response.median_words()
+            c.first_response.median_words(),
+            c.on_target.map_or("–".to_string(), |t| format!(
+                "{} of {}",
+                t.met,
+                t.met + t.missed
+            ))
         );
     }
     out!("");

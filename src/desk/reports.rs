@@ -279,6 +279,9 @@ pub struct ChannelLine {
     pub closed: usize,
     /// How soon its customers got a first answer.
     pub first_response: Spread,
+    /// Its first answers within their target (with answer targets).
+    #[serde(default)]
+    pub on_target: Option<OnTarget>,
 }
 
 /// A day's line.
@@ -384,6 +387,7 @@ pub fn build(
     let mut channel_lines: Lines<ChannelLine> = Lines::new(channels);
     let mut agent_waits: HashMap<usize, Vec<i64>> = HashMap::new();
     let mut channel_waits: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut channel_targets: HashMap<usize, OnTarget> = HashMap::new();
     let mut waits = Vec::new();
     let mut to_close = Vec::new();
     let mut days: Vec<DayLine> = period
@@ -426,11 +430,22 @@ pub fn build(
                 .filter(|_| t.customer_first)
                 .and_then(|s| s.due(&t.channel, t.created_at, priority?, false));
             if let (Some(count), Some(due)) = (on_target.as_mut(), due) {
+                let on_channel = channel_targets.entry(channel).or_default();
                 match first.get(&t.id) {
-                    Some((at, _)) if *at <= due => count.met += 1,
-                    Some(_) => count.missed += 1,
-                    // Still waiting past it; a ticket closed unanswered needed none.
-                    None if !t.closed && period.until > due => count.missed += 1,
+                    Some((at, _)) if *at <= due => {
+                        count.met += 1;
+                        on_channel.met += 1;
+                    }
+                    // Late, or still waiting past it; a ticket closed unanswered
+                    // needed none.
+                    Some(_) => {
+                        count.missed += 1;
+                        on_channel.missed += 1;
+                    }
+                    None if !t.closed && period.until > due => {
+                        count.missed += 1;
+                        on_channel.missed += 1;
+                    }
                     None => {}
                 }
             }
@@ -484,6 +499,7 @@ pub fn build(
         .enumerate()
         .map(|(i, mut l)| {
             l.first_response = Spread::of(channel_waits.remove(&i).unwrap_or_default());
+            l.on_target = on_target.map(|_| channel_targets.remove(&i).unwrap_or_default());
             l
         })
         .collect();

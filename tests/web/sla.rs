@@ -433,4 +433,27 @@ fn a_channel_s_own_targets_hold_for_its_tickets() {
         page.contains(">answer due in 22 h<") || page.contains(">answer due in 21 h 59 min<"),
         "{page}"
     );
+    // The report's channel lines: sales missed its hour; support's day is not up.
+    let report = jane.get("/reports?days=7").text();
+    assert!(
+        report.contains(r#"<dd id="r-on-target">0 of 1 (0 %)</dd>"#),
+        "{report}"
+    );
+    for (channel, words) in [("sales", "0 of 1 (0 %)"), ("support", "none due yet")] {
+        let row = report
+            .split(&format!(r#"<tr data-channel="{channel}">"#))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no {channel} line in {report}"));
+        assert!(row.ends_with(&format!("<td>{words}</td>")), "{row}");
+    }
+    let csv = jane.get("/reports.csv?table=channels&days=7").text();
+    assert!(csv.contains("sales,1,0,,0,1\r\n"), "{csv}");
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("sales ") && l.trim_end().ends_with("0 of 1")),
+        "{out}"
+    );
 }

@@ -347,6 +347,14 @@ fn first_answers_count_against_their_priority_s_target() {
     let r = build(week(), &facts, &[], &[], Some(&sla));
     assert_eq!(r.on_target, Some(OnTarget { met: 1, missed: 3 }));
     assert_eq!(r.on_target.unwrap().words(), "1 of 4 (25 %)");
+    // The one channel's line counts the same; without targets, nothing.
+    assert_eq!(r.channels.len(), 1);
+    assert_eq!(
+        r.channels[0].on_target,
+        Some(OnTarget { met: 1, missed: 3 })
+    );
+    let untargeted = build(week(), &facts, &[], &[], None);
+    assert_eq!(untargeted.channels[0].on_target, None);
 
     // A target counts by the priority the ticket had when answered: raised to urgent
     // after a 3-hour answer, it was met (its medium target); raised before a 2-hour

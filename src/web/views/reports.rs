@@ -109,17 +109,30 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     out.push_str("</tbody></table>");
     download(&mut out, "agents", p.days, &clock);
 
-    out.push_str(
-        r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th></tr></thead><tbody>"#,
+    // With answer targets, how each channel kept its own.
+    let targets = report.on_target.is_some();
+    let _ = write!(
+        out,
+        r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th>{}</tr></thead><tbody>"#,
+        if targets {
+            r#"<th scope="col">First answers on target</th>"#
+        } else {
+            ""
+        }
     );
     for c in &report.channels {
         let _ = write!(
             out,
-            r#"<tr data-channel="{name}"><th scope="row">{name}</th><td>{opened}</td><td>{closed}</td><td>{median}</td></tr>"#,
+            r#"<tr data-channel="{name}"><th scope="row">{name}</th><td>{opened}</td><td>{closed}</td><td>{median}</td>{on_target}</tr>"#,
             name = esc(&c.channel),
             opened = c.opened,
             closed = c.closed,
             median = c.first_response.median_words(),
+            on_target = match (&c.on_target, targets) {
+                (Some(t), true) => format!("<td>{}</td>", t.words()),
+                (None, true) => "<td>–</td>".to_string(),
+                (_, false) => String::new(),
+            },
         );
     }
     out.push_str("</tbody></table>");
@@ -241,16 +254,30 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
         }
         Table::Channels => {
             rows.push(
-                ["channel", "opened", "closed", "first_answer_median_seconds"]
-                    .map(String::from)
-                    .to_vec(),
+                [
+                    "channel",
+                    "opened",
+                    "closed",
+                    "first_answer_median_seconds",
+                    "first_answers_on_target",
+                    "first_answers_due",
+                ]
+                .map(String::from)
+                .to_vec(),
             );
+            // The last two empty without answer targets.
             for c in &report.channels {
+                let (met, due) = match &c.on_target {
+                    Some(t) => (t.met.to_string(), (t.met + t.missed).to_string()),
+                    None => (String::new(), String::new()),
+                };
                 rows.push(vec![
                     c.channel.clone(),
                     c.opened.to_string(),
                     c.closed.to_string(),
                     secs(&c.first_response),
+                    met,
+                    due,
                 ]);
             }
         }
@@ -356,7 +383,7 @@ mod tests {
         );
         assert_eq!(
             csv(&report, Table::Channels, &[]),
-            "channel,opened,closed,first_answer_median_seconds\r\nsupport,1,0,600\r\n"
+            "channel,opened,closed,first_answer_median_seconds,first_answers_on_target,first_answers_due\r\nsupport,1,0,600,,\r\n"
         );
         assert_eq!(
             csv(&report, Table::Days, &[]),
