@@ -349,7 +349,12 @@ pub(super) fn search(
         };
     }
     let filtered = q.has_filters().then_some(&filters);
-    let hits = ranked(conn, figures, q, q.prefix_last, limit, filtered)?;
+    let typed = if q.prefix_last {
+        LastAs::Begun
+    } else {
+        LastAs::Typed
+    };
+    let hits = ranked(conn, figures, q, typed, limit, filtered)?;
     // Whole words first: a prefix of a word found in most mail costs FTS5 a walk of
     // every posting of every word it starts. Only when they find less than a page is
     // the last word taken as typed half-way ("warr" finds "warranty").
@@ -367,7 +372,34 @@ pub(super) fn search(
             Widening::Few | Widening::Many => {}
         }
     }
-    ranked(conn, figures, q, true, limit, filtered)
+    if hits.is_empty() {
+        return ranked(conn, figures, q, LastAs::Begun, limit, filtered);
+    }
+    // Found whole, and it begins a few longer words: their matches come after the
+    // whole word's ("print" as typed first, then "printer"), and only their postings
+    // are walked again.
+    let shown: std::collections::HashSet<i64> = hits.iter().map(|h| h.ticket_id).collect();
+    let room = limit as usize - hits.len();
+    let more = ranked(conn, figures, q, LastAs::Longer, limit, filtered)?;
+    let mut hits = hits;
+    hits.extend(
+        more.into_iter()
+            .filter(|h| !shown.contains(&h.ticket_id))
+            .take(room),
+    );
+    Ok(hits)
+}
+
+/// How [`ranked`] takes a search's last word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LastAs {
+    /// Whole, as typed.
+    Typed,
+    /// As the start of words: itself and every word it begins.
+    Begun,
+    /// Only the longer words it begins (listed in `search_words`); nothing when there
+    /// are none or too many to list.
+    Longer,
 }
 
 /// The tickets `filters` keep, latest activity first (a search of filters alone).
@@ -406,26 +438,33 @@ fn listed(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The tickets whose messages hold every term (the last as a prefix with
-/// `prefix_last`), best first, one hit per ticket; only those `filters` keep.
+/// The tickets whose messages hold every term (the last taken as `last_as` says),
+/// best first, one hit per ticket; only those `filters` keep.
 fn ranked(
     conn: &Connection,
     figures: &PhraseFigures,
     q: &SearchQuery,
-    prefix_last: bool,
+    last_as: LastAs,
     limit: u32,
     filters: Option<&TicketFilters>,
 ) -> Result<Vec<SearchHit>, StoreError> {
     // A half-typed last word is searched as the whole words it begins, when there
     // are few: FTS5's own prefix query merges all their postings first (`words`).
-    let expanded = match q.terms.last() {
-        Some(last) if prefix_last => super::words::expansions(conn, &last.word)?,
+    let expanded = match (q.terms.last(), last_as) {
+        (Some(last), LastAs::Begun) => super::words::expansions(conn, &last.word)?,
+        (Some(last), LastAs::Longer) => {
+            let whole = super::words::tokens(conn, &last.word)?.join(" ");
+            super::words::expansions(conn, &last.word)?
+                .map(|phrases| phrases.into_iter().filter(|p| *p != whole).collect())
+        }
         _ => None,
     };
-    let last = match (&expanded, prefix_last) {
+    let last = match (&expanded, last_as) {
+        (Some(words), LastAs::Longer) if words.is_empty() => return Ok(Vec::new()),
         (Some(words), _) => LastWord::Words(words),
-        (None, true) => LastWord::Prefix,
-        (None, false) => LastWord::Whole,
+        (None, LastAs::Begun) => LastWord::Prefix,
+        (None, LastAs::Longer) => return Ok(Vec::new()),
+        (None, LastAs::Typed) => LastWord::Whole,
     };
     let phrases = fts_phrases(&q.terms, last);
     if phrases.is_empty() {

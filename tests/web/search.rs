@@ -322,4 +322,25 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
         [crowded, whole],
         "a star still asks for the prefix"
     );
+    // A word found whole and beginning a few others: its own matches first, then
+    // theirs, whatever their rank ("latch" is in the older mail's subject and body).
+    let latches = mail(
+        "Ivan Horvat <ivan@elsewhere.example.net>",
+        "Latches latches latches",
+        "f7@elsewhere.example.net",
+        "Both latches and the latched door, latches everywhere.",
+    );
+    let latch = mail(
+        "Ivan Horvat <ivan@elsewhere.example.net>",
+        "Spare part",
+        "f8@elsewhere.example.net",
+        "One latch, please.",
+    );
+    assert_eq!(hit_ids(&jane, "latch", false), [latch, latches]);
+    assert_eq!(hit_ids(&jane, "latch is:open", false), [latch, latches]);
+    assert_eq!(
+        found("latche"),
+        [latches],
+        "no word latche: its longer words"
+    );
 }
