@@ -218,6 +218,18 @@ pub fn text_mail_with(
         .into_bytes()
 }
 
+/// `from` writes "Hello." to support under `subject` (Message-ID `message_id`): the
+/// ticket it opens.
+pub fn mail_to_support(d: &Daemon, from: &str, subject: &str, message_id: &str) -> i64 {
+    deliver(
+        d,
+        from,
+        "support@example.com",
+        &text_mail(from, subject, message_id, "Hello."),
+    );
+    ticket_id(d, subject)
+}
+
 /// The id of the one ticket with this subject (waits for it to be listed).
 pub fn ticket_id(d: &Daemon, subject: &str) -> i64 {
     let deadline = Instant::now() + Duration::from_secs(20);

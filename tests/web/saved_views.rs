@@ -205,15 +205,7 @@ fn saved_views_show_how_many_tickets_they_hold() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     add_agent(&d, "bea@acme.test", "Bea Kowalczyk");
-    let mail = |from: &str, subject: &str, id: &str| {
-        deliver(
-            &d,
-            from,
-            "support@example.com",
-            &text_mail(from, subject, id, "Hello."),
-        );
-        ticket_id(&d, subject)
-    };
+    let mail = |from: &str, subject: &str, id: &str| crate::mail_to_support(&d, from, subject, id);
     let hinge = mail(
         "olga@customer.example.org",
         "Broken hinge",

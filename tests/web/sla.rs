@@ -40,6 +40,24 @@ fn row_badge(b: &Browser, id: i64) -> Option<(String, String)> {
 }
 
 /// `frontdeskctl tickets list --overdue --json`: the ticket numbers.
+/// `tickets`' customers have waited `seconds` longer (and the tickets are as much
+/// older): a test cannot wait hours, so the waits are moved back in the database
+/// before anyone looks (nothing is cached yet).
+fn waited_longer(d: &Daemon, tickets: &[i64], seconds: i64) {
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    for id in tickets {
+        let moved = db
+            .execute(
+                "UPDATE tickets SET waiting_since = waiting_since - ?2,
+                     created_at = created_at - ?2 WHERE id = ?1 AND waiting_since IS NOT NULL",
+                [*id, seconds],
+            )
+            .unwrap();
+        assert_eq!(moved, 1, "ticket #{id} was waiting");
+    }
+}
+
 fn overdue_by_ctl(d: &Daemon) -> Vec<i64> {
     let listed = d.ctl_json(&["tickets", "list", "--overdue"]);
     listed["tickets"]
@@ -72,16 +90,7 @@ fn waiting_customers_show_when_their_answer_is_due_until_it_reaches_them() {
     assert_eq!(code, 0, "{err}{out}");
     // Two days pass for Olga: a test cannot wait them, so her wait is moved back in the
     // database before anyone looks (nothing is cached yet).
-    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    let moved = db
-        .execute(
-            "UPDATE tickets SET waiting_since = waiting_since - 2 * 86400,
-                 created_at = created_at - 2 * 86400 WHERE id = ?1",
-            [hinge],
-        )
-        .unwrap();
-    assert_eq!(moved, 1, "Olga's ticket was waiting");
+    waited_longer(&d, &[hinge], 2 * 86_400);
 
     // The same list for a script, e.g. a cron job that mails it.
     assert_eq!(overdue_by_ctl(&d), [hinge]);
@@ -329,16 +338,7 @@ fn a_first_answer_counts_against_the_priority_it_had_when_sent() {
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, invoice) = olga_two_tickets(&d, "priority");
     // Both came two hours ago: within a day (medium), not within an hour (urgent).
-    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    let moved = db
-        .execute(
-            "UPDATE tickets SET waiting_since = waiting_since - 7200,
-                 created_at = created_at - 7200 WHERE id IN (?1, ?2)",
-            [hinge, invoice],
-        )
-        .unwrap();
-    assert_eq!(moved, 2);
+    waited_longer(&d, &[hinge, invoice], 7200);
     // The invoice is urgent before its answer; the hinge only after.
     let priority = |id: i64, p: &str| {
         let (code, out, err) = d.ctl(&["tickets", "priority", &id.to_string(), p]);
@@ -413,16 +413,7 @@ fn a_channel_s_own_targets_hold_for_its_tickets() {
     }
     let (hinge, quote) = (ticket_id(&d, "Broken hinge"), ticket_id(&d, "Quote please"));
     // Both medium, both waiting two hours: past sales' hour, within the desk's day.
-    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
-    db.busy_timeout(Duration::from_secs(10)).unwrap();
-    let moved = db
-        .execute(
-            "UPDATE tickets SET waiting_since = waiting_since - 7200,
-                 created_at = created_at - 7200 WHERE id IN (?1, ?2)",
-            [hinge, quote],
-        )
-        .unwrap();
-    assert_eq!(moved, 2);
+    waited_longer(&d, &[hinge, quote], 7200);
     assert_eq!(overdue_by_ctl(&d), [quote]);
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
     assert_eq!(inbox_view(&jane, "overdue"), (vec![quote], 1));

@@ -277,15 +277,7 @@ fn linked_tickets(html: &str) -> Vec<i64> {
 fn the_contact_panel_lists_the_tickets_of_colleagues_at_the_same_company() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
-    let mail = |from: &str, subject: &str, id: &str| {
-        deliver(
-            &d,
-            from,
-            "support@example.com",
-            &text_mail(from, subject, id, "Hello."),
-        );
-        ticket_id(&d, subject)
-    };
+    let mail = |from: &str, subject: &str, id: &str| crate::mail_to_support(&d, from, subject, id);
     let olga = mail("olga@globex.example", "Olga's printer", "g1@globex.example");
     let hank = mail(
         "hank@globex.example",
