@@ -681,10 +681,6 @@ fn two_tabs_show_a_notification_once_and_none_for_the_ticket_on_screen() {
             serde_json::json!([]),
         ) == "hidden"
     });
-    // The worker reads the tabs' visibility from the browser, which hears of the
-    // switch a moment after the page does (later still on a loaded machine): a notice
-    // in that moment would find the ticket still on screen.
-    std::thread::sleep(std::time::Duration::from_millis(1500));
     note(&bea, hinge, "@jane the hinge ships Tuesday after all.");
     b.wait_until("the second hinge mention reaching the inbox tab", |b| {
         told(b) == 3

@@ -239,8 +239,16 @@
   function canNotify() {
     return "Notification" in window && "serviceWorker" in navigator && window.isSecureContext;
   }
+  // Registered once per page: each register() queues behind the browser's own update
+  // check of the worker (run after every navigation), and a notice waiting on that
+  // could wait for ever on a loaded machine. Notices go to the worker that is active.
+  var registering = null;
   function notifier() {
-    return navigator.serviceWorker.register("/notify-worker.js").then(function () { return navigator.serviceWorker.ready; });
+    if (!registering) {
+      registering = navigator.serviceWorker.register("/notify-worker.js");
+      registering.catch(function () { registering = null; });
+    }
+    return navigator.serviceWorker.ready;
   }
   function showNotice(n) {
     if (!canNotify() || Notification.permission !== "granted") { return; }
