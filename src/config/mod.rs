@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use raw::{
     RawAck, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications, RawPipeline,
-    RawRouting, RawSla, RawSmtp, RawSnippet, RawTargets, RawTicketDefaults,
+    RawRouting, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -255,6 +255,8 @@ pub struct Channel {
     pub smtp: Option<SmtpConfig>,
     /// The instant reply.
     pub acknowledgement: Option<AckConfig>,
+    /// The survey after closing.
+    pub survey: Option<SurveyConfig>,
     /// Replies end with links for the customer to rate them, to this desk address
     /// (`[http] public_url`); `None` when the channel does not ask.
     pub ratings: Option<String>,
@@ -314,6 +316,31 @@ pub struct AckConfig {
     /// Most per contact per hour.
     pub max_per_hour: u32,
 }
+
+/// `[channel.survey]`, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SurveyConfig {
+    /// Seconds after closing that it goes (the ticket still closed then).
+    pub after: i64,
+    /// Subject.
+    pub subject: Template,
+    /// Body, before the rating links.
+    pub body: Template,
+    /// The desk's public address, which the rating links lead to (`[http] public_url`).
+    pub public_url: String,
+}
+
+/// A survey's subject when the config gives none.
+pub const SURVEY_SUBJECT: &str = "How did we do with \"{{ticket.subject}}\"?";
+
+/// A survey's body when the config gives none.
+pub const SURVEY_BODY: &str = "Hello,\n\n\
+we closed your request \"{{ticket.subject}}\" (#{{ticket.id}}). If you have a moment, \
+tell us how we did: one click is enough, and a few words help us more.\n\n\
+{{company}}\n";
+
+/// A survey goes this long after closing when the config does not say.
+const SURVEY_AFTER: i64 = 3600;
 
 /// How an IMAP connection is protected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -1637,6 +1664,49 @@ impl Validator<'_> {
         })
     }
 
+    fn survey(&mut self, i: usize, table: &Spanned<RawSurvey>) -> Option<SurveyConfig> {
+        let key = |k: &str| format!("channel[{}].survey.{k}", i + 1);
+        let raw = table.get_ref();
+        let before = self.problems.len();
+        let after = match &raw.after {
+            None => SURVEY_AFTER,
+            Some(v) => sla::parse_span(v.get_ref()).unwrap_or_else(|| {
+                self.problem(
+                    v,
+                    key("after"),
+                    format!(
+                        "{:?} is not a span of time, as \"30m\", \"4h\" or \"2d\" (a minute to 366 days)",
+                        v.get_ref()
+                    ),
+                );
+                0
+            }),
+        };
+        let mut text = |value: &Option<Spanned<String>>, name: &str, default: &str| match value {
+            Some(v) => self.template(v, key(name), ACK_TOKENS),
+            None => Template::parse(default, ACK_TOKENS).ok(),
+        };
+        let subject = text(&raw.subject, "subject", SURVEY_SUBJECT);
+        let body = text(&raw.body, "body", SURVEY_BODY);
+        let public_url = self.public_url.clone();
+        if public_url.is_none() {
+            self.problem(
+                table,
+                format!("channel[{}].survey", i + 1),
+                "needs [http] public_url: customers open the rating links from their mail",
+            );
+        }
+        if self.problems.len() != before {
+            return None;
+        }
+        Some(SurveyConfig {
+            after,
+            subject: subject?,
+            body: body?,
+            public_url: public_url?,
+        })
+    }
+
     fn channel(
         &mut self,
         i: usize,
@@ -1788,6 +1858,14 @@ impl Validator<'_> {
             }
             _ => None,
         };
+        let survey = match &ch.survey {
+            Some(table) if table.get_ref().enabled => {
+                let made = self.survey(i, table);
+                ok &= made.is_some();
+                made
+            }
+            _ => None,
+        };
         let ratings = match &ch.ratings {
             Some(on) if *on.get_ref() => {
                 let url = self.public_url.clone();
@@ -1826,6 +1904,7 @@ impl Validator<'_> {
             subject_tag: ch.subject_tag.unwrap_or(true),
             smtp,
             acknowledgement,
+            survey,
             ratings,
             ticket: ticket?,
             routing,

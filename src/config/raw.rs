@@ -165,6 +165,8 @@ pub struct RawChannel {
     pub ratings: Option<Spanned<bool>>,
     /// `[channel.acknowledgement]`: the instant reply.
     pub acknowledgement: Option<Spanned<RawAck>>,
+    /// `[channel.survey]`: one mail after closing, asking how the desk did.
+    pub survey: Option<Spanned<RawSurvey>>,
     /// `[channel.ticket]`: properties of tickets this channel opens.
     pub ticket: Option<Spanned<RawTicketDefaults>>,
     /// `[channel.routing]`: who gets them.
@@ -279,6 +281,21 @@ pub struct RawAck {
     pub body: Spanned<String>,
     /// Most acknowledgements per contact per hour.
     pub max_per_hour: Option<Spanned<i64>>,
+}
+
+/// `[channel.survey]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSurvey {
+    /// On or off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How long after closing it goes ("1h").
+    pub after: Option<Spanned<String>>,
+    /// Subject template.
+    pub subject: Option<Spanned<String>>,
+    /// Body template (the rating links follow it).
+    pub body: Option<Spanned<String>>,
 }
 
 fn default_true() -> bool {

@@ -599,3 +599,57 @@ fn ratings_need_the_address_customers_reach_the_desk_at() {
     assert_eq!(p[0].key, "channel[1].ratings");
     assert!(p[0].message.contains("public_url"), "{p:?}");
 }
+
+#[test]
+fn a_survey_after_closing_has_defaults_and_needs_the_public_address() {
+    let public = GOOD.replace(
+        "[http]\nlisten = \"127.0.0.1:8025\"\n",
+        "[http]\nlisten = \"127.0.0.1:8025\"\npublic_url = \"https://desk.acme.test/\"\n",
+    );
+    let c = Config::parse(Path::new("t.toml"), &public).unwrap();
+    assert_eq!(c.channels[0].survey, None, "off unless asked");
+    let c = Config::parse(Path::new("t.toml"), &format!("{public}[channel.survey]\n")).unwrap();
+    let s = c.channels[0].survey.as_ref().expect("on");
+    assert_eq!(s.after, 3600, "an hour after closing");
+    assert_eq!(s.public_url, "https://desk.acme.test");
+    assert_eq!(
+        s.subject,
+        Template::parse(SURVEY_SUBJECT, ACK_TOKENS).unwrap()
+    );
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!(
+            "{public}[channel.survey]\nafter = \"1d 2h\"\nsubject = \"About #{{{{ticket.id}}}}\"\nbody = \"Hi {{{{contact.name}}}}\"\n"
+        ),
+    )
+    .unwrap();
+    let s = c.channels[0].survey.as_ref().expect("on");
+    assert_eq!(s.after, 26 * 3600);
+    assert_eq!(
+        s.body,
+        Template::parse("Hi {{contact.name}}", ACK_TOKENS).unwrap()
+    );
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!("{public}[channel.survey]\nenabled = false\n"),
+    )
+    .unwrap();
+    assert_eq!(c.channels[0].survey, None, "turned off");
+
+    // Without public_url; a delay that is no span of time; an unknown token.
+    let p = problems(&format!("{GOOD}[channel.survey]\n"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].survey");
+    assert!(p[0].message.contains("public_url"), "{p:?}");
+    let p = problems(&format!("{public}[channel.survey]\nafter = \"soon\"\n"));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].survey.after");
+    assert!(p[0].message.contains("not a span of time"), "{p:?}");
+    let p = problems(&format!(
+        "{public}[channel.survey]\nbody = \"Hi {{{{agent.name}}}}\"\n"
+    ));
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].survey.body");
+    let p = problems(&format!("{public}[channel.survey]\nwhen = \"1h\"\n"));
+    assert_eq!(p.len(), 1, "unknown key: {p:?}");
+}

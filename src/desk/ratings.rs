@@ -76,17 +76,23 @@ pub fn page_url(public_url: &str, ticket: i64, mac: &str) -> String {
     format!("{}/rate/{ticket}/{mac}", public_url.trim_end_matches('/'))
 }
 
-/// The question under a reply, as text: one line each for the three links.
-pub fn footer_text(page: &str) -> String {
-    let mut out = String::from("How was this reply?\n");
+/// What a reply's links ask.
+pub const REPLY_QUESTION: &str = "How was this reply?";
+
+/// What the survey after closing asks.
+pub const SURVEY_QUESTION: &str = "How did we do?";
+
+/// The question and its three links, as text: a line each.
+pub fn footer_text(question: &str, page: &str) -> String {
+    let mut out = format!("{question}\n");
     for r in Rating::ALL {
         out.push_str(&format!("{}: {page}?r={}\n", r.label(), r.as_str()));
     }
     out
 }
 
-/// The question under a reply, as HTML.
-pub fn footer_html(page: &str) -> String {
+/// The question and its three links, as HTML.
+pub fn footer_html(question: &str, page: &str) -> String {
     let links: Vec<String> = Rating::ALL
         .iter()
         .map(|r| {
@@ -99,7 +105,8 @@ pub fn footer_html(page: &str) -> String {
         })
         .collect();
     format!(
-        "<p class=\"rating\">How was this reply? {}</p>\n",
+        "<p class=\"rating\">{} {}</p>\n",
+        html_escape(question),
         links.join(" · ")
     )
 }
@@ -189,13 +196,13 @@ mod tests {
         let page = page_url("https://desk.acme.test/", 42, "00ff");
         assert_eq!(page, "https://desk.acme.test/rate/42/00ff");
         assert_eq!(
-            footer_text(&page),
+            footer_text(REPLY_QUESTION, &page),
             "How was this reply?\n\
              Good: https://desk.acme.test/rate/42/00ff?r=good\n\
              Okay: https://desk.acme.test/rate/42/00ff?r=okay\n\
              Not good: https://desk.acme.test/rate/42/00ff?r=bad\n"
         );
-        let html = footer_html("https://x.test/a&b\"/rate/1/ab");
+        let html = footer_html(REPLY_QUESTION, "https://x.test/a&b\"/rate/1/ab");
         assert!(
             html.contains("<a href=\"https://x.test/a&amp;b&quot;/rate/1/ab?r=bad\">Not good</a>"),
             "{html}"

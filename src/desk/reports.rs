@@ -481,8 +481,11 @@ pub fn build(
     let mut ratings = Tally::default();
     for r in facts.ratings.iter().filter(|r| period.holds(r.rated_at)) {
         ratings.add(r.rating);
-        let a = agent_lines.index(&r.agent);
-        agent_lines.at(a).rated.add(r.rating);
+        // A survey of a ticket nobody owns counts for the desk alone.
+        if !r.agent.is_empty() {
+            let a = agent_lines.index(&r.agent);
+            agent_lines.at(a).rated.add(r.rating);
+        }
     }
     let agents = agent_lines
         .finish(|l: &mut AgentLine, name| l.agent = name)

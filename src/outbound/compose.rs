@@ -373,8 +373,9 @@ pub fn compose_reply(input: &ReplyInput<'_>) -> Result<Composed, std::io::Error>
         let mac = crate::desk::ratings::reply_mac(input.secret, input.message_id);
         let page = crate::desk::ratings::page_url(url, input.ticket, &mac);
         text.push('\n');
-        text.push_str(&crate::desk::ratings::footer_text(&page));
-        html.push_str(&crate::desk::ratings::footer_html(&page));
+        let question = crate::desk::ratings::REPLY_QUESTION;
+        text.push_str(&crate::desk::ratings::footer_text(question, &page));
+        html.push_str(&crate::desk::ratings::footer_html(question, &page));
     }
     if let (Some(q), Writing::Forward) = (input.quote, input.writing) {
         let forwarded = forwarded_text(q, input.ticket_subject);
@@ -576,6 +577,26 @@ pub fn render_snippet(snippet: &Template, c: &SnippetContext<'_>) -> String {
 /// Build an acknowledgement ("we got your message"): marked `Auto-Submitted:
 /// auto-replied` (RFC 3834) so well-behaved auto-responders do not answer it.
 pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
+    compose_automatic(input, "auto-replied", None)
+}
+
+/// Build the survey after closing: the channel's words, then the three rating links,
+/// tied to this mail's Message-ID, to the desk at `public_url`. Marked `Auto-Submitted:
+/// auto-generated` (it answers no message of theirs); the thread shows it without the
+/// links.
+pub fn compose_survey(input: &AckInput<'_>, public_url: &str) -> Result<Composed, std::io::Error> {
+    let mac = crate::desk::ratings::reply_mac(input.secret, input.message_id);
+    let page = crate::desk::ratings::page_url(public_url, input.ticket, &mac);
+    let links = crate::desk::ratings::footer_text(crate::desk::ratings::SURVEY_QUESTION, &page);
+    compose_automatic(input, "auto-generated", Some(&links))
+}
+
+/// An automatic mail from a channel's templates, with `links` under the text as sent.
+fn compose_automatic(
+    input: &AckInput<'_>,
+    auto_submitted: &'static str,
+    links: Option<&str>,
+) -> Result<Composed, std::io::Error> {
     let identity = input.identity;
     let value = |t: &str| match t {
         "contact.name" => input.contact_name.unwrap_or("").to_string(),
@@ -593,7 +614,11 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         subject.push(' ');
         subject.push_str(&subject_tag(input.secret, input.ticket));
     }
-    let text = input.body.render(value, Escape::None);
+    let shown = input.body.render(value, Escape::None);
+    let text = match links {
+        Some(links) => format!("{}\n\n{links}", shown.trim_end()),
+        None => shown.clone(),
+    };
     let name = from_name(identity, None);
     let mut builder = MessageBuilder::new()
         .from((name.clone(), identity.address.clone()))
@@ -602,7 +627,7 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         .subject(subject.clone())
         .message_id(input.message_id.to_string())
         .date(input.now)
-        .header("Auto-Submitted", Raw::new("auto-replied"))
+        .header("Auto-Submitted", Raw::new(auto_submitted))
         .header("X-Auto-Response-Suppress", Raw::new("All"))
         .header("X-Frontdesk-Ticket", Raw::new(input.ticket.to_string()))
         .text_body(text.clone());
@@ -617,7 +642,7 @@ pub fn compose_ack(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
         subject,
         from_name: name,
         recipients: vec![input.contact_email.to_string()],
-        shown: text.clone(),
+        shown,
         text,
         raw,
     })

@@ -1,12 +1,13 @@
 //! Outgoing mail: templates and composition (pure), the durable outbox and its SMTP
-//! worker, the ways mail is queued (an agent's reply, an acknowledgement) and the
-//! notifier that mails agents about their tickets.
+//! worker, the ways mail is queued (an agent's reply, an acknowledgement, a survey) and
+//! the notifier that mails agents about their tickets.
 
 pub mod compose;
 pub mod copies;
 pub mod notice;
 pub mod notifier;
 pub mod send;
+pub mod survey;
 pub mod template;
 pub mod worker;
 

@@ -93,6 +93,7 @@ mod reports;
 mod saved_views;
 mod schema;
 mod snippets;
+mod surveys;
 pub mod views;
 mod web;
 mod words;
@@ -112,6 +113,7 @@ pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, Queu
 pub use ratings::RateableReply;
 pub use saved_views::SavedView;
 pub use snippets::StoredSnippet;
+pub use surveys::{SurveyDue, SURVEY_WINDOW};
 pub use views::*;
 pub use web::{
     AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
@@ -946,6 +948,32 @@ impl Store {
         .await
     }
 
+    /// Keep which channels ask for surveys, and how long after closing (see
+    /// `surveys::sync_channels`).
+    pub async fn sync_survey_channels(
+        &self,
+        channels: Vec<(String, i64)>,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            surveys::sync_channels(conn, &channels, crate::model::unix_now())
+        })
+        .await
+    }
+
+    /// Up to `limit` closed tickets due their survey at `now` (see `surveys::due`).
+    pub async fn surveys_due(&self, now: i64, limit: i64) -> Result<Vec<SurveyDue>, StoreError> {
+        self.read(move |r| r.surveys_due(now, limit)).await
+    }
+
+    /// Queue a ticket's survey and mark it surveyed; `None` when it no longer is due.
+    pub async fn queue_survey(&self, mail: QueuedMail) -> Result<Option<i64>, StoreError> {
+        let secret = self.inner.secret.clone();
+        self.write(mail.raw.len(), move |conn| {
+            surveys::queue(conn, &mail, &secret, crate::model::unix_now())
+        })
+        .await
+    }
+
     /// Open a ticket by writing to a customer first: the ticket, owned by the agent, and
     /// the mail `first_mail` builds for its number, queued, in one transaction (see
     /// `outbound::open_ticket`). `bytes` is about the mail's size.
@@ -1433,6 +1461,155 @@ mod tests {
             "closed just now: {:?}",
             later.tickets
         );
+        store.close();
+    }
+
+    /// The survey after closing comes due once, its delay after an answered ticket was
+    /// closed, on a channel that asks, and for no one the desk should not mail: not for
+    /// a ticket never answered, open, merged, spam, of a blocked customer, closed
+    /// before the channel began asking or longer ago than the window. A ticket opened
+    /// again before its survey was queued gets none.
+    #[tokio::test]
+    async fn surveys_come_due_once_for_answered_tickets_closed_on_asking_channels() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0),
+                 (2, 'bob@spam.example', 0);
+             UPDATE contacts SET blocked = 1 WHERE id = 2;
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+             VALUES (1, 'Answered', 'Closed', 'support', 1, 100, 100),
+                    (2, 'Never answered', 'Closed', 'support', 1, 100, 100),
+                    (3, 'Spam', 'Closed', 'support', 1, 100, 100),
+                    (4, 'Merged', 'Closed', 'support', 1, 100, 100),
+                    (5, 'Blocked', 'Closed', 'support', 2, 100, 100),
+                    (6, 'Open', 'New', 'support', 1, 100, 100),
+                    (7, 'Sales', 'Closed', 'sales', 1, 100, 100),
+                    (8, 'Closed before', 'Closed', 'support', 1, 100, 100),
+                    (9, 'Reopened', 'Closed', 'support', 1, 100, 100);
+             UPDATE tickets SET closed = 1, closed_at = 1000 WHERE id <> 6;
+             UPDATE tickets SET closed_at = 400 WHERE id = 8;
+             UPDATE tickets SET closed_at = 1001 WHERE id = 9;
+             UPDATE tickets SET tags = '[\"spam\"]' WHERE id = 3;
+             UPDATE tickets SET merged_into = 1 WHERE id = 4;",
+        )
+        .unwrap();
+        for ticket in 1..=9 {
+            conn.execute(
+                "INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                     created_at, text_body, headers, from_email, message_id)
+                 VALUES (?1 * 2, ?1, 'inbound', 'support', 'lmtp', 'Q', 'new', 100, '', '', 'olga@example.org', 'q' || ?1),
+                        (?1 * 2 + 1, ?1, 'outbound', 'support', 'agent', 'Re: Q', 'reply', 150, '', '', 'jane@acme.test', 'a' || ?1)",
+                [ticket],
+            )
+            .unwrap();
+            // Ticket 2's reply never went.
+            conn.execute(
+                "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                     next_attempt_at, created_at, expires_at, sent_at)
+                 VALUES (?1 * 2 + 1, ?1, 'support', 'reply', '', '[]', 'sent', 0, 150, 9999999999,
+                     CASE WHEN ?1 = 2 THEN NULL ELSE 160 END)",
+                [ticket],
+            )
+            .unwrap();
+        }
+        let asking = [("support".to_string(), 3600)];
+        surveys::sync_channels(&conn, &asking, 500).unwrap();
+        let due = |now: i64| -> Vec<i64> {
+            surveys::due(&conn, now, 50)
+                .unwrap()
+                .into_iter()
+                .map(|d| d.ticket)
+                .collect()
+        };
+        assert_eq!(due(4599), Vec::<i64>::new(), "not yet");
+        assert_eq!(due(4601), [1, 9], "oldest closing first");
+        let first = surveys::due(&conn, 4601, 1).unwrap();
+        assert_eq!(
+            first,
+            [SurveyDue {
+                ticket: 1,
+                channel: "support".into(),
+                subject: "Answered".into(),
+                contact_email: "olga@example.org".into(),
+                contact_name: None,
+                last_message_id: Some("a1".into()),
+            }]
+        );
+        assert_eq!(
+            due(1000 + 3600 + SURVEY_WINDOW + 10),
+            Vec::<i64>::new(),
+            "too late"
+        );
+
+        let mail = |ticket: i64| QueuedMail {
+            ticket_id: ticket,
+            channel: "support".into(),
+            channel_address: "support@acme.test".into(),
+            kind: OutboxKind::Survey,
+            agent_email: None,
+            from_name: "Acme".into(),
+            subject: "How did we do?".into(),
+            text: "How did we do?".into(),
+            raw: b"Subject: How did we do?\r\n\r\nHow did we do?\r\n".to_vec(),
+            message_id: format!("survey{ticket}@acme.test"),
+            recipients: vec!["olga@example.org".into()],
+            max_queue_seconds: 3600,
+            per_hour_limit: None,
+            pipelines: None,
+            attachments: Vec::new(),
+            copies: Vec::new(),
+            close: false,
+            hold_seconds: 0,
+            status_when_sent: false,
+            draft: None,
+            source_row: None,
+            left_out: Vec::new(),
+        };
+        let outbox = store.queue_survey(mail(1)).await.unwrap();
+        assert!(outbox.is_some());
+        assert_eq!(
+            store.queue_survey(mail(1)).await.unwrap(),
+            None,
+            "asked once"
+        );
+        // Ticket 9 opens again before its survey goes: none, and nothing written.
+        conn.execute(
+            "UPDATE tickets SET closed = 0, closed_at = NULL WHERE id = 9",
+            [],
+        )
+        .unwrap();
+        assert_eq!(due(4601), Vec::<i64>::new());
+        assert_eq!(store.queue_survey(mail(9)).await.unwrap(), None);
+        let (outboxes, surveyed): (i64, i64) = conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM outbox WHERE kind = 'survey'),
+                        (SELECT COUNT(*) FROM surveys)",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((outboxes, surveyed), (1, 1));
+        // The survey is a reply a rating link may name, marked as the survey; it is
+        // not an answer.
+        let rateable = store.read(|r| r.rateable_replies(1)).await.unwrap();
+        assert_eq!(
+            rateable.iter().map(|r| r.survey).collect::<Vec<_>>(),
+            [false, true]
+        );
+        // Closed again, and a channel that stops and starts asking again asks only
+        // about tickets closed from then on.
+        conn.execute(
+            "UPDATE tickets SET closed = 1, closed_at = 1001 WHERE id = 9",
+            [],
+        )
+        .unwrap();
+        assert_eq!(due(4601), [9]);
+        surveys::sync_channels(&conn, &[], 4000).unwrap();
+        assert_eq!(due(4601), Vec::<i64>::new(), "stopped");
+        surveys::sync_channels(&conn, &asking, 4000).unwrap();
+        assert_eq!(due(9000), Vec::<i64>::new(), "closed before it asked again");
         store.close();
     }
 

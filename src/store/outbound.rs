@@ -59,6 +59,8 @@ pub enum OutboxKind {
     Acknowledgement,
     /// A ticket's mail forwarded by an agent to someone outside the desk.
     Forward,
+    /// The survey after closing, asking the customer how the desk did.
+    Survey,
 }
 
 impl OutboxKind {
@@ -67,6 +69,7 @@ impl OutboxKind {
             OutboxKind::Reply => "reply",
             OutboxKind::Acknowledgement => "acknowledgement",
             OutboxKind::Forward => "forward",
+            OutboxKind::Survey => "survey",
         }
     }
 }

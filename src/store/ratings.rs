@@ -27,6 +27,8 @@ pub struct RateableReply {
     pub written_at: i64,
     /// The customer's rating so far, and their words.
     pub rating: Option<(Rating, String)>,
+    /// It is the survey after closing (it asks about the desk's help, not a reply).
+    pub survey: bool,
 }
 
 /// The desk's replies on ticket `ticket` (or the ticket it was merged into).
@@ -39,7 +41,8 @@ pub(super) fn rateable_replies(
     };
     let mut stmt = conn.prepare_cached(
         "SELECT m.id, m.ticket_id, m.message_id, t.subject, COALESCE(u.full_name, m.from_name, ''),
-                m.created_at, r.rating, r.comment
+                m.created_at, r.rating, r.comment,
+                EXISTS (SELECT 1 FROM surveys s WHERE s.message_row = m.id)
          FROM messages m JOIN tickets t ON t.id = m.ticket_id
          LEFT JOIN users u ON u.email = m.from_email
          LEFT JOIN ratings r ON r.message_row = m.id
@@ -60,13 +63,15 @@ pub(super) fn rateable_replies(
                 .as_deref()
                 .and_then(Rating::parse)
                 .map(|x| (x, comment.unwrap_or_default())),
+            survey: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The customer rated reply `row`: keep it (replacing an earlier rating) and say so in
-/// the ticket's history. The words for the history.
+/// the ticket's history. A rating of the survey after closing is of the desk's help:
+/// its "Not good" goes to the ticket's owner. The words for the history.
 pub(super) fn rate(
     conn: &Connection,
     row: i64,
@@ -81,29 +86,38 @@ pub(super) fn rate(
         Option<String>,
         Option<String>,
     );
-    let found: Option<Found> = conn
+    let found: Option<(Found, bool)> = conn
         .prepare_cached(
             "SELECT m.ticket_id, COALESCE(u.full_name, m.from_name, m.from_email, 'the desk'), c.email,
-                    m.from_email, (SELECT x.rating FROM ratings x WHERE x.message_row = m.id)
+                    CASE WHEN s.ticket_id IS NULL THEN m.from_email ELSE t.owner END,
+                    (SELECT x.rating FROM ratings x WHERE x.message_row = m.id), s.ticket_id IS NOT NULL
              FROM messages m LEFT JOIN users u ON u.email = m.from_email
              JOIN tickets t ON t.id = m.ticket_id JOIN contacts c ON c.id = t.contact_id
+             LEFT JOIN surveys s ON s.message_row = m.id
              WHERE m.id = ?1 AND m.direction = 'outbound'",
         )?
         .query_row([row], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            Ok((
+                (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?),
+                r.get::<_, bool>(5)?,
+            ))
         })
         .optional()?;
-    let Some((ticket, agent, customer, author, before)) = found else {
+    let Some(((ticket, agent, customer, author, before), survey)) = found else {
         return Err(StoreError::Invalid(format!("no reply {row}")));
     };
     let customer = customer.unwrap_or_else(|| "the customer".into());
+    let words = if survey {
+        format!("rated the desk's help: {}", rating.label())
+    } else {
+        format!("rated {agent}'s reply: {}", rating.label())
+    };
     exec(
         conn,
         "INSERT INTO ratings (message_row, rating, comment, rated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (message_row) DO UPDATE SET rating = ?2, comment = ?3, rated_at = ?4",
         params![row, rating.as_str(), comment, now],
     )?;
-    let words = format!("rated {agent}'s reply: {}", rating.label());
     event(conn, ticket, "rating", &customer, &words, now)?;
     // The reply's author hears of a "Not good" (once, not again for the same verdict).
     if let (Rating::Bad, Some(author)) = (rating, &author) {

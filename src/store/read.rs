@@ -66,6 +66,11 @@ impl<'c> Reader<'c> {
         Ok(rows.into_iter().map(|r| r.ticket).collect())
     }
 
+    /// Up to `limit` closed tickets due their survey at `now` (see `surveys::due`).
+    pub fn surveys_due(&self, now: i64, limit: i64) -> Result<Vec<super::SurveyDue>, StoreError> {
+        super::surveys::due(self.conn, now, limit)
+    }
+
     /// The desk's replies on `ticket` (following a merge), which a rating link may name.
     pub fn rateable_replies(&self, ticket: i64) -> Result<Vec<super::RateableReply>, StoreError> {
         super::ratings::rateable_replies(self.conn, ticket)

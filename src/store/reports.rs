@@ -84,8 +84,12 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
         })?
         .collect::<Result<_, _>>()?;
     let mut stmt = conn.prepare_cached(
-        "SELECT COALESCE(m.from_email, ''), r.rating, r.rated_at
+        // A survey's rating counts for the agent who owns its ticket (the desk's
+        // address sent it).
+        "SELECT COALESCE(CASE WHEN s.ticket_id IS NULL THEN m.from_email ELSE t.owner END, ''),
+                r.rating, r.rated_at
          FROM ratings r INDEXED BY ratings_rated_at JOIN messages m ON m.id = r.message_row
+         LEFT JOIN surveys s ON s.message_row = m.id LEFT JOIN tickets t ON t.id = s.ticket_id
          WHERE r.rated_at >= ?1",
     )?;
     let ratings = stmt

@@ -122,6 +122,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0036_saved_views",
         include_str!("migrations/0036_saved_views.sql"),
     ),
+    ("0037_surveys", include_str!("migrations/0037_surveys.sql")),
 ];
 
 /// The schema version this build writes.

@@ -1103,23 +1103,29 @@ pub struct TicketPage<'a> {
     pub now: i64,
 }
 
-/// Whom a mail we sent went to and how far it got, for its header in the thread; one
-/// still waiting can be cancelled or sent at once, one the relay refused tried again,
-/// a cancelled reply or forward edited again.
-/// What the customer thought of a reply, under it.
-fn rating_line(rating: crate::desk::ratings::Rating, comment: &str) -> String {
+/// What the customer thought of a reply (or, under the survey after closing, of the
+/// desk's help), under it.
+fn rating_line(rating: crate::desk::ratings::Rating, comment: &str, survey: bool) -> String {
     let words = if comment.is_empty() {
         String::new()
     } else {
         format!(r#": <q>{}</q>"#, esc(comment))
     };
     format!(
-        r#"<p class="customer-rating {}">The customer rated this reply <strong>{}</strong>{words}</p>"#,
+        r#"<p class="customer-rating {}">The customer rated {} <strong>{}</strong>{words}</p>"#,
         rating.as_str(),
+        if survey {
+            "the desk's help"
+        } else {
+            "this reply"
+        },
         rating.label()
     )
 }
 
+/// Whom a mail we sent went to and how far it got, for its header in the thread; one
+/// still waiting can be cancelled or sent at once, one the relay refused tried again,
+/// a cancelled reply or forward edited again.
 fn delivery(d: &crate::store::Delivery, csrf: &str) -> String {
     let word = match d.status.as_str() {
         "queued" => "sending",
@@ -1379,7 +1385,8 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             }
         }
         if let Some((rating, comment)) = &m.rating {
-            out.push_str(&rating_line(*rating, comment));
+            let survey = m.delivery.as_ref().is_some_and(|d| d.kind == "survey");
+            out.push_str(&rating_line(*rating, comment, survey));
         }
         if m.direction == "note"
             && m.deleted_at.is_none()

@@ -301,6 +301,29 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert!(plan.contains("contacts_domain"), "{plan}");
+    // Schema 37 rebuilt the outbox for surveys: the old entry is there as it was (made
+    // a forward above), the waits still follow it, and nobody was surveyed.
+    let old_reply: (i64, String, String, Option<i64>) = conn
+        .query_row(
+            "SELECT message_row, kind, status, sent_at FROM outbox WHERE id = 7",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(old_reply, (1, "forward".into(), "sent".into(), Some(2)));
+    let surveyed: i64 = conn
+        .query_row("SELECT COUNT(*) FROM surveys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(surveyed, 0);
+    let triggers: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger'
+             AND name IN ('ticket_wait_recount', 'outbox_wait_insert', 'outbox_wait_sent')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(triggers, 3, "the wait triggers are back");
     // Schema 36: nobody saved a view yet.
     let views: i64 = conn
         .query_row("SELECT COUNT(*) FROM saved_views", [], |r| r.get(0))
@@ -322,6 +345,13 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         [],
     )
     .expect("schema 21 takes notifications");
+    conn.execute(
+        "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+             next_attempt_at, created_at, expires_at)
+         VALUES (1, 1, 'support', 'survey', 'd@acme.test', '[]', 'cancelled', 1, 1, 1)",
+        [],
+    )
+    .expect("schema 37 takes surveys");
     // Schema 22: everyone on a ticket is offered in the Cc box, as before.
     let copied: String = conn
         .query_row(

@@ -159,7 +159,7 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
     // Olga changes her mind from the "Good" link: her words are there to edit; the new
     // rating replaces the old.
     b.open(&format!("{page}?r=good"));
-    b.wait_text("main", "You rated this reply before");
+    b.wait_text("main", "You rated this before");
     assert!(b.find("input[value=good]:checked").is_some());
     assert_eq!(
         b.js(
@@ -222,4 +222,208 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
     assert_eq!(r.status, 429, "{}", r.text());
     assert!(r.text().contains("Please try again in"), "{}", r.text());
     assert_eq!(kept(&d)[0].1, "okay");
+}
+
+/// A survey as Olga got it.
+struct Got {
+    subject: String,
+    body: String,
+    message_id: String,
+    auto_submitted: String,
+}
+
+/// The mail Olga got whose subject starts with `subject`, parsed.
+fn mails_about(rx: &Receiver, subject: &str) -> Vec<Got> {
+    rx.for_rcpt(OLGA)
+        .iter()
+        .filter_map(|m| {
+            let p = mail_parser::MessageParser::default().parse(&m.raw)?;
+            Some(Got {
+                subject: p.subject().unwrap_or("").to_string(),
+                body: p.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+                message_id: p.message_id().unwrap_or("").to_string(),
+                auto_submitted: p
+                    .header_raw("Auto-Submitted")
+                    .unwrap_or("")
+                    .trim()
+                    .to_string(),
+            })
+        })
+        .filter(|g| g.subject.starts_with(subject))
+        .collect()
+}
+
+/// Move the closing of `ticket` back by `seconds`, as if an agent closed it then (and
+/// the channel asked for surveys since before).
+fn closed_earlier(d: &Daemon, ticket: i64, seconds: i64) {
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET closed_at = closed_at - ?2 WHERE id = ?1 AND closed = 1",
+            [ticket, seconds],
+        )
+        .unwrap();
+    assert_eq!(moved, 1, "ticket #{ticket} is closed");
+    db.execute(
+        "UPDATE survey_channels SET since = MIN(since, (SELECT closed_at FROM tickets WHERE id = ?1))",
+        [ticket],
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_customer_is_asked_once_after_closing_how_the_desk_did() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!("{SUPPORT}[channel.survey]\nafter = \"10m\"\n"),
+        ),
+        public_url: Some(PUBLIC.into()),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = olga_two_tickets(&d, "survey");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    // Jane answers the hinge and closes it; the invoice she closes without a word.
+    let r = jane.post(
+        &format!("/tickets/{hinge}/reply"),
+        &[("csrf", &jane.csrf), ("body", "A new hinge is on its way.")],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    wait_until("the reply at the receiver", Duration::from_secs(30), || {
+        !rx.for_rcpt(OLGA).is_empty()
+    });
+    for id in [hinge, invoice] {
+        let r = jane.post(
+            &format!("/tickets/{id}/status"),
+            &[("csrf", &jane.csrf), ("stage", "Closed")],
+            &[],
+        );
+        assert!(r.status < 400, "{}", r.text());
+    }
+    // Not before its time: the desk looks every ten seconds for a ten-minute delay.
+    std::thread::sleep(Duration::from_secs(12));
+    assert!(mails_about(&rx, "How did we do").is_empty(), "too soon");
+    closed_earlier(&d, hinge, 11 * 60);
+    closed_earlier(&d, invoice, 11 * 60);
+    wait_until(
+        "the survey at the receiver",
+        Duration::from_secs(30),
+        || !mails_about(&rx, "How did we do").is_empty(),
+    );
+    let got = mails_about(&rx, "How did we do");
+    let survey = &got[0];
+    assert!(
+        survey
+            .subject
+            .starts_with("How did we do with \"Broken hinge\"? [#"),
+        "{}",
+        survey.subject
+    );
+    assert_eq!(survey.auto_submitted, "auto-generated");
+    assert!(
+        survey.body.contains(&format!(
+            "we closed your request \"Broken hinge\" (#{hinge})"
+        )),
+        "{}",
+        survey.body
+    );
+    let good = survey
+        .body
+        .lines()
+        .find_map(|l| l.strip_prefix("Good: "))
+        .unwrap_or_else(|| panic!("no rating link in {}", survey.body))
+        .trim()
+        .to_string();
+    let path = good
+        .strip_prefix(PUBLIC)
+        .unwrap_or_else(|| panic!("{good} is not on {PUBLIC}"))
+        .to_string();
+    assert!(path.starts_with(&format!("/rate/{hinge}/")), "{path}");
+
+    // The thread shows it, marked, without its links; the ticket stays closed.
+    let thread = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(thread.contains("we closed your request"), "{thread}");
+    assert!(
+        thread.contains(r#"<span class="marks">survey</span>"#),
+        "{thread}"
+    );
+    assert!(!thread.contains("/rate/"), "{thread}");
+    assert_eq!(d.ticket(hinge)["status"], "Closed");
+
+    // Olga rates the desk's help from the link, with a word.
+    let b = Browser::start(&d.http);
+    b.open(&path);
+    b.wait_text("main h1", "How did we do?");
+    assert!(
+        b.text("main")
+            .contains("Your request “Broken hinge” to Acme."),
+        "{}",
+        b.text("main")
+    );
+    assert!(b.find("input[value=good]:checked").is_some());
+    let comment = b.find("textarea[name=comment]").expect("a comment box");
+    b.type_into(&comment, "Quick and kind.");
+    b.click_css("main button[type=submit]");
+    b.wait_text("main h1", "Thank you");
+    assert_eq!(kept(&d).len(), 1);
+    let ticket = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(
+        ticket.contains(r#"class="customer-rating good">The customer rated the desk&#39;s help <strong>Good</strong>: <q>Quick and kind.</q>"#)
+            || ticket.contains(r#"class="customer-rating good">The customer rated the desk's help <strong>Good</strong>: <q>Quick and kind.</q>"#),
+        "{ticket}"
+    );
+    // The reports count it for Jane, who owns the ticket.
+    let report = jane.get("/reports?days=7").text();
+    assert!(
+        report.contains(r#"<dd id="r-ratings">1 good, 0 okay, 0 not good (100 % good)</dd>"#),
+        "{report}"
+    );
+    assert!(
+        report.contains(r#"<tr data-agent="jane@acme.test">"#)
+            && report.contains("<td>1 of 1</td>"),
+        "{report}"
+    );
+
+    // Asked once: opened again by Olga's thanks, closed again long ago, no second
+    // survey; nor one for the invoice, which no reply answered.
+    crate::deliver(
+        &d,
+        OLGA,
+        "support@example.com",
+        &crate::text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: How did we do?",
+            "survey.9@customer.example.org",
+            "Thanks again!",
+            &format!("In-Reply-To: <{}>\r\n", survey.message_id),
+        ),
+    );
+    wait_until(
+        "the thanks reopening the ticket",
+        Duration::from_secs(30),
+        || d.ticket(hinge)["status"] != "Closed",
+    );
+    let r = jane.post(
+        &format!("/tickets/{hinge}/status"),
+        &[("csrf", &jane.csrf), ("stage", "Closed")],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    closed_earlier(&d, hinge, 11 * 60);
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        mails_about(&rx, "How did we do").len(),
+        1,
+        "one survey only"
+    );
+    let surveyed: i64 = rusqlite::Connection::open(d.data_dir.join("frontdesk.db"))
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM surveys", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(surveyed, 1);
 }

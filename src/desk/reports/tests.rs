@@ -466,6 +466,7 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
             rating("bea@acme.test", Rating::Good, MON + 3 * H),
             rating("al@acme.test", Rating::Okay, MON + 3 * H),
             rating("jane@acme.test", Rating::Good, MON - H), // before the period
+            rating("", Rating::Good, MON + 4 * H),           // a survey of a ticket nobody owned
         ],
         ..Default::default()
     };
@@ -476,7 +477,11 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         &[],
         None,
     );
-    assert_eq!(r.ratings.words(), "2 good, 1 okay, 1 not good (50 % good)");
+    assert_eq!(r.ratings.words(), "3 good, 1 okay, 1 not good (60 % good)");
+    assert!(
+        r.agents.iter().all(|a| !a.agent.is_empty()),
+        "no line for nobody"
+    );
     let line = |email: &str| r.agents.iter().find(|a| a.agent == email).unwrap().rated;
     assert_eq!(line("jane@acme.test").good_of_all(), "1 of 2");
     assert_eq!(line("bea@acme.test").good_of_all(), "1 of 1");

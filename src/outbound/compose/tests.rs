@@ -572,3 +572,57 @@ fn a_reply_box_mail_is_the_first_while_the_ticket_has_no_mail() {
     // forward here rather than turning into a first mail to a stranger.
     assert_eq!(Writing::from_ticket(true, false), Writing::Forward);
 }
+
+#[test]
+fn a_survey_asks_how_the_desk_did_with_links_tied_to_its_message_id() {
+    let id = identity(FromNameMode::Company, "Acme", None);
+    let subject = Template::parse(crate::config::SURVEY_SUBJECT, ACK_TOKENS).unwrap();
+    let body = Template::parse(crate::config::SURVEY_BODY, ACK_TOKENS).unwrap();
+    let composed = compose_survey(
+        &AckInput {
+            ticket: 9,
+            ticket_subject: "Broken hinge",
+            contact_email: "c@example.org",
+            contact_name: Some("Cleo"),
+            identity: &id,
+            subject: &subject,
+            body: &body,
+            secret: SECRET,
+            in_reply_to: Some("last@acme.test"),
+            message_id: "survey1@acme.test",
+            now: 0,
+        },
+        "https://desk.acme.test",
+    )
+    .unwrap();
+    let mac = crate::desk::ratings::reply_mac(SECRET, "survey1@acme.test");
+    let page = format!("https://desk.acme.test/rate/9/{mac}");
+    let parsed = parse(&composed.raw).unwrap();
+    assert_eq!(parsed.header("Auto-Submitted"), Some("auto-generated"));
+    assert!(
+        parsed
+            .subject
+            .starts_with("How did we do with \"Broken hinge\"? [#9-"),
+        "{}",
+        parsed.subject
+    );
+    assert_eq!(parsed.in_reply_to, vec!["last@acme.test"]);
+    let text = parsed.text_body.replace("\r\n", "\n");
+    assert!(
+        text.contains("we closed your request \"Broken hinge\" (#9)."),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(&format!(
+            "Acme\n\nHow did we do?\nGood: {page}?r=good\nOkay: {page}?r=okay\nNot good: {page}?r=bad\n"
+        )),
+        "{text}"
+    );
+    // The thread shows the words without the links.
+    assert!(!composed.shown.contains("/rate/"), "{}", composed.shown);
+    assert!(composed.shown.contains("we closed your request"));
+    assert!(composed.text.starts_with(composed.shown.trim_end()));
+    // A survey that came back is automatic mail: nothing answers it.
+    let c = crate::ingest::classify::classify(&parsed, None, &["support@acme.test".to_string()]);
+    assert!(c.suppresses_auto_reply());
+}

@@ -29,20 +29,38 @@ pub fn ask(reply: &RateableReply, chosen: Option<Rating>, action: &str, company:
         ));
     }
     let again = if reply.rating.is_some() {
-        r#"<p class="hint">You rated this reply before; sending again replaces it.</p>"#
+        r#"<p class="hint">You rated this before; sending again replaces it.</p>"#
     } else {
         ""
     };
+    // The survey after closing asks about the desk's help; a reply's links, the reply.
+    let (question, about) = if reply.survey {
+        (
+            crate::desk::ratings::SURVEY_QUESTION,
+            format!(
+                "Your request “{}” to {}.",
+                esc(&reply.subject),
+                esc(company)
+            ),
+        )
+    } else {
+        (
+            crate::desk::ratings::REPLY_QUESTION,
+            format!(
+                "{}'s reply about “{}” from {}.",
+                esc(&reply.agent_name),
+                esc(&reply.subject),
+                esc(company)
+            ),
+        )
+    };
     page(
-        "How was this reply?",
+        question,
         &format!(
-            r#"<h1>How was this reply?</h1><p>{agent}'s reply about “{subject}” from {company}.</p>{again}
+            r#"<h1>{question}</h1><p>{about}</p>{again}
 <form method="post" action="{action}"><fieldset><legend>Your rating</legend>{choices}</fieldset>
 <label>Anything to add? (optional) <textarea name="comment" rows="4" maxlength="{max}">{comment}</textarea></label>
 <button type="submit">Send rating</button></form>"#,
-            agent = esc(&reply.agent_name),
-            subject = esc(&reply.subject),
-            company = esc(company),
             action = esc(action),
             max = MAX_COMMENT,
             comment = esc(comment),
@@ -88,6 +106,7 @@ mod tests {
             agent_name: "Jane \"JD\" Doe".into(),
             written_at: 0,
             rating: rating.map(|(r, c)| (r, c.to_string())),
+            survey: false,
         }
     }
 
@@ -103,7 +122,7 @@ mod tests {
             "{html}"
         );
         assert!(!html.contains("<hinge>"));
-        assert!(!html.contains("rated this reply before"));
+        assert!(!html.contains("rated this before"));
     }
 
     #[test]
@@ -116,7 +135,7 @@ mod tests {
         );
         assert!(html.contains(r#"value="okay" required checked"#), "{html}");
         assert!(html.contains("slow &lt;/textarea&gt;</textarea>"), "{html}");
-        assert!(html.contains("rated this reply before"));
+        assert!(html.contains("rated this before"));
         // The link's choice wins over the earlier one.
         let html = ask(
             &reply(Some((Rating::Okay, ""))),
@@ -124,6 +143,22 @@ mod tests {
             "/x",
             "Acme",
         );
+        assert!(html.contains(r#"value="good" required checked"#), "{html}");
+    }
+
+    #[test]
+    fn the_survey_asks_about_the_request_not_a_reply() {
+        let survey = RateableReply {
+            survey: true,
+            ..reply(None)
+        };
+        let html = ask(&survey, Some(Rating::Good), "/rate/42/ab", "A&B");
+        assert!(html.contains("<h1>How did we do?</h1>"), "{html}");
+        assert!(
+            html.contains("Your request “Broken &lt;hinge&gt;” to A&amp;B."),
+            "{html}"
+        );
+        assert!(!html.contains("Jane"), "no agent named: {html}");
         assert!(html.contains(r#"value="good" required checked"#), "{html}");
     }
 }
