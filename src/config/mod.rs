@@ -1116,19 +1116,26 @@ impl Validator<'_> {
                     Some(t) => self.targets(t, &key("next_answer")),
                     None => Targets::default(),
                 };
-                if raw.first_answer.is_none() && raw.next_answer.is_none() {
+                if raw.first_answer.is_none()
+                    && raw.next_answer.is_none()
+                    && raw.office_hours.is_none()
+                    && raw.timezone.is_none()
+                    && raw.holidays.is_none()
+                {
                     self.problem(
                         table,
                         key("first_answer"),
-                        "or next_answer is needed: the targets this channel's tickets have in place of [sla]'s",
+                        "or next_answer or office_hours is needed: the targets or hours this channel's tickets have in place of [sla]'s",
                     );
                 }
+                let own_hours = self.channel_hours(&key, raw, hours.as_ref());
                 // What the channel leaves out is the desk's; a next answer it leaves
                 // out is its own first answer's, as in [sla].
                 sla::ChannelTargets {
                     channel: name.clone(),
                     first_answer: own_first.or(first_answer),
                     next_answer: own_next.or(own_first).or(next_answer),
+                    hours: own_hours,
                 }
             })
             .collect();
@@ -1137,6 +1144,80 @@ impl Validator<'_> {
             next_answer,
             hours,
             channels,
+        })
+    }
+
+    /// The hours a channel's time counts in: its own `office_hours` ("always": around
+    /// the clock), else the desk's `desk` hours; its own time zone and holidays, else
+    /// the desk's.
+    fn channel_hours(
+        &mut self,
+        key: &dyn Fn(&str) -> String,
+        raw: &RawChannelSla,
+        desk: Option<&OfficeHours>,
+    ) -> Option<OfficeHours> {
+        let zone = match &raw.timezone {
+            Some(z) => match sla::zone(z.get_ref()) {
+                Ok(zone) => Some(zone),
+                Err(e) => {
+                    self.problem(z, key("timezone"), e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let holidays = match &raw.holidays {
+            Some(list) => match sla::parse_holidays(list.get_ref()) {
+                Ok(days) => Some(days),
+                Err(e) => {
+                    self.problem(list, key("holidays"), e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let days = match &raw.office_hours {
+            Some(h) if h.get_ref().trim().eq_ignore_ascii_case("always") => None,
+            Some(h) => match sla::parse_hours(h.get_ref()) {
+                Ok(days) => Some(days),
+                Err(e) => {
+                    self.problem(h, key("office_hours"), e);
+                    return None;
+                }
+            },
+            None => desk.map(|d| d.days),
+        };
+        let Some(days) = days else {
+            // Around the clock: a time zone or holidays would have nothing to shape.
+            let why = if raw.office_hours.is_some() {
+                "which are \"always\""
+            } else {
+                "which neither this channel nor [sla] sets"
+            };
+            if let Some(z) = &raw.timezone {
+                self.problem(
+                    z,
+                    key("timezone"),
+                    format!("is the time zone of office_hours, {why}"),
+                );
+            }
+            if let Some(list) = &raw.holidays {
+                self.problem(
+                    list,
+                    key("holidays"),
+                    format!("are days out of office_hours, {why}"),
+                );
+            }
+            return None;
+        };
+        Some(OfficeHours {
+            days,
+            zone: zone
+                .or_else(|| desk.map(|d| d.zone.clone()))
+                .unwrap_or_else(jiff::tz::TimeZone::system),
+            holidays: holidays
+                .or_else(|| desk.map(|d| d.holidays.clone()))
+                .unwrap_or_default(),
         })
     }
 

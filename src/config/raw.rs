@@ -183,6 +183,13 @@ pub struct RawChannelSla {
     pub first_answer: Option<Spanned<RawTargets>>,
     /// How soon each later answer is due.
     pub next_answer: Option<Spanned<RawTargets>>,
+    /// The channel's own hours ("mon-sun 00:00-24:00", or "always"); the desk's when
+    /// absent.
+    pub office_hours: Option<Spanned<String>>,
+    /// The time zone of the channel's hours; the desk's when absent.
+    pub timezone: Option<Spanned<String>>,
+    /// The channel's days out of its hours; the desk's when absent.
+    pub holidays: Option<Spanned<Vec<String>>>,
 }
 
 /// `[[pipeline]]`.

@@ -515,6 +515,48 @@ fn answer_targets_that_would_not_work_name_line_and_key() {
 }
 
 #[test]
+fn a_channel_keeps_hours_of_its_own_or_the_desk_s() {
+    let desk = "[sla]\nfirst_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"\n\
+                timezone = \"Europe/Paris\"\nholidays = [\"12-25\"]\n";
+    let parse = |channel_lines: &str| {
+        let text = format!("{GOOD}\n[channel.sla]\n{channel_lines}\n\n{desk}");
+        Config::parse(Path::new("t.toml"), &text)
+            .unwrap()
+            .sla
+            .unwrap()
+    };
+    let desk_hours = parse("first_answer = { high = \"1h\" }").hours.unwrap();
+    // Targets alone: the desk's hours.
+    let sla = parse("first_answer = { high = \"1h\" }");
+    assert_eq!(sla.channels[0].hours.as_ref(), Some(&desk_hours));
+    // "always": around the clock, whatever the desk keeps.
+    let sla = parse("office_hours = \"always\"");
+    assert_eq!(sla.channels[0].hours, None);
+    assert_eq!(
+        sla.channels[0].first_answer, sla.first_answer,
+        "the desk's targets"
+    );
+    // Its own days, the desk's zone and holidays.
+    let sla = parse("office_hours = \"mon-sun 08:00-20:00\"");
+    let own = sla.channels[0].hours.clone().unwrap();
+    assert_eq!(
+        own.days,
+        crate::desk::sla::parse_hours("mon-sun 08:00-20:00").unwrap()
+    );
+    assert_eq!(own.zone, desk_hours.zone);
+    assert_eq!(own.holidays, desk_hours.holidays);
+    // The desk's days in its own zone, with no holidays.
+    let sla = parse("timezone = \"America/New_York\"\nholidays = []");
+    let own = sla.channels[0].hours.clone().unwrap();
+    assert_eq!(own.days, desk_hours.days);
+    assert_eq!(
+        own.zone,
+        crate::desk::sla::zone("America/New_York").unwrap()
+    );
+    assert!(own.holidays.is_empty());
+}
+
+#[test]
 fn a_channel_has_answer_targets_of_its_own() {
     use crate::desk::lifecycle::Priority;
     let text = format!(
@@ -553,13 +595,37 @@ fn a_channel_has_answer_targets_of_its_own() {
             "",
             "[sla]\nfirst_answer = { high = \"4h\" }",
             "channel[1].sla.first_answer",
-            "or next_answer is needed",
+            "or next_answer or office_hours is needed",
         ),
         (
             "next_answer = { high = \"soon\" }",
             "[sla]\nfirst_answer = { high = \"4h\" }",
             "channel[1].sla.next_answer.high",
             "not a span of time",
+        ),
+        (
+            "office_hours = \"mon-fri 17:00-09:00\"",
+            "[sla]\nfirst_answer = { high = \"4h\" }",
+            "channel[1].sla.office_hours",
+            "closes before it opens",
+        ),
+        (
+            "timezone = \"Mars/Base\"",
+            "[sla]\nfirst_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"",
+            "channel[1].sla.timezone",
+            "not a time zone",
+        ),
+        (
+            "timezone = \"Europe/Paris\"",
+            "[sla]\nfirst_answer = { high = \"4h\" }",
+            "channel[1].sla.timezone",
+            "which neither this channel nor [sla] sets",
+        ),
+        (
+            "office_hours = \"always\"\nholidays = [\"12-25\"]",
+            "[sla]\nfirst_answer = { high = \"4h\" }\noffice_hours = \"mon-fri 09:00-17:00\"",
+            "channel[1].sla.holidays",
+            "which are \"always\"",
         ),
     ] {
         let text = format!("{GOOD}\n[channel.sla]\n{channel_lines}\n\n{desk}\n");

@@ -111,6 +111,51 @@ pub fn footer_html(question: &str, page: &str) -> String {
     )
 }
 
+/// A reply's text without the question and links [`footer_text`] put under it (and the
+/// blank line before them), when it holds them: replies stored before the thread kept
+/// them out still have them, and an agent clicking one would rate their own reply.
+/// Any other text comes back as it is.
+pub fn without_rating_links(text: &str) -> std::borrow::Cow<'_, str> {
+    let question = format!("\n{REPLY_QUESTION}\n");
+    let mut from = 0;
+    while let Some(found) = text[from..].find(&question) {
+        let start = from + found;
+        let links_at = start + question.len();
+        if let Some(len) = rating_links_len(&text[links_at..]) {
+            let mut out = String::with_capacity(text.len());
+            out.push_str(&text[..start]);
+            out.push_str(&text[links_at + len..]);
+            return std::borrow::Cow::Owned(out);
+        }
+        from = start + 1;
+    }
+    std::borrow::Cow::Borrowed(text)
+}
+
+/// The length of the three link lines [`footer_text`] writes, if `text` starts with them.
+fn rating_links_len(text: &str) -> Option<usize> {
+    let mut len = 0;
+    let mut page: Option<&str> = None;
+    for r in Rating::ALL {
+        let line_end = text[len..].find('\n')?;
+        let line = &text[len..len + line_end];
+        let link = line.strip_prefix(r.label())?.strip_prefix(": ")?;
+        let this_page = link.strip_suffix(&format!("?r={}", r.as_str()))?;
+        let (_, tail) = this_page.rsplit_once("/rate/")?;
+        let (ticket, mac) = tail.split_once('/')?;
+        let well_formed = !ticket.is_empty()
+            && ticket.bytes().all(|b| b.is_ascii_digit())
+            && mac.len() == MAC_HEX
+            && mac.bytes().all(|b| b.is_ascii_hexdigit());
+        if !well_formed || page.is_some_and(|p| p != this_page) {
+            return None;
+        }
+        page = Some(this_page);
+        len += line_end + 1;
+    }
+    Some(len)
+}
+
 /// Ratings counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
@@ -207,6 +252,34 @@ mod tests {
             html.contains("<a href=\"https://x.test/a&amp;b&quot;/rate/1/ab?r=bad\">Not good</a>"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn a_stored_reply_loses_its_rating_links_and_nothing_else() {
+        let page = page_url("https://desk.acme.test", 42, "00ff00ff00ff00ff");
+        let signed = "Done.\n\n--\nAcme\n";
+        let sent = format!("{signed}\n{}", footer_text(REPLY_QUESTION, &page));
+        assert_eq!(without_rating_links(&sent), signed);
+        // The quote under the links stays.
+        let quoted = format!("{sent}\nOlga wrote:\n> It squeaks.\n");
+        assert_eq!(
+            without_rating_links(&quoted),
+            format!("{signed}\nOlga wrote:\n> It squeaks.\n")
+        );
+        // Text that only looks like it, or a customer's quote of it, is left alone.
+        for kept in [
+            signed.to_string(),
+            "How was this reply?\nGood: fine\n".to_string(),
+            format!("{signed}\nHow was this reply?\nGood: {page}?r=good\nOkay: {page}?r=okay\n"),
+            format!(
+                "{signed}\nHow was this reply?\nGood: {page}?r=good\nOkay: {}?r=okay\nNot good: {page}?r=bad\n",
+                page_url("https://desk.acme.test", 43, "00ff00ff00ff00ff")
+            ),
+            format!("{signed}\nHow was this reply?\nGood: https://x.test/rate/42/zz?r=good\nOkay: https://x.test/rate/42/zz?r=okay\nNot good: https://x.test/rate/42/zz?r=bad\n"),
+            format!("> {}", footer_text(REPLY_QUESTION, &page).replace('\n', "\n> ")),
+        ] {
+            assert_eq!(without_rating_links(&kept), kept.as_str());
+        }
     }
 
     #[test]

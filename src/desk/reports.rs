@@ -325,8 +325,8 @@ pub struct Report {
     /// First answers against the `[sla]` targets (none without targets).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_target: Option<OnTarget>,
-    /// The durations count only the desk's office hours (`[sla] office_hours`), not
-    /// the time around the clock.
+    /// The durations count only office hours (`[sla] office_hours`, or a channel's
+    /// own), not the time around the clock.
     #[serde(default)]
     pub office_hours: bool,
     /// Customers' ratings of replies, given in the period.
@@ -405,8 +405,8 @@ pub fn build(
     // How long from one moment to another: open time only, when the desk keeps hours
     // (a mail on Friday evening answered on Monday at ten waited an hour, not three
     // days), so the figures agree with the targets.
-    let hours = sla.and_then(|s| s.hours.as_ref());
-    let took = |from: i64, to: i64| match hours {
+    // Each ticket's channel's hours (a channel may keep its own).
+    let took = |channel: &str, from: i64, to: i64| match sla.and_then(|s| s.hours_of(channel)) {
         Some(h) => h.open_between(from, to),
         None => (to - from).max(0),
     };
@@ -451,7 +451,7 @@ pub fn build(
             }
             match (t.customer_first, first.get(&t.id)) {
                 (true, Some((at, agent))) => {
-                    let wait = took(t.created_at, *at);
+                    let wait = took(&t.channel, t.created_at, *at);
                     waits.push(wait);
                     channel_waits.entry(channel).or_default().push(wait);
                     let a = agent_lines.index(agent);
@@ -471,7 +471,7 @@ pub fn build(
                 let a = agent_lines.index(owner);
                 agent_lines.at(a).closed += 1;
             }
-            to_close.push(took(t.created_at, at));
+            to_close.push(took(&t.channel, t.created_at, at));
         }
     }
     for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
@@ -519,7 +519,8 @@ pub fn build(
         channels,
         days,
         on_target,
-        office_hours: hours.is_some(),
+        office_hours: sla
+            .is_some_and(|s| s.hours.is_some() || s.channels.iter().any(|c| c.hours.is_some())),
         ratings,
     }
 }

@@ -224,7 +224,7 @@ pub struct Sla {
 }
 
 /// One channel's targets (`[channel.sla]`), the desk's filled in where it sets none.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelTargets {
     /// The channel's name.
     pub channel: String,
@@ -232,6 +232,8 @@ pub struct ChannelTargets {
     pub first_answer: Targets,
     /// For each later one.
     pub next_answer: Targets,
+    /// The hours its time counts in: its own, or the desk's (`None`: around the clock).
+    pub hours: Option<OfficeHours>,
 }
 
 /// The latest start of a wait that is late at some moment, per kind of wait: a ticket
@@ -276,6 +278,14 @@ impl Cutoffs {
 }
 
 impl Sla {
+    /// The hours that count for `channel`'s tickets (`None`: around the clock).
+    pub fn hours_of(&self, channel: &str) -> Option<&OfficeHours> {
+        match self.channels.iter().find(|c| c.channel == channel) {
+            Some(c) => c.hours.as_ref(),
+            None => self.hours.as_ref(),
+        }
+    }
+
     /// The first and next answer targets of `channel`'s tickets.
     fn targets_of(&self, channel: &str) -> (&Targets, &Targets) {
         match self.channels.iter().find(|c| c.channel == channel) {
@@ -304,7 +314,7 @@ impl Sla {
         answered: bool,
     ) -> Option<i64> {
         let target = self.target(channel, priority, answered)?;
-        Some(match &self.hours {
+        Some(match self.hours_of(channel) {
             Some(h) => h.add(since, target),
             None => since.saturating_add(target),
         })
@@ -317,22 +327,24 @@ impl Sla {
 
     /// The cut-offs at `now` (see [`Cutoffs`]).
     pub fn cutoffs(&self, now: i64) -> Cutoffs {
-        let cut = |target: Option<i64>| match (target, &self.hours) {
+        let cut = |target: Option<i64>, hours: Option<&OfficeHours>| match (target, hours) {
             (None, _) => i64::MIN,
             (Some(t), Some(h)) => h.rewind(now, t),
             (Some(t), None) => now.saturating_sub(t),
         };
-        let per = |targets: &Targets| PRIORITIES.map(|p| cut(targets.get(p)));
+        let per = |targets: &Targets, hours: Option<&OfficeHours>| {
+            PRIORITIES.map(|p| cut(targets.get(p), hours))
+        };
         Cutoffs {
-            first: per(&self.first_answer),
-            next: per(&self.next_answer),
+            first: per(&self.first_answer, self.hours.as_ref()),
+            next: per(&self.next_answer, self.hours.as_ref()),
             channels: self
                 .channels
                 .iter()
                 .map(|c| ChannelCutoffs {
                     channel: c.channel.clone(),
-                    first: per(&c.first_answer),
-                    next: per(&c.next_answer),
+                    first: per(&c.first_answer, c.hours.as_ref()),
+                    next: per(&c.next_answer, c.hours.as_ref()),
                 })
                 .collect(),
         }

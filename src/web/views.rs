@@ -1380,6 +1380,12 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             Some(safe) => {
                 let _ = write!(out, r#"<div class="body html">{safe}</div>"#);
             }
+            // A reply stored with its rating links (before the thread kept them out)
+            // shows without them.
+            None if m.direction == "outbound" => {
+                let text = crate::desk::ratings::without_rating_links(&m.text);
+                let _ = write!(out, r#"<pre class="body text">{}</pre>"#, esc(&text));
+            }
             None => {
                 let _ = write!(out, r#"<pre class="body text">{}</pre>"#, esc(&m.text));
             }
@@ -2010,6 +2016,7 @@ mod tests {
                     ..Default::default()
                 },
                 next_answer: sla::Targets::default(),
+                hours: None,
             }],
         };
         let now = 1_790_000_000;

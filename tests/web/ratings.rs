@@ -105,6 +105,31 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
     assert!(!thread.contains("How was this reply"), "{thread}");
     let found = jane.get("/search?q=okay").text();
     assert!(!found.contains(&format!("/tickets/{hinge}\"")), "{found}");
+    // A reply an older version stored as sent, links and all, shows without them too.
+    {
+        let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+        db.busy_timeout(Duration::from_secs(10)).unwrap();
+        let as_sent = text.replace("\r\n", "\n");
+        let stored = db
+            .execute(
+                "UPDATE messages SET text_body = ?1 WHERE ticket_id = ?2 AND direction = 'outbound'",
+                rusqlite::params![as_sent, hinge],
+            )
+            .unwrap();
+        assert_eq!(stored, 1);
+    }
+    // (A write through the desk, so the page is drawn again from the store.)
+    let r = jane.post(
+        &format!("/tickets/{hinge}/note"),
+        &[("csrf", &jane.csrf), ("body", "Checked the stock.")],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    let thread = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(thread.contains("Checked the stock."), "{thread}");
+    assert!(thread.contains("A new hinge is on its way."), "{thread}");
+    assert!(!thread.contains("/rate/"), "{thread}");
+    assert!(!thread.contains("How was this reply"), "{thread}");
     // The agent following the link from the mail is not the customer.
     let r = jane.get(&path);
     assert_eq!(r.status, 403, "{}", r.text());
@@ -287,7 +312,14 @@ fn a_customer_is_asked_once_after_closing_how_the_desk_did() {
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, invoice) = olga_two_tickets(&d, "survey");
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
-    // Jane answers the hinge and closes it; the invoice she closes without a word.
+    // Jane takes the hinge, answers it and closes it; the invoice she closes without a
+    // word.
+    let r = jane.post(
+        &format!("/tickets/{hinge}/assign"),
+        &[("csrf", &jane.csrf), ("to", "agent:jane@acme.test")],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
     let r = jane.post(
         &format!("/tickets/{hinge}/reply"),
         &[("csrf", &jane.csrf), ("body", "A new hinge is on its way.")],

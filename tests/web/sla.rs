@@ -448,3 +448,51 @@ fn a_channel_s_own_targets_hold_for_its_tickets() {
         "{out}"
     );
 }
+
+/// A channel kept open around the clock (`office_hours = "always"`) is late while the
+/// desk is closed; the desk's own tickets count only its hours (here one minute a day,
+/// so two hours of waiting are nowhere near an hour of open time).
+#[test]
+fn a_channel_open_around_the_clock_is_late_while_the_desk_is_closed() {
+    let rx = Receiver::start();
+    let desk =
+        "[sla]\nfirst_answer = { medium = \"1h\" }\noffice_hours = \"mon-sun 00:00-00:01\"\n\
+                timezone = \"UTC\"\n";
+    let emergency = "[[channel]]\nkind = \"email\"\nname = \"emergency\"\n\
+                     address = \"emergency@example.com\"\n\
+                     [channel.sla]\noffice_hours = \"always\"\n";
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(rx.port, "", &format!("{SUPPORT}\n{emergency}\n{desk}")),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    for (to, subject, id) in [
+        (
+            "support@example.com",
+            "Broken hinge",
+            "always.1@customer.example.org",
+        ),
+        (
+            "emergency@example.com",
+            "Server down",
+            "always.2@customer.example.org",
+        ),
+    ] {
+        deliver(
+            &d,
+            "olga@customer.example.org",
+            to,
+            &text_mail("olga@customer.example.org", subject, id, "Hello."),
+        );
+    }
+    let (hinge, down) = (ticket_id(&d, "Broken hinge"), ticket_id(&d, "Server down"));
+    waited_longer(&d, &[hinge, down], 7200);
+    assert_eq!(overdue_by_ctl(&d), [down]);
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    assert_eq!(inbox_view(&jane, "overdue"), (vec![down], 1));
+    let page = jane.get(&format!("/tickets/{down}")).text();
+    assert!(page.contains(">answer overdue by 1 h<"), "{page}");
+    let page = jane.get(&format!("/tickets/{hinge}")).text();
+    assert!(page.contains(">answer due in "), "{page}");
+    assert!(!page.contains("overdue by"), "{page}");
+}

@@ -443,6 +443,21 @@ fn with_office_hours_durations_count_open_time_only() {
     assert_eq!(r.first_response.within_hour, 1);
     assert_eq!(r.time_to_close.median, Some(3 * H));
     assert_eq!(r.on_target, Some(OnTarget { met: 2, missed: 0 }));
+    // A channel that keeps no hours of its own ("always") counts around the clock:
+    // the same tickets on it waited all weekend.
+    let always = Sla {
+        channels: vec![crate::desk::sla::ChannelTargets {
+            channel: "support".into(),
+            first_answer: sla.first_answer,
+            next_answer: sla.next_answer,
+            hours: None,
+        }],
+        ..sla.clone()
+    };
+    let r = build(period.clone(), &facts, &[], &[], Some(&always));
+    assert!(r.office_hours, "the desk still keeps hours");
+    assert_eq!(r.first_response.p90, Some(next_mon - fri));
+    assert_eq!(r.on_target, Some(OnTarget { met: 1, missed: 1 }));
     // Around the clock without office hours.
     let plain = Sla { hours: None, ..sla };
     let r = build(period, &facts, &[], &[], Some(&plain));

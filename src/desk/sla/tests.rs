@@ -262,6 +262,72 @@ fn office_hours_move_the_due_time() {
 }
 
 #[test]
+fn a_channel_s_own_hours_count_for_its_tickets() {
+    let desk = weekdays_nine_to_five("UTC");
+    let channel = |name: &str, hours: Option<OfficeHours>| ChannelTargets {
+        channel: name.into(),
+        first_answer: around_the_clock().first_answer,
+        next_answer: around_the_clock().next_answer,
+        hours,
+    };
+    let sla = Sla {
+        hours: Some(desk.clone()),
+        channels: vec![
+            // Around the clock ("always").
+            channel("emergency", None),
+            // The same hours, kept in New York (14:00-22:00 UTC in November).
+            channel("us", Some(weekdays_nine_to_five("America/New_York"))),
+            // Targets of its own, the desk's hours.
+            channel("sales", Some(desk)),
+        ],
+        ..around_the_clock()
+    };
+    // Friday 16:30 UTC, urgent (one hour).
+    let fri = at("2026-11-27T16:30:00Z");
+    let due = |channel: &str| sla.due(channel, fri, Priority::Urgent, false);
+    assert_eq!(
+        due("support"),
+        Some(at("2026-11-30T09:30:00Z")),
+        "the desk's"
+    );
+    assert_eq!(due("sales"), Some(at("2026-11-30T09:30:00Z")));
+    assert_eq!(due("emergency"), Some(at("2026-11-27T17:30:00Z")));
+    assert_eq!(
+        due("us"),
+        Some(at("2026-11-27T17:30:00Z")),
+        "11:30 in New York"
+    );
+    let saturday = at("2026-11-28T12:00:00Z");
+    assert_eq!(
+        sla.due("us", saturday, Priority::Urgent, false),
+        Some(at("2026-11-30T15:00:00Z")),
+        "Monday 10:00 in New York"
+    );
+    // The cut-offs agree: late at Monday 09:30 UTC for the desk, at Friday 17:30 for
+    // the channel that never closes.
+    assert_eq!(
+        sla.cutoffs(at("2026-11-30T09:30:00Z")).of("support").0[3],
+        fri
+    );
+    assert_eq!(
+        sla.cutoffs(at("2026-11-27T17:30:00Z")).of("emergency").0[3],
+        fri
+    );
+    let monday_ten_in_new_york = sla.cutoffs(at("2026-11-30T15:00:00Z"));
+    assert_eq!(
+        monday_ten_in_new_york.of("us").0[3],
+        at("2026-11-30T14:00:00Z"),
+        "an hour of New York's open time back: Monday 09:00 there"
+    );
+    assert!(
+        saturday <= monday_ten_in_new_york.of("us").0[3],
+        "late then"
+    );
+    assert!(sla.hours_of("emergency").is_none());
+    assert_eq!(sla.hours_of("support"), sla.hours.as_ref());
+}
+
+#[test]
 fn standing_and_words() {
     let now = at("2026-11-27T10:00:00Z");
     assert_eq!(standing(now + 2 * HOUR, now), Standing::Later);
