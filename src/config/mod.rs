@@ -1053,26 +1053,10 @@ impl Validator<'_> {
             Some(t) => self.targets(t, "sla.next_answer").or(first_answer),
             None => first_answer,
         };
-        let zone = match &raw.timezone {
-            Some(z) => match sla::zone(z.get_ref()) {
-                Ok(zone) => Some(zone),
-                Err(e) => {
-                    self.problem(z, "sla.timezone", e);
-                    None
-                }
-            },
-            None => None,
-        };
-        let holidays = match &raw.holidays {
-            Some(list) => match sla::parse_holidays(list.get_ref()) {
-                Ok(days) => days,
-                Err(e) => {
-                    self.problem(list, "sla.holidays", e);
-                    Vec::new()
-                }
-            },
-            None => Vec::new(),
-        };
+        let zone = self.time_zone(raw.timezone.as_ref(), "sla.timezone");
+        let holidays = self
+            .holidays(raw.holidays.as_ref(), "sla.holidays")
+            .unwrap_or_default();
         let hours = match &raw.office_hours {
             Some(h) => match sla::parse_hours(h.get_ref()) {
                 Ok(days) => Some(OfficeHours {
@@ -1147,6 +1131,38 @@ impl Validator<'_> {
         })
     }
 
+    /// An office-hours time zone as written at `key`, if given and known.
+    fn time_zone(
+        &mut self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Option<jiff::tz::TimeZone> {
+        let z = value?;
+        match sla::zone(z.get_ref()) {
+            Ok(zone) => Some(zone),
+            Err(e) => {
+                self.problem(z, key, e);
+                None
+            }
+        }
+    }
+
+    /// Holidays as written at `key`, if given and all readable.
+    fn holidays(
+        &mut self,
+        value: Option<&Spanned<Vec<String>>>,
+        key: &str,
+    ) -> Option<Vec<sla::Holiday>> {
+        let list = value?;
+        match sla::parse_holidays(list.get_ref()) {
+            Ok(days) => Some(days),
+            Err(e) => {
+                self.problem(list, key, e);
+                None
+            }
+        }
+    }
+
     /// The hours a channel's time counts in: its own `office_hours` ("always": around
     /// the clock), else the desk's `desk` hours; its own time zone and holidays, else
     /// the desk's.
@@ -1156,26 +1172,8 @@ impl Validator<'_> {
         raw: &RawChannelSla,
         desk: Option<&OfficeHours>,
     ) -> Option<OfficeHours> {
-        let zone = match &raw.timezone {
-            Some(z) => match sla::zone(z.get_ref()) {
-                Ok(zone) => Some(zone),
-                Err(e) => {
-                    self.problem(z, key("timezone"), e);
-                    None
-                }
-            },
-            None => None,
-        };
-        let holidays = match &raw.holidays {
-            Some(list) => match sla::parse_holidays(list.get_ref()) {
-                Ok(days) => Some(days),
-                Err(e) => {
-                    self.problem(list, key("holidays"), e);
-                    None
-                }
-            },
-            None => None,
-        };
+        let zone = self.time_zone(raw.timezone.as_ref(), &key("timezone"));
+        let holidays = self.holidays(raw.holidays.as_ref(), &key("holidays"));
         let days = match &raw.office_hours {
             Some(h) if h.get_ref().trim().eq_ignore_ascii_case("always") => None,
             Some(h) => match sla::parse_hours(h.get_ref()) {

@@ -81,6 +81,9 @@ pub fn headline(n: &Notice) -> String {
             _ => format!("Ticket #{t}, which you follow, changed"),
         },
         Reason::Overdue => format!("The answer to {who} on ticket #{t} is overdue"),
+        Reason::BadRating if n.direction.as_deref() == Some("survey") => {
+            format!("{who} rated the desk's help on your ticket #{t} \"Not good\"")
+        }
         Reason::BadRating => format!("{who} rated your reply on ticket #{t} \"Not good\""),
     }
 }
@@ -251,6 +254,14 @@ mod tests {
         for (n, want) in cases {
             assert_eq!(headline(&n), want);
         }
+        let survey = Notice {
+            direction: Some("survey".into()),
+            ..notice(9, Reason::BadRating, "olga@customer.example", "Olga")
+        };
+        assert_eq!(
+            headline(&survey),
+            "Olga rated the desk's help on your ticket #9 \"Not good\""
+        );
         let followed = |direction: Option<&str>| Notice {
             direction: direction.map(str::to_string),
             ..notice(5, Reason::Followed, "x@acme.test", "Bea Kowalczyk")

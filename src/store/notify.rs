@@ -256,7 +256,8 @@ pub struct DueNotice {
     pub actor_name: String,
     /// The text of the message it is about.
     pub text: Option<String>,
-    /// That message's direction (`inbound`, `outbound`, `note`).
+    /// That message's direction (`inbound`, `outbound`, `note`); `survey` for a bad
+    /// rating given to the survey after closing (of the desk's help, not a reply).
     pub direction: Option<String>,
     /// Nothing to tell any more: the agent has read the ticket since, it has another
     /// owner (or, for a new ticket, an owner at all), or the agent was deactivated; for
@@ -275,7 +276,9 @@ const NOTICE_SELECT: &str =
                 CASE WHEN n.reason = 'bad-rating'
                      THEN (SELECT x.comment FROM ratings x WHERE x.message_row = n.message_row)
                      ELSE m.text_body END,
-                m.direction,
+                CASE WHEN n.reason = 'bad-rating'
+                          AND EXISTS (SELECT 1 FROM surveys v WHERE v.message_row = n.message_row)
+                     THEN 'survey' ELSE m.direction END,
                 u.active = 0
                 OR t.merged_into IS NOT NULL
                 OR (n.reason NOT IN ('overdue', 'bad-rating')

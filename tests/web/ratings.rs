@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::browser::Browser;
 use crate::harness::{wait_until, Daemon, Settings};
 use crate::receiver::Receiver;
-use crate::{add_agent, http, http_sign_in, olga_two_tickets, PASSWORD, SUPPORT};
+use crate::{add_agent, http, http_sign_in, olga_two_tickets, Agent, PASSWORD, SUPPORT};
 
 const PUBLIC: &str = "https://desk.acme.test";
 const OLGA: &str = "olga@customer.example.org";
@@ -29,21 +29,24 @@ fn kept(d: &Daemon) -> Vec<(i64, String, String)> {
     rows
 }
 
-#[test]
-fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
-    let rx = Receiver::start();
+/// A desk on `channels` relaying to `rx`, reached at [`PUBLIC`]; Olga's two tickets
+/// (`tag`), the hinge taken by Jane and answered, her reply at the receiver. The desk,
+/// Jane, the hinge and the invoice.
+fn jane_answered_the_hinge(rx: &Receiver, channels: &str, tag: &str) -> (Daemon, Agent, i64, i64) {
     let d = Daemon::start_with(Settings {
-        channels: crate::relaying(
-            rx.port,
-            "",
-            &crate::notifying_at_once(&format!("{SUPPORT}ratings = true\n")),
-        ),
+        channels: crate::relaying(rx.port, "", channels),
         public_url: Some(PUBLIC.into()),
         ..Settings::default()
     });
     add_agent(&d, "jane@acme.test", "Jane Doe");
-    let (hinge, _) = olga_two_tickets(&d, "rating");
+    let (hinge, invoice) = olga_two_tickets(&d, tag);
     let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let r = jane.post(
+        &format!("/tickets/{hinge}/assign"),
+        &[("csrf", &jane.csrf), ("to", "agent:jane@acme.test")],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
     let r = jane.post(
         &format!("/tickets/{hinge}/reply"),
         &[("csrf", &jane.csrf), ("body", "A new hinge is on its way.")],
@@ -53,6 +56,14 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
     wait_until("the reply at the receiver", Duration::from_secs(30), || {
         !rx.for_rcpt(OLGA).is_empty()
     });
+    (d, jane, hinge, invoice)
+}
+
+#[test]
+fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
+    let rx = Receiver::start();
+    let channels = crate::notifying_at_once(&format!("{SUPPORT}ratings = true\n"));
+    let (d, jane, hinge, _) = jane_answered_the_hinge(&rx, &channels, "rating");
     let text = crate::notify::body(&rx.for_rcpt(OLGA)[0]);
     assert!(text.contains("How was this reply?"), "{text}");
     // "Not good: https://desk.acme.test/rate/<ticket>/<mac>?r=bad": the proxy in front
@@ -300,35 +311,10 @@ fn closed_earlier(d: &Daemon, ticket: i64, seconds: i64) {
 #[test]
 fn a_customer_is_asked_once_after_closing_how_the_desk_did() {
     let rx = Receiver::start();
-    let d = Daemon::start_with(Settings {
-        channels: crate::relaying(
-            rx.port,
-            "",
-            &format!("{SUPPORT}[channel.survey]\nafter = \"10m\"\n"),
-        ),
-        public_url: Some(PUBLIC.into()),
-        ..Settings::default()
-    });
-    add_agent(&d, "jane@acme.test", "Jane Doe");
-    let (hinge, invoice) = olga_two_tickets(&d, "survey");
-    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
-    // Jane takes the hinge, answers it and closes it; the invoice she closes without a
-    // word.
-    let r = jane.post(
-        &format!("/tickets/{hinge}/assign"),
-        &[("csrf", &jane.csrf), ("to", "agent:jane@acme.test")],
-        &[],
-    );
-    assert_eq!(r.status, 303, "{}", r.text());
-    let r = jane.post(
-        &format!("/tickets/{hinge}/reply"),
-        &[("csrf", &jane.csrf), ("body", "A new hinge is on its way.")],
-        &[],
-    );
-    assert!(r.status < 400, "{}", r.text());
-    wait_until("the reply at the receiver", Duration::from_secs(30), || {
-        !rx.for_rcpt(OLGA).is_empty()
-    });
+    let channels =
+        crate::notifying_at_once(&format!("{SUPPORT}[channel.survey]\nafter = \"10m\"\n"));
+    let (d, jane, hinge, invoice) = jane_answered_the_hinge(&rx, &channels, "survey");
+    // Jane closes the hinge she answered, and the invoice without a word.
     for id in [hinge, invoice] {
         let r = jane.post(
             &format!("/tickets/{id}/status"),
@@ -420,6 +406,19 @@ fn a_customer_is_asked_once_after_closing_how_the_desk_did() {
             && report.contains("<td>1 of 1</td>"),
         "{report}"
     );
+
+    // Olga thinks again: "Not good". Jane, who owns the ticket, hears of it.
+    b.open(&path.replace("?r=good", "?r=bad"));
+    b.wait_text("main", "You rated this before");
+    b.click_css("main button[type=submit]");
+    b.wait_text("main h1", "Thank you");
+    let headline = format!("Olga rated the desk's help on your ticket #{hinge} \"Not good\"");
+    wait_until("Jane's notification", Duration::from_secs(30), || {
+        rx.for_rcpt("jane@acme.test")
+            .iter()
+            .map(crate::notify::body)
+            .any(|b| b.contains(&headline) && b.contains("Quick and kind."))
+    });
 
     // Asked once: opened again by Olga's thanks, closed again long ago, no second
     // survey; nor one for the invoice, which no reply answered.
