@@ -627,6 +627,9 @@ fn print_report(r: &Report) {
     }
     out!("time to close: {}", r.time_to_close.words());
     out!("replies rated by customers: {}", r.ratings.words());
+    if r.surveys.total() > 0 {
+        out!("surveys after closing: {}", r.surveys.words());
+    }
     out!("");
     out!(
         "{:<32} {:>7} {:>6} {:>14} {:>6} {:>10}",

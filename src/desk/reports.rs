@@ -73,6 +73,9 @@ pub struct RatingFact {
     pub rating: Rating,
     /// When they said so (Unix seconds).
     pub rated_at: i64,
+    /// It rates the survey after closing (the desk's help), not a reply; `agent` is
+    /// then the ticket's owner ("" for nobody).
+    pub survey: bool,
 }
 
 /// What the store found for a period.
@@ -332,6 +335,9 @@ pub struct Report {
     /// Customers' ratings of replies, given in the period.
     #[serde(default)]
     pub ratings: Tally,
+    /// Customers' answers to the survey after closing, given in the period.
+    #[serde(default)]
+    pub surveys: Tally,
 }
 
 impl Report {
@@ -478,9 +484,13 @@ pub fn build(
         let a = agent_lines.index(&r.agent);
         agent_lines.at(a).replies += 1;
     }
-    let mut ratings = Tally::default();
+    let (mut ratings, mut surveys) = (Tally::default(), Tally::default());
     for r in facts.ratings.iter().filter(|r| period.holds(r.rated_at)) {
-        ratings.add(r.rating);
+        if r.survey {
+            surveys.add(r.rating);
+        } else {
+            ratings.add(r.rating);
+        }
         // A survey of a ticket nobody owns counts for the desk alone.
         if !r.agent.is_empty() {
             let a = agent_lines.index(&r.agent);
@@ -522,6 +532,7 @@ pub fn build(
         office_hours: sla
             .is_some_and(|s| s.hours.is_some() || s.channels.iter().any(|c| c.hours.is_some())),
         ratings,
+        surveys,
     }
 }
 

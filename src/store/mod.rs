@@ -2057,6 +2057,7 @@ mod tests {
                 agent: "jane@acme.test".into(),
                 rating: Rating::Okay,
                 rated_at: 500,
+                survey: false,
             }]
         );
         assert!(store

@@ -87,21 +87,27 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
         // A survey's rating counts for the agent who owns its ticket (the desk's
         // address sent it).
         "SELECT COALESCE(CASE WHEN s.ticket_id IS NULL THEN m.from_email ELSE t.owner END, ''),
-                r.rating, r.rated_at
+                r.rating, r.rated_at, s.ticket_id IS NOT NULL
          FROM ratings r INDEXED BY ratings_rated_at JOIN messages m ON m.id = r.message_row
          LEFT JOIN surveys s ON s.message_row = m.id LEFT JOIN tickets t ON t.id = s.ticket_id
          WHERE r.rated_at >= ?1",
     )?;
     let ratings = stmt
         .query_map([since], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get(2)?,
+                r.get::<_, bool>(3)?,
+            ))
         })?
         .filter_map(|row| match row {
-            Ok((agent, rating, rated_at)) => Rating::parse(&rating).map(|rating| {
+            Ok((agent, rating, rated_at, survey)) => Rating::parse(&rating).map(|rating| {
                 Ok(RatingFact {
                     agent,
                     rating,
                     rated_at,
+                    survey,
                 })
             }),
             Err(e) => Some(Err(e)),

@@ -395,11 +395,22 @@ fn a_customer_is_asked_once_after_closing_how_the_desk_did() {
             || ticket.contains(r#"class="customer-rating good">The customer rated the desk's help <strong>Good</strong>: <q>Quick and kind.</q>"#),
         "{ticket}"
     );
-    // The reports count it for Jane, who owns the ticket.
+    // The reports count it apart from the replies' ratings, for Jane, who owns the
+    // ticket.
     let report = jane.get("/reports?days=7").text();
     assert!(
-        report.contains(r#"<dd id="r-ratings">1 good, 0 okay, 0 not good (100 % good)</dd>"#),
+        report.contains(r#"<dd id="r-surveys">1 good, 0 okay, 0 not good (100 % good)</dd>"#),
         "{report}"
+    );
+    assert!(
+        report.contains(r#"<dd id="r-ratings">none yet</dd>"#),
+        "{report}"
+    );
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("surveys after closing: 1 good, 0 okay, 0 not good (100 % good)"),
+        "{out}"
     );
     assert!(
         report.contains(r#"<tr data-agent="jane@acme.test">"#)

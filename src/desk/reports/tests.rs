@@ -473,6 +473,12 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         agent: agent.into(),
         rating,
         rated_at,
+        survey: false,
+    };
+    // The survey after closing, rated for the ticket's owner ("": nobody's).
+    let survey = |agent: &str, verdict: Rating, rated_at: i64| RatingFact {
+        survey: true,
+        ..rating(agent, verdict, rated_at)
     };
     let facts = Facts {
         ratings: vec![
@@ -481,7 +487,8 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
             rating("bea@acme.test", Rating::Good, MON + 3 * H),
             rating("al@acme.test", Rating::Okay, MON + 3 * H),
             rating("jane@acme.test", Rating::Good, MON - H), // before the period
-            rating("", Rating::Good, MON + 4 * H),           // a survey of a ticket nobody owned
+            survey("", Rating::Good, MON + 4 * H),
+            survey("bea@acme.test", Rating::Bad, MON + 4 * H),
         ],
         ..Default::default()
     };
@@ -492,14 +499,19 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         &[],
         None,
     );
-    assert_eq!(r.ratings.words(), "3 good, 1 okay, 1 not good (60 % good)");
+    assert_eq!(r.ratings.words(), "2 good, 1 okay, 1 not good (50 % good)");
+    assert_eq!(r.surveys.words(), "1 good, 0 okay, 1 not good (50 % good)");
     assert!(
         r.agents.iter().all(|a| !a.agent.is_empty()),
         "no line for nobody"
     );
     let line = |email: &str| r.agents.iter().find(|a| a.agent == email).unwrap().rated;
     assert_eq!(line("jane@acme.test").good_of_all(), "1 of 2");
-    assert_eq!(line("bea@acme.test").good_of_all(), "1 of 1");
+    assert_eq!(
+        line("bea@acme.test").good_of_all(),
+        "1 of 2",
+        "her reply and her ticket's survey"
+    );
     assert_eq!(
         line("al@acme.test").good_of_all(),
         "0 of 1",

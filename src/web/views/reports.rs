@@ -72,6 +72,15 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
         "Replies rated by customers",
         &report.ratings.words(),
     );
+    // Only where surveys are sent: a desk without them keeps its page as it was.
+    if report.surveys.total() > 0 {
+        figure(
+            &mut out,
+            "r-surveys",
+            "Surveys after closing",
+            &report.surveys.words(),
+        );
+    }
     figure(
         &mut out,
         "r-unanswered",
