@@ -365,6 +365,11 @@ pub async fn run(config: Config) -> Result<(), DaemonError> {
         let shutdown = shutdown.clone();
         tracker.spawn(async move { pipeline.wake_snoozes(shutdown).await });
     }
+    {
+        let pipeline = pipeline.clone();
+        let shutdown = shutdown.clone();
+        tracker.spawn(async move { pipeline.close_waiting(shutdown).await });
+    }
     tracker.spawn(crate::outbound::survey::run(
         pipeline.clone(),
         shutdown.clone(),

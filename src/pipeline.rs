@@ -155,6 +155,55 @@ impl Pipeline {
         }
     }
 
+    /// Until `shutdown`, close the tickets left waiting on the customer past their
+    /// channel's `[channel.auto_close]` span (none without it); open pages refresh.
+    pub async fn close_waiting(&self, shutdown: tokio_util::sync::CancellationToken) {
+        use crate::desk::auto_close;
+        // Most tickets closed in one transaction; a look that fills it looks again at
+        // once (a desk turning the rule on may have a backlog).
+        const PER_LOOK: usize = 100;
+        loop {
+            let config = self.config();
+            let rules: Vec<(String, auto_close::AutoClose)> = config
+                .channels
+                .iter()
+                .filter_map(|c| Some((c.name.clone(), c.auto_close.clone()?)))
+                .collect();
+            let mut more = false;
+            if !rules.is_empty() {
+                let now = crate::model::unix_now();
+                let sweeps = auto_close::sweeps(&rules, &config.pipelines, now);
+                // A write would end every cached page: only when one is due.
+                let look = sweeps.clone();
+                match self
+                    .store
+                    .read(move |r| r.any_waiting_too_long(&look))
+                    .await
+                {
+                    Ok(false) => {}
+                    Ok(true) => match self.store.auto_close(sweeps, now, PER_LOOK).await {
+                        Ok(closed) => {
+                            more = closed.len() >= PER_LOOK;
+                            for ticket in closed {
+                                log::info!("ticket #{ticket}: closed, no answer from the customer");
+                                self.ticket_changed(ticket);
+                            }
+                        }
+                        Err(e) => log::warn!("cannot close tickets left waiting: {e}"),
+                    },
+                    Err(e) => log::warn!("cannot look for tickets left waiting: {e}"),
+                }
+            }
+            if more {
+                continue;
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(auto_close::look_every(&rules)) => {}
+            }
+        }
+    }
+
     /// Until `shutdown`, with answer targets in the config, tell agents of each answer
     /// that becomes overdue (a notification, mailed and shown like the others). Looks
     /// every [`LOOK_FOR_LATE_EVERY`] seconds, and soon after any change (a ticket made

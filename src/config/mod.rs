@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications, RawPipeline,
-    RawRouting, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets, RawTicketDefaults,
+    RawAck, RawAutoClose, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications,
+    RawPipeline, RawRouting, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -257,6 +257,8 @@ pub struct Channel {
     pub acknowledgement: Option<AckConfig>,
     /// The survey after closing.
     pub survey: Option<SurveyConfig>,
+    /// Closing tickets left waiting on the customer.
+    pub auto_close: Option<crate::desk::auto_close::AutoClose>,
     /// Replies end with links for the customer to rate them, to this desk address
     /// (`[http] public_url`); `None` when the channel does not ask.
     pub ratings: Option<String>,
@@ -1786,6 +1788,63 @@ impl Validator<'_> {
         })
     }
 
+    fn auto_close(
+        &mut self,
+        i: usize,
+        table: &Spanned<RawAutoClose>,
+        pipeline: &str,
+    ) -> Option<crate::desk::auto_close::AutoClose> {
+        let raw = table.get_ref();
+        use crate::desk::auto_close::{waiting_stage, AutoClose, DEFAULT_AFTER};
+        let key = |k: &str| format!("channel[{}].auto_close.{k}", i + 1);
+        let before = self.problems.len();
+        let after = match &raw.after {
+            None => DEFAULT_AFTER,
+            Some(v) => sla::parse_span(v.get_ref()).unwrap_or_else(|| {
+                self.problem(
+                    v,
+                    key("after"),
+                    format!(
+                        "{:?} is not a span of time, as \"12h\", \"7d\" or \"2d 12h\" (a minute to 366 days)",
+                        v.get_ref()
+                    ),
+                );
+                0
+            }),
+        };
+        let rule = AutoClose {
+            after,
+            stage: raw.stage.as_ref().map(|s| s.get_ref().trim().to_string()),
+        };
+        let pipeline = self
+            .pipelines
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(pipeline))
+            .cloned()
+            .unwrap_or_else(Pipeline::default_support);
+        if waiting_stage(&rule, &pipeline).is_none() {
+            let why = match &rule.stage {
+                Some(name) => match pipeline.stage(name) {
+                    None => format!("{name:?} is not a stage of pipeline {:?}", pipeline.name),
+                    Some(s) if s.closed => format!("{:?} is a closed stage: it has nothing left to close", s.name),
+                    Some(s) => format!(
+                        "{:?} is where a customer's mail puts a ticket: it waits on the desk, not on the customer",
+                        s.name
+                    ),
+                },
+                None => format!(
+                    "pipeline {:?} has no open stage, apart from where a customer's mail puts a ticket, for an agent's reply to wait in, or no closed stage; name one with stage = \"...\"",
+                    pipeline.name
+                ),
+            };
+            match &raw.stage {
+                Some(v) => self.problem(v, key("stage"), why),
+                None => self.problem(table, format!("channel[{}].auto_close", i + 1), why),
+            }
+        }
+        (self.problems.len() == before).then_some(rule)
+    }
+
     fn channel(
         &mut self,
         i: usize,
@@ -1962,6 +2021,14 @@ impl Validator<'_> {
         };
         let ticket = self.ticket_defaults(i, ch.ticket.as_ref().map(|t| t.get_ref()));
         ok &= ticket.is_some();
+        let auto_close = match (&ch.auto_close, &ticket) {
+            (Some(table), Some(ticket)) if table.get_ref().enabled => {
+                let made = self.auto_close(i, table, &ticket.pipeline);
+                ok &= made.is_some();
+                made
+            }
+            _ => None,
+        };
         let routing = self.routing(i, ch.routing.as_ref().map(|r| r.get_ref()));
         ok &= routing.is_some();
         let kind = kind?;
@@ -1984,6 +2051,7 @@ impl Validator<'_> {
             smtp,
             acknowledgement,
             survey,
+            auto_close,
             ratings,
             ticket: ticket?,
             routing,

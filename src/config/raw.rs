@@ -167,6 +167,8 @@ pub struct RawChannel {
     pub acknowledgement: Option<Spanned<RawAck>>,
     /// `[channel.survey]`: one mail after closing, asking how the desk did.
     pub survey: Option<Spanned<RawSurvey>>,
+    /// `[channel.auto_close]`: close tickets left waiting on the customer.
+    pub auto_close: Option<Spanned<RawAutoClose>>,
     /// `[channel.ticket]`: properties of tickets this channel opens.
     pub ticket: Option<Spanned<RawTicketDefaults>>,
     /// `[channel.routing]`: who gets them.
@@ -303,6 +305,19 @@ pub struct RawSurvey {
     pub subject: Option<Spanned<String>>,
     /// Body template (the rating links follow it).
     pub body: Option<Spanned<String>>,
+}
+
+/// `[channel.auto_close]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAutoClose {
+    /// On or off.
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    /// How long a waiting ticket stays untouched before it closes ("7d").
+    pub after: Option<Spanned<String>>,
+    /// The stage that counts as waiting (default: where an agent's reply puts a ticket).
+    pub stage: Option<Spanned<String>>,
 }
 
 fn default_true() -> bool {

@@ -719,3 +719,55 @@ fn a_survey_after_closing_has_defaults_and_needs_the_public_address() {
     let p = problems(&format!("{public}[channel.survey]\nwhen = \"1h\"\n"));
     assert_eq!(p.len(), 1, "unknown key: {p:?}");
 }
+
+#[test]
+fn closing_tickets_left_waiting_has_a_default_span_and_checks_its_stage() {
+    use crate::desk::auto_close::AutoClose;
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert_eq!(c.channels[0].auto_close, None, "off unless asked");
+    let on = |extra: &str| {
+        Config::parse(
+            Path::new("t.toml"),
+            &format!("{GOOD}[channel.auto_close]\n{extra}"),
+        )
+        .map(|c| c.channels[0].auto_close.clone())
+    };
+    assert_eq!(
+        on("").unwrap(),
+        Some(AutoClose {
+            after: 7 * 86_400,
+            stage: None
+        }),
+        "a week, in the stage a reply puts a ticket in"
+    );
+    assert_eq!(
+        on("after = \"2d 12h\"\nstage = \" new \"\n").unwrap(),
+        Some(AutoClose {
+            after: 60 * 3600,
+            stage: Some("new".into())
+        })
+    );
+    assert_eq!(on("enabled = false\n").unwrap(), None, "turned off");
+
+    // A span that is none; stages that cannot wait on the customer; an unknown key.
+    let refused = |extra: &str| problems(&format!("{GOOD}[channel.auto_close]\n{extra}"));
+    let p = refused("after = \"a week\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].auto_close.after");
+    assert!(p[0].message.contains("not a span of time"), "{p:?}");
+    let p = refused("stage = \"Closed\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].auto_close.stage");
+    assert!(p[0].message.contains("closed stage"), "{p:?}");
+    let p = refused("stage = \"Waiting on us\"\n");
+    assert_eq!(p[0].key, "channel[1].auto_close.stage");
+    assert!(p[0].message.contains("waits on the desk"), "{p:?}");
+    let p = refused("stage = \"Pending\"\n");
+    assert!(
+        p[0].message.contains("not a stage of pipeline \"Support\""),
+        "{p:?}"
+    );
+    assert!(p[0].line.is_some(), "{p:?}");
+    let p = refused("days = 7\n");
+    assert_eq!(p.len(), 1, "unknown key: {p:?}");
+}

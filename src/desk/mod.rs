@@ -1,7 +1,8 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
 //! tags, snoozes, subjects, mentions, spam domains, agents' notifications, answer targets,
-//! customers' ratings of replies and the search box's filters.
+//! customers' ratings of replies, closing tickets left waiting and the search box's filters.
 
+pub mod auto_close;
 pub mod lifecycle;
 pub mod mentions;
 pub mod notify;

@@ -571,6 +571,79 @@ pub(super) fn wake_due(conn: &Connection, now: i64) -> Result<Vec<TicketId>, Sto
     Ok(due)
 }
 
+/// The tickets `sweep` finds waiting on the customer untouched (see
+/// `desk::auto_close`), at most `limit`, oldest change first, with their status. Not a
+/// ticket that is snoozed, merged, or has a reply or forward waiting to go (it would
+/// move the ticket again when sent).
+pub(super) fn waiting_too_long(
+    conn: &Connection,
+    sweep: &crate::desk::auto_close::Sweep,
+    limit: usize,
+) -> Result<Vec<(TicketId, String)>, StoreError> {
+    let rows = conn
+        .prepare_cached(
+            "SELECT t.id, t.status FROM tickets t
+             WHERE t.status = ?1 COLLATE NOCASE AND t.closed = 0 AND t.updated_at <= ?2
+               AND t.channel = ?3 AND t.pipeline = ?4 COLLATE NOCASE
+               AND t.merged_into IS NULL AND t.snoozed_until IS NULL
+               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'queued'
+                               AND o.ticket_id = t.id AND o.kind IN ('reply', 'forward'))
+             ORDER BY t.updated_at, t.id LIMIT ?5",
+        )?
+        .query_map(
+            params![
+                sweep.waiting,
+                sweep.idle_since,
+                sweep.channel,
+                sweep.pipeline,
+                limit as i64
+            ],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// Close the tickets the sweeps find (see [`waiting_too_long`]), at most `limit` in
+/// all; the tickets closed.
+pub(super) fn auto_close(
+    conn: &Connection,
+    sweeps: &[crate::desk::auto_close::Sweep],
+    now: i64,
+    limit: usize,
+) -> Result<Vec<TicketId>, StoreError> {
+    let mut closed = Vec::new();
+    for sweep in sweeps {
+        let room = limit.saturating_sub(closed.len());
+        if room == 0 {
+            break;
+        }
+        // Only the closing stage matters to the move (whether it closes).
+        let pipeline = Pipeline {
+            name: sweep.pipeline.clone(),
+            stages: vec![crate::desk::lifecycle::Stage {
+                name: sweep.closing.clone(),
+                closed: true,
+            }],
+            reopen_stage: String::new(),
+            agent_reply_stage: String::new(),
+        };
+        for (ticket, status) in waiting_too_long(conn, sweep, room)? {
+            move_for(
+                conn,
+                ticket,
+                &pipeline,
+                (&status, &sweep.closing),
+                &sweep.why,
+                "frontdesk",
+                now,
+            )?;
+            closed.push(ticket);
+        }
+    }
+    Ok(closed)
+}
+
 /// Merge ticket `from` into `into` by hand (following earlier merges of either): its
 /// messages, thread ids and people move, and `from` stays as a pointer to `into`.
 pub(super) fn merge(

@@ -660,6 +660,18 @@ impl Store {
         self.write(0, move |conn| desk::wake_due(conn, now)).await
     }
 
+    /// Close the tickets left waiting on the customer that `sweeps` find at `now`, at
+    /// most `limit`; their numbers (see `desk::auto_close`).
+    pub async fn auto_close(
+        &self,
+        sweeps: Vec<crate::desk::auto_close::Sweep>,
+        now: i64,
+        limit: usize,
+    ) -> Result<Vec<TicketId>, StoreError> {
+        self.write(0, move |conn| desk::auto_close(conn, &sweeps, now, limit))
+            .await
+    }
+
     /// Change many tickets at once, all or none (see [`BulkChange`]); how many changed.
     pub async fn change_many(
         &self,
@@ -1461,6 +1473,104 @@ mod tests {
             "closed just now: {:?}",
             later.tickets
         );
+        store.close();
+    }
+
+    /// Tickets left waiting on the customer close, oldest change first, once untouched
+    /// for the span: not one in another stage, pipeline or channel, changed since,
+    /// snoozed, merged, closed, or with a reply waiting to go. The history says why.
+    #[tokio::test]
+    async fn tickets_left_waiting_on_the_customer_close_by_themselves() {
+        use crate::desk::auto_close::{sweeps, AutoClose};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+             VALUES (1, 'Waiting', 'Waiting on contact', 'support', 1, 0, 200),
+                    (2, 'Waiting longer', 'waiting on contact', 'support', 1, 0, 100),
+                    (3, 'Ours', 'Waiting on us', 'support', 1, 0, 100),
+                    (4, 'Touched', 'Waiting on contact', 'support', 1, 0, 5000),
+                    (5, 'Snoozed', 'Waiting on contact', 'support', 1, 0, 100),
+                    (6, 'Merged', 'Waiting on contact', 'support', 1, 0, 100),
+                    (7, 'Sales', 'Waiting on contact', 'sales', 1, 0, 100),
+                    (8, 'Reply queued', 'Waiting on contact', 'support', 1, 0, 100),
+                    (9, 'Other pipeline', 'Waiting on contact', 'support', 1, 0, 100);
+             UPDATE tickets SET snoozed_until = 99999 WHERE id = 5;
+             UPDATE tickets SET merged_into = 1 WHERE id = 6;
+             UPDATE tickets SET pipeline = 'Returns' WHERE id = 9;
+             INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                 next_attempt_at, created_at, expires_at)
+             VALUES (NULL, 8, 'support', 'reply', '', '[]', 'queued', 0, 150, 9999999999),
+                    (NULL, 1, 'support', 'acknowledgement', '', '[]', 'queued', 0, 150, 9999999999);",
+        )
+        .unwrap();
+        let rules = [(
+            "support".to_string(),
+            AutoClose {
+                after: 1000,
+                stage: None,
+            },
+        )];
+        let pipelines = [crate::desk::lifecycle::Pipeline::default_support()];
+        let waiting = |now: i64| {
+            let looks = sweeps(&rules, &pipelines, now);
+            let store = &store;
+            async move {
+                store
+                    .read(move |r| r.any_waiting_too_long(&looks))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(!waiting(1099).await, "not yet");
+        assert!(waiting(1100).await);
+        let closed = store
+            .auto_close(sweeps(&rules, &pipelines, 1300), 1300, 1)
+            .await
+            .unwrap();
+        assert_eq!(closed, [2], "oldest change first, one at a time");
+        let closed = store
+            .auto_close(sweeps(&rules, &pipelines, 1300), 1300, 100)
+            .await
+            .unwrap();
+        assert_eq!(closed, [1]);
+        assert!(!waiting(1300).await, "nothing else is due");
+        let (status, is_closed, closed_at): (String, bool, i64) = conn
+            .query_row(
+                "SELECT status, closed, closed_at FROM tickets WHERE id = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (status.as_str(), is_closed, closed_at),
+            ("Closed", true, 1300)
+        );
+        let history: (String, String, String) = conn
+            .query_row(
+                "SELECT kind, actor, detail FROM events WHERE ticket_id = 2",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            history,
+            (
+                "status".into(),
+                "frontdesk".into(),
+                "waiting on contact → Closed (no answer from the customer in 16 min)".into()
+            )
+        );
+        let open: Vec<i64> = conn
+            .prepare("SELECT id FROM tickets WHERE closed = 0 ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(open, [3, 4, 5, 6, 7, 8, 9]);
         store.close();
     }
 

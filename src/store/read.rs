@@ -749,6 +749,20 @@ impl<'c> Reader<'c> {
             .query_row([], |r| r.get(0))?)
     }
 
+    /// Whether any sweep finds a ticket left waiting on the customer too long (see
+    /// `desk::auto_close`): the desk writes only when there is one to close.
+    pub fn any_waiting_too_long(
+        &self,
+        sweeps: &[crate::desk::auto_close::Sweep],
+    ) -> Result<bool, StoreError> {
+        for sweep in sweeps {
+            if !super::desk::waiting_too_long(self.conn, sweep, 1)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// The last message row of `ticket` that `email`'s ticket page showed (0: none).
     pub fn last_seen(&self, email: &str, ticket: i64) -> Result<i64, StoreError> {
         super::web::last_seen(self.conn, email, ticket)

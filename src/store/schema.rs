@@ -123,6 +123,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0036_saved_views.sql"),
     ),
     ("0037_surveys", include_str!("migrations/0037_surveys.sql")),
+    (
+        "0038_auto_close",
+        include_str!("migrations/0038_auto_close.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -820,6 +820,17 @@ async fn ticket(
         own: &config.own_addresses(),
         flash,
         sla: config.sla.as_ref(),
+        closes_at: crate::desk::auto_close::closes_at(
+            channel.and_then(|c| c.auto_close.as_ref()),
+            config.pipeline(&t.pipeline),
+            &t.status,
+            t.snoozed_until.is_some(),
+            time::OffsetDateTime::parse(
+                &t.updated_at,
+                &time::format_description::well_known::Rfc3339,
+            )
+            .map_or_else(|_| unix_now(), |d| d.unix_timestamp()),
+        ),
         now: unix_now(),
     });
     let html = views::layout(&format!("#{} {}", t.id, t.subject), session, &page);

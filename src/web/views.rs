@@ -1099,6 +1099,9 @@ pub struct TicketPage<'a> {
     pub flash: Option<&'a str>,
     /// Answer targets (none without `[sla]`).
     pub sla: Option<&'a Sla>,
+    /// When the desk closes the ticket by itself, if it is left waiting on the
+    /// customer (`[channel.auto_close]`).
+    pub closes_at: Option<i64>,
     /// Unix seconds now.
     pub now: i64,
 }
@@ -1271,7 +1274,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let mut out = String::new();
     let _ = write!(
         out,
-        r#"<div class="ticket-page" data-ticket="{id}"><section class="thread"><h1>#{id} {subject}</h1><p class="meta">{status} · {pipeline} · priority {priority} · {channel} · owner {owner}{due}</p><p id="presence" class="presence" aria-live="polite"></p>"#,
+        r#"<div class="ticket-page" data-ticket="{id}"><section class="thread"><h1>#{id} {subject}</h1><p class="meta">{status} · {pipeline} · priority {priority} · {channel} · owner {owner}{due}{closes}</p><p id="presence" class="presence" aria-live="polite"></p>"#,
         id = t.id,
         subject = esc(&t.subject),
         status = esc(&t.status),
@@ -1290,6 +1293,10 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             t.answered,
             p.now
         ),
+        closes = p.closes_at.map_or_else(String::new, |at| format!(
+            r#" · <span class="closes-by-itself">closes by itself {}, unless the customer answers</span>"#,
+            time_tag(&crate::model::rfc3339(at))
+        )),
     );
     if let Some(f) = p.flash {
         let _ = write!(out, r#"<p class="flash" role="status">{}</p>"#, esc(f));

@@ -324,6 +324,16 @@ fn a_database_from_an_earlier_version_is_backed_up_and_migrated() {
         )
         .unwrap();
     assert_eq!(triggers, 3, "the wait triggers are back");
+    // Schema 38: the look for tickets left waiting seeks them by stage and last change.
+    let plan: String = conn
+        .query_row(
+            "EXPLAIN QUERY PLAN SELECT id FROM tickets
+             WHERE status = 'waiting on contact' COLLATE NOCASE AND closed = 0 AND updated_at <= 5",
+            [],
+            |r| r.get(3),
+        )
+        .unwrap();
+    assert!(plan.contains("tickets_open_stage_change"), "{plan}");
     // Schema 36: nobody saved a view yet.
     let views: i64 = conn
         .query_row("SELECT COUNT(*) FROM saved_views", [], |r| r.get(0))
