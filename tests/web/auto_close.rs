@@ -1,0 +1,123 @@
+//! Closing tickets left waiting on the customer (`[channel.auto_close]`): a ticket Jane
+//! answered says on its page when it closes by itself; left untouched that long, the
+//! desk closes it (the open page follows live, the history says why), but not one that
+//! is snoozed. The customer writing again opens it as usual, and the clock starts over
+//! with the next reply.
+
+use std::time::Duration;
+
+use crate::browser::Browser;
+use crate::harness::{wait_until, Daemon, Settings};
+use crate::receiver::Receiver;
+use crate::{
+    add_agent, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, show, PASSWORD, SUPPORT,
+};
+
+/// Move the last change of `ticket` back by `seconds`, as if nobody had touched it since.
+fn untouched_for(d: &Daemon, ticket: i64, seconds: i64) {
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    let moved = db
+        .execute(
+            "UPDATE tickets SET updated_at = updated_at - ?2 WHERE id = ?1",
+            [ticket, seconds],
+        )
+        .unwrap();
+    assert_eq!(moved, 1, "ticket #{ticket}");
+}
+
+fn status(d: &Daemon, ticket: i64) -> String {
+    show(d, ticket)["status"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!("{SUPPORT}[channel.auto_close]\nafter = \"10m\"\n"),
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = olga_two_tickets(&d, "autoclose");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let reply = |ticket: i64, body: &str| {
+        let r = jane.post(
+            &format!("/tickets/{ticket}/reply"),
+            &[("csrf", &jane.csrf), ("body", body)],
+            &[],
+        );
+        assert!(r.status < 400, "{}", r.text());
+    };
+    reply(hinge, "A new hinge is on its way.");
+    reply(invoice, "The copy is attached.");
+    wait_until(
+        "both replies at the receiver",
+        Duration::from_secs(30),
+        || rx.for_rcpt("olga@customer.example.org").len() == 2,
+    );
+    assert_eq!(status(&d, hinge), "Waiting on contact");
+    // Jane means to look at the invoice again herself.
+    let r = jane.post(
+        &format!("/tickets/{invoice}/snooze"),
+        &[("csrf", &jane.csrf), ("for", "1d")],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{invoice}"));
+    assert!(
+        !b.text(".meta").contains("closes by itself"),
+        "snoozed: {}",
+        b.text(".meta")
+    );
+    b.open(&format!("/tickets/{hinge}"));
+    let meta = b.text(".meta");
+    assert!(
+        meta.contains("closes by itself") && meta.contains("unless the customer answers"),
+        "{meta}"
+    );
+
+    // Not before its time: the desk looks every ten seconds for a ten-minute span.
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(status(&d, hinge), "Waiting on contact", "too soon");
+    untouched_for(&d, hinge, 11 * 60);
+    untouched_for(&d, invoice, 11 * 60);
+    // The page Jane has open follows by itself.
+    b.wait_text(".meta", "Closed");
+    assert!(!b.text(".meta").contains("closes by itself"));
+    assert!(
+        b.text(".events").contains(
+            "frontdesk: Waiting on contact → Closed (no answer from the customer in 10 min)"
+        ),
+        "{}",
+        b.text(".events")
+    );
+    assert_eq!(status(&d, hinge), "Closed");
+    let history = show(&d, hinge)["events"].to_string();
+    assert!(
+        history.contains("Waiting on contact → Closed (no answer from the customer in 10 min)"),
+        "{history}"
+    );
+    assert_eq!(
+        status(&d, invoice),
+        "Waiting on contact",
+        "snoozed, kept open"
+    );
+
+    // Olga writes after all: open again, no longer closing by itself while it waits
+    // on the desk; Jane's answer starts the clock over.
+    olga_asks_about_the_hinge(&d, "autoclose");
+    assert_eq!(status(&d, hinge), "Waiting on us");
+    b.wait_text(".meta", "Waiting on us");
+    assert!(!b.text(".meta").contains("closes by itself"));
+    reply(hinge, "It left our warehouse today.");
+    b.wait_text(".meta", "closes by itself");
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(status(&d, hinge), "Waiting on contact", "a new ten minutes");
+}
