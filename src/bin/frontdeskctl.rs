@@ -653,16 +653,17 @@ fn print_report(r: &Report) {
     }
     out!("");
     out!(
-        "{:<20} {:>7} {:>7} {:>14} {:>9}",
+        "{:<20} {:>7} {:>7} {:>14} {:>9} {:>10}",
         "CHANNEL",
         "OPENED",
         "CLOSED",
         "FIRST MEDIAN",
-        "ON TARGET"
+        "ON TARGET",
+        "RATED GOOD"
     );
     for c in &r.channels {
         out!(
-            "{:<20} {:>7} {:>7} {:>14} {:>9}",
+            "{:<20} {:>7} {:>7} {:>14} {:>9} {:>10}",
             truncate(&c.channel, 20),
             c.opened,
             c.closed,
@@ -671,7 +672,8 @@ fn print_report(r: &Report) {
                 "{} of {}",
                 t.met,
                 t.met + t.missed
-            ))
+            )),
+            c.rated.good_of_all()
         );
     }
     out!("");

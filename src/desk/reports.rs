@@ -76,6 +76,8 @@ pub struct RatingFact {
     /// It rates the survey after closing (the desk's help), not a reply; `agent` is
     /// then the ticket's owner ("" for nobody).
     pub survey: bool,
+    /// The channel of the ticket rated.
+    pub channel: String,
 }
 
 /// What the store found for a period.
@@ -285,6 +287,18 @@ pub struct ChannelLine {
     /// Its first answers within their target (with answer targets).
     #[serde(default)]
     pub on_target: Option<OnTarget>,
+    /// How its customers rated replies and answered the survey after closing.
+    #[serde(default)]
+    pub rated: Tally,
+}
+
+/// A channel whose time counts otherwise than the desk's (`[channel.sla]`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct HoursApart {
+    /// The channel.
+    pub channel: String,
+    /// Its time runs around the clock (else it keeps office hours of its own).
+    pub around_the_clock: bool,
 }
 
 /// A day's line.
@@ -332,6 +346,12 @@ pub struct Report {
     /// own), not the time around the clock.
     #[serde(default)]
     pub office_hours: bool,
+    /// The desk's own time counts office hours (`[sla] office_hours`).
+    #[serde(default)]
+    pub desk_hours: bool,
+    /// Channels whose time counts otherwise than the desk's.
+    #[serde(default)]
+    pub hours_apart: Vec<HoursApart>,
     /// Customers' ratings of replies, given in the period.
     #[serde(default)]
     pub ratings: Tally,
@@ -341,12 +361,30 @@ pub struct Report {
 }
 
 impl Report {
-    /// How its durations are counted, in words.
-    pub fn time_counted(&self) -> &'static str {
-        if self.office_hours {
-            "Times count office hours only."
+    /// How its durations are counted, in words: the desk's way, then each channel's
+    /// own ("…, but emergency runs around the clock.").
+    pub fn time_counted(&self) -> String {
+        if !self.office_hours {
+            return "Times run around the clock.".to_string();
+        }
+        let desk = if self.desk_hours {
+            "Times count office hours only"
         } else {
-            "Times run around the clock."
+            "Times run around the clock"
+        };
+        let apart: Vec<String> = self
+            .hours_apart
+            .iter()
+            .map(|c| match (c.around_the_clock, self.desk_hours) {
+                (true, _) => format!("{} runs around the clock", c.channel),
+                (false, true) => format!("{} counts its own office hours", c.channel),
+                (false, false) => format!("{} counts its office hours", c.channel),
+            })
+            .collect();
+        match apart.split_last() {
+            None => format!("{desk}."),
+            Some((last, [])) => format!("{desk}, but {last}."),
+            Some((last, rest)) => format!("{desk}, but {} and {last}.", rest.join(", ")),
         }
     }
 }
@@ -491,6 +529,8 @@ pub fn build(
         } else {
             ratings.add(r.rating);
         }
+        let c = channel_lines.index(&r.channel);
+        channel_lines.at(c).rated.add(r.rating);
         // A survey of a ticket nobody owns counts for the desk alone.
         if !r.agent.is_empty() {
             let a = agent_lines.index(&r.agent);
@@ -531,6 +571,17 @@ pub fn build(
         on_target,
         office_hours: sla
             .is_some_and(|s| s.hours.is_some() || s.channels.iter().any(|c| c.hours.is_some())),
+        desk_hours: sla.is_some_and(|s| s.hours.is_some()),
+        hours_apart: sla.map_or_else(Vec::new, |s| {
+            s.channels
+                .iter()
+                .filter(|c| c.hours != s.hours)
+                .map(|c| HoursApart {
+                    channel: c.channel.clone(),
+                    around_the_clock: c.hours.is_none(),
+                })
+                .collect()
+        }),
         ratings,
         surveys,
     }

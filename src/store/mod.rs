@@ -2168,6 +2168,7 @@ mod tests {
                 rating: Rating::Okay,
                 rated_at: 500,
                 survey: false,
+                channel: "support".into(),
             }]
         );
         assert!(store

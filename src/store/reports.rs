@@ -87,7 +87,7 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
         // A survey's rating counts for the agent who owns its ticket (the desk's
         // address sent it).
         "SELECT COALESCE(CASE WHEN s.ticket_id IS NULL THEN m.from_email ELSE t.owner END, ''),
-                r.rating, r.rated_at, s.ticket_id IS NOT NULL
+                r.rating, r.rated_at, s.ticket_id IS NOT NULL, m.channel
          FROM ratings r INDEXED BY ratings_rated_at JOIN messages m ON m.id = r.message_row
          LEFT JOIN surveys s ON s.message_row = m.id LEFT JOIN tickets t ON t.id = s.ticket_id
          WHERE r.rated_at >= ?1",
@@ -99,17 +99,21 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
                 r.get::<_, String>(1)?,
                 r.get(2)?,
                 r.get::<_, bool>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })?
         .filter_map(|row| match row {
-            Ok((agent, rating, rated_at, survey)) => Rating::parse(&rating).map(|rating| {
-                Ok(RatingFact {
-                    agent,
-                    rating,
-                    rated_at,
-                    survey,
+            Ok((agent, rating, rated_at, survey, channel)) => {
+                Rating::parse(&rating).map(|rating| {
+                    Ok(RatingFact {
+                        agent,
+                        rating,
+                        rated_at,
+                        survey,
+                        channel,
+                    })
                 })
-            }),
+            }
             Err(e) => Some(Err(e)),
         })
         .collect::<Result<_, _>>()?;

@@ -232,10 +232,27 @@ fn a_customer_rates_a_reply_from_its_link_and_the_agent_sees_it() {
             && report.contains("<td>1 of 1</td>"),
         "{report}"
     );
+    assert!(
+        report.contains(r#"<tr data-channel="support">"#)
+            && report
+                .split(r#"<tr data-channel="support">"#)
+                .nth(1)
+                .is_some_and(|row| row
+                    .split("</tr>")
+                    .next()
+                    .unwrap_or("")
+                    .ends_with("<td>1 of 1</td>")),
+        "the channel's line counts it: {report}"
+    );
     let (code, out, err) = d.ctl(&["report", "--days", "7"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.contains("replies rated by customers: 1 good, 0 okay, 0 not good (100 % good)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("support ") && l.trim_end().ends_with("1 of 1")),
         "{out}"
     );
 

@@ -436,15 +436,16 @@ fn a_channel_s_own_targets_hold_for_its_tickets() {
             .nth(1)
             .and_then(|rest| rest.split("</tr>").next())
             .unwrap_or_else(|| panic!("no {channel} line in {report}"));
-        assert!(row.ends_with(&format!("<td>{words}</td>")), "{row}");
+        // Then "Rated good": nobody rated anything.
+        assert!(row.ends_with(&format!("<td>{words}</td><td>–</td>")), "{row}");
     }
     let csv = jane.get("/reports.csv?table=channels&days=7").text();
-    assert!(csv.contains("sales,1,0,,0,1\r\n"), "{csv}");
+    assert!(csv.contains("sales,1,0,,0,1,0,0,0\r\n"), "{csv}");
     let (code, out, err) = d.ctl(&["report", "--days", "7"]);
     assert_eq!(code, 0, "{err}");
     assert!(
         out.lines()
-            .any(|l| l.starts_with("sales ") && l.trim_end().ends_with("0 of 1")),
+            .any(|l| l.starts_with("sales ") && l.trim_end().ends_with("0 of 1          –")),
         "{out}"
     );
 }
@@ -495,4 +496,11 @@ fn a_channel_open_around_the_clock_is_late_while_the_desk_is_closed() {
     let page = jane.get(&format!("/tickets/{hinge}")).text();
     assert!(page.contains(">answer due in "), "{page}");
     assert!(!page.contains("overdue by"), "{page}");
+    // The reports say whose time counts how.
+    let words = "Times count office hours only, but emergency runs around the clock.";
+    let report = jane.get("/reports?days=7").text();
+    assert!(report.contains(words), "{report}");
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(words), "{out}");
 }

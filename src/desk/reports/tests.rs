@@ -438,6 +438,7 @@ fn with_office_hours_durations_count_open_time_only() {
     };
     let r = build(period.clone(), &facts, &[], &[], Some(&sla));
     assert!(r.office_hours);
+    assert_eq!(r.time_counted(), "Times count office hours only.");
     assert_eq!(r.first_response.median, Some(30 * 60));
     assert_eq!(r.first_response.p90, Some(2 * H), "not 66 hours");
     assert_eq!(r.first_response.within_hour, 1);
@@ -456,12 +457,66 @@ fn with_office_hours_durations_count_open_time_only() {
     };
     let r = build(period.clone(), &facts, &[], &[], Some(&always));
     assert!(r.office_hours, "the desk still keeps hours");
+    assert_eq!(
+        r.time_counted(),
+        "Times count office hours only, but support runs around the clock."
+    );
     assert_eq!(r.first_response.p90, Some(next_mon - fri));
     assert_eq!(r.on_target, Some(OnTarget { met: 1, missed: 1 }));
     // Around the clock without office hours.
+    // Around the clock but for a channel with hours of its own, and one with the desk's.
+    let own = crate::desk::sla::ChannelTargets {
+        channel: "billing".into(),
+        first_answer: sla.first_answer,
+        next_answer: sla.next_answer,
+        hours: sla.hours.clone(),
+    };
+    let some = Sla {
+        hours: None,
+        channels: vec![
+            own.clone(),
+            crate::desk::sla::ChannelTargets {
+                channel: "sales".into(),
+                hours: None,
+                ..own.clone()
+            },
+        ],
+        ..sla.clone()
+    };
+    let r = build(period.clone(), &facts, &[], &[], Some(&some));
+    assert_eq!(
+        r.time_counted(),
+        "Times run around the clock, but billing counts its office hours."
+    );
+    let mixed = Sla {
+        channels: vec![
+            own.clone(),
+            crate::desk::sla::ChannelTargets {
+                channel: "emergency".into(),
+                hours: None,
+                ..own.clone()
+            },
+            crate::desk::sla::ChannelTargets {
+                channel: "sales".into(),
+                hours: Some(crate::desk::sla::OfficeHours {
+                    days: crate::desk::sla::parse_hours("mon-fri 08:00-12:00").unwrap(),
+                    zone: jiff::tz::TimeZone::UTC,
+                    holidays: Vec::new(),
+                }),
+                ..own
+            },
+        ],
+        ..sla.clone()
+    };
+    let r = build(period.clone(), &facts, &[], &[], Some(&mixed));
+    assert_eq!(
+        r.time_counted(),
+        "Times count office hours only, but emergency runs around the clock and sales counts its own office hours."
+    );
     let plain = Sla { hours: None, ..sla };
     let r = build(period, &facts, &[], &[], Some(&plain));
     assert!(!r.office_hours);
+    assert_eq!(r.time_counted(), "Times run around the clock.");
     assert_eq!(r.first_response.p90, Some(next_mon - fri));
     assert_eq!(r.time_to_close.median, Some(next_mon + H - fri));
 }
@@ -474,6 +529,7 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         rating,
         rated_at,
         survey: false,
+        channel: "support".into(),
     };
     // The survey after closing, rated for the ticket's owner ("": nobody's).
     let survey = |agent: &str, verdict: Rating, rated_at: i64| RatingFact {
@@ -488,7 +544,10 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
             rating("al@acme.test", Rating::Okay, MON + 3 * H),
             rating("jane@acme.test", Rating::Good, MON - H), // before the period
             survey("", Rating::Good, MON + 4 * H),
-            survey("bea@acme.test", Rating::Bad, MON + 4 * H),
+            RatingFact {
+                channel: "sales".into(),
+                ..survey("bea@acme.test", Rating::Bad, MON + 4 * H)
+            },
         ],
         ..Default::default()
     };
@@ -517,4 +576,11 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         "0 of 1",
         "rated, so listed"
     );
+    // Each channel counts its replies' ratings and its surveys together.
+    let channel = |name: &str| r.channels.iter().find(|c| c.channel == name).unwrap().rated;
+    assert_eq!(
+        channel("support").words(),
+        "3 good, 1 okay, 1 not good (60 % good)"
+    );
+    assert_eq!(channel("sales").good_of_all(), "0 of 1");
 }

@@ -122,7 +122,7 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     let targets = report.on_target.is_some();
     let _ = write!(
         out,
-        r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th>{}</tr></thead><tbody>"#,
+        r#"<h2>By channel</h2><table class="report-channels"><thead><tr><th scope="col">Channel</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th>{}<th scope="col">Rated good</th></tr></thead><tbody>"#,
         if targets {
             r#"<th scope="col">First answers on target</th>"#
         } else {
@@ -132,8 +132,9 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     for c in &report.channels {
         let _ = write!(
             out,
-            r#"<tr data-channel="{name}"><th scope="row">{name}</th><td>{opened}</td><td>{closed}</td><td>{median}</td>{on_target}</tr>"#,
+            r#"<tr data-channel="{name}"><th scope="row">{name}</th><td>{opened}</td><td>{closed}</td><td>{median}</td>{on_target}<td>{good}</td></tr>"#,
             name = esc(&c.channel),
+            good = c.rated.good_of_all(),
             opened = c.opened,
             closed = c.closed,
             median = c.first_response.median_words(),
@@ -270,11 +271,14 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
                     "first_answer_median_seconds",
                     "first_answers_on_target",
                     "first_answers_due",
+                    "rated_good",
+                    "rated_okay",
+                    "rated_not_good",
                 ]
                 .map(String::from)
                 .to_vec(),
             );
-            // The last two empty without answer targets.
+            // The targets' two empty without answer targets.
             for c in &report.channels {
                 let (met, due) = match &c.on_target {
                     Some(t) => (t.met.to_string(), (t.met + t.missed).to_string()),
@@ -287,6 +291,9 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
                     secs(&c.first_response),
                     met,
                     due,
+                    c.rated.good.to_string(),
+                    c.rated.okay.to_string(),
+                    c.rated.bad.to_string(),
                 ]);
             }
         }
@@ -392,7 +399,9 @@ mod tests {
         );
         assert_eq!(
             csv(&report, Table::Channels, &[]),
-            "channel,opened,closed,first_answer_median_seconds,first_answers_on_target,first_answers_due\r\nsupport,1,0,600,,\r\n"
+            "channel,opened,closed,first_answer_median_seconds,first_answers_on_target,first_answers_due,\
+             rated_good,rated_okay,rated_not_good\r\n\
+             support,1,0,600,,,0,0,0\r\n"
         );
         assert_eq!(
             csv(&report, Table::Days, &[]),
