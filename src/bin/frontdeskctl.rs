@@ -611,9 +611,17 @@ fn print_report(r: &Report) {
         r.time_counted()
     );
     out!(
-        "opened {}, closed {}; open now {} (nobody's {})",
+        "opened {}, closed {}{}; open now {} (nobody's {})",
         r.opened,
         r.closed,
+        if r.closed_unanswered > 0 {
+            format!(
+                " ({} by the desk, no answer from the customer)",
+                r.closed_unanswered
+            )
+        } else {
+            String::new()
+        },
         r.open_now,
         r.unassigned_now
     );

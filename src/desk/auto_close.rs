@@ -84,12 +84,12 @@ pub fn closes_at(
     (!snoozed && status.eq_ignore_ascii_case(waiting)).then_some(last_change + rule.after)
 }
 
+/// How the history's reason begins (the reports find the desk's closings by it).
+pub const WHY: &str = "no answer from the customer in ";
+
 /// The history's reason: "no answer from the customer in 7 d".
 pub fn why(after: i64) -> String {
-    format!(
-        "no answer from the customer in {}",
-        crate::desk::reports::duration_words(after)
-    )
+    format!("{WHY}{}", crate::desk::reports::duration_words(after))
 }
 
 /// How often to look: a sixtieth of the shortest span, between a second and a minute

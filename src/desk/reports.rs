@@ -40,6 +40,9 @@ pub struct TicketFact {
     pub priority: String,
     /// Its changes of priority, oldest first: when, and the priority before.
     pub priority_changes: Vec<(i64, Priority)>,
+    /// Its last closing was the desk's, the customer having left it unanswered
+    /// (`[channel.auto_close]`).
+    pub closed_unanswered: bool,
 }
 
 impl TicketFact {
@@ -321,6 +324,9 @@ pub struct Report {
     pub opened: usize,
     /// Tickets closed in it and closed still.
     pub closed: usize,
+    /// Of those, the ones the desk closed because the customer did not answer.
+    #[serde(default)]
+    pub closed_unanswered: usize,
     /// Tickets open now.
     pub open_now: i64,
     /// Open tickets nobody owns now.
@@ -443,6 +449,7 @@ pub fn build(
         })
         .collect();
     let (mut opened, mut closed, mut unanswered) = (0, 0, 0);
+    let mut closed_unanswered = 0;
     let mut on_target = sla
         .is_some_and(|s| s.has_first_answer_targets())
         .then(OnTarget::default);
@@ -507,6 +514,7 @@ pub fn build(
         }
         if let Some(at) = t.closed_at.filter(|at| t.closed && period.holds(*at)) {
             closed += 1;
+            closed_unanswered += usize::from(t.closed_unanswered);
             channel_lines.at(channel).closed += 1;
             if let Some(d) = period.day_of(at) {
                 days[d].closed += 1;
@@ -560,6 +568,7 @@ pub fn build(
         period,
         opened,
         closed,
+        closed_unanswered,
         open_now: facts.open_now,
         unassigned_now: facts.unassigned_now,
         first_response: Spread::of(waits),

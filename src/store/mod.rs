@@ -1571,6 +1571,28 @@ mod tests {
             .collect::<Result<_, _>>()
             .unwrap();
         assert_eq!(open, [3, 4, 5, 6, 7, 8, 9]);
+        // The reports know the desk's closings from an agent's; one closed again by an
+        // agent after opening is the agent's.
+        let pipelines = Arc::new(vec![crate::desk::lifecycle::Pipeline::default_support()]);
+        for (ticket, stage) in [(3, "Closed"), (1, "Waiting on us"), (1, "Closed")] {
+            store
+                .change_status(
+                    ticket,
+                    stage.into(),
+                    pipelines.clone(),
+                    "jane@acme.test".into(),
+                )
+                .await
+                .unwrap();
+        }
+        let facts = store.read(|r| r.report_facts(0)).await.unwrap();
+        let unanswered: Vec<i64> = facts
+            .tickets
+            .iter()
+            .filter(|t| t.closed_unanswered)
+            .map(|t| t.id)
+            .collect();
+        assert_eq!(unanswered, [2]);
         store.close();
     }
 

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::Connection;
+use rusqlite::{params, Connection};
 
 use super::StoreError;
 use crate::desk::lifecycle::{parse_priority_change, Priority};
@@ -17,14 +17,17 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
     let mut stmt = conn.prepare_cached(
         "SELECT t.id, t.channel, t.owner, t.created_at, t.closed, t.closed_at,
                 (SELECT m.direction FROM messages m WHERE m.ticket_id = t.id ORDER BY m.id LIMIT 1) = 'inbound',
-                t.priority
+                t.priority,
+                t.closed = 1 AND EXISTS (SELECT 1 FROM events e WHERE e.ticket_id = t.id
+                    AND e.kind = 'status' AND e.actor = 'frontdesk' AND e.created_at = t.closed_at
+                    AND instr(e.detail, '(' || ?2) > 0)
          FROM tickets t
          WHERE (t.created_at >= ?1 OR t.closed_at >= ?1)
            AND t.merged_into IS NULL
            AND NOT EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = 'spam')",
     )?;
     let tickets = stmt
-        .query_map([since], |r| {
+        .query_map(params![since, crate::desk::auto_close::WHY], |r| {
             Ok(TicketFact {
                 id: r.get(0)?,
                 channel: r.get(1)?,
@@ -35,6 +38,7 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
                 customer_first: r.get::<_, Option<bool>>(6)?.unwrap_or(false),
                 priority: r.get(7)?,
                 priority_changes: Vec::new(),
+                closed_unanswered: r.get(8)?,
             })
         })?
         .collect::<Result<Vec<TicketFact>, _>>()?;

@@ -109,6 +109,19 @@ fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
         "Waiting on contact",
         "snoozed, kept open"
     );
+    // The reports count it apart.
+    let report = jane.get("/reports?days=7").text();
+    assert!(
+        report.contains(r#"<dd id="r-closed">1</dd>"#)
+            && report.contains(r#"<dd id="r-closed-unanswered">1</dd>"#),
+        "{report}"
+    );
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("closed 1 (1 by the desk, no answer from the customer)"),
+        "{out}"
+    );
 
     // Olga writes after all: open again, no longer closing by itself while it waits
     // on the desk; Jane's answer starts the clock over.

@@ -437,7 +437,10 @@ fn a_channel_s_own_targets_hold_for_its_tickets() {
             .and_then(|rest| rest.split("</tr>").next())
             .unwrap_or_else(|| panic!("no {channel} line in {report}"));
         // Then "Rated good": nobody rated anything.
-        assert!(row.ends_with(&format!("<td>{words}</td><td>–</td>")), "{row}");
+        assert!(
+            row.ends_with(&format!("<td>{words}</td><td>–</td>")),
+            "{row}"
+        );
     }
     let csv = jane.get("/reports.csv?table=channels&days=7").text();
     assert!(csv.contains("sales,1,0,,0,1,0,0,0\r\n"), "{csv}");

@@ -20,6 +20,7 @@ fn ticket(id: i64, created_at: i64) -> TicketFact {
         customer_first: true,
         priority: "medium".into(),
         priority_changes: Vec::new(),
+        closed_unanswered: false,
     }
 }
 
@@ -211,7 +212,11 @@ fn closing_counts_in_the_period_for_the_owner_and_the_day() {
             // Opened before the period, closed in it after eight days.
             closed(ticket(1, MON - 6 * DAY), MON + 2 * DAY, "jane@acme.test"),
             // Opened and closed on Tuesday, no answer needed (closed).
-            closed(ticket(2, MON + DAY), MON + DAY + 2 * H, "bea@acme.test"),
+            // The desk closed it: the customer never answered.
+            TicketFact {
+                closed_unanswered: true,
+                ..closed(ticket(2, MON + DAY), MON + DAY + 2 * H, "bea@acme.test")
+            },
             // Closed before the period: not counted, though opened... before too.
             closed(ticket(3, MON - 9 * DAY), MON - DAY, "bea@acme.test"),
             // Closed once, reopened: open now, its old close not counted.
@@ -223,6 +228,7 @@ fn closing_counts_in_the_period_for_the_owner_and_the_day() {
         Vec::new(),
     );
     assert_eq!(r.closed, 2);
+    assert_eq!(r.closed_unanswered, 1);
     assert_eq!(r.opened, 2, "tickets 2 and 4");
     assert_eq!(
         r.unanswered, 1,

@@ -40,6 +40,15 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     out.push_str(r#"<h2>Overview</h2><dl class="figures">"#);
     figure(&mut out, "r-opened", "Opened", &report.opened.to_string());
     figure(&mut out, "r-closed", "Closed", &report.closed.to_string());
+    // Only on desks that close tickets left waiting ([channel.auto_close]).
+    if report.closed_unanswered > 0 {
+        figure(
+            &mut out,
+            "r-closed-unanswered",
+            "Of them closed by the desk, no answer from the customer",
+            &report.closed_unanswered.to_string(),
+        );
+    }
     figure(
         &mut out,
         "r-open-now",
@@ -381,6 +390,7 @@ mod tests {
                 customer_first: true,
                 priority: "medium".into(),
                 priority_changes: Vec::new(),
+                closed_unanswered: false,
             }],
             replies: vec![crate::desk::reports::ReplyFact {
                 ticket: 1,
@@ -431,6 +441,7 @@ mod tests {
                 customer_first: true,
                 priority: "medium".into(),
                 priority_changes: Vec::new(),
+                closed_unanswered: false,
             }],
             ..Facts::default()
         };
