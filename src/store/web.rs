@@ -1016,6 +1016,8 @@ pub struct InboxQuery {
     pub channel: Option<String>,
     /// Status.
     pub status: Option<String>,
+    /// Only tickets of this priority.
+    pub priority: Option<crate::desk::lifecycle::Priority>,
     /// Only tickets carrying this tag (as kept: lower case).
     pub tag: Option<String>,
     /// Only tickets whose last message (notes aside) is the customer's.
@@ -1046,8 +1048,15 @@ fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> Stri
            AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?6))
            AND (NOT ?7 OR t.last_speaker = 'inbound')
            AND {contact}
+           AND {priority}
          ORDER BY t.activity {order} LIMIT ?5",
         view = view.condition(q.cutoffs.as_ref().unwrap_or(&Cutoffs::NONE)),
+        // One of four fixed words, written in (not bound): the overdue view's
+        // parameters follow the eight above.
+        priority = q.priority.map_or_else(
+            || "1".to_string(),
+            |p| format!("t.priority = '{}'", p.as_str())
+        ),
         past = if q.oldest_first { ">" } else { "<" },
         order = if q.oldest_first { "ASC" } else { "DESC" },
         // Two statements rather than `?8 IS NULL OR ...`: only a plain equality lets

@@ -524,6 +524,7 @@ struct InboxAsk {
     view: InboxView,
     channel: Option<String>,
     status: Option<String>,
+    priority: Option<crate::desk::lifecycle::Priority>,
     tag: Option<String>,
     oldest_first: bool,
     /// The page's cursor: activity of the last row of the page before.
@@ -549,6 +550,7 @@ impl InboxAsk {
             status: field(query, "status")
                 .filter(|s| !s.is_empty())
                 .map(str::to_string),
+            priority: field(query, "priority").and_then(crate::desk::lifecycle::Priority::parse),
             // A tag that could not be one is no filter (the page says which it applies).
             tag: field(query, "tag").and_then(|t| crate::desk::tags::normalize(t).ok().flatten()),
             oldest_first,
@@ -567,6 +569,7 @@ impl InboxAsk {
         InboxQuery {
             channel: self.channel.clone(),
             status: self.status.clone(),
+            priority: self.priority,
             tag: self.tag.clone(),
             awaiting_us: self.awaiting_us,
             contact: self.contact.clone(),
@@ -582,6 +585,7 @@ impl InboxAsk {
         views::Filters {
             channel: self.channel.as_deref(),
             status: self.status.as_deref(),
+            priority: self.priority.map(|p| p.as_str()),
             tag: self.tag.as_deref(),
             awaiting_us: self.awaiting_us,
             contact: self.contact.as_deref(),

@@ -643,6 +643,8 @@ pub struct Filters<'a> {
     pub channel: Option<&'a str>,
     /// Only this status (any case).
     pub status: Option<&'a str>,
+    /// Only this priority (`low`, `medium`, `high`, `urgent`).
+    pub priority: Option<&'a str>,
     /// Only tickets with this tag.
     pub tag: Option<&'a str>,
     /// Only tickets whose last message (notes aside) is the customer's.
@@ -786,6 +788,7 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
     for (name, value) in [
         ("channel", filters.channel),
         ("status", filters.status),
+        ("priority", filters.priority),
         ("tag", filters.tag),
         ("contact", filters.contact),
     ] {
@@ -913,6 +916,18 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         };
         let _ = write!(out, r#"<option value="{0}"{sel}>{0}</option>"#, esc(stage));
     }
+    out.push_str(r#"</select><select name="priority" aria-label="Priority"><option value="">Any priority</option>"#);
+    for priority in ["urgent", "high", "medium", "low"] {
+        let sel = if p.filters.priority == Some(priority) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<option value="{priority}"{sel}>{priority}</option>"#
+        );
+    }
     out.push_str("</select>");
     let _ = write!(
         out,
@@ -974,7 +989,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             let contact = t.contact.name.as_deref().unwrap_or(&t.contact.email);
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{mark}{due}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{urgency}{mark}{due}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
                 snoozed = r
@@ -991,6 +1006,12 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 },
                 id = t.id,
                 subject = Escaped(&t.subject),
+                // Only the priorities that ask for attention: a row of "medium" says nothing.
+                urgency = match t.priority.as_str() {
+                    "urgent" => r#" <span class="badge priority-urgent">urgent</span>"#,
+                    "high" => r#" <span class="badge priority-high">high priority</span>"#,
+                    _ => "",
+                },
                 mark = if r.awaiting_us {
                     r#" <span class="badge">customer wrote last</span>"#
                 } else {
@@ -1871,6 +1892,7 @@ mod tests {
         let all = Filters {
             channel: Some("web form"),
             status: Some("Waiting on contact"),
+            priority: Some("urgent"),
             tag: Some("vip&co"),
             awaiting_us: true,
             contact: Some("o'brien+x@example.org"),
@@ -1878,7 +1900,7 @@ mod tests {
         };
         assert_eq!(
             inbox_link(InboxView::All, all, Some(4242)),
-            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1"
+            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1"
         );
         // Oldest first, the cursor goes the other way.
         let oldest = Filters {
@@ -1887,7 +1909,7 @@ mod tests {
         };
         assert_eq!(
             inbox_link(InboxView::All, oldest, Some(4242)),
-            "/inbox?view=all&after=4242&channel=web%20form&status=Waiting%20on%20contact&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1&order=oldest"
+            "/inbox?view=all&after=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1&order=oldest"
         );
         assert_eq!(
             inbox_link(
@@ -1950,6 +1972,7 @@ mod tests {
             filters: Filters {
                 channel: Some("support"),
                 status: Some("New"),
+                priority: Some("high"),
                 tag: Some("billing"),
                 awaiting_us: true,
                 contact: Some("olga@example.org"),
@@ -1971,7 +1994,7 @@ mod tests {
             saved_link: "/inbox?view=open&channel=support",
         });
         assert!(page.contains(
-            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
+            r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;priority=high&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
         ));
         // A saved view: its name escaped, marked when shown, a place for its count (the
         // script fills it in) and a button to delete it.
@@ -1983,11 +2006,16 @@ mod tests {
             r#"<input type="hidden" name="link" value="/inbox?view=open&amp;channel=support">"#
         ));
         assert!(page.contains(
-            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;contact=olga%40example.org&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
+            r#"<a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;priority=high&amp;contact=olga%40example.org&amp;awaiting=1" aria-label="Stop filtering by tag billing">"#
         ));
+        // The priority asked for is chosen in its menu.
+        assert!(
+            page.contains(r#"<option value="high" selected>high</option>"#),
+            "{page}"
+        );
         // The customer chip's × keeps the other filters and lifts only the customer.
         assert!(page.contains(
-            r#"customer <b>olga@example.org</b> <a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;tag=billing&amp;awaiting=1" aria-label="Stop filtering by customer olga@example.org">×</a>"#
+            r#"customer <b>olga@example.org</b> <a href="/inbox?view=open&amp;channel=support&amp;status=New&amp;priority=high&amp;tag=billing&amp;awaiting=1" aria-label="Stop filtering by customer olga@example.org">×</a>"#
         ));
     }
 

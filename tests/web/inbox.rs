@@ -167,6 +167,16 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     for id in ["2", "5", "8", "57"] {
         ctl(&["tickets", "status", id, "Closed"]);
     }
+    // Priorities: two urgent (one on sales), three high (one of them closed).
+    for (id, priority) in [
+        ("12", "urgent"),
+        ("58", "urgent"),
+        ("13", "high"),
+        ("14", "high"),
+        ("2", "high"),
+    ] {
+        ctl(&["tickets", "priority", id, priority]);
+    }
     // Tags: 52 tickets in a batch (two pages when filtered), two of them also "vip".
     for n in 1..=52 {
         ctl(&["tickets", "tag", &n.to_string(), "--add", "batch"]);
@@ -281,6 +291,16 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
                 open(t) && t["channel"] == "sales" && awaiting(t)
             }),
         ),
+        (
+            "/inbox?view=all&priority=urgent",
+            expected(&tickets, |t| t["priority"] == "urgent"),
+        ),
+        (
+            "/inbox?view=open&channel=support&priority=HIGH",
+            expected(&tickets, |t| {
+                open(t) && t["channel"] == "support" && t["priority"] == "high"
+            }),
+        ),
     ];
     for (path, want) in &filtered {
         assert_eq!(&walk(&jane, path), want, "{path}");
@@ -298,6 +318,20 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     assert_eq!(filtered[7].1.len(), 57);
     assert!(filtered[7].1.contains(&1) && filtered[7].1.contains(&6));
     assert!(!filtered[8].1.contains(&58) && filtered[8].1.contains(&59));
+    assert_eq!(filtered[9].1.len(), 2);
+    assert_eq!(filtered[10].1.len(), 2, "not the closed one");
+    // Rows say which need attention first; "medium" and "low" say nothing.
+    let urgent = jane.get("/inbox?view=all&priority=urgent").text();
+    assert_eq!(
+        urgent
+            .matches(r#"<span class="badge priority-urgent">urgent</span>"#)
+            .count(),
+        2,
+        "{urgent}"
+    );
+    let high = jane.get("/inbox?view=open&priority=high").text();
+    assert_eq!(high.matches(r#"class="badge priority-high""#).count(), 2);
+    assert!(!high.contains("priority-urgent"));
 
     // The same filters from the page's own form, in Chromium.
     let b = Browser::start(&d.http);
@@ -307,7 +341,7 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     b.click_css("form.filters select[name=channel] option[value='sales']");
     b.click_css("form.filters select[name=status] option[value='Closed']");
     b.click_css("form.filters button[type=submit]");
-    b.wait_path("/inbox?view=all&channel=sales&status=Closed");
+    b.wait_path("/inbox?view=all&channel=sales&status=Closed&priority=");
     b.wait_until("the filtered rows", |b| b.row_ids() == [57]);
     assert!(b.text("#main").contains("Question number 57"));
     // The chosen filters stay chosen on the page they gave.
@@ -317,7 +351,7 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     b.wait_until("the sales rows", |b| b.row_ids().len() == 5);
     b.click_css("form.filters input[name=awaiting]");
     b.click_css("form.filters button[type=submit]");
-    b.wait_path("/inbox?view=all&channel=sales&status=&awaiting=1");
+    b.wait_path("/inbox?view=all&channel=sales&status=&priority=&awaiting=1");
     let want = expected(&tickets, |t| t["channel"] == "sales" && awaiting(t));
     assert_eq!(want.len(), 4);
     b.wait_until("the rows awaiting us", |b| b.row_ids() == want);
@@ -331,8 +365,16 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
     // Oldest first from the same form; the other filters stay.
     b.click_css("form.filters select[name=order] option[value='oldest']");
     b.click_css("form.filters button[type=submit]");
-    b.wait_path("/inbox?view=all&channel=sales&status=&awaiting=1&order=oldest");
+    b.wait_path("/inbox?view=all&channel=sales&status=&priority=&awaiting=1&order=oldest");
     let reversed: Vec<i64> = want.iter().rev().copied().collect();
     b.wait_until("the rows oldest first", |b| b.row_ids() == reversed);
     assert_eq!(b.value("form.filters select[name=order]"), "oldest");
+    // A priority from the form: only the urgent sales ticket, chosen still.
+    b.open("/inbox?view=all&channel=sales");
+    b.wait_until("the sales rows", |b| b.row_ids().len() == 5);
+    b.click_css("form.filters select[name=priority] option[value='urgent']");
+    b.click_css("form.filters button[type=submit]");
+    b.wait_path("/inbox?view=all&channel=sales&status=&priority=urgent");
+    b.wait_until("the urgent sales row", |b| b.row_ids() == [58]);
+    assert_eq!(b.value("form.filters select[name=priority]"), "urgent");
 }
