@@ -1745,24 +1745,30 @@ impl Validator<'_> {
         })
     }
 
+    /// A span of time such as "4h" or "2d 12h" in seconds, `default` when not given;
+    /// a problem (and 0) when it is not one.
+    fn span(&mut self, value: Option<&Spanned<String>>, key: String, default: i64) -> i64 {
+        let Some(v) = value else {
+            return default;
+        };
+        sla::parse_span(v.get_ref()).unwrap_or_else(|| {
+            self.problem(
+                v,
+                key,
+                format!(
+                    "{:?} is not a span of time, as \"30m\", \"4h\", \"7d\" or \"2d 12h\" (a minute to 366 days)",
+                    v.get_ref()
+                ),
+            );
+            0
+        })
+    }
+
     fn survey(&mut self, i: usize, table: &Spanned<RawSurvey>) -> Option<SurveyConfig> {
         let key = |k: &str| format!("channel[{}].survey.{k}", i + 1);
         let raw = table.get_ref();
         let before = self.problems.len();
-        let after = match &raw.after {
-            None => SURVEY_AFTER,
-            Some(v) => sla::parse_span(v.get_ref()).unwrap_or_else(|| {
-                self.problem(
-                    v,
-                    key("after"),
-                    format!(
-                        "{:?} is not a span of time, as \"30m\", \"4h\" or \"2d\" (a minute to 366 days)",
-                        v.get_ref()
-                    ),
-                );
-                0
-            }),
-        };
+        let after = self.span(raw.after.as_ref(), key("after"), SURVEY_AFTER);
         let mut text = |value: &Option<Spanned<String>>, name: &str, default: &str| match value {
             Some(v) => self.template(v, key(name), ACK_TOKENS),
             None => Template::parse(default, ACK_TOKENS).ok(),
@@ -1798,20 +1804,7 @@ impl Validator<'_> {
         use crate::desk::auto_close::{waiting_stage, AutoClose, DEFAULT_AFTER};
         let key = |k: &str| format!("channel[{}].auto_close.{k}", i + 1);
         let before = self.problems.len();
-        let after = match &raw.after {
-            None => DEFAULT_AFTER,
-            Some(v) => sla::parse_span(v.get_ref()).unwrap_or_else(|| {
-                self.problem(
-                    v,
-                    key("after"),
-                    format!(
-                        "{:?} is not a span of time, as \"12h\", \"7d\" or \"2d 12h\" (a minute to 366 days)",
-                        v.get_ref()
-                    ),
-                );
-                0
-            }),
-        };
+        let after = self.span(raw.after.as_ref(), key("after"), DEFAULT_AFTER);
         let rule = AutoClose {
             after,
             stage: raw.stage.as_ref().map(|s| s.get_ref().trim().to_string()),

@@ -92,11 +92,11 @@ pub fn why(after: i64) -> String {
     format!("{WHY}{}", crate::desk::reports::duration_words(after))
 }
 
-/// How often to look: a sixtieth of the shortest span, between a second and a minute
-/// (a ticket closes at most that late).
+/// How often to look (a ticket closes at most that late): see [`sla::look_every`].
+///
+/// [`sla::look_every`]: crate::desk::sla::look_every
 pub fn look_every(rules: &[(String, AutoClose)]) -> std::time::Duration {
-    let shortest = rules.iter().map(|(_, r)| r.after).min().unwrap_or(3600);
-    std::time::Duration::from_secs((shortest / 60).clamp(1, 60) as u64)
+    crate::desk::sla::look_every(rules.iter().map(|(_, r)| r.after).min())
 }
 
 #[cfg(test)]

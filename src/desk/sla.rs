@@ -387,6 +387,13 @@ pub fn worth_telling(due: i64, now: i64) -> bool {
     due <= now && now - due <= TELL_WITHIN
 }
 
+/// How often a task that acts a span after something happened looks for what is due:
+/// a sixtieth of the `shortest` span (an hour when there is none), between a second
+/// and a minute.
+pub fn look_every(shortest: Option<i64>) -> std::time::Duration {
+    std::time::Duration::from_secs((shortest.unwrap_or(3600) / 60).clamp(1, 60) as u64)
+}
+
 /// What the page says of an answer due at `due`, at `now`: "answer due in 2 h",
 /// "answer overdue by 15 min".
 pub fn words(due: i64, now: i64) -> String {

@@ -24,15 +24,10 @@ pub fn surveying(config: &Config) -> Vec<(String, i64)> {
         .collect()
 }
 
-/// How often to look for tickets due a survey: a sixtieth of the shortest delay, between
-/// a second and a minute (a survey goes at most that late).
+/// How often to look for tickets due a survey (a survey goes at most that late): see
+/// `desk::sla::look_every`.
 pub fn look_every(channels: &[(String, i64)]) -> Duration {
-    let shortest = channels
-        .iter()
-        .map(|(_, after)| *after)
-        .min()
-        .unwrap_or(3600);
-    Duration::from_secs((shortest / 60).clamp(1, 60) as u64)
+    crate::desk::sla::look_every(channels.iter().map(|(_, after)| *after).min())
 }
 
 /// Until `shutdown`: keep the store's list of asking channels as the config (reloads
