@@ -1,6 +1,7 @@
 //! What an agent typed in the search box, read as words and filters: `from:olga`,
 //! `subject:hinge`, `status:"waiting on us"`, `owner:me`, `owner:none`, `channel:billing`,
-//! `tag:vip`, `is:open`, `is:closed`. Anything else is words of the mail.
+//! `tag:vip`, `is:open`, `is:closed`, `priority:urgent`. Anything else is words of the
+//! mail.
 
 /// Whose tickets a search keeps (`owner:`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +49,8 @@ pub struct SearchQuery {
     pub owner: Option<OwnerFilter>,
     /// Open (`is:open`) or closed (`is:closed`) only.
     pub open: Option<bool>,
+    /// The ticket's priority (`priority:urgent`).
+    pub priority: Option<crate::desk::lifecycle::Priority>,
     /// The last word ended in `*`: it matches every word it begins.
     pub prefix_last: bool,
 }
@@ -60,6 +63,7 @@ impl SearchQuery {
             || self.tag.is_some()
             || self.owner.is_some()
             || self.open.is_some()
+            || self.priority.is_some()
     }
 
     /// Whether it has any words (of the mail, its subject or its sender) to match.
@@ -127,6 +131,11 @@ pub fn parse(input: &str) -> SearchQuery {
                     other => OwnerFilter::Agent(other.to_string()),
                 })
             }
+            // Not a priority: words, as an unknown filter is.
+            "priority" => match crate::desk::lifecycle::Priority::parse(value) {
+                Some(p) => q.priority = Some(p),
+                None => add(&mut q, Field::Any, &piece),
+            },
             "is" => match value.to_lowercase().as_str() {
                 "open" => q.open = Some(true),
                 "closed" => q.open = Some(false),
@@ -233,6 +242,12 @@ mod tests {
         assert!(q.has_filters());
         assert_eq!(parse("owner:none").owner, Some(OwnerFilter::Nobody));
         assert_eq!(parse("owner:nobody").owner, Some(OwnerFilter::Nobody));
+        use crate::desk::lifecycle::Priority;
+        assert_eq!(parse("priority:URGENT").priority, Some(Priority::Urgent));
+        assert!(parse("priority:high").has_filters());
+        let odd = parse("priority:soon");
+        assert_eq!(odd.priority, None, "not a priority");
+        assert_eq!(odd.words_in(Field::Any), w(&["priority", "soon"]));
         assert_eq!(
             parse("owner:Jane@Acme.test").owner,
             Some(OwnerFilter::Agent("jane@acme.test".into()))

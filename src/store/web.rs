@@ -295,6 +295,8 @@ struct TicketFilters {
     open: Option<bool>,
     /// An address or first name in lower case; empty for nobody's.
     owner: Option<String>,
+    /// Written into the statement, not bound (one of four fixed words).
+    priority: Option<crate::desk::lifecycle::Priority>,
 }
 
 impl TicketFilters {
@@ -309,15 +311,16 @@ impl TicketFilters {
                 OwnerFilter::Nobody => String::new(),
                 OwnerFilter::Agent(a) => a.clone(),
             }),
+            priority: q.priority,
         }
     }
 }
 
 /// The conditions of [`TicketFilters`] on `t`, bound from `?{n}` to `?{n+4}` (a NULL
-/// leaves its condition out).
-fn ticket_filters(n: usize) -> String {
+/// leaves its condition out), and the priority's, written in.
+fn ticket_filters(n: usize, priority: Option<crate::desk::lifecycle::Priority>) -> String {
     format!(
-        "(?{n} IS NULL OR t.status = ?{n} COLLATE NOCASE)
+        "{priority} AND (?{n} IS NULL OR t.status = ?{n} COLLATE NOCASE)
          AND (?{c} IS NULL OR t.channel = ?{c} COLLATE NOCASE)
          AND (?{g} IS NULL OR EXISTS (SELECT 1 FROM json_each(t.tags) j WHERE j.value = ?{g}))
          AND (?{o} IS NULL OR t.closed = NOT ?{o})
@@ -327,6 +330,10 @@ fn ticket_filters(n: usize) -> String {
         g = n + 2,
         o = n + 3,
         w = n + 4,
+        priority = priority.map_or_else(
+            || "1".to_string(),
+            |p| format!("t.priority = '{}'", p.as_str())
+        ),
     )
 }
 
@@ -413,7 +420,7 @@ fn listed(
          FROM tickets t JOIN contacts c ON c.id = t.contact_id
          WHERE t.merged_into IS NULL AND {}
          ORDER BY t.activity DESC LIMIT ?6",
-        ticket_filters(1)
+        ticket_filters(1, filters.priority)
     ))?;
     let rows = stmt.query_map(
         params![
@@ -510,7 +517,7 @@ fn ranked(
              JOIN tickets t ON t.id = m.ticket_id
              WHERE search MATCH ?1 AND search.rowid >= ?8 AND t.merged_into IS NULL AND {}
              ORDER BY search.rowid DESC LIMIT ?2",
-            ticket_filters(3)
+            ticket_filters(3, filters.and_then(|f| f.priority))
         ),
     })?;
     let fts = fts_match(&phrases);

@@ -1696,7 +1696,7 @@ pub fn search(query: &str, open_only: bool, hits: &[SearchHit]) -> String {
         out.push_str(r#"<p class="empty">Nothing found.</p>"#);
     }
     out.push_str(
-        r#"<p class="hint">Tickets whose mail has every word, best match first. End a word with * to find the words it begins. Narrow it with <code>from:olga</code>, <code>subject:hinge</code>, <code>status:"waiting on us"</code>, <code>owner:me</code> (or <code>owner:none</code>, <code>owner:bea</code>), <code>channel:billing</code>, <code>tag:vip</code>, <code>is:open</code> or <code>is:closed</code>; filters alone list their tickets, latest first.</p>"#,
+        r#"<p class="hint">Tickets whose mail has every word, best match first. End a word with * to find the words it begins. Narrow it with <code>from:olga</code>, <code>subject:hinge</code>, <code>status:"waiting on us"</code>, <code>owner:me</code> (or <code>owner:none</code>, <code>owner:bea</code>), <code>channel:billing</code>, <code>tag:vip</code>, <code>priority:urgent</code>, <code>is:open</code> or <code>is:closed</code>; filters alone list their tickets, latest first.</p>"#,
     );
     if hits.is_empty() {
         return out;

@@ -227,6 +227,7 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
     ctl(&["tickets", "tag", &broken.to_string(), "--add", "VIP"]);
     ctl(&["tickets", "assign", &question.to_string(), "bea@acme.test"]);
     ctl(&["tickets", "status", &question.to_string(), "Closed"]);
+    ctl(&["tickets", "priority", &invoice.to_string(), "urgent"]);
 
     let jane = crate::http_sign_in(&d, "jane@acme.test", PASSWORD);
     let sorted = |mut v: Vec<i64>| {
@@ -264,6 +265,14 @@ fn filters_narrow_a_search_and_list_tickets_alone() {
     assert_eq!(found("status:Closed"), [question]);
     assert_eq!(found("owner:none is:open"), [invoice]);
     assert!(found("tag:vip is:closed").is_empty());
+    // Priority, with words and alone; a priority that is none is words.
+    assert_eq!(found("hinge priority:urgent"), [invoice]);
+    assert_eq!(found("priority:Urgent"), [invoice]);
+    assert!(found("hinge priority:high").is_empty());
+    assert!(
+        found("hinge priority:soon").is_empty(),
+        "no mail says 'soon'"
+    );
     // The words' marks stay on the words, not on the filters.
     let page = jane.get("/search?q=hinge+owner%3Ame").text();
     assert!(page.contains("<mark>hinge</mark>"), "{page}");
