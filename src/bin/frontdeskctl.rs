@@ -328,8 +328,11 @@ enum TicketsCommand {
         /// Only this channel.
         #[arg(long)]
         channel: Option<String>,
+        /// Only this priority.
+        #[arg(long, value_parser = ["low", "medium", "high", "urgent"])]
+        priority: Option<String>,
         /// Only open tickets whose customer's answer is overdue ([sla] in the config).
-        #[arg(long, conflicts_with_all = ["status", "channel"])]
+        #[arg(long, conflicts_with_all = ["status", "channel", "priority"])]
         overdue: bool,
         /// Most rows.
         #[arg(long, default_value_t = 50)]
@@ -822,6 +825,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         Command::Tickets(TicketsCommand::List {
             status,
             channel,
+            priority,
             overdue,
             limit,
         }) => {
@@ -832,6 +836,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     limit: Some(*limit),
                     contact: None,
                     overdue: *overdue,
+                    priority: priority.clone(),
                 },
             })?;
             let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())

@@ -28,7 +28,12 @@ impl<'c> Reader<'c> {
 
     /// Tickets, most recently active first; merged tickets are left out.
     pub fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, StoreError> {
-        if let (Some(contact), None, None) = (&filter.contact, &filter.status, &filter.channel) {
+        if let (Some(contact), None, None, None) = (
+            &filter.contact,
+            &filter.status,
+            &filter.channel,
+            &filter.priority,
+        ) {
             return self.contact_tickets(contact, filter.limit.unwrap_or(50) as i64);
         }
         let mut stmt = self.conn.prepare_cached(concat!(
@@ -39,12 +44,19 @@ impl<'c> Reader<'c> {
                AND (?1 IS NULL OR t.status = ?1 COLLATE NOCASE)
                AND (?2 IS NULL OR t.channel = ?2)
                AND (?4 IS NULL OR t.contact_id = (SELECT id FROM contacts WHERE email = ?4))
+               AND (?5 IS NULL OR t.priority = lower(?5))
              ORDER BY t.activity DESC
              LIMIT ?3"
         ))?;
         let limit = filter.limit.unwrap_or(50) as i64;
         let rows = stmt.query_map(
-            params![filter.status, filter.channel, limit, filter.contact],
+            params![
+                filter.status,
+                filter.channel,
+                limit,
+                filter.contact,
+                filter.priority
+            ],
             summary_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)

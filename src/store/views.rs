@@ -256,6 +256,9 @@ pub struct TicketFilter {
     /// other filters say.
     #[serde(default)]
     pub overdue: bool,
+    /// Only this priority (`low`, `medium`, `high`, `urgent`).
+    #[serde(default)]
+    pub priority: Option<String>,
 }
 
 /// An agent.

@@ -329,6 +329,17 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
         2,
         "{urgent}"
     );
+    // The same list for a script.
+    let urgent_ids: Vec<i64> = d.ctl_json(&["tickets", "list", "--priority", "urgent"])["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .collect();
+    assert_eq!(urgent_ids, filtered[9].1);
+    let (code, _, err) = d.ctl(&["tickets", "list", "--priority", "soon"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("urgent"), "the choices are named: {err}");
     let high = jane.get("/inbox?view=open&priority=high").text();
     assert_eq!(high.matches(r#"class="badge priority-high""#).count(), 2);
     assert!(!high.contains("priority-urgent"));
