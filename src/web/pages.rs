@@ -824,8 +824,14 @@ async fn ticket(
         own: &config.own_addresses(),
         flash,
         sla: config.sla.as_ref(),
+        // Not while a reply or forward waits to go: the desk leaves such a ticket be.
         closes_at: crate::desk::auto_close::closes_at(
-            channel.and_then(|c| c.auto_close.as_ref()),
+            channel.and_then(|c| c.auto_close.as_ref()).filter(|_| {
+                !t.messages
+                    .iter()
+                    .filter_map(|m| m.delivery.as_ref())
+                    .any(|d| d.status == "queued" && (d.kind == "reply" || d.kind == "forward"))
+            }),
             config.pipeline(&t.pipeline),
             &t.status,
             t.snoozed_until.is_some(),

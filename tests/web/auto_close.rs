@@ -2,7 +2,7 @@
 //! answered says on its page when it closes by itself; left untouched that long, the
 //! desk closes it (the open page follows live, the history says why), but not one that
 //! is snoozed. The customer writing again opens it as usual, and the clock starts over
-//! with the next reply.
+//! with the next reply; a follow-up scheduled to go later keeps it open meanwhile.
 
 use std::time::Duration;
 
@@ -133,4 +133,33 @@ fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
     b.wait_text(".meta", "closes by itself");
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(status(&d, hinge), "Waiting on contact", "a new ten minutes");
+
+    // A follow-up Jane scheduled for the day after tomorrow keeps it open meanwhile,
+    // and the page does not promise otherwise.
+    let later = (time::OffsetDateTime::now_utc() + time::Duration::days(2))
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let r = jane.post(
+        &format!("/tickets/{hinge}/reply"),
+        &[
+            ("csrf", &jane.csrf),
+            ("body", "Did the hinge fit?"),
+            ("then", "later"),
+            ("send_at", &later),
+        ],
+        &[],
+    );
+    assert!(r.status < 400, "{}", r.text());
+    b.wait_until("the page without the promise", |b| {
+        !b.text(".meta").contains("closes by itself")
+    });
+    untouched_for(&d, hinge, 11 * 60);
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        status(&d, hinge),
+        "Waiting on contact",
+        "a reply waits to go"
+    );
 }
