@@ -1800,8 +1800,8 @@ impl Validator<'_> {
         table: &Spanned<RawAutoClose>,
         pipeline: &str,
     ) -> Option<crate::desk::auto_close::AutoClose> {
-        let raw = table.get_ref();
         use crate::desk::auto_close::{waiting_stage, AutoClose, DEFAULT_AFTER};
+        let raw = table.get_ref();
         let key = |k: &str| format!("channel[{}].auto_close.{k}", i + 1);
         let before = self.problems.len();
         let after = self.span(raw.after.as_ref(), key("after"), DEFAULT_AFTER);
