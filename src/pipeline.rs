@@ -171,7 +171,11 @@ impl Pipeline {
                 .collect();
             let mut more = false;
             if !rules.is_empty() {
+                // Reminders first: a ticket whose rule reminds closes only once reminded.
                 let now = crate::model::unix_now();
+                let reminders = auto_close::reminder_sweeps(&rules, &config.pipelines, now);
+                more |= crate::outbound::reminder::send_due(self, &config, reminders).await
+                    >= crate::outbound::reminder::REMINDERS_PER_LOOK;
                 let sweeps = auto_close::sweeps(&rules, &config.pipelines, now);
                 // A write would end every cached page: only when one is due.
                 let look = sweeps.clone();
@@ -183,7 +187,7 @@ impl Pipeline {
                     Ok(false) => {}
                     Ok(true) => match self.store.auto_close(sweeps, now, PER_LOOK).await {
                         Ok(closed) => {
-                            more = closed.len() >= PER_LOOK;
+                            more |= closed.len() >= PER_LOOK;
                             for ticket in closed {
                                 log::info!("ticket #{ticket}: closed, no answer from the customer");
                                 self.ticket_changed(ticket);

@@ -1805,9 +1805,11 @@ impl Validator<'_> {
         let key = |k: &str| format!("channel[{}].auto_close.{k}", i + 1);
         let before = self.problems.len();
         let after = self.span(raw.after.as_ref(), key("after"), DEFAULT_AFTER);
+        let reminder = self.close_reminder(i, raw, after);
         let rule = AutoClose {
             after,
             stage: raw.stage.as_ref().map(|s| s.get_ref().trim().to_string()),
+            reminder,
         };
         let pipeline = self
             .pipelines
@@ -1836,6 +1838,64 @@ impl Validator<'_> {
             }
         }
         (self.problems.len() == before).then_some(rule)
+    }
+
+    /// `[channel.auto_close]`'s reminder: none without `remind`, which must leave some
+    /// of `after` before it; its texts only with it.
+    fn close_reminder(
+        &mut self,
+        i: usize,
+        raw: &RawAutoClose,
+        after: i64,
+    ) -> Option<crate::desk::auto_close::Reminder> {
+        use crate::desk::auto_close::{default_reminder_body, Reminder, REMINDER_SUBJECT};
+        let key = |k: &str| format!("channel[{}].auto_close.{k}", i + 1);
+        let Some(remind) = &raw.remind else {
+            for (value, name) in [
+                (&raw.reminder_subject, "reminder_subject"),
+                (&raw.reminder_body, "reminder_body"),
+            ] {
+                if let Some(v) = value {
+                    self.problem(
+                        v,
+                        key(name),
+                        "has no reminder to word: set remind = \"2d\" (how long before the closing it goes)",
+                    );
+                }
+            }
+            return None;
+        };
+        let before = self.span(Some(remind), key("remind"), 0);
+        if before == 0 {
+            return None;
+        }
+        if before >= after {
+            self.problem(
+                remind,
+                key("remind"),
+                format!(
+                    "{:?} is not shorter than after ({}): the reminder would go before the ticket waits at all",
+                    remind.get_ref(),
+                    crate::desk::auto_close::span_in_words(after)
+                ),
+            );
+            return None;
+        }
+        let mut text = |value: &Option<Spanned<String>>, name: &str, default: &str| match value {
+            Some(v) => self.template(v, key(name), ACK_TOKENS),
+            None => Template::parse(default, ACK_TOKENS).ok(),
+        };
+        let subject = text(&raw.reminder_subject, "reminder_subject", REMINDER_SUBJECT);
+        let body = text(
+            &raw.reminder_body,
+            "reminder_body",
+            &default_reminder_body(before),
+        );
+        Some(Reminder {
+            before,
+            subject: subject?,
+            body: body?,
+        })
     }
 
     fn channel(

@@ -318,6 +318,12 @@ pub struct RawAutoClose {
     pub after: Option<Spanned<String>>,
     /// The stage that counts as waiting (default: where an agent's reply puts a ticket).
     pub stage: Option<Spanned<String>>,
+    /// How long before the closing the customer is reminded ("2d"); no reminder without.
+    pub remind: Option<Spanned<String>>,
+    /// The reminder's subject template.
+    pub reminder_subject: Option<Spanned<String>>,
+    /// The reminder's body template.
+    pub reminder_body: Option<Spanned<String>>,
 }
 
 fn default_true() -> bool {

@@ -736,7 +736,8 @@ fn closing_tickets_left_waiting_has_a_default_span_and_checks_its_stage() {
         on("").unwrap(),
         Some(AutoClose {
             after: 7 * 86_400,
-            stage: None
+            stage: None,
+            reminder: None,
         }),
         "a week, in the stage a reply puts a ticket in"
     );
@@ -744,7 +745,8 @@ fn closing_tickets_left_waiting_has_a_default_span_and_checks_its_stage() {
         on("after = \"2d 12h\"\nstage = \" new \"\n").unwrap(),
         Some(AutoClose {
             after: 60 * 3600,
-            stage: Some("new".into())
+            stage: Some("new".into()),
+            reminder: None,
         })
     );
     assert_eq!(on("enabled = false\n").unwrap(), None, "turned off");
@@ -770,4 +772,58 @@ fn closing_tickets_left_waiting_has_a_default_span_and_checks_its_stage() {
     assert!(p[0].line.is_some(), "{p:?}");
     let p = refused("days = 7\n");
     assert_eq!(p.len(), 1, "unknown key: {p:?}");
+}
+
+#[test]
+fn a_reminder_before_closing_goes_some_of_the_span_ahead_in_the_channels_words() {
+    let on = |extra: &str| {
+        Config::parse(
+            Path::new("t.toml"),
+            &format!("{GOOD}[channel.auto_close]\n{extra}"),
+        )
+        .map(|c| c.channels[0].auto_close.clone().unwrap().reminder)
+    };
+    assert_eq!(on("").unwrap(), None, "no reminder unless asked");
+    let r = on("remind = \"2d\"\n").unwrap().unwrap();
+    assert_eq!(r.before, 2 * 86_400);
+    let value = |t: &str| match t {
+        "ticket.subject" => "Hinge broke".to_string(),
+        "ticket.id" => "42".to_string(),
+        "company" => "Acme".to_string(),
+        _ => String::new(),
+    };
+    use crate::outbound::template::Escape;
+    assert_eq!(
+        r.subject.render(value, Escape::None),
+        "Still need help with \"Hinge broke\"?"
+    );
+    let body = r.body.render(value, Escape::None);
+    assert!(body.contains("\"Hinge broke\" (#42)"), "{body}");
+    assert!(body.contains("within 2 days, we will close"), "{body}");
+    assert!(body.trim_end().ends_with("Acme"), "{body}");
+    let r = on("after = \"3d\"\nremind = \"1d\"\nreminder_subject = \"About #{{ticket.id}}\"\nreminder_body = \"Still there, {{contact.name}}?\"\n")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.subject.render(value, Escape::None), "About #42");
+    assert_eq!(
+        r.body.render(|_| "Olga".into(), Escape::None),
+        "Still there, Olga?"
+    );
+
+    let refused = |extra: &str| problems(&format!("{GOOD}[channel.auto_close]\n{extra}"));
+    let p = refused("after = \"2d\"\nremind = \"2d\"\n");
+    assert_eq!(p.len(), 1, "{p:?}");
+    assert_eq!(p[0].key, "channel[1].auto_close.remind");
+    assert!(
+        p[0].message.contains("not shorter than after (2 days)"),
+        "{p:?}"
+    );
+    let p = refused("remind = \"soon\"\n");
+    assert_eq!(p[0].key, "channel[1].auto_close.remind");
+    assert!(p[0].message.contains("not a span of time"), "{p:?}");
+    let p = refused("reminder_body = \"Still there?\"\n");
+    assert_eq!(p[0].key, "channel[1].auto_close.reminder_body");
+    assert!(p[0].message.contains("set remind"), "{p:?}");
+    let p = refused("remind = \"1d\"\nreminder_subject = \"{{ticket.owner}}\"\n");
+    assert_eq!(p[0].key, "channel[1].auto_close.reminder_subject");
 }

@@ -2,8 +2,14 @@
 //! ticket an agent answered and the customer has not answered back, untouched for the
 //! channel's `after`, is closed by the desk, as HubSpot's "close tickets waiting on the
 //! contact" does. A customer who writes later reopens it as usual.
+//!
+//! With a reminder, the customer is mailed first, `before` ahead of the closing, and the
+//! ticket closes only once that mail has had `before` to be answered: a reminder sent
+//! late (the daemon was down, or the rule just turned on) puts the closing off. The
+//! reminder is not a change of the ticket: its clock keeps running.
 
 use crate::desk::lifecycle::Pipeline;
+use crate::outbound::template::Template;
 
 /// A channel's rule, as the config gives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +19,51 @@ pub struct AutoClose {
     /// The stage that counts as waiting on the customer; `None`: the stage an agent's
     /// reply puts a ticket in (each pipeline's own).
     pub stage: Option<String>,
+    /// The mail to the customer before closing, if the channel sends one.
+    pub reminder: Option<Reminder>,
+}
+
+/// The mail that tells a customer their ticket is about to close.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reminder {
+    /// Seconds before the closing that it goes (less than the rule's `after`).
+    pub before: i64,
+    /// Subject.
+    pub subject: Template,
+    /// Body.
+    pub body: Template,
+}
+
+/// A reminder's subject when the config gives none.
+pub const REMINDER_SUBJECT: &str = "Still need help with \"{{ticket.subject}}\"?";
+
+/// A reminder's body when the config gives none; `{span}` is how long the customer has.
+pub fn default_reminder_body(before: i64) -> String {
+    format!(
+        "Hello,\n\n\
+we have not heard back from you about \"{{{{ticket.subject}}}}\" (#{{{{ticket.id}}}}). \
+If you still need help, just answer this mail. If we hear nothing within {}, we will \
+close the request; writing to us later opens it again.\n\n\
+{{{{company}}}}\n",
+        span_in_words(before)
+    )
+}
+
+/// A span as a customer reads it: "2 days", "1 day and 12 hours", "45 minutes".
+pub fn span_in_words(seconds: i64) -> String {
+    let unit = |n: i64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let (days, hours, minutes) = (
+        seconds / 86_400,
+        seconds % 86_400 / 3600,
+        seconds % 3600 / 60,
+    );
+    match (days, hours, minutes) {
+        (0, 0, m) => unit(m, "minute"),
+        (0, h, 0) => unit(h, "hour"),
+        (0, h, m) => format!("{} and {}", unit(h, "hour"), unit(m, "minute")),
+        (d, 0, _) => unit(d, "day"),
+        (d, h, _) => format!("{} and {}", unit(d, "day"), unit(h, "hour")),
+    }
 }
 
 /// A ticket closes by itself after this long when the config does not say.
@@ -32,6 +83,9 @@ pub struct Sweep {
     pub closing: String,
     /// Tickets last changed at this unix second or before are due.
     pub idle_since: i64,
+    /// With a reminder: only tickets whose reminder (for their last change) went at this
+    /// unix second or before. For the reminders' own look: `None`.
+    pub reminded_by: Option<i64>,
     /// What the history says of the move, after the stages.
     pub why: String,
 }
@@ -63,6 +117,7 @@ pub fn sweeps(rules: &[(String, AutoClose)], pipelines: &[Pipeline], now: i64) -
                 waiting: waiting.to_string(),
                 closing: closing.name.clone(),
                 idle_since: now - rule.after,
+                reminded_by: rule.reminder.as_ref().map(|r| now - r.before),
                 why: why(rule.after),
             });
         }
@@ -70,18 +125,67 @@ pub fn sweeps(rules: &[(String, AutoClose)], pipelines: &[Pipeline], now: i64) -
     out
 }
 
+/// The looks for reminders at `now`: as [`sweeps`], for the rules with a reminder, with
+/// tickets due once they have waited `after - before` (their reminder not yet sent).
+pub fn reminder_sweeps(
+    rules: &[(String, AutoClose)],
+    pipelines: &[Pipeline],
+    now: i64,
+) -> Vec<Sweep> {
+    let reminding: Vec<(String, AutoClose)> = rules
+        .iter()
+        .filter(|(_, r)| r.reminder.is_some())
+        .cloned()
+        .collect();
+    sweeps(&reminding, pipelines, now)
+        .into_iter()
+        .map(|mut s| {
+            let rule = reminding
+                .iter()
+                .find(|(c, _)| *c == s.channel)
+                .map(|(_, r)| r);
+            let before = rule
+                .and_then(|r| r.reminder.as_ref())
+                .map_or(0, |r| r.before);
+            s.idle_since += before;
+            s.reminded_by = None;
+            s
+        })
+        .collect()
+}
+
+/// What a ticket's page knows of it for [`closes_at`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting<'a> {
+    /// Its status.
+    pub status: &'a str,
+    /// Whether it is snoozed.
+    pub snoozed: bool,
+    /// Its last change (unix seconds).
+    pub last_change: i64,
+    /// When its reminder for that last change went, if one did.
+    pub reminded_at: Option<i64>,
+}
+
 /// When a ticket closes by itself, if it will: it is open in the waiting stage of its
-/// pipeline, not snoozed, and the rule's span runs from its last change.
+/// pipeline, not snoozed, and the rule's span runs from its last change; with a
+/// reminder, not before the reminder (sent, or due by `now`) has had its span.
 pub fn closes_at(
     rule: Option<&AutoClose>,
     pipeline: Option<&Pipeline>,
-    status: &str,
-    snoozed: bool,
-    last_change: i64,
+    ticket: Waiting<'_>,
+    now: i64,
 ) -> Option<i64> {
     let (rule, pipeline) = (rule?, pipeline?);
     let waiting = waiting_stage(rule, pipeline)?;
-    (!snoozed && status.eq_ignore_ascii_case(waiting)).then_some(last_change + rule.after)
+    if ticket.snoozed || !ticket.status.eq_ignore_ascii_case(waiting) {
+        return None;
+    }
+    let span_ends = ticket.last_change + rule.after;
+    Some(match &rule.reminder {
+        None => span_ends,
+        Some(r) => span_ends.max(ticket.reminded_at.unwrap_or(now) + r.before),
+    })
 }
 
 /// How the history's reason begins (the reports find the desk's closings by it).
@@ -108,6 +212,28 @@ mod tests {
         AutoClose {
             after,
             stage: stage.map(str::to_string),
+            reminder: None,
+        }
+    }
+
+    fn reminding(after: i64, before: i64) -> AutoClose {
+        let text = |t: &str| Template::parse(t, crate::outbound::compose::ACK_TOKENS).unwrap();
+        AutoClose {
+            reminder: Some(Reminder {
+                before,
+                subject: text(REMINDER_SUBJECT),
+                body: text(&default_reminder_body(before)),
+            }),
+            ..rule(after, None)
+        }
+    }
+
+    fn at(status: &str, snoozed: bool, last_change: i64, reminded_at: Option<i64>) -> Waiting<'_> {
+        Waiting {
+            status,
+            snoozed,
+            last_change,
+            reminded_at,
         }
     }
 
@@ -175,6 +301,7 @@ mod tests {
                 waiting: "Waiting on contact".into(),
                 closing: "Closed".into(),
                 idle_since: 1_000_000 - 7 * 86_400,
+                reminded_by: None,
                 why: "no answer from the customer in 7 d".into(),
             }
         );
@@ -202,29 +329,113 @@ mod tests {
     fn a_ticket_closes_a_span_after_its_last_change_while_it_waits() {
         let p = Pipeline::default_support();
         let r = rule(86_400, None);
+        let w = "Waiting on contact";
         assert_eq!(
-            closes_at(Some(&r), Some(&p), "waiting on contact", false, 100),
+            closes_at(
+                Some(&r),
+                Some(&p),
+                at("waiting on contact", false, 100, None),
+                200
+            ),
             Some(86_500)
         );
         assert_eq!(
-            closes_at(Some(&r), Some(&p), "Waiting on us", false, 100),
+            closes_at(
+                Some(&r),
+                Some(&p),
+                at("Waiting on us", false, 100, None),
+                200
+            ),
             None
         );
-        assert_eq!(closes_at(Some(&r), Some(&p), "Closed", false, 100), None);
         assert_eq!(
-            closes_at(Some(&r), Some(&p), "Waiting on contact", true, 100),
+            closes_at(Some(&r), Some(&p), at("Closed", false, 100, None), 200),
+            None
+        );
+        assert_eq!(
+            closes_at(Some(&r), Some(&p), at(w, true, 100, None), 200),
             None,
             "snoozed: the agent means to look again"
         );
         assert_eq!(
-            closes_at(None, Some(&p), "Waiting on contact", false, 100),
+            closes_at(None, Some(&p), at(w, false, 100, None), 200),
             None
         );
         assert_eq!(
-            closes_at(Some(&r), None, "Waiting on contact", false, 100),
+            closes_at(Some(&r), None, at(w, false, 100, None), 200),
             None,
             "a pipeline no longer configured"
         );
+    }
+
+    #[test]
+    fn a_reminder_gives_the_customer_its_whole_span_before_the_closing() {
+        let p = Pipeline::default_support();
+        let r = reminding(7 * 86_400, 2 * 86_400);
+        let w = "Waiting on contact";
+        assert_eq!(
+            closes_at(Some(&r), Some(&p), at(w, false, 0, None), 3600),
+            Some(7 * 86_400),
+            "the reminder is not due yet: it will go five days in"
+        );
+        assert_eq!(
+            closes_at(
+                Some(&r),
+                Some(&p),
+                at(w, false, 0, Some(5 * 86_400)),
+                5 * 86_400
+            ),
+            Some(7 * 86_400),
+            "sent on time"
+        );
+        assert_eq!(
+            closes_at(
+                Some(&r),
+                Some(&p),
+                at(w, false, 0, Some(9 * 86_400)),
+                9 * 86_400
+            ),
+            Some(11 * 86_400),
+            "sent late (the daemon was down): two days from then"
+        );
+        assert_eq!(
+            closes_at(Some(&r), Some(&p), at(w, false, 0, None), 10 * 86_400),
+            Some(12 * 86_400),
+            "due but not sent yet: at least two days from now"
+        );
+    }
+
+    #[test]
+    fn reminders_are_looked_for_the_span_less_their_lead_after_the_last_change() {
+        let pipelines = [Pipeline::default_support()];
+        let rules = vec![
+            ("support".to_string(), reminding(7 * 86_400, 2 * 86_400)),
+            ("sales".to_string(), rule(3600, None)),
+        ];
+        let now = 1_000_000;
+        let closing = sweeps(&rules, &pipelines, now);
+        assert_eq!(closing.len(), 2);
+        assert_eq!(closing[0].reminded_by, Some(now - 2 * 86_400));
+        assert_eq!(
+            closing[1].reminded_by, None,
+            "no reminder: closes on its span alone"
+        );
+        let reminders = reminder_sweeps(&rules, &pipelines, now);
+        assert_eq!(reminders.len(), 1, "only the channel that reminds");
+        assert_eq!(reminders[0].channel, "support");
+        assert_eq!(reminders[0].idle_since, now - 5 * 86_400);
+        assert_eq!(reminders[0].reminded_by, None);
+        assert!(default_reminder_body(2 * 86_400).contains("within 2 days,"));
+    }
+
+    #[test]
+    fn spans_read_as_words_a_customer_uses() {
+        assert_eq!(span_in_words(2 * 86_400), "2 days");
+        assert_eq!(span_in_words(86_400 + 12 * 3600), "1 day and 12 hours");
+        assert_eq!(span_in_words(3600), "1 hour");
+        assert_eq!(span_in_words(90 * 60), "1 hour and 30 minutes");
+        assert_eq!(span_in_words(45 * 60), "45 minutes");
+        assert_eq!(span_in_words(60), "1 minute");
     }
 
     #[test]

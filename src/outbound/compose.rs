@@ -591,6 +591,13 @@ pub fn compose_survey(input: &AckInput<'_>, public_url: &str) -> Result<Composed
     compose_automatic(input, "auto-generated", Some(&links))
 }
 
+/// The reminder that a ticket left waiting on the customer is about to close: from the
+/// channel's templates, marked automatic (an auto-responder does not answer it, and an
+/// answer from one would not count as the customer's).
+pub fn compose_reminder(input: &AckInput<'_>) -> Result<Composed, std::io::Error> {
+    compose_automatic(input, "auto-generated", None)
+}
+
 /// An automatic mail from a channel's templates, with `links` under the text as sent.
 fn compose_automatic(
     input: &AckInput<'_>,

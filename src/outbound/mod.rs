@@ -6,6 +6,7 @@ pub mod compose;
 pub mod copies;
 pub mod notice;
 pub mod notifier;
+pub mod reminder;
 pub mod send;
 pub mod survey;
 pub mod template;

@@ -572,31 +572,29 @@ pub(super) fn wake_due(conn: &Connection, now: i64) -> Result<Vec<TicketId>, Sto
 }
 
 /// The tickets `sweep` finds waiting on the customer untouched (see
-/// `desk::auto_close`), at most `limit`, oldest change first, with their status. Not a
-/// ticket that is snoozed, merged, or has a reply or forward waiting to go (it would
-/// move the ticket again when sent).
+/// `desk::auto_close` and `waiting_on_the_customer!`), at most `limit`, oldest change
+/// first, with their status. With a reminder, only those reminded early enough.
 pub(super) fn waiting_too_long(
     conn: &Connection,
     sweep: &crate::desk::auto_close::Sweep,
     limit: usize,
 ) -> Result<Vec<(TicketId, String)>, StoreError> {
     let rows = conn
-        .prepare_cached(
-            "SELECT t.id, t.status FROM tickets t
-             WHERE t.status = ?1 COLLATE NOCASE AND t.closed = 0 AND t.updated_at <= ?2
-               AND t.channel = ?3 AND t.pipeline = ?4 COLLATE NOCASE
-               AND t.merged_into IS NULL AND t.snoozed_until IS NULL
-               AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'queued'
-                               AND o.ticket_id = t.id AND o.kind IN ('reply', 'forward'))
-             ORDER BY t.updated_at, t.id LIMIT ?5",
-        )?
+        .prepare_cached(concat!(
+            "SELECT t.id, t.status FROM tickets t WHERE ",
+            waiting_on_the_customer!(),
+            " AND (?6 IS NULL OR EXISTS (SELECT 1 FROM close_reminders r
+                   WHERE r.ticket_id = t.id AND r.last_change = t.updated_at AND r.queued_at <= ?6))
+             ORDER BY t.updated_at, t.id LIMIT ?5"
+        ))?
         .query_map(
             params![
                 sweep.waiting,
                 sweep.idle_since,
                 sweep.channel,
                 sweep.pipeline,
-                limit as i64
+                limit as i64,
+                sweep.reminded_by
             ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?

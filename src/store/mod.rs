@@ -83,6 +83,21 @@ fn overdue_bind(cut: &crate::desk::sla::Cutoffs) -> Vec<rusqlite::types::Value> 
     bind
 }
 
+/// The condition on `tickets t` that says a ticket waits on the customer, as the
+/// desk's auto-close looks find it: `?1` the waiting stage, `?2` last changed at or
+/// before, `?3` the channel, `?4` the pipeline. Not a ticket that is snoozed, merged,
+/// or has a reply or forward waiting to go (it would move the ticket again when sent).
+macro_rules! waiting_on_the_customer {
+    () => {
+        "t.status = ?1 COLLATE NOCASE AND t.closed = 0 AND t.updated_at <= ?2
+         AND t.channel = ?3 AND t.pipeline = ?4 COLLATE NOCASE
+         AND t.merged_into IS NULL AND t.snoozed_until IS NULL
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'queued'
+                         AND o.ticket_id = t.id AND o.kind IN ('reply', 'forward'))"
+    };
+}
+
+mod close_reminders;
 mod desk;
 mod notify;
 mod outbound;
@@ -107,6 +122,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
+pub use close_reminders::ReminderDue;
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
@@ -677,6 +693,30 @@ impl Store {
     ) -> Result<Vec<TicketId>, StoreError> {
         self.write(0, move |conn| desk::auto_close(conn, &sweeps, now, limit))
             .await
+    }
+
+    /// Mark a ticket's wait reminded (see `close_reminders::queue`), with its reminder
+    /// queued or the reason none could go; `false` when it no longer is due.
+    pub async fn queue_close_reminder(
+        &self,
+        ticket: TicketId,
+        last_change: i64,
+        mail: Result<QueuedMail, String>,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let secret = self.inner.secret.clone();
+        let bytes = mail.as_ref().map_or(0, |m| m.raw.len());
+        self.write(bytes, move |conn| {
+            close_reminders::queue(
+                conn,
+                ticket,
+                last_change,
+                mail.as_ref().map_err(String::as_str),
+                at,
+                &secret,
+            )
+        })
+        .await
     }
 
     /// Change many tickets at once, all or none (see [`BulkChange`]); how many changed.
@@ -1518,6 +1558,7 @@ mod tests {
             AutoClose {
                 after: 1000,
                 stage: None,
+                reminder: None,
             },
         )];
         let pipelines = [crate::desk::lifecycle::Pipeline::default_support()];
@@ -1600,6 +1641,202 @@ mod tests {
             .map(|t| t.id)
             .collect();
         assert_eq!(unanswered, [2]);
+        store.close();
+    }
+
+    /// With a reminder, a waiting ticket is due one its lead before the span ends, once
+    /// per wait; the reminder does not change the ticket; the ticket closes only once
+    /// the reminder has had its lead (later when it went late); a customer no mail can
+    /// go to is passed over with the reason in the history and closes on its span; a
+    /// change after the reminder starts a new wait with a new reminder.
+    #[tokio::test]
+    async fn waiting_tickets_are_reminded_once_per_wait_before_they_close() {
+        use crate::desk::auto_close::{reminder_sweeps, sweeps, AutoClose, Reminder};
+        use crate::outbound::template::Template;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0),
+                 (2, 'bob@blocked.example', 0);
+             UPDATE contacts SET blocked = 1 WHERE id = 2;
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+             VALUES (1, 'Hinge', 'Waiting on contact', 'support', 1, 0, 100),
+                    (2, 'Blocked', 'Waiting on contact', 'support', 2, 0, 100),
+                    (3, 'Later', 'Waiting on contact', 'support', 1, 0, 900),
+                    (4, 'Ours', 'Waiting on us', 'support', 1, 0, 100);
+             INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                 created_at, text_body, headers, from_email, message_id)
+             VALUES (1, 1, 'outbound', 'support', 'agent', 'Re: Hinge', 'reply', 100, '', '', 'jane@acme.test', 'a1');",
+        )
+        .unwrap();
+        let text = |t: &str| Template::parse(t, crate::outbound::compose::ACK_TOKENS).unwrap();
+        let rules = [(
+            "support".to_string(),
+            AutoClose {
+                after: 1000,
+                stage: None,
+                reminder: Some(Reminder {
+                    before: 300,
+                    subject: text("Still there?"),
+                    body: text("Still there?"),
+                }),
+            },
+        )];
+        let pipelines = [crate::desk::lifecycle::Pipeline::default_support()];
+        let due = |now: i64| -> Vec<ReminderDue> {
+            close_reminders::due(&conn, &reminder_sweeps(&rules, &pipelines, now), 50).unwrap()
+        };
+        let closing = |now: i64| {
+            let store = &store;
+            let looks = sweeps(&rules, &pipelines, now);
+            async move { store.auto_close(looks, now, 100).await.unwrap() }
+        };
+        assert!(due(799).is_empty(), "not yet: the span less the lead");
+        let found = due(800);
+        assert_eq!(
+            found.iter().map(|d| d.ticket).collect::<Vec<_>>(),
+            [1, 2],
+            "oldest change first"
+        );
+        assert_eq!(
+            (
+                found[0].last_change,
+                found[0].contact_email.as_str(),
+                found[0].blocked,
+                found[0].last_message_id.as_deref()
+            ),
+            (100, "olga@example.org", false, Some("a1"))
+        );
+        assert!(found[1].blocked);
+        assert_eq!(
+            closing(1200).await,
+            Vec::<i64>::new(),
+            "none closes unreminded"
+        );
+
+        let mail = QueuedMail {
+            ticket_id: 1,
+            channel: "support".into(),
+            channel_address: "support@acme.test".into(),
+            kind: OutboxKind::Reminder,
+            agent_email: None,
+            from_name: "Acme".into(),
+            subject: "Still there?".into(),
+            text: "Still there?".into(),
+            raw: b"Subject: Still there?\r\n\r\nStill there?\r\n".to_vec(),
+            message_id: "reminder1@acme.test".into(),
+            recipients: vec!["olga@example.org".into()],
+            max_queue_seconds: 3600,
+            per_hour_limit: None,
+            pipelines: None,
+            attachments: Vec::new(),
+            copies: Vec::new(),
+            close: false,
+            hold_seconds: 0,
+            status_when_sent: false,
+            draft: None,
+            source_row: None,
+            left_out: Vec::new(),
+        };
+        // Sent late (the rule was turned on at 1200): the closing waits its lead.
+        assert!(store
+            .queue_close_reminder(1, 100, Ok(mail.clone()), 1200)
+            .await
+            .unwrap());
+        assert!(
+            !store
+                .queue_close_reminder(1, 100, Ok(mail.clone()), 1201)
+                .await
+                .unwrap(),
+            "once per wait"
+        );
+        assert!(store
+            .queue_close_reminder(2, 100, Err("bob@blocked.example is blocked".into()), 800)
+            .await
+            .unwrap());
+        let (updated, kind, status, last_by_us): (i64, String, String, i64) = conn
+            .query_row(
+                "SELECT t.updated_at, o.kind, o.status,
+                        (SELECT COUNT(*) FROM thread_ids WHERE msgid = 'reminder1@acme.test' AND ticket_id = 1)
+                 FROM tickets t JOIN outbox o ON o.ticket_id = t.id WHERE t.id = 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (updated, kind.as_str(), status.as_str(), last_by_us),
+            (100, "reminder", "queued", 1),
+            "the reminder leaves the ticket's last change; an answer to it threads back"
+        );
+        let wait = || -> (bool, Option<i64>) {
+            conn.query_row(
+                "SELECT answered, waiting_since FROM tickets WHERE id = 3",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        let before = wait();
+        assert!(store
+            .queue_close_reminder(
+                3,
+                900,
+                Ok(QueuedMail {
+                    ticket_id: 3,
+                    message_id: "reminder3@acme.test".into(),
+                    ..mail.clone()
+                }),
+                1700
+            )
+            .await
+            .unwrap());
+        assert_eq!(wait(), before, "a reminder answers nothing");
+        let why: String = conn
+            .query_row(
+                "SELECT detail FROM events WHERE ticket_id = 2 AND kind = 'reminder-skipped'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(
+            why,
+            "no reminder before closing: bob@blocked.example is blocked"
+        );
+        assert_eq!(
+            due(1200).iter().map(|d| d.ticket).collect::<Vec<_>>(),
+            Vec::<i64>::new(),
+            "every wait reminded"
+        );
+        assert_eq!(
+            closing(1200).await,
+            [2],
+            "passed over: closes on its span alone"
+        );
+        assert_eq!(
+            closing(1499).await,
+            Vec::<i64>::new(),
+            "the reminder's lead runs"
+        );
+        assert_eq!(
+            store.read(|r| r.close_reminded_at(1, 100)).await.unwrap(),
+            Some(1200)
+        );
+        // Ticket 1 changes (a new wait), which needs a new reminder before it closes.
+        conn.execute("UPDATE tickets SET updated_at = 1300 WHERE id = 1", [])
+            .unwrap();
+        assert_eq!(
+            closing(2300).await,
+            [3],
+            "ticket 3 was reminded at 1700, its lead is past; ticket 1's new wait is unreminded"
+        );
+        assert_eq!(
+            due(2300)
+                .iter()
+                .map(|d| (d.ticket, d.last_change))
+                .collect::<Vec<_>>(),
+            [(1, 1300)]
+        );
         store.close();
     }
 

@@ -61,6 +61,8 @@ pub enum OutboxKind {
     Forward,
     /// The survey after closing, asking the customer how the desk did.
     Survey,
+    /// A reminder that a ticket left waiting on the customer is about to close.
+    Reminder,
 }
 
 impl OutboxKind {
@@ -70,6 +72,7 @@ impl OutboxKind {
             OutboxKind::Acknowledgement => "acknowledgement",
             OutboxKind::Forward => "forward",
             OutboxKind::Survey => "survey",
+            OutboxKind::Reminder => "reminder",
         }
     }
 }
@@ -612,11 +615,15 @@ pub(super) fn queue_mail(
         ),
         now,
     )?;
-    exec(
-        conn,
-        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
-        params![now, ticket],
-    )?;
+    // A reminder before closing is not a change of the ticket: the wait it is about
+    // keeps its clock (and its place in the inbox).
+    if mail.kind != OutboxKind::Reminder {
+        exec(
+            conn,
+            "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+            params![now, ticket],
+        )?;
+    }
     if let (OutboxKind::Reply, Some(_), true) = (mail.kind, &mail.pipelines, mail.status_when_sent)
     {
         exec(

@@ -775,6 +775,24 @@ impl<'c> Reader<'c> {
         Ok(false)
     }
 
+    /// The tickets due a reminder before closing (see `close_reminders::due`).
+    pub fn close_reminders_due(
+        &self,
+        sweeps: &[crate::desk::auto_close::Sweep],
+        limit: usize,
+    ) -> Result<Vec<super::ReminderDue>, StoreError> {
+        super::close_reminders::due(self.conn, sweeps, limit)
+    }
+
+    /// When `ticket`'s reminder for its wait since `last_change` went, if one did.
+    pub fn close_reminded_at(
+        &self,
+        ticket: i64,
+        last_change: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        super::close_reminders::reminded_at(self.conn, ticket, last_change)
+    }
+
     /// The last message row of `ticket` that `email`'s ticket page showed (0: none).
     pub fn last_seen(&self, email: &str, ticket: i64) -> Result<i64, StoreError> {
         super::web::last_seen(self.conn, email, ticket)

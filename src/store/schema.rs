@@ -127,6 +127,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0038_auto_close",
         include_str!("migrations/0038_auto_close.sql"),
     ),
+    (
+        "0039_close_reminders",
+        include_str!("migrations/0039_close_reminders.sql"),
+    ),
 ];
 
 /// The schema version this build writes.

@@ -690,6 +690,12 @@ const OTHER_TICKETS: usize = 20;
 /// The longest address the inbox's contact filter takes (RFC 5321's path limit).
 const MAX_ADDRESS: usize = 256;
 
+/// A ticket's last change as unix seconds, from the RFC 3339 time the store gives.
+fn last_change(updated_at: &str) -> i64 {
+    time::OffsetDateTime::parse(updated_at, &time::format_description::well_known::Rfc3339)
+        .map_or_else(|_| unix_now(), |d| d.unix_timestamp())
+}
+
 async fn ticket(
     state: &WebState,
     session: &SessionView,
@@ -706,6 +712,8 @@ async fn ticket(
         let Some(t) = r.ticket_thread(id, newest)? else {
             return Ok(None);
         };
+        // Whether the desk reminded the customer of this wait (it puts the closing off).
+        let reminded = r.close_reminded_at(t.id, last_change(&t.updated_at))?;
         let attachments = r.ticket_attachments(t.id)?;
         let users = r.users()?;
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
@@ -716,7 +724,16 @@ async fn ticket(
         let contact = r.contact_panel(t.id, OTHER_TICKETS, company.as_deref())?;
         let seen = r.last_seen(&me, t.id)?;
         let stored = r.snippets()?;
-        Ok(Some((t, attachments, users, teams, contact, seen, stored)))
+        Ok(Some((
+            t,
+            attachments,
+            users,
+            teams,
+            contact,
+            seen,
+            stored,
+            reminded,
+        )))
     };
     // The whole of a long thread can take milliseconds to read: off the async worker.
     let data = if shown.whole {
@@ -724,7 +741,7 @@ async fn ticket(
     } else {
         store.read(reads).await
     };
-    let (t, attachments, users, teams, contact, seen, stored) = match data {
+    let (t, attachments, users, teams, contact, seen, stored, reminded) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
         Err(e) => return Err(internal(e)),
@@ -833,13 +850,13 @@ async fn ticket(
                     .any(|d| d.status == "queued" && (d.kind == "reply" || d.kind == "forward"))
             }),
             config.pipeline(&t.pipeline),
-            &t.status,
-            t.snoozed_until.is_some(),
-            time::OffsetDateTime::parse(
-                &t.updated_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .map_or_else(|_| unix_now(), |d| d.unix_timestamp()),
+            crate::desk::auto_close::Waiting {
+                status: &t.status,
+                snoozed: t.snoozed_until.is_some(),
+                last_change: last_change(&t.updated_at),
+                reminded_at: reminded,
+            },
+            unix_now(),
         ),
         now: unix_now(),
     });

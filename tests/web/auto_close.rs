@@ -10,7 +10,8 @@ use crate::browser::Browser;
 use crate::harness::{wait_until, Daemon, Settings};
 use crate::receiver::Receiver;
 use crate::{
-    add_agent, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, show, PASSWORD, SUPPORT,
+    add_agent, deliver, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets, show,
+    text_mail_with, PASSWORD, SUPPORT,
 };
 
 /// Move the last change of `ticket` back by `seconds`, as if nobody had touched it since.
@@ -162,4 +163,166 @@ fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
         "Waiting on contact",
         "a reply waits to go"
     );
+}
+
+/// The reminder Olga got about the hinge, parsed: subject, text, Message-ID,
+/// In-Reply-To, Auto-Submitted.
+fn reminders(rx: &Receiver) -> Vec<[String; 5]> {
+    rx.for_rcpt("olga@customer.example.org")
+        .iter()
+        .filter_map(|m| {
+            let p = mail_parser::MessageParser::default().parse(&m.raw)?;
+            let subject = p.subject().unwrap_or("").to_string();
+            subject.starts_with("Still need help").then(|| {
+                [
+                    subject,
+                    p.body_text(0).map(|t| t.to_string()).unwrap_or_default(),
+                    p.message_id().unwrap_or("").to_string(),
+                    p.in_reply_to().as_text().unwrap_or("").to_string(),
+                    p.header_raw("Auto-Submitted")
+                        .unwrap_or("")
+                        .trim()
+                        .to_string(),
+                ]
+            })
+        })
+        .collect()
+}
+
+/// With `remind`, Olga is mailed before the desk closes her ticket: once, in the
+/// thread of Jane's reply, marked automatic, in the channel's words. The ticket stays
+/// open until the reminder has had its lead, however long it waited before; her answer
+/// to the reminder comes back to the ticket and opens it.
+#[test]
+fn the_customer_is_reminded_before_the_desk_closes_the_ticket() {
+    let rx = Receiver::start();
+    let d = Daemon::start_with(Settings {
+        channels: crate::relaying(
+            rx.port,
+            "",
+            &format!("{SUPPORT}[channel.auto_close]\nafter = \"10m\"\nremind = \"4m\"\n"),
+        ),
+        ..Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = olga_two_tickets(&d, "remind");
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    for (ticket, body) in [
+        (hinge, "A new hinge is on its way."),
+        (invoice, "Attached."),
+    ] {
+        let r = jane.post(
+            &format!("/tickets/{ticket}/reply"),
+            &[("csrf", &jane.csrf), ("body", body)],
+            &[],
+        );
+        assert!(r.status < 400, "{}", r.text());
+    }
+    wait_until(
+        "both replies at the receiver",
+        Duration::from_secs(30),
+        || rx.for_rcpt("olga@customer.example.org").len() == 2,
+    );
+    let replied = rx
+        .for_rcpt("olga@customer.example.org")
+        .iter()
+        .filter_map(|m| {
+            let p = mail_parser::MessageParser::default().parse(&m.raw)?;
+            (p.subject().unwrap_or("").contains("Broken hinge"))
+                .then(|| p.message_id().unwrap_or("").to_string())
+        })
+        .next()
+        .expect("Jane's reply about the hinge");
+
+    // Six minutes in (the span less the lead), the hinge's customer is reminded; the
+    // invoice, just answered, is not.
+    untouched_for(&d, hinge, 6 * 60 + 5);
+    wait_until(
+        "the reminder at the receiver",
+        Duration::from_secs(30),
+        || !reminders(&rx).is_empty(),
+    );
+    let got = reminders(&rx);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let [subject, body, reminder_id, in_reply_to, auto] = &got[0];
+    assert!(
+        subject.starts_with("Still need help with \"Broken hinge\"?"),
+        "{subject}"
+    );
+    assert!(body.contains(&format!("(#{hinge})")), "{body}");
+    assert!(
+        body.contains("If we hear nothing within 4 minutes, we will close"),
+        "{body}"
+    );
+    assert_eq!(in_reply_to, &replied, "in the thread of Jane's reply");
+    assert_eq!(auto, "auto-generated");
+    assert_eq!(
+        status(&d, hinge),
+        "Waiting on contact",
+        "a reminder moves nothing"
+    );
+
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    let thread = b.text(".thread");
+    assert!(
+        thread.contains("reminder") && thread.contains("within 4 minutes"),
+        "{thread}"
+    );
+    assert!(
+        b.text(".meta").contains("closes by itself"),
+        "{}",
+        b.text(".meta")
+    );
+
+    // However long it waited, it stays open until the reminder has had its four
+    // minutes (the desk looks every ten seconds).
+    // (The wait is known by its last change: the reminder's mark moves with it.)
+    let db = rusqlite::Connection::open(d.data_dir.join("frontdesk.db")).unwrap();
+    db.busy_timeout(Duration::from_secs(10)).unwrap();
+    db.execute_batch(&format!(
+        "BEGIN;
+         UPDATE tickets SET updated_at = updated_at - 3600 WHERE id = {hinge};
+         UPDATE close_reminders SET last_change = last_change - 3600 WHERE ticket_id = {hinge};
+         COMMIT;"
+    ))
+    .unwrap();
+    std::thread::sleep(Duration::from_secs(12));
+    assert_eq!(
+        status(&d, hinge),
+        "Waiting on contact",
+        "the reminder's lead runs"
+    );
+    assert_eq!(reminders(&rx).len(), 1, "reminded once");
+    db.execute(
+        "UPDATE close_reminders SET queued_at = queued_at - 241 WHERE ticket_id = ?1",
+        [hinge],
+    )
+    .unwrap();
+    b.wait_text(".meta", "Closed");
+    assert!(
+        b.text(".events")
+            .contains("no answer from the customer in 10 min"),
+        "{}",
+        b.text(".events")
+    );
+    assert_eq!(status(&d, invoice), "Waiting on contact");
+    assert_eq!(reminders(&rx).len(), 1, "reminded once");
+
+    // Olga answers the reminder: back to the same ticket, open again.
+    deliver(
+        &d,
+        "olga@customer.example.org",
+        "support@example.com",
+        &text_mail_with(
+            "Olga <olga@customer.example.org>",
+            "Re: Still need help",
+            "remind.4@customer.example.org",
+            "Yes, the hinge has not come.",
+            &format!("In-Reply-To: <{reminder_id}>\r\n"),
+        ),
+    );
+    b.wait_text(".meta", "Waiting on us");
+    b.wait_text(".thread", "the hinge has not come");
 }
