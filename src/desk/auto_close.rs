@@ -40,7 +40,7 @@ pub const REMINDER_SUBJECT: &str = "Still need help with \"{{ticket.subject}}\"?
 /// A reminder's body when the config gives none; `{span}` is how long the customer has.
 pub fn default_reminder_body(before: i64) -> String {
     format!(
-        "Hello,\n\n\
+        "Hello {{{{contact.name | there}}}},\n\n\
 we have not heard back from you about \"{{{{ticket.subject}}}}\" (#{{{{ticket.id}}}}). \
 If you still need help, just answer this mail. If we hear nothing within {}, we will \
 close the request; writing to us later opens it again.\n\n\
