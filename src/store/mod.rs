@@ -1644,6 +1644,77 @@ mod tests {
         store.close();
     }
 
+    /// Replies stored with their rating links lose them from their search text (the
+    /// schema 40 upgrade): "good" finds a customer who wrote it, not every such reply;
+    /// a reply's own words still find it, and text that only looks like the links stays.
+    #[tokio::test]
+    async fn search_forgets_the_rating_links_of_earlier_replies() {
+        use crate::desk::ratings::{footer_text, page_url, reply_mac, REPLY_QUESTION};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        let links = footer_text(
+            REPLY_QUESTION,
+            &page_url("https://desk.acme.test", 1, &reply_mac(b"secret", "a1")),
+        );
+        let reply = format!("The hinge is on its way.\n\nJane\n\n{links}");
+        let lookalike = format!("Quoting: {REPLY_QUESTION}\nGood: not a link\n");
+        conn.execute_batch(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+             INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at)
+             VALUES (1, 'Hinge', 'Waiting on contact', 'support', 1, 0, 100);",
+        )
+        .unwrap();
+        for (row, direction, body) in [
+            (1, "inbound", "Good morning, my hinge broke."),
+            (2, "outbound", reply.as_str()),
+            (3, "outbound", lookalike.as_str()),
+        ] {
+            conn.execute(
+                "INSERT INTO messages (id, ticket_id, direction, channel, source, subject, thread_reason,
+                     created_at, text_body, headers, from_email)
+                 VALUES (?1, 1, ?2, 'support', 'agent', 'Hinge', 'reply', 100, ?3, '', 'x@example.org')",
+                rusqlite::params![row, direction, body],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO search (rowid, subject, body, contact) VALUES (?1, 'Hinge', ?2, '')",
+                rusqlite::params![row, body],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO outbox (message_row, ticket_id, channel, kind, mail_from, recipients, status,
+                 next_attempt_at, created_at, expires_at, sent_at)
+             VALUES (2, 1, 'support', 'reply', '', '[]', 'sent', 0, 100, 999, 100),
+                    (3, 1, 'support', 'reply', '', '[]', 'sent', 0, 100, 999, 100);",
+        )
+        .unwrap();
+        let found = |words: &str| -> Vec<i64> {
+            conn.prepare("SELECT rowid FROM search WHERE search MATCH ?1 ORDER BY rowid")
+                .unwrap()
+                .query_map([words], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(found("good"), [1, 2, 3], "before");
+        assert_eq!(ratings::search_without_rating_links(&conn).unwrap(), 1);
+        assert_eq!(
+            found("good"),
+            [1, 3],
+            "the customer's word and the look-alike"
+        );
+        assert_eq!(found("okay"), Vec::<i64>::new());
+        assert_eq!(found("hinge way jane"), [2], "the reply's own words");
+        assert_eq!(
+            ratings::search_without_rating_links(&conn).unwrap(),
+            0,
+            "once"
+        );
+        store.close();
+    }
+
     /// With a reminder, a waiting ticket is due one its lead before the span ends, once
     /// per wait; the reminder does not change the ticket; the ticket closes only once
     /// the reminder has had its lead (later when it went late); a customer no mail can

@@ -135,3 +135,30 @@ pub(super) fn rate(
     }
     Ok(words)
 }
+
+/// Take the rating links out of the search text of the replies stored with them
+/// (before the thread kept them out), so "good" or "okay" no longer finds every such
+/// reply; how many changed. Run once, by the schema 40 upgrade.
+pub(super) fn search_without_rating_links(conn: &Connection) -> Result<usize, StoreError> {
+    let rows: Vec<(i64, String)> = conn
+        .prepare(
+            "SELECT s.rowid, s.body FROM outbox o JOIN search s ON s.rowid = o.message_row
+             WHERE o.kind = 'reply' AND instr(s.body, ?1) > 0",
+        )?
+        .query_map([crate::desk::ratings::REPLY_QUESTION], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?
+        .collect::<Result<_, _>>()?;
+    let mut changed = 0;
+    for (row, body) in rows {
+        if let std::borrow::Cow::Owned(clean) = crate::desk::ratings::without_rating_links(&body) {
+            exec(
+                conn,
+                "UPDATE search SET body = ?1 WHERE rowid = ?2",
+                params![clean, row],
+            )?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

@@ -131,7 +131,20 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0039_close_reminders",
         include_str!("migrations/0039_close_reminders.sql"),
     ),
+    (
+        "0040_search_without_rating_links",
+        include_str!("migrations/0040_search_without_rating_links.sql"),
+    ),
 ];
+
+/// What an upgrade to `version` does besides its SQL, in the same transaction.
+fn after_sql(conn: &Connection, version: usize) -> Result<(), StoreError> {
+    if version == 40 {
+        let changed = super::ratings::search_without_rating_links(conn)?;
+        log::info!("search: rating links taken out of {changed} earlier replies");
+    }
+    Ok(())
+}
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -178,6 +191,7 @@ fn run_pending(conn: &mut Connection, found: i64) -> Result<(), StoreError> {
     let tx = conn.transaction()?;
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
         tx.execute_batch(sql)?;
+        after_sql(&tx, index + 1)?;
         log::info!("database migrated to version {} ({name})", index + 1);
     }
     let broken: Option<String> = tx
