@@ -304,6 +304,7 @@ impl Pipeline {
                     pipelines: &config.pipelines,
                     own_addresses: &own,
                     secret: &secret,
+                    rules: &config.rules,
                 },
             )
             .map_err(IngestFailure::from)

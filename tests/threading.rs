@@ -96,6 +96,7 @@ async fn ingest_all(
                 pipelines: &pipelines(),
                 own_addresses: &own,
                 secret: &secret,
+                rules: &[],
             },
         )
         .unwrap_or_else(|err| panic!("{}: {err}", e.file));
@@ -222,6 +223,7 @@ async fn redelivery_stores_nothing_new() {
                 pipelines: &pipelines(),
                 own_addresses: &own,
                 secret: &secret,
+                rules: &[],
             },
         )
         .unwrap();

@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use raw::{
     RawAck, RawAutoClose, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications,
-    RawPipeline, RawRouting, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets, RawTicketDefaults,
+    RawPipeline, RawRouting, RawRule, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets,
+    RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -59,6 +60,8 @@ pub struct Config {
     pub channels: Vec<Channel>,
     /// Canned replies, in file order.
     pub snippets: Vec<Snippet>,
+    /// Rules for new tickets, in file order.
+    pub rules: Vec<crate::desk::rules::Rule>,
     /// `[notifications]`: mail to agents about their tickets (none without it).
     pub notifications: Option<NotificationsConfig>,
     /// `[sla]`: answer-time targets (none without it).
@@ -1001,6 +1004,12 @@ impl Validator<'_> {
                 snippets.push(sn);
             }
         }
+        let mut rules: Vec<crate::desk::rules::Rule> = Vec::new();
+        for (i, raw) in raw.rule.iter().enumerate() {
+            if let Some(r) = self.rule(i, raw, &rules, &channels) {
+                rules.push(r);
+            }
+        }
         let notifications = raw
             .notifications
             .as_ref()
@@ -1027,9 +1036,154 @@ impl Validator<'_> {
             pipelines: std::sync::Arc::new(pipelines),
             channels,
             snippets,
+            rules,
             notifications,
             sla,
         }
+    }
+
+    fn rule(
+        &mut self,
+        i: usize,
+        table: &Spanned<RawRule>,
+        earlier: &[crate::desk::rules::Rule],
+        channels: &[Channel],
+    ) -> Option<crate::desk::rules::Rule> {
+        use crate::desk::rules::{Assign, Rule};
+        let raw = table.get_ref();
+        let key = |k: &str| format!("rule[{}].{k}", i + 1);
+        let before = self.problems.len();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.problem(&raw.name, key("name"), "must not be empty");
+        } else if earlier.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
+            self.problem(&raw.name, key("name"), format!("duplicate rule {name:?}"));
+        }
+        let mut rule_channels = Vec::new();
+        for c in &raw.channels {
+            match channels
+                .iter()
+                .find(|ch| ch.name.eq_ignore_ascii_case(c.get_ref().trim()))
+            {
+                Some(ch) => rule_channels.push(ch.name.clone()),
+                None => self.problem(
+                    c,
+                    key("channels"),
+                    format!("no channel named {:?}", c.get_ref()),
+                ),
+            }
+        }
+        let mut from = Vec::new();
+        for f in &raw.from {
+            let v = f.get_ref().trim().to_lowercase();
+            let usable = match v.strip_prefix('@') {
+                Some(domain) => domain.contains('.') && !domain.contains('@'),
+                None => v
+                    .split_once('@')
+                    .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@')),
+            };
+            if usable {
+                from.push(v);
+            } else {
+                self.problem(
+                    f,
+                    key("from"),
+                    format!("{:?} is neither an address nor @domain (\"olga@example.com\", \"@example.com\")", f.get_ref()),
+                );
+            }
+        }
+        let mut phrases = |values: &[Spanned<String>], name: &str| -> Vec<String> {
+            let mut out = Vec::new();
+            for v in values {
+                let p = v.get_ref().trim().to_lowercase();
+                if p.is_empty() {
+                    self.problem(v, key(name), "a phrase must not be empty");
+                } else {
+                    out.push(p);
+                }
+            }
+            out
+        };
+        let subject = phrases(&raw.subject, "subject");
+        let text = phrases(&raw.text, "text");
+        if raw.from.is_empty() && raw.subject.is_empty() && raw.text.is_empty() {
+            self.problem(
+                table,
+                format!("rule[{}]", i + 1),
+                "needs a condition (from, subject or text); for every ticket of a channel use its [channel.ticket]",
+            );
+        }
+        let priority = raw.priority.as_ref().and_then(|p| {
+            let parsed = Priority::parse(p.get_ref());
+            if parsed.is_none() {
+                self.problem(
+                    p,
+                    key("priority"),
+                    format!("{:?} must be low, medium, high or urgent", p.get_ref()),
+                );
+            }
+            parsed
+        });
+        let mut tags = Vec::new();
+        for t in &raw.tags {
+            let tag = t.get_ref().trim().to_string();
+            if tag.is_empty() || tag.contains(',') {
+                self.problem(
+                    t,
+                    key("tags"),
+                    format!("{:?} is not a usable tag", t.get_ref()),
+                );
+            } else if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        let assign = match (&raw.owner, &raw.team) {
+            (Some(_), Some(team)) => {
+                self.problem(team, key("team"), "give owner or team, not both");
+                None
+            }
+            (Some(owner), None) => {
+                let email = owner.get_ref().trim().to_lowercase();
+                if !email.contains('@') {
+                    self.problem(
+                        owner,
+                        key("owner"),
+                        format!("{:?} is not an agent's address", owner.get_ref()),
+                    );
+                }
+                Some(Assign::Agent(email))
+            }
+            (None, Some(team)) => {
+                let name = team.get_ref().trim().to_string();
+                if name.is_empty() {
+                    self.problem(team, key("team"), "must not be empty");
+                }
+                Some(Assign::Team(name))
+            }
+            (None, None) => None,
+        };
+        if priority.is_none()
+            && raw.priority.is_none()
+            && tags.is_empty()
+            && raw.tags.is_empty()
+            && assign.is_none()
+        {
+            self.problem(
+                table,
+                format!("rule[{}]", i + 1),
+                "does nothing: give it a priority, tags, an owner or a team",
+            );
+        }
+        (self.problems.len() == before).then_some(Rule {
+            name,
+            channels: rule_channels,
+            from,
+            subject,
+            text,
+            priority,
+            tags,
+            assign,
+        })
     }
 
     fn sla(

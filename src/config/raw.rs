@@ -26,6 +26,9 @@ pub struct RawConfig {
     /// `[[snippet]]` tables: canned text agents insert into replies.
     #[serde(default)]
     pub snippet: Vec<Spanned<RawSnippet>>,
+    /// `[[rule]]` tables: what a new ticket gets when its first mail matches.
+    #[serde(default)]
+    pub rule: Vec<Spanned<RawRule>>,
     /// `[notifications]`: mail to agents about their tickets.
     pub notifications: Option<Spanned<RawNotifications>>,
     /// `[sla]`: how soon customers should have an answer.
@@ -83,6 +86,35 @@ pub struct RawSnippet {
     pub name: Spanned<String>,
     /// The text, a template (`{{contact.first_name}}`, `{{agent.first_name}}`, ...).
     pub body: Spanned<String>,
+}
+
+/// `[[rule]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRule {
+    /// What the history calls it.
+    pub name: Spanned<String>,
+    /// The channels it looks at (default: all).
+    #[serde(default)]
+    pub channels: Vec<Spanned<String>>,
+    /// Senders: addresses or `@domain`.
+    #[serde(default)]
+    pub from: Vec<Spanned<String>>,
+    /// Phrases in the subject.
+    #[serde(default)]
+    pub subject: Vec<Spanned<String>>,
+    /// Phrases in the subject or text.
+    #[serde(default)]
+    pub text: Vec<Spanned<String>>,
+    /// The ticket's priority.
+    pub priority: Option<Spanned<String>>,
+    /// Tags the ticket gets.
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    /// The agent who gets the ticket.
+    pub owner: Option<Spanned<String>>,
+    /// The team that gets the ticket.
+    pub team: Option<Spanned<String>>,
 }
 
 /// `[daemon]`.

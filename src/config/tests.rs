@@ -827,3 +827,93 @@ fn a_reminder_before_closing_goes_some_of_the_span_ahead_in_the_channels_words()
     let p = refused("remind = \"1d\"\nreminder_subject = \"{{ticket.owner}}\"\n");
     assert_eq!(p[0].key, "channel[1].auto_close.reminder_subject");
 }
+
+#[test]
+fn rules_for_new_tickets_are_read_in_order_with_their_conditions_lower_cased() {
+    use crate::desk::lifecycle::Priority;
+    use crate::desk::rules::{Assign, Rule};
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert!(c.rules.is_empty(), "none unless written");
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!(
+            "{GOOD}
+[[rule]]
+name = \"VIP\"
+from = [\"@BigClient.com\", \"CEO@other.example\"]
+priority = \"urgent\"
+tags = [\"vip\", \"vip\"]
+team = \"Key accounts\"
+
+[[rule]]
+name = \"Invoices\"
+channels = [\"SUPPORT\"]
+subject = [\" Invoice \"]
+text = [\"credit note\"]
+owner = \"Bea@Acme.test\"
+"
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        c.rules,
+        [
+            Rule {
+                name: "VIP".into(),
+                channels: vec![],
+                from: vec!["@bigclient.com".into(), "ceo@other.example".into()],
+                subject: vec![],
+                text: vec![],
+                priority: Some(Priority::Urgent),
+                tags: vec!["vip".into()],
+                assign: Some(Assign::Team("Key accounts".into())),
+            },
+            Rule {
+                name: "Invoices".into(),
+                channels: vec!["support".into()],
+                from: vec![],
+                subject: vec!["invoice".into()],
+                text: vec!["credit note".into()],
+                priority: None,
+                tags: vec![],
+                assign: Some(Assign::Agent("bea@acme.test".into())),
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_rule_that_cannot_match_or_does_nothing_is_refused_with_its_key() {
+    let refused = |rule: &str| problems(&format!("{GOOD}\n[[rule]]\nname = \"R\"\n{rule}"));
+    let p = refused("priority = \"high\"\n");
+    assert_eq!(p[0].key, "rule[1]");
+    assert!(p[0].message.contains("needs a condition"), "{p:?}");
+    let p = refused("subject = [\"x\"]\n");
+    assert!(p[0].message.contains("does nothing"), "{p:?}");
+    let p = refused("subject = [\"x\"]\npriority = \"soon\"\n");
+    assert_eq!(p[0].key, "rule[1].priority");
+    let p = refused("from = [\"bigclient\"]\ntags = [\"vip\"]\n");
+    assert_eq!(p[0].key, "rule[1].from");
+    assert!(
+        p[0].message.contains("neither an address nor @domain"),
+        "{p:?}"
+    );
+    assert!(p[0].line.is_some(), "{p:?}");
+    let p = refused("channels = [\"sales\"]\nsubject = [\"x\"]\ntags = [\"a\"]\n");
+    assert_eq!(p[0].key, "rule[1].channels");
+    assert!(p[0].message.contains("no channel named \"sales\""), "{p:?}");
+    let p = refused("subject = [\" \"]\ntags = [\"a\"]\n");
+    assert_eq!(p[0].key, "rule[1].subject");
+    let p = refused("subject = [\"x\"]\nowner = \"bea@acme.test\"\nteam = \"Billing\"\n");
+    assert_eq!(p[0].key, "rule[1].team");
+    assert!(p[0].message.contains("not both"), "{p:?}");
+    let p = refused("subject = [\"x\"]\ntags = [\"a,b\"]\n");
+    assert_eq!(p[0].key, "rule[1].tags");
+    let p = refused("subject = [\"x\"]\ntags = [\"a\"]\nwhen = \"always\"\n");
+    assert_eq!(p.len(), 1, "unknown key: {p:?}");
+    let p = problems(&format!(
+        "{GOOD}\n[[rule]]\nname = \"R\"\nsubject = [\"x\"]\ntags = [\"a\"]\n\n[[rule]]\nname = \"r\"\nsubject = [\"y\"]\ntags = [\"b\"]\n"
+    ));
+    assert_eq!(p[0].key, "rule[2].name");
+    assert!(p[0].message.contains("duplicate rule"), "{p:?}");
+}

@@ -1,6 +1,7 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
 //! tags, snoozes, subjects, mentions, spam domains, agents' notifications, answer targets,
-//! customers' ratings of replies, closing tickets left waiting and the search box's filters.
+//! customers' ratings of replies, closing tickets left waiting, rules for new tickets and
+//! the search box's filters.
 
 pub mod auto_close;
 pub mod lifecycle;
@@ -9,6 +10,7 @@ pub mod notify;
 pub mod ratings;
 pub mod reports;
 pub mod routing;
+pub mod rules;
 pub mod search;
 pub mod sla;
 pub mod snooze;

@@ -48,6 +48,8 @@ pub struct IngestContext<'a> {
     pub own_addresses: &'a [String],
     /// Server secret for reply tokens and subject tags.
     pub secret: &'a [u8],
+    /// The rules for new tickets (`[[rule]]`).
+    pub rules: &'a [crate::desk::rules::Rule],
 }
 
 /// Keys the store resolves to tickets inside its write transaction.
@@ -110,6 +112,63 @@ pub struct DeskRules {
     pub routing: crate::desk::routing::RoutingRule,
     /// Every pipeline, for lifecycle moves of existing tickets.
     pub pipelines: std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+    /// The team a rule gives a new ticket to.
+    pub team: Option<String>,
+    /// What each rule that matched did, for a new ticket's history.
+    pub applied: Vec<String>,
+}
+
+impl DeskRules {
+    /// The channel's rules for a new ticket, changed by what the `[[rule]]`s that
+    /// `mail` matches give it (see `desk::rules`).
+    pub fn for_mail(
+        channel: &Channel,
+        pipelines: &std::sync::Arc<Vec<crate::desk::lifecycle::Pipeline>>,
+        rules: &[crate::desk::rules::Rule],
+        mail: &crate::desk::rules::Mail<'_>,
+    ) -> DeskRules {
+        use crate::desk::routing::{RoutingMode, RoutingRule};
+        use crate::desk::rules::Assign;
+        let outcome = crate::desk::rules::apply(rules, mail);
+        let mut defaults = channel.ticket.clone();
+        if let Some(p) = outcome.priority {
+            defaults.priority = p;
+        }
+        for tag in outcome.tags {
+            if !defaults.tags.contains(&tag) {
+                defaults.tags.push(tag);
+            }
+        }
+        let (routing, team) = match outcome.assign {
+            // The agent named, whether or not they are available: the rule says so.
+            Some(Assign::Agent(agent)) => (
+                RoutingRule {
+                    mode: RoutingMode::UsersAndTeams,
+                    users: vec![agent],
+                    teams: Vec::new(),
+                    available_only: false,
+                },
+                None,
+            ),
+            Some(Assign::Team(team)) => (
+                RoutingRule {
+                    mode: RoutingMode::UsersAndTeams,
+                    users: Vec::new(),
+                    teams: vec![team.clone()],
+                    available_only: channel.routing.available_only,
+                },
+                Some(team),
+            ),
+            None => (channel.routing.clone(), None),
+        };
+        DeskRules {
+            defaults,
+            routing,
+            pipelines: pipelines.clone(),
+            team,
+            applied: outcome.applied,
+        }
+    }
 }
 
 /// Why a message cannot be ingested at all (the sender gets a permanent error).
@@ -202,6 +261,17 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         }
     }
 
+    let desk = DeskRules::for_mail(
+        ctx.channel,
+        ctx.pipelines,
+        ctx.rules,
+        &crate::desk::rules::Mail {
+            channel: &ctx.channel.name,
+            from: &contact.email,
+            subject: &mail.subject,
+            text: &mail.text_body,
+        },
+    );
     Ok(PreparedMessage {
         channel: inbound.channel,
         source: inbound.source,
@@ -222,11 +292,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
             diagnostic,
         },
         imap: inbound.imap,
-        desk: DeskRules {
-            defaults: ctx.channel.ticket.clone(),
-            routing: ctx.channel.routing.clone(),
-            pipelines: ctx.pipelines.clone(),
-        },
+        desk,
         mail,
     })
 }

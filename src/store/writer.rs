@@ -442,6 +442,33 @@ pub(super) fn add_participant(
     Ok(n > 0)
 }
 
+/// Give new ticket `ticket` to `team` (by a rule), spelled as the desk has it; the
+/// history says so when the desk has no such team.
+fn give_team(conn: &Connection, ticket: TicketId, team: &str, now: i64) -> Result<(), StoreError> {
+    let known: Option<String> = conn
+        .prepare_cached("SELECT name FROM teams WHERE name = ?1 COLLATE NOCASE")?
+        .query_row([team], |r| r.get(0))
+        .optional()?;
+    match known {
+        Some(name) => {
+            exec(
+                conn,
+                "UPDATE tickets SET team = ?1 WHERE id = ?2",
+                params![name, ticket],
+            )?;
+        }
+        None => event(
+            conn,
+            ticket,
+            "unassigned",
+            "routing",
+            &format!("no team named {team:?} (frontdeskctl teams add)"),
+            now,
+        )?,
+    }
+    Ok(())
+}
+
 pub(super) fn event(
     conn: &Connection,
     ticket: TicketId,
@@ -797,6 +824,12 @@ pub(super) fn ingest(
             )?;
             let id = conn.last_insert_rowid();
             add_participant(conn, id, contact_id, "customer", now)?;
+            for applied in &message.desk.applied {
+                event(conn, id, "rule", "frontdesk", applied, now)?;
+            }
+            if let Some(team) = &message.desk.team {
+                give_team(conn, id, team, now)?;
+            }
             if !message.historical && !blocked {
                 super::desk::route_new_ticket(
                     conn,

@@ -16,6 +16,8 @@
 //!   stage with the same owner, on the default and a custom pipeline; the actors.
 //! - [`bad_input`]: every refused ctl command changes nothing; config errors in
 //!   pipelines and channel ticket/routing tables give exit 78 with file:line:key.
+//! - [`rules`]: `[[rule]]` gives a new ticket a priority, tags, a team or an owner by
+//!   its first mail's sender, subject and text; the history says which rule did what.
 //! - [`users`]: names, duplicates, Argon2id passwords from stdin, deactivation.
 //! - [`findings`]: behaviour found wrong while writing these tests (fails until fixed).
 //!
@@ -30,6 +32,7 @@ mod balance;
 mod end_to_end;
 mod findings;
 mod lifecycle;
+mod rules;
 mod users;
 
 use serde_json::{json, Value};

@@ -1,0 +1,193 @@
+//! Rules for new tickets (`[[rule]]`) over LMTP: the first mail's sender, subject and
+//! text give a new ticket a priority, tags, a team (routing picks one of its members)
+//! or an owner; the history says which rule did what; later mail on the ticket changes
+//! nothing; a reload with a broken rule is refused and changes nothing.
+
+use crate::{
+    add_user, deliver, enable, event_with, ok, refused, rewrite, start, ticket_by_subject, Delivery,
+};
+
+const CHANNEL: &str = r#"
+[[channel]]
+kind = "email"
+name = "support"
+address = "support@example.com"
+
+[channel.ticket]
+tags = ["support"]
+"#;
+
+const RULES: &str = r#"
+[[rule]]
+name = "Big client"
+from = ["@bigclient.example"]
+priority = "urgent"
+tags = ["vip"]
+team = "Key accounts"
+
+[[rule]]
+name = "Invoices"
+subject = ["invoice"]
+tags = ["billing"]
+owner = "bea@acme.test"
+
+[[rule]]
+name = "Outage"
+text = ["site is down"]
+priority = "high"
+tags = ["outage"]
+"#;
+
+#[test]
+fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
+    let d = start(CHANNEL);
+    add_user(&d, "alex@acme.test", "Alex Adams", true);
+    add_user(&d, "bea@acme.test", "Bea Brown", true);
+    ok(&d, &["users", "set", "bea@acme.test", "--available", "off"]);
+    ok(&d, &["teams", "add", "Key accounts"]);
+    ok(
+        &d,
+        &[
+            "teams",
+            "members",
+            "Key accounts",
+            "--add",
+            "alex@acme.test",
+        ],
+    );
+    enable(&d, &format!("{CHANNEL}{RULES}"));
+
+    let mut outage = Delivery::new(
+        "carl@small.example",
+        "support@example.com",
+        "Help!",
+        "o1@small.example",
+    );
+    outage.data = outage
+        .data
+        .replace("please help.", "Our SITE is down since noon.");
+    deliver(
+        &d,
+        &[
+            Delivery::new(
+                "olga@eu.bigclient.example",
+                "support@example.com",
+                "Hinge broke",
+                "v1@bigclient.example",
+            ),
+            Delivery::new(
+                "olga@eu.bigclient.example",
+                "support@example.com",
+                "Invoice 42 is wrong",
+                "v2@bigclient.example",
+            ),
+            Delivery::new(
+                "dan@small.example",
+                "support@example.com",
+                "Hinge broke too",
+                "n1@small.example",
+            ),
+            outage,
+        ],
+    );
+
+    // The big client: urgent, tagged, the team's, given to its one member.
+    let vip = ticket_by_subject(&d, "Hinge broke");
+    assert_eq!(vip["priority"], "urgent", "{vip:#}");
+    assert_eq!(vip["tags"], serde_json::json!(["support", "vip"]));
+    assert_eq!(vip["team"], "Key accounts");
+    assert_eq!(vip["owner"], "alex@acme.test");
+    let (_, actor, _) = event_with(
+        &vip,
+        "rule",
+        "rule \"Big client\": priority urgent, tags vip, team Key accounts",
+    );
+    assert_eq!(actor, "frontdesk");
+
+    // Both rules: the tags add up, the later one's owner wins (away or not), the
+    // earlier one's priority stays.
+    let invoice = ticket_by_subject(&d, "Invoice 42 is wrong");
+    assert_eq!(invoice["priority"], "urgent");
+    assert_eq!(
+        invoice["tags"],
+        serde_json::json!(["support", "vip", "billing"])
+    );
+    assert_eq!(invoice["owner"], "bea@acme.test");
+    event_with(
+        &invoice,
+        "rule",
+        "rule \"Invoices\": tags billing, owner bea@acme.test",
+    );
+
+    // No rule: the channel's own.
+    let plain = ticket_by_subject(&d, "Hinge broke too");
+    assert_eq!(plain["priority"], "medium");
+    assert_eq!(plain["tags"], serde_json::json!(["support"]));
+    assert!(plain["owner"].is_null(), "{plain:#}");
+    assert!(
+        !plain["events"].to_string().contains("\"rule\""),
+        "{plain:#}"
+    );
+
+    // A phrase in the text, in any case.
+    let down = ticket_by_subject(&d, "Help!");
+    assert_eq!(down["priority"], "high");
+    assert_eq!(down["tags"], serde_json::json!(["support", "outage"]));
+
+    // Later mail on a ticket changes nothing: Dan's answer names an invoice.
+    deliver(
+        &d,
+        &[Delivery::reply(
+            "dan@small.example",
+            "support@example.com",
+            "Re: Hinge broke too (invoice attached)",
+            "n2@small.example",
+            "n1@small.example",
+        )],
+    );
+    let plain = ticket_by_subject(&d, "Hinge broke too");
+    assert_eq!(plain["tags"], serde_json::json!(["support"]));
+    assert!(plain["owner"].is_null());
+
+    // A rule naming a team the desk does not have: the ticket stays nobody's, and the
+    // history says why.
+    enable(
+        &d,
+        &format!("{CHANNEL}[[rule]]\nname = \"Legal\"\nsubject = [\"lawyer\"]\nteam = \"Legal\"\n"),
+    );
+    deliver(
+        &d,
+        &[Delivery::new(
+            "erin@small.example",
+            "support@example.com",
+            "My lawyer",
+            "l1@small.example",
+        )],
+    );
+    let legal = ticket_by_subject(&d, "My lawyer");
+    assert!(
+        legal["team"].is_null() && legal["owner"].is_null(),
+        "{legal:#}"
+    );
+    event_with(&legal, "unassigned", "no team named \"Legal\"");
+
+    // A broken rule: the reload is refused with its line and key; the rules in force
+    // stay.
+    rewrite(
+        &d,
+        &format!("{CHANNEL}[[rule]]\nname = \"Broken\"\nfrom = [\"bigclient\"]\ntags = [\"x\"]\n"),
+    );
+    let (_, err) = refused(&d, &["reload"]);
+    assert!(err.contains("rule[1].from"), "{err}");
+    deliver(
+        &d,
+        &[Delivery::new(
+            "fay@small.example",
+            "support@example.com",
+            "Lawyer again",
+            "l2@small.example",
+        )],
+    );
+    let again = ticket_by_subject(&d, "Lawyer again");
+    event_with(&again, "rule", "rule \"Legal\": team Legal");
+}
