@@ -20,6 +20,7 @@ use frontdesk::store::{
 /// sysexits codes that MTAs' pipe transports understand.
 const EX_USAGE: u8 = 64;
 const EX_DATAERR: u8 = 65;
+const EX_NOINPUT: u8 = 66;
 const EX_NOUSER: u8 = 67;
 const EX_UNAVAILABLE: u8 = 69;
 const EX_TEMPFAIL: u8 = 75;
@@ -119,6 +120,12 @@ enum Command {
     CheckConfig {
         /// The file.
         path: Option<PathBuf>,
+        /// Also show what the file's [[rule]]s give a new ticket opened by this mail.
+        #[arg(long, value_name = "MAIL")]
+        try_mail: Option<PathBuf>,
+        /// The channel the mail comes in on (default: the one it is addressed to).
+        #[arg(long, requires = "try_mail")]
+        channel: Option<String>,
     },
     /// Agents.
     #[command(subcommand)]
@@ -741,8 +748,17 @@ fn main() -> ExitCode {
             return ExitCode::from(EX_CONFIG);
         }
     };
-    if let Command::CheckConfig { path } = &cli.command {
-        return check_config(path.clone().or(cli.config.clone()), cli.json);
+    if let Command::CheckConfig {
+        path,
+        try_mail,
+        channel,
+    } = &cli.command
+    {
+        let path = path.clone().or(cli.config.clone());
+        return match try_mail {
+            None => check_config(path, cli.json),
+            Some(mail) => try_rules(path, mail, channel.as_deref(), cli.json),
+        };
     }
     match &cli.command {
         Command::Inject { channel, file } => inject(&socket, channel, file.as_deref(), cli.json),
@@ -1686,7 +1702,15 @@ fn check_config(path: Option<PathBuf>, json: bool) -> ExitCode {
                     &serde_json::json!({ "ok": true, "path": path, "channels": c.channels.len() }),
                 );
             } else {
-                out!("{}: OK ({} channel(s))", path.display(), c.channels.len());
+                let rules = match c.rules.len() {
+                    0 => String::new(),
+                    n => format!(", {n} rule(s)"),
+                };
+                out!(
+                    "{}: OK ({} channel(s){rules})",
+                    path.display(),
+                    c.channels.len()
+                );
                 if c.channels
                     .iter()
                     .any(|ch| !ch.routing.users.is_empty() || !ch.routing.teams.is_empty())
@@ -1707,6 +1731,117 @@ fn check_config(path: Option<PathBuf>, json: bool) -> ExitCode {
             ExitCode::from(EX_CONFIG)
         }
     }
+}
+
+/// `check-config --try-mail`: what the config's rules give a new ticket opened by the
+/// mail in `mail_path`, on `channel` or the channel it is addressed to.
+fn try_rules(
+    path: Option<PathBuf>,
+    mail_path: &Path,
+    channel: Option<&str>,
+    json: bool,
+) -> ExitCode {
+    let path = path.unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_PATH));
+    let config = match Config::load(&path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(EX_CONFIG);
+        }
+    };
+    let raw = match std::fs::read(mail_path) {
+        Ok(raw) => raw,
+        Err(e) => {
+            eprintln!("frontdeskctl: cannot read {}: {e}", mail_path.display());
+            return ExitCode::from(EX_NOINPUT);
+        }
+    };
+    let mail = match frontdesk::ingest::parse::parse(&raw) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("frontdeskctl: {} is not a mail: {e}", mail_path.display());
+            return ExitCode::from(EX_DATAERR);
+        }
+    };
+    let addressed = |c: &&frontdesk::config::Channel| {
+        mail.to.iter().chain(&mail.cc).any(|m| {
+            let to = frontdesk::config::strip_subaddress(&m.email);
+            to == c.address || c.aliases.contains(&to)
+        })
+    };
+    let picked = match channel {
+        Some(name) => config.channel(name),
+        None => config
+            .channels
+            .iter()
+            .find(addressed)
+            .or(config.channels.first()),
+    };
+    let Some(ch) = picked else {
+        eprintln!(
+            "frontdeskctl: no channel named {:?} in {}",
+            channel.unwrap_or(""),
+            path.display()
+        );
+        return ExitCode::from(EX_USAGE);
+    };
+    let from = mail
+        .from
+        .as_ref()
+        .map(|m| m.email.clone())
+        .unwrap_or_default();
+    let desk = frontdesk::ingest::DeskRules::for_mail(
+        ch,
+        &config.pipelines,
+        &config.rules,
+        &frontdesk::desk::rules::Mail {
+            channel: &ch.name,
+            from: &from,
+            subject: &mail.subject,
+            text: &mail.text_body,
+        },
+    );
+    let owner = match (&desk.team, desk.routing.users.as_slice()) {
+        (None, [agent]) if desk.routing.mode != frontdesk::desk::routing::RoutingMode::Nobody => {
+            Some(agent.clone())
+        }
+        _ => None,
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "channel": ch.name,
+            "from": from,
+            "subject": mail.subject,
+            "applied": desk.applied,
+            "priority": desk.defaults.priority.as_str(),
+            "tags": desk.defaults.tags,
+            "team": desk.team,
+            "owner": owner,
+        }));
+        return ExitCode::SUCCESS;
+    }
+    out!("channel {} · from {from} · {:?}", ch.name, mail.subject);
+    if desk.applied.is_empty() {
+        out!("no rule matches: the channel's own priority, tags and routing");
+    }
+    for applied in &desk.applied {
+        out!("{applied}");
+    }
+    out!(
+        "new ticket: priority {}, tags {}{}",
+        desk.defaults.priority.as_str(),
+        if desk.defaults.tags.is_empty() {
+            "none".to_string()
+        } else {
+            desk.defaults.tags.join(", ")
+        },
+        match (&desk.team, &owner) {
+            (Some(team), _) => format!(", team {team} (routed to one of its members)"),
+            (None, Some(agent)) => format!(", owner {agent}"),
+            _ => String::new(),
+        }
+    );
+    ExitCode::SUCCESS
 }
 
 fn print_done(value: &serde_json::Value, json: bool) {

@@ -134,6 +134,53 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     assert_eq!(down["priority"], "high");
     assert_eq!(down["tags"], serde_json::json!(["support", "outage"]));
 
+    // A sysadmin tries a mail against the rules without the daemon.
+    let sample = d.dir.path().join("sample.eml");
+    std::fs::write(
+        &sample,
+        crate::mail(
+            "Olga <olga@bigclient.example>",
+            "help@example.com, support@example.com",
+            "Invoice 43",
+            "t1@bigclient.example",
+            "",
+        ),
+    )
+    .unwrap();
+    let config = d.config_path.to_str().unwrap();
+    let sample = sample.to_str().unwrap();
+    let (code, out, err) = d.ctl(&["check-config", config, "--try-mail", sample]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("channel support · from olga@bigclient.example"),
+        "{out}"
+    );
+    assert!(
+        out.contains("rule \"Big client\": priority urgent, tags vip, team Key accounts\nrule \"Invoices\": tags billing, owner bea@acme.test"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "new ticket: priority urgent, tags support, vip, billing, owner bea@acme.test"
+        ),
+        "{out}"
+    );
+    let v = d.ctl_json(&["check-config", config, "--try-mail", sample]);
+    assert_eq!(v["tags"], serde_json::json!(["support", "vip", "billing"]));
+    assert_eq!(v["owner"], "bea@acme.test");
+    let (code, _, err) = d.ctl(&[
+        "check-config",
+        config,
+        "--try-mail",
+        sample,
+        "--channel",
+        "sales",
+    ]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("no channel named \"sales\""), "{err}");
+    let (code, _, err) = d.ctl(&["check-config", config, "--try-mail", "/nonexistent.eml"]);
+    assert_eq!(code, 66, "{err}");
+
     // Later mail on a ticket changes nothing: Dan's answer names an invoice.
     deliver(
         &d,
