@@ -277,6 +277,7 @@ fn commit_batch(
     // Every caller hears back only now, after the commit (Invariant 1).
     match conn.execute_batch("COMMIT") {
         Ok(()) => {
+            super::words::words_committed();
             // Before anyone hears of the write: whatever they read next must not come
             // from a cache filled before it.
             let shows = batch
@@ -306,6 +307,7 @@ fn commit_batch(
         }
         Err(e) => {
             log::error!("store: commit failed, nothing in this batch was stored: {e}");
+            super::words::words_rolled_back();
             let _ = conn.execute_batch("ROLLBACK");
             for job in batch {
                 job.finish(Err(&e));
@@ -351,6 +353,7 @@ pub(super) fn in_savepoint<T>(
         }
         Err(e) => {
             log::warn!("store: operation rolled back: {e}");
+            super::words::words_rolled_back();
             conn.execute_batch("ROLLBACK TO op; RELEASE op")?;
             Err(e)
         }
