@@ -1797,6 +1797,7 @@ fn try_rules(
         &frontdesk::desk::rules::Mail {
             channel: &ch.name,
             from: &from,
+            to: &frontdesk::ingest::written_to(&mail),
             subject: &mail.subject,
             text: &mail.text_body,
         },

@@ -1092,6 +1092,17 @@ impl Validator<'_> {
                 );
             }
         }
+        let mut to = Vec::new();
+        for t in &raw.to {
+            let v = strip_subaddress(&t.get_ref().trim().to_lowercase());
+            if v.split_once('@')
+                .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.contains('@'))
+            {
+                to.push(v);
+            } else {
+                self.problem(t, key("to"), format!("{:?} is not an address", t.get_ref()));
+            }
+        }
         let mut phrases = |values: &[Spanned<String>], name: &str| -> Vec<String> {
             let mut out = Vec::new();
             for v in values {
@@ -1106,11 +1117,12 @@ impl Validator<'_> {
         };
         let subject = phrases(&raw.subject, "subject");
         let text = phrases(&raw.text, "text");
-        if raw.from.is_empty() && raw.subject.is_empty() && raw.text.is_empty() {
+        if raw.from.is_empty() && raw.to.is_empty() && raw.subject.is_empty() && raw.text.is_empty()
+        {
             self.problem(
                 table,
                 format!("rule[{}]", i + 1),
-                "needs a condition (from, subject or text); for every ticket of a channel use its [channel.ticket]",
+                "needs a condition (from, to, subject or text); for every ticket of a channel use its [channel.ticket]",
             );
         }
         let priority = raw.priority.as_ref().and_then(|p| {
@@ -1178,6 +1190,7 @@ impl Validator<'_> {
             name,
             channels: rule_channels,
             from,
+            to,
             subject,
             text,
             priority,

@@ -100,6 +100,9 @@ pub struct RawRule {
     /// Senders: addresses or `@domain`.
     #[serde(default)]
     pub from: Vec<Spanned<String>>,
+    /// Addresses the mail is written to.
+    #[serde(default)]
+    pub to: Vec<Spanned<String>>,
     /// Phrases in the subject.
     #[serde(default)]
     pub subject: Vec<Spanned<String>>,

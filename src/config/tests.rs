@@ -848,6 +848,7 @@ team = \"Key accounts\"
 [[rule]]
 name = \"Invoices\"
 channels = [\"SUPPORT\"]
+to = [\"Billing+urgent@Example.com\"]
 subject = [\" Invoice \"]
 text = [\"credit note\"]
 owner = \"Bea@Acme.test\"
@@ -862,6 +863,7 @@ owner = \"Bea@Acme.test\"
                 name: "VIP".into(),
                 channels: vec![],
                 from: vec!["@bigclient.com".into(), "ceo@other.example".into()],
+                to: vec![],
                 subject: vec![],
                 text: vec![],
                 priority: Some(Priority::Urgent),
@@ -872,6 +874,7 @@ owner = \"Bea@Acme.test\"
                 name: "Invoices".into(),
                 channels: vec!["support".into()],
                 from: vec![],
+                to: vec!["billing@example.com".into()],
                 subject: vec!["invoice".into()],
                 text: vec!["credit note".into()],
                 priority: None,
@@ -902,6 +905,8 @@ fn a_rule_that_cannot_match_or_does_nothing_is_refused_with_its_key() {
     let p = refused("channels = [\"sales\"]\nsubject = [\"x\"]\ntags = [\"a\"]\n");
     assert_eq!(p[0].key, "rule[1].channels");
     assert!(p[0].message.contains("no channel named \"sales\""), "{p:?}");
+    let p = refused("to = [\"billing\"]\ntags = [\"a\"]\n");
+    assert_eq!(p[0].key, "rule[1].to");
     let p = refused("subject = [\" \"]\ntags = [\"a\"]\n");
     assert_eq!(p[0].key, "rule[1].subject");
     let p = refused("subject = [\"x\"]\nowner = \"bea@acme.test\"\nteam = \"Billing\"\n");

@@ -25,6 +25,9 @@ pub struct Rule {
     pub channels: Vec<String>,
     /// Senders: an address, or `@domain` for the domain and its subdomains; any of them.
     pub from: Vec<String>,
+    /// Addresses the mail is written to (To or Cc), such as one alias of a channel; any
+    /// of them.
+    pub to: Vec<String>,
     /// Phrases the subject holds; any of them.
     pub subject: Vec<String>,
     /// Phrases the subject or text holds; any of them.
@@ -44,6 +47,8 @@ pub struct Mail<'a> {
     pub channel: &'a str,
     /// The sender's address.
     pub from: &'a str,
+    /// The addresses it is written to (To and Cc), lower-case, without sub-addresses.
+    pub to: &'a [String],
     /// Its subject.
     pub subject: &'a str,
     /// Its text.
@@ -88,6 +93,7 @@ fn matches(rule: &Rule, mail: &Mail<'_>, subject: &str, text: &str) -> bool {
     let from = mail.from.to_lowercase();
     on_channel
         && (rule.from.is_empty() || rule.from.iter().any(|w| sender_is(&from, w)))
+        && (rule.to.is_empty() || rule.to.iter().any(|w| mail.to.contains(w)))
         && (rule.subject.is_empty() || rule.subject.iter().any(|p| subject.contains(p.as_str())))
         && (rule.text.is_empty()
             || rule
@@ -152,6 +158,7 @@ mod tests {
             name: name.into(),
             channels: Vec::new(),
             from: Vec::new(),
+            to: Vec::new(),
             subject: Vec::new(),
             text: Vec::new(),
             priority: None,
@@ -164,6 +171,7 @@ mod tests {
         Mail {
             channel: "support",
             from,
+            to: &[],
             subject,
             text,
         }
@@ -231,6 +239,22 @@ mod tests {
             ["outage"]
         );
         assert!(applied(&rules, mail("a@b.example", "Help", "The site is slow")).is_empty());
+    }
+
+    #[test]
+    fn a_rule_may_look_at_the_address_the_mail_is_written_to() {
+        let billing_alias = Rule {
+            to: vec!["billing@acme.test".into()],
+            ..rule("billing alias")
+        };
+        let rules = [billing_alias];
+        let to = [
+            "support@acme.test".to_string(),
+            "billing@acme.test".to_string(),
+        ];
+        let m = mail("a@b.example", "Hello", "");
+        assert_eq!(applied(&rules, Mail { to: &to, ..m }), ["billing alias"]);
+        assert!(applied(&rules, Mail { to: &to[..1], ..m }).is_empty());
     }
 
     #[test]

@@ -261,6 +261,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         }
     }
 
+    let to = written_to(&mail);
     let desk = DeskRules::for_mail(
         ctx.channel,
         ctx.pipelines,
@@ -268,6 +269,7 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         &crate::desk::rules::Mail {
             channel: &ctx.channel.name,
             from: &contact.email,
+            to: &to,
             subject: &mail.subject,
             text: &mail.text_body,
         },
@@ -295,6 +297,16 @@ pub fn prepare(inbound: Inbound, ctx: IngestContext<'_>) -> Result<PreparedMessa
         desk,
         mail,
     })
+}
+
+/// The addresses a mail is written to (To, then Cc), lower-case and without
+/// sub-addresses, as the rules' `to` compares them.
+pub fn written_to(mail: &parse::ParsedMail) -> Vec<String> {
+    mail.to
+        .iter()
+        .chain(mail.cc.iter())
+        .map(|m| crate::config::strip_subaddress(&m.email.to_lowercase()))
+        .collect()
 }
 
 /// The people a mail copies (To, then Cc), each once: neither one of our own addresses

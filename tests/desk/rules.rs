@@ -12,6 +12,7 @@ const CHANNEL: &str = r#"
 kind = "email"
 name = "support"
 address = "support@example.com"
+aliases = ["help@example.com"]
 
 [channel.ticket]
 tags = ["support"]
@@ -36,6 +37,11 @@ name = "Outage"
 text = ["site is down"]
 priority = "high"
 tags = ["outage"]
+
+[[rule]]
+name = "Help alias"
+to = ["help@example.com"]
+tags = ["help"]
 "#;
 
 #[test]
@@ -156,17 +162,20 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         "{out}"
     );
     assert!(
-        out.contains("rule \"Big client\": priority urgent, tags vip, team Key accounts\nrule \"Invoices\": tags billing, owner bea@acme.test"),
+        out.contains("rule \"Big client\": priority urgent, tags vip, team Key accounts\nrule \"Invoices\": tags billing, owner bea@acme.test\nrule \"Help alias\": tags help"),
         "{out}"
     );
     assert!(
         out.contains(
-            "new ticket: priority urgent, tags support, vip, billing, owner bea@acme.test"
+            "new ticket: priority urgent, tags support, vip, billing, help, owner bea@acme.test"
         ),
         "{out}"
     );
     let v = d.ctl_json(&["check-config", config, "--try-mail", sample]);
-    assert_eq!(v["tags"], serde_json::json!(["support", "vip", "billing"]));
+    assert_eq!(
+        v["tags"],
+        serde_json::json!(["support", "vip", "billing", "help"])
+    );
     assert_eq!(v["owner"], "bea@acme.test");
     let (code, _, err) = d.ctl(&[
         "check-config",
@@ -180,6 +189,19 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     assert!(err.contains("no channel named \"sales\""), "{err}");
     let (code, _, err) = d.ctl(&["check-config", config, "--try-mail", "/nonexistent.eml"]);
     assert_eq!(code, 66, "{err}");
+
+    // Mail written to the channel's alias.
+    deliver(
+        &d,
+        &[Delivery::new(
+            "gus@small.example",
+            "help@example.com",
+            "Password reset",
+            "h1@small.example",
+        )],
+    );
+    let help = ticket_by_subject(&d, "Password reset");
+    assert_eq!(help["tags"], serde_json::json!(["support", "help"]));
 
     // Later mail on a ticket changes nothing: Dan's answer names an invoice.
     deliver(
