@@ -1042,6 +1042,37 @@ impl Validator<'_> {
         }
     }
 
+    /// A priority as written, or the problem.
+    fn priority(&mut self, value: &Spanned<String>, key: String) -> Option<Priority> {
+        let parsed = Priority::parse(value.get_ref());
+        if parsed.is_none() {
+            self.problem(
+                value,
+                key,
+                format!("{:?} must be low, medium, high or urgent", value.get_ref()),
+            );
+        }
+        parsed
+    }
+
+    /// Tags as written, each once, or the problem with each unusable one.
+    fn tags(&mut self, values: &[Spanned<String>], key: String) -> Vec<String> {
+        let mut tags = Vec::new();
+        for t in values {
+            let tag = t.get_ref().trim().to_string();
+            if tag.is_empty() || tag.contains(',') {
+                self.problem(
+                    t,
+                    key.clone(),
+                    format!("{:?} is not a usable tag", t.get_ref()),
+                );
+            } else if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        tags
+    }
+
     fn rule(
         &mut self,
         i: usize,
@@ -1125,30 +1156,11 @@ impl Validator<'_> {
                 "needs a condition (from, to, subject or text); for every ticket of a channel use its [channel.ticket]",
             );
         }
-        let priority = raw.priority.as_ref().and_then(|p| {
-            let parsed = Priority::parse(p.get_ref());
-            if parsed.is_none() {
-                self.problem(
-                    p,
-                    key("priority"),
-                    format!("{:?} must be low, medium, high or urgent", p.get_ref()),
-                );
-            }
-            parsed
-        });
-        let mut tags = Vec::new();
-        for t in &raw.tags {
-            let tag = t.get_ref().trim().to_string();
-            if tag.is_empty() || tag.contains(',') {
-                self.problem(
-                    t,
-                    key("tags"),
-                    format!("{:?} is not a usable tag", t.get_ref()),
-                );
-            } else if !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
+        let priority = raw
+            .priority
+            .as_ref()
+            .and_then(|p| self.priority(p, key("priority")));
+        let tags = self.tags(&raw.tags, key("tags"));
         let assign = match (&raw.owner, &raw.team) {
             (Some(_), Some(team)) => {
                 self.problem(team, key("team"), "give owner or team, not both");
@@ -1661,28 +1673,11 @@ impl Validator<'_> {
         };
         let priority = match &raw.priority {
             None => Priority::Medium,
-            Some(p) => Priority::parse(p.get_ref()).unwrap_or_else(|| {
-                self.problem(
-                    p,
-                    key("priority"),
-                    format!("{:?} must be low, medium, high or urgent", p.get_ref()),
-                );
-                Priority::Medium
-            }),
+            Some(p) => self
+                .priority(p, key("priority"))
+                .unwrap_or(Priority::Medium),
         };
-        let mut tags = Vec::new();
-        for t in &raw.tags {
-            let tag = t.get_ref().trim().to_string();
-            if tag.is_empty() || tag.contains(',') {
-                self.problem(
-                    t,
-                    key("tags"),
-                    format!("{:?} is not a usable tag", t.get_ref()),
-                );
-            } else if !tags.contains(&tag) {
-                tags.push(tag);
-            }
-        }
+        let tags = self.tags(&raw.tags, key("tags"));
         if self.problems.len() > before {
             return None;
         }
