@@ -1644,6 +1644,42 @@ mod tests {
         store.close();
     }
 
+    /// An automatic mail to Olga on `ticket` (a survey, a reminder), ready to queue.
+    fn automatic_mail(ticket: i64, kind: OutboxKind, words: &str) -> QueuedMail {
+        QueuedMail {
+            ticket_id: ticket,
+            channel: "support".into(),
+            channel_address: "support@acme.test".into(),
+            kind,
+            agent_email: None,
+            from_name: "Acme".into(),
+            subject: words.into(),
+            text: words.into(),
+            raw: format!("Subject: {words}\r\n\r\n{words}\r\n").into_bytes(),
+            message_id: format!("{}{ticket}@acme.test", kind_word(kind)),
+            recipients: vec!["olga@example.org".into()],
+            max_queue_seconds: 3600,
+            per_hour_limit: None,
+            pipelines: None,
+            attachments: Vec::new(),
+            copies: Vec::new(),
+            close: false,
+            hold_seconds: 0,
+            status_when_sent: false,
+            draft: None,
+            source_row: None,
+            left_out: Vec::new(),
+        }
+    }
+
+    fn kind_word(kind: OutboxKind) -> &'static str {
+        match kind {
+            OutboxKind::Survey => "survey",
+            OutboxKind::Reminder => "reminder",
+            _ => "mail",
+        }
+    }
+
     /// Replies stored with their rating links lose them from their search text (the
     /// schema 40 upgrade): "good" finds a customer who wrote it, not every such reply;
     /// a reply's own words still find it, and text that only looks like the links stays.
@@ -1786,30 +1822,7 @@ mod tests {
             "none closes unreminded"
         );
 
-        let mail = QueuedMail {
-            ticket_id: 1,
-            channel: "support".into(),
-            channel_address: "support@acme.test".into(),
-            kind: OutboxKind::Reminder,
-            agent_email: None,
-            from_name: "Acme".into(),
-            subject: "Still there?".into(),
-            text: "Still there?".into(),
-            raw: b"Subject: Still there?\r\n\r\nStill there?\r\n".to_vec(),
-            message_id: "reminder1@acme.test".into(),
-            recipients: vec!["olga@example.org".into()],
-            max_queue_seconds: 3600,
-            per_hour_limit: None,
-            pipelines: None,
-            attachments: Vec::new(),
-            copies: Vec::new(),
-            close: false,
-            hold_seconds: 0,
-            status_when_sent: false,
-            draft: None,
-            source_row: None,
-            left_out: Vec::new(),
-        };
+        let mail = automatic_mail(1, OutboxKind::Reminder, "Still there?");
         // Sent late (the rule was turned on at 1200): the closing waits its lead.
         assert!(store
             .queue_close_reminder(1, 100, Ok(mail.clone()), 1200)
@@ -1990,30 +2003,7 @@ mod tests {
             "too late"
         );
 
-        let mail = |ticket: i64| QueuedMail {
-            ticket_id: ticket,
-            channel: "support".into(),
-            channel_address: "support@acme.test".into(),
-            kind: OutboxKind::Survey,
-            agent_email: None,
-            from_name: "Acme".into(),
-            subject: "How did we do?".into(),
-            text: "How did we do?".into(),
-            raw: b"Subject: How did we do?\r\n\r\nHow did we do?\r\n".to_vec(),
-            message_id: format!("survey{ticket}@acme.test"),
-            recipients: vec!["olga@example.org".into()],
-            max_queue_seconds: 3600,
-            per_hour_limit: None,
-            pipelines: None,
-            attachments: Vec::new(),
-            copies: Vec::new(),
-            close: false,
-            hold_seconds: 0,
-            status_when_sent: false,
-            draft: None,
-            source_row: None,
-            left_out: Vec::new(),
-        };
+        let mail = |ticket: i64| automatic_mail(ticket, OutboxKind::Survey, "How did we do?");
         let outbox = store.queue_survey(mail(1)).await.unwrap();
         assert!(outbox.is_some());
         assert_eq!(
