@@ -83,16 +83,16 @@ fn sender_is(from: &str, wanted: &str) -> bool {
     }
 }
 
-/// Whether `rule` applies to `mail`; `subject` and `text` are the mail's, lower-cased.
-fn matches(rule: &Rule, mail: &Mail<'_>, subject: &str, text: &str) -> bool {
+/// Whether `rule` applies to `mail`; `from`, `subject` and `text` are the mail's,
+/// lower-cased.
+fn matches(rule: &Rule, mail: &Mail<'_>, from: &str, subject: &str, text: &str) -> bool {
     let on_channel = rule.channels.is_empty()
         || rule
             .channels
             .iter()
             .any(|c| c.eq_ignore_ascii_case(mail.channel));
-    let from = mail.from.to_lowercase();
     on_channel
-        && (rule.from.is_empty() || rule.from.iter().any(|w| sender_is(&from, w)))
+        && (rule.from.is_empty() || rule.from.iter().any(|w| sender_is(from, w)))
         && (rule.to.is_empty() || rule.to.iter().any(|w| mail.to.contains(w)))
         && (rule.subject.is_empty() || rule.subject.iter().any(|p| subject.contains(p.as_str())))
         && (rule.text.is_empty()
@@ -108,6 +108,7 @@ pub fn apply(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
     if rules.is_empty() {
         return out;
     }
+    let from = mail.from.to_lowercase();
     let subject = mail.subject.to_lowercase();
     // Lower-cased only when a rule reads it: a text may be long.
     let wants_text = rules.iter().any(|r| !r.text.is_empty());
@@ -116,7 +117,10 @@ pub fn apply(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
     } else {
         String::new()
     };
-    for rule in rules.iter().filter(|r| matches(r, mail, &subject, &text)) {
+    for rule in rules
+        .iter()
+        .filter(|r| matches(r, mail, &from, &subject, &text))
+    {
         out.applied.push(describe(rule));
         out.priority = rule.priority.or(out.priority);
         for tag in &rule.tags {
