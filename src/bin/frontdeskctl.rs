@@ -1808,6 +1808,7 @@ fn try_rules(
         }
         _ => None,
     };
+    let acknowledged = desk.acknowledge && ch.acknowledgement.is_some();
     if json {
         print_json(&serde_json::json!({
             "channel": ch.name,
@@ -1818,6 +1819,8 @@ fn try_rules(
             "tags": desk.defaults.tags,
             "team": desk.team,
             "owner": owner,
+            "status": desk.defaults.status,
+            "acknowledged": acknowledged,
         }));
         return ExitCode::SUCCESS;
     }
@@ -1829,7 +1832,8 @@ fn try_rules(
         out!("{applied}");
     }
     out!(
-        "new ticket: priority {}, tags {}{}",
+        "new ticket: status {}, priority {}, tags {}{}{}",
+        desk.defaults.status,
         desk.defaults.priority.as_str(),
         if desk.defaults.tags.is_empty() {
             "none".to_string()
@@ -1840,7 +1844,8 @@ fn try_rules(
             (Some(team), _) => format!(", team {team} (routed to one of its members)"),
             (None, Some(agent)) => format!(", owner {agent}"),
             _ => String::new(),
-        }
+        },
+        if acknowledged { ", acknowledged" } else { "" }
     );
     ExitCode::SUCCESS
 }

@@ -1186,16 +1186,57 @@ impl Validator<'_> {
             }
             (None, None) => None,
         };
+        // A stage every channel the rule looks at has in its pipeline.
+        let status = raw.status.as_ref().and_then(|st| {
+            let wanted = st.get_ref().trim();
+            let looked_at: Vec<&Channel> = channels
+                .iter()
+                .filter(|c| rule_channels.is_empty() || rule_channels.contains(&c.name))
+                .collect();
+            let stage_of = |c: &Channel| {
+                self.pipelines
+                    .iter()
+                    .find(|p| p.name == c.ticket.pipeline)
+                    .and_then(|p| p.stage(wanted))
+                    .map(|s| s.name.clone())
+            };
+            let lacking: Vec<&str> = looked_at
+                .iter()
+                .filter(|c| stage_of(c).is_none())
+                .map(|c| c.name.as_str())
+                .collect();
+            // As the (first) pipeline spells it, for the history.
+            let spelled = looked_at.first().and_then(|c| stage_of(c));
+            if wanted.is_empty() {
+                self.problem(st, key("status"), "must not be empty");
+                None
+            } else if !lacking.is_empty() {
+                self.problem(
+                    st,
+                    key("status"),
+                    format!(
+                        "{wanted:?} is not a stage of the pipeline of channel {} (limit the rule with channels = [...])",
+                        lacking.join(", ")
+                    ),
+                );
+                None
+            } else {
+                spelled.or_else(|| Some(wanted.to_string()))
+            }
+        });
+        let no_acknowledgement = raw.acknowledge.as_ref().is_some_and(|a| !*a.get_ref());
         if priority.is_none()
             && raw.priority.is_none()
             && tags.is_empty()
             && raw.tags.is_empty()
             && assign.is_none()
+            && raw.status.is_none()
+            && !no_acknowledgement
         {
             self.problem(
                 table,
                 format!("rule[{}]", i + 1),
-                "does nothing: give it a priority, tags, an owner or a team",
+                "does nothing: give it a priority, tags, an owner or a team, a status, or acknowledge = false",
             );
         }
         (self.problems.len() == before).then_some(Rule {
@@ -1208,6 +1249,8 @@ impl Validator<'_> {
             priority,
             tags,
             assign,
+            status,
+            no_acknowledgement,
         })
     }
 

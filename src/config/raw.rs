@@ -118,6 +118,10 @@ pub struct RawRule {
     pub owner: Option<Spanned<String>>,
     /// The team that gets the ticket.
     pub team: Option<Spanned<String>>,
+    /// The stage the ticket starts in.
+    pub status: Option<Spanned<String>>,
+    /// `false`: the customer gets no acknowledgement.
+    pub acknowledge: Option<Spanned<bool>>,
 }
 
 /// `[daemon]`.

@@ -852,6 +852,12 @@ to = [\"Billing+urgent@Example.com\"]
 subject = [\" Invoice \"]
 text = [\"credit note\"]
 owner = \"Bea@Acme.test\"
+
+[[rule]]
+name = \"Alerts\"
+from = [\"@monitoring.example\"]
+status = \" closed \"
+acknowledge = false
 "
         ),
     )
@@ -869,6 +875,8 @@ owner = \"Bea@Acme.test\"
                 priority: Some(Priority::Urgent),
                 tags: vec!["vip".into()],
                 assign: Some(Assign::Team("Key accounts".into())),
+                status: None,
+                no_acknowledgement: false,
             },
             Rule {
                 name: "Invoices".into(),
@@ -880,6 +888,21 @@ owner = \"Bea@Acme.test\"
                 priority: None,
                 tags: vec![],
                 assign: Some(Assign::Agent("bea@acme.test".into())),
+                status: None,
+                no_acknowledgement: false,
+            },
+            Rule {
+                name: "Alerts".into(),
+                channels: vec![],
+                from: vec!["@monitoring.example".into()],
+                to: vec![],
+                subject: vec![],
+                text: vec![],
+                priority: None,
+                tags: vec![],
+                assign: None,
+                status: Some("Closed".into()),
+                no_acknowledgement: true,
             },
         ]
     );
@@ -914,6 +937,17 @@ fn a_rule_that_cannot_match_or_does_nothing_is_refused_with_its_key() {
     assert!(p[0].message.contains("not both"), "{p:?}");
     let p = refused("subject = [\"x\"]\ntags = [\"a,b\"]\n");
     assert_eq!(p[0].key, "rule[1].tags");
+    let p = refused("subject = [\"x\"]\nstatus = \"Archived\"\n");
+    assert_eq!(p[0].key, "rule[1].status");
+    assert!(
+        p[0].message
+            .contains("\"Archived\" is not a stage of the pipeline of channel support"),
+        "{p:?}"
+    );
+    let p = refused("subject = [\"x\"]\nacknowledge = true\n");
+    assert!(p[0].message.contains("does nothing"), "{p:?}");
+    let p = refused("subject = [\"x\"]\nacknowledge = \"no\"\n");
+    assert_eq!(p.len(), 1, "not a boolean: {p:?}");
     let p = refused("subject = [\"x\"]\ntags = [\"a\"]\nwhen = \"always\"\n");
     assert_eq!(p.len(), 1, "unknown key: {p:?}");
     let p = problems(&format!(

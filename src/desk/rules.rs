@@ -1,9 +1,11 @@
 //! Rules for new tickets (`[[rule]]`, pure): mail that meets a rule's conditions opens a
-//! ticket with the rule's priority, tags, team or owner — the everyday uses of Zammad's
-//! triggers and HubSpot's ticket workflows ("invoices go to billing", "our biggest
-//! customer's mail is urgent"). Every rule that matches applies, in the config's order:
-//! tags add up; a later rule's priority and assignment win. Conditions look at the mail
-//! that opens the ticket; later mail on it changes nothing.
+//! ticket with the rule's priority, tags, team or owner, status, and with or without
+//! the channel's acknowledgement — the everyday uses of Zammad's triggers and HubSpot's
+//! ticket workflows ("invoices go to billing", "our biggest customer's mail is urgent",
+//! "file the monitoring's alerts closed, unanswered"). Every rule that matches applies,
+//! in the config's order: tags add up; a later rule's priority, status and assignment
+//! win; one rule against the acknowledgement is enough. Conditions look at the mail that
+//! opens the ticket; later mail on it changes nothing.
 
 use crate::desk::lifecycle::Priority;
 
@@ -38,6 +40,10 @@ pub struct Rule {
     pub tags: Vec<String>,
     /// Who gets the ticket.
     pub assign: Option<Assign>,
+    /// The stage the ticket starts in (a stage of the channel's pipeline).
+    pub status: Option<String>,
+    /// The customer gets no acknowledgement (`acknowledge = false`).
+    pub no_acknowledgement: bool,
 }
 
 /// What the rules look at in the mail that opens a ticket.
@@ -67,6 +73,10 @@ pub struct Outcome {
     pub tags: Vec<String>,
     /// The last matching rule's assignment.
     pub assign: Option<Assign>,
+    /// The last matching rule's status.
+    pub status: Option<String>,
+    /// A matching rule asks for no acknowledgement.
+    pub no_acknowledgement: bool,
 }
 
 /// Whether `from` is `wanted`: the same address, or (for `@domain`) an address at that
@@ -131,6 +141,10 @@ pub fn apply(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
         if rule.assign.is_some() {
             out.assign = rule.assign.clone();
         }
+        if rule.status.is_some() {
+            out.status = rule.status.clone();
+        }
+        out.no_acknowledgement |= rule.no_acknowledgement;
     }
     out
 }
@@ -150,6 +164,12 @@ pub fn describe(rule: &Rule) -> String {
         Some(Assign::Team(t)) => did.push(format!("team {t}")),
         None => {}
     }
+    if let Some(status) = &rule.status {
+        did.push(format!("status {status}"));
+    }
+    if rule.no_acknowledgement {
+        did.push("no acknowledgement".into());
+    }
     format!("rule {:?}: {}", rule.name, did.join(", "))
 }
 
@@ -168,6 +188,8 @@ mod tests {
             priority: None,
             tags: Vec::new(),
             assign: None,
+            status: None,
+            no_acknowledgement: false,
         }
     }
 
@@ -316,6 +338,8 @@ mod tests {
                 priority: Some(Priority::Urgent),
                 tags: vec!["vip".into(), "outage".into()],
                 assign: Some(Assign::Team("Key accounts".into())),
+                status: None,
+                no_acknowledgement: false,
             }
         );
         let out = apply(&rules, &mail("olga@bigclient.com", "Invoice", ""));
@@ -343,5 +367,51 @@ mod tests {
             describe(&r),
             "rule \"Billing\": priority high, tags vip, billing, owner bea@acme.test"
         );
+        let alerts = Rule {
+            status: Some("Closed".into()),
+            no_acknowledgement: true,
+            ..rule("Alerts")
+        };
+        assert_eq!(
+            describe(&alerts),
+            "rule \"Alerts\": status Closed, no acknowledgement"
+        );
+    }
+
+    #[test]
+    fn the_later_status_wins_and_one_rule_against_the_acknowledgement_is_enough() {
+        let rules = [
+            Rule {
+                from: vec!["@monitoring.example".into()],
+                status: Some("Closed".into()),
+                no_acknowledgement: true,
+                tags: vec!["alert".into()],
+                ..rule("alerts")
+            },
+            Rule {
+                subject: vec!["critical".into()],
+                status: Some("Waiting on us".into()),
+                ..rule("critical alerts")
+            },
+        ];
+        let quiet = apply(&rules, &mail("nagios@monitoring.example", "Disk 91 %", ""));
+        assert_eq!(quiet.status.as_deref(), Some("Closed"));
+        assert!(quiet.no_acknowledgement);
+        let loud = apply(
+            &rules,
+            &mail("nagios@monitoring.example", "CRITICAL: disk full", ""),
+        );
+        assert_eq!(
+            loud.status.as_deref(),
+            Some("Waiting on us"),
+            "the later rule"
+        );
+        assert!(
+            loud.no_acknowledgement,
+            "the earlier rule still asked for none"
+        );
+        let customer = apply(&rules, &mail("olga@example.com", "critical bug", ""));
+        assert_eq!(customer.status.as_deref(), Some("Waiting on us"));
+        assert!(!customer.no_acknowledgement);
     }
 }

@@ -116,6 +116,9 @@ pub struct DeskRules {
     pub team: Option<String>,
     /// What each rule that matched did, for a new ticket's history.
     pub applied: Vec<String>,
+    /// Whether the channel's acknowledgement may go to the customer: not when a rule
+    /// says so, nor when the rules file the ticket closed.
+    pub acknowledge: bool,
 }
 
 impl DeskRules {
@@ -139,6 +142,18 @@ impl DeskRules {
                 defaults.tags.push(tag);
             }
         }
+        // A stage of the channel's pipeline, spelled as that pipeline does (the config
+        // checked it is one).
+        let stage = outcome.status.as_deref().and_then(|wanted| {
+            pipelines
+                .iter()
+                .find(|p| p.name == defaults.pipeline)
+                .and_then(|p| p.stage(wanted))
+        });
+        let filed_closed = stage.is_some_and(|s| s.closed);
+        if let Some(stage) = stage {
+            defaults.status = stage.name.clone();
+        }
         let (routing, team) = match outcome.assign {
             // The agent named, whether or not they are available: the rule says so.
             Some(Assign::Agent(agent)) => (
@@ -159,6 +174,8 @@ impl DeskRules {
                 },
                 Some(team),
             ),
+            // Filed closed by a rule that names nobody: it is nobody's work.
+            None if filed_closed => (RoutingRule::default(), None),
             None => (channel.routing.clone(), None),
         };
         DeskRules {
@@ -167,6 +184,7 @@ impl DeskRules {
             pipelines: pipelines.clone(),
             team,
             applied: outcome.applied,
+            acknowledge: !outcome.no_acknowledgement && !filed_closed,
         }
     }
 }

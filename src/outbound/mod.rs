@@ -526,7 +526,7 @@ pub async fn maybe_acknowledge(
     message: &PreparedMessage,
     outcome: &IngestOutcome,
 ) {
-    if !outcome.new_ticket || outcome.duplicate || message.historical {
+    if !outcome.new_ticket || outcome.duplicate || message.historical || !message.desk.acknowledge {
         return;
     }
     if message.classification.suppresses_auto_reply() || message.contact.email == UNKNOWN_SENDER {

@@ -167,7 +167,7 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     );
     assert!(
         out.contains(
-            "new ticket: priority urgent, tags support, vip, billing, help, owner bea@acme.test"
+            "new ticket: status New, priority urgent, tags support, vip, billing, help, owner bea@acme.test"
         ),
         "{out}"
     );
@@ -177,6 +177,8 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         serde_json::json!(["support", "vip", "billing", "help"])
     );
     assert_eq!(v["owner"], "bea@acme.test");
+    assert_eq!(v["status"], "New");
+    assert_eq!(v["acknowledged"], false, "the channel sends none");
     let (code, _, err) = d.ctl(&[
         "check-config",
         config,

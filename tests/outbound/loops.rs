@@ -342,3 +342,120 @@ fn a_storm_from_one_contact_gets_at_most_max_per_hour() {
     assert_eq!(received.len(), MAX_PER_HOUR);
     assert!(received.iter().all(|m| m.contains(ACK_MARK)));
 }
+
+#[test]
+fn a_rule_files_alerts_closed_without_an_acknowledgement() {
+    let rx = Receiver::start();
+    let rules = r#"
+[[rule]]
+name = "Alerts"
+from = ["@monitoring.example"]
+status = "closed"
+tags = ["alert"]
+
+[[rule]]
+name = "Newsletters"
+subject = ["newsletter"]
+acknowledge = false
+"#;
+    let d = daemon(
+        &rx,
+        &format!(
+            "[notifications]\nfrom = \"desk-noreply@acme.test\"\ndelay_seconds = 0\n\n{}{rules}",
+            channels()
+        ),
+    );
+    let ctl = |args: &[&str]| {
+        let (code, out, err) = d.ctl(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    ctl(&[
+        "users",
+        "add",
+        "alex@acme.test",
+        "--name",
+        "Alex Adams",
+        "--seat",
+    ]);
+    ctl(&["users", "set", "alex@acme.test", "--notify", "new-ticket"]);
+
+    // The monitoring's alert: filed closed, tagged, nobody's, unacknowledged.
+    deliver(
+        &d,
+        "nagios@monitoring.example",
+        customer_mail(
+            "Nagios <nagios@monitoring.example>",
+            "support@example.com",
+            "Disk 91 % full on db1",
+            "a1@monitoring.example",
+            "",
+            "Disk usage is 91 %.\r\n",
+        ),
+    );
+    // A newsletter: open, as the channel says, but unacknowledged.
+    deliver(
+        &d,
+        "news@vendor.example",
+        customer_mail(
+            "Vendor <news@vendor.example>",
+            "support@example.com",
+            "Our November newsletter",
+            "n1@vendor.example",
+            "",
+            "News.\r\n",
+        ),
+    );
+    // A customer: acknowledged as ever. Once that is sent, everything before was decided.
+    human_barrier(&d, &rx, "olga@customer.example");
+
+    let alert = d.ticket(ticket_of(&d, "a1@monitoring.example"));
+    assert_eq!(alert["status"], "Closed", "{alert:#}");
+    assert!(alert["owner"].is_null(), "{alert:#}");
+    assert_eq!(alert["tags"], json!(["alert"]));
+    assert!(
+        alert["events"]
+            .to_string()
+            .contains(r#"rule \"Alerts\": tags alert, status Closed"#),
+        "{alert:#}"
+    );
+    let news = d.ticket(ticket_of(&d, "n1@vendor.example"));
+    assert_eq!(news["status"], "New", "{news:#}");
+    assert!(
+        news["events"]
+            .to_string()
+            .contains(r#"rule \"Newsletters\": no acknowledgement"#),
+        "{news:#}"
+    );
+    let acked: Vec<String> = acks(&d)
+        .iter()
+        .map(|a| a["recipients"].to_string())
+        .collect();
+    assert_eq!(acked.len(), 1, "{acked:?}");
+    assert!(acked[0].contains("olga@customer.example"), "{acked:?}");
+    assert!(rx.for_rcpt("nagios@monitoring.example").is_empty());
+    assert!(rx.for_rcpt("news@vendor.example").is_empty());
+
+    // The agent who asked to hear of new tickets nobody owns hears of the newsletter
+    // and the customer's, not of the alert (closed when the notice falls due).
+    let told = rx.wait_for("Barrier question", 1, MAIL_DEADLINE);
+    assert!(told
+        .iter()
+        .any(|m| m.rcpt_tos.iter().any(|r| r == "alex@acme.test")));
+    let to_alex = rx.for_rcpt("alex@acme.test");
+    assert!(
+        to_alex.iter().any(|m| m.contains("newsletter")),
+        "no notice of the newsletter"
+    );
+    assert!(
+        !to_alex
+            .iter()
+            .any(|m| m.contains("monitoring.example") || m.contains("Disk 91")),
+        "a notice of the alert"
+    );
+
+    // Filed closed as it came, like history: not in the reports' opened or closed.
+    let report = &d.ctl_json(&["report", "--days", "1"])["report"];
+    assert_eq!(report["opened"], 2, "{report:#}");
+    assert_eq!(report["closed"], 0, "{report:#}");
+}
