@@ -138,17 +138,34 @@ pub(super) fn queue(
     Ok(true)
 }
 
-/// When `ticket`'s reminder for its wait since `last_change` went, if one did (or was
-/// passed over).
-pub(super) fn reminded_at(
+/// Where a ticket's wait on the customer stands, for a page that says when the desk
+/// closes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WaitStanding {
+    /// When the reminder for its current wait went (or was passed over), if it did.
+    pub reminded_at: Option<i64>,
+    /// A reply or forward waits to go (the desk leaves the ticket be until it goes).
+    pub sending: bool,
+}
+
+/// [`WaitStanding`] of `ticket`; `None` when there is no such ticket.
+pub(super) fn wait_standing(
     conn: &Connection,
     ticket: TicketId,
-    last_change: i64,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Option<WaitStanding>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT queued_at FROM close_reminders WHERE ticket_id = ?1 AND last_change = ?2",
+            "SELECT (SELECT r.queued_at FROM close_reminders r
+                     WHERE r.ticket_id = t.id AND r.last_change = t.updated_at),
+                    EXISTS (SELECT 1 FROM outbox o WHERE o.status = 'queued'
+                            AND o.ticket_id = t.id AND o.kind IN ('reply', 'forward'))
+             FROM tickets t WHERE t.id = ?1",
         )?
-        .query_row(params![ticket, last_change], |r| r.get(0))
+        .query_row([ticket], |r| {
+            Ok(WaitStanding {
+                reminded_at: r.get(0)?,
+                sending: r.get(1)?,
+            })
+        })
         .optional()?)
 }

@@ -122,7 +122,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
-pub use close_reminders::ReminderDue;
+pub use close_reminders::{ReminderDue, WaitStanding};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
@@ -1902,13 +1902,27 @@ mod tests {
             Vec::<i64>::new(),
             "the reminder's lead runs"
         );
+        let standing = |ticket: i64| {
+            let store = &store;
+            async move {
+                store
+                    .read(move |r| r.wait_standing(ticket))
+                    .await
+                    .unwrap()
+                    .expect("a ticket")
+            }
+        };
         assert_eq!(
-            store.read(|r| r.close_reminded_at(1, 100)).await.unwrap(),
-            Some(1200)
+            standing(1).await,
+            WaitStanding {
+                reminded_at: Some(1200),
+                sending: false
+            }
         );
         // Ticket 1 changes (a new wait), which needs a new reminder before it closes.
         conn.execute("UPDATE tickets SET updated_at = 1300 WHERE id = 1", [])
             .unwrap();
+        assert_eq!(standing(1).await.reminded_at, None, "a new wait");
         assert_eq!(
             closing(2300).await,
             [3],

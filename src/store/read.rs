@@ -784,13 +784,10 @@ impl<'c> Reader<'c> {
         super::close_reminders::due(self.conn, sweeps, limit)
     }
 
-    /// When `ticket`'s reminder for its wait since `last_change` went, if one did.
-    pub fn close_reminded_at(
-        &self,
-        ticket: i64,
-        last_change: i64,
-    ) -> Result<Option<i64>, StoreError> {
-        super::close_reminders::reminded_at(self.conn, ticket, last_change)
+    /// Where `ticket`'s wait on the customer stands (its reminder, a reply waiting to
+    /// go), for the time the desk closes it; `None` for no such ticket.
+    pub fn wait_standing(&self, ticket: i64) -> Result<Option<super::WaitStanding>, StoreError> {
+        super::close_reminders::wait_standing(self.conn, ticket)
     }
 
     /// The last message row of `ticket` that `email`'s ticket page showed (0: none).

@@ -618,6 +618,7 @@ async fn inbox(
     );
     let known = state.counts.get(&me, now);
     let want_counts = known.is_none();
+    let closing_config = config.clone();
     let reads = move |r: &Reader<'_>| {
         let counts = if want_counts {
             Some(r.inbox_counts(&me, cutoffs.as_ref())?)
@@ -626,7 +627,28 @@ async fn inbox(
         };
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
         let saved = r.saved_views(&me)?;
-        Ok((r.inbox(view, &me, &q)?, counts, r.users()?, teams, saved))
+        let rows = r.inbox(view, &me, &q)?;
+        // When the desk closes a row's ticket by itself: looked up only for the rows
+        // that wait on their customer on a channel that closes such tickets.
+        let mut closes = Vec::new();
+        for row in &rows {
+            let t = &row.ticket;
+            let closing = Closing {
+                channel: &t.channel,
+                pipeline: &t.pipeline,
+                status: &t.status,
+                snoozed: row.snoozed_until.is_some(),
+                updated_at: &t.updated_at,
+            };
+            if closes_at(&closing_config, closing, None).is_none() {
+                continue;
+            }
+            let standing = r.wait_standing(t.id)?;
+            if let Some(at) = standing.and_then(|s| closes_at(&closing_config, closing, Some(&s))) {
+                closes.push((t.id, at));
+            }
+        }
+        Ok((rows, counts, r.users()?, teams, saved, closes))
     };
     let store = state.services.pipeline.store();
     // Counting every view walks the open tickets (milliseconds at 100,000): kept off
@@ -636,14 +658,19 @@ async fn inbox(
     } else {
         store.read(reads).await
     };
-    let (mut rows, counts, agents, teams, saved) = match result {
-        Ok((rows, Some(counts), agents, teams, saved)) => {
+    let (mut rows, counts, agents, teams, saved, closes) = match result {
+        Ok((rows, Some(counts), agents, teams, saved, closes)) => {
             state.counts.put(&session.email, now, counts.clone());
-            (rows, counts, agents, teams, saved)
+            (rows, counts, agents, teams, saved, closes)
         }
-        Ok((rows, None, agents, teams, saved)) => {
-            (rows, known.unwrap_or_default(), agents, teams, saved)
-        }
+        Ok((rows, None, agents, teams, saved, closes)) => (
+            rows,
+            known.unwrap_or_default(),
+            agents,
+            teams,
+            saved,
+            closes,
+        ),
         Err(e) => return Err(internal(e)),
     };
     let filters = ask.filters();
@@ -675,6 +702,7 @@ async fn inbox(
         sla: sla.as_ref(),
         saved: &saved,
         saved_link: &views::inbox_link(view, filters, None),
+        closes: &closes,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
@@ -696,6 +724,43 @@ fn last_change(updated_at: &str) -> i64 {
         .map_or_else(|_| unix_now(), |d| d.unix_timestamp())
 }
 
+/// What of a ticket says whether the desk closes it by itself.
+#[derive(Clone, Copy)]
+struct Closing<'a> {
+    channel: &'a str,
+    pipeline: &'a str,
+    status: &'a str,
+    snoozed: bool,
+    /// RFC 3339, as the store gives it.
+    updated_at: &'a str,
+}
+
+/// When the desk closes `t` by itself (`[channel.auto_close]`), if it will. Without
+/// `standing` (not read yet), whether it might: the reminder only puts the time off.
+/// Not while a reply or forward waits to go: the desk leaves such a ticket be.
+fn closes_at(
+    config: &crate::config::Config,
+    t: Closing<'_>,
+    standing: Option<&crate::store::WaitStanding>,
+) -> Option<i64> {
+    if standing.is_some_and(|s| s.sending) {
+        return None;
+    }
+    crate::desk::auto_close::closes_at(
+        config
+            .channel(t.channel)
+            .and_then(|c| c.auto_close.as_ref()),
+        config.pipeline(t.pipeline),
+        crate::desk::auto_close::Waiting {
+            status: t.status,
+            snoozed: t.snoozed,
+            last_change: last_change(t.updated_at),
+            reminded_at: standing.and_then(|s| s.reminded_at),
+        },
+        unix_now(),
+    )
+}
+
 async fn ticket(
     state: &WebState,
     session: &SessionView,
@@ -712,8 +777,8 @@ async fn ticket(
         let Some(t) = r.ticket_thread(id, newest)? else {
             return Ok(None);
         };
-        // Whether the desk reminded the customer of this wait (it puts the closing off).
-        let reminded = r.close_reminded_at(t.id, last_change(&t.updated_at))?;
+        // The reminder of this wait (it puts the closing off), a reply waiting to go.
+        let standing = r.wait_standing(t.id)?;
         let attachments = r.ticket_attachments(t.id)?;
         let users = r.users()?;
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
@@ -732,7 +797,7 @@ async fn ticket(
             contact,
             seen,
             stored,
-            reminded,
+            standing,
         )))
     };
     // The whole of a long thread can take milliseconds to read: off the async worker.
@@ -741,7 +806,7 @@ async fn ticket(
     } else {
         store.read(reads).await
     };
-    let (t, attachments, users, teams, contact, seen, stored, reminded) = match data {
+    let (t, attachments, users, teams, contact, seen, stored, standing) = match data {
         Ok(Some(v)) => v,
         Ok(None) => return Err(text(StatusCode::NOT_FOUND, "No such ticket.")),
         Err(e) => return Err(internal(e)),
@@ -841,22 +906,16 @@ async fn ticket(
         own: &config.own_addresses(),
         flash,
         sla: config.sla.as_ref(),
-        // Not while a reply or forward waits to go: the desk leaves such a ticket be.
-        closes_at: crate::desk::auto_close::closes_at(
-            channel.and_then(|c| c.auto_close.as_ref()).filter(|_| {
-                !t.messages
-                    .iter()
-                    .filter_map(|m| m.delivery.as_ref())
-                    .any(|d| d.status == "queued" && (d.kind == "reply" || d.kind == "forward"))
-            }),
-            config.pipeline(&t.pipeline),
-            crate::desk::auto_close::Waiting {
+        closes_at: closes_at(
+            &config,
+            Closing {
+                channel: &t.channel,
+                pipeline: &t.pipeline,
                 status: &t.status,
                 snoozed: t.snoozed_until.is_some(),
-                last_change: last_change(&t.updated_at),
-                reminded_at: reminded,
+                updated_at: &t.updated_at,
             },
-            unix_now(),
+            standing.as_ref(),
         ),
         now: unix_now(),
     });

@@ -687,6 +687,9 @@ pub struct InboxPage<'a> {
     pub saved: &'a [crate::store::SavedView],
     /// This view with its filters, from its first page: what "Save view" keeps.
     pub saved_link: &'a str,
+    /// When the desk closes a row's ticket by itself (`[channel.auto_close]`): ticket,
+    /// unix seconds.
+    pub closes: &'a [(i64, i64)],
 }
 
 /// The longest name of a saved view, in characters.
@@ -734,6 +737,22 @@ pub fn answer_due(
         kind = if answered { "Next" } else { "First" },
         when = esc(&short_time(&crate::model::rfc3339(due))),
         words = sla::words(due, now),
+    )
+}
+
+/// When the desk closes a ticket by itself, as an inbox badge ("closes in 2 d").
+pub fn closes_badge(at: i64, now: i64) -> String {
+    format!(
+        r#" <span class="badge closes" title="The desk closes it by itself {when}, unless the customer answers">{words}</span>"#,
+        when = esc(&short_time(&crate::model::rfc3339(at))),
+        words = if at <= now {
+            "closes now".to_string()
+        } else {
+            format!(
+                "closes in {}",
+                crate::desk::reports::duration_words(at - now)
+            )
+        },
     )
 }
 
@@ -989,7 +1008,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             let contact = t.contact.name.as_deref().unwrap_or(&t.contact.email);
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{urgency}{mark}{due}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{urgency}{mark}{due}{closes}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
                 snoozed = r
@@ -1025,6 +1044,12 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                     r.answered,
                     p.now
                 ),
+                closes = p
+                    .closes
+                    .iter()
+                    .find(|(id, _)| *id == t.id)
+                    .map(|(_, at)| closes_badge(*at, p.now))
+                    .unwrap_or_default(),
                 tags = t
                     .tags
                     .iter()
@@ -1992,7 +2017,14 @@ mod tests {
                 link: "/inbox?view=open&channel=support".into(),
             }],
             saved_link: "/inbox?view=open&channel=support",
+            closes: &[(2, 60), (1, 2 * 86_400 + 3 * 3600)],
         });
+        assert!(
+            page.contains(r#"<span class="badge closes" title="The desk closes it by itself "#)
+                && page.contains(">closes in 2 d 3 h</span>"),
+            "{page}"
+        );
+        assert!(!page.contains("closes in 1 min"), "another ticket's");
         assert!(page.contains(
             r#"<a class="tag" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;priority=high&amp;tag=vip&amp;contact=olga%40example.org&amp;awaiting=1">vip</a>"#
         ));

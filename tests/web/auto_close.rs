@@ -83,6 +83,20 @@ fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
         meta.contains("closes by itself") && meta.contains("unless the customer answers"),
         "{meta}"
     );
+    // The inbox says so on the row (in ten minutes, less the seconds since the reply),
+    // and not on the snoozed one.
+    b.open("/inbox?view=all");
+    let row = b.text(&format!("tr[data-ticket='{hinge}']"));
+    assert!(
+        row.contains("closes in 9 min") || row.contains("closes in 10 min"),
+        "{row}"
+    );
+    let row = b.text(&format!("tr[data-ticket='{invoice}']"));
+    assert!(
+        row.contains("snoozed until") && !row.contains("closes in"),
+        "{row}"
+    );
+    b.open(&format!("/tickets/{hinge}"));
 
     // Not before its time: the desk looks every ten seconds for a ten-minute span.
     std::thread::sleep(Duration::from_secs(12));
@@ -156,6 +170,12 @@ fn a_ticket_left_waiting_on_the_customer_closes_by_itself() {
     b.wait_until("the page without the promise", |b| {
         !b.text(".meta").contains("closes by itself")
     });
+    b.open("/inbox?view=all");
+    let row = b.text(&format!("tr[data-ticket='{hinge}']"));
+    assert!(
+        row.contains("Waiting on contact") && !row.contains("closes in"),
+        "{row}"
+    );
     untouched_for(&d, hinge, 11 * 60);
     std::thread::sleep(Duration::from_secs(12));
     assert_eq!(
