@@ -281,6 +281,27 @@ impl Browser {
         url.strip_prefix(&self.base).unwrap_or(&url).to_string()
     }
 
+    /// The window as a PNG, for a person to look at.
+    pub fn screenshot(&self) -> Vec<u8> {
+        use base64::Engine as _;
+        let encoded = self.call("GET", &self.s("/screenshot"), None)["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        base64::engine::general_purpose::STANDARD
+            .decode(encoded)
+            .unwrap_or_default()
+    }
+
+    /// Make the window `width` × `height` CSS pixels (a phone, a narrow window).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.s("/window/rect"),
+            Some(&json!({ "width": width, "height": height })),
+        );
+    }
+
     /// Run `script` (a function body; `arguments` holds `args`) in the page; its result.
     pub fn js(&self, script: &str, args: Value) -> Value {
         self.call(

@@ -52,6 +52,7 @@ mod live;
 mod long_thread;
 mod mentions;
 mod merge;
+mod narrow;
 mod new_ticket;
 mod note_edits;
 mod notify;
