@@ -1227,6 +1227,9 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                         .unwrap_or_default()
                 );
                 out!("  owner: {}", c.owner.as_deref().unwrap_or("(none)"));
+                if !c.note.is_empty() {
+                    out!("  note: {}", c.note.replace('\n', "\n        "));
+                }
                 out!("  tickets: {}", c.tickets.len());
                 for t in c.tickets {
                     out!(

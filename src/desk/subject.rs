@@ -1,5 +1,6 @@
 //! What agents type as a ticket's subject or a contact's name: one line, trimmed, not
-//! long; a subject is never empty, a name may be (it clears the name).
+//! long; a subject is never empty, a name may be (it clears the name). A note about a
+//! contact keeps its lines.
 
 /// Most characters a subject an agent gives may have.
 pub const MAX_SUBJECT: usize = 200;
@@ -83,12 +84,62 @@ pub fn contact_name(typed: &str) -> Result<Option<String>, SubjectError> {
     Ok((!out.is_empty()).then_some(out))
 }
 
+/// Most characters a note about a contact may have.
+pub const MAX_CONTACT_NOTE: usize = 2000;
+
+/// Why a note about a contact was refused (the words follow "the note").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NoteError {
+    /// Over [`MAX_CONTACT_NOTE`] characters.
+    #[error("is longer than {MAX_CONTACT_NOTE} characters")]
+    TooLong,
+}
+
+/// A note about a contact as it will be kept: its lines (line ends as `\n`), each
+/// without trailing spaces, other control characters as spaces, trimmed. Empty clears
+/// the note.
+pub fn contact_note(typed: &str) -> Result<String, NoteError> {
+    let lines: Vec<String> = typed
+        .replace("\r\n", "\n")
+        .split(['\n', '\r'])
+        .map(|line| {
+            line.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect::<String>()
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let note = lines.join("\n").trim().to_string();
+    if note.chars().count() > MAX_CONTACT_NOTE {
+        return Err(NoteError::TooLong);
+    }
+    Ok(note)
+}
+
 #[cfg(test)]
 mod tests {
     use super::{
-        clean, split_off, without_prefixes, SubjectError, FORWARD_PREFIXES, MAX_SUBJECT,
-        REPLY_PREFIXES,
+        clean, contact_note, split_off, without_prefixes, NoteError, SubjectError,
+        FORWARD_PREFIXES, MAX_CONTACT_NOTE, MAX_SUBJECT, REPLY_PREFIXES,
     };
+
+    #[test]
+    fn a_contact_note_keeps_its_lines_and_nothing_else() {
+        assert_eq!(
+            contact_note("\r\n  Prefers phone.  \r\n\r\nContract 4711\tgold\u{7}\n\n").as_deref(),
+            Ok("Prefers phone.\n\nContract 4711 gold")
+        );
+        assert_eq!(contact_note("   \n ").as_deref(), Ok(""), "cleared");
+        assert_eq!(
+            contact_note(&"é".repeat(MAX_CONTACT_NOTE)).map(|n| n.chars().count()),
+            Ok(MAX_CONTACT_NOTE)
+        );
+        assert_eq!(
+            contact_note(&"é".repeat(MAX_CONTACT_NOTE + 1)),
+            Err(NoteError::TooLong)
+        );
+    }
 
     #[test]
     fn a_plain_subject_stays_as_typed() {

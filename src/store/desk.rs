@@ -1075,19 +1075,47 @@ pub(super) fn team_members(
 pub(super) fn update_contact(
     conn: &Connection,
     contact: &str,
-    name: Option<&str>,
-    owner: Option<&str>,
+    edit: &ContactEdit,
+    agent: &str,
 ) -> Result<String, StoreError> {
-    let owned = set_contact_owner(conn, contact, owner)?;
+    let owned = set_contact_owner(conn, contact, edit.owner.as_deref())?;
     exec(
         conn,
         "UPDATE contacts SET name = ?1 WHERE email = ?2",
-        params![name, contact],
+        params![edit.name, contact],
     )?;
-    Ok(match name {
+    let mut said = match &edit.name {
         Some(n) => format!("{contact} is called {n:?}; {owned}"),
         None => format!("{contact} has no name; {owned}"),
-    })
+    };
+    // Only a changed note is signed anew: saving the name leaves its author.
+    if let Some(note) = &edit.note {
+        let changed = exec(
+            conn,
+            "UPDATE contacts SET note = ?1, note_by = ?2, note_at = ?3
+             WHERE email = ?4 AND note <> ?1",
+            params![note, agent, unix_now(), contact],
+        )?;
+        if changed > 0 {
+            said.push_str(if note.is_empty() {
+                "; note removed"
+            } else {
+                "; note saved"
+            });
+        }
+    }
+    Ok(said)
+}
+
+/// What the contact panel's form changes about a customer.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactEdit {
+    /// Their name (`None`: none).
+    pub name: Option<String>,
+    /// The agent who owns them (`None`: nobody).
+    pub owner: Option<String>,
+    /// What agents note about them; `None` leaves it as it is.
+    pub note: Option<String>,
 }
 
 pub(super) fn set_contact_owner(

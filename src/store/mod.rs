@@ -850,17 +850,25 @@ impl Store {
     }
 
     /// Set a contact's name (cleaned by `desk::subject::contact_name`; nothing typed
-    /// clears it) and owner, both or neither.
+    /// clears it) and owner, and, when given, the note agents keep about them (cleaned
+    /// by `desk::subject::contact_note`), signed by `agent` when it changes.
     pub async fn update_contact(
         &self,
         contact: String,
         name: String,
         owner: Option<String>,
+        note: Option<String>,
+        agent: String,
     ) -> Result<String, StoreError> {
         let name = crate::desk::subject::contact_name(&name)
             .map_err(|e| StoreError::Invalid(format!("the name {e}")))?;
+        let note = note
+            .map(|n| crate::desk::subject::contact_note(&n))
+            .transpose()
+            .map_err(|e| StoreError::Invalid(format!("the note {e}")))?;
+        let edit = desk::ContactEdit { name, owner, note };
         self.write(0, move |conn| {
-            desk::update_contact(conn, &contact, name.as_deref(), owner.as_deref())
+            desk::update_contact(conn, &contact, &edit, &agent)
         })
         .await
     }

@@ -545,14 +545,15 @@ impl<'c> Reader<'c> {
 
     /// Contacts, most recent first (their tickets left out).
     pub fn contacts(&self, limit: u32) -> Result<Vec<ContactView>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT email, name, owner FROM contacts ORDER BY id DESC LIMIT ?1")?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT email, name, owner, note FROM contacts ORDER BY id DESC LIMIT ?1",
+        )?;
         let rows = stmt.query_map([limit], |r| {
             Ok(ContactView {
                 email: r.get(0)?,
                 name: r.get(1)?,
                 owner: r.get(2)?,
+                note: r.get(3)?,
                 tickets: Vec::new(),
             })
         })?;
@@ -563,12 +564,13 @@ impl<'c> Reader<'c> {
     pub fn contact(&self, email: &str) -> Result<Option<ContactView>, StoreError> {
         let head = self
             .conn
-            .prepare_cached("SELECT email, name, owner FROM contacts WHERE email = ?1")?
+            .prepare_cached("SELECT email, name, owner, note FROM contacts WHERE email = ?1")?
             .query_row([email], |r| {
                 Ok(ContactView {
                     email: r.get(0)?,
                     name: r.get(1)?,
                     owner: r.get(2)?,
+                    note: r.get(3)?,
                     tickets: Vec::new(),
                 })
             })
@@ -589,17 +591,30 @@ impl<'c> Reader<'c> {
         limit: usize,
         company: Option<&str>,
     ) -> Result<ContactPanel, StoreError> {
-        let head: Option<(Option<String>, bool, Option<String>)> = self
+        type Head = (Option<String>, bool, Option<String>, ContactNote);
+        let head: Option<Head> = self
             .conn
             .prepare_cached(
-                "SELECT c.owner, c.blocked, d.domain FROM tickets t JOIN contacts c ON c.id = t.contact_id
+                "SELECT c.owner, c.blocked, d.domain, c.note, c.note_by, c.note_at
+                 FROM tickets t JOIN contacts c ON c.id = t.contact_id
                  LEFT JOIN blocked_domains d ON substr(c.email, instr(c.email, '@') + 1) = d.domain
                      OR substr(c.email, -length(d.domain) - 1) = '.' || d.domain
                  WHERE t.id = ?1 LIMIT 1",
             )?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_row([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    ContactNote {
+                        text: r.get(3)?,
+                        by: r.get(4)?,
+                        at: r.get(5)?,
+                    },
+                ))
+            })
             .optional()?;
-        let Some((owner, blocked, blocked_domain)) = head else {
+        let Some((owner, blocked, blocked_domain, note)) = head else {
             return Ok(ContactPanel::default());
         };
         let mut stmt = self.conn.prepare_cached(
@@ -626,6 +641,7 @@ impl<'c> Reader<'c> {
         };
         Ok(ContactPanel {
             owner,
+            note,
             others,
             more,
             blocked,

@@ -135,6 +135,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0040_search_without_rating_links",
         include_str!("migrations/0040_search_without_rating_links.sql"),
     ),
+    (
+        "0041_contact_notes",
+        include_str!("migrations/0041_contact_notes.sql"),
+    ),
 ];
 
 /// What an upgrade to `version` does besides its SQL, in the same transaction.

@@ -372,6 +372,8 @@ pub struct TeamView {
 pub struct ContactPanel {
     /// Owning agent.
     pub owner: Option<String>,
+    /// What agents noted about them.
+    pub note: ContactNote,
     /// Their other tickets (merged ones left out), at most the panel's limit.
     pub others: Vec<OtherTicket>,
     /// They have more tickets than the panel lists.
@@ -384,6 +386,17 @@ pub struct ContactPanel {
     pub colleagues: Vec<ColleagueTicket>,
     /// Their colleagues have more tickets than the panel lists.
     pub colleagues_more: bool,
+}
+
+/// A note agents keep about a customer, shown beside each of their tickets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactNote {
+    /// The note (lines separated by `\n`); empty when there is none.
+    pub text: String,
+    /// The agent who wrote it last.
+    pub by: Option<String>,
+    /// When (unix seconds).
+    pub at: Option<i64>,
 }
 
 /// A ticket of a customer's colleague (another contact of the same domain).
@@ -415,6 +428,9 @@ pub struct ContactView {
     pub name: Option<String>,
     /// Owning agent.
     pub owner: Option<String>,
+    /// What agents noted about them (empty: nothing).
+    #[serde(default)]
+    pub note: String,
     /// Tickets where they are the customer.
     pub tickets: Vec<TicketSummary>,
 }

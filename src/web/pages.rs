@@ -2113,7 +2113,13 @@ async fn post(
                                 .map(str::trim)
                                 .filter(|o| !o.is_empty())
                                 .map(str::to_lowercase);
-                            done(id, store.update_contact(email, name, owner).await)
+                            let note = field(form, "note").map(str::to_string);
+                            done(
+                                id,
+                                store
+                                    .update_contact(email, name, owner, note, me.to_string())
+                                    .await,
+                            )
                         }
                         Ok(None) => text(StatusCode::NOT_FOUND, "No such ticket."),
                         Err(e) => internal(e),

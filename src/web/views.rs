@@ -740,6 +740,22 @@ pub fn answer_due(
     )
 }
 
+/// What agents noted about the customer, with who wrote it when; nothing without a note.
+fn contact_note(out: &mut String, note: &crate::store::ContactNote, agents: &[UserView]) {
+    if note.text.is_empty() {
+        return;
+    }
+    let _ = write!(
+        out,
+        r#"<div class="contact-note"><p>{}</p><p class="marks">Noted by {}{}</p></div>"#,
+        esc(&note.text).replace('\n', "<br>"),
+        esc(&agent_name(agents, note.by.as_deref())),
+        note.at
+            .map(|at| format!(", {}", time_tag(&crate::model::rfc3339(at))))
+            .unwrap_or_default(),
+    );
+}
+
 /// When the desk closes a ticket by itself, as an inbox badge ("closes in 2 d").
 pub fn closes_badge(at: i64, now: i64) -> String {
     format!(
@@ -1517,6 +1533,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&t.contact.email),
         esc(p.contact.owner.as_deref().unwrap_or("none")),
     );
+    contact_note(&mut out, &p.contact.note, p.agents);
     if t.contact.email != crate::ingest::UNKNOWN_SENDER {
         let _ = write!(
             out,
@@ -1545,8 +1562,11 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             esc(&a.full_name)
         );
     }
-    out.push_str(
-        r#"</select></label><button type="submit">Save contact</button></form></details>"#,
+    let _ = write!(
+        out,
+        r#"</select></label><label>Note for every agent <textarea name="note" rows="3" maxlength="{}" placeholder="Prefers phone; contract 4711">{}</textarea></label><button type="submit">Save contact</button></form></details>"#,
+        crate::desk::subject::MAX_CONTACT_NOTE,
+        esc(&p.contact.note.text),
     );
     spam_form(&mut out, t, p, &csrf);
     if !p.contact.others.is_empty() {

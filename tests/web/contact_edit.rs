@@ -91,3 +91,113 @@ fn the_contact_panel_names_the_customer_and_gives_them_an_owner() {
         "{cleared:#}"
     );
 }
+
+/// A note about the customer ("prefers phone"): written on one of her tickets, every
+/// agent sees it beside each of her tickets, signed by who wrote it; it keeps its lines,
+/// shows as text, and goes when emptied. One too long changes nothing.
+#[test]
+fn a_note_about_the_customer_shows_beside_each_of_her_tickets() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "dana@acme.test", "Dana Lind");
+    for (subject, id) in [("Broken hinge", "note.1"), ("Invoice copy", "note.2")] {
+        let mail = text_mail(
+            CUSTOMER,
+            subject,
+            &format!("{id}@customer.example.org"),
+            "Hello.",
+        );
+        deliver(&d, CUSTOMER, "support@example.com", &mail);
+    }
+    let hinge = ticket_id(&d, "Broken hinge");
+    let invoice = ticket_id(&d, "Invoice copy");
+
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let too_long = "x".repeat(2001);
+    let r = jane.post(
+        &format!("/tickets/{hinge}/contact"),
+        &[
+            ("csrf", &jane.csrf),
+            ("name", ""),
+            ("owner", ""),
+            ("note", &too_long),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("the note is longer than 2000 characters"),
+        "{}",
+        r.text()
+    );
+    assert_eq!(d.ctl_json(&["contacts", "show", CUSTOMER])["note"], "");
+
+    // Jane writes it in the panel of the hinge ticket, in Chromium.
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    assert!(b.find(".contact-note").is_none(), "no note yet");
+    b.click_css("details.edit-contact summary");
+    let note = b.wait_find("details.edit-contact textarea[name=note]");
+    b.type_into(
+        &note,
+        "Prefers phone: +1 555 0100\n<b>Contract</b> 4711, renews in March",
+    );
+    b.click_css("details.edit-contact button[type=submit]");
+    b.wait_text(".contact-note", "Prefers phone");
+    let shown = b.text(".contact-note");
+    assert!(
+        shown.contains("<b>Contract</b> 4711") && shown.contains("Noted by Jane Doe"),
+        "as text, signed: {shown}"
+    );
+    assert!(
+        b.find(".contact-note b").is_none(),
+        "markup in a note is text"
+    );
+    assert_eq!(
+        b.js(
+            "return document.querySelectorAll('.contact-note p:first-child br').length",
+            serde_json::json!([])
+        ),
+        1,
+        "its two lines"
+    );
+    assert_eq!(
+        d.ctl_json(&["contacts", "show", CUSTOMER])["note"],
+        "Prefers phone: +1 555 0100\n<b>Contract</b> 4711, renews in March"
+    );
+
+    // Dana sees it beside Olga's other ticket; saving her name leaves Jane's note and
+    // signature as they are.
+    let dana = Browser::start(&d.http);
+    dana.sign_in("dana@acme.test", PASSWORD);
+    dana.open(&format!("/tickets/{invoice}"));
+    let shown = dana.text("aside.side .contact-note");
+    assert!(
+        shown.contains("Prefers phone") && shown.contains("Noted by Jane Doe"),
+        "{shown}"
+    );
+    dana.click_css("details.edit-contact summary");
+    let name = dana.wait_find("details.edit-contact input[name=name]");
+    dana.type_into(&name, "Olga Ortiz");
+    dana.click_css("details.edit-contact button[type=submit]");
+    dana.wait_text("aside.side", "Olga Ortiz");
+    assert!(dana.text(".contact-note").contains("Noted by Jane Doe"));
+
+    // Emptied, it goes.
+    let dana_http = http_sign_in(&d, "dana@acme.test", PASSWORD);
+    let r = dana_http.post(
+        &format!("/tickets/{invoice}/contact"),
+        &[
+            ("csrf", &dana_http.csrf),
+            ("name", "Olga Ortiz"),
+            ("owner", ""),
+            ("note", " \r\n "),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    b.open(&format!("/tickets/{hinge}"));
+    assert!(b.find(".contact-note").is_none(), "removed");
+    assert_eq!(d.ctl_json(&["contacts", "show", CUSTOMER])["note"], "");
+}
