@@ -1824,6 +1824,11 @@ fn try_rules(
             "owner": owner,
             "status": desk.defaults.status,
             "acknowledged": acknowledged,
+            "later": {
+                "applied": desk.later.applied,
+                "priority": desk.later.priority.map(|p| p.as_str()),
+                "tags": desk.later.tags,
+            },
         }));
         return ExitCode::SUCCESS;
     }
@@ -1850,6 +1855,17 @@ fn try_rules(
         },
         if acknowledged { ", acknowledged" } else { "" }
     );
+    if !desk.later.applied.is_empty() {
+        out!(
+            "as later mail on a ticket: {}",
+            desk.later
+                .applied
+                .iter()
+                .map(|a| a.split_once(": ").map_or(a.as_str(), |(_, did)| did))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
     ExitCode::SUCCESS
 }
 

@@ -1225,6 +1225,43 @@ impl Validator<'_> {
             }
         });
         let no_acknowledgement = raw.acknowledge.as_ref().is_some_and(|a| !*a.get_ref());
+        let every_mail = match raw
+            .when
+            .as_ref()
+            .map(|w| (w, w.get_ref().trim().to_lowercase()))
+        {
+            None => false,
+            Some((_, w)) if w == "new ticket" => false,
+            Some((_, w)) if w == "every mail" => true,
+            Some((w, _)) => {
+                self.problem(
+                    w,
+                    key("when"),
+                    format!(
+                        "{:?} is neither \"new ticket\" nor \"every mail\"",
+                        w.get_ref()
+                    ),
+                );
+                false
+            }
+        };
+        if every_mail {
+            // What happens once, when a ticket opens: it cannot follow each mail.
+            for (given, name) in [
+                (raw.owner.is_some(), "owner"),
+                (raw.team.is_some(), "team"),
+                (raw.status.is_some(), "status"),
+                (raw.acknowledge.is_some(), "acknowledge"),
+            ] {
+                if given {
+                    self.problem(
+                        table,
+                        key(name),
+                        "is for new tickets only: a rule for every mail gives priority and tags",
+                    );
+                }
+            }
+        }
         if priority.is_none()
             && raw.priority.is_none()
             && tags.is_empty()
@@ -1251,6 +1288,7 @@ impl Validator<'_> {
             assign,
             status,
             no_acknowledgement,
+            every_mail,
         })
     }
 

@@ -122,6 +122,8 @@ pub struct RawRule {
     pub status: Option<Spanned<String>>,
     /// `false`: the customer gets no acknowledgement.
     pub acknowledge: Option<Spanned<bool>>,
+    /// `"new ticket"` (the default) or `"every mail"` of the customer.
+    pub when: Option<Spanned<String>>,
 }
 
 /// `[daemon]`.

@@ -858,6 +858,12 @@ name = \"Alerts\"
 from = [\"@monitoring.example\"]
 status = \" closed \"
 acknowledge = false
+
+[[rule]]
+name = \"Churn\"
+when = \"Every mail\"
+text = [\"cancel\"]
+tags = [\"churn-risk\"]
 "
         ),
     )
@@ -877,6 +883,7 @@ acknowledge = false
                 assign: Some(Assign::Team("Key accounts".into())),
                 status: None,
                 no_acknowledgement: false,
+                every_mail: false,
             },
             Rule {
                 name: "Invoices".into(),
@@ -890,6 +897,7 @@ acknowledge = false
                 assign: Some(Assign::Agent("bea@acme.test".into())),
                 status: None,
                 no_acknowledgement: false,
+                every_mail: false,
             },
             Rule {
                 name: "Alerts".into(),
@@ -903,6 +911,21 @@ acknowledge = false
                 assign: None,
                 status: Some("Closed".into()),
                 no_acknowledgement: true,
+                every_mail: false,
+            },
+            Rule {
+                name: "Churn".into(),
+                channels: vec![],
+                from: vec![],
+                to: vec![],
+                subject: vec![],
+                text: vec!["cancel".into()],
+                priority: None,
+                tags: vec!["churn-risk".into()],
+                assign: None,
+                status: None,
+                no_acknowledgement: false,
+                every_mail: true,
             },
         ]
     );
@@ -944,11 +967,21 @@ fn a_rule_that_cannot_match_or_does_nothing_is_refused_with_its_key() {
             .contains("\"Archived\" is not a stage of the pipeline of channel support"),
         "{p:?}"
     );
+    let p = refused("subject = [\"x\"]\ntags = [\"a\"]\nwhen = \"sometimes\"\n");
+    assert_eq!(p[0].key, "rule[1].when");
+    assert!(
+        p[0].message
+            .contains("neither \"new ticket\" nor \"every mail\""),
+        "{p:?}"
+    );
+    let p = refused("subject = [\"x\"]\nowner = \"bea@acme.test\"\nwhen = \"every mail\"\n");
+    assert_eq!(p[0].key, "rule[1].owner");
+    assert!(p[0].message.contains("is for new tickets only"), "{p:?}");
     let p = refused("subject = [\"x\"]\nacknowledge = true\n");
     assert!(p[0].message.contains("does nothing"), "{p:?}");
     let p = refused("subject = [\"x\"]\nacknowledge = \"no\"\n");
     assert_eq!(p.len(), 1, "not a boolean: {p:?}");
-    let p = refused("subject = [\"x\"]\ntags = [\"a\"]\nwhen = \"always\"\n");
+    let p = refused("subject = [\"x\"]\ntags = [\"a\"]\nthen = \"close\"\n");
     assert_eq!(p.len(), 1, "unknown key: {p:?}");
     let p = problems(&format!(
         "{GOOD}\n[[rule]]\nname = \"R\"\nsubject = [\"x\"]\ntags = [\"a\"]\n\n[[rule]]\nname = \"r\"\nsubject = [\"y\"]\ntags = [\"b\"]\n"

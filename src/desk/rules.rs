@@ -5,7 +5,9 @@
 //! "file the monitoring's alerts closed, unanswered"). Every rule that matches applies,
 //! in the config's order: tags add up; a later rule's priority, status and assignment
 //! win; one rule against the acknowledgement is enough. Conditions look at the mail that
-//! opens the ticket; later mail on it changes nothing.
+//! opens the ticket. A rule for every mail (`when = "every mail"`) also looks at the
+//! customer's later mail on a ticket, and gives the ticket its priority and tags then
+//! ("a customer who writes "cancel" is a churn risk").
 
 use crate::desk::lifecycle::Priority;
 
@@ -44,6 +46,9 @@ pub struct Rule {
     pub status: Option<String>,
     /// The customer gets no acknowledgement (`acknowledge = false`).
     pub no_acknowledgement: bool,
+    /// Also for the customer's later mail on a ticket (`when = "every mail"`); such a
+    /// rule gives priority and tags only.
+    pub every_mail: bool,
 }
 
 /// What the rules look at in the mail that opens a ticket.
@@ -114,23 +119,30 @@ fn matches(rule: &Rule, mail: &Mail<'_>, from: &str, subject: &str, text: &str) 
 
 /// Apply `rules` to the mail that opens a ticket.
 pub fn apply(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
+    apply_these(rules.iter(), mail)
+}
+
+/// Apply the rules for every mail to the customer's later mail on a ticket: the
+/// priority and tags it gets now.
+pub fn apply_later(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
+    apply_these(rules.iter().filter(|r| r.every_mail), mail)
+}
+
+fn apply_these<'r>(rules: impl Iterator<Item = &'r Rule> + Clone, mail: &Mail<'_>) -> Outcome {
     let mut out = Outcome::default();
-    if rules.is_empty() {
+    if rules.clone().next().is_none() {
         return out;
     }
     let from = mail.from.to_lowercase();
     let subject = mail.subject.to_lowercase();
     // Lower-cased only when a rule reads it: a text may be long.
-    let wants_text = rules.iter().any(|r| !r.text.is_empty());
+    let wants_text = rules.clone().any(|r| !r.text.is_empty());
     let text = if wants_text {
         mail.text.to_lowercase()
     } else {
         String::new()
     };
-    for rule in rules
-        .iter()
-        .filter(|r| matches(r, mail, &from, &subject, &text))
-    {
+    for rule in rules.filter(|r| matches(r, mail, &from, &subject, &text)) {
         out.applied.push(describe(rule));
         out.priority = rule.priority.or(out.priority);
         for tag in &rule.tags {
@@ -190,6 +202,7 @@ mod tests {
             assign: None,
             status: None,
             no_acknowledgement: false,
+            every_mail: false,
         }
     }
 
@@ -375,6 +388,39 @@ mod tests {
         assert_eq!(
             describe(&alerts),
             "rule \"Alerts\": status Closed, no acknowledgement"
+        );
+    }
+
+    #[test]
+    fn later_mail_is_looked_at_by_the_rules_for_every_mail_alone() {
+        let rules = [
+            Rule {
+                text: vec!["cancel".into()],
+                priority: Some(Priority::High),
+                tags: vec!["churn-risk".into()],
+                every_mail: true,
+                ..rule("churn")
+            },
+            Rule {
+                text: vec!["cancel".into()],
+                tags: vec!["first-mail".into()],
+                ..rule("first only")
+            },
+        ];
+        let m = mail("olga@example.com", "Re: Hinge", "I will CANCEL my plan");
+        let later = apply_later(&rules, &m);
+        assert_eq!(later.applied.len(), 1, "{later:?}");
+        assert_eq!(later.priority, Some(Priority::High));
+        assert_eq!(later.tags, ["churn-risk"]);
+        let first = apply(&rules, &m);
+        assert_eq!(
+            first.tags,
+            ["churn-risk", "first-mail"],
+            "both open a ticket"
+        );
+        assert_eq!(
+            apply_later(&rules, &mail("olga@example.com", "Re: Hinge", "Thanks")),
+            Outcome::default()
         );
     }
 

@@ -119,6 +119,9 @@ pub struct DeskRules {
     /// Whether the channel's acknowledgement may go to the customer: not when a rule
     /// says so, nor when the rules file the ticket closed.
     pub acknowledge: bool,
+    /// What the rules for every mail give the ticket when this is the customer's later
+    /// mail on it (priority and tags).
+    pub later: crate::desk::rules::Outcome,
 }
 
 impl DeskRules {
@@ -133,6 +136,7 @@ impl DeskRules {
         use crate::desk::routing::{RoutingMode, RoutingRule};
         use crate::desk::rules::Assign;
         let outcome = crate::desk::rules::apply(rules, mail);
+        let later = crate::desk::rules::apply_later(rules, mail);
         let mut defaults = channel.ticket.clone();
         if let Some(p) = outcome.priority {
             defaults.priority = p;
@@ -185,6 +189,7 @@ impl DeskRules {
             team,
             applied: outcome.applied,
             acknowledge: !outcome.no_acknowledgement && !filed_closed,
+            later,
         }
     }
 }

@@ -512,6 +512,43 @@ pub(super) fn set_tags(
     Ok(words)
 }
 
+/// Give `ticket` what the rules for every mail gave the customer's later mail on it:
+/// their tags added and their priority. The history names each rule that changed
+/// something; one that finds the ticket as it says records nothing.
+pub(super) fn later_mail_rules(
+    conn: &Connection,
+    ticket: TicketId,
+    outcome: &crate::desk::rules::Outcome,
+    now: i64,
+) -> Result<(), StoreError> {
+    if outcome.applied.is_empty() {
+        return Ok(());
+    }
+    let (stored, priority): (String, String) = conn
+        .prepare_cached("SELECT tags, priority FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let before: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
+    let tags = crate::desk::tags::edit(&before, &outcome.tags, &[])
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let new_priority = outcome
+        .priority
+        .map(|p| p.as_str())
+        .filter(|p| *p != priority);
+    if tags == before && new_priority.is_none() {
+        return Ok(());
+    }
+    let json = serde_json::to_string(&tags).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    exec(
+        conn,
+        "UPDATE tickets SET tags = ?1, priority = coalesce(?2, priority) WHERE id = ?3",
+        params![json, new_priority, ticket],
+    )?;
+    for applied in &outcome.applied {
+        event(conn, ticket, "rule", "frontdesk", applied, now)?;
+    }
+    Ok(())
+}
+
 /// Snooze an open ticket until `until` (unix seconds, in the future), or wake it
 /// (`None`); the words for the history.
 pub(super) fn snooze(

@@ -888,6 +888,7 @@ pub(super) fn ingest(
             &message.contact.email,
             now,
         )?;
+        super::desk::later_mail_rules(conn, ticket, &message.desk.later, now)?;
     }
 
     // A supplier answering a forward is on the desk's side of the ticket, not the

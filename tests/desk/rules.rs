@@ -42,6 +42,13 @@ tags = ["outage"]
 name = "Help alias"
 to = ["help@example.com"]
 tags = ["help"]
+
+[[rule]]
+name = "Churn"
+when = "every mail"
+text = ["cancel my"]
+priority = "high"
+tags = ["churn-risk"]
 "#;
 
 #[test]
@@ -177,6 +184,30 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         serde_json::json!(["support", "vip", "billing", "help"])
     );
     assert_eq!(v["owner"], "bea@acme.test");
+    assert_eq!(v["later"]["applied"], serde_json::json!([]), "{v:#}");
+    let churning = d.dir.path().join("churning.eml");
+    std::fs::write(
+        &churning,
+        crate::mail(
+            "Dan <dan@small.example>",
+            "support@example.com",
+            "Please cancel my plan",
+            "c1@small.example",
+            "",
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = d.ctl(&[
+        "check-config",
+        config,
+        "--try-mail",
+        churning.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("as later mail on a ticket: priority high, tags churn-risk"),
+        "{out}"
+    );
     assert_eq!(v["status"], "New");
     assert_eq!(v["acknowledged"], false, "the channel sends none");
     let (code, _, err) = d.ctl(&[
@@ -219,6 +250,39 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     let plain = ticket_by_subject(&d, "Hinge broke too");
     assert_eq!(plain["tags"], serde_json::json!(["support"]));
     assert!(plain["owner"].is_null());
+
+    // But a rule for every mail looks at it: Dan means to cancel.
+    let churn = |id: &str| {
+        let mut m = Delivery::reply(
+            "dan@small.example",
+            "support@example.com",
+            "Re: Hinge broke too",
+            id,
+            "n1@small.example",
+        );
+        m.data = m
+            .data
+            .replace("please help.", "Fix it or I cancel my subscription.");
+        m
+    };
+    deliver(&d, &[churn("n3@small.example")]);
+    let plain = ticket_by_subject(&d, "Hinge broke too");
+    assert_eq!(plain["priority"], "high", "{plain:#}");
+    assert_eq!(plain["tags"], serde_json::json!(["support", "churn-risk"]));
+    let (_, actor, _) = event_with(
+        &plain,
+        "rule",
+        "rule \"Churn\": priority high, tags churn-risk",
+    );
+    assert_eq!(actor, "frontdesk");
+    // Once is enough: the same again changes nothing and says nothing.
+    deliver(&d, &[churn("n4@small.example")]);
+    let plain = ticket_by_subject(&d, "Hinge broke too");
+    assert_eq!(
+        plain["events"].to_string().matches("Churn").count(),
+        1,
+        "{plain:#}"
+    );
 
     // A rule naming a team the desk does not have: the ticket stays nobody's, and the
     // history says why.
