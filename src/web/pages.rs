@@ -746,10 +746,10 @@ fn closes_at(
     if standing.is_some_and(|s| s.sending) {
         return None;
     }
+    // Most channels close nothing: their rows cost no more than this look.
+    let rule = config.channel(t.channel)?.auto_close.as_ref()?;
     crate::desk::auto_close::closes_at(
-        config
-            .channel(t.channel)
-            .and_then(|c| c.auto_close.as_ref()),
+        Some(rule),
         config.pipeline(t.pipeline),
         crate::desk::auto_close::Waiting {
             status: t.status,
