@@ -513,8 +513,10 @@ pub(super) fn set_tags(
 }
 
 /// Give `ticket` what the rules for every mail gave the customer's later mail on it:
-/// their tags added and their priority. The history names each rule that changed
-/// something; one that finds the ticket as it says records nothing.
+/// their tags added and their priority. When that changed something the history names
+/// the rules; rules that find the ticket as they say record nothing. Tags a full
+/// ticket has no room for are left out, and the history says so: the mail is never
+/// refused for them.
 pub(super) fn later_mail_rules(
     conn: &Connection,
     ticket: TicketId,
@@ -528,8 +530,10 @@ pub(super) fn later_mail_rules(
         .prepare_cached("SELECT tags, priority FROM tickets WHERE id = ?1")?
         .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let before: Vec<String> = serde_json::from_str(&stored).unwrap_or_default();
-    let tags = crate::desk::tags::edit(&before, &outcome.tags, &[])
-        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let (tags, left_out) = match crate::desk::tags::edit(&before, &outcome.tags, &[]) {
+        Ok(tags) => (tags, None),
+        Err(e) => (before.clone(), Some(e)),
+    };
     let new_priority = outcome
         .priority
         .map(|p| p.as_str())
@@ -544,7 +548,11 @@ pub(super) fn later_mail_rules(
         params![json, new_priority, ticket],
     )?;
     for applied in &outcome.applied {
-        event(conn, ticket, "rule", "frontdesk", applied, now)?;
+        let words = match &left_out {
+            Some(e) if !outcome.tags.is_empty() => format!("{applied} (tags not added: {e})"),
+            _ => applied.clone(),
+        };
+        event(conn, ticket, "rule", "frontdesk", &words, now)?;
     }
     Ok(())
 }

@@ -1764,6 +1764,67 @@ mod tests {
     /// the reminder has had its lead (later when it went late); a customer no mail can
     /// go to is passed over with the reason in the history and closes on its span; a
     /// change after the reminder starts a new wait with a new reminder.
+    #[test]
+    fn later_mail_rules_change_a_ticket_once_and_never_refuse_the_mail() {
+        use crate::desk::lifecycle::Priority;
+        use crate::desk::rules::Outcome;
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        let full: Vec<String> = (0..crate::desk::tags::MAX_TAGS)
+            .map(|i| format!("t{i}"))
+            .collect();
+        conn.execute(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, tags)
+             VALUES (1, 'Hinge', 'New', 'support', 1, 0, 0, '[]'), (2, 'Full', 'New', 'support', 1, 0, 0, ?1)",
+            [serde_json::to_string(&full).unwrap()],
+        )
+        .unwrap();
+        let churn = Outcome {
+            applied: vec!["rule \"Churn\": priority high, tags churn-risk".into()],
+            priority: Some(Priority::High),
+            tags: vec!["churn-risk".into()],
+            ..Outcome::default()
+        };
+        let ticket = |id: i64| -> (String, String, i64) {
+            conn.query_row(
+                "SELECT tags, priority, (SELECT count(*) FROM events WHERE ticket_id = ?1 AND kind = 'rule')
+                 FROM tickets WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap()
+        };
+        desk::later_mail_rules(&conn, 1, &churn, 10).unwrap();
+        assert_eq!(ticket(1), (r#"["churn-risk"]"#.into(), "high".into(), 1));
+        desk::later_mail_rules(&conn, 1, &churn, 20).unwrap();
+        assert_eq!(ticket(1).2, 1, "nothing changed, nothing said");
+        desk::later_mail_rules(&conn, 1, &Outcome::default(), 30).unwrap();
+        assert_eq!(ticket(1).2, 1);
+        // A ticket with no room for more tags still gets the priority; the history
+        // says why the tag is missing.
+        desk::later_mail_rules(&conn, 2, &churn, 40).unwrap();
+        let (tags, priority, events) = ticket(2);
+        assert_eq!(tags, serde_json::to_string(&full).unwrap());
+        assert_eq!((priority.as_str(), events), ("high", 1));
+        let said: String = conn
+            .query_row(
+                "SELECT detail FROM events WHERE ticket_id = 2 AND kind = 'rule'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(
+            said.contains("tags not added: a ticket carries at most 20 tags"),
+            "{said}"
+        );
+    }
+
     #[tokio::test]
     async fn waiting_tickets_are_reminded_once_per_wait_before_they_close() {
         use crate::desk::auto_close::{reminder_sweeps, sweeps, AutoClose, Reminder};
