@@ -772,13 +772,18 @@ async fn ticket(
     let store = state.services.pipeline.store();
     let me = session.email.clone();
     let newest = (!shown.whole).then_some(THREAD_NEWEST);
-    let own = state.services.pipeline.config().own_addresses();
+    let closing_config = state.services.pipeline.config();
+    let own = closing_config.own_addresses();
     let reads = move |r: &Reader<'_>| {
         let Some(t) = r.ticket_thread(id, newest)? else {
             return Ok(None);
         };
-        // The reminder of this wait (it puts the closing off), a reply waiting to go.
-        let standing = r.wait_standing(t.id)?;
+        // The reminder of this wait (it puts the closing off), a reply waiting to go:
+        // only on a channel that closes tickets by itself.
+        let standing = match closing_config.channel(&t.channel) {
+            Some(c) if c.auto_close.is_some() => r.wait_standing(t.id)?,
+            _ => None,
+        };
         let attachments = r.ticket_attachments(t.id)?;
         let users = r.users()?;
         let teams: Vec<String> = r.teams()?.into_iter().map(|t| t.name).collect();
