@@ -74,8 +74,12 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
     let long = ticket_id(&d, long_word);
 
     let b = Browser::start(&d.http);
+    // Signing in on the phone.
+    b.resize(390, 844);
+    let mut problems: Vec<String> = too_wide(&b, "/login").into_iter().collect();
     b.sign_in("jane@acme.test", PASSWORD);
     // The full layout in a wide window.
+    b.resize(1280, 900);
     b.open("/inbox?view=all");
     b.wait_find("table.tickets");
     assert_eq!(
@@ -84,7 +88,6 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
     );
 
     b.resize(390, 844);
-    let mut problems = Vec::new();
     for page in [
         "/inbox".to_string(),
         "/inbox?view=all".to_string(),
