@@ -117,6 +117,33 @@ impl Pipeline {
         Ok(words)
     }
 
+    /// Change many tickets at once for `actor`, all or none (see
+    /// [`crate::store::BulkChange`]); how many changed. Open pages hear of each ticket,
+    /// and the snooze waker of a macro's snooze.
+    pub async fn change_many(
+        &self,
+        tickets: Vec<i64>,
+        change: crate::store::BulkChange,
+        actor: String,
+    ) -> Result<usize, StoreError> {
+        let snoozes = change
+            .apply
+            .as_ref()
+            .is_some_and(|plan| plan.snooze_until.is_some());
+        let pipelines = self.config().pipelines.clone();
+        let changed = self
+            .store
+            .change_many(tickets.clone(), change, pipelines, actor)
+            .await?;
+        if snoozes {
+            self.snooze_kick.notify_one();
+        }
+        for ticket in tickets {
+            self.ticket_changed(ticket);
+        }
+        Ok(changed)
+    }
+
     /// Wake snoozed tickets as their snoozes end, until `shutdown`: they come back on
     /// top of the open views, and open pages refresh.
     pub async fn wake_snoozes(&self, shutdown: tokio_util::sync::CancellationToken) {

@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use raw::{
-    RawAck, RawAutoClose, RawChannel, RawChannelSla, RawConfig, RawImap, RawNotifications,
-    RawPipeline, RawRouting, RawRule, RawSla, RawSmtp, RawSnippet, RawSurvey, RawTargets,
-    RawTicketDefaults,
+    RawAck, RawAutoClose, RawChannel, RawChannelSla, RawConfig, RawImap, RawMacro,
+    RawNotifications, RawPipeline, RawRouting, RawRule, RawSla, RawSmtp, RawSnippet, RawSurvey,
+    RawTargets, RawTicketDefaults,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -26,6 +26,8 @@ use crate::outbound::compose::{
 use crate::outbound::template::Template;
 use toml::Spanned;
 
+/// Longest `[[macro]] name`: it labels a menu entry.
+pub const MAX_MACRO_NAME: usize = 60;
 /// Longest `[notifications] delay_seconds`.
 pub const MAX_NOTIFY_DELAY_SECONDS: i64 = 3600;
 /// `[notifications] delay_seconds` when not set: long enough for an agent at the page
@@ -62,6 +64,8 @@ pub struct Config {
     pub snippets: Vec<Snippet>,
     /// Rules for new tickets, in file order.
     pub rules: Vec<crate::desk::rules::Rule>,
+    /// Macros agents apply by hand, in file order.
+    pub macros: Vec<crate::desk::macros::Macro>,
     /// `[notifications]`: mail to agents about their tickets (none without it).
     pub notifications: Option<NotificationsConfig>,
     /// `[sla]`: answer-time targets (none without it).
@@ -1010,6 +1014,12 @@ impl Validator<'_> {
                 rules.push(r);
             }
         }
+        let mut macros: Vec<crate::desk::macros::Macro> = Vec::new();
+        for (i, raw) in raw.macros.iter().enumerate() {
+            if let Some(m) = self.macro_table(i, raw, &macros) {
+                macros.push(m);
+            }
+        }
         let notifications = raw
             .notifications
             .as_ref()
@@ -1037,6 +1047,7 @@ impl Validator<'_> {
             channels,
             snippets,
             rules,
+            macros,
             notifications,
             sla,
         }
@@ -1289,6 +1300,172 @@ impl Validator<'_> {
             status,
             no_acknowledgement,
             every_mail,
+        })
+    }
+
+    fn macro_table(
+        &mut self,
+        i: usize,
+        table: &Spanned<RawMacro>,
+        earlier: &[crate::desk::macros::Macro],
+    ) -> Option<crate::desk::macros::Macro> {
+        use crate::desk::macros::{Macro, Owner};
+        let raw = table.get_ref();
+        let key = |k: &str| format!("macro[{}].{k}", i + 1);
+        let before = self.problems.len();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.problem(&raw.name, key("name"), "must not be empty");
+        } else if name.chars().count() > MAX_MACRO_NAME {
+            self.problem(
+                &raw.name,
+                key("name"),
+                format!("is longer than {MAX_MACRO_NAME} characters"),
+            );
+        } else if earlier.iter().any(|m| m.name.eq_ignore_ascii_case(&name)) {
+            self.problem(&raw.name, key("name"), format!("duplicate macro {name:?}"));
+        }
+        let owner = match (&raw.owner, &raw.team) {
+            (Some(_), Some(team)) => {
+                self.problem(team, key("team"), "give owner or team, not both");
+                None
+            }
+            (Some(owner), None) => {
+                let v = owner.get_ref().trim().to_lowercase();
+                match v.as_str() {
+                    "me" => Some(Owner::Me),
+                    "nobody" => Some(Owner::Nobody),
+                    _ if v
+                        .split_once('@')
+                        .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty()) =>
+                    {
+                        Some(Owner::Agent(v))
+                    }
+                    _ => {
+                        self.problem(
+                            owner,
+                            key("owner"),
+                            format!(
+                                "{:?} is neither \"me\", \"nobody\" nor an agent's address",
+                                owner.get_ref()
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            (None, Some(team)) => {
+                let name = team.get_ref().trim().to_string();
+                if name.is_empty() {
+                    self.problem(team, key("team"), "must not be empty");
+                }
+                Some(Owner::Team(name))
+            }
+            (None, None) => None,
+        };
+        // A stage of some pipeline, as the first pipeline having it spells it; a ticket
+        // in a pipeline without it is refused when the macro is applied.
+        let mut closes = false;
+        let status = raw.status.as_ref().and_then(|st| {
+            let wanted = st.get_ref().trim();
+            let found: Vec<&crate::desk::lifecycle::Stage> = self
+                .pipelines
+                .iter()
+                .filter_map(|p| p.stage(wanted))
+                .collect();
+            closes = found.iter().any(|s| s.closed);
+            match found.first() {
+                Some(stage) if !wanted.is_empty() => Some(stage.name.clone()),
+                _ => {
+                    let names: Vec<&str> = self
+                        .pipelines
+                        .iter()
+                        .flat_map(|p| p.stages.iter().map(|s| s.name.as_str()))
+                        .collect();
+                    self.problem(
+                        st,
+                        key("status"),
+                        format!(
+                            "{wanted:?} is not a stage of any pipeline (stages: {})",
+                            names.join(", ")
+                        ),
+                    );
+                    None
+                }
+            }
+        });
+        let priority = raw
+            .priority
+            .as_ref()
+            .and_then(|p| self.priority(p, key("priority")));
+        let add_tags = self.tags(&raw.tags, key("tags"));
+        let remove_tags = self.tags(&raw.untag, key("untag"));
+        for t in &raw.untag {
+            if add_tags
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(t.get_ref().trim()))
+            {
+                self.problem(
+                    t,
+                    key("untag"),
+                    format!("{:?} is in tags as well", t.get_ref()),
+                );
+            }
+        }
+        let note = raw.note.as_ref().and_then(|n| {
+            let text = n.get_ref().trim();
+            if text.is_empty() {
+                self.problem(
+                    n,
+                    key("note"),
+                    "must not be empty (leave it out for no note)",
+                );
+                None
+            } else {
+                Some(text.to_string())
+            }
+        });
+        let snooze = raw.snooze.as_ref().and_then(|sn| {
+            match crate::desk::snooze::parse_length(sn.get_ref()) {
+                Ok(_) if closes => {
+                    self.problem(
+                        sn,
+                        key("snooze"),
+                        "a closed ticket cannot be snoozed: the macro's status closes it",
+                    );
+                    None
+                }
+                Ok(seconds) => Some(seconds),
+                Err(e) => {
+                    self.problem(sn, key("snooze"), e.to_string());
+                    None
+                }
+            }
+        });
+        if raw.owner.is_none()
+            && raw.team.is_none()
+            && raw.status.is_none()
+            && raw.priority.is_none()
+            && raw.tags.is_empty()
+            && raw.untag.is_empty()
+            && raw.note.is_none()
+            && raw.snooze.is_none()
+        {
+            self.problem(
+                table,
+                format!("macro[{}]", i + 1),
+                "does nothing: give it an owner or team, a status, a priority, tags, untag, a note or a snooze",
+            );
+        }
+        (self.problems.len() == before).then_some(Macro {
+            name,
+            owner,
+            status,
+            priority,
+            add_tags,
+            remove_tags,
+            note,
+            snooze,
         })
     }
 

@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// `[[rule]]` tables: what a new ticket gets when its first mail matches.
     #[serde(default)]
     pub rule: Vec<Spanned<RawRule>>,
+    /// `[[macro]]` tables: changes agents apply to a ticket in one click.
+    #[serde(default, rename = "macro")]
+    pub macros: Vec<Spanned<RawMacro>>,
     /// `[notifications]`: mail to agents about their tickets.
     pub notifications: Option<Spanned<RawNotifications>>,
     /// `[sla]`: how soon customers should have an answer.
@@ -86,6 +89,32 @@ pub struct RawSnippet {
     pub name: Spanned<String>,
     /// The text, a template (`{{contact.first_name}}`, `{{agent.first_name}}`, ...).
     pub body: Spanned<String>,
+}
+
+/// `[[macro]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMacro {
+    /// What agents pick it by.
+    pub name: Spanned<String>,
+    /// `"me"`, `"nobody"` or an agent's address.
+    pub owner: Option<Spanned<String>>,
+    /// A team, instead of an owner.
+    pub team: Option<Spanned<String>>,
+    /// A stage of the ticket's pipeline.
+    pub status: Option<Spanned<String>>,
+    /// A new priority.
+    pub priority: Option<Spanned<String>>,
+    /// Tags added.
+    #[serde(default)]
+    pub tags: Vec<Spanned<String>>,
+    /// Tags taken off.
+    #[serde(default)]
+    pub untag: Vec<Spanned<String>>,
+    /// An internal note.
+    pub note: Option<Spanned<String>>,
+    /// Snooze this long ("3d").
+    pub snooze: Option<Spanned<String>>,
 }
 
 /// `[[rule]]`.

@@ -989,3 +989,89 @@ fn a_rule_that_cannot_match_or_does_nothing_is_refused_with_its_key() {
     assert_eq!(p[0].key, "rule[2].name");
     assert!(p[0].message.contains("duplicate rule"), "{p:?}");
 }
+
+#[test]
+fn macros_are_read_in_order_with_their_stage_spelled_as_the_pipeline_does() {
+    use crate::desk::macros::Owner;
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!(
+            "{GOOD}\n[[macro]]\nname = \" Waiting on the customer \"\nowner = \"Me\"\nstatus = \"waiting ON contact\"\npriority = \"low\"\ntags = [\"needs-info\"]\nuntag = [\"triage\"]\nnote = \"  Asked for the order number.\\n\"\nsnooze = \"3d\"\n\n[[macro]]\nname = \"Billing\"\nteam = \"billing\"\n\n[[macro]]\nname = \"Hand over\"\nowner = \"Bea@Acme.test\"\n\n[[macro]]\nname = \"Drop\"\nowner = \"nobody\"\n"
+        ),
+    )
+    .unwrap();
+    let names: Vec<&str> = c.macros.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Waiting on the customer", "Billing", "Hand over", "Drop"]
+    );
+    let w = &c.macros[0];
+    assert_eq!(w.owner, Some(Owner::Me));
+    assert_eq!(w.status.as_deref(), Some("Waiting on contact"));
+    assert_eq!(w.priority, Some(Priority::Low));
+    assert_eq!(w.add_tags, ["needs-info"]);
+    assert_eq!(w.remove_tags, ["triage"]);
+    assert_eq!(w.note.as_deref(), Some("Asked for the order number."));
+    assert_eq!(w.snooze, Some(3 * 86_400));
+    assert_eq!(c.macros[1].owner, Some(Owner::Team("billing".into())));
+    assert_eq!(
+        c.macros[2].owner,
+        Some(Owner::Agent("bea@acme.test".into()))
+    );
+    assert_eq!(c.macros[3].owner, Some(Owner::Nobody));
+    assert!(Config::parse(Path::new("t.toml"), GOOD)
+        .unwrap()
+        .macros
+        .is_empty());
+}
+
+#[test]
+fn a_macro_that_cannot_work_or_does_nothing_is_refused_with_its_key() {
+    let refused = |lines: &str| problems(&format!("{GOOD}\n[[macro]]\nname = \"M\"\n{lines}"));
+    let p = refused("");
+    assert_eq!(p[0].key, "macro[1]");
+    assert!(p[0].message.contains("does nothing"), "{p:?}");
+    let p = refused("status = \"Archived\"\n");
+    assert_eq!(p[0].key, "macro[1].status");
+    assert!(
+        p[0].message
+            .contains("\"Archived\" is not a stage of any pipeline (stages: New"),
+        "{p:?}"
+    );
+    assert!(p[0].line.is_some(), "{p:?}");
+    let p = refused("owner = \"bea\"\n");
+    assert_eq!(p[0].key, "macro[1].owner");
+    assert!(p[0].message.contains("neither \"me\", \"nobody\""), "{p:?}");
+    let p = refused("owner = \"me\"\nteam = \"billing\"\n");
+    assert_eq!(p[0].key, "macro[1].team");
+    assert!(p[0].message.contains("not both"), "{p:?}");
+    let p = refused("priority = \"soon\"\n");
+    assert_eq!(p[0].key, "macro[1].priority");
+    let p = refused("tags = [\"a,b\"]\n");
+    assert_eq!(p[0].key, "macro[1].tags");
+    let p = refused("tags = [\"vip\"]\nuntag = [\"VIP\"]\n");
+    assert_eq!(p[0].key, "macro[1].untag");
+    assert!(p[0].message.contains("in tags as well"), "{p:?}");
+    let p = refused("note = \"  \"\n");
+    assert_eq!(p[0].key, "macro[1].note");
+    let p = refused("snooze = \"soon\"\n");
+    assert_eq!(p[0].key, "macro[1].snooze");
+    assert!(p[0].message.contains("not a length"), "{p:?}");
+    let p = refused("snooze = \"400d\"\n");
+    assert!(p[0].message.contains("within a year"), "{p:?}");
+    let p = refused("status = \"closed\"\nsnooze = \"1d\"\n");
+    assert_eq!(p[0].key, "macro[1].snooze");
+    assert!(p[0].message.contains("cannot be snoozed"), "{p:?}");
+    let p = refused("tags = [\"a\"]\nreply = \"Thanks!\"\n");
+    assert_eq!(p.len(), 1, "unknown key: {p:?}");
+    let p = problems(&format!(
+        "{GOOD}\n[[macro]]\nname = \"{}\"\ntags = [\"a\"]\n",
+        "x".repeat(MAX_MACRO_NAME + 1)
+    ));
+    assert_eq!(p[0].key, "macro[1].name");
+    let p = problems(&format!(
+        "{GOOD}\n[[macro]]\nname = \"M\"\ntags = [\"a\"]\n\n[[macro]]\nname = \"m\"\ntags = [\"b\"]\n"
+    ));
+    assert_eq!(p[0].key, "macro[2].name");
+    assert!(p[0].message.contains("duplicate macro"), "{p:?}");
+}

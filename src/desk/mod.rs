@@ -1,10 +1,11 @@
 //! Help desk rules that are decisions over plain values: routing, ticket lifecycle,
 //! tags, snoozes, subjects, mentions, spam domains, agents' notifications, answer targets,
-//! customers' ratings of replies, closing tickets left waiting, rules for new tickets and
-//! the search box's filters.
+//! customers' ratings of replies, closing tickets left waiting, rules for new tickets,
+//! macros agents apply by hand and the search box's filters.
 
 pub mod auto_close;
 pub mod lifecycle;
+pub mod macros;
 pub mod mentions;
 pub mod notify;
 pub mod ratings;

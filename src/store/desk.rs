@@ -858,6 +858,8 @@ pub struct BulkChange {
     pub assign: Option<Assignment>,
     /// A stage of each ticket's pipeline, or none to leave statuses.
     pub stage: Option<String>,
+    /// A macro applied to each (see `apply_macro_to`), after the owner and status.
+    pub apply: Option<crate::desk::macros::Plan>,
     /// Mark each as spam (see `mark_spam`), after the changes above.
     pub spam: bool,
 }
@@ -882,11 +884,68 @@ pub(super) fn change_many(
         if let Some(stage) = &change.stage {
             change_status(conn, id, stage, pipelines, actor).map_err(|e| named(id, e))?;
         }
+        if let Some(plan) = &change.apply {
+            apply_macro_to(conn, id, plan, pipelines, actor).map_err(|e| named(id, e))?;
+        }
         if change.spam {
             mark_spam(conn, id, true, pipelines, actor).map_err(|e| named(id, e))?;
         }
     }
     Ok(tickets.len())
+}
+
+/// Apply a macro's `plan` to one ticket: its history names the macro, then each change
+/// as if made by hand; a status or priority the ticket already has is left as it is.
+fn apply_macro_to(
+    conn: &Connection,
+    ticket: TicketId,
+    plan: &crate::desk::macros::Plan,
+    pipelines: &[Pipeline],
+    actor: &str,
+) -> Result<(), StoreError> {
+    use crate::desk::macros::Handover;
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    event(
+        conn,
+        ticket,
+        "macro",
+        actor,
+        &format!("applied macro {:?}", plan.name),
+        unix_now(),
+    )?;
+    if let Some(to) = &plan.assign {
+        let to = match to {
+            Handover::Agent(a) => Assignment::Agent(a.clone()),
+            Handover::Team(t) => Assignment::Team(t.clone()),
+            Handover::Nobody => Assignment::Nobody,
+        };
+        assign(conn, ticket, &to, actor)?;
+    }
+    if let Some(stage) = &plan.status {
+        let (_, status) = ticket_state(conn, ticket)?;
+        if !status.eq_ignore_ascii_case(stage) {
+            change_status(conn, ticket, stage, pipelines, actor)?;
+        }
+    }
+    if let Some(priority) = plan.priority {
+        let now: String = conn
+            .prepare_cached("SELECT priority FROM tickets WHERE id = ?1")?
+            .query_row([ticket], |r| r.get(0))?;
+        if now != priority.as_str() {
+            change_priority(conn, ticket, priority, actor)?;
+        }
+    }
+    if !plan.add_tags.is_empty() || !plan.remove_tags.is_empty() {
+        set_tags(conn, ticket, &plan.add_tags, &plan.remove_tags, actor)?;
+    }
+    if let Some(note) = &plan.note {
+        super::outbound::add_note(conn, ticket, actor, note, None)?;
+    }
+    if let Some(until) = plan.snooze_until {
+        snooze(conn, ticket, Some(until), actor)?;
+    }
+    Ok(())
 }
 
 /// Move a ticket to a stage of its pipeline.

@@ -703,6 +703,7 @@ async fn inbox(
         saved: &saved,
         saved_link: &views::inbox_link(view, filters, None),
         closes: &closes,
+        macros: &config.macros,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }
@@ -900,6 +901,7 @@ async fn ticket(
         from_preview,
         signature_preview,
         snippets: &snippets,
+        macros: &config.macros,
         contact: &contact,
         copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
             .join(", "),
@@ -1433,34 +1435,54 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
         .map(str::to_string);
     // The form's "Mark as spam" button.
     let spam = field(form, "spam") == Some("1");
-    if assign.is_none() && stage.is_none() && !spam {
+    let apply = match macro_plan(state, form, &me) {
+        Ok(plan) => plan,
+        Err(why) => return text(StatusCode::BAD_REQUEST, &why),
+    };
+    if assign.is_none() && stage.is_none() && apply.is_none() && !spam {
         return text(
             StatusCode::BAD_REQUEST,
-            "Choose a new owner or a new status for the selected tickets.",
+            "Choose a new owner, a new status or a macro for the selected tickets.",
         );
     }
-    let pipelines = state.services.pipeline.config().pipelines.clone();
     let change = BulkChange {
         assign,
         stage,
+        apply,
         spam,
     };
-    let store = state.services.pipeline.store();
-    match store
-        .change_many(tickets.clone(), change, pipelines, me)
+    match state
+        .services
+        .pipeline
+        .change_many(tickets, change, me)
         .await
     {
-        Ok(_) => {
-            for id in tickets {
-                state.services.pipeline.ticket_changed(id);
-            }
-            redirect(back_to(field(form, "back")))
-        }
+        Ok(_) => redirect(back_to(field(form, "back"))),
         Err(StoreError::Invalid(e)) => text(
             StatusCode::BAD_REQUEST,
             &format!("Nothing was changed: {e}."),
         ),
         Err(e) => internal(e),
+    }
+}
+
+/// The macro a form names (`macro`) made concrete for `me`: none when the form names
+/// none; refused in words when the config has no such macro (a reload took it away).
+fn macro_plan(
+    state: &WebState,
+    form: &[(String, String)],
+    me: &str,
+) -> Result<Option<crate::desk::macros::Plan>, String> {
+    let Some(name) = field(form, "macro").filter(|n| !n.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let config = state.services.pipeline.config();
+    match crate::desk::macros::find(&config.macros, name) {
+        Some(m) => Ok(Some(crate::desk::macros::plan(m, me, unix_now()))),
+        None => Err(format!(
+            "Nothing was changed: there is no macro named {:?}.",
+            name.trim()
+        )),
     }
 }
 
@@ -2006,6 +2028,32 @@ async fn post(
                             .await
                             .map(|_| String::new()),
                     )
+                }
+                "macro" => {
+                    let apply = match macro_plan(state, form, &me) {
+                        Ok(Some(plan)) => Some(plan),
+                        Ok(None) => return text(StatusCode::BAD_REQUEST, "Choose a macro."),
+                        Err(why) => return text(StatusCode::BAD_REQUEST, &why),
+                    };
+                    let change = BulkChange {
+                        assign: None,
+                        stage: None,
+                        apply,
+                        spam: false,
+                    };
+                    match state
+                        .services
+                        .pipeline
+                        .change_many(vec![id], change, me)
+                        .await
+                    {
+                        Ok(_) => redirect(&format!("/tickets/{id}")),
+                        Err(StoreError::Invalid(e)) => text(
+                            StatusCode::BAD_REQUEST,
+                            &format!("Nothing was changed: {e}."),
+                        ),
+                        Err(e) => internal(e),
+                    }
                 }
                 "assign" => {
                     let to = match field(form, "to").unwrap_or("") {

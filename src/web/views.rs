@@ -354,7 +354,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
 <dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>c</dt><dd>new ticket: write to a customer</dd><dt>r</dt><dd>reply (on a ticket)</dd>
-<dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>u</dt><dd>mark the ticket unread and go back to the inbox</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
+<dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>m</dt><dd>pick a macro (on a ticket, or for the selected tickets)</dd><dt>u</dt><dd>mark the ticket unread and go back to the inbox</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>
 </body></html>"#,
         title = esc(title),
@@ -690,6 +690,8 @@ pub struct InboxPage<'a> {
     /// When the desk closes a row's ticket by itself (`[channel.auto_close]`): ticket,
     /// unix seconds.
     pub closes: &'a [(i64, i64)],
+    /// Macros for the bulk form.
+    pub macros: &'a [crate::desk::macros::Macro],
 }
 
 /// The longest name of a saved view, in characters.
@@ -840,6 +842,36 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
     link
 }
 
+/// The macro menu (`name="macro"`, with `id`): each option says what its macro does; with
+/// `none`, a first option that applies no macro.
+fn macro_menu(out: &mut String, id: &str, macros: &[crate::desk::macros::Macro], none: bool) {
+    let _ = write!(out, r#"<select name="macro" id="{id}" class="macro-menu">"#);
+    if none {
+        out.push_str(r#"<option value="" data-does="">Macro: none</option>"#);
+    }
+    for m in macros {
+        let does = esc(&crate::desk::macros::describe(m));
+        let _ = write!(
+            out,
+            r#"<option value="{name}" title="{does}" data-does="{does}">{name}</option>"#,
+            name = esc(&m.name),
+        );
+    }
+    out.push_str("</select>");
+}
+
+/// What the first macro of the menu does (the page's script follows the choice).
+fn macro_hint(out: &mut String, macros: &[crate::desk::macros::Macro]) {
+    let _ = write!(
+        out,
+        r#"<p class="macro-does" aria-live="polite">{}</p>"#,
+        esc(&macros
+            .first()
+            .map(crate::desk::macros::describe)
+            .unwrap_or_default())
+    );
+}
+
 /// The inbox's bulk form: the rows' checkboxes belong to it through `form="bulk"`.
 fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
     let _ = write!(
@@ -853,8 +885,13 @@ fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
     for stage in p.stages {
         let _ = write!(out, r#"<option value="{0}">{0}</option>"#, esc(stage));
     }
+    out.push_str("</select> ");
+    if !p.macros.is_empty() {
+        macro_menu(out, "bulk-macro", p.macros, true);
+        out.push(' ');
+    }
     out.push_str(
-        r#"</select> <button type="submit" id="bulk-apply">Apply to selected</button> <button type="submit" id="bulk-spam" name="spam" value="1" data-confirm="Mark the selected tickets as spam? They close, and later mail from their senders is filed as spam.">Mark as spam</button></form>"#,
+        r#"<button type="submit" id="bulk-apply">Apply to selected</button> <button type="submit" id="bulk-spam" name="spam" value="1" data-confirm="Mark the selected tickets as spam? They close, and later mail from their senders is filed as spam.">Mark as spam</button></form>"#,
     );
 }
 
@@ -1145,6 +1182,8 @@ pub struct TicketPage<'a> {
     pub signature_preview: String,
     /// Canned replies filled in for this ticket: (name, text).
     pub snippets: &'a [(String, String)],
+    /// Macros agents apply to it.
+    pub macros: &'a [crate::desk::macros::Macro],
     /// The contact's owner and other tickets.
     pub contact: &'a crate::store::ContactPanel,
     /// The reply's Cc box as the page opens: the ticket's other people.
@@ -1598,9 +1637,21 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         }
     }
     colleagues(&mut out, p);
+    out.push_str("<h2>Ticket</h2>");
+    if !p.macros.is_empty() {
+        let _ = write!(
+            out,
+            r#"<form class="macro" method="post" action="/tickets/{}/macro">{csrf}<label>Macro "#,
+            t.id
+        );
+        macro_menu(&mut out, "macro-menu", p.macros, false);
+        out.push_str(r#"</label> <button type="submit" id="apply-macro">Apply</button>"#);
+        macro_hint(&mut out, p.macros);
+        out.push_str("</form>");
+    }
     let _ = write!(
         out,
-        r#"<h2>Ticket</h2><form method="post" action="/tickets/{}/assign">{csrf}<label>Owner <select name="to"><option value="">Unassigned</option>"#,
+        r#"<form method="post" action="/tickets/{}/assign">{csrf}<label>Owner <select name="to"><option value="">Unassigned</option>"#,
         t.id
     );
     owner_options(&mut out, p.agents, p.teams, t.owner.as_deref());
@@ -2038,6 +2089,7 @@ mod tests {
             }],
             saved_link: "/inbox?view=open&channel=support",
             closes: &[(2, 60), (1, 2 * 86_400 + 3 * 3600)],
+            macros: &[],
         });
         assert!(
             page.contains(r#"<span class="badge closes" title="The desk closes it by itself "#)

@@ -50,6 +50,7 @@ mod inbox;
 mod keyboard;
 mod live;
 mod long_thread;
+mod macros;
 mod mentions;
 mod merge;
 mod narrow;

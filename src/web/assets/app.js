@@ -644,6 +644,16 @@
     return false;
   }
 
+  // The macro form says what the macro picked does.
+  var macroMenu = document.getElementById("macro-menu");
+  var macroDoes = macroMenu && macroMenu.form && macroMenu.form.querySelector(".macro-does");
+  if (macroDoes) {
+    macroMenu.addEventListener("change", function () {
+      var picked = macroMenu.options[macroMenu.selectedIndex];
+      macroDoes.textContent = picked ? picked.getAttribute("data-does") : "";
+    });
+  }
+
   var toggle = document.getElementById("shortcuts-toggle");
   if (toggle) {
     toggle.addEventListener("click", function () {
@@ -702,6 +712,7 @@
         if (box) { box.checked = !box.checked; bulkState(); } else { handled = false; }
         break;
       }
+      case "m": handled = focusBox("macro-menu") || focusBox("bulk-macro"); break;
       case "i": location.href = "/inbox"; break;
       case "c": location.href = "/tickets/new"; break;
       case "u": {
