@@ -519,6 +519,16 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Apply a macro ([[macro]] in the config) to a ticket: all its changes, or none.
+    Macro {
+        /// Ticket number.
+        id: i64,
+        /// The macro's name.
+        name: String,
+        /// Apply it as this agent (needed when the macro gives the ticket to "me").
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Give a ticket a new subject (later replies carry it).
     Rename {
         /// Ticket number.
@@ -1345,6 +1355,14 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::TicketsPriority {
                 id: *id,
                 priority: priority.clone(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Macro { id, name, actor }) => {
+            let value = client.call(&Request::TicketsMacro {
+                id: *id,
+                name: name.clone(),
                 actor: actor.clone(),
             })?;
             print_done(&value, cli.json);

@@ -258,6 +258,16 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Apply a macro (`[[macro]]`) to a ticket: all its changes or none.
+    TicketsMacro {
+        /// Ticket.
+        id: i64,
+        /// The macro's name.
+        name: String,
+        /// Who applies it (a macro giving the ticket to "me" needs one).
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Give a ticket a new subject.
     TicketsRename {
         /// Ticket.

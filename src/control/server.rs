@@ -982,6 +982,55 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => Response::err(ErrorKind::BadRequest, e.to_string()),
             }
         }
+        Request::TicketsMacro { id, name, actor } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let config = ctx.services.pipeline.config();
+            let Some(m) = crate::desk::macros::find(&config.macros, &name) else {
+                let names: Vec<&str> = config.macros.iter().map(|m| m.name.as_str()).collect();
+                return Response::err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "no macro named {:?} (macros: {})",
+                        name.trim(),
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            };
+            if m.owner == Some(crate::desk::macros::Owner::Me) && actor == ADMIN {
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    format!(
+                        "macro {:?} gives the ticket to whoever applies it: name them with --as",
+                        m.name
+                    ),
+                );
+            }
+            let change = crate::store::BulkChange {
+                assign: None,
+                stage: None,
+                apply: Some(crate::desk::macros::plan(
+                    m,
+                    &actor,
+                    crate::model::unix_now(),
+                )),
+                spam: false,
+            };
+            let words = format!("applied macro {:?} to ticket #{id}", m.name);
+            done(
+                ctx.services
+                    .pipeline
+                    .change_many(vec![id], change, actor)
+                    .await
+                    .map(|_| words),
+            )
+        }
         Request::TicketsRename { id, subject, actor } => {
             let actor = match checked_actor(store, actor).await {
                 Ok(a) => a,

@@ -845,7 +845,10 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
 /// The macro menu (`name="macro"`, with `id`): each option says what its macro does; with
 /// `none`, a first option that applies no macro.
 fn macro_menu(out: &mut String, id: &str, macros: &[crate::desk::macros::Macro], none: bool) {
-    let _ = write!(out, r#"<select name="macro" id="{id}" class="macro-menu">"#);
+    let _ = write!(
+        out,
+        r#"<select name="macro" id="{id}" class="macro-menu" aria-label="Macro">"#
+    );
     if none {
         out.push_str(r#"<option value="" data-does="">Macro: none</option>"#);
     }

@@ -88,6 +88,9 @@ fn a_macro_applies_all_its_changes_in_one_click_or_none() {
         b.text("form.macro .macro-does"),
         "owner: whoever applies it · status Waiting on contact · priority low · tags +needs-info −triage · snooze 3 days · an internal note"
     );
+    // `m` picks a macro from the keyboard.
+    b.press("m");
+    assert_eq!(b.focused_id(), "macro-menu");
     b.click_css("#macro-menu option[value='Escalate']");
     b.wait_until("the hint follows the menu", |b| {
         b.text("form.macro .macro-does") == "unassigned · priority urgent · tags +escalated"
@@ -238,6 +241,36 @@ fn a_macro_applies_all_its_changes_in_one_click_or_none() {
     );
     assert_eq!(r.status, 400, "{}", r.text());
     assert_eq!(show(&d, hinge), before.0);
+
+    // frontdeskctl applies one too; a macro giving the ticket to "me" needs --as.
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["tickets", "macro", hinge_s.as_str()];
+        all.extend_from_slice(args);
+        let (code, out, err) = d.ctl(&all);
+        (code, format!("{out}{err}"))
+    };
+    let (code, said) = ctl(&["Waiting on the customer"]);
+    assert_ne!(code, 0, "{said}");
+    assert!(said.contains("--as"), "{said}");
+    let (code, said) = ctl(&["Escalate", "--as", "jane@acme.test"]);
+    assert_ne!(code, 0, "{said}");
+    assert!(
+        said.contains("no macro named \"Escalate\" (macros: Waiting on the customer)"),
+        "{said}"
+    );
+    assert_eq!(show(&d, hinge), before.0);
+    let (code, said) = ctl(&["waiting on the customer", "--as", "jane@acme.test"]);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("applied macro"), "{said}");
+    let t = show(&d, hinge);
+    assert!(
+        t["tags"].as_array().unwrap().contains(&"needs-info".into()),
+        "{t}"
+    );
+    assert!(
+        !t["tags"].as_array().unwrap().contains(&"triage".into()),
+        "{t}"
+    );
 }
 
 #[test]
