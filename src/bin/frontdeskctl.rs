@@ -519,6 +519,18 @@ enum TicketsCommand {
         #[arg(long = "as")]
         actor: Option<String>,
     },
+    /// Set a field ([[ticket_field]] in the config) of a ticket; without a value, clear it.
+    Field {
+        /// Ticket number.
+        id: i64,
+        /// The field's name.
+        name: String,
+        /// Its new value (a number, a choice, a day as YYYY-MM-DD, or text).
+        value: Option<String>,
+        /// Record the change as done by this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// Apply a macro ([[macro]] in the config) to a ticket: all its changes, or none.
     Macro {
         /// Ticket number.
@@ -1359,6 +1371,20 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             })?;
             print_done(&value, cli.json);
         }
+        Command::Tickets(TicketsCommand::Field {
+            id,
+            name,
+            value,
+            actor,
+        }) => {
+            let value = client.call(&Request::TicketsField {
+                id: *id,
+                name: name.clone(),
+                value: value.clone().unwrap_or_default(),
+                actor: actor.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
         Command::Tickets(TicketsCommand::Macro { id, name, actor }) => {
             let value = client.call(&Request::TicketsMacro {
                 id: *id,
@@ -1650,6 +1676,9 @@ fn print_ticket(t: &TicketDetail) {
     );
     if !t.tags.is_empty() {
         out!("  tags:     {}", t.tags.join(", "));
+    }
+    for (name, value) in &t.fields {
+        out!("  {name}: {value}");
     }
     out!("  channel:  {}", t.channel);
     match &t.contact.name {

@@ -13,7 +13,7 @@ use std::time::Duration;
 use raw::{
     RawAck, RawAutoClose, RawChannel, RawChannelSla, RawConfig, RawImap, RawMacro,
     RawNotifications, RawPipeline, RawRouting, RawRule, RawSla, RawSmtp, RawSnippet, RawSurvey,
-    RawTargets, RawTicketDefaults,
+    RawTargets, RawTicketDefaults, RawTicketField,
 };
 
 use crate::desk::lifecycle::{Pipeline, Priority, Stage};
@@ -66,6 +66,8 @@ pub struct Config {
     pub rules: Vec<crate::desk::rules::Rule>,
     /// Macros agents apply by hand, in file order.
     pub macros: Vec<crate::desk::macros::Macro>,
+    /// What the desk records about each ticket, in file order.
+    pub ticket_fields: Vec<crate::desk::ticket_fields::FieldDef>,
     /// `[notifications]`: mail to agents about their tickets (none without it).
     pub notifications: Option<NotificationsConfig>,
     /// `[sla]`: answer-time targets (none without it).
@@ -1014,9 +1016,15 @@ impl Validator<'_> {
                 rules.push(r);
             }
         }
+        let mut ticket_fields: Vec<crate::desk::ticket_fields::FieldDef> = Vec::new();
+        for (i, raw) in raw.ticket_field.iter().enumerate() {
+            if let Some(f) = self.ticket_field(i, raw, &ticket_fields) {
+                ticket_fields.push(f);
+            }
+        }
         let mut macros: Vec<crate::desk::macros::Macro> = Vec::new();
         for (i, raw) in raw.macros.iter().enumerate() {
-            if let Some(m) = self.macro_table(i, raw, &macros) {
+            if let Some(m) = self.macro_table(i, raw, &macros, &ticket_fields) {
                 macros.push(m);
             }
         }
@@ -1048,6 +1056,7 @@ impl Validator<'_> {
             snippets,
             rules,
             macros,
+            ticket_fields,
             notifications,
             sla,
         }
@@ -1303,11 +1312,97 @@ impl Validator<'_> {
         })
     }
 
+    fn ticket_field(
+        &mut self,
+        i: usize,
+        table: &Spanned<RawTicketField>,
+        earlier: &[crate::desk::ticket_fields::FieldDef],
+    ) -> Option<crate::desk::ticket_fields::FieldDef> {
+        use crate::desk::ticket_fields::{FieldDef, Kind, MAX_NAME, MAX_VALUE};
+        let raw = table.get_ref();
+        let key = |k: &str| format!("ticket_field[{}].{k}", i + 1);
+        let before = self.problems.len();
+        let name = raw.name.get_ref().trim().to_string();
+        if name.is_empty() {
+            self.problem(&raw.name, key("name"), "must not be empty");
+        } else if name.chars().count() > MAX_NAME {
+            self.problem(
+                &raw.name,
+                key("name"),
+                format!("is longer than {MAX_NAME} characters"),
+            );
+        } else if name.chars().any(char::is_control) {
+            self.problem(&raw.name, key("name"), "must be one line");
+        } else if earlier.iter().any(|f| f.name.eq_ignore_ascii_case(&name)) {
+            self.problem(
+                &raw.name,
+                key("name"),
+                format!("duplicate ticket field {name:?}"),
+            );
+        }
+        let kind = raw
+            .kind
+            .as_ref()
+            .map_or("text".to_string(), |k| k.get_ref().trim().to_lowercase());
+        let kind = match kind.as_str() {
+            "text" => Some(Kind::Text),
+            "number" => Some(Kind::Number),
+            "date" => Some(Kind::Date),
+            "choice" => {
+                let mut choices: Vec<String> = Vec::new();
+                for c in &raw.choices {
+                    let v = c.get_ref().trim().to_string();
+                    if v.is_empty()
+                        || v.chars().count() > MAX_VALUE
+                        || v.chars().any(char::is_control)
+                    {
+                        self.problem(
+                            c,
+                            key("choices"),
+                            format!("{:?} is not a usable choice (one line of 1 to {MAX_VALUE} characters)", c.get_ref()),
+                        );
+                    } else if choices.iter().any(|e| e.eq_ignore_ascii_case(&v)) {
+                        self.problem(c, key("choices"), format!("{v:?} is given twice"));
+                    } else {
+                        choices.push(v);
+                    }
+                }
+                if raw.choices.is_empty() {
+                    self.problem(
+                        table,
+                        key("choices"),
+                        "a choice needs its choices = [\"...\", ...]",
+                    );
+                }
+                Some(Kind::Choice(choices))
+            }
+            _ => {
+                if let Some(k) = &raw.kind {
+                    self.problem(
+                        k,
+                        key("kind"),
+                        format!("{:?} is not one of text, number, choice, date", k.get_ref()),
+                    );
+                }
+                None
+            }
+        };
+        if !raw.choices.is_empty() && !matches!(kind, Some(Kind::Choice(_))) {
+            self.problem(
+                table,
+                key("choices"),
+                "only a field of kind = \"choice\" has choices",
+            );
+        }
+        (self.problems.len() == before).then_some(FieldDef { name, kind: kind? })
+    }
+
     fn macro_table(
         &mut self,
         i: usize,
         table: &Spanned<RawMacro>,
         earlier: &[crate::desk::macros::Macro],
+        ticket_fields: &[crate::desk::ticket_fields::FieldDef],
     ) -> Option<crate::desk::macros::Macro> {
         use crate::desk::macros::{Macro, Owner};
         let raw = table.get_ref();
@@ -1442,6 +1537,20 @@ impl Validator<'_> {
                 }
             }
         });
+        let mut fields = Vec::new();
+        for (name, value) in &raw.fields {
+            match crate::desk::ticket_fields::find(ticket_fields, name) {
+                None => self.problem(
+                    value,
+                    key("fields"),
+                    format!("no [[ticket_field]] named {name:?}"),
+                ),
+                Some(def) => match crate::desk::ticket_fields::check(def, value.get_ref()) {
+                    Ok(v) => fields.push((def.name.clone(), v)),
+                    Err(e) => self.problem(value, key("fields"), e.to_string()),
+                },
+            }
+        }
         if raw.owner.is_none()
             && raw.team.is_none()
             && raw.status.is_none()
@@ -1450,11 +1559,12 @@ impl Validator<'_> {
             && raw.untag.is_empty()
             && raw.note.is_none()
             && raw.snooze.is_none()
+            && raw.fields.is_empty()
         {
             self.problem(
                 table,
                 format!("macro[{}]", i + 1),
-                "does nothing: give it an owner or team, a status, a priority, tags, untag, a note or a snooze",
+                "does nothing: give it an owner or team, a status, a priority, tags, untag, fields, a note or a snooze",
             );
         }
         (self.problems.len() == before).then_some(Macro {
@@ -1466,6 +1576,7 @@ impl Validator<'_> {
             remove_tags,
             note,
             snooze,
+            fields,
         })
     }
 

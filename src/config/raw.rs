@@ -29,6 +29,9 @@ pub struct RawConfig {
     /// `[[rule]]` tables: what a new ticket gets when its first mail matches.
     #[serde(default)]
     pub rule: Vec<Spanned<RawRule>>,
+    /// `[[ticket_field]]` tables: what the desk records about each ticket.
+    #[serde(default)]
+    pub ticket_field: Vec<Spanned<RawTicketField>>,
     /// `[[macro]]` tables: changes agents apply to a ticket in one click.
     #[serde(default, rename = "macro")]
     pub macros: Vec<Spanned<RawMacro>>,
@@ -91,6 +94,19 @@ pub struct RawSnippet {
     pub body: Spanned<String>,
 }
 
+/// `[[ticket_field]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTicketField {
+    /// What agents read it as.
+    pub name: Spanned<String>,
+    /// `"text"` (the default), `"number"`, `"choice"` or `"date"`.
+    pub kind: Option<Spanned<String>>,
+    /// The values a choice may take.
+    #[serde(default)]
+    pub choices: Vec<Spanned<String>>,
+}
+
 /// `[[macro]]`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -115,6 +131,9 @@ pub struct RawMacro {
     pub note: Option<Spanned<String>>,
     /// Snooze this long ("3d").
     pub snooze: Option<Spanned<String>>,
+    /// Ticket fields set (an empty value clears one).
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, Spanned<String>>,
 }
 
 /// `[[rule]]`.

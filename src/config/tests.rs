@@ -1075,3 +1075,86 @@ fn a_macro_that_cannot_work_or_does_nothing_is_refused_with_its_key() {
     assert_eq!(p[0].key, "macro[2].name");
     assert!(p[0].message.contains("duplicate macro"), "{p:?}");
 }
+
+#[test]
+fn ticket_fields_have_a_kind_and_macros_set_them_checked() {
+    use crate::desk::ticket_fields::Kind;
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!(
+            "{GOOD}\n[[ticket_field]]\nname = \" Order number \"\n\n[[ticket_field]]\nname = \"Product\"\nkind = \"Choice\"\nchoices = [\"Hinge\", \" Desk lamp \"]\n\n[[ticket_field]]\nname = \"Quantity\"\nkind = \"number\"\n\n[[ticket_field]]\nname = \"Renewal\"\nkind = \"date\"\n\n[[macro]]\nname = \"Lamp\"\nfields = {{ product = \"desk lamp\", Quantity = \"\" }}\n"
+        ),
+    )
+    .unwrap();
+    let kinds: Vec<(&str, &Kind)> = c
+        .ticket_fields
+        .iter()
+        .map(|f| (f.name.as_str(), &f.kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("Order number", &Kind::Text),
+            (
+                "Product",
+                &Kind::Choice(vec!["Hinge".into(), "Desk lamp".into()])
+            ),
+            ("Quantity", &Kind::Number),
+            ("Renewal", &Kind::Date),
+        ]
+    );
+    let mut set = c.macros[0].fields.clone();
+    set.sort();
+    assert_eq!(
+        set,
+        [
+            ("Product".to_string(), Some("Desk lamp".to_string())),
+            ("Quantity".to_string(), None),
+        ]
+    );
+}
+
+#[test]
+fn a_ticket_field_or_a_macro_value_that_cannot_work_is_refused_with_its_key() {
+    let refused = |lines: &str| problems(&format!("{GOOD}\n[[ticket_field]]\n{lines}"));
+    let p = refused("name = \"\"\n");
+    assert_eq!(p[0].key, "ticket_field[1].name");
+    let p = refused(&format!("name = \"{}\"\n", "x".repeat(41)));
+    assert!(p[0].message.contains("longer than 40"), "{p:?}");
+    let p = refused("name = \"Size\"\nkind = \"colour\"\n");
+    assert_eq!(p[0].key, "ticket_field[1].kind");
+    assert!(
+        p[0].message
+            .contains("not one of text, number, choice, date"),
+        "{p:?}"
+    );
+    let p = refused("name = \"Size\"\nkind = \"choice\"\n");
+    assert_eq!(p[0].key, "ticket_field[1].choices");
+    let p = refused("name = \"Size\"\nkind = \"choice\"\nchoices = [\"S\", \"s\"]\n");
+    assert!(p[0].message.contains("given twice"), "{p:?}");
+    let p = refused("name = \"Size\"\nkind = \"choice\"\nchoices = [\" \"]\n");
+    assert!(p[0].message.contains("not a usable choice"), "{p:?}");
+    let p = refused("name = \"Size\"\nchoices = [\"S\"]\n");
+    assert!(p[0].message.contains("only a field of kind"), "{p:?}");
+    let p = problems(&format!(
+        "{GOOD}\n[[ticket_field]]\nname = \"Size\"\n\n[[ticket_field]]\nname = \"SIZE\"\n"
+    ));
+    assert_eq!(p[0].key, "ticket_field[2].name");
+    assert!(p[0].message.contains("duplicate ticket field"), "{p:?}");
+    let with_field = |lines: &str| {
+        problems(&format!(
+            "{GOOD}\n[[ticket_field]]\nname = \"Quantity\"\nkind = \"number\"\n\n[[macro]]\nname = \"M\"\n{lines}"
+        ))
+    };
+    let p = with_field("fields = { Colour = \"red\" }\n");
+    assert_eq!(p[0].key, "macro[1].fields");
+    assert!(
+        p[0].message
+            .contains("no [[ticket_field]] named \"Colour\""),
+        "{p:?}"
+    );
+    let p = with_field("fields = { Quantity = \"lots\" }\n");
+    assert_eq!(p[0].key, "macro[1].fields");
+    assert!(p[0].message.contains("not a number"), "{p:?}");
+    assert!(p[0].line.is_some(), "{p:?}");
+}

@@ -258,6 +258,19 @@ pub enum Request {
         #[serde(default)]
         actor: Option<String>,
     },
+    /// Set or clear a field (`[[ticket_field]]`) of a ticket.
+    TicketsField {
+        /// Ticket.
+        id: i64,
+        /// The field's name.
+        name: String,
+        /// Its new value; empty clears it.
+        #[serde(default)]
+        value: String,
+        /// Who does it.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Apply a macro (`[[macro]]`) to a ticket: all its changes or none.
     TicketsMacro {
         /// Ticket.
@@ -437,6 +450,7 @@ impl Request {
             | Request::TicketsStatus { id, .. }
             | Request::TicketsPipeline { id, .. }
             | Request::TicketsPriority { id, .. }
+            | Request::TicketsField { id, .. }
             | Request::TicketsRename { id, .. }
             | Request::TicketsSpam { id, .. }
             | Request::TicketsSplit { id, .. }

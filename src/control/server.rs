@@ -982,6 +982,45 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => Response::err(ErrorKind::BadRequest, e.to_string()),
             }
         }
+        Request::TicketsField {
+            id,
+            name,
+            value,
+            actor,
+        } => {
+            let actor = match checked_actor(store, actor).await {
+                Ok(a) => a,
+                Err(r) => return r,
+            };
+            let config = ctx.services.pipeline.config();
+            let Some(def) = crate::desk::ticket_fields::find(&config.ticket_fields, &name) else {
+                let names: Vec<&str> = config
+                    .ticket_fields
+                    .iter()
+                    .map(|f| f.name.as_str())
+                    .collect();
+                return Response::err(
+                    ErrorKind::NotFound,
+                    format!(
+                        "no ticket field named {:?} (fields: {})",
+                        name.trim(),
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+            };
+            match crate::desk::ticket_fields::check(def, &value) {
+                Ok(value) => done(
+                    store
+                        .set_ticket_fields(id, vec![(def.name.clone(), value)], actor)
+                        .await,
+                ),
+                Err(e) => Response::err(ErrorKind::BadRequest, e.to_string()),
+            }
+        }
         Request::TicketsMacro { id, name, actor } => {
             let actor = match checked_actor(store, actor).await {
                 Ok(a) => a,

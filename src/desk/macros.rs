@@ -50,6 +50,8 @@ pub struct Macro {
     pub note: Option<String>,
     /// Snooze the ticket this many seconds.
     pub snooze: Option<i64>,
+    /// Ticket fields set (`Some`, checked against their kinds) or cleared (`None`).
+    pub fields: Vec<(String, Option<String>)>,
 }
 
 /// A macro made concrete for one agent at one moment: what the store applies.
@@ -71,6 +73,8 @@ pub struct Plan {
     pub note: Option<String>,
     /// When the snooze ends (unix seconds).
     pub snooze_until: Option<i64>,
+    /// Ticket fields set or cleared.
+    pub fields: Vec<(String, Option<String>)>,
 }
 
 /// The macro named `name` (letter case aside).
@@ -95,6 +99,7 @@ pub fn plan(m: &Macro, agent: &str, now: i64) -> Plan {
         remove_tags: m.remove_tags.clone(),
         note: m.note.clone(),
         snooze_until: m.snooze.map(|s| now + s),
+        fields: m.fields.clone(),
     }
 }
 
@@ -124,6 +129,12 @@ pub fn describe(m: &Macro) -> String {
     if !tags.is_empty() {
         did.push(format!("tags {}", tags.join(" ")));
     }
+    for (name, value) in &m.fields {
+        match value {
+            Some(v) => did.push(format!("{name} {v}")),
+            None => did.push(format!("{name} cleared")),
+        }
+    }
     if let Some(s) = m.snooze {
         did.push(format!(
             "snooze {}",
@@ -150,6 +161,7 @@ mod tests {
             remove_tags: vec!["triage".into()],
             note: Some("Asked for the order number.".into()),
             snooze: Some(3 * 86_400),
+            fields: vec![("Product".into(), Some("Hinge".into()))],
         }
     }
 
@@ -164,6 +176,10 @@ mod tests {
         assert_eq!(p.remove_tags, vec!["triage".to_string()]);
         assert_eq!(p.note.as_deref(), Some("Asked for the order number."));
         assert_eq!(p.name, "Waiting on the customer");
+        assert_eq!(
+            p.fields,
+            vec![("Product".to_string(), Some("Hinge".to_string()))]
+        );
     }
 
     #[test]
@@ -220,7 +236,7 @@ mod tests {
     fn the_description_names_each_change() {
         assert_eq!(
             describe(&waiting()),
-            "owner: whoever applies it · status Waiting on contact · priority low · tags +needs-info −triage · snooze 3 days · an internal note"
+            "owner: whoever applies it · status Waiting on contact · priority low · tags +needs-info −triage · Product Hinge · snooze 3 days · an internal note"
         );
         let m = Macro {
             name: "Billing".into(),
@@ -231,12 +247,13 @@ mod tests {
             remove_tags: Vec::new(),
             note: None,
             snooze: None,
+            fields: vec![("Order number".into(), None)],
         };
-        assert_eq!(describe(&m), "team billing");
+        assert_eq!(describe(&m), "team billing · Order number cleared");
         let m = Macro {
             owner: Some(Owner::Nobody),
             ..m
         };
-        assert_eq!(describe(&m), "unassigned");
+        assert_eq!(describe(&m), "unassigned · Order number cleared");
     }
 }

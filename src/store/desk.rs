@@ -803,6 +803,13 @@ pub(super) fn split(
         ],
     )?;
     let new = conn.last_insert_rowid();
+    // The same order, the same product: the fields go along as they are.
+    exec(
+        conn,
+        "INSERT INTO ticket_fields (ticket_id, name, value)
+         SELECT ?1, name, value FROM ticket_fields WHERE ticket_id = ?2",
+        params![new, ticket],
+    )?;
     super::writer::add_participant(conn, new, contact, "customer", now)?;
     // Whom the mail copied are the new ticket's people too (its replies copy them).
     let customer_email: String = conn
@@ -939,6 +946,9 @@ fn apply_macro_to(
     if !plan.add_tags.is_empty() || !plan.remove_tags.is_empty() {
         set_tags(conn, ticket, &plan.add_tags, &plan.remove_tags, actor)?;
     }
+    if !plan.fields.is_empty() {
+        set_ticket_fields(conn, ticket, &plan.fields, actor)?;
+    }
     if let Some(note) = &plan.note {
         super::outbound::add_note(conn, ticket, actor, note, None)?;
     }
@@ -946,6 +956,56 @@ fn apply_macro_to(
         snooze(conn, ticket, Some(until), actor)?;
     }
     Ok(())
+}
+
+/// Set (`Some`) or clear (`None`) fields of a ticket, each value already checked (see
+/// `desk::ticket_fields::check`); the history's words ("Order number: 4711"), or
+/// "fields unchanged" (and no event) when every field already was so.
+pub(super) fn set_ticket_fields(
+    conn: &Connection,
+    ticket: TicketId,
+    changes: &[(String, Option<String>)],
+    actor: &str,
+) -> Result<String, StoreError> {
+    let ticket = live_ticket(conn, ticket)?
+        .ok_or_else(|| StoreError::Invalid(format!("no ticket #{ticket}")))?;
+    let now = unix_now();
+    let mut said = Vec::new();
+    for (name, value) in changes {
+        let before: Option<String> = conn
+            .prepare_cached("SELECT value FROM ticket_fields WHERE ticket_id = ?1 AND name = ?2")?
+            .query_row(params![ticket, name], |r| r.get(0))
+            .optional()?;
+        if before == *value {
+            continue;
+        }
+        match value {
+            Some(v) => exec(
+                conn,
+                "INSERT INTO ticket_fields (ticket_id, name, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (ticket_id, name) DO UPDATE SET value = excluded.value",
+                params![ticket, name, v],
+            )?,
+            None => exec(
+                conn,
+                "DELETE FROM ticket_fields WHERE ticket_id = ?1 AND name = ?2",
+                params![ticket, name],
+            )?,
+        };
+        let words =
+            crate::desk::ticket_fields::change_words(name, before.as_deref(), value.as_deref());
+        event(conn, ticket, "field", actor, &words, now)?;
+        said.push(words);
+    }
+    if said.is_empty() {
+        return Ok("fields unchanged".into());
+    }
+    exec(
+        conn,
+        "UPDATE tickets SET updated_at = ?1 WHERE id = ?2",
+        params![now, ticket],
+    )?;
+    Ok(said.join("; "))
 }
 
 /// Move a ticket to a stage of its pipeline.

@@ -818,6 +818,24 @@ impl Store {
             .await
     }
 
+    /// Set or clear fields of a ticket (values checked by the caller against the
+    /// config's `[[ticket_field]]`s); the words for the history.
+    pub async fn set_ticket_fields(
+        &self,
+        ticket: TicketId,
+        changes: Vec<(String, Option<String>)>,
+        actor: String,
+    ) -> Result<String, StoreError> {
+        let bytes = changes
+            .iter()
+            .map(|(n, v)| n.len() + v.as_ref().map_or(0, String::len))
+            .sum();
+        self.write(bytes, move |conn| {
+            desk::set_ticket_fields(conn, ticket, &changes, &actor)
+        })
+        .await
+    }
+
     /// Change a ticket's priority.
     pub async fn change_priority(
         &self,

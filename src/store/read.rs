@@ -120,6 +120,7 @@ impl<'c> Reader<'c> {
                         pipeline: r.get(10)?,
                         priority: r.get(11)?,
                         tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
+                        fields: Default::default(),
                         team: r.get(13)?,
                         id: r.get(0)?,
                         subject: r.get(1)?,
@@ -246,6 +247,11 @@ impl<'c> Reader<'c> {
             })?
             .collect::<Result<_, _>>()?;
         detail.followers = super::notify::followers(self.conn, id)?;
+        detail.fields = self
+            .conn
+            .prepare_cached("SELECT name, value FROM ticket_fields WHERE ticket_id = ?1")?
+            .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         // The history likewise: the newest `newest` (one more, to know if any are left
         // out), oldest first.
         let mut stmt = self.conn.prepare_cached(

@@ -139,6 +139,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0041_contact_notes",
         include_str!("migrations/0041_contact_notes.sql"),
     ),
+    (
+        "0042_ticket_fields",
+        include_str!("migrations/0042_ticket_fields.sql"),
+    ),
 ];
 
 /// What an upgrade to `version` does besides its SQL, in the same transaction.

@@ -168,6 +168,9 @@ pub struct TicketDetail {
     /// Tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Its fields (`[[ticket_field]]`) that have a value, by name.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, String>,
     /// Team, when assigned to one.
     #[serde(default)]
     pub team: Option<String>,

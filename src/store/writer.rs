@@ -591,6 +591,13 @@ pub(super) fn merge_ticket(
         params![from],
     )?;
     super::notify::move_followers_and_notifications(conn, from, into)?;
+    // Fields the surviving ticket lacks come along; its own values stand.
+    exec(
+        conn,
+        "INSERT OR IGNORE INTO ticket_fields (ticket_id, name, value)
+         SELECT ?1, name, value FROM ticket_fields WHERE ticket_id = ?2",
+        params![into, from],
+    )?;
     exec(
         conn,
         "INSERT OR IGNORE INTO ticket_participants (ticket_id, contact_id, role, added_at)

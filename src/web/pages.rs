@@ -902,6 +902,7 @@ async fn ticket(
         signature_preview,
         snippets: &snippets,
         macros: &config.macros,
+        ticket_fields: &config.ticket_fields,
         contact: &contact,
         copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
             .join(", "),
@@ -2054,6 +2055,29 @@ async fn post(
                         ),
                         Err(e) => internal(e),
                     }
+                }
+                "fields" => {
+                    let config = state.services.pipeline.config();
+                    let mut changes = Vec::new();
+                    // Boxes the form does not send are left as they are.
+                    for def in &config.ticket_fields {
+                        let Some(typed) = field(form, &format!("field:{}", def.name)) else {
+                            continue;
+                        };
+                        match crate::desk::ticket_fields::check(def, typed) {
+                            Ok(value) => changes.push((def.name.clone(), value)),
+                            Err(e) => {
+                                return text(
+                                    StatusCode::BAD_REQUEST,
+                                    &format!("Nothing was changed: {e}."),
+                                )
+                            }
+                        }
+                    }
+                    if changes.is_empty() {
+                        return text(StatusCode::BAD_REQUEST, "No ticket field was given.");
+                    }
+                    done(id, store.set_ticket_fields(id, changes, me).await)
                 }
                 "assign" => {
                     let to = match field(form, "to").unwrap_or("") {

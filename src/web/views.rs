@@ -842,6 +842,73 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
     link
 }
 
+/// The ticket's fields (`[[ticket_field]]`): a box for each, filled with its value, in
+/// one form; values of fields the config no longer has are listed as they were kept.
+fn ticket_fields_form(
+    out: &mut String,
+    t: &TicketDetail,
+    defs: &[crate::desk::ticket_fields::FieldDef],
+    csrf: &str,
+) {
+    use crate::desk::ticket_fields::{find, Kind, MAX_VALUE};
+    let former: Vec<(&String, &String)> = t
+        .fields
+        .iter()
+        .filter(|(n, _)| find(defs, n).is_none())
+        .collect();
+    if defs.is_empty() && former.is_empty() {
+        return;
+    }
+    out.push_str("<h2>Fields</h2>");
+    if !defs.is_empty() {
+        let _ = write!(
+            out,
+            r#"<form class="ticket-fields" method="post" action="/tickets/{}/fields">{csrf}"#,
+            t.id
+        );
+        for def in defs {
+            let value = t.fields.get(&def.name).map_or("", String::as_str);
+            let name = esc(&format!("field:{}", def.name));
+            let _ = write!(out, r#"<label>{} "#, esc(&def.name));
+            match &def.kind {
+                Kind::Choice(choices) => {
+                    let _ = write!(out, r#"<select name="{name}"><option value="">—</option>"#);
+                    for c in choices {
+                        let _ = write!(
+                            out,
+                            r#"<option value="{0}"{1}>{0}</option>"#,
+                            esc(c),
+                            if c == value { " selected" } else { "" }
+                        );
+                    }
+                    out.push_str("</select>");
+                }
+                kind => {
+                    let how = match kind {
+                        Kind::Number => r#"type="text" inputmode="decimal""#,
+                        Kind::Date => r#"type="date""#,
+                        _ => r#"type="text""#,
+                    };
+                    let _ = write!(
+                        out,
+                        r#"<input name="{name}" {how} value="{}" maxlength="{MAX_VALUE}">"#,
+                        esc(value)
+                    );
+                }
+            }
+            out.push_str("</label>");
+        }
+        out.push_str(r#"<button type="submit" id="save-fields">Save fields</button></form>"#);
+    }
+    if !former.is_empty() {
+        out.push_str(r#"<dl class="former-fields">"#);
+        for (name, value) in former {
+            let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", esc(name), esc(value));
+        }
+        out.push_str("</dl>");
+    }
+}
+
 /// The macro menu (`name="macro"`, with `id`): each option says what its macro does; with
 /// `none`, a first option that applies no macro.
 fn macro_menu(out: &mut String, id: &str, macros: &[crate::desk::macros::Macro], none: bool) {
@@ -1187,6 +1254,8 @@ pub struct TicketPage<'a> {
     pub snippets: &'a [(String, String)],
     /// Macros agents apply to it.
     pub macros: &'a [crate::desk::macros::Macro],
+    /// The fields the desk records about each ticket.
+    pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
     /// The contact's owner and other tickets.
     pub contact: &'a crate::store::ContactPanel,
     /// The reply's Cc box as the page opens: the ticket's other people.
@@ -1707,6 +1776,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&t.subject),
         crate::desk::subject::MAX_SUBJECT
     );
+    ticket_fields_form(&mut out, t, p.ticket_fields, &csrf);
     out.push_str(r#"<h2>Tags</h2>"#);
     if !t.tags.is_empty() {
         // Each tag's remove button is in a form of its own tags: Enter in the add box

@@ -75,6 +75,7 @@ mod spam;
 mod split;
 mod tags;
 mod thread;
+mod ticket_fields;
 mod tls_sessions;
 mod undo;
 mod unread;
