@@ -355,7 +355,37 @@ pub(super) fn search(
             Ok(Vec::new())
         };
     }
-    let filtered = q.has_filters().then_some(&filters);
+    // A ticket whose field holds what was typed, whole ("A-4711"), comes first.
+    let by_field = if q.terms.iter().all(|t| t.field == Field::Any) {
+        let words: Vec<&str> = q.terms.iter().map(|t| t.word.as_str()).collect();
+        field_matches(conn, &filters, &words.join(" "), limit)?
+    } else {
+        Vec::new()
+    };
+    if by_field.is_empty() {
+        return mail_matches(conn, figures, q, &filters, limit);
+    }
+    let shown: std::collections::HashSet<i64> = by_field.iter().map(|h| h.ticket_id).collect();
+    let mut hits = by_field;
+    let room = (limit as usize).saturating_sub(hits.len());
+    hits.extend(
+        mail_matches(conn, figures, q, &filters, limit)?
+            .into_iter()
+            .filter(|h| !shown.contains(&h.ticket_id))
+            .take(room),
+    );
+    Ok(hits)
+}
+
+/// The tickets whose mail holds every word of `q`, best first (see [`search`]).
+fn mail_matches(
+    conn: &Connection,
+    figures: &PhraseFigures,
+    q: &SearchQuery,
+    filters: &TicketFilters,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let filtered = q.has_filters().then_some(filters);
     let typed = if q.prefix_last {
         LastAs::Begun
     } else {
@@ -407,6 +437,55 @@ enum LastAs {
     /// Only the longer words it begins (listed in `search_words`); nothing when there
     /// are none or too many to list.
     Longer,
+}
+
+/// The tickets `filters` keep with a field whose value is `value` (letter case aside),
+/// latest activity first; the snippet names the field.
+fn field_matches(
+    conn: &Connection,
+    filters: &TicketFilters,
+    value: &str,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT t.id, t.subject, c.email, t.status, t.closed, f.name, f.value
+         FROM ticket_fields f JOIN tickets t ON t.id = f.ticket_id
+              JOIN contacts c ON c.id = t.contact_id
+         WHERE f.value = ?7 COLLATE NOCASE AND t.merged_into IS NULL AND {}
+         ORDER BY t.activity DESC LIMIT ?6",
+        ticket_filters(1, filters.priority)
+    ))?;
+    let rows = stmt.query_map(
+        params![
+            filters.status,
+            filters.channel,
+            filters.tag,
+            filters.open,
+            filters.owner,
+            limit,
+            value
+        ],
+        |r| {
+            let (name, value): (String, String) = (r.get(5)?, r.get(6)?);
+            Ok(SearchHit {
+                ticket_id: r.get(0)?,
+                subject: r.get(1)?,
+                snippet: format!("{name}: \u{2}{value}\u{3}"),
+                contact: r.get(2)?,
+                status: r.get(3)?,
+                closed: r.get(4)?,
+            })
+        },
+    )?;
+    let mut hits: Vec<SearchHit> = Vec::new();
+    // One hit per ticket, though two of its fields hold the value.
+    for hit in rows {
+        let hit = hit?;
+        if !hits.iter().any(|h| h.ticket_id == hit.ticket_id) {
+            hits.push(hit);
+        }
+    }
+    Ok(hits)
 }
 
 /// The tickets `filters` keep, latest activity first (a search of filters alone).

@@ -592,7 +592,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 32] = [
+        let posts: [(String, &str); 33] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -612,6 +612,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/people"), "remove=x%40example.org"),
             (format!("/tickets/{id}/snooze"), "for=1d"),
             (format!("/tickets/{id}/macro"), "macro=anon"),
+            (format!("/tickets/{id}/fields"), "field%3AOrder=anon"),
             (format!("/tickets/{id}/tags"), "add=anon"),
             (format!("/tickets/{id}/merge"), "into=1"),
             (format!("/tickets/{id}/spam"), "spam=1"),

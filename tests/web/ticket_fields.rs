@@ -168,6 +168,18 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     ]);
     assert_eq!(code, 0, "{err}{out}");
     assert!(out.contains("Order number: INV-9"), "{out}");
+    // The search box finds a ticket by a field's whole value, first; filters apply.
+    let found = jane.get("/search?q=inv-9").text();
+    assert!(
+        found.contains(&format!(r#"<li data-ticket="{invoice}">"#))
+            && found.contains("Order number: <mark>INV-9</mark>"),
+        "{found}"
+    );
+    let closed_only = jane.get("/search?q=inv-9+is%3Aclosed").text();
+    assert!(
+        !closed_only.contains(&format!(r#"data-ticket="{invoice}""#)),
+        "{closed_only}"
+    );
     let (code, out, err) = d.ctl(&["tickets", "field", &invoice.to_string(), "Colour", "red"]);
     assert_ne!(code, 0, "{out}");
     assert!(

@@ -7,3 +7,5 @@ CREATE TABLE ticket_fields (
     value TEXT NOT NULL,
     PRIMARY KEY (ticket_id, name)
 ) WITHOUT ROWID;
+-- The search box finds a ticket by a field's whole value ("A-4711").
+CREATE INDEX ticket_fields_by_value ON ticket_fields (value COLLATE NOCASE);
