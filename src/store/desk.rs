@@ -983,7 +983,7 @@ pub(super) fn set_ticket_fields(
             Some(v) => exec(
                 conn,
                 "INSERT INTO ticket_fields (ticket_id, name, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (ticket_id, name) DO UPDATE SET value = excluded.value",
+                 ON CONFLICT (ticket_id, name) DO UPDATE SET name = excluded.name, value = excluded.value",
                 params![ticket, name, v],
             )?,
             None => exec(

@@ -1843,6 +1843,59 @@ mod tests {
         );
     }
 
+    #[test]
+    fn a_ticket_field_is_one_row_whatever_the_letter_case_of_its_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute(
+            "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0)",
+            [],
+        )
+        .unwrap();
+        conn.execute(
+            "INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, tags)
+             VALUES (1, 'Hinge', 'New', 'support', 1, 0, 0, '[]')",
+            [],
+        )
+        .unwrap();
+        let set = |name: &str, value: Option<&str>| {
+            desk::set_ticket_fields(
+                &conn,
+                1,
+                &[(name.to_string(), value.map(str::to_string))],
+                "jane@acme.test",
+            )
+            .unwrap()
+        };
+        let rows = || -> Vec<(String, String)> {
+            conn.prepare("SELECT name, value FROM ticket_fields WHERE ticket_id = 1")
+                .unwrap()
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap()
+        };
+        assert_eq!(set("Order number", Some("4711")), "Order number: 4711");
+        // The config later spells the field another way: still the same field.
+        assert_eq!(
+            set("Order Number", Some("4712")),
+            "Order Number: 4711 → 4712"
+        );
+        assert_eq!(rows(), [("Order Number".to_string(), "4712".to_string())]);
+        assert_eq!(set("order number", Some("4712")), "fields unchanged");
+        assert_eq!(set("ORDER NUMBER", None), "ORDER NUMBER removed (was 4712)");
+        assert!(rows().is_empty());
+        let events: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM events WHERE ticket_id = 1 AND kind = 'field'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(events, 3, "nothing said when nothing changed");
+    }
+
     #[tokio::test]
     async fn waiting_tickets_are_reminded_once_per_wait_before_they_close() {
         use crate::desk::auto_close::{reminder_sweeps, sweeps, AutoClose, Reminder};

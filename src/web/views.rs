@@ -867,7 +867,11 @@ fn ticket_fields_form(
             t.id
         );
         for def in defs {
-            let value = t.fields.get(&def.name).map_or("", String::as_str);
+            let value = t
+                .fields
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(&def.name))
+                .map_or("", |(_, v)| v.as_str());
             let name = esc(&format!("field:{}", def.name));
             let _ = write!(out, r#"<label>{} "#, esc(&def.name));
             match &def.kind {

@@ -3,7 +3,8 @@
 -- left empty has no row. Kept when the config drops the field: the page still shows it.
 CREATE TABLE ticket_fields (
     ticket_id INTEGER NOT NULL REFERENCES tickets(id),
-    name TEXT NOT NULL,
+    -- As the config spells the field; a later change of its letter case finds it.
+    name TEXT NOT NULL COLLATE NOCASE,
     value TEXT NOT NULL,
     PRIMARY KEY (ticket_id, name)
 ) WITHOUT ROWID;
