@@ -1110,6 +1110,8 @@ pub struct InboxQuery {
     pub awaiting_us: bool,
     /// Only this customer's tickets (their address as stored).
     pub contact: Option<String>,
+    /// Only tickets whose field (by name, letter case aside) has this value.
+    pub field: Option<(String, String)>,
     /// The `activity` of the last row shown: the page goes on past it, in the order
     /// asked for.
     pub past: Option<i64>,
@@ -1135,6 +1137,7 @@ fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> Stri
            AND (NOT ?7 OR t.last_speaker = 'inbound')
            AND {contact}
            AND {priority}
+           AND {field}
          ORDER BY t.activity {order} LIMIT ?5",
         view = view.condition(q.cutoffs.as_ref().unwrap_or(&Cutoffs::NONE)),
         // One of four fixed words, written in (not bound): the overdue view's
@@ -1153,7 +1156,31 @@ fn inbox_sql(view: InboxView, q: &InboxQuery, columns: &str, from: &str) -> Stri
         } else {
             "?8 IS NULL"
         },
+        // Bound after every other parameter (the overdue view's included), and only
+        // when asked for: the value's own index finds the few tickets.
+        field = match &q.field {
+            Some(_) => {
+                let n = field_param(view, q);
+                format!(
+                    "t.id IN (SELECT f.ticket_id FROM ticket_fields f
+                              WHERE f.value = ?{v} COLLATE NOCASE AND f.name = ?{n})",
+                    v = n + 1
+                )
+            }
+            None => "1".to_string(),
+        },
     )
+}
+
+/// The number of [`inbox_sql`]'s field-name parameter (its value's is the next): after
+/// the eight every view has and the overdue view's cut-offs.
+fn field_param(view: InboxView, q: &InboxQuery) -> usize {
+    let overdue = match (view, &q.cutoffs) {
+        (InboxView::Overdue, Some(cut)) => super::overdue_bind(cut).len() - 8,
+        (InboxView::Overdue, None) => super::overdue_bind(&Cutoffs::NONE).len() - 8,
+        _ => 0,
+    };
+    9 + overdue
 }
 
 /// [`inbox_sql`]'s parameters: `past` is the page's cursor, `limit` its size.
@@ -1179,6 +1206,11 @@ fn inbox_bind(
         let none = Cutoffs::NONE;
         let cut = q.cutoffs.as_ref().unwrap_or(&none);
         bind.extend(super::overdue_bind(cut).into_iter().skip(8));
+    }
+    if let Some((name, value)) = &q.field {
+        debug_assert_eq!(bind.len() + 1, field_param(view, q));
+        bind.push(name.clone().into());
+        bind.push(value.clone().into());
     }
     rusqlite::params_from_iter(bind)
 }

@@ -531,6 +531,8 @@ struct InboxAsk {
     past: Option<i64>,
     awaiting_us: bool,
     contact: Option<String>,
+    /// A ticket field's name and value.
+    field: Option<(String, String)>,
 }
 
 impl InboxAsk {
@@ -561,6 +563,17 @@ impl InboxAsk {
                 .filter(|c| !c.is_empty() && c.len() <= MAX_ADDRESS)
                 // Contacts are kept in lower case.
                 .map(str::to_lowercase),
+            field: match (field(query, "field"), field(query, "value")) {
+                (Some(name), Some(value))
+                    if !name.trim().is_empty()
+                        && !value.trim().is_empty()
+                        && name.len() <= 4 * crate::desk::ticket_fields::MAX_NAME
+                        && value.len() <= 4 * crate::desk::ticket_fields::MAX_VALUE =>
+                {
+                    Some((name.trim().to_string(), value.trim().to_string()))
+                }
+                _ => None,
+            },
         }
     }
 
@@ -573,6 +586,7 @@ impl InboxAsk {
             tag: self.tag.clone(),
             awaiting_us: self.awaiting_us,
             contact: self.contact.clone(),
+            field: self.field.clone(),
             past: self.past,
             oldest_first: self.oldest_first,
             limit,
@@ -589,6 +603,7 @@ impl InboxAsk {
             tag: self.tag.as_deref(),
             awaiting_us: self.awaiting_us,
             contact: self.contact.as_deref(),
+            field: self.field.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
             oldest_first: self.oldest_first,
         }
     }

@@ -651,6 +651,8 @@ pub struct Filters<'a> {
     pub awaiting_us: bool,
     /// Only this customer's tickets.
     pub contact: Option<&'a str>,
+    /// Only tickets whose field (by name) has this value.
+    pub field: Option<(&'a str, &'a str)>,
     /// Oldest activity first.
     pub oldest_first: bool,
 }
@@ -833,6 +835,14 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
             let _ = write!(link, "&{name}={}", crate::model::percent_encode(v));
         }
     }
+    if let Some((name, value)) = filters.field {
+        let _ = write!(
+            link,
+            "&field={}&value={}",
+            crate::model::percent_encode(name),
+            crate::model::percent_encode(value)
+        );
+    }
     if filters.awaiting_us {
         link.push_str("&awaiting=1");
     }
@@ -901,6 +911,22 @@ fn ticket_fields_form(
                 }
             }
             out.push_str("</label>");
+            if !value.is_empty() {
+                let _ = write!(
+                    out,
+                    r#"<a class="same-field" href="{}">Tickets with {} {}</a>"#,
+                    esc(&inbox_link(
+                        InboxView::All,
+                        Filters {
+                            field: Some((&def.name, value)),
+                            ..Filters::default()
+                        },
+                        None
+                    )),
+                    esc(&def.name),
+                    esc(value)
+                );
+            }
         }
         out.push_str(r#"<button type="submit" id="save-fields">Save fields</button></form>"#);
     }
@@ -1108,6 +1134,22 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 p.view,
                 Filters {
                     contact: None,
+                    ..p.filters
+                },
+                None
+            ))
+        );
+    }
+    if let Some((name, value)) = p.filters.field {
+        let _ = write!(
+            out,
+            r#"<input type="hidden" name="field" value="{0}"><input type="hidden" name="value" value="{1}"><span class="field-filter">{0} <b>{1}</b> <a href="{2}" aria-label="Stop filtering by {0} {1}">×</a></span>"#,
+            esc(name),
+            esc(value),
+            esc(&inbox_link(
+                p.view,
+                Filters {
+                    field: None,
                     ..p.filters
                 },
                 None
@@ -2069,11 +2111,12 @@ mod tests {
             tag: Some("vip&co"),
             awaiting_us: true,
             contact: Some("o'brien+x@example.org"),
+            field: Some(("Order number", "A-47/11")),
             oldest_first: false,
         };
         assert_eq!(
             inbox_link(InboxView::All, all, Some(4242)),
-            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1"
+            "/inbox?view=all&before=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&field=Order%20number&value=A-47%2F11&awaiting=1"
         );
         // Oldest first, the cursor goes the other way.
         let oldest = Filters {
@@ -2082,7 +2125,7 @@ mod tests {
         };
         assert_eq!(
             inbox_link(InboxView::All, oldest, Some(4242)),
-            "/inbox?view=all&after=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&awaiting=1&order=oldest"
+            "/inbox?view=all&after=4242&channel=web%20form&status=Waiting%20on%20contact&priority=urgent&tag=vip%26co&contact=o%27brien%2Bx%40example.org&field=Order%20number&value=A-47%2F11&awaiting=1&order=oldest"
         );
         assert_eq!(
             inbox_link(
@@ -2149,6 +2192,7 @@ mod tests {
                 tag: Some("billing"),
                 awaiting_us: true,
                 contact: Some("olga@example.org"),
+                field: None,
                 oldest_first: false,
             },
             next: None,

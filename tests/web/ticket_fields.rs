@@ -11,6 +11,9 @@ use crate::{
 };
 
 const FIELDS: &str = r#"
+[sla]
+first_answer = { medium = "1d" }
+
 [[ticket_field]]
 name = "Order number"
 
@@ -238,6 +241,35 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
         .expect("the new ticket's page");
     assert_ne!(new, invoice);
     assert_eq!(fields(&d, new), fields(&d, invoice));
+
+    // The panel links to the other tickets with the same value: the inbox, filtered.
+    d.ctl_json(&["tickets", "field", &new.to_string(), "Product", "Hinge"]);
+    b.open(&format!("/tickets/{invoice}"));
+    b.wait_text("form.ticket-fields", "Tickets with Product Desk lamp");
+    b.click_css("form.ticket-fields a.same-field[href*='Product']");
+    b.wait_path("/inbox");
+    b.wait_text("#main", "Product");
+    assert_eq!(
+        b.path(),
+        "/inbox?view=all&field=Product&value=Desk%20lamp",
+        "the link"
+    );
+    assert_eq!(b.row_ids(), vec![invoice]);
+    assert!(b.text("span.field-filter").contains("Desk lamp"));
+    // Letter case aside, in every view, the overdue one's parameters included.
+    for view in ["all", "open", "unassigned", "overdue", "mine"] {
+        let r = jane.get(&format!(
+            "/inbox?view={view}&field=product&value=DESK%20LAMP"
+        ));
+        assert_eq!(r.status, 200, "{view}: {}", r.text());
+        let rows = crate::inbox_rows(&r.text());
+        assert!(!rows.contains(&new), "{view}: {rows:?}");
+        if view == "all" || view == "open" || view == "unassigned" {
+            assert_eq!(rows, vec![invoice], "{view}");
+        }
+    }
+    let hinges = crate::inbox_rows(&jane.get("/inbox?view=all&field=Product&value=Hinge").text());
+    assert_eq!(hinges, vec![new]);
 
     // A reload that drops a field: its kept values still show, as text, and its box
     // is gone.
