@@ -1871,6 +1871,7 @@ fn try_rules(
             "owner": owner,
             "status": desk.defaults.status,
             "acknowledged": acknowledged,
+            "fields": desk.fields.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
             "later": {
                 "applied": desk.later.applied,
                 "priority": desk.later.priority.map(|p| p.as_str()),
@@ -1902,6 +1903,9 @@ fn try_rules(
         },
         if acknowledged { ", acknowledged" } else { "" }
     );
+    for (name, value) in &desk.fields {
+        out!("  {name}: {value}");
+    }
     if !desk.later.applied.is_empty() {
         out!(
             "as later mail on a ticket: {}",

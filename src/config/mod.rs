@@ -1010,16 +1010,16 @@ impl Validator<'_> {
                 snippets.push(sn);
             }
         }
-        let mut rules: Vec<crate::desk::rules::Rule> = Vec::new();
-        for (i, raw) in raw.rule.iter().enumerate() {
-            if let Some(r) = self.rule(i, raw, &rules, &channels) {
-                rules.push(r);
-            }
-        }
         let mut ticket_fields: Vec<crate::desk::ticket_fields::FieldDef> = Vec::new();
         for (i, raw) in raw.ticket_field.iter().enumerate() {
             if let Some(f) = self.ticket_field(i, raw, &ticket_fields) {
                 ticket_fields.push(f);
+            }
+        }
+        let mut rules: Vec<crate::desk::rules::Rule> = Vec::new();
+        for (i, raw) in raw.rule.iter().enumerate() {
+            if let Some(r) = self.rule(i, raw, &rules, &channels, &ticket_fields) {
+                rules.push(r);
             }
         }
         let mut macros: Vec<crate::desk::macros::Macro> = Vec::new();
@@ -1099,6 +1099,7 @@ impl Validator<'_> {
         table: &Spanned<RawRule>,
         earlier: &[crate::desk::rules::Rule],
         channels: &[Channel],
+        ticket_fields: &[crate::desk::ticket_fields::FieldDef],
     ) -> Option<crate::desk::rules::Rule> {
         use crate::desk::rules::{Assign, Rule};
         let raw = table.get_ref();
@@ -1265,6 +1266,11 @@ impl Validator<'_> {
                 false
             }
         };
+        let fields: Vec<(String, String)> = self
+            .field_values(&raw.fields, key("fields"), ticket_fields, false)
+            .into_iter()
+            .filter_map(|(n, v)| Some((n, v?)))
+            .collect();
         if every_mail {
             // What happens once, when a ticket opens: it cannot follow each mail.
             for (given, name) in [
@@ -1272,6 +1278,7 @@ impl Validator<'_> {
                 (raw.team.is_some(), "team"),
                 (raw.status.is_some(), "status"),
                 (raw.acknowledge.is_some(), "acknowledge"),
+                (!raw.fields.is_empty(), "fields"),
             ] {
                 if given {
                     self.problem(
@@ -1289,11 +1296,12 @@ impl Validator<'_> {
             && assign.is_none()
             && raw.status.is_none()
             && !no_acknowledgement
+            && raw.fields.is_empty()
         {
             self.problem(
                 table,
                 format!("rule[{}]", i + 1),
-                "does nothing: give it a priority, tags, an owner or a team, a status, or acknowledge = false",
+                "does nothing: give it a priority, tags, an owner or a team, a status, fields, or acknowledge = false",
             );
         }
         (self.problems.len() == before).then_some(Rule {
@@ -1309,6 +1317,7 @@ impl Validator<'_> {
             status,
             no_acknowledgement,
             every_mail,
+            fields,
         })
     }
 
@@ -1395,6 +1404,36 @@ impl Validator<'_> {
             );
         }
         (self.problems.len() == before).then_some(FieldDef { name, kind: kind? })
+    }
+
+    /// Ticket fields a rule or macro sets, each checked against its field's kind; with
+    /// `may_clear`, an empty value clears the field (`None`), else it is refused.
+    fn field_values(
+        &mut self,
+        raw: &std::collections::BTreeMap<String, Spanned<String>>,
+        key: String,
+        defs: &[crate::desk::ticket_fields::FieldDef],
+        may_clear: bool,
+    ) -> Vec<(String, Option<String>)> {
+        let mut fields = Vec::new();
+        for (name, value) in raw {
+            let Some(def) = crate::desk::ticket_fields::find(defs, name) else {
+                self.problem(
+                    value,
+                    key.clone(),
+                    format!("no [[ticket_field]] named {name:?}"),
+                );
+                continue;
+            };
+            match crate::desk::ticket_fields::check(def, value.get_ref()) {
+                Ok(None) if !may_clear => {
+                    self.problem(value, key.clone(), format!("{name}: give a value"))
+                }
+                Ok(v) => fields.push((def.name.clone(), v)),
+                Err(e) => self.problem(value, key.clone(), e.to_string()),
+            }
+        }
+        fields
     }
 
     fn macro_table(
@@ -1537,20 +1576,7 @@ impl Validator<'_> {
                 }
             }
         });
-        let mut fields = Vec::new();
-        for (name, value) in &raw.fields {
-            match crate::desk::ticket_fields::find(ticket_fields, name) {
-                None => self.problem(
-                    value,
-                    key("fields"),
-                    format!("no [[ticket_field]] named {name:?}"),
-                ),
-                Some(def) => match crate::desk::ticket_fields::check(def, value.get_ref()) {
-                    Ok(v) => fields.push((def.name.clone(), v)),
-                    Err(e) => self.problem(value, key("fields"), e.to_string()),
-                },
-            }
-        }
+        let fields = self.field_values(&raw.fields, key("fields"), ticket_fields, true);
         if raw.owner.is_none()
             && raw.team.is_none()
             && raw.status.is_none()

@@ -172,6 +172,9 @@ pub struct RawRule {
     pub acknowledge: Option<Spanned<bool>>,
     /// `"new ticket"` (the default) or `"every mail"` of the customer.
     pub when: Option<Spanned<String>>,
+    /// Ticket fields the new ticket gets.
+    #[serde(default)]
+    pub fields: std::collections::BTreeMap<String, Spanned<String>>,
 }
 
 /// `[daemon]`.

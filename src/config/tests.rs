@@ -884,6 +884,7 @@ tags = [\"churn-risk\"]
                 status: None,
                 no_acknowledgement: false,
                 every_mail: false,
+                fields: vec![],
             },
             Rule {
                 name: "Invoices".into(),
@@ -898,6 +899,7 @@ tags = [\"churn-risk\"]
                 status: None,
                 no_acknowledgement: false,
                 every_mail: false,
+                fields: vec![],
             },
             Rule {
                 name: "Alerts".into(),
@@ -912,6 +914,7 @@ tags = [\"churn-risk\"]
                 status: Some("Closed".into()),
                 no_acknowledgement: true,
                 every_mail: false,
+                fields: vec![],
             },
             Rule {
                 name: "Churn".into(),
@@ -926,6 +929,7 @@ tags = [\"churn-risk\"]
                 status: None,
                 no_acknowledgement: false,
                 every_mail: true,
+                fields: vec![],
             },
         ]
     );
@@ -1157,4 +1161,29 @@ fn a_ticket_field_or_a_macro_value_that_cannot_work_is_refused_with_its_key() {
     assert_eq!(p[0].key, "macro[1].fields");
     assert!(p[0].message.contains("not a number"), "{p:?}");
     assert!(p[0].line.is_some(), "{p:?}");
+    // A rule gives a new ticket fields: values, never an empty one, never for every mail.
+    let rule = |lines: &str| {
+        format!(
+            "{GOOD}\n[[ticket_field]]\nname = \"Quantity\"\nkind = \"number\"\n\n[[rule]]\nname = \"R\"\nsubject = [\"bulk\"]\n{lines}"
+        )
+    };
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &rule("fields = { quantity = \"+10\" }\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.rules[0].fields,
+        [("Quantity".to_string(), "10".to_string())]
+    );
+    let p = problems(&rule("fields = { Quantity = \"\" }\n"));
+    assert_eq!(p[0].key, "rule[1].fields");
+    assert!(p[0].message.contains("give a value"), "{p:?}");
+    let p = problems(&rule("fields = { Quantity = \"ten\" }\n"));
+    assert!(p[0].message.contains("not a number"), "{p:?}");
+    let p = problems(&rule(
+        "fields = { Quantity = \"10\" }\nwhen = \"every mail\"\n",
+    ));
+    assert_eq!(p[0].key, "rule[1].fields");
+    assert!(p[0].message.contains("is for new tickets only"), "{p:?}");
 }

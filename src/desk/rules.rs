@@ -49,6 +49,8 @@ pub struct Rule {
     /// Also for the customer's later mail on a ticket (`when = "every mail"`); such a
     /// rule gives priority and tags only.
     pub every_mail: bool,
+    /// Ticket fields the new ticket gets (name as the config spells it, value checked).
+    pub fields: Vec<(String, String)>,
 }
 
 /// What the rules look at in the mail that opens a ticket.
@@ -82,6 +84,8 @@ pub struct Outcome {
     pub status: Option<String>,
     /// A matching rule asks for no acknowledgement.
     pub no_acknowledgement: bool,
+    /// Ticket fields; for a field two rules set, the later rule's value.
+    pub fields: Vec<(String, String)>,
 }
 
 /// Whether `from` is `wanted`: the same address, or (for `@domain`) an address at that
@@ -119,46 +123,62 @@ fn matches(rule: &Rule, mail: &Mail<'_>, from: &str, subject: &str, text: &str) 
 
 /// Apply `rules` to the mail that opens a ticket.
 pub fn apply(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
-    apply_these(rules.iter(), mail)
+    apply_both(rules, mail).0
 }
 
 /// Apply the rules for every mail to the customer's later mail on a ticket: the
 /// priority and tags it gets now.
 pub fn apply_later(rules: &[Rule], mail: &Mail<'_>) -> Outcome {
-    apply_these(rules.iter().filter(|r| r.every_mail), mail)
+    apply_both(rules, mail).1
 }
 
-fn apply_these<'r>(rules: impl Iterator<Item = &'r Rule> + Clone, mail: &Mail<'_>) -> Outcome {
-    let mut out = Outcome::default();
-    if rules.clone().next().is_none() {
-        return out;
+/// [`apply`] and [`apply_later`] at once: each rule is matched once, and the mail's
+/// text lower-cased once (a text may be long).
+pub fn apply_both(rules: &[Rule], mail: &Mail<'_>) -> (Outcome, Outcome) {
+    let (mut new, mut later) = (Outcome::default(), Outcome::default());
+    if rules.is_empty() {
+        return (new, later);
     }
     let from = mail.from.to_lowercase();
     let subject = mail.subject.to_lowercase();
-    // Lower-cased only when a rule reads it: a text may be long.
-    let wants_text = rules.clone().any(|r| !r.text.is_empty());
-    let text = if wants_text {
+    // Lower-cased only when a rule reads it.
+    let text = if rules.iter().any(|r| !r.text.is_empty()) {
         mail.text.to_lowercase()
     } else {
         String::new()
     };
-    for rule in rules.filter(|r| matches(r, mail, &from, &subject, &text)) {
-        out.applied.push(describe(rule));
-        out.priority = rule.priority.or(out.priority);
-        for tag in &rule.tags {
-            if !out.tags.contains(tag) {
-                out.tags.push(tag.clone());
-            }
+    for rule in rules
+        .iter()
+        .filter(|r| matches(r, mail, &from, &subject, &text))
+    {
+        add(&mut new, rule);
+        if rule.every_mail {
+            add(&mut later, rule);
         }
-        if rule.assign.is_some() {
-            out.assign = rule.assign.clone();
-        }
-        if rule.status.is_some() {
-            out.status = rule.status.clone();
-        }
-        out.no_acknowledgement |= rule.no_acknowledgement;
     }
-    out
+    (new, later)
+}
+
+/// What a matching `rule` adds to `out`.
+fn add(out: &mut Outcome, rule: &Rule) {
+    out.applied.push(describe(rule));
+    out.priority = rule.priority.or(out.priority);
+    for tag in &rule.tags {
+        if !out.tags.contains(tag) {
+            out.tags.push(tag.clone());
+        }
+    }
+    if rule.assign.is_some() {
+        out.assign = rule.assign.clone();
+    }
+    if rule.status.is_some() {
+        out.status = rule.status.clone();
+    }
+    out.no_acknowledgement |= rule.no_acknowledgement;
+    for (name, value) in &rule.fields {
+        out.fields.retain(|(n, _)| n != name);
+        out.fields.push((name.clone(), value.clone()));
+    }
 }
 
 /// What the history says a rule did: "rule "Billing": priority high, tags vip,
@@ -182,6 +202,9 @@ pub fn describe(rule: &Rule) -> String {
     if rule.no_acknowledgement {
         did.push("no acknowledgement".into());
     }
+    for (name, value) in &rule.fields {
+        did.push(format!("{name} {value}"));
+    }
     format!("rule {:?}: {}", rule.name, did.join(", "))
 }
 
@@ -203,6 +226,7 @@ mod tests {
             status: None,
             no_acknowledgement: false,
             every_mail: false,
+            fields: Vec::new(),
         }
     }
 
@@ -353,6 +377,7 @@ mod tests {
                 assign: Some(Assign::Team("Key accounts".into())),
                 status: None,
                 no_acknowledgement: false,
+                fields: vec![],
             }
         );
         let out = apply(&rules, &mail("olga@bigclient.com", "Invoice", ""));
@@ -422,6 +447,49 @@ mod tests {
             apply_later(&rules, &mail("olga@example.com", "Re: Hinge", "Thanks")),
             Outcome::default()
         );
+    }
+
+    #[test]
+    fn a_field_two_rules_set_takes_the_later_value_and_both_rules_say_so() {
+        let rules = [
+            Rule {
+                subject: vec!["lamp".into()],
+                fields: vec![
+                    ("Product".into(), "Desk lamp".into()),
+                    ("Area".into(), "Lighting".into()),
+                ],
+                ..rule("lamps")
+            },
+            Rule {
+                text: vec!["led".into()],
+                fields: vec![("Product".into(), "LED strip".into())],
+                every_mail: true,
+                ..rule("leds")
+            },
+        ];
+        let m = mail("olga@example.com", "Lamp flickers", "The LED part");
+        let (new, later) = apply_both(&rules, &m);
+        assert_eq!(
+            new.fields,
+            [
+                ("Area".to_string(), "Lighting".to_string()),
+                ("Product".to_string(), "LED strip".to_string())
+            ]
+        );
+        assert_eq!(
+            new.applied,
+            [
+                "rule \"lamps\": Product Desk lamp, Area Lighting",
+                "rule \"leds\": Product LED strip"
+            ]
+        );
+        assert_eq!(later.applied, ["rule \"leds\": Product LED strip"]);
+        assert_eq!(
+            (new.clone(), later.clone()),
+            (apply(&rules, &m), apply_later(&rules, &m))
+        );
+        let none = apply_both(&[], &m);
+        assert_eq!(none, (Outcome::default(), Outcome::default()));
     }
 
     #[test]

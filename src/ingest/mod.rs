@@ -122,6 +122,8 @@ pub struct DeskRules {
     /// What the rules for every mail give the ticket when this is the customer's later
     /// mail on it (priority and tags).
     pub later: crate::desk::rules::Outcome,
+    /// Ticket fields a rule gives a new ticket.
+    pub fields: Vec<(String, String)>,
 }
 
 impl DeskRules {
@@ -135,8 +137,7 @@ impl DeskRules {
     ) -> DeskRules {
         use crate::desk::routing::{RoutingMode, RoutingRule};
         use crate::desk::rules::Assign;
-        let outcome = crate::desk::rules::apply(rules, mail);
-        let later = crate::desk::rules::apply_later(rules, mail);
+        let (outcome, later) = crate::desk::rules::apply_both(rules, mail);
         let mut defaults = channel.ticket.clone();
         if let Some(p) = outcome.priority {
             defaults.priority = p;
@@ -190,6 +191,7 @@ impl DeskRules {
             applied: outcome.applied,
             acknowledge: !outcome.no_acknowledgement && !filed_closed,
             later,
+            fields: outcome.fields,
         }
     }
 }

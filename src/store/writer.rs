@@ -837,6 +837,13 @@ pub(super) fn ingest(
             for applied in &message.desk.applied {
                 event(conn, id, "rule", "frontdesk", applied, now)?;
             }
+            for (name, value) in &message.desk.fields {
+                exec(
+                    conn,
+                    "INSERT INTO ticket_fields (ticket_id, name, value) VALUES (?1, ?2, ?3)",
+                    params![id, name, value],
+                )?;
+            }
             if let Some(team) = &message.desk.team {
                 give_team(conn, id, team, now)?;
             }

@@ -19,12 +19,18 @@ tags = ["support"]
 "#;
 
 const RULES: &str = r#"
+[[ticket_field]]
+name = "Account"
+kind = "choice"
+choices = ["Bigclient", "Small"]
+
 [[rule]]
 name = "Big client"
 from = ["@bigclient.example"]
 priority = "urgent"
 tags = ["vip"]
 team = "Key accounts"
+fields = { account = "bigclient" }
 
 [[rule]]
 name = "Invoices"
@@ -113,9 +119,11 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     let (_, actor, _) = event_with(
         &vip,
         "rule",
-        "rule \"Big client\": priority urgent, tags vip, team Key accounts",
+        "rule \"Big client\": priority urgent, tags vip, team Key accounts, Account Bigclient",
     );
     assert_eq!(actor, "frontdesk");
+    // The rule's ticket field, as the config spells its choice.
+    assert_eq!(vip["fields"], serde_json::json!({"Account": "Bigclient"}));
 
     // Both rules: the tags add up, the later one's owner wins (away or not), the
     // earlier one's priority stays.
@@ -137,6 +145,7 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     assert_eq!(plain["priority"], "medium");
     assert_eq!(plain["tags"], serde_json::json!(["support"]));
     assert!(plain["owner"].is_null(), "{plain:#}");
+    assert_eq!(plain["fields"], serde_json::json!({}));
     assert!(
         !plain["events"].to_string().contains("\"rule\""),
         "{plain:#}"
@@ -169,7 +178,7 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         "{out}"
     );
     assert!(
-        out.contains("rule \"Big client\": priority urgent, tags vip, team Key accounts\nrule \"Invoices\": tags billing, owner bea@acme.test\nrule \"Help alias\": tags help"),
+        out.contains("rule \"Big client\": priority urgent, tags vip, team Key accounts, Account Bigclient\nrule \"Invoices\": tags billing, owner bea@acme.test\nrule \"Help alias\": tags help"),
         "{out}"
     );
     assert!(
@@ -178,12 +187,14 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         ),
         "{out}"
     );
+    assert!(out.contains("\n  Account: Bigclient\n"), "{out}");
     let v = d.ctl_json(&["check-config", config, "--try-mail", sample]);
     assert_eq!(
         v["tags"],
         serde_json::json!(["support", "vip", "billing", "help"])
     );
     assert_eq!(v["owner"], "bea@acme.test");
+    assert_eq!(v["fields"], serde_json::json!({"Account": "Bigclient"}));
     assert_eq!(v["later"]["applied"], serde_json::json!([]), "{v:#}");
     let churning = d.dir.path().join("churning.eml");
     std::fs::write(
