@@ -994,23 +994,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             let config = ctx.services.pipeline.config();
             let Some(def) = crate::desk::ticket_fields::find(&config.ticket_fields, &name) else {
-                let names: Vec<&str> = config
-                    .ticket_fields
-                    .iter()
-                    .map(|f| f.name.as_str())
-                    .collect();
-                return Response::err(
-                    ErrorKind::NotFound,
-                    format!(
-                        "no ticket field named {:?} (fields: {})",
-                        name.trim(),
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                );
+                let names = config.ticket_fields.iter().map(|f| f.name.as_str());
+                return no_such("ticket field", "fields", &name, names);
             };
             match crate::desk::ticket_fields::check(def, &value) {
                 Ok(value) => done(
@@ -1028,19 +1013,8 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             let config = ctx.services.pipeline.config();
             let Some(m) = crate::desk::macros::find(&config.macros, &name) else {
-                let names: Vec<&str> = config.macros.iter().map(|m| m.name.as_str()).collect();
-                return Response::err(
-                    ErrorKind::NotFound,
-                    format!(
-                        "no macro named {:?} (macros: {})",
-                        name.trim(),
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                );
+                let names = config.macros.iter().map(|m| m.name.as_str());
+                return no_such("macro", "macros", &name, names);
             };
             if m.owner == Some(crate::desk::macros::Owner::Me) && actor == ADMIN {
                 return Response::err(
@@ -1131,6 +1105,26 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(e) => Response::err(ErrorKind::Failed, e),
         },
     }
+}
+
+/// "no macro named "X" (macros: A, B)": a name the config does not have, and those it
+/// has.
+fn no_such<'a>(
+    what: &str,
+    plural: &str,
+    name: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> Response {
+    let names: Vec<&str> = names.collect();
+    let known = if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
+    };
+    Response::err(
+        ErrorKind::NotFound,
+        format!("no {what} named {:?} ({plural}: {known})", name.trim()),
+    )
 }
 
 /// A store write's words as a response; its refusals are the caller's fault.

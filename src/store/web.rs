@@ -447,36 +447,67 @@ fn field_matches(
     value: &str,
     limit: u32,
 ) -> Result<Vec<SearchHit>, StoreError> {
+    filtered(conn, filters, limit, Some(value))
+}
+
+/// The tickets `filters` keep, latest activity first (a search of filters alone).
+fn listed(
+    conn: &Connection,
+    filters: &TicketFilters,
+    limit: u32,
+) -> Result<Vec<SearchHit>, StoreError> {
+    filtered(conn, filters, limit, None)
+}
+
+/// The tickets `filters` keep, latest activity first, one hit each; with `field_value`,
+/// only those with a field holding it, which their snippet names.
+fn filtered(
+    conn: &Connection,
+    filters: &TicketFilters,
+    limit: u32,
+    field_value: Option<&str>,
+) -> Result<Vec<SearchHit>, StoreError> {
+    let (fields, from, matching) = match field_value {
+        Some(_) => (
+            "f.name, f.value",
+            "ticket_fields f JOIN tickets t ON t.id = f.ticket_id",
+            "f.value = ?7 COLLATE NOCASE AND",
+        ),
+        None => ("'', ''", "tickets t", ""),
+    };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.id, t.subject, c.email, t.status, t.closed, f.name, f.value
-         FROM ticket_fields f JOIN tickets t ON t.id = f.ticket_id
-              JOIN contacts c ON c.id = t.contact_id
-         WHERE f.value = ?7 COLLATE NOCASE AND t.merged_into IS NULL AND {}
+        "SELECT t.id, t.subject, c.email, t.status, t.closed, {fields}
+         FROM {from} JOIN contacts c ON c.id = t.contact_id
+         WHERE {matching} t.merged_into IS NULL AND {}
          ORDER BY t.activity DESC LIMIT ?6",
         ticket_filters(1, filters.priority)
     ))?;
-    let rows = stmt.query_map(
-        params![
-            filters.status,
-            filters.channel,
-            filters.tag,
-            filters.open,
-            filters.owner,
-            limit,
-            value
-        ],
-        |r| {
-            let (name, value): (String, String) = (r.get(5)?, r.get(6)?);
-            Ok(SearchHit {
-                ticket_id: r.get(0)?,
-                subject: r.get(1)?,
-                snippet: format!("{name}: \u{2}{value}\u{3}"),
-                contact: r.get(2)?,
-                status: r.get(3)?,
-                closed: r.get(4)?,
-            })
-        },
-    )?;
+    let mut bind: Vec<rusqlite::types::Value> = vec![
+        filters.status.clone().into(),
+        filters.channel.clone().into(),
+        filters.tag.clone().into(),
+        filters.open.into(),
+        filters.owner.clone().into(),
+        i64::from(limit).into(),
+    ];
+    if let Some(v) = field_value {
+        bind.push(v.to_string().into());
+    }
+    let rows = stmt.query_map(rusqlite::params_from_iter(bind), |r| {
+        let (name, value): (String, String) = (r.get(5)?, r.get(6)?);
+        Ok(SearchHit {
+            ticket_id: r.get(0)?,
+            subject: r.get(1)?,
+            snippet: if name.is_empty() {
+                String::new()
+            } else {
+                format!("{name}: \u{2}{value}\u{3}")
+            },
+            contact: r.get(2)?,
+            status: r.get(3)?,
+            closed: r.get(4)?,
+        })
+    })?;
     let mut hits: Vec<SearchHit> = Vec::new();
     // One hit per ticket, though two of its fields hold the value.
     for hit in rows {
@@ -486,42 +517,6 @@ fn field_matches(
         }
     }
     Ok(hits)
-}
-
-/// The tickets `filters` keep, latest activity first (a search of filters alone).
-fn listed(
-    conn: &Connection,
-    filters: &TicketFilters,
-    limit: u32,
-) -> Result<Vec<SearchHit>, StoreError> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT t.id, t.subject, c.email, t.status, t.closed
-         FROM tickets t JOIN contacts c ON c.id = t.contact_id
-         WHERE t.merged_into IS NULL AND {}
-         ORDER BY t.activity DESC LIMIT ?6",
-        ticket_filters(1, filters.priority)
-    ))?;
-    let rows = stmt.query_map(
-        params![
-            filters.status,
-            filters.channel,
-            filters.tag,
-            filters.open,
-            filters.owner,
-            limit
-        ],
-        |r| {
-            Ok(SearchHit {
-                ticket_id: r.get(0)?,
-                subject: r.get(1)?,
-                snippet: String::new(),
-                contact: r.get(2)?,
-                status: r.get(3)?,
-                closed: r.get(4)?,
-            })
-        },
-    )?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The tickets whose messages hold every term (the last taken as `last_as` says),
