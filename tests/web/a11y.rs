@@ -57,9 +57,37 @@ fn audit(b: &Browser, page: &str) -> Vec<String> {
 
 #[test]
 fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
-    let d = daemon(None);
+    // Macros and a ticket field of each kind, so their controls are audited too.
+    let d = crate::harness::Daemon::start_with(crate::harness::Settings {
+        channels: format!(
+            "{}{}",
+            crate::SUPPORT,
+            r#"
+[[ticket_field]]
+name = "Order number"
+[[ticket_field]]
+name = "Product"
+kind = "choice"
+choices = ["Hinge", "Desk lamp"]
+[[ticket_field]]
+name = "Quantity"
+kind = "number"
+[[ticket_field]]
+name = "Renewal"
+kind = "date"
+
+[[macro]]
+name = "Escalate"
+priority = "urgent"
+fields = { Product = "Hinge" }
+"#
+        ),
+        ..crate::harness::Settings::default()
+    });
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, _) = olga_two_tickets(&d, "a11y");
+    // A value, so the panel links to the tickets sharing it.
+    d.ctl_json(&["tickets", "macro", &hinge.to_string(), "Escalate"]);
     let b = Browser::start(&d.http);
     b.open("/login");
     let mut problems = audit(&b, "/login");
@@ -67,6 +95,7 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
     for page in [
         "/inbox".to_string(),
         "/inbox?view=mine".to_string(),
+        "/inbox?view=all&field=Product&value=Hinge".to_string(),
         format!("/tickets/{hinge}"),
         "/search?q=hinge".to_string(),
         "/me".to_string(),
