@@ -936,10 +936,10 @@ fn apply_macro_to(
         }
     }
     if let Some(priority) = plan.priority {
-        let now: String = conn
+        let current: String = conn
             .prepare_cached("SELECT priority FROM tickets WHERE id = ?1")?
             .query_row([ticket], |r| r.get(0))?;
-        if now != priority.as_str() {
+        if current != priority.as_str() {
             change_priority(conn, ticket, priority, actor)?;
         }
     }
