@@ -294,6 +294,16 @@ enum ContactsCommand {
     },
 }
 
+/// `--field NAME=VALUE`.
+fn field_filter(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() && !value.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.trim().to_string()))
+        }
+        _ => Err(format!("{s:?}: give NAME=VALUE (\"Order number=A-4711\")")),
+    }
+}
+
 fn on_off(s: &str) -> Result<bool, String> {
     match s {
         "on" | "yes" | "true" => Ok(true),
@@ -338,8 +348,11 @@ enum TicketsCommand {
         /// Only this priority.
         #[arg(long, value_parser = ["low", "medium", "high", "urgent"])]
         priority: Option<String>,
+        /// Only tickets whose field has this value: NAME=VALUE ("Order number=A-4711").
+        #[arg(long, value_parser = field_filter)]
+        field: Option<(String, String)>,
         /// Only open tickets whose customer's answer is overdue ([sla] in the config).
-        #[arg(long, conflicts_with_all = ["status", "channel", "priority"])]
+        #[arg(long, conflicts_with_all = ["status", "channel", "priority", "field"])]
         overdue: bool,
         /// Most rows.
         #[arg(long, default_value_t = 50)]
@@ -864,6 +877,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             status,
             channel,
             priority,
+            field,
             overdue,
             limit,
         }) => {
@@ -875,6 +889,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     contact: None,
                     overdue: *overdue,
                     priority: priority.clone(),
+                    field: field.clone(),
                 },
             })?;
             let tickets: Vec<TicketSummary> = serde_json::from_value(value["tickets"].clone())

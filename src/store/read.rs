@@ -28,11 +28,12 @@ impl<'c> Reader<'c> {
 
     /// Tickets, most recently active first; merged tickets are left out.
     pub fn tickets(&self, filter: &TicketFilter) -> Result<Vec<TicketSummary>, StoreError> {
-        if let (Some(contact), None, None, None) = (
+        if let (Some(contact), None, None, None, None) = (
             &filter.contact,
             &filter.status,
             &filter.channel,
             &filter.priority,
+            &filter.field,
         ) {
             return self.contact_tickets(contact, filter.limit.unwrap_or(50) as i64);
         }
@@ -45,17 +46,22 @@ impl<'c> Reader<'c> {
                AND (?2 IS NULL OR t.channel = ?2)
                AND (?4 IS NULL OR t.contact_id = (SELECT id FROM contacts WHERE email = ?4))
                AND (?5 IS NULL OR t.priority = lower(?5))
+               AND (?6 IS NULL OR t.id IN (SELECT f.ticket_id FROM ticket_fields f
+                                           WHERE f.value = ?7 COLLATE NOCASE AND f.name = ?6))
              ORDER BY t.activity DESC
              LIMIT ?3"
         ))?;
         let limit = filter.limit.unwrap_or(50) as i64;
+        let (field, value) = filter.field.clone().unzip();
         let rows = stmt.query_map(
             params![
                 filter.status,
                 filter.channel,
                 limit,
                 filter.contact,
-                filter.priority
+                filter.priority,
+                field,
+                value
             ],
             summary_row,
         )?;

@@ -262,6 +262,9 @@ pub struct TicketFilter {
     /// Only this priority (`low`, `medium`, `high`, `urgent`).
     #[serde(default)]
     pub priority: Option<String>,
+    /// Only tickets whose field (name, letter case aside) has this value.
+    #[serde(default)]
+    pub field: Option<(String, String)>,
 }
 
 /// An agent.

@@ -270,6 +270,18 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     }
     let hinges = crate::inbox_rows(&jane.get("/inbox?view=all&field=Product&value=Hinge").text());
     assert_eq!(hinges, vec![new]);
+    // frontdeskctl lists them too, for a script.
+    let listed = d.ctl_json(&["tickets", "list", "--field", "product=DESK LAMP"]);
+    let ids: Vec<i64> = listed["tickets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["id"].as_i64())
+        .collect();
+    assert_eq!(ids, vec![invoice], "{listed}");
+    let (code, _, err) = d.ctl(&["tickets", "list", "--field", "Product"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("NAME=VALUE"), "{err}");
 
     // A reload that drops a field: its kept values still show, as text, and its box
     // is gone.
