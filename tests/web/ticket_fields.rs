@@ -270,6 +270,30 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     }
     let hinges = crate::inbox_rows(&jane.get("/inbox?view=all&field=Product&value=Hinge").text());
     assert_eq!(hinges, vec![new]);
+    // Saved as a view, with its count.
+    let r = jane.post(
+        "/views",
+        &[
+            ("csrf", &jane.csrf),
+            ("name", "Lamps"),
+            ("link", "/inbox?view=all&field=Product&value=Desk%20lamp"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some("/inbox?view=all&field=Product&value=Desk%20lamp")
+    );
+    let counts: serde_json::Value =
+        serde_json::from_str(&jane.get("/views/counts").text()).unwrap();
+    assert_eq!(
+        counts
+            .as_object()
+            .map(|c| c.values().cloned().collect::<Vec<_>>()),
+        Some(vec![serde_json::json!(1)]),
+        "{counts}"
+    );
     // frontdeskctl lists them too, for a script.
     let listed = d.ctl_json(&["tickets", "list", "--field", "product=DESK LAMP"]);
     let ids: Vec<i64> = listed["tickets"]
