@@ -59,35 +59,13 @@ fn audit(b: &Browser, page: &str) -> Vec<String> {
 fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
     // Macros and a ticket field of each kind, so their controls are audited too.
     let d = crate::harness::Daemon::start_with(crate::harness::Settings {
-        channels: format!(
-            "{}{}",
-            crate::SUPPORT,
-            r#"
-[[ticket_field]]
-name = "Order number"
-[[ticket_field]]
-name = "Product"
-kind = "choice"
-choices = ["Hinge", "Desk lamp"]
-[[ticket_field]]
-name = "Quantity"
-kind = "number"
-[[ticket_field]]
-name = "Renewal"
-kind = "date"
-
-[[macro]]
-name = "Escalate"
-priority = "urgent"
-fields = { Product = "Hinge" }
-"#
-        ),
+        channels: format!("{}{}", crate::SUPPORT, crate::ticket_fields::FIELDS),
         ..crate::harness::Settings::default()
     });
     add_agent(&d, "jane@acme.test", "Jane Doe");
     let (hinge, _) = olga_two_tickets(&d, "a11y");
     // A value, so the panel links to the tickets sharing it.
-    d.ctl_json(&["tickets", "macro", &hinge.to_string(), "Escalate"]);
+    d.ctl_json(&["tickets", "field", &hinge.to_string(), "Product", "Hinge"]);
     let b = Browser::start(&d.http);
     b.open("/login");
     let mut problems = audit(&b, "/login");

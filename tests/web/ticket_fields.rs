@@ -10,7 +10,9 @@ use crate::{
     olga_two_tickets, show, text_mail, ticket_id, PASSWORD, SUPPORT,
 };
 
-const FIELDS: &str = r#"
+/// A field of each kind, answer targets and a macro setting fields (the a11y audit
+/// uses them too).
+pub const FIELDS: &str = r#"
 [sla]
 first_answer = { medium = "1d" }
 
