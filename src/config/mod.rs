@@ -1013,6 +1013,9 @@ impl Validator<'_> {
         let mut ticket_fields: Vec<crate::desk::ticket_fields::FieldDef> = Vec::new();
         for (i, raw) in raw.ticket_field.iter().enumerate() {
             if let Some(f) = self.ticket_field(i, raw, &ticket_fields) {
+                for p in self.required_in(i, raw.get_ref(), &pipelines) {
+                    pipelines[p].required_to_close.push(f.name.clone());
+                }
                 ticket_fields.push(f);
             }
         }
@@ -1404,6 +1407,57 @@ impl Validator<'_> {
             );
         }
         (self.problems.len() == before).then_some(FieldDef { name, kind: kind? })
+    }
+
+    /// The pipelines (their indexes) where agents must fill in field `i` before closing
+    /// a ticket: every one for `required_to_close = true`, else those it names.
+    fn required_in(
+        &mut self,
+        i: usize,
+        raw: &RawTicketField,
+        pipelines: &[Pipeline],
+    ) -> Vec<usize> {
+        let Some(value) = &raw.required_to_close else {
+            return Vec::new();
+        };
+        let key = format!("ticket_field[{}].required_to_close", i + 1);
+        let names = match value.get_ref() {
+            toml::Value::Boolean(true) => return (0..pipelines.len()).collect(),
+            toml::Value::Boolean(false) => return Vec::new(),
+            toml::Value::Array(names) => names,
+            _ => {
+                self.problem(
+                    value,
+                    key,
+                    "is true, false or a list of pipelines ([\"Billing\"])",
+                );
+                return Vec::new();
+            }
+        };
+        let mut chosen = Vec::new();
+        for name in names {
+            let found = name.as_str().and_then(|n| {
+                pipelines
+                    .iter()
+                    .position(|p| p.name.eq_ignore_ascii_case(n.trim()))
+            });
+            match found {
+                Some(p) if !chosen.contains(&p) => chosen.push(p),
+                Some(_) => {}
+                None => {
+                    let known: Vec<&str> = pipelines.iter().map(|p| p.name.as_str()).collect();
+                    self.problem(
+                        value,
+                        key.clone(),
+                        format!("{name} is not a pipeline (pipelines: {})", known.join(", ")),
+                    );
+                }
+            }
+        }
+        if names.is_empty() {
+            self.problem(value, key, "names no pipeline; leave it out instead");
+        }
+        chosen
     }
 
     /// Ticket fields a rule or macro sets, each checked against its field's kind; with
@@ -1996,6 +2050,7 @@ impl Validator<'_> {
             stages,
             reopen_stage,
             agent_reply_stage,
+            required_to_close: Vec::new(),
         })
     }
 

@@ -105,6 +105,8 @@ pub struct RawTicketField {
     /// The values a choice may take.
     #[serde(default)]
     pub choices: Vec<Spanned<String>>,
+    /// `true`: agents fill it in before closing a ticket; or the pipelines where so.
+    pub required_to_close: Option<Spanned<toml::Value>>,
 }
 
 /// `[[macro]]`.

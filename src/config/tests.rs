@@ -1187,3 +1187,55 @@ fn a_ticket_field_or_a_macro_value_that_cannot_work_is_refused_with_its_key() {
     assert_eq!(p[0].key, "rule[1].fields");
     assert!(p[0].message.contains("is for new tickets only"), "{p:?}");
 }
+
+#[test]
+fn a_field_required_to_close_goes_to_every_pipeline_or_those_named() {
+    const PIPELINES: &str = "\n[[pipeline]]\nname = \"Support\"\nstages = [{ name = \"New\" }, { name = \"Closed\", closed = true }]\n\n[[pipeline]]\nname = \"Billing\"\nstages = [{ name = \"Triage\" }, { name = \"Refunded\", closed = true }]\n";
+    let with = |fields: &str| format!("{GOOD}{PIPELINES}{fields}");
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &with("\n[[ticket_field]]\nname = \"Product\"\nrequired_to_close = true\n\n[[ticket_field]]\nname = \"Invoice\"\nrequired_to_close = [\"billing\"]\n\n[[ticket_field]]\nname = \"Note\"\nrequired_to_close = false\n"),
+    )
+    .unwrap();
+    let required: Vec<(&str, &[String])> = c
+        .pipelines
+        .iter()
+        .map(|p| (p.name.as_str(), p.required_to_close.as_slice()))
+        .collect();
+    assert_eq!(
+        required,
+        [
+            ("Support", &["Product".to_string()][..]),
+            (
+                "Billing",
+                &["Product".to_string(), "Invoice".to_string()][..]
+            ),
+        ]
+    );
+    // Without pipelines in the config, the built-in one asks too.
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!("{GOOD}\n[[ticket_field]]\nname = \"Product\"\nrequired_to_close = true\n"),
+    )
+    .unwrap();
+    assert_eq!(c.pipelines[0].required_to_close, ["Product".to_string()]);
+    let refused = |value: &str| {
+        problems(&with(&format!(
+            "\n[[ticket_field]]\nname = \"Invoice\"\nrequired_to_close = {value}\n"
+        )))
+    };
+    let p = refused("[\"Sales\"]");
+    assert_eq!(p[0].key, "ticket_field[1].required_to_close");
+    assert!(
+        p[0].message
+            .contains("\"Sales\" is not a pipeline (pipelines: Support, Billing)"),
+        "{p:?}"
+    );
+    assert!(p[0].line.is_some(), "{p:?}");
+    let p = refused("\"yes\"");
+    assert!(p[0].message.contains("true, false or a list"), "{p:?}");
+    let p = refused("[]");
+    assert!(p[0].message.contains("names no pipeline"), "{p:?}");
+    let p = refused("[1]");
+    assert!(p[0].message.contains("1 is not a pipeline"), "{p:?}");
+}

@@ -252,6 +252,7 @@ mod tests {
             ],
             reopen_stage: "Lead".into(),
             agent_reply_stage: "Offer sent".into(),
+            required_to_close: Vec::new(),
         }
     }
 

@@ -71,6 +71,10 @@ pub struct Pipeline {
     pub reopen_stage: String,
     /// Where an agent's reply puts a ticket.
     pub agent_reply_stage: String,
+    /// Ticket fields an agent must fill in before closing a ticket here (a field's
+    /// `required_to_close`); the desk's own closings (spam, merge, auto-close) pass.
+    #[serde(default)]
+    pub required_to_close: Vec<String>,
 }
 
 impl Pipeline {
@@ -90,6 +94,7 @@ impl Pipeline {
             ],
             reopen_stage: "Waiting on us".into(),
             agent_reply_stage: "Waiting on contact".into(),
+            required_to_close: Vec::new(),
         }
     }
 
@@ -103,6 +108,19 @@ impl Pipeline {
     /// True when `status` is a closed stage.
     pub fn is_closed(&self, status: &str) -> bool {
         self.stage(status).map(|s| s.closed).unwrap_or(false)
+    }
+
+    /// The fields a ticket holding `filled` (names) still needs before an agent moves it
+    /// to `stage`: none unless that stage is closed, in the pipeline's order.
+    pub fn missing_to_close<'a>(&'a self, stage: &str, filled: &[String]) -> Vec<&'a str> {
+        if !self.is_closed(stage) {
+            return Vec::new();
+        }
+        self.required_to_close
+            .iter()
+            .filter(|name| !filled.iter().any(|f| f.eq_ignore_ascii_case(name)))
+            .map(String::as_str)
+            .collect()
     }
 
     /// The stage "Send and close" puts a ticket in: the pipeline's first closed stage.
@@ -136,6 +154,17 @@ pub fn default_stage(stages: &[Stage], preferred: &str) -> String {
 pub fn on_agent_reply(pipeline: &Pipeline, status: &str) -> Option<String> {
     (!status.eq_ignore_ascii_case(&pipeline.agent_reply_stage))
         .then(|| pipeline.agent_reply_stage.clone())
+}
+
+/// Why an agent may not close a ticket yet: "Product and Order number must be filled
+/// in before the ticket is closed".
+pub fn missing_fields_words(missing: &[&str]) -> String {
+    let names = match missing {
+        [] => return String::new(),
+        [one] => one.to_string(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    format!("{names} must be filled in before the ticket is closed")
 }
 
 #[cfg(test)]
@@ -174,6 +203,44 @@ mod tests {
         let mut none = support;
         none.stages.retain(|s| !s.closed);
         assert_eq!(none.closing_stage(), None);
+    }
+
+    #[test]
+    fn closing_waits_for_the_required_fields() {
+        let mut p = Pipeline::default_support();
+        let none: Vec<String> = Vec::new();
+        assert!(p.missing_to_close("Closed", &none).is_empty());
+        p.required_to_close = vec!["Product".into(), "Order number".into()];
+        assert_eq!(
+            p.missing_to_close("closed", &none),
+            vec!["Product", "Order number"]
+        );
+        assert_eq!(
+            p.missing_to_close("Closed", &["product".to_string()]),
+            vec!["Order number"]
+        );
+        let both = ["ORDER NUMBER".to_string(), "Product".to_string()];
+        assert!(p.missing_to_close("Closed", &both).is_empty());
+        // Only a closed stage asks; an unknown one is not closed.
+        assert!(p.missing_to_close("Waiting on us", &none).is_empty());
+        assert!(p.missing_to_close("Nowhere", &none).is_empty());
+    }
+
+    #[test]
+    fn the_missing_fields_are_named_in_a_sentence() {
+        assert_eq!(missing_fields_words(&[]), "");
+        assert_eq!(
+            missing_fields_words(&["Product"]),
+            "Product must be filled in before the ticket is closed"
+        );
+        assert_eq!(
+            missing_fields_words(&["Product", "Order number"]),
+            "Product and Order number must be filled in before the ticket is closed"
+        );
+        assert_eq!(
+            missing_fields_words(&["A", "B", "C"]),
+            "A, B and C must be filled in before the ticket is closed"
+        );
     }
 
     #[test]

@@ -129,6 +129,29 @@ fn set_status(
     Ok(())
 }
 
+/// Refuse an agent's move of `ticket` into `stage` of `p` while a field the pipeline
+/// wants before closing (`required_to_close`) is empty; a ticket already there passes.
+fn check_fields_to_close(
+    conn: &Connection,
+    ticket: TicketId,
+    p: &Pipeline,
+    (from, stage): (&str, &str),
+) -> Result<(), StoreError> {
+    if p.required_to_close.is_empty() || from.eq_ignore_ascii_case(stage) {
+        return Ok(());
+    }
+    let filled: Vec<String> = conn
+        .prepare_cached("SELECT name FROM ticket_fields WHERE ticket_id = ?1")?
+        .query_map([ticket], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    match p.missing_to_close(stage, &filled).as_slice() {
+        [] => Ok(()),
+        missing => Err(StoreError::Invalid(
+            crate::desk::lifecycle::missing_fields_words(missing),
+        )),
+    }
+}
+
 fn find_pipeline<'a>(pipelines: &'a [Pipeline], name: &str) -> Option<&'a Pipeline> {
     pipelines.iter().find(|p| p.name.eq_ignore_ascii_case(name))
 }
@@ -273,6 +296,7 @@ pub(super) fn close_with_reply(
         .closing_stage()
         .ok_or_else(|| StoreError::Invalid(format!("pipeline {:?} has no closed stage", p.name)))?;
     if stage.name != status {
+        check_fields_to_close(conn, ticket, p, (&status, &stage.name))?;
         move_for(
             conn,
             ticket,
@@ -670,6 +694,7 @@ pub(super) fn auto_close(
             }],
             reopen_stage: String::new(),
             agent_reply_stage: String::new(),
+            required_to_close: Vec::new(),
         };
         for (ticket, status) in waiting_too_long(conn, sweep, room)? {
             move_for(
@@ -929,6 +954,10 @@ fn apply_macro_to(
         };
         assign(conn, ticket, &to, actor)?;
     }
+    // Fields before the status: a macro that fills in what closing needs may close.
+    if !plan.fields.is_empty() {
+        set_ticket_fields(conn, ticket, &plan.fields, actor)?;
+    }
     if let Some(stage) = &plan.status {
         let (_, status) = ticket_state(conn, ticket)?;
         if !status.eq_ignore_ascii_case(stage) {
@@ -945,9 +974,6 @@ fn apply_macro_to(
     }
     if !plan.add_tags.is_empty() || !plan.remove_tags.is_empty() {
         set_tags(conn, ticket, &plan.add_tags, &plan.remove_tags, actor)?;
-    }
-    if !plan.fields.is_empty() {
-        set_ticket_fields(conn, ticket, &plan.fields, actor)?;
     }
     if let Some(note) = &plan.note {
         super::outbound::add_note(conn, ticket, actor, note, None)?;
@@ -1032,6 +1058,7 @@ pub(super) fn change_status(
             names.join(", ")
         ))
     })?;
+    check_fields_to_close(conn, ticket, p, (&status, &target.name))?;
     let now = unix_now();
     set_status(conn, ticket, p, &target.name, now)?;
     let words = format!("{status} → {}", target.name);
@@ -1072,6 +1099,13 @@ pub(super) fn change_pipeline(
             .first()
             .ok_or_else(|| StoreError::Invalid(format!("pipeline {:?} has no stages", p.name)))?,
     };
+    // Another pipeline's stage of the same name is still a move into it.
+    let from_status = if from.eq_ignore_ascii_case(&p.name) {
+        status.as_str()
+    } else {
+        ""
+    };
+    check_fields_to_close(conn, ticket, p, (from_status, &target.name))?;
     let now = unix_now();
     exec(
         conn,

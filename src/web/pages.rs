@@ -918,6 +918,9 @@ async fn ticket(
         snippets: &snippets,
         macros: &config.macros,
         ticket_fields: &config.ticket_fields,
+        required_to_close: config
+            .pipeline(&t.pipeline)
+            .map_or(&[][..], |p| p.required_to_close.as_slice()),
         contact: &contact,
         copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
             .join(", "),
@@ -1387,7 +1390,11 @@ fn queued(state: &WebState, id: i64, result: Result<i64, ReplyError>) -> Respons
             redirect(&format!("/tickets/{id}"))
         }
         Err(ReplyError::NotFound(e)) => text(StatusCode::NOT_FOUND, &e),
-        Err(ReplyError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        // What the store refuses (a close the ticket's fields do not allow) is the
+        // request's fault too, and nothing was kept.
+        Err(ReplyError::Invalid(e) | ReplyError::Store(StoreError::Invalid(e))) => {
+            text(StatusCode::BAD_REQUEST, &e)
+        }
         Err(ReplyError::Store(e)) => internal(e),
     }
 }

@@ -853,11 +853,12 @@ pub fn inbox_link(view: InboxView, filters: Filters<'_>, past: Option<i64>) -> S
 }
 
 /// The ticket's fields (`[[ticket_field]]`): a box for each, filled with its value, in
-/// one form; values of fields the config no longer has are listed as they were kept.
+/// one form, those `required` to close it marked; values of fields the config no longer
+/// has are listed as they were kept.
 fn ticket_fields_form(
     out: &mut String,
     t: &TicketDetail,
-    defs: &[crate::desk::ticket_fields::FieldDef],
+    (defs, required): (&[crate::desk::ticket_fields::FieldDef], &[String]),
     csrf: &str,
 ) {
     use crate::desk::ticket_fields::{find, Kind, MAX_VALUE};
@@ -884,6 +885,9 @@ fn ticket_fields_form(
                 .map_or("", |(_, v)| v.as_str());
             let name = esc(&format!("field:{}", def.name));
             let _ = write!(out, r#"<label>{} "#, esc(&def.name));
+            if required.iter().any(|r| r.eq_ignore_ascii_case(&def.name)) {
+                out.push_str(r#"<span class="needed-to-close">(needed to close)</span> "#);
+            }
             match &def.kind {
                 Kind::Choice(choices) => {
                     let _ = write!(out, r#"<select name="{name}"><option value="">—</option>"#);
@@ -1302,6 +1306,8 @@ pub struct TicketPage<'a> {
     pub macros: &'a [crate::desk::macros::Macro],
     /// The fields the desk records about each ticket.
     pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
+    /// Those an agent fills in before closing the ticket (its pipeline's).
+    pub required_to_close: &'a [String],
     /// The contact's owner and other tickets.
     pub contact: &'a crate::store::ContactPanel,
     /// The reply's Cc box as the page opens: the ticket's other people.
@@ -1794,6 +1800,20 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         &t.status,
         "Set status",
     );
+    // Said before the agent tries: closing waits for these (see `required_to_close`).
+    let missing: Vec<&str> = p
+        .required_to_close
+        .iter()
+        .filter(|name| !t.fields.keys().any(|k| k.eq_ignore_ascii_case(name)))
+        .map(String::as_str)
+        .collect();
+    if !p.closed && !missing.is_empty() {
+        let _ = write!(
+            out,
+            r#"<p class="needs-fields">To close it, fill in {} (Fields, below).</p>"#,
+            esc(&missing.join(", "))
+        );
+    }
     if p.pipelines.len() > 1 {
         choice_form(
             &mut out,
@@ -1822,7 +1842,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&t.subject),
         crate::desk::subject::MAX_SUBJECT
     );
-    ticket_fields_form(&mut out, t, p.ticket_fields, &csrf);
+    ticket_fields_form(&mut out, t, (p.ticket_fields, p.required_to_close), &csrf);
     out.push_str(r#"<h2>Tags</h2>"#);
     if !t.tags.is_empty() {
         // Each tag's remove button is in a form of its own tags: Enter in the add box

@@ -62,6 +62,7 @@ mod paste;
 mod ratings;
 mod rename;
 mod reports;
+mod required_fields;
 mod safety;
 mod saved_views;
 mod search;
