@@ -729,6 +729,32 @@ fn print_report(r: &Report) {
             c.rated.good_of_all()
         );
     }
+    for table in &r.fields {
+        out!("");
+        out!(
+            "{:<20} {:>7} {:>7} {:>14} {:>14}",
+            truncate(&table.field.to_uppercase(), 20),
+            "OPENED",
+            "CLOSED",
+            "FIRST MEDIAN",
+            "CLOSE MEDIAN"
+        );
+        for l in &table.lines {
+            let value = if l.value.is_empty() {
+                "(none)"
+            } else {
+                &l.value
+            };
+            out!(
+                "{:<20} {:>7} {:>7} {:>14} {:>14}",
+                truncate(value, 20),
+                l.opened,
+                l.closed,
+                l.first_response.median_words(),
+                l.time_to_close.median_words()
+            );
+        }
+    }
     out!("");
     out!("{:<16} {:>7} {:>7}", "DAY", "OPENED", "CLOSED");
     for d in &r.days {

@@ -426,7 +426,11 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             let period = Period::last_days(days, crate::model::unix_now(), clock);
             let config = ctx.services.pipeline.config();
             match store
-                .report(period, config.channel_names(), config.sla.clone())
+                .report(
+                    period,
+                    (config.channel_names(), config.ticket_fields.clone()),
+                    config.sla.clone(),
+                )
                 .await
             {
                 Ok((report, _)) => Response::ok(ResponseData::Report {

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use crate::desk::lifecycle::Priority;
 use crate::desk::ratings::{Rating, Tally};
 use crate::desk::sla::Sla;
+use crate::desk::ticket_fields::{FieldDef, Kind};
 
 /// Seconds in a day.
 const DAY: i64 = 86_400;
@@ -43,6 +44,8 @@ pub struct TicketFact {
     /// Its last closing was the desk's, the customer having left it unanswered
     /// (`[channel.auto_close]`).
     pub closed_unanswered: bool,
+    /// Its ticket fields now: (name, value).
+    pub fields: Vec<(String, String)>,
 }
 
 impl TicketFact {
@@ -315,6 +318,31 @@ pub struct DayLine {
     pub closed: usize,
 }
 
+/// The tickets with one value of a choice field (`[[ticket_field]]`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldLine {
+    /// The value; empty for the tickets without one.
+    pub value: String,
+    /// Tickets opened in the period with it now.
+    pub opened: usize,
+    /// Tickets closed in the period with it now.
+    pub closed: usize,
+    /// How soon their customers got a first answer.
+    pub first_response: Spread,
+    /// From opening to closing.
+    pub time_to_close: Spread,
+}
+
+/// A choice field's table: a line for each of its choices, then any value kept from
+/// an earlier config, then the tickets without one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FieldTable {
+    /// The field's name.
+    pub field: String,
+    /// Its lines.
+    pub lines: Vec<FieldLine>,
+}
+
 /// Everything the reports page shows.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Report {
@@ -364,6 +392,9 @@ pub struct Report {
     /// Customers' answers to the survey after closing, given in the period.
     #[serde(default)]
     pub surveys: Tally,
+    /// One table per choice field ("By Product").
+    #[serde(default)]
+    pub fields: Vec<FieldTable>,
 }
 
 impl Report {
@@ -425,6 +456,17 @@ pub fn build(
     channels: &[String],
     sla: Option<&Sla>,
 ) -> Report {
+    build_with_fields(period, facts, (agents, channels), sla, &[])
+}
+
+/// [`build`], with a table for each choice field among `fields`.
+pub fn build_with_fields(
+    period: Period,
+    facts: &Facts,
+    (agents, channels): (&[String], &[String]),
+    sla: Option<&Sla>,
+    fields: &[FieldDef],
+) -> Report {
     // The first answer each ticket got (replies may come in any order).
     let mut first: HashMap<i64, (i64, &str)> = HashMap::new();
     for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
@@ -461,10 +503,14 @@ pub fn build(
         Some(h) => h.open_between(from, to),
         None => (to - from).max(0),
     };
+    // What each ticket added, for the field tables.
+    let mut outcomes: Vec<Outcome> = Vec::new();
     for t in &facts.tickets {
+        let mut outcome = Outcome::default();
         let filed_closed = t.closed && t.closed_at.is_none();
         let channel = channel_lines.index(&t.channel);
         if period.holds(t.created_at) && !filed_closed {
+            outcome.opened = true;
             opened += 1;
             channel_lines.at(channel).opened += 1;
             if let Some(d) = period.day_of(t.created_at) {
@@ -503,6 +549,7 @@ pub fn build(
             match (t.customer_first, first.get(&t.id)) {
                 (true, Some((at, agent))) => {
                     let wait = took(&t.channel, t.created_at, *at);
+                    outcome.wait = Some(wait);
                     waits.push(wait);
                     channel_waits.entry(channel).or_default().push(wait);
                     let a = agent_lines.index(agent);
@@ -523,9 +570,18 @@ pub fn build(
                 let a = agent_lines.index(owner);
                 agent_lines.at(a).closed += 1;
             }
-            to_close.push(took(&t.channel, t.created_at, at));
+            let took = took(&t.channel, t.created_at, at);
+            outcome.took_to_close = Some(took);
+            to_close.push(took);
+        }
+        if !fields.is_empty() {
+            outcomes.push(outcome);
         }
     }
+    let field_tables = fields
+        .iter()
+        .filter_map(|def| field_table(def, &facts.tickets, &outcomes))
+        .collect();
     for r in facts.replies.iter().filter(|r| period.holds(r.sent_at)) {
         let a = agent_lines.index(&r.agent);
         agent_lines.at(a).replies += 1;
@@ -593,7 +649,78 @@ pub fn build(
         }),
         ratings,
         surveys,
+        fields: field_tables,
     }
+}
+
+/// What one ticket added to a report.
+#[derive(Debug, Clone, Copy, Default)]
+struct Outcome {
+    /// It was opened in the period.
+    opened: bool,
+    /// Its customer's wait for the first answer, answered in the period.
+    wait: Option<i64>,
+    /// How long it took to close, closed in the period.
+    took_to_close: Option<i64>,
+}
+
+/// The table of `def`, if it is a choice field, from `tickets` and what each added
+/// (`outcomes`, in the same order).
+fn field_table(def: &FieldDef, tickets: &[TicketFact], outcomes: &[Outcome]) -> Option<FieldTable> {
+    let Kind::Choice(choices) = &def.kind else {
+        return None;
+    };
+    let mut lines: Lines<FieldLine> = Lines::new(choices);
+    let mut waits: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut took: HashMap<usize, Vec<i64>> = HashMap::new();
+    let mut none = FieldLine::default();
+    let (mut none_waits, mut none_took) = (Vec::new(), Vec::new());
+    for (t, o) in tickets.iter().zip(outcomes) {
+        let value = t
+            .fields
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(&def.name))
+            .map(|(_, v)| v.as_str());
+        // A value as the config spells it, whatever the letter case kept.
+        let value = value.map(|v| {
+            choices
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(v))
+                .map_or(v, String::as_str)
+        });
+        let (line, line_waits, line_took) = match value {
+            Some(v) => {
+                let i = lines.index(v);
+                (
+                    lines.at(i),
+                    waits.entry(i).or_default(),
+                    took.entry(i).or_default(),
+                )
+            }
+            None => (&mut none, &mut none_waits, &mut none_took),
+        };
+        line.opened += usize::from(o.opened);
+        line.closed += usize::from(o.took_to_close.is_some());
+        line_waits.extend(o.wait);
+        line_took.extend(o.took_to_close);
+    }
+    let mut lines: Vec<FieldLine> = lines
+        .finish(|l: &mut FieldLine, name| l.value = name)
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut l)| {
+            l.first_response = Spread::of(waits.remove(&i).unwrap_or_default());
+            l.time_to_close = Spread::of(took.remove(&i).unwrap_or_default());
+            l
+        })
+        .collect();
+    none.first_response = Spread::of(none_waits);
+    none.time_to_close = Spread::of(none_took);
+    lines.push(none);
+    Some(FieldTable {
+        field: def.name.clone(),
+        lines,
+    })
 }
 
 /// Lines kept in the order their names were first met (the named ones first).

@@ -734,12 +734,12 @@ impl Store {
     }
 
     /// The report for `period`, with a line for every active agent with a seat and for
-    /// each of `channels` (anyone else who did something gets one too); and the agents,
-    /// to name them.
+    /// each of `channels` (anyone else who did something gets one too), and a table for
+    /// each choice field of `fields`; and the agents, to name them.
     pub async fn report(
         &self,
         period: crate::desk::reports::Period,
-        channels: Vec<String>,
+        (channels, fields): (Vec<String>, Vec<crate::desk::ticket_fields::FieldDef>),
         sla: Option<crate::desk::sla::Sla>,
     ) -> Result<(crate::desk::reports::Report, Vec<UserView>), StoreError> {
         let since = period.since;
@@ -751,7 +751,13 @@ impl Store {
             .filter(|u| u.active && u.seat)
             .map(|u| u.email.clone())
             .collect();
-        let report = crate::desk::reports::build(period, &facts, &agents, &channels, sla.as_ref());
+        let report = crate::desk::reports::build_with_fields(
+            period,
+            &facts,
+            (&agents, &channels),
+            sla.as_ref(),
+            &fields,
+        );
         Ok((report, users))
     }
 

@@ -39,6 +39,7 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
                 priority: r.get(7)?,
                 priority_changes: Vec::new(),
                 closed_unanswered: r.get(8)?,
+                fields: Vec::new(),
             })
         })?
         .collect::<Result<Vec<TicketFact>, _>>()?;
@@ -65,10 +66,25 @@ pub(super) fn report_facts(conn: &Connection, since: i64) -> Result<Facts, Store
             changes.entry(ticket).or_default().push((at, before));
         }
     }
+    // Their ticket fields, for the tables by field.
+    let mut fields: HashMap<i64, Vec<(String, String)>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(
+        "SELECT f.ticket_id, f.name, f.value
+         FROM tickets t JOIN ticket_fields f ON f.ticket_id = t.id
+         WHERE (t.created_at >= ?1 OR t.closed_at >= ?1) AND t.merged_into IS NULL",
+    )?;
+    let rows = stmt.query_map([since], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get(2)?))
+    })?;
+    for row in rows {
+        let (ticket, name, value) = row?;
+        fields.entry(ticket).or_default().push((name, value));
+    }
     let tickets = tickets
         .into_iter()
         .map(|mut t| {
             t.priority_changes = changes.remove(&t.id).unwrap_or_default();
+            t.fields = fields.remove(&t.id).unwrap_or_default();
             t
         })
         .collect();

@@ -1127,7 +1127,11 @@ async fn report_for(
         .services
         .pipeline
         .store()
-        .report(period, config.channel_names(), config.sla.clone())
+        .report(
+            period,
+            (config.channel_names(), config.ticket_fields.clone()),
+            config.sla.clone(),
+        )
         .await
         .map_err(internal)
 }
@@ -1146,13 +1150,14 @@ async fn reports(
     )))
 }
 
-/// A table of the reports page as a CSV download (`table`: agents, channels or days).
+/// A table of the reports page as a CSV download (`table`: agents, channels, fields or
+/// days).
 async fn report_csv(state: &WebState, query: &[(String, String)]) -> Response<Body> {
     use views::reports::Table;
     let Some(table) = field(query, "table").and_then(Table::parse) else {
         return text(
             StatusCode::BAD_REQUEST,
-            "Say which table: table=agents, channels or days.",
+            "Say which table: table=agents, channels, fields or days.",
         );
     };
     let (report, users) = match report_for(state, query).await {

@@ -280,3 +280,85 @@ fn a_report_counts_what_the_desk_did() {
         "the period kept"
     );
 }
+
+#[test]
+fn a_report_counts_tickets_by_their_choice_fields() {
+    let rx = Receiver::start();
+    let fields = r#"
+[[ticket_field]]
+name = "Product"
+kind = "choice"
+choices = ["Desk lamp", "Hinge"]
+
+[[ticket_field]]
+name = "Order number"
+"#;
+    let d = Daemon::start_with(crate::harness::Settings {
+        channels: crate::relaying(rx.port, "", &format!("{}{fields}", crate::SUPPORT)),
+        ..crate::harness::Settings::default()
+    });
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = crate::olga_two_tickets(&d, "byfield");
+    ctl_ok(
+        &d,
+        &["tickets", "field", &hinge.to_string(), "Product", "hinge"],
+    );
+    ctl_ok(
+        &d,
+        &[
+            "tickets",
+            "field",
+            &invoice.to_string(),
+            "Order number",
+            "A-1",
+        ],
+    );
+    jane_replies(&d, hinge, &["--close"], "A new hinge is on its way.");
+    all_sent(&d, hinge);
+
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let page = report(&jane, "?days=7");
+    assert!(
+        page.contains(r#"<h2>By Product</h2><table class="report-field" data-field="Product">"#),
+        "{page}"
+    );
+    // A text field has too many values for a table.
+    assert!(!page.contains("By Order number"), "{page}");
+    let hinges = row(&page, r#"<tr data-value="Hinge">"#);
+    assert_eq!(&hinges[..2], ["1", "1"], "{hinges:?}");
+    assert_ne!(hinges[2], "—", "the hinge had its first answer: {hinges:?}");
+    assert_ne!(hinges[3], "—", "and was closed: {hinges:?}");
+    assert_eq!(
+        row(&page, r#"<tr data-value="Desk lamp">"#),
+        ["0", "0", "—", "—"]
+    );
+    assert!(page.contains(r#"<tr data-value=""><th scope="row">(none)</th>"#));
+    assert_eq!(row(&page, r#"<tr data-value="">"#), ["1", "0", "—", "—"]);
+
+    let csv = jane.get("/reports.csv?table=fields&days=7");
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    let csv = csv.text();
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines[0],
+        "field,value,opened,closed,first_answer_median_seconds,time_to_close_median_seconds"
+    );
+    assert_eq!(lines[1], "Product,Desk lamp,0,0,,");
+    assert!(lines[2].starts_with("Product,Hinge,1,1,"), "{csv}");
+    assert_eq!(lines[3], "Product,,1,0,,");
+    assert_eq!(lines.len(), 4, "{csv}");
+
+    let (code, out, err) = d.ctl(&["report", "--days", "7"]);
+    assert_eq!(code, 0, "{err}");
+    let product = out
+        .split("\nPRODUCT")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no Product table: {out}"));
+    let hinge_line = product
+        .lines()
+        .find(|l| l.starts_with("Hinge "))
+        .unwrap_or_else(|| panic!("no Hinge line: {out}"));
+    let cells: Vec<&str> = hinge_line.split_whitespace().collect();
+    assert_eq!(&cells[1..3], ["1", "1"], "{hinge_line}");
+    assert!(product.contains("(none)"), "{out}");
+}

@@ -21,6 +21,7 @@ fn ticket(id: i64, created_at: i64) -> TicketFact {
         priority: "medium".into(),
         priority_changes: Vec::new(),
         closed_unanswered: false,
+        fields: Vec::new(),
     }
 }
 
@@ -215,6 +216,7 @@ fn closing_counts_in_the_period_for_the_owner_and_the_day() {
             // The desk closed it: the customer never answered.
             TicketFact {
                 closed_unanswered: true,
+                fields: Vec::new(),
                 ..closed(ticket(2, MON + DAY), MON + DAY + 2 * H, "bea@acme.test")
             },
             // Closed before the period: not counted, though opened... before too.
@@ -589,4 +591,78 @@ fn ratings_given_in_the_period_count_for_the_desk_and_the_agent() {
         "3 good, 1 okay, 1 not good (60 % good)"
     );
     assert_eq!(channel("sales").good_of_all(), "0 of 1");
+}
+
+#[test]
+fn choice_fields_get_a_table_of_their_values() {
+    use crate::desk::ticket_fields::{FieldDef, Kind};
+    let with = |mut t: TicketFact, product: &str| {
+        t.fields.push(("product".into(), product.into()));
+        t.fields.push(("Order number".into(), "A-1".into()));
+        t
+    };
+    let facts = Facts {
+        tickets: vec![
+            // Two hinges: one answered in an hour and closed after two, one waiting.
+            with(
+                closed(ticket(1, MON + 9 * H), MON + 11 * H, "jane@acme.test"),
+                "Hinge",
+            ),
+            with(ticket(2, MON + 10 * H), "HINGE"),
+            // A value an earlier config offered.
+            with(ticket(3, MON + DAY), "Chair"),
+            // None set; and one opened before the period, closed in it.
+            ticket(4, MON + 2 * DAY),
+            with(
+                closed(ticket(5, MON - 3 * DAY), MON + H, "jane@acme.test"),
+                "Desk lamp",
+            ),
+        ],
+        replies: vec![reply(1, MON + 10 * H, "jane@acme.test")],
+        ..Default::default()
+    };
+    let fields = [
+        FieldDef {
+            name: "Product".into(),
+            kind: Kind::Choice(names(&["Desk lamp", "Hinge", "Shelf"])),
+        },
+        // Text fields get no table.
+        FieldDef {
+            name: "Order number".into(),
+            kind: Kind::Text,
+        },
+    ];
+    let r = build_with_fields(week(), &facts, (&[], &[]), None, &fields);
+    assert_eq!(r.fields.len(), 1);
+    let table = &r.fields[0];
+    assert_eq!(table.field, "Product");
+    type Line<'a> = (&'a str, usize, usize, Option<i64>, Option<i64>);
+    let lines: Vec<Line> = table
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.value.as_str(),
+                l.opened,
+                l.closed,
+                l.first_response.median,
+                l.time_to_close.median,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("Desk lamp", 0, 1, None, Some(3 * DAY + H)),
+            ("Hinge", 2, 1, Some(H), Some(2 * H)),
+            ("Shelf", 0, 0, None, None),
+            ("Chair", 1, 0, None, None),
+            ("", 1, 0, None, None),
+        ]
+    );
+    // Without fields, no tables (and `build` asks for none).
+    assert!(build_with_fields(week(), &facts, (&[], &[]), None, &[])
+        .fields
+        .is_empty());
+    assert!(build(week(), &facts, &[], &[], None).fields.is_empty());
 }

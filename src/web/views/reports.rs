@@ -157,6 +157,35 @@ pub fn page(report: &Report, agents: &[UserView]) -> String {
     out.push_str("</tbody></table>");
     download(&mut out, "channels", p.days, &clock);
 
+    // A table per choice field: what the tickets were about.
+    for table in &report.fields {
+        let _ = write!(
+            out,
+            r#"<h2>By {name}</h2><table class="report-field" data-field="{name}"><thead><tr><th scope="col">{name}</th><th scope="col">Opened</th><th scope="col">Closed</th><th scope="col">First answer, median</th><th scope="col">Time to close, median</th></tr></thead><tbody>"#,
+            name = esc(&table.field)
+        );
+        for l in &table.lines {
+            let _ = write!(
+                out,
+                r#"<tr data-value="{value}"><th scope="row">{shown}</th><td>{opened}</td><td>{closed}</td><td>{first}</td><td>{close}</td></tr>"#,
+                value = esc(&l.value),
+                shown = if l.value.is_empty() {
+                    "(none)".to_string()
+                } else {
+                    esc(&l.value)
+                },
+                opened = l.opened,
+                closed = l.closed,
+                first = l.first_response.median_words(),
+                close = l.time_to_close.median_words(),
+            );
+        }
+        out.push_str("</tbody></table>");
+    }
+    if !report.fields.is_empty() {
+        download(&mut out, "fields", p.days, &clock);
+    }
+
     let most = report
         .days
         .iter()
@@ -206,6 +235,8 @@ pub enum Table {
     Agents,
     /// One row per channel.
     Channels,
+    /// One row per value of each choice field.
+    Fields,
     /// One row per day, oldest first.
     Days,
 }
@@ -216,6 +247,7 @@ impl Table {
         match s {
             "agents" => Some(Table::Agents),
             "channels" => Some(Table::Channels),
+            "fields" => Some(Table::Fields),
             "days" => Some(Table::Days),
             _ => None,
         }
@@ -226,6 +258,7 @@ impl Table {
         match self {
             Table::Agents => "agents",
             Table::Channels => "channels",
+            Table::Fields => "fields",
             Table::Days => "days",
         }
     }
@@ -304,6 +337,32 @@ pub fn csv(report: &Report, table: Table, agents: &[UserView]) -> String {
                     c.rated.okay.to_string(),
                     c.rated.bad.to_string(),
                 ]);
+            }
+        }
+        Table::Fields => {
+            rows.push(
+                [
+                    "field",
+                    "value",
+                    "opened",
+                    "closed",
+                    "first_answer_median_seconds",
+                    "time_to_close_median_seconds",
+                ]
+                .map(String::from)
+                .to_vec(),
+            );
+            for table in &report.fields {
+                for l in &table.lines {
+                    rows.push(vec![
+                        table.field.clone(),
+                        l.value.clone(),
+                        l.opened.to_string(),
+                        l.closed.to_string(),
+                        secs(&l.first_response),
+                        secs(&l.time_to_close),
+                    ]);
+                }
             }
         }
         Table::Days => {
@@ -391,6 +450,7 @@ mod tests {
                 priority: "medium".into(),
                 priority_changes: Vec::new(),
                 closed_unanswered: false,
+                fields: Vec::new(),
             }],
             replies: vec![crate::desk::reports::ReplyFact {
                 ticket: 1,
@@ -442,6 +502,7 @@ mod tests {
                 priority: "medium".into(),
                 priority_changes: Vec::new(),
                 closed_unanswered: false,
+                fields: Vec::new(),
             }],
             ..Facts::default()
         };
