@@ -1630,6 +1630,18 @@ impl Validator<'_> {
                 }
             }
         });
+        let reply = raw.reply.as_ref().and_then(|r| {
+            if r.get_ref().trim().is_empty() {
+                self.problem(
+                    r,
+                    key("reply"),
+                    "must not be empty (leave it out for no reply)",
+                );
+                return None;
+            }
+            self.template(r, key("reply"), SNIPPET_TOKENS)?;
+            Some(r.get_ref().clone())
+        });
         let fields = self.field_values(&raw.fields, key("fields"), ticket_fields, true);
         if raw.owner.is_none()
             && raw.team.is_none()
@@ -1638,13 +1650,14 @@ impl Validator<'_> {
             && raw.tags.is_empty()
             && raw.untag.is_empty()
             && raw.note.is_none()
+            && raw.reply.is_none()
             && raw.snooze.is_none()
             && raw.fields.is_empty()
         {
             self.problem(
                 table,
                 format!("macro[{}]", i + 1),
-                "does nothing: give it an owner or team, a status, a priority, tags, untag, fields, a note or a snooze",
+                "does nothing: give it an owner or team, a status, a priority, tags, untag, fields, a note, a reply or a snooze",
             );
         }
         (self.problems.len() == before).then_some(Macro {
@@ -1655,6 +1668,7 @@ impl Validator<'_> {
             add_tags,
             remove_tags,
             note,
+            reply,
             snooze,
             fields,
         })

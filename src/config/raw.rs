@@ -131,6 +131,9 @@ pub struct RawMacro {
     pub untag: Vec<Spanned<String>>,
     /// An internal note.
     pub note: Option<Spanned<String>>,
+    /// A reply put in the reply box for the agent to review and send (a snippet's
+    /// tokens).
+    pub reply: Option<Spanned<String>>,
     /// Snooze this long ("3d").
     pub snooze: Option<Spanned<String>>,
     /// Ticket fields set (an empty value clears one).

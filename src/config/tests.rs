@@ -1066,8 +1066,24 @@ fn a_macro_that_cannot_work_or_does_nothing_is_refused_with_its_key() {
     let p = refused("status = \"closed\"\nsnooze = \"1d\"\n");
     assert_eq!(p[0].key, "macro[1].snooze");
     assert!(p[0].message.contains("cannot be snoozed"), "{p:?}");
-    let p = refused("tags = [\"a\"]\nreply = \"Thanks!\"\n");
+    let p = refused("reply = \" \"\n");
+    assert_eq!(p[0].key, "macro[1].reply");
+    assert!(p[0].message.contains("must not be empty"), "{p:?}");
+    let p = refused("reply = \"Hi {{customer.name}}\"\n");
+    assert_eq!(p[0].key, "macro[1].reply");
+    assert!(p[0].message.contains("customer.name"), "{p:?}");
+    let p = refused("tags = [\"a\"]\nsend = true\n");
     assert_eq!(p.len(), 1, "unknown key: {p:?}");
+    // A reply alone is something to do; it is kept as written.
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &format!("{GOOD}\n[[macro]]\nname = \"Thanks\"\nreply = \"Hi {{{{contact.first_name}}}},\\nthanks!\"\n"),
+    )
+    .unwrap();
+    assert_eq!(
+        c.macros[0].reply.as_deref(),
+        Some("Hi {{contact.first_name}},\nthanks!")
+    );
     let p = problems(&format!(
         "{GOOD}\n[[macro]]\nname = \"{}\"\ntags = [\"a\"]\n",
         "x".repeat(MAX_MACRO_NAME + 1)

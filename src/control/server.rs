@@ -1039,7 +1039,14 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 )),
                 spam: false,
             };
-            let words = format!("applied macro {:?} to ticket #{id}", m.name);
+            // A reply is for an agent to read before it goes: the shell sends none.
+            let words = match m.reply {
+                Some(_) => format!(
+                    "applied macro {:?} to ticket #{id}; its reply was not written (it is put in the reply box on the ticket's page; send one with `frontdeskctl tickets reply`)",
+                    m.name
+                ),
+                None => format!("applied macro {:?} to ticket #{id}", m.name),
+            };
             done(
                 ctx.services
                     .pipeline

@@ -48,6 +48,9 @@ pub struct Macro {
     pub remove_tags: Vec<String>,
     /// An internal note left on the ticket, in the applying agent's name.
     pub note: Option<String>,
+    /// A reply (a template with a snippet's tokens) put in the ticket's reply box for
+    /// the agent to review and send: a macro never mails a customer by itself.
+    pub reply: Option<String>,
     /// Snooze the ticket this many seconds.
     pub snooze: Option<i64>,
     /// Ticket fields set (`Some`, checked against their kinds) or cleared (`None`).
@@ -144,6 +147,9 @@ pub fn describe(m: &Macro) -> String {
     if m.note.is_some() {
         did.push("an internal note".to_string());
     }
+    if m.reply.is_some() {
+        did.push("a reply to review and send".to_string());
+    }
     did.join(" · ")
 }
 
@@ -160,6 +166,7 @@ mod tests {
             add_tags: vec!["needs-info".into()],
             remove_tags: vec!["triage".into()],
             note: Some("Asked for the order number.".into()),
+            reply: None,
             snooze: Some(3 * 86_400),
             fields: vec![("Product".into(), Some("Hinge".into()))],
         }
@@ -246,6 +253,7 @@ mod tests {
             add_tags: Vec::new(),
             remove_tags: Vec::new(),
             note: None,
+            reply: None,
             snooze: None,
             fields: vec![("Order number".into(), None)],
         };
@@ -255,5 +263,11 @@ mod tests {
             ..m
         };
         assert_eq!(describe(&m), "unassigned · Order number cleared");
+        let m = Macro {
+            reply: Some("Hi {{contact.first_name}}".into()),
+            fields: Vec::new(),
+            ..m
+        };
+        assert_eq!(describe(&m), "unassigned · a reply to review and send");
     }
 }

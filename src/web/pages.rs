@@ -862,6 +862,8 @@ async fn ticket(
         (Some(c), Some(agent)) => mail_preview(&config, c, agent),
         _ => (String::new(), String::new()),
     };
+    // Each macro's reply, filled in for this ticket as a snippet is.
+    let mut macro_replies: Vec<(String, String)> = Vec::new();
     let snippets: Vec<(String, String)> = match &me {
         Some(agent) => {
             let context = crate::outbound::compose::SnippetContext {
@@ -885,6 +887,19 @@ async fn ticket(
                     .map(|body| (s.name.as_str(), body))
                 })
                 .collect();
+            for m in &config.macros {
+                let reply = m.reply.as_deref().and_then(|r| {
+                    crate::outbound::template::Template::parse(
+                        r,
+                        crate::outbound::compose::SNIPPET_TOKENS,
+                    )
+                    .ok()
+                });
+                if let Some(reply) = reply {
+                    let text = crate::outbound::compose::render_snippet(&reply, &context);
+                    macro_replies.push((m.name.clone(), text));
+                }
+            }
             config
                 .snippets
                 .iter()
@@ -917,6 +932,7 @@ async fn ticket(
         signature_preview,
         snippets: &snippets,
         macros: &config.macros,
+        macro_replies: &macro_replies,
         ticket_fields: &config.ticket_fields,
         required_to_close: config
             .pipeline(&t.pipeline)
@@ -1463,7 +1479,7 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
         .map(str::to_string);
     // The form's "Mark as spam" button.
     let spam = field(form, "spam") == Some("1");
-    let apply = match macro_plan(state, form, &me) {
+    let apply = match macro_plan(state, form, (&me, false)) {
         Ok(plan) => plan,
         Err(why) => return text(StatusCode::BAD_REQUEST, &why),
     };
@@ -1499,13 +1515,18 @@ async fn bulk(state: &WebState, form: &[(String, String)], me: String) -> Respon
 fn macro_plan(
     state: &WebState,
     form: &[(String, String)],
-    me: &str,
+    (me, one_ticket): (&str, bool),
 ) -> Result<Option<crate::desk::macros::Plan>, String> {
     let Some(name) = field(form, "macro").filter(|n| !n.trim().is_empty()) else {
         return Ok(None);
     };
     let config = state.services.pipeline.config();
     match crate::desk::macros::find(&config.macros, name) {
+        // Its reply is read and sent on each ticket's own page.
+        Some(m) if m.reply.is_some() && !one_ticket => Err(format!(
+            "Nothing was changed: the macro {:?} writes a reply for you to review, so it is applied from each ticket's page.",
+            m.name
+        )),
         Some(m) => Ok(Some(crate::desk::macros::plan(m, me, unix_now()))),
         None => Err(format!(
             "Nothing was changed: there is no macro named {:?}.",
@@ -2058,10 +2079,23 @@ async fn post(
                     )
                 }
                 "macro" => {
-                    let apply = match macro_plan(state, form, &me) {
+                    let apply = match macro_plan(state, form, (&me, true)) {
                         Ok(Some(plan)) => Some(plan),
                         Ok(None) => return text(StatusCode::BAD_REQUEST, "Choose a macro."),
                         Err(why) => return text(StatusCode::BAD_REQUEST, &why),
+                    };
+                    // A macro that writes a reply: the page puts it in the reply box
+                    // (named in the fragment, which no server sees) once applied.
+                    let config = state.services.pipeline.config();
+                    let back = match apply.as_ref().and_then(|p| {
+                        crate::desk::macros::find(&config.macros, &p.name)
+                            .filter(|m| m.reply.is_some())
+                    }) {
+                        Some(m) => format!(
+                            "/tickets/{id}#macro-reply={}",
+                            crate::model::percent_encode(&m.name)
+                        ),
+                        None => format!("/tickets/{id}"),
                     };
                     let change = BulkChange {
                         assign: None,
@@ -2075,7 +2109,7 @@ async fn post(
                         .change_many(vec![id], change, me)
                         .await
                     {
-                        Ok(_) => redirect(&format!("/tickets/{id}")),
+                        Ok(_) => redirect(&back),
                         Err(StoreError::Invalid(e)) => text(
                             StatusCode::BAD_REQUEST,
                             &format!("Nothing was changed: {e}."),

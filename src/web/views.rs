@@ -943,21 +943,37 @@ fn ticket_fields_form(
     }
 }
 
-/// The macro menu (`name="macro"`, with `id`): each option says what its macro does; with
-/// `none`, a first option that applies no macro.
-fn macro_menu(out: &mut String, id: &str, macros: &[crate::desk::macros::Macro], none: bool) {
+/// The macro menu (`name="macro"`, with `id`): each option says what its macro does and
+/// carries its reply filled in (`replies`, by macro name; the page's script puts it in
+/// the reply box). For the bulk form (`replies` is `None`), a first option that applies
+/// no macro, and no macro that writes a reply (each is read on its own ticket).
+fn macro_menu(
+    out: &mut String,
+    id: &str,
+    macros: &[crate::desk::macros::Macro],
+    replies: Option<&[(String, String)]>,
+) {
     let _ = write!(
         out,
         r#"<select name="macro" id="{id}" class="macro-menu" aria-label="Macro">"#
     );
-    if none {
+    if replies.is_none() {
         out.push_str(r#"<option value="" data-does="">Macro: none</option>"#);
     }
     for m in macros {
+        let reply = match (replies, m.reply.is_some()) {
+            (None, true) => continue,
+            (Some(replies), true) => replies
+                .iter()
+                .find(|(name, _)| *name == m.name)
+                .map(|(_, text)| format!(r#" data-reply="{}""#, esc(text)))
+                .unwrap_or_default(),
+            (_, false) => String::new(),
+        };
         let does = esc(&crate::desk::macros::describe(m));
         let _ = write!(
             out,
-            r#"<option value="{name}" title="{does}" data-does="{does}">{name}</option>"#,
+            r#"<option value="{name}" title="{does}" data-does="{does}"{reply}>{name}</option>"#,
             name = esc(&m.name),
         );
     }
@@ -990,8 +1006,8 @@ fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
         let _ = write!(out, r#"<option value="{0}">{0}</option>"#, esc(stage));
     }
     out.push_str("</select> ");
-    if !p.macros.is_empty() {
-        macro_menu(out, "bulk-macro", p.macros, true);
+    if p.macros.iter().any(|m| m.reply.is_none()) {
+        macro_menu(out, "bulk-macro", p.macros, None);
         out.push(' ');
     }
     out.push_str(
@@ -1304,6 +1320,8 @@ pub struct TicketPage<'a> {
     pub snippets: &'a [(String, String)],
     /// Macros agents apply to it.
     pub macros: &'a [crate::desk::macros::Macro],
+    /// The replies of those that write one, filled in for this ticket: (name, text).
+    pub macro_replies: &'a [(String, String)],
     /// The fields the desk records about each ticket.
     pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
     /// Those an agent fills in before closing the ticket (its pipeline's).
@@ -1768,7 +1786,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             r#"<form class="macro" method="post" action="/tickets/{}/macro">{csrf}<label>Macro "#,
             t.id
         );
-        macro_menu(&mut out, "macro-menu", p.macros, false);
+        macro_menu(&mut out, "macro-menu", p.macros, Some(p.macro_replies));
         out.push_str(r#"</label> <button type="submit" id="apply-macro">Apply</button>"#);
         macro_hint(&mut out, p.macros);
         out.push_str("</form>");

@@ -285,3 +285,85 @@ fn without_macros_the_page_offers_none() {
         .contains("form class=\"macro\""));
     assert!(!jane.get("/inbox?view=all").text().contains("bulk-macro"));
 }
+
+const HINGE_SENT: &str = r#"
+[[macro]]
+name = "Hinge sent"
+status = "waiting on contact"
+tags = ["hinge"]
+reply = "Hi {{contact.first_name}},\n\nA new hinge for ticket {{ticket.id}} is on its way.\n\n{{agent.first_name}}"
+"#;
+
+#[test]
+fn a_macro_with_a_reply_puts_it_in_the_reply_box_to_read_and_send() {
+    let d = Daemon::start_with(settings(&[ESCALATE, HINGE_SENT]));
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, invoice) = olga_two_tickets(&d, "macreply");
+    let b = Browser::start(&d.http);
+    b.sign_in("jane@acme.test", PASSWORD);
+    b.open(&format!("/tickets/{hinge}"));
+    // A half-written reply is kept; the macro's comes after it.
+    let body = b.wait_find("#reply-body");
+    b.type_into(&body, "Sorry for the wait.");
+    b.click_css("#macro-menu option[value='Hinge sent']");
+    b.wait_until("the hint names the reply", |b| {
+        b.text("form.macro .macro-does")
+            == "status Waiting on contact · tags +hinge · a reply to review and send"
+    });
+    b.click_css("#apply-macro");
+    let expected = format!(
+        "Sorry for the wait.\n\nHi Olga,\n\nA new hinge for ticket {hinge} is on its way.\n\nJane"
+    );
+    b.wait_until("the reply box holds the macro's reply", |b| {
+        b.ready() && b.value("#reply-body") == expected
+    });
+    assert_eq!(b.focused_id(), "reply-body");
+    // The changes applied; nothing went to the customer.
+    let t = show(&d, hinge);
+    assert_eq!(t["status"], "Waiting on contact", "{t}");
+    assert_eq!(t["tags"], serde_json::json!(["hinge"]));
+    assert!(
+        crate::message_rows(&t, "outbound").is_empty(),
+        "a macro sends nothing: {t}"
+    );
+    // The preview follows, and the fragment is gone: a reload adds nothing twice.
+    assert!(b.text("#body-preview").contains("A new hinge for ticket"));
+    assert!(!b.url().contains("macro-reply"), "{}", b.url());
+    b.open(&format!("/tickets/{hinge}"));
+    b.wait_find("#reply-body");
+    assert_eq!(b.value("#reply-body"), expected, "kept once, as a draft");
+
+    // Ticked in the inbox it is neither offered nor taken: each reply is read on its
+    // own ticket.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let inbox = jane.get("/inbox?view=all").text();
+    assert!(inbox.contains("bulk-macro"), "Escalate is offered");
+    assert!(!inbox.contains("value=\"Hinge sent\""), "{inbox}");
+    let before = show(&d, invoice);
+    let r = jane.post(
+        "/tickets/bulk",
+        &[
+            ("csrf", &jane.csrf),
+            ("ticket", &invoice.to_string()),
+            ("macro", "Hinge sent"),
+        ],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("each ticket's page"), "{}", r.text());
+    assert_eq!(show(&d, invoice), before);
+    // From the shell the changes apply and it says the reply was not written.
+    let (code, out, err) = d.ctl(&[
+        "tickets",
+        "macro",
+        &invoice.to_string(),
+        "hinge sent",
+        "--as",
+        "jane@acme.test",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("its reply was not written"), "{out}");
+    let t = show(&d, invoice);
+    assert_eq!(t["tags"], serde_json::json!(["hinge"]));
+    assert!(crate::message_rows(&t, "outbound").is_empty());
+}

@@ -644,6 +644,28 @@
     return false;
   }
 
+  // A macro that writes a reply came back named in the fragment: its reply goes in the
+  // reply box (kept as a draft, as if typed) for the agent to read and send. Once.
+  // (After the drafts came back: a half-written reply keeps its words, the macro's
+  // come after them.)
+  var macroReply = /^#macro-reply=(.*)$/.exec(location.hash);
+  var panelMacros = document.getElementById("macro-menu");
+  if (macroReply && panelMacros) {
+    var wanted = null;
+    try { wanted = decodeURIComponent(macroReply[1]); } catch (err) { /* not ours */ }
+    var replyBox = document.getElementById("reply-body");
+    var written = Array.prototype.find.call(panelMacros.options, function (o) {
+      return o.value === wanted && o.hasAttribute("data-reply");
+    });
+    if (replyBox && written) {
+      var text = written.getAttribute("data-reply");
+      replyBox.value = replyBox.value.trim() === "" ? text : replyBox.value.replace(/\s+$/, "") + "\n\n" + text;
+      replyBox.dispatchEvent(new Event("input", { bubbles: true }));
+      replyBox.focus();
+    }
+    history.replaceState(null, "", location.pathname + location.search);
+  }
+
   // The macro form says what the macro picked does.
   var macroMenu = document.getElementById("macro-menu");
   var macroDoes = macroMenu && macroMenu.form && macroMenu.form.querySelector(".macro-does");
