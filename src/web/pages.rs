@@ -719,6 +719,7 @@ async fn inbox(
         saved_link: &views::inbox_link(view, filters, None),
         closes: &closes,
         macros: &config.macros,
+        ticket_fields: &config.ticket_fields,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }

@@ -694,6 +694,8 @@ pub struct InboxPage<'a> {
     pub closes: &'a [(i64, i64)],
     /// Macros for the bulk form.
     pub macros: &'a [crate::desk::macros::Macro],
+    /// The ticket fields, for the filter by one.
+    pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
 }
 
 /// The longest name of a saved view, in characters.
@@ -992,6 +994,27 @@ fn macro_hint(out: &mut String, macros: &[crate::desk::macros::Macro]) {
     );
 }
 
+/// The filter by a ticket field: which field, and its whole value (a choice's values
+/// suggested as it is typed).
+fn field_filter(out: &mut String, defs: &[crate::desk::ticket_fields::FieldDef]) {
+    use crate::desk::ticket_fields::Kind;
+    out.push_str(
+        r#"<span class="by-field"><select name="field" aria-label="Ticket field"><option value="">Any field</option>"#,
+    );
+    for def in defs {
+        let _ = write!(out, r#"<option value="{0}">{0}</option>"#, esc(&def.name));
+    }
+    out.push_str(r#"</select> <input type="text" name="value" aria-label="Field value" placeholder="is…" list="field-values" maxlength="200"><datalist id="field-values">"#);
+    for def in defs {
+        if let Kind::Choice(choices) = &def.kind {
+            for c in choices {
+                let _ = write!(out, r#"<option value="{}">"#, esc(c));
+            }
+        }
+    }
+    out.push_str("</datalist></span>");
+}
+
 /// The inbox's bulk form: the rows' checkboxes belong to it through `form="bulk"`.
 fn bulk_form(out: &mut String, p: &InboxPage<'_>) {
     let _ = write!(
@@ -1159,6 +1182,9 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                 None
             ))
         );
+    }
+    if p.filters.field.is_none() && !p.ticket_fields.is_empty() {
+        field_filter(&mut out, p.ticket_fields);
     }
     if let Some((name, value)) = p.filters.field {
         let _ = write!(
@@ -2249,7 +2275,23 @@ mod tests {
             saved_link: "/inbox?view=open&channel=support",
             closes: &[(2, 60), (1, 2 * 86_400 + 3 * 3600)],
             macros: &[],
+            ticket_fields: &[
+                crate::desk::ticket_fields::FieldDef {
+                    name: "Order <no>".into(),
+                    kind: crate::desk::ticket_fields::Kind::Text,
+                },
+                crate::desk::ticket_fields::FieldDef {
+                    name: "Product".into(),
+                    kind: crate::desk::ticket_fields::Kind::Choice(vec!["Hinge".into()]),
+                },
+            ],
         });
+        // The filter by a field: each field in the menu, a choice's values suggested.
+        assert!(
+            page.contains(r#"<option value="">Any field</option><option value="Order &lt;no&gt;">Order &lt;no&gt;</option><option value="Product">Product</option></select>"#)
+                && page.contains(r#"<datalist id="field-values"><option value="Hinge"></datalist>"#),
+            "{page}"
+        );
         assert!(
             page.contains(r#"<span class="badge closes" title="The desk closes it by itself "#)
                 && page.contains(">closes in 2 d 3 h</span>"),

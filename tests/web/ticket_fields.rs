@@ -72,9 +72,12 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
         serde_json::json!([]),
     );
     b.click_css("#save-fields");
+    // Saved once the page comes back with the change in its history (the box held
+    // the typed value all along).
     b.wait_until("the fields saved", |b| {
-        b.ready() && b.value("input[name='field:Order number']") == "A-4711 <b>"
+        b.ready() && b.text("ol.events").contains("Order number: A-4711")
     });
+    assert_eq!(b.value("input[name='field:Order number']"), "A-4711 <b>");
     assert_eq!(
         fields(&d, hinge),
         serde_json::json!({
@@ -272,6 +275,17 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     }
     let hinges = crate::inbox_rows(&jane.get("/inbox?view=all&field=Product&value=Hinge").text());
     assert_eq!(hinges, vec![new]);
+    // The inbox's filters offer the same: a field, and its value as typed.
+    b.open("/inbox?view=all");
+    b.click_css("form.filters select[name='field'] option[value='Product']");
+    let value = b.wait_find("form.filters input[name='value']");
+    b.type_into(&value, "hinge");
+    b.click_css("form.filters button[type='submit']");
+    b.wait_until("the inbox filtered by the field", |b| {
+        b.ready() && b.url().contains("field=Product") && b.find("span.field-filter").is_some()
+    });
+    assert_eq!(b.row_ids(), vec![new]);
+    assert!(b.text("span.field-filter").contains("hinge"));
     // Saved as a view, with its count.
     let r = jane.post(
         "/views",
