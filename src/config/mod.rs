@@ -1406,7 +1406,11 @@ impl Validator<'_> {
                 "only a field of kind = \"choice\" has choices",
             );
         }
-        (self.problems.len() == before).then_some(FieldDef { name, kind: kind? })
+        (self.problems.len() == before).then_some(FieldDef {
+            name,
+            kind: kind?,
+            in_inbox: raw.in_inbox,
+        })
     }
 
     /// The pipelines (their indexes) where agents must fill in field `i` before closing

@@ -107,6 +107,9 @@ pub struct RawTicketField {
     pub choices: Vec<Spanned<String>>,
     /// `true`: agents fill it in before closing a ticket; or the pipelines where so.
     pub required_to_close: Option<Spanned<toml::Value>>,
+    /// Inbox rows show its value.
+    #[serde(default)]
+    pub in_inbox: bool,
 }
 
 /// `[[macro]]`.

@@ -1102,7 +1102,7 @@ fn ticket_fields_have_a_kind_and_macros_set_them_checked() {
     let c = Config::parse(
         Path::new("t.toml"),
         &format!(
-            "{GOOD}\n[[ticket_field]]\nname = \" Order number \"\n\n[[ticket_field]]\nname = \"Product\"\nkind = \"Choice\"\nchoices = [\"Hinge\", \" Desk lamp \"]\n\n[[ticket_field]]\nname = \"Quantity\"\nkind = \"number\"\n\n[[ticket_field]]\nname = \"Renewal\"\nkind = \"date\"\n\n[[macro]]\nname = \"Lamp\"\nfields = {{ product = \"desk lamp\", Quantity = \"\" }}\n"
+            "{GOOD}\n[[ticket_field]]\nname = \" Order number \"\n\n[[ticket_field]]\nname = \"Product\"\nkind = \"Choice\"\nin_inbox = true\nchoices = [\"Hinge\", \" Desk lamp \"]\n\n[[ticket_field]]\nname = \"Quantity\"\nkind = \"number\"\n\n[[ticket_field]]\nname = \"Renewal\"\nkind = \"date\"\n\n[[macro]]\nname = \"Lamp\"\nfields = {{ product = \"desk lamp\", Quantity = \"\" }}\n"
         ),
     )
     .unwrap();
@@ -1123,6 +1123,13 @@ fn ticket_fields_have_a_kind_and_macros_set_them_checked() {
             ("Renewal", &Kind::Date),
         ]
     );
+    let shown: Vec<&str> = c
+        .ticket_fields
+        .iter()
+        .filter(|f| f.in_inbox)
+        .map(|f| f.name.as_str())
+        .collect();
+    assert_eq!(shown, ["Product"]);
     let mut set = c.macros[0].fields.clone();
     set.sort();
     assert_eq!(

@@ -40,6 +40,8 @@ pub struct FieldDef {
     pub name: String,
     /// What its values may be.
     pub kind: Kind,
+    /// Inbox rows show its value (`in_inbox = true`).
+    pub in_inbox: bool,
 }
 
 /// Why a value was refused.
@@ -144,6 +146,7 @@ mod tests {
         FieldDef {
             name: "Order number".into(),
             kind,
+            in_inbox: false,
         }
     }
 
@@ -236,6 +239,7 @@ mod tests {
             FieldDef {
                 name: "Product".into(),
                 kind: Kind::Text,
+                in_inbox: false,
             },
         ];
         assert_eq!(

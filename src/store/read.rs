@@ -833,6 +833,29 @@ impl<'c> Reader<'c> {
         super::web::inbox(self.conn, view, me, q)
     }
 
+    /// The values of the fields named `names` on `tickets`: (ticket, name, value), in
+    /// no order (an inbox page's rows show them).
+    pub fn fields_of(
+        &self,
+        tickets: &[i64],
+        names: &[&str],
+    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+        if tickets.is_empty() || names.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids = serde_json::to_string(tickets).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let names = serde_json::to_string(names).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ticket_id, name, value FROM ticket_fields
+             WHERE ticket_id IN (SELECT value FROM json_each(?1))
+               AND name IN (SELECT value FROM json_each(?2))",
+        )?;
+        let rows = stmt.query_map(params![ids, names], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// How many tickets a view holds with filters (see `web::inbox_count`).
     pub fn inbox_count(
         &self,

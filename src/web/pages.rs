@@ -634,6 +634,12 @@ async fn inbox(
     let known = state.counts.get(&me, now);
     let want_counts = known.is_none();
     let closing_config = config.clone();
+    let shown_fields: Vec<String> = config
+        .ticket_fields
+        .iter()
+        .filter(|f| f.in_inbox)
+        .map(|f| f.name.clone())
+        .collect();
     let reads = move |r: &Reader<'_>| {
         let counts = if want_counts {
             Some(r.inbox_counts(&me, cutoffs.as_ref())?)
@@ -663,7 +669,11 @@ async fn inbox(
                 closes.push((t.id, at));
             }
         }
-        Ok((rows, counts, r.users()?, teams, saved, closes))
+        // The values of the fields rows show (`in_inbox`), for this page's rows alone.
+        let ids: Vec<i64> = rows.iter().map(|row| row.ticket.id).collect();
+        let names: Vec<&str> = shown_fields.iter().map(String::as_str).collect();
+        let fields = r.fields_of(&ids, &names)?;
+        Ok((rows, counts, r.users()?, teams, (saved, closes, fields)))
     };
     let store = state.services.pipeline.store();
     // Counting every view walks the open tickets (milliseconds at 100,000): kept off
@@ -673,19 +683,14 @@ async fn inbox(
     } else {
         store.read(reads).await
     };
-    let (mut rows, counts, agents, teams, saved, closes) = match result {
-        Ok((rows, Some(counts), agents, teams, saved, closes)) => {
+    let (mut rows, counts, agents, teams, (saved, closes, row_fields)) = match result {
+        Ok((rows, Some(counts), agents, teams, rest)) => {
             state.counts.put(&session.email, now, counts.clone());
-            (rows, counts, agents, teams, saved, closes)
+            (rows, counts, agents, teams, rest)
         }
-        Ok((rows, None, agents, teams, saved, closes)) => (
-            rows,
-            known.unwrap_or_default(),
-            agents,
-            teams,
-            saved,
-            closes,
-        ),
+        Ok((rows, None, agents, teams, rest)) => {
+            (rows, known.unwrap_or_default(), agents, teams, rest)
+        }
         Err(e) => return Err(internal(e)),
     };
     let filters = ask.filters();
@@ -720,6 +725,7 @@ async fn inbox(
         closes: &closes,
         macros: &config.macros,
         ticket_fields: &config.ticket_fields,
+        row_fields: &row_fields,
     });
     Ok(Rendered::page(views::layout("Inbox", session, &page)))
 }

@@ -694,8 +694,10 @@ pub struct InboxPage<'a> {
     pub closes: &'a [(i64, i64)],
     /// Macros for the bulk form.
     pub macros: &'a [crate::desk::macros::Macro],
-    /// The ticket fields, for the filter by one.
+    /// The ticket fields, for the filter by one (and, `in_inbox`, on the rows).
     pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
+    /// The rows' values of the `in_inbox` fields: (ticket, name, value).
+    pub row_fields: &'a [(i64, String, String)],
 }
 
 /// The longest name of a saved view, in characters.
@@ -1223,7 +1225,7 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
             let contact = t.contact.name.as_deref().unwrap_or(&t.contact.email);
             let _ = write!(
                 out,
-                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{urgency}{mark}{due}{closes}{snoozed}{tags}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
+                r#"<tr class="ticket{waiting}{unread}" data-ticket="{id}"><td><input type="checkbox" name="ticket" value="{id}" form="bulk" aria-label="Select #{id}"></td><td>{id}</td><td><a href="/tickets/{id}">{new}{subject}</a>{urgency}{mark}{due}{closes}{snoozed}{tags}{fields}</td><td><a class="contact" href="{their_tickets}" title="{email}: their tickets">{contact}</a></td><td>{channel}</td><td>{status}</td><td title="{owner_email}">{owner}</td><td title="{updated}">{age}</td></tr>"#,
                 waiting = if r.awaiting_us { " awaiting-us" } else { "" },
                 unread = if r.unread { " unread" } else { "" },
                 snoozed = r
@@ -1281,6 +1283,31 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                             )),
                             esc(tag)
                         )
+                    })
+                    .collect::<String>(),
+                // The `in_inbox` fields' values, in the config's order; each filters
+                // the inbox to the tickets with it, as a tag does.
+                fields = p
+                    .ticket_fields
+                    .iter()
+                    .filter(|def| def.in_inbox)
+                    .filter_map(|def| {
+                        let (_, name, value) = p.row_fields.iter().find(|(id, name, _)| {
+                            *id == t.id && name.eq_ignore_ascii_case(&def.name)
+                        })?;
+                        Some(format!(
+                            r#" <a class="row-field" href="{}">{}: {}</a>"#,
+                            esc(&inbox_link(
+                                p.view,
+                                Filters {
+                                    field: Some((name, value)),
+                                    ..p.filters
+                                },
+                                None
+                            )),
+                            esc(&def.name),
+                            esc(value)
+                        ))
                     })
                     .collect::<String>(),
                 email = Escaped(&t.contact.email),
@@ -2275,17 +2302,25 @@ mod tests {
             saved_link: "/inbox?view=open&channel=support",
             closes: &[(2, 60), (1, 2 * 86_400 + 3 * 3600)],
             macros: &[],
+            row_fields: &[(1, "product".into(), "Hinge <2>".into())],
             ticket_fields: &[
                 crate::desk::ticket_fields::FieldDef {
                     name: "Order <no>".into(),
                     kind: crate::desk::ticket_fields::Kind::Text,
+                    in_inbox: false,
                 },
                 crate::desk::ticket_fields::FieldDef {
                     name: "Product".into(),
                     kind: crate::desk::ticket_fields::Kind::Choice(vec!["Hinge".into()]),
+                    in_inbox: true,
                 },
             ],
         });
+        // A field shown on the rows: its value, linking to the rows with it.
+        assert!(
+            page.contains(r#" <a class="row-field" href="/inbox?view=open&amp;channel=support&amp;status=New&amp;priority=high&amp;tag=billing&amp;contact=olga%40example.org&amp;field=product&amp;value=Hinge%20%3C2%3E&amp;awaiting=1">Product: Hinge &lt;2&gt;</a>"#),
+            "{page}"
+        );
         // The filter by a field: each field in the menu, a choice's values suggested.
         assert!(
             page.contains(r#"<option value="">Any field</option><option value="Order &lt;no&gt;">Order &lt;no&gt;</option><option value="Product">Product</option></select>"#)

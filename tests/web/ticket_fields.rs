@@ -23,6 +23,7 @@ name = "Order number"
 name = "Product"
 kind = "choice"
 choices = ["Hinge", "Desk lamp"]
+in_inbox = true
 
 [[ticket_field]]
 name = "Quantity"
@@ -286,6 +287,22 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     });
     assert_eq!(b.row_ids(), vec![new]);
     assert!(b.text("span.field-filter").contains("hinge"));
+    // Product is shown on the inbox's rows (`in_inbox`); the order number is not.
+    let all = jane.get("/inbox?view=all").text();
+    let row = |id: i64| {
+        all.split(&format!(r#"data-ticket="{id}""#))
+            .nth(1)
+            .and_then(|r| r.split("</tr>").next())
+            .unwrap_or_else(|| panic!("no row #{id}: {all}"))
+            .to_string()
+    };
+    assert!(
+        row(invoice).contains(r#"class="row-field" href="/inbox?view=all&amp;field=Product&amp;value=Desk%20lamp">Product: Desk lamp</a>"#),
+        "{}",
+        row(invoice)
+    );
+    assert!(row(new).contains(">Product: Hinge</a>"), "{}", row(new));
+    assert!(!all.contains("Order number: INV-9"), "not shown on rows");
     // Saved as a view, with its count.
     let r = jane.post(
         "/views",

@@ -625,11 +625,13 @@ fn choice_fields_get_a_table_of_their_values() {
         FieldDef {
             name: "Product".into(),
             kind: Kind::Choice(names(&["Desk lamp", "Hinge", "Shelf"])),
+            in_inbox: false,
         },
         // Text fields get no table.
         FieldDef {
             name: "Order number".into(),
             kind: Kind::Text,
+            in_inbox: false,
         },
     ];
     let r = build_with_fields(week(), &facts, (&[], &[]), None, &fields);
