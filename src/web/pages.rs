@@ -944,6 +944,13 @@ async fn ticket(
         required_to_close: config
             .pipeline(&t.pipeline)
             .map_or(&[][..], |p| p.required_to_close.as_slice()),
+        closing_stages: &config.pipeline(&t.pipeline).map_or_else(Vec::new, |p| {
+            p.stages
+                .iter()
+                .filter(|s| s.closed)
+                .map(|s| s.name.clone())
+                .collect()
+        }),
         contact: &contact,
         copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
             .join(", "),

@@ -889,12 +889,22 @@ fn ticket_fields_form(
                 .map_or("", |(_, v)| v.as_str());
             let name = esc(&format!("field:{}", def.name));
             let _ = write!(out, r#"<label>{} "#, esc(&def.name));
-            if required.iter().any(|r| r.eq_ignore_ascii_case(&def.name)) {
+            let needed = required.iter().any(|r| r.eq_ignore_ascii_case(&def.name));
+            if needed {
                 out.push_str(r#"<span class="needed-to-close">(needed to close)</span> "#);
             }
+            // The first of these still empty is where the script sends the agent.
+            let mark = if needed && value.is_empty() {
+                r#" data-needed="1""#
+            } else {
+                ""
+            };
             match &def.kind {
                 Kind::Choice(choices) => {
-                    let _ = write!(out, r#"<select name="{name}"><option value="">—</option>"#);
+                    let _ = write!(
+                        out,
+                        r#"<select name="{name}"{mark}><option value="">—</option>"#
+                    );
                     for c in choices {
                         let _ = write!(
                             out,
@@ -913,7 +923,7 @@ fn ticket_fields_form(
                     };
                     let _ = write!(
                         out,
-                        r#"<input name="{name}" {how} value="{}" maxlength="{MAX_VALUE}">"#,
+                        r#"<input name="{name}" {how} value="{}" maxlength="{MAX_VALUE}"{mark}>"#,
                         esc(value)
                     );
                 }
@@ -1379,6 +1389,9 @@ pub struct TicketPage<'a> {
     pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
     /// Those an agent fills in before closing the ticket (its pipeline's).
     pub required_to_close: &'a [String],
+    /// The closed stages of its pipeline (the page's script stops a close while a
+    /// field closing needs is empty, before the server would refuse it).
+    pub closing_stages: &'a [String],
     /// The contact's owner and other tickets.
     pub contact: &'a crate::store::ContactPanel,
     /// The reply's Cc box as the page opens: the ticket's other people.
@@ -1881,7 +1894,8 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     if !p.closed && !missing.is_empty() {
         let _ = write!(
             out,
-            r#"<p class="needs-fields">To close it, fill in {} (Fields, below).</p>"#,
+            r#"<p class="needs-fields" id="needs-fields" data-closing="{}">To close it, fill in {} (Fields, below).</p>"#,
+            esc(&p.closing_stages.join("\n")),
             esc(&missing.join(", "))
         );
     }

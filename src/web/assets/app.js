@@ -666,6 +666,31 @@
     history.replaceState(null, "", location.pathname + location.search);
   }
 
+  // Closing waits for the ticket fields it needs (the server refuses it too): "Send
+  // and close", or a closed status, stays on the page with what was typed, says so
+  // and goes to the first empty field.
+  var needsFields = document.getElementById("needs-fields");
+  if (needsFields) {
+    var closingStages = needsFields.getAttribute("data-closing").split("\n");
+    var holdClose = function (e) {
+      e.preventDefault();
+      needsFields.setAttribute("role", "alert");
+      needsFields.classList.add("held");
+      var first = document.querySelector("form.ticket-fields [data-needed]");
+      if (first) { first.focus(); }
+    };
+    document.addEventListener("click", function (e) {
+      var button = e.target.closest && e.target.closest("form.reply button[name='then'][value='close']");
+      if (button) { holdClose(e); }
+    }, true);
+    var statusMenu = document.querySelector("form[action$='/status'] select[name='stage']");
+    if (statusMenu) {
+      statusMenu.form.addEventListener("submit", function (e) {
+        if (closingStages.indexOf(statusMenu.value) >= 0) { holdClose(e); }
+      });
+    }
+  }
+
   // The macro form says what the macro picked does.
   var macroMenu = document.getElementById("macro-menu");
   var macroDoes = macroMenu && macroMenu.form && macroMenu.form.querySelector(".macro-does");
