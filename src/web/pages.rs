@@ -364,6 +364,7 @@ pub async fn handle(
             cached(state, &token_hash, &uri, None, page).await
         }
         (Method::GET, ["reports.csv"]) => report_csv(state, &query).await,
+        (Method::GET, ["inbox.csv"]) => inbox_csv(state, &session, &query).await,
         (Method::GET, ["me"]) => {
             let flash = match field(&query, "changed") {
                 Some("password") => Some(Ok(
@@ -1200,6 +1201,92 @@ async fn report_csv(state: &WebState, query: &[(String, String)]) -> Response<Bo
         views::reports::csv(&report, table, &users),
     );
     let name = format!("frontdesk-{}-{}-days.csv", table.name(), report.period.days);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        r.headers_mut()
+            .insert(hyper::header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// Most rows an inbox download holds: past that, filters narrow it.
+const EXPORT_MAX: usize = 50_000;
+
+/// Rows an inbox download reads per step of its keyset walk.
+const EXPORT_STEP: u32 = 1_000;
+
+/// The rows of every page of a keyset walk, at most `max`: `page(cursor)` reads up to
+/// `step` rows after `cursor` (`None`: from the first), and `cursor_of` gives a row's
+/// place; a page shorter than `step` is the last.
+fn every_page<T, E>(
+    (step, max): (usize, usize),
+    cursor_of: impl Fn(&T) -> i64,
+    mut page: impl FnMut(Option<i64>) -> Result<Vec<T>, E>,
+) -> Result<Vec<T>, E> {
+    let mut rows: Vec<T> = Vec::new();
+    let mut cursor = None;
+    loop {
+        let got = page(cursor)?;
+        let last_page = got.len() < step;
+        cursor = got.last().map(&cursor_of);
+        rows.extend(got);
+        if last_page || rows.len() >= max {
+            rows.truncate(max);
+            return Ok(rows);
+        }
+    }
+}
+
+/// An inbox view with its filters, every page of it (up to [`EXPORT_MAX`] rows), as a
+/// CSV download for a spreadsheet: one row per ticket, a column per ticket field.
+async fn inbox_csv(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Response<Body> {
+    let mut ask = InboxAsk::of(query);
+    // From the first page, whatever the link was on.
+    ask.past = None;
+    let view = ask.view;
+    let config = state.services.pipeline.config();
+    let cutoffs = config.sla.as_ref().map(|s| s.cutoffs(unix_now()));
+    let me = session.email.clone();
+    let names: Vec<String> = config
+        .ticket_fields
+        .iter()
+        .map(|f| f.name.clone())
+        .collect();
+    let found = state
+        .services
+        .pipeline
+        .store()
+        .read_long(move |r| {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let rows = every_page(
+                (EXPORT_STEP as usize, EXPORT_MAX),
+                |row: &crate::store::InboxRow| row.activity,
+                |past| {
+                    ask.past = past;
+                    r.inbox(view, &me, &ask.query(EXPORT_STEP, cutoffs.clone()))
+                },
+            )?;
+            let mut fields = Vec::new();
+            let ids: Vec<i64> = rows.iter().map(|row| row.ticket.id).collect();
+            for some in ids.chunks(EXPORT_STEP as usize) {
+                fields.extend(r.fields_of(some, &names)?);
+            }
+            Ok((rows, fields))
+        })
+        .await;
+    let (rows, fields) = match found {
+        Ok(found) => found,
+        Err(e) => return internal(e),
+    };
+    let mut r = respond(
+        StatusCode::OK,
+        "text/csv; charset=utf-8",
+        views::inbox_csv(&rows, &fields, &config.ticket_fields),
+    );
+    let name = format!("frontdesk-{}.csv", view.as_str());
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         r.headers_mut()
             .insert(hyper::header::CONTENT_DISPOSITION, v);
@@ -2349,6 +2436,46 @@ async fn post(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_download_walks_every_page_up_to_its_limit() {
+        // Ten rows, newest first, by their place in the order.
+        let all: Vec<i64> = (1..=10).rev().collect();
+        // The rows, and the cursors the walk asked with.
+        let walk = |(step, max): (usize, usize)| {
+            let mut asked = Vec::new();
+            let rows = every_page::<i64, ()>(
+                (step, max),
+                |row| *row,
+                |past| {
+                    asked.push(past);
+                    Ok(all
+                        .iter()
+                        .copied()
+                        .filter(|a| past.is_none_or(|p| *a < p))
+                        .take(step)
+                        .collect())
+                },
+            )
+            .unwrap();
+            (rows, asked)
+        };
+        assert_eq!(
+            walk((3, 100)),
+            (all.clone(), vec![None, Some(8), Some(5), Some(2)])
+        );
+        // A last page exactly full needs one more (empty) read.
+        assert_eq!(walk((5, 100)), (all.clone(), vec![None, Some(6), Some(1)]));
+        let (rows, asked) = walk((3, 5));
+        assert_eq!((rows.as_slice(), asked.len()), (&all[..5], 2));
+        assert!(every_page::<i64, ()>((3, 5), |r| *r, |_| Ok(Vec::new()))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            every_page::<i64, &str>((3, 5), |r| *r, |_| Err("gone")),
+            Err("gone")
+        );
+    }
 
     #[test]
     fn owner_menu_values() {

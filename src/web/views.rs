@@ -1006,6 +1006,69 @@ fn macro_hint(out: &mut String, macros: &[crate::desk::macros::Macro]) {
     );
 }
 
+/// Inbox rows as CSV (RFC 4180, CRLF lines, a header row): the ticket's number,
+/// subject, customer, channel, status, priority, owner, team, tags, when it was opened
+/// and last active, whether the customer wrote last, then a column per ticket field
+/// (`fields`: ticket, name, value).
+pub fn inbox_csv(
+    rows: &[InboxRow],
+    fields: &[(i64, String, String)],
+    defs: &[crate::desk::ticket_fields::FieldDef],
+) -> String {
+    use reports::csv_field;
+    let mut out = String::new();
+    let mut line = |cells: Vec<String>| {
+        let cells: Vec<String> = cells.iter().map(|c| csv_field(c)).collect();
+        out.push_str(&cells.join(","));
+        out.push_str("\r\n");
+    };
+    let mut header: Vec<String> = [
+        "id",
+        "subject",
+        "customer_name",
+        "customer_email",
+        "channel",
+        "status",
+        "priority",
+        "owner",
+        "team",
+        "tags",
+        "created_at",
+        "updated_at",
+        "customer_wrote_last",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(defs.iter().map(|d| d.name.clone()));
+    line(header);
+    for r in rows {
+        let t = &r.ticket;
+        let mut cells = vec![
+            t.id.to_string(),
+            t.subject.clone(),
+            t.contact.name.clone().unwrap_or_default(),
+            t.contact.email.clone(),
+            t.channel.clone(),
+            t.status.clone(),
+            t.priority.clone(),
+            t.owner.clone().unwrap_or_default(),
+            t.team.clone().unwrap_or_default(),
+            t.tags.join(" "),
+            t.created_at.clone(),
+            t.updated_at.clone(),
+            if r.awaiting_us { "yes" } else { "no" }.to_string(),
+        ];
+        cells.extend(defs.iter().map(|d| {
+            fields
+                .iter()
+                .find(|(id, name, _)| *id == t.id && name.eq_ignore_ascii_case(&d.name))
+                .map_or_else(String::new, |(_, _, v)| v.clone())
+        }));
+        line(cells);
+    }
+    out
+}
+
 /// The filter by a ticket field: which field, and its whole value (a choice's values
 /// suggested as it is typed).
 fn field_filter(out: &mut String, defs: &[crate::desk::ticket_fields::FieldDef]) {
@@ -1225,6 +1288,15 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
         }
     );
     out.push_str(r#"<button type="submit">Filter</button></form>"#);
+    if !p.rows.is_empty() {
+        // Every page of this view, filters and all, for a spreadsheet.
+        let link = inbox_link(p.view, p.filters, None).replacen("/inbox?", "/inbox.csv?", 1);
+        let _ = write!(
+            out,
+            r#"<p class="download"><a href="{}" download>Download these tickets (CSV)</a></p>"#,
+            esc(&link)
+        );
+    }
     if p.rows.is_empty() {
         out.push_str(r#"<p class="empty">No tickets here.</p>"#);
     } else {

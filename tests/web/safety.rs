@@ -566,6 +566,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/tickets/new".into(),
             "/reports?days=30".into(),
             "/reports.csv?table=days".into(),
+            "/inbox.csv?view=all".into(),
             "/nowhere".into(),
         ];
         for path in &gets {

@@ -303,6 +303,46 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     );
     assert!(row(new).contains(">Product: Hinge</a>"), "{}", row(new));
     assert!(!all.contains("Order number: INV-9"), "not shown on rows");
+    // The view downloads as CSV, every page of it, a column per field.
+    assert!(
+        all.contains(r#"<a href="/inbox.csv?view=all" download>Download these tickets (CSV)</a>"#),
+        "{all}"
+    );
+    let csv = jane.get("/inbox.csv?view=all");
+    assert_eq!(csv.status, 200, "{}", csv.text());
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"frontdesk-all.csv\"")
+    );
+    let csv = csv.text();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "id,subject,customer_name,customer_email,channel,status,priority,owner,team,tags,created_at,updated_at,customer_wrote_last,Order number,Product,Quantity,Renewal"
+    );
+    let line = |id: i64| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap_or_else(|| panic!("no line for #{id}: {csv}"))
+            .to_string()
+    };
+    assert!(
+        line(invoice).ends_with(",INV-9,Desk lamp,,2027-03-01"),
+        "{}",
+        line(invoice)
+    );
+    assert!(line(invoice).contains(",Olga,olga@customer.example.org,support,"));
+    assert!(line(new).contains(",Hinge,"), "{}", line(new));
+    // With the inbox's filters: only the tickets with the value.
+    let hinge_csv = jane
+        .get("/inbox.csv?view=all&field=Product&value=Hinge")
+        .text();
+    assert_eq!(
+        hinge_csv.split("\r\n").filter(|l| !l.is_empty()).count(),
+        2,
+        "{hinge_csv}"
+    );
     // Saved as a view, with its count.
     let r = jane.post(
         "/views",
