@@ -7,7 +7,8 @@ use crate::browser::Browser;
 use crate::harness::{Daemon, Settings};
 use crate::{add_agent, history, http_sign_in, olga_two_tickets, show, PASSWORD, SUPPORT};
 
-const PIPELINES: &str = r#"
+/// Two pipelines: the usual Support one and Billing (`Triage`, then `Refunded`, closed).
+pub const PIPELINES: &str = r#"
 [[pipeline]]
 name = "Support"
 stages = [

@@ -6,29 +6,14 @@
 use std::time::Duration;
 
 use crate::browser::Browser;
+use crate::macros::PIPELINES;
 use crate::receiver::Receiver;
 use crate::{
     add_agent, history, http_sign_in, message_rows, olga_two_tickets, relaying, show, PASSWORD,
     SUPPORT,
 };
 
-const DESK: &str = r#"
-[[pipeline]]
-name = "Support"
-stages = [
-  { name = "New" },
-  { name = "Waiting on contact" },
-  { name = "Waiting on us" },
-  { name = "Closed", closed = true },
-]
-
-[[pipeline]]
-name = "Billing"
-stages = [
-  { name = "Triage" },
-  { name = "Refunded", closed = true },
-]
-
+const FIELDS: &str = r#"
 [[ticket_field]]
 name = "Product"
 kind = "choice"
@@ -54,7 +39,7 @@ const NEEDS_PRODUCT: &str = "Product must be filled in before the ticket is clos
 fn a_ticket_closes_only_once_the_fields_it_needs_are_filled_in() {
     let rx = Receiver::start();
     let d = crate::harness::Daemon::start_with(crate::harness::Settings {
-        channels: relaying(rx.port, "", &format!("{SUPPORT}{DESK}")),
+        channels: relaying(rx.port, "", &format!("{SUPPORT}{PIPELINES}{FIELDS}")),
         ..crate::harness::Settings::default()
     });
     add_agent(&d, "jane@acme.test", "Jane Doe");
