@@ -922,9 +922,13 @@ async fn ticket(
         None => Vec::new(),
     };
     let pipelines: Vec<String> = config.pipelines.iter().map(|p| p.name.clone()).collect();
-    let stages: Vec<String> = config
-        .pipeline(&t.pipeline)
+    let pipeline = config.pipeline(&t.pipeline);
+    let stages: Vec<String> = pipeline
         .map(|p| p.stages.iter().map(|s| s.name.clone()).collect())
+        .unwrap_or_default();
+    let filled: Vec<String> = t.fields.keys().cloned().collect();
+    let missing_to_close: Vec<&str> = pipeline
+        .and_then(|p| Some(p.missing_to_close(&p.closing_stage()?.name, &filled)))
         .unwrap_or_default();
     let page = views::ticket(&views::TicketPage {
         ticket: &t,
@@ -942,10 +946,9 @@ async fn ticket(
         macros: &config.macros,
         macro_replies: &macro_replies,
         ticket_fields: &config.ticket_fields,
-        required_to_close: config
-            .pipeline(&t.pipeline)
-            .map_or(&[][..], |p| p.required_to_close.as_slice()),
-        closing_stages: &config.pipeline(&t.pipeline).map_or_else(Vec::new, |p| {
+        required_to_close: pipeline.map_or(&[][..], |p| p.required_to_close.as_slice()),
+        missing_to_close: &missing_to_close,
+        closing_stages: &pipeline.map_or_else(Vec::new, |p| {
             p.stages
                 .iter()
                 .filter(|s| s.closed)
@@ -955,9 +958,7 @@ async fn ticket(
         contact: &contact,
         copies: crate::outbound::copies::kept(&t.participants, &users, &config.own_addresses())
             .join(", "),
-        closed: config
-            .pipeline(&t.pipeline)
-            .is_some_and(|p| p.is_closed(&t.status)),
+        closed: pipeline.is_some_and(|p| p.is_closed(&t.status)),
         csrf: &session.csrf,
         me: &session.email,
         own: &config.own_addresses(),

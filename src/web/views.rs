@@ -1461,6 +1461,8 @@ pub struct TicketPage<'a> {
     pub ticket_fields: &'a [crate::desk::ticket_fields::FieldDef],
     /// Those an agent fills in before closing the ticket (its pipeline's).
     pub required_to_close: &'a [String],
+    /// Of those, the ones it lacks (none when its pipeline cannot close it).
+    pub missing_to_close: &'a [&'a str],
     /// The closed stages of its pipeline (the page's script stops a close while a
     /// field closing needs is empty, before the server would refuse it).
     pub closing_stages: &'a [String],
@@ -1957,12 +1959,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         "Set status",
     );
     // Said before the agent tries: closing waits for these (see `required_to_close`).
-    let missing: Vec<&str> = p
-        .required_to_close
-        .iter()
-        .filter(|name| !t.fields.keys().any(|k| k.eq_ignore_ascii_case(name)))
-        .map(String::as_str)
-        .collect();
+    let missing = p.missing_to_close;
     if !p.closed && !missing.is_empty() {
         let _ = write!(
             out,
