@@ -1281,13 +1281,12 @@ impl Validator<'_> {
                 (raw.team.is_some(), "team"),
                 (raw.status.is_some(), "status"),
                 (raw.acknowledge.is_some(), "acknowledge"),
-                (!raw.fields.is_empty(), "fields"),
             ] {
                 if given {
                     self.problem(
                         table,
                         key(name),
-                        "is for new tickets only: a rule for every mail gives priority and tags",
+                        "is for new tickets only: a rule for every mail gives priority, tags and fields",
                     );
                 }
             }

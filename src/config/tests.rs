@@ -1204,11 +1204,17 @@ fn a_ticket_field_or_a_macro_value_that_cannot_work_is_refused_with_its_key() {
     assert!(p[0].message.contains("give a value"), "{p:?}");
     let p = problems(&rule("fields = { Quantity = \"ten\" }\n"));
     assert!(p[0].message.contains("not a number"), "{p:?}");
-    let p = problems(&rule(
-        "fields = { Quantity = \"10\" }\nwhen = \"every mail\"\n",
-    ));
-    assert_eq!(p[0].key, "rule[1].fields");
-    assert!(p[0].message.contains("is for new tickets only"), "{p:?}");
+    // For every mail too: the ticket gets what it lacks (see `later_mail_rules`).
+    let c = Config::parse(
+        Path::new("t.toml"),
+        &rule("fields = { Quantity = \"10\" }\nwhen = \"every mail\"\n"),
+    )
+    .unwrap();
+    assert!(c.rules[0].every_mail);
+    assert_eq!(
+        c.rules[0].fields,
+        [("Quantity".to_string(), "10".to_string())]
+    );
 }
 
 #[test]

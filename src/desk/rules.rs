@@ -47,7 +47,7 @@ pub struct Rule {
     /// The customer gets no acknowledgement (`acknowledge = false`).
     pub no_acknowledgement: bool,
     /// Also for the customer's later mail on a ticket (`when = "every mail"`); such a
-    /// rule gives priority and tags only.
+    /// rule gives priority, tags and the fields a ticket lacks.
     pub every_mail: bool,
     /// Ticket fields the new ticket gets (name as the config spells it, value checked).
     pub fields: Vec<(String, String)>,

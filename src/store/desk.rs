@@ -537,8 +537,9 @@ pub(super) fn set_tags(
 }
 
 /// Give `ticket` what the rules for every mail gave the customer's later mail on it:
-/// their tags added and their priority. When that changed something the history names
-/// the rules; rules that find the ticket as they say record nothing. Tags a full
+/// their tags added, their priority, and their fields where the ticket has none. When
+/// that changed something the history names the rules; rules that find the ticket as
+/// they say record nothing. Tags a full
 /// ticket has no room for are left out, and the history says so: the mail is never
 /// refused for them.
 pub(super) fn later_mail_rules(
@@ -562,7 +563,24 @@ pub(super) fn later_mail_rules(
         .priority
         .map(|p| p.as_str())
         .filter(|p| *p != priority);
-    if tags == before && new_priority.is_none() {
+    // Fields are filled in where the ticket has none: a value an agent (or an earlier
+    // rule) gave stands.
+    let mut filled = Vec::new();
+    for (name, value) in &outcome.fields {
+        let added = exec(
+            conn,
+            "INSERT OR IGNORE INTO ticket_fields (ticket_id, name, value) VALUES (?1, ?2, ?3)",
+            params![ticket, name, value],
+        )?;
+        if added > 0 {
+            filled.push(crate::desk::ticket_fields::change_words(
+                name,
+                None,
+                Some(value),
+            ));
+        }
+    }
+    if tags == before && new_priority.is_none() && filled.is_empty() {
         return Ok(());
     }
     let json = serde_json::to_string(&tags).map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -571,6 +589,9 @@ pub(super) fn later_mail_rules(
         "UPDATE tickets SET tags = ?1, priority = coalesce(?2, priority) WHERE id = ?3",
         params![json, new_priority, ticket],
     )?;
+    for words in &filled {
+        event(conn, ticket, "field", "frontdesk", words, now)?;
+    }
     for applied in &outcome.applied {
         let words = match &left_out {
             Some(e) if !outcome.tags.is_empty() => format!("{applied} (tags not added: {e})"),

@@ -1,7 +1,8 @@
 //! Rules for new tickets (`[[rule]]`) over LMTP: the first mail's sender, subject and
 //! text give a new ticket a priority, tags, a team (routing picks one of its members)
 //! or an owner; the history says which rule did what; later mail on the ticket changes
-//! nothing; a reload with a broken rule is refused and changes nothing.
+//! nothing but by a rule for every mail (priority, tags, the fields it lacks); a reload
+//! with a broken rule is refused and changes nothing.
 
 use crate::{
     add_user, deliver, enable, event_with, ok, refused, rewrite, start, ticket_by_subject, Delivery,
@@ -55,6 +56,7 @@ when = "every mail"
 text = ["cancel my"]
 priority = "high"
 tags = ["churn-risk"]
+fields = { Account = "Small" }
 "#;
 
 #[test]
@@ -280,13 +282,20 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
     let plain = ticket_by_subject(&d, "Hinge broke too");
     assert_eq!(plain["priority"], "high", "{plain:#}");
     assert_eq!(plain["tags"], serde_json::json!(["support", "churn-risk"]));
+    // The field the ticket lacked is filled in.
+    assert_eq!(plain["fields"], serde_json::json!({"Account": "Small"}));
     let (_, actor, _) = event_with(
         &plain,
         "rule",
-        "rule \"Churn\": priority high, tags churn-risk",
+        "rule \"Churn\": priority high, tags churn-risk, Account Small",
     );
     assert_eq!(actor, "frontdesk");
-    // Once is enough: the same again changes nothing and says nothing.
+    let (_, actor, _) = event_with(&plain, "field", "Account: Small");
+    assert_eq!(actor, "frontdesk");
+    // Once is enough: the same again changes nothing and says nothing; nor does a
+    // value an agent gave meanwhile change.
+    let id = plain["id"].as_i64().unwrap().to_string();
+    ok(&d, &["tickets", "field", &id, "Account", "Bigclient"]);
     deliver(&d, &[churn("n4@small.example")]);
     let plain = ticket_by_subject(&d, "Hinge broke too");
     assert_eq!(
@@ -294,6 +303,7 @@ fn a_new_tickets_first_mail_picks_its_priority_tags_and_owner_by_the_rules() {
         1,
         "{plain:#}"
     );
+    assert_eq!(plain["fields"], serde_json::json!({"Account": "Bigclient"}));
 
     // A rule naming a team the desk does not have: the ticket stays nobody's, and the
     // history says why.
