@@ -1721,6 +1721,9 @@ fn print_ticket(t: &TicketDetail) {
     for (name, value) in &t.fields {
         out!("  {name}: {value}");
     }
+    if !t.needed_to_close.is_empty() {
+        out!("  to close: fill in {}", t.needed_to_close.join(", "));
+    }
     out!("  channel:  {}", t.channel);
     match &t.contact.name {
         Some(name) => out!("  contact:  {name} <{}>", t.contact.email),

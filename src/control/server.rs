@@ -287,7 +287,18 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Err(e) => store_err(e),
         },
         Request::TicketsShow { id } => match store.read_long(move |r| r.ticket(id)).await {
-            Ok(Some(t)) => Response::ok(ResponseData::Ticket(Box::new(t))),
+            Ok(Some(mut t)) => {
+                let config = ctx.services.pipeline.config();
+                let filled: Vec<String> = t.fields.keys().cloned().collect();
+                t.needed_to_close = config
+                    .pipeline(&t.pipeline)
+                    .map(|p| p.needed_to_close(&t.status, &filled))
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
+                Response::ok(ResponseData::Ticket(Box::new(t)))
+            }
             Ok(None) => Response::err(ErrorKind::NotFound, format!("no ticket #{id}")),
             Err(e) => store_err(e),
         },

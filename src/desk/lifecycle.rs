@@ -123,6 +123,15 @@ impl Pipeline {
             .collect()
     }
 
+    /// What a ticket at `status` holding `filled` still lacks before an agent may close
+    /// it: nothing once it is closed, or when the pipeline has no closed stage.
+    pub fn needed_to_close<'a>(&'a self, status: &str, filled: &[String]) -> Vec<&'a str> {
+        match self.closing_stage() {
+            Some(stage) if !self.is_closed(status) => self.missing_to_close(&stage.name, filled),
+            _ => Vec::new(),
+        }
+    }
+
     /// The stage "Send and close" puts a ticket in: the pipeline's first closed stage.
     pub fn closing_stage(&self) -> Option<&Stage> {
         self.stages.iter().find(|s| s.closed)
@@ -224,6 +233,15 @@ mod tests {
         // Only a closed stage asks; an unknown one is not closed.
         assert!(p.missing_to_close("Waiting on us", &none).is_empty());
         assert!(p.missing_to_close("Nowhere", &none).is_empty());
+        // What an open ticket still needs; a closed one, or one its pipeline cannot
+        // close, needs nothing.
+        assert_eq!(
+            p.needed_to_close("New", &["Product".to_string()]),
+            vec!["Order number"]
+        );
+        assert!(p.needed_to_close("Closed", &none).is_empty());
+        p.stages.retain(|s| !s.closed);
+        assert!(p.needed_to_close("New", &none).is_empty());
     }
 
     #[test]

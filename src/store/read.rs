@@ -127,6 +127,7 @@ impl<'c> Reader<'c> {
                         priority: r.get(11)?,
                         tags: serde_json::from_str(&r.get::<_, String>(12)?).unwrap_or_default(),
                         fields: Default::default(),
+                        needed_to_close: Vec::new(),
                         team: r.get(13)?,
                         id: r.get(0)?,
                         subject: r.get(1)?,

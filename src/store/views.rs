@@ -171,6 +171,10 @@ pub struct TicketDetail {
     /// Its fields (`[[ticket_field]]`) that have a value, by name.
     #[serde(default)]
     pub fields: std::collections::BTreeMap<String, String>,
+    /// The fields its pipeline wants before an agent closes it that it lacks (the
+    /// config's, so filled in by whoever holds it: `frontdeskctl tickets show`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub needed_to_close: Vec<String>,
     /// Team, when assigned to one.
     #[serde(default)]
     pub team: Option<String>,

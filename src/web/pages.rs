@@ -928,7 +928,7 @@ async fn ticket(
         .unwrap_or_default();
     let filled: Vec<String> = t.fields.keys().cloned().collect();
     let missing_to_close: Vec<&str> = pipeline
-        .and_then(|p| Some(p.missing_to_close(&p.closing_stage()?.name, &filled)))
+        .map(|p| p.needed_to_close(&t.status, &filled))
         .unwrap_or_default();
     let page = views::ticket(&views::TicketPage {
         ticket: &t,

@@ -120,6 +120,14 @@ fn a_ticket_closes_only_once_the_fields_it_needs_are_filled_in() {
     let (code, out, err) = d.ctl(&["tickets", "status", &hinge.to_string(), "closed"]);
     assert_ne!(code, 0, "{out}");
     assert!(err.contains(NEEDS_PRODUCT), "{err}");
+    // `tickets show` says what closing still needs (its JSON too).
+    let (code, out, _) = d.ctl(&["tickets", "show", &hinge.to_string()]);
+    assert_eq!(code, 0);
+    assert!(out.contains("\n  to close: fill in Product\n"), "{out}");
+    assert_eq!(
+        show(&d, hinge)["needed_to_close"],
+        serde_json::json!(["Product"])
+    );
     // Moving to another status is no close: it goes (the browser did so above).
     d.ctl_json(&["tickets", "status", &hinge.to_string(), "Waiting on us"]);
 
@@ -255,6 +263,7 @@ fn a_ticket_closes_only_once_the_fields_it_needs_are_filled_in() {
     assert_eq!(show(&d, invoice)["status"], "Refunded");
     let page = jane.get(&format!("/tickets/{invoice}")).text();
     assert!(!page.contains("needs-fields"), "nothing more is wanted");
+    assert!(show(&d, invoice).get("needed_to_close").is_none());
     let got = rx.wait_rcpt("olga@customer.example.org", 1, Duration::from_secs(30));
     assert_eq!(got.len(), 1, "only the reply that closed went");
     assert!(got[0].contains("The refund is on its way."));
