@@ -98,6 +98,7 @@ macro_rules! waiting_on_the_customer {
 }
 
 mod close_reminders;
+mod customers;
 mod desk;
 mod notify;
 mod outbound;
@@ -123,6 +124,10 @@ use tokio::sync::{mpsc, oneshot};
 use crate::ingest::PreparedMessage;
 use crate::model::{ImapOrigin, ThreadReason, TicketId};
 pub use close_reminders::{ReminderDue, WaitStanding};
+pub use customers::{
+    CustomerCursor, CustomerDetail, CustomerList, CustomerRow, CustomerTicket, COLLEAGUES,
+    CUSTOMERS_PAGE, CUSTOMER_TICKETS,
+};
 pub use desk::{Assignment, BulkChange, UserChanges};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};

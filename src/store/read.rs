@@ -573,6 +573,30 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// A page of the customers directory: latest activity first, or those a search
+    /// finds by name, address or `@domain`.
+    pub fn customers(
+        &self,
+        search: Option<&str>,
+        after: Option<super::CustomerCursor>,
+    ) -> Result<super::CustomerList, StoreError> {
+        super::customers::customers(self.conn, search, after)
+    }
+
+    /// Customer `id`'s page (`own`: the desk's addresses, never a company).
+    pub fn customer(
+        &self,
+        id: i64,
+        own: &[String],
+    ) -> Result<Option<super::CustomerDetail>, StoreError> {
+        super::customers::customer(self.conn, id, own)
+    }
+
+    /// The address of customer `id`.
+    pub fn customer_email(&self, id: i64) -> Result<Option<String>, StoreError> {
+        super::customers::customer_email(self.conn, id)
+    }
+
     /// One contact with their tickets.
     pub fn contact(&self, email: &str) -> Result<Option<ContactView>, StoreError> {
         let head = self
@@ -604,11 +628,11 @@ impl<'c> Reader<'c> {
         limit: usize,
         company: Option<&str>,
     ) -> Result<ContactPanel, StoreError> {
-        type Head = (Option<String>, bool, Option<String>, ContactNote);
+        type Head = (Option<String>, bool, Option<String>, ContactNote, i64);
         let head: Option<Head> = self
             .conn
             .prepare_cached(
-                "SELECT c.owner, c.blocked, d.domain, c.note, c.note_by, c.note_at
+                "SELECT c.owner, c.blocked, d.domain, c.note, c.note_by, c.note_at, c.id
                  FROM tickets t JOIN contacts c ON c.id = t.contact_id
                  LEFT JOIN blocked_domains d ON substr(c.email, instr(c.email, '@') + 1) = d.domain
                      OR substr(c.email, -length(d.domain) - 1) = '.' || d.domain
@@ -624,10 +648,11 @@ impl<'c> Reader<'c> {
                         by: r.get(4)?,
                         at: r.get(5)?,
                     },
+                    r.get(6)?,
                 ))
             })
             .optional()?;
-        let Some((owner, blocked, blocked_domain, note)) = head else {
+        let Some((owner, blocked, blocked_domain, note, contact)) = head else {
             return Ok(ContactPanel::default());
         };
         let mut stmt = self.conn.prepare_cached(
@@ -653,6 +678,7 @@ impl<'c> Reader<'c> {
             None => (Vec::new(), false),
         };
         Ok(ContactPanel {
+            id: contact,
             owner,
             note,
             others,

@@ -380,6 +380,8 @@ pub struct TeamView {
 /// tickets, newest activity first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactPanel {
+    /// The customer's number (their page, `/customers/<id>`).
+    pub id: i64,
     /// Owning agent.
     pub owner: Option<String>,
     /// What agents noted about them.

@@ -363,6 +363,18 @@ pub async fn handle(
             let page = reports(state, &session, &query);
             cached(state, &token_hash, &uri, None, page).await
         }
+        (Method::GET, ["customers"]) => {
+            let page = customers(state, &session, &query);
+            cached(state, &token_hash, &uri, None, page).await
+        }
+        (Method::GET, ["customers", id]) => match id.parse::<i64>() {
+            Ok(id) => {
+                let saved = field(&query, "saved") == Some("1");
+                let page = customer(state, &session, id, saved);
+                cached(state, &token_hash, &uri, None, page).await
+            }
+            Err(_) => text(StatusCode::NOT_FOUND, "No such customer."),
+        },
         (Method::GET, ["reports.csv"]) => report_csv(state, &query).await,
         (Method::GET, ["inbox.csv"]) => inbox_csv(state, &session, &query).await,
         (Method::GET, ["me"]) => {
@@ -1139,6 +1151,120 @@ async fn search(
         session,
         &views::search(&q, open_only, &hits),
     )))
+}
+
+/// The customers directory: everyone with a ticket, latest first, or those a search
+/// (`q`: words of a name or address, or `@domain`) finds; `after` pages on.
+async fn customers(
+    state: &WebState,
+    session: &SessionView,
+    query: &[(String, String)],
+) -> Result<Rendered, Response<Body>> {
+    use views::customers::{Directory, MAX_SEARCH};
+    let search = field(query, "q").unwrap_or("").trim().to_string();
+    if search.chars().count() > MAX_SEARCH {
+        return Err(text(
+            StatusCode::BAD_REQUEST,
+            &format!("Search for at most {MAX_SEARCH} characters."),
+        ));
+    }
+    let after = match field(query, "after").filter(|a| !a.is_empty()) {
+        None => None,
+        Some(a) => match crate::store::CustomerCursor::parse(a) {
+            Some(c) => Some(c),
+            None => {
+                return Err(text(
+                    StatusCode::BAD_REQUEST,
+                    "That is not a page of the customers list; start from the first.",
+                ))
+            }
+        },
+    };
+    let words = search.clone();
+    let (list, agents) = state
+        .services
+        .pipeline
+        .store()
+        .read_long(move |r| {
+            let words = Some(words.as_str()).filter(|w| !w.is_empty());
+            Ok((r.customers(words, after)?, r.users()?))
+        })
+        .await
+        .map_err(internal)?;
+    let page = views::customers::directory(&Directory {
+        search: &search,
+        list: &list,
+        agents: &agents,
+        later: after.is_some(),
+    });
+    Ok(Rendered::page(views::layout("Customers", session, &page)))
+}
+
+/// Customer `id`'s page (`saved`: just after their contact was saved).
+async fn customer(
+    state: &WebState,
+    session: &SessionView,
+    id: i64,
+    saved: bool,
+) -> Result<Rendered, Response<Body>> {
+    let own = state.services.pipeline.config().own_addresses();
+    let (found, agents) = state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| Ok((r.customer(id, &own)?, r.users()?)))
+        .await
+        .map_err(internal)?;
+    let Some(found) = found else {
+        return Err(text(StatusCode::NOT_FOUND, "No such customer."));
+    };
+    let page = views::customers::customer(&views::customers::CustomerPage {
+        customer: &found,
+        agents: &agents,
+        flash: saved.then_some(Ok("Saved.")),
+        csrf: &session.csrf,
+    });
+    let title = found
+        .row
+        .name
+        .clone()
+        .unwrap_or_else(|| found.row.email.clone());
+    Ok(Rendered::page(views::layout(&title, session, &page)))
+}
+
+/// What an "Edit contact" form says: the name, the owner (none: nobody) and the note
+/// (absent: left as it is).
+fn contact_edit(form: &[(String, String)]) -> (String, Option<String>, Option<String>) {
+    let name = field(form, "name").unwrap_or("").to_string();
+    let owner = field(form, "owner")
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(str::to_lowercase);
+    (name, owner, field(form, "note").map(str::to_string))
+}
+
+/// "Edit contact" on a customer's page: their name, owner and note.
+async fn save_customer(
+    state: &WebState,
+    me: String,
+    id: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "No such customer.");
+    };
+    let store = state.services.pipeline.store();
+    let email = match store.read(move |r| r.customer_email(id)).await {
+        Ok(Some(email)) => email,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return internal(e),
+    };
+    let (name, owner, note) = contact_edit(form);
+    match store.update_contact(email, name, owner, note, me).await {
+        Ok(_) => redirect(&format!("/customers/{id}?saved=1")),
+        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => internal(e),
+    }
 }
 
 /// The report the query asks for: the period (`days`, 7 unless said) in the agent's
@@ -2012,6 +2138,7 @@ async fn post(
             },
             Err(_) => text(StatusCode::NOT_FOUND, "No such saved view."),
         },
+        ["customers", id, "contact"] => save_customer(state, me, id, form).await,
         ["snippets"] => change_snippet(state, session, None, false, form).await,
         ["snippets", id] => change_snippet(state, session, Some(id), false, form).await,
         ["snippets", id, "delete"] => change_snippet(state, session, Some(id), true, form).await,
@@ -2348,12 +2475,7 @@ async fn post(
                         .await;
                     match contact {
                         Ok(Some(email)) => {
-                            let name = field(form, "name").unwrap_or("").to_string();
-                            let owner = field(form, "owner")
-                                .map(str::trim)
-                                .filter(|o| !o.is_empty())
-                                .map(str::to_lowercase);
-                            let note = field(form, "note").map(str::to_string);
+                            let (name, owner, note) = contact_edit(form);
                             done(
                                 id,
                                 store

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+pub mod customers;
 pub mod rating;
 pub mod reports;
 
@@ -342,6 +343,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <form class="search" action="/search" method="get"><input type="search" id="search-box" name="q" placeholder="Search tickets (/)" accesskey="s" aria-label="Search"></form>
 <button type="button" id="shortcuts-toggle" aria-controls="shortcuts" title="Keyboard shortcuts (?)">?</button>
 <a class="new-ticket-link" href="/tickets/new" title="Write to a customer first (c)">New ticket</a>
+<a class="customers-link" href="/customers" title="Everyone who writes to the desk">Customers</a>
 <a class="snippets-link" href="/snippets" title="Canned text for replies">Snippets</a>
 <a class="reports-link" href="/reports" title="How many tickets, how fast answered">Reports</a>
 <a class="me" href="/me" title="Your account">{name} · {avail}</a>
@@ -761,6 +763,61 @@ fn contact_note(out: &mut String, note: &crate::store::ContactNote, agents: &[Us
         note.at
             .map(|at| format!(", {}", time_tag(&crate::model::rfc3339(at))))
             .unwrap_or_default(),
+    );
+}
+
+/// The ticket's customer by name (else address), linked to their page.
+fn customer_link(t: &TicketDetail, id: i64) -> String {
+    let called = t
+        .contact
+        .name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or(&t.contact.email);
+    if t.contact.email == crate::ingest::UNKNOWN_SENDER {
+        return esc(called).to_string();
+    }
+    format!(
+        r#"<a class="customer-link" href="/customers/{id}" title="Their page: every ticket, their company">{}</a>"#,
+        esc(called)
+    )
+}
+
+/// "Edit contact": a customer's name, owner and note (`now`), posted to `action`.
+fn contact_form(
+    out: &mut String,
+    action: &str,
+    now: (Option<&str>, Option<&str>, &str),
+    agents: &[UserView],
+    csrf: &str,
+) {
+    let (name, owner, note) = now;
+    let _ = write!(
+        out,
+        r#"<details class="edit-contact"><summary>Edit contact</summary><form method="post" action="{}">{}<label>Name <input name="name" value="{}" maxlength="{}"></label><label>Owner <select name="owner"><option value="">None</option>"#,
+        esc(action),
+        hidden_csrf(csrf),
+        esc(name.unwrap_or("")),
+        crate::desk::subject::MAX_SUBJECT
+    );
+    for a in agents.iter().filter(|a| a.active) {
+        let sel = if owner == Some(a.email.as_str()) {
+            " selected"
+        } else {
+            ""
+        };
+        let _ = write!(
+            out,
+            r#"<option value="{0}"{sel}>{1}</option>"#,
+            esc(&a.email),
+            esc(&a.full_name)
+        );
+    }
+    let _ = write!(
+        out,
+        r#"</select></label><label>Note for every agent <textarea name="note" rows="3" maxlength="{}" placeholder="Prefers phone; contract 4711">{}</textarea></label><button type="submit">Save contact</button></form></details>"#,
+        crate::desk::subject::MAX_CONTACT_NOTE,
+        esc(note),
     );
 }
 
@@ -1850,7 +1907,7 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     let _ = write!(
         out,
         r#"<aside class="side"><h2>Contact</h2><p>{}<br>{}</p><p>Owner: {}</p>"#,
-        esc(t.contact.name.as_deref().unwrap_or("")),
+        customer_link(t, p.contact.id),
         esc(&t.contact.email),
         esc(p.contact.owner.as_deref().unwrap_or("none")),
     );
@@ -1863,31 +1920,16 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
             esc(&crate::model::percent_encode(&t.channel)),
         );
     }
-    let _ = write!(
-        out,
-        r#"<details class="edit-contact"><summary>Edit contact</summary><form method="post" action="/tickets/{}/contact">{csrf}<label>Name <input name="name" value="{}" maxlength="{}"></label><label>Owner <select name="owner"><option value="">None</option>"#,
-        t.id,
-        esc(t.contact.name.as_deref().unwrap_or("")),
-        crate::desk::subject::MAX_SUBJECT
-    );
-    for a in p.agents.iter().filter(|a| a.active) {
-        let sel = if p.contact.owner.as_deref() == Some(a.email.as_str()) {
-            " selected"
-        } else {
-            ""
-        };
-        let _ = write!(
-            out,
-            r#"<option value="{0}"{sel}>{1}</option>"#,
-            esc(&a.email),
-            esc(&a.full_name)
-        );
-    }
-    let _ = write!(
-        out,
-        r#"</select></label><label>Note for every agent <textarea name="note" rows="3" maxlength="{}" placeholder="Prefers phone; contract 4711">{}</textarea></label><button type="submit">Save contact</button></form></details>"#,
-        crate::desk::subject::MAX_CONTACT_NOTE,
-        esc(&p.contact.note.text),
+    contact_form(
+        &mut out,
+        &format!("/tickets/{}/contact", t.id),
+        (
+            t.contact.name.as_deref(),
+            p.contact.owner.as_deref(),
+            &p.contact.note.text,
+        ),
+        p.agents,
+        p.csrf,
     );
     spam_form(&mut out, t, p, &csrf);
     if !p.contact.others.is_empty() {

@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::browser::Browser;
+use crate::customer_of;
 use crate::{
     add_agent, daemon, deliver, http_sign_in, olga_asks_about_the_hinge, olga_two_tickets,
     text_mail, ticket_id, PASSWORD,
@@ -80,6 +81,9 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/snippets".to_string(),
         "/tickets/new".to_string(),
         "/reports".to_string(),
+        "/customers".to_string(),
+        "/customers?q=customer.example".to_string(),
+        format!("/customers/{}", customer_of(&b, hinge)),
     ] {
         problems.extend(audit(&b, &page));
     }

@@ -42,6 +42,7 @@ mod bulk;
 mod connection;
 mod contact_edit;
 mod copies;
+mod customers;
 mod delivery;
 mod drafts;
 mod forward;
@@ -474,4 +475,18 @@ pub fn outbound_messages(ticket: &Value) -> Vec<&Value> {
         .as_array()
         .map(|m| m.iter().filter(|m| m["direction"] == "outbound").collect())
         .unwrap_or_default()
+}
+
+/// The number of ticket `id`'s customer, from the link on its panel.
+pub fn customer_of(b: &browser::Browser, id: i64) -> i64 {
+    b.open(&format!("/tickets/{id}"));
+    b.wait_find("aside.side a.customer-link");
+    let href = b.js(
+        "return document.querySelector('aside.side a.customer-link').getAttribute('href');",
+        serde_json::json!([]),
+    );
+    href.as_str()
+        .and_then(|h| h.strip_prefix("/customers/"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no customer link: {href}"))
 }

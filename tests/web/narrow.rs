@@ -6,6 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::browser::Browser;
+use crate::customer_of;
 use crate::{add_agent, daemon, deliver, olga_two_tickets, text_mail, ticket_id, PASSWORD};
 
 /// The elements that stick out past the window's right edge (none when the page
@@ -98,6 +99,9 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
         "/snippets".to_string(),
         "/tickets/new".to_string(),
         "/reports".to_string(),
+        "/customers".to_string(),
+        "/customers?q=customer.example".to_string(),
+        format!("/customers/{}", customer_of(&b, hinge)),
     ] {
         problems.extend(too_wide(&b, &page));
     }

@@ -567,6 +567,9 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/reports?days=30".into(),
             "/reports.csv?table=days".into(),
             "/inbox.csv?view=all".into(),
+            "/customers".into(),
+            "/customers?q=olga".into(),
+            "/customers/1".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -593,7 +596,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 33] = [
+        let posts: [(String, &str); 34] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -619,6 +622,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/spam"), "spam=1"),
             (format!("/tickets/{id}/forward"), "to=x%40example.org"),
             (format!("/tickets/{id}/contact"), "name=anon&owner="),
+            ("/customers/1/contact".into(), "name=anon&owner="),
             (format!("/tickets/{id}/split"), "message=1"),
             ("/outbox/1/cancel".into(), ""),
             ("/outbox/1/retry".into(), ""),
