@@ -647,12 +647,7 @@ async fn inbox(
     let known = state.counts.get(&me, now);
     let want_counts = known.is_none();
     let closing_config = config.clone();
-    let shown_fields: Vec<String> = config
-        .ticket_fields
-        .iter()
-        .filter(|f| f.in_inbox)
-        .map(|f| f.name.clone())
-        .collect();
+    let shown_fields = in_inbox_fields(&config);
     let reads = move |r: &Reader<'_>| {
         let counts = if want_counts {
             Some(r.inbox_counts(&me, cutoffs.as_ref())?)
@@ -1136,21 +1131,40 @@ async fn search(
         parsed.open = Some(true);
     }
     let me = session.email.clone();
-    let hits = match state
+    let config = state.services.pipeline.config();
+    let shown = in_inbox_fields(&config);
+    let (hits, fields) = match state
         .services
         .pipeline
         .store()
-        .read_long(move |r| r.search(&parsed, &me, 50))
+        .read_long(move |r| {
+            let hits = r.search(&parsed, &me, 50)?;
+            // The values of the fields inbox rows show, for these tickets alone.
+            let ids: Vec<i64> = hits.iter().map(|h| h.ticket_id).collect();
+            let names: Vec<&str> = shown.iter().map(String::as_str).collect();
+            let fields = r.fields_of(&ids, &names)?;
+            Ok((hits, fields))
+        })
         .await
     {
-        Ok(h) => h,
+        Ok(found) => found,
         Err(e) => return Err(internal(e)),
     };
     Ok(Rendered::page(views::layout(
         "Search",
         session,
-        &views::search(&q, open_only, &hits),
+        &views::search(&q, open_only, &hits, (&config.ticket_fields, &fields)),
     )))
+}
+
+/// The names of the ticket fields a ticket's row shows (`in_inbox`).
+fn in_inbox_fields(config: &crate::config::Config) -> Vec<String> {
+    config
+        .ticket_fields
+        .iter()
+        .filter(|f| f.in_inbox)
+        .map(|f| f.name.clone())
+        .collect()
 }
 
 /// The customers directory: everyone with a ticket, latest first, or those a search

@@ -1424,31 +1424,17 @@ pub fn inbox(p: &InboxPage<'_>) -> String {
                         )
                     })
                     .collect::<String>(),
-                // The `in_inbox` fields' values, in the config's order; each filters
-                // the inbox to the tickets with it, as a tag does.
-                fields = p
-                    .ticket_fields
-                    .iter()
-                    .filter(|def| def.in_inbox)
-                    .filter_map(|def| {
-                        let (_, name, value) = p.row_fields.iter().find(|(id, name, _)| {
-                            *id == t.id && name.eq_ignore_ascii_case(&def.name)
-                        })?;
-                        Some(format!(
-                            r#" <a class="row-field" href="{}">{}: {}</a>"#,
-                            esc(&inbox_link(
-                                p.view,
-                                Filters {
-                                    field: Some((name, value)),
-                                    ..p.filters
-                                },
-                                None
-                            )),
-                            esc(&def.name),
-                            esc(value)
-                        ))
-                    })
-                    .collect::<String>(),
+                // Each filters the inbox to the tickets with it, as a tag does.
+                fields = row_field_links(t.id, (p.ticket_fields, p.row_fields), |field| {
+                    inbox_link(
+                        p.view,
+                        Filters {
+                            field: Some(field),
+                            ..p.filters
+                        },
+                        None,
+                    )
+                }),
                 email = Escaped(&t.contact.email),
                 their_tickets = Escaped(&inbox_link(
                     p.view,
@@ -2114,8 +2100,44 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
     out
 }
 
-/// Search results; the snippet's match markers become `<mark>` after escaping.
-pub fn search(query: &str, open_only: bool, hits: &[SearchHit]) -> String {
+/// The `in_inbox` fields' values of ticket `id` among `values` (ticket, field, value),
+/// in the config's order, each a link made by `link` from (field, value).
+fn row_field_links<'v>(
+    id: i64,
+    (defs, values): (
+        &[crate::desk::ticket_fields::FieldDef],
+        &'v [(i64, String, String)],
+    ),
+    link: impl Fn((&'v str, &'v str)) -> String,
+) -> String {
+    defs.iter()
+        .filter(|def| def.in_inbox)
+        .filter_map(|def| {
+            let (_, name, value) = values
+                .iter()
+                .find(|(t, name, _)| *t == id && name.eq_ignore_ascii_case(&def.name))?;
+            Some(format!(
+                r#" <a class="row-field" href="{}">{}: {}</a>"#,
+                esc(&link((name, value))),
+                esc(&def.name),
+                esc(value)
+            ))
+        })
+        .collect()
+}
+
+/// The search page: `hits` for `query`, each with the `in_inbox` fields of `fields`
+/// (the definitions, then (ticket, field, value)); the snippet's match markers become
+/// `<mark>` after escaping.
+pub fn search(
+    query: &str,
+    open_only: bool,
+    hits: &[SearchHit],
+    fields: (
+        &[crate::desk::ticket_fields::FieldDef],
+        &[(i64, String, String)],
+    ),
+) -> String {
     let mut out = format!(r#"<h1>Search: {}</h1>"#, esc(query));
     let _ = write!(
         out,
@@ -2139,7 +2161,17 @@ pub fn search(query: &str, open_only: bool, hits: &[SearchHit]) -> String {
             .replace('\u{3}', "</mark>");
         let _ = write!(
             out,
-            r#"<li data-ticket="{id}"{closed}><a href="/tickets/{id}">#{id} {subject}</a> <span class="status">{status}</span> <span>{contact}</span><p class="snippet">{snippet}</p></li>"#,
+            r#"<li data-ticket="{id}"{closed}><a href="/tickets/{id}">#{id} {subject}</a> <span class="status">{status}</span> <span>{contact}</span>{fields}<p class="snippet">{snippet}</p></li>"#,
+            fields = row_field_links(h.ticket_id, fields, |field| {
+                inbox_link(
+                    InboxView::All,
+                    Filters {
+                        field: Some(field),
+                        ..Filters::default()
+                    },
+                    None,
+                )
+            }),
             id = h.ticket_id,
             closed = if h.closed { r#" class="closed""# } else { "" },
             subject = esc(&h.subject),
@@ -2274,7 +2306,24 @@ mod tests {
             status: "<Closed>".into(),
             closed: true,
         }];
-        let page = search("printer", false, &hits);
+        use crate::desk::ticket_fields::{FieldDef, Kind};
+        let def = |name: &str, in_inbox| FieldDef {
+            name: name.into(),
+            kind: Kind::Text,
+            in_inbox,
+        };
+        let defs = [def("Product", true), def("Order number", false)];
+        let values = [
+            (3, "product".to_string(), "Hinge <2>".to_string()),
+            (3, "order number".to_string(), "A-1".to_string()),
+            (4, "product".to_string(), "Lamp".to_string()),
+        ];
+        let page = search("printer", false, &hits, (&defs, &values));
+        assert!(
+            page.contains(r#"<span>a@b.c</span> <a class="row-field" href="/inbox?view=all&amp;field=product&amp;value=Hinge%20%3C2%3E">Product: Hinge &lt;2&gt;</a><p class="snippet">"#),
+            "{page}"
+        );
+        assert!(!page.contains("A-1") && !page.contains("Lamp"), "{page}");
         assert!(page.contains("<mark>printer</mark>"));
         assert!(page.contains("&lt;script&gt;"));
         assert!(page.contains("&lt;i&gt;x&lt;/i&gt;"));

@@ -303,6 +303,18 @@ fn fields_are_filled_in_checked_kept_in_the_history_and_follow_merges_and_splits
     );
     assert!(row(new).contains(">Product: Hinge</a>"), "{}", row(new));
     assert!(!all.contains("Order number: INV-9"), "not shown on rows");
+    // Search hits show them too.
+    let found = jane.get("/search?q=invoice").text();
+    let hit = found
+        .split(&format!(r#"<li data-ticket="{invoice}""#))
+        .nth(1)
+        .and_then(|r| r.split("</li>").next())
+        .unwrap_or_else(|| panic!("no hit #{invoice}: {found}"));
+    assert!(
+        hit.contains(r#"<a class="row-field" href="/inbox?view=all&amp;field=Product&amp;value=Desk%20lamp">Product: Desk lamp</a>"#),
+        "{hit}"
+    );
+    assert!(!hit.contains("INV-9"), "{hit}");
     // The view downloads as CSV, every page of it, a column per field.
     assert!(
         all.contains(r#"<a href="/inbox.csv?view=all" download>Download these tickets (CSV)</a>"#),
