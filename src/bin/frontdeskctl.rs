@@ -14,7 +14,8 @@ use frontdesk::control::proto::{
 };
 use frontdesk::desk::reports::Report;
 use frontdesk::store::{
-    ContactView, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary, UserView,
+    ContactView, CustomerRow, OutboxView, TeamView, TicketDetail, TicketFilter, TicketSummary,
+    UserView,
 };
 
 /// sysexits codes that MTAs' pipe transports understand.
@@ -270,11 +271,14 @@ enum SnippetsCommand {
 
 #[derive(Subcommand)]
 enum ContactsCommand {
-    /// List contacts, newest first.
+    /// List customers, whoever's tickets moved last first (as the page's Customers).
     List {
         /// Most rows.
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// Only those whose name or address holds this (`@acme.example`: at that domain).
+        #[arg(long)]
+        search: Option<String>,
     },
     /// One contact with their tickets.
     Show {
@@ -1249,22 +1253,34 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 }
             }
         }
-        Command::Contacts(ContactsCommand::List { limit }) => {
+        Command::Contacts(ContactsCommand::List { limit, search }) => {
             let value = client.call(&Request::ContactsList {
                 limit: Some(*limit),
+                search: search.clone(),
             })?;
-            let contacts: Vec<ContactView> = serde_json::from_value(value["contacts"].clone())
+            let customers: Vec<CustomerRow> = serde_json::from_value(value["customers"].clone())
                 .map_err(|e| ClientError::Protocol(e.to_string()))?;
             if cli.json {
-                print_json(&serde_json::json!({ "contacts": contacts }));
+                print_json(&serde_json::json!({ "customers": customers }));
             } else {
-                out!("{:<36} {:<28} OWNER", "EMAIL", "NAME");
-                for c in contacts {
+                out!(
+                    "{:<36} {:<24} {:>5} {:>7} {:<24} LAST ACTIVITY",
+                    "EMAIL",
+                    "NAME",
+                    "OPEN",
+                    "TICKETS",
+                    "OWNER"
+                );
+                for c in customers {
                     out!(
-                        "{:<36} {:<28} {}",
+                        "{:<36} {:<24} {:>5} {:>7} {:<24} {}",
                         truncate(&c.email, 36),
-                        truncate(c.name.as_deref().unwrap_or(""), 28),
-                        c.owner.as_deref().unwrap_or("-")
+                        truncate(c.name.as_deref().unwrap_or(""), 24),
+                        c.open,
+                        c.tickets,
+                        truncate(c.owner.as_deref().unwrap_or("-"), 24),
+                        c.last_activity
+                            .map_or_else(|| "-".to_string(), frontdesk::model::rfc3339)
                     );
                 }
             }

@@ -151,11 +151,15 @@ pub enum Request {
         /// Follow (true) or stop (false).
         on: bool,
     },
-    /// List contacts.
+    /// List customers as the page's directory does: latest activity first, or those
+    /// whose name or address holds `search` (`@domain`: at that domain).
     ContactsList {
         /// Most rows.
         #[serde(default)]
         limit: Option<u32>,
+        /// Words of a name or address, or `@domain`.
+        #[serde(default)]
+        search: Option<String>,
     },
     /// One contact and their tickets.
     ContactsShow {
@@ -560,6 +564,11 @@ pub enum ResponseData {
         snippets: Vec<SnippetRow>,
     },
     /// `contacts list`.
+    Customers {
+        /// Rows, latest activity first.
+        customers: Vec<crate::store::CustomerRow>,
+    },
+    /// `contacts show`.
     Contacts {
         /// Rows.
         contacts: Vec<crate::store::ContactView>,

@@ -827,12 +827,27 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 })
             }))
         }
-        Request::ContactsList { limit } => {
+        Request::ContactsList { limit, search } => {
+            let limit = limit.unwrap_or(100) as usize;
             match store
-                .read_long(move |r| r.contacts(limit.unwrap_or(100)))
+                .read_long(move |r| {
+                    let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
+                    let mut customers = Vec::new();
+                    let mut after = None;
+                    loop {
+                        let page = r.customers(search, after)?;
+                        customers.extend(page.rows);
+                        match page.next {
+                            Some(next) if customers.len() < limit => after = Some(next),
+                            _ => break,
+                        }
+                    }
+                    customers.truncate(limit);
+                    Ok(customers)
+                })
                 .await
             {
-                Ok(contacts) => Response::ok(ResponseData::Contacts { contacts }),
+                Ok(customers) => Response::ok(ResponseData::Customers { customers }),
                 Err(e) => store_err(e),
             }
         }

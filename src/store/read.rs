@@ -556,23 +556,6 @@ impl<'c> Reader<'c> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Contacts, most recent first (their tickets left out).
-    pub fn contacts(&self, limit: u32) -> Result<Vec<ContactView>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT email, name, owner, note FROM contacts ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok(ContactView {
-                email: r.get(0)?,
-                name: r.get(1)?,
-                owner: r.get(2)?,
-                note: r.get(3)?,
-                tickets: Vec::new(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
     /// A page of the customers directory: latest activity first, or those a search
     /// finds by name, address or `@domain`.
     pub fn customers(

@@ -185,6 +185,28 @@ fn agents_find_a_customer_and_keep_what_they_know_about_them() {
     assert!(mo_page.contains("Mo"), "{mo_page}");
     assert!(!mo_page.contains("Others at"), "{mo_page}");
 
+    // frontdeskctl lists the same, in the same order.
+    let (code, out, err) = d.ctl(&["contacts", "list", "--search", "@customer.example.org"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].starts_with("EMAIL"), "{out}");
+    assert!(
+        lines[1].starts_with(OLGA) && lines[1].contains("Olga Ortiz"),
+        "{out}"
+    );
+    assert!(lines[2].starts_with(PIET), "{out}");
+    assert_eq!(lines.len(), 3, "{out}");
+    let all = d.ctl_json(&["contacts", "list", "--limit", "2"]);
+    let emails: Vec<&str> = all["customers"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .filter_map(|c| c["email"].as_str())
+        .collect();
+    assert_eq!(emails, [OLGA, MO], "{all:#}");
+    assert_eq!(all["customers"][0]["open"], 1);
+    assert_eq!(all["customers"][0]["tickets"], 2);
+
     // Refused, and nothing changes.
     let olga_id: i64 = olga_path.trim_start_matches("/customers/").parse().unwrap();
     let before = d.ctl_json(&["contacts", "show", OLGA]);
