@@ -260,6 +260,8 @@ pub struct Channel {
     pub signature: Option<Template>,
     /// Put `[#N-mac]` in subjects.
     pub subject_tag: bool,
+    /// An agent who answers a ticket nobody owns becomes its owner.
+    pub assign_on_reply: bool,
     /// This channel's own relay, overriding `[smtp]`.
     pub smtp: Option<SmtpConfig>,
     /// The instant reply.
@@ -2730,6 +2732,7 @@ impl Validator<'_> {
             from_name_format,
             signature,
             subject_tag: ch.subject_tag.unwrap_or(true),
+            assign_on_reply: ch.assign_on_reply.unwrap_or(true),
             smtp,
             acknowledgement,
             survey,

@@ -259,6 +259,8 @@ pub struct RawChannel {
     pub signature: Option<Spanned<String>>,
     /// Put the ticket tag in reply subjects.
     pub subject_tag: Option<bool>,
+    /// An agent who answers a ticket nobody owns takes it (default true).
+    pub assign_on_reply: Option<bool>,
     /// `[channel.smtp]`: this channel's own relay.
     pub smtp: Option<Spanned<RawSmtp>>,
     /// Ask customers to rate each reply (links under it).

@@ -48,6 +48,23 @@ fn good_file_loads() {
 }
 
 #[test]
+fn an_agents_reply_takes_an_unowned_ticket_unless_the_channel_says_no() {
+    let c = Config::parse(Path::new("t.toml"), GOOD).unwrap();
+    assert!(c.channels[0].assign_on_reply, "on unless said");
+    let off = GOOD.replace(
+        "forward_original_sender = true",
+        "forward_original_sender = true\nassign_on_reply = false",
+    );
+    let c = Config::parse(Path::new("t.toml"), &off).unwrap();
+    assert!(!c.channels[0].assign_on_reply);
+    let wrong = GOOD.replace(
+        "forward_original_sender = true",
+        "forward_original_sender = true\nassign_on_reply = \"yes\"",
+    );
+    assert!(!problems(&wrong).is_empty(), "a word is no yes or no");
+}
+
+#[test]
 fn syntax_error_names_line() {
     let p = problems("[daemon]\ndata_dir = \"x\"\ncompany_name = \n");
     assert_eq!(p[0].line, Some(3));

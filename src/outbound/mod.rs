@@ -171,6 +171,7 @@ fn queued_mail(
         draft: None,
         source_row: None,
         left_out: Vec::new(),
+        take_unowned: kind == OutboxKind::Reply && channel.assign_on_reply,
     }
 }
 

@@ -1706,7 +1706,85 @@ mod tests {
             draft: None,
             source_row: None,
             left_out: Vec::new(),
+            take_unowned: false,
         }
+    }
+
+    /// An agent's reply takes a ticket nobody owns (not one a colleague owns, and not
+    /// for an agent who is gone); a channel that says no leaves it unowned.
+    #[tokio::test]
+    async fn an_agent_who_answers_an_unowned_ticket_takes_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for (email, first) in [("jane@acme.test", "Jane"), ("bea@acme.test", "Bea")] {
+            store
+                .add_user(NewUser {
+                    email: email.into(),
+                    full_name: format!("{first} Doe"),
+                    first_name: first.into(),
+                    last_name: "Doe".into(),
+                    admin: false,
+                    seat: true,
+                })
+                .await
+                .unwrap();
+        }
+        Connection::open(store.path())
+            .unwrap()
+            .execute_batch(
+                "INSERT INTO contacts (id, email, created_at) VALUES (1, 'olga@example.org', 0);
+                 INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, owner, team)
+                 VALUES (1, 'Unowned', 'New', 'support', 1, 0, 0, NULL, NULL),
+                        (2, 'Bea''s', 'New', 'support', 1, 0, 0, 'bea@acme.test', NULL),
+                        (3, 'Team''s', 'New', 'support', 1, 0, 0, NULL, 'Billing'),
+                        (4, 'Kept open', 'New', 'support', 1, 0, 0, NULL, NULL),
+                        (5, 'A stranger', 'New', 'support', 1, 0, 0, NULL, NULL);",
+            )
+            .unwrap();
+        let reply = |ticket: i64, agent: &str, take: bool| QueuedMail {
+            agent_email: Some(agent.into()),
+            take_unowned: take,
+            message_id: format!("r{ticket}@acme.test"),
+            ..automatic_mail(ticket, OutboxKind::Reply, "Hello")
+        };
+        for (ticket, agent, take) in [
+            (1, "jane@acme.test", true),
+            (2, "jane@acme.test", true),
+            (3, "jane@acme.test", true),
+            (4, "jane@acme.test", false),
+            (5, "gone@acme.test", true),
+        ] {
+            store.queue_mail(reply(ticket, agent, take)).await.unwrap();
+        }
+        let owners: Vec<(Option<String>, Option<String>)> = store
+            .read(|r| {
+                (1..=5)
+                    .map(|id| {
+                        let t = r.ticket(id)?.expect("the ticket");
+                        Ok((t.owner, t.team))
+                    })
+                    .collect()
+            })
+            .await
+            .unwrap();
+        let jane = Some("jane@acme.test".to_string());
+        assert_eq!(
+            owners,
+            [
+                (jane.clone(), None),
+                (Some("bea@acme.test".into()), None),
+                (jane, Some("Billing".into())),
+                (None, None),
+                (None, None),
+            ]
+        );
+        let history = store.read(|r| r.ticket(1)).await.unwrap().unwrap().events;
+        assert!(
+            history.iter().any(|e| e.kind == "assigned"
+                && e.detail == "assigned to jane@acme.test, who answered it"),
+            "{history:?}"
+        );
+        store.close();
     }
 
     fn kind_word(kind: OutboxKind) -> &'static str {

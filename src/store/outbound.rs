@@ -125,6 +125,35 @@ pub struct QueuedMail {
     pub source_row: Option<i64>,
     /// People the agent took out of the Cc box: not offered again until they write.
     pub left_out: Vec<String>,
+    /// The agent replying becomes the owner of a ticket nobody owns (the channel's
+    /// `assign_on_reply`).
+    pub take_unowned: bool,
+}
+
+/// `agent` answered ticket `ticket`: it is theirs if nobody owned it (its team stays).
+fn take_unowned(
+    conn: &Connection,
+    ticket: TicketId,
+    agent: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let taken = exec(
+        conn,
+        "UPDATE tickets SET owner = ?2 WHERE id = ?1 AND owner IS NULL
+           AND EXISTS (SELECT 1 FROM users WHERE email = ?2 AND active)",
+        params![ticket, agent],
+    )?;
+    if taken > 0 {
+        event(
+            conn,
+            ticket,
+            "assigned",
+            agent,
+            &format!("assigned to {agent}, who answered it"),
+            now,
+        )?;
+    }
+    Ok(())
 }
 
 pub(super) fn add_user(conn: &Connection, user: &NewUser) -> Result<i64, StoreError> {
@@ -538,6 +567,9 @@ pub(super) fn queue_mail(
     let row = conn.last_insert_rowid();
     if mail.agent_email.is_some() {
         super::notify::notify_followers(conn, ticket, author, row, now)?;
+    }
+    if let (Some(agent), true) = (&mail.agent_email, mail.take_unowned) {
+        take_unowned(conn, ticket, agent, now)?;
     }
     insert_attachments(conn, row, &mail.attachments)?;
     for address in &mail.copies {

@@ -152,6 +152,9 @@ fn sign_in_open_reply_assign_and_close_in_chromium() {
         "the attachment's bytes differ from the file uploaded"
     );
 
+    // Nobody owned it: Jane's answer made it hers.
+    b.wait_text("p.meta", "owner Jane Doe");
+    assert_eq!(crate::show(&d, id)["owner"], "jane@acme.test");
     // Assign to Bob in the side panel.
     b.click_css("form[action$='/assign'] option[value='agent:bob@acme.test']");
     b.click_css("form[action$='/assign'] button[type=submit]");

@@ -162,6 +162,9 @@ fn views_filters_order_counts_and_pages_match_the_tickets() {
         );
         assert_eq!(code, 0, "{err}{out}");
     }
+    // Answering 58, which nobody owned, made it Dana's; she gives it back.
+    assert_eq!(d.ticket(58)["owner"], DANA);
+    ctl(&["tickets", "assign", "58", "--none"]);
     let (code, out, err) = d.ctl_stdin(&["tickets", "note", "6", "--as", BOB], Some(b"Looking."));
     assert_eq!(code, 0, "{err}{out}");
     for id in ["2", "5", "8", "57"] {
