@@ -280,6 +280,18 @@ enum ContactsCommand {
         #[arg(long)]
         search: Option<String>,
     },
+    /// Import customers from a CSV file (a HubSpot contacts export, or columns email,
+    /// name, owner, note): all rows or, with one bad row, none.
+    Import {
+        /// The file (`-`: stdin).
+        file: PathBuf,
+        /// Only say what it would add and change.
+        #[arg(long)]
+        dry_run: bool,
+        /// Sign the notes as this agent.
+        #[arg(long = "as")]
+        actor: Option<String>,
+    },
     /// One contact with their tickets.
     Show {
         /// Contact address.
@@ -1283,6 +1295,46 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                             .map_or_else(|| "-".to_string(), frontdesk::model::rfc3339)
                     );
                 }
+            }
+        }
+        Command::Contacts(ContactsCommand::Import {
+            file,
+            dry_run,
+            actor,
+        }) => {
+            let stdin = file.as_os_str() == "-";
+            let bytes = if stdin {
+                let mut b = Vec::new();
+                std::io::stdin().read_to_end(&mut b).map(|_| b)
+            } else {
+                std::fs::read(file)
+            }
+            .map_err(ClientError::Io)?;
+            let rows = frontdesk::desk::contact_import::parse(&bytes).map_err(|problems| {
+                let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
+                ClientError::Daemon {
+                    kind: ErrorKind::Rejected,
+                    message: format!("{} imports nothing:\n{}", file.display(), said.join("\n")),
+                }
+            })?;
+            let value = client.call(&Request::ContactsImport {
+                rows,
+                dry_run: *dry_run,
+                actor: actor.clone(),
+            })?;
+            let counts: frontdesk::desk::contact_import::ImportCounts =
+                serde_json::from_value(value["imported"].clone())
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&value);
+            } else {
+                out!(
+                    "{}{} added, {} changed, {} as they were",
+                    if *dry_run { "would be: " } else { "" },
+                    counts.added,
+                    counts.changed,
+                    counts.unchanged
+                );
             }
         }
         Command::Contacts(ContactsCommand::Show { email }) => {

@@ -166,6 +166,17 @@ pub enum Request {
         /// Address.
         email: String,
     },
+    /// Import customers: a file's rows, already read (`contacts import`).
+    ContactsImport {
+        /// The rows.
+        rows: Vec<crate::desk::contact_import::ImportRow>,
+        /// Only say what it would do.
+        #[serde(default)]
+        dry_run: bool,
+        /// Who imports (the notes' author); the CLI's user when absent.
+        #[serde(default)]
+        actor: Option<String>,
+    },
     /// Set or clear a contact's owner.
     ContactsSetOwner {
         /// Contact address.
@@ -567,6 +578,11 @@ pub enum ResponseData {
     Customers {
         /// Rows, latest activity first.
         customers: Vec<crate::store::CustomerRow>,
+    },
+    /// `contacts import`.
+    Imported {
+        /// What it added and changed (or would, on a dry run).
+        imported: crate::desk::contact_import::ImportCounts,
     },
     /// `contacts show`.
     Contacts {

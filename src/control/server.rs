@@ -860,6 +860,21 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 Err(e) => store_err(e),
             }
         }
+        Request::ContactsImport {
+            rows,
+            dry_run,
+            actor,
+        } => match store
+            .import_contacts(
+                rows,
+                actor.unwrap_or_else(|| "frontdeskctl".into()),
+                dry_run,
+            )
+            .await
+        {
+            Ok(imported) => Response::ok(ResponseData::Imported { imported }),
+            Err(e) => store_err(e),
+        },
         Request::ContactsSetOwner { email, owner } => done(
             store
                 .set_contact_owner(

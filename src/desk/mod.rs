@@ -5,6 +5,7 @@
 //! search box's filters.
 
 pub mod auto_close;
+pub mod contact_import;
 pub mod lifecycle;
 pub mod macros;
 pub mod mentions;

@@ -4,7 +4,9 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::views::{ContactNote, OtherTicket};
+use super::writer::exec;
 use super::StoreError;
+use crate::desk::contact_import::{owner_of, ImportCounts, ImportRow};
 use crate::ingest::UNKNOWN_SENDER;
 
 /// Customers on one page of the directory.
@@ -336,6 +338,128 @@ pub(super) fn customer_email(conn: &Connection, id: i64) -> Result<Option<String
         .prepare_cached("SELECT email FROM contacts WHERE id = ?1 AND email <> ?2")?
         .query_row(params![id, UNKNOWN_SENDER], |r| r.get(0))
         .optional()?)
+}
+
+/// What an import does to one customer.
+enum Planned {
+    Add(ImportRow),
+    Change(i64, ImportRow),
+    Same,
+}
+
+/// What importing `rows` would do, or every row that cannot be taken (an owner who is
+/// no agent) as "line N: why" lines.
+fn plan_import(
+    conn: &Connection,
+    rows: Vec<ImportRow>,
+    agents: &[crate::store::UserView],
+) -> Result<Vec<Planned>, StoreError> {
+    let mut problems = Vec::new();
+    let mut planned = Vec::with_capacity(rows.len());
+    let mut known = conn.prepare_cached(
+        "SELECT id, name, owner, note FROM contacts WHERE email = ?1 AND email <> ?2",
+    )?;
+    for mut row in rows {
+        if let Some(typed) = row.owner.take() {
+            match owner_of(&typed, agents) {
+                Ok(email) => row.owner = Some(email.to_string()),
+                Err(why) => {
+                    problems.push(format!("line {}: {why}", row.line));
+                    continue;
+                }
+            }
+        }
+        type Known = (i64, Option<String>, Option<String>, String);
+        let found: Option<Known> = known
+            .query_row(params![row.email, UNKNOWN_SENDER], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })
+            .optional()?;
+        planned.push(match found {
+            None => Planned::Add(row),
+            Some((id, name, owner, note)) => {
+                let differs = |new: &Option<String>, old: Option<&str>| {
+                    new.as_deref().is_some_and(|n| Some(n) != old)
+                };
+                if differs(&row.name, name.as_deref())
+                    || differs(&row.owner, owner.as_deref())
+                    || differs(&row.note, Some(&note))
+                {
+                    Planned::Change(id, row)
+                } else {
+                    Planned::Same
+                }
+            }
+        });
+    }
+    if !problems.is_empty() {
+        return Err(StoreError::Invalid(problems.join("\n")));
+    }
+    Ok(planned)
+}
+
+fn counts(planned: &[Planned]) -> ImportCounts {
+    let mut counts = ImportCounts::default();
+    for p in planned {
+        match p {
+            Planned::Add(_) => counts.added += 1,
+            Planned::Change(..) => counts.changed += 1,
+            Planned::Same => counts.unchanged += 1,
+        }
+    }
+    counts
+}
+
+/// What importing `rows` would add and change, without changing anything.
+pub(super) fn try_import(
+    conn: &Connection,
+    rows: Vec<ImportRow>,
+    agents: &[crate::store::UserView],
+) -> Result<ImportCounts, StoreError> {
+    Ok(counts(&plan_import(conn, rows, agents)?))
+}
+
+/// Import `rows`: new customers added, known ones given the name, owner and note the
+/// file has (an empty cell leaves theirs); all of it or, with one bad row, none.
+pub(super) fn import(
+    conn: &Connection,
+    rows: Vec<ImportRow>,
+    agents: &[crate::store::UserView],
+    actor: &str,
+) -> Result<ImportCounts, StoreError> {
+    let planned = plan_import(conn, rows, agents)?;
+    let now = crate::model::unix_now();
+    for p in &planned {
+        match p {
+            Planned::Add(row) => {
+                exec(
+                    conn,
+                    "INSERT INTO contacts (email, name, owner, note, note_by, note_at, created_at)
+                     VALUES (?1, ?2, ?3, coalesce(?4, ''), CASE WHEN ?4 IS NULL THEN NULL ELSE ?5 END,
+                             CASE WHEN ?4 IS NULL THEN NULL ELSE ?6 END, ?6)",
+                    params![row.email, row.name, row.owner, row.note, actor, now],
+                )?;
+            }
+            Planned::Change(id, row) => {
+                exec(
+                    conn,
+                    "UPDATE contacts SET name = coalesce(?2, name), owner = coalesce(?3, owner)
+                     WHERE id = ?1",
+                    params![id, row.name, row.owner],
+                )?;
+                if let Some(note) = &row.note {
+                    exec(
+                        conn,
+                        "UPDATE contacts SET note = ?2, note_by = ?3, note_at = ?4
+                         WHERE id = ?1 AND note <> ?2",
+                        params![id, note, actor, now],
+                    )?;
+                }
+            }
+            Planned::Same => {}
+        }
+    }
+    Ok(counts(&planned))
 }
 
 /// How many contacts write from `domain`, counted up to one more than a company has.

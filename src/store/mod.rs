@@ -902,6 +902,25 @@ impl Store {
         .await
     }
 
+    /// Import customers from a file's `rows` (see `desk::contact_import`): all of them,
+    /// or none with the rows that cannot be taken named; with `dry_run`, only say what
+    /// it would do.
+    pub async fn import_contacts(
+        &self,
+        rows: Vec<crate::desk::contact_import::ImportRow>,
+        actor: String,
+        dry_run: bool,
+    ) -> Result<crate::desk::contact_import::ImportCounts, StoreError> {
+        let agents = self.read(|r| r.users()).await?;
+        if dry_run {
+            return self.read_long(move |r| r.try_import(rows, &agents)).await;
+        }
+        self.write(0, move |conn| {
+            customers::import(conn, rows, &agents, &actor)
+        })
+        .await
+    }
+
     /// Set or clear a contact's owner.
     pub async fn set_contact_owner(
         &self,

@@ -575,6 +575,15 @@ impl<'c> Reader<'c> {
         super::customers::customer(self.conn, id, own)
     }
 
+    /// What importing `rows` would do (see `Store::import_contacts`).
+    pub fn try_import(
+        &self,
+        rows: Vec<crate::desk::contact_import::ImportRow>,
+        agents: &[UserView],
+    ) -> Result<crate::desk::contact_import::ImportCounts, StoreError> {
+        super::customers::try_import(self.conn, rows, agents)
+    }
+
     /// The address of customer `id`.
     pub fn customer_email(&self, id: i64) -> Result<Option<String>, StoreError> {
         super::customers::customer_email(self.conn, id)

@@ -291,3 +291,85 @@ fn the_directory_pages_on_with_nobody_twice() {
     let shop = jane.get("/customers?q=%40shop1.example").text();
     assert_eq!(listed(&shop).len(), 14, "buyers 1, 5, ..., 53");
 }
+
+#[test]
+fn customers_come_over_from_a_spreadsheet_all_or_none() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    add_agent(&d, "dana@acme.test", "Dana Lind");
+    mail_to_support(&d, OLGA, "Broken hinge", "i.1@customer.example.org");
+    let olga = || d.ctl_json(&["contacts", "show", OLGA]);
+    let before = olga();
+    assert!(before["name"].is_null(), "{before:#}");
+    let import = |file: &str, extra: &[&str]| {
+        let mut args = vec!["contacts", "import", "-"];
+        args.extend_from_slice(extra);
+        d.ctl_stdin(&args, Some(file.as_bytes()))
+    };
+    // A HubSpot export: its own columns, a byte-order mark, CRLF lines.
+    let good = format!(
+        "\u{feff}\"Record ID\",\"First Name\",\"Last Name\",\"Email\",\"Contact owner\",\"Notes\"\r\n\
+         \"1\",\"Olga\",\"Ortiz\",\"{OLGA}\",\"Dana Lind\",\"Prefers phone\"\r\n\
+         \"2\",\"Piet\",\"de Vries\",\"{PIET}\",\"\",\"\"\r\n\
+         \"3\",\"Mo\",\"\",\"{MO}\",\"jane@acme.test\",\"\"\r\n"
+    );
+
+    // One owner who is no agent: the daemon refuses the file, and nothing changes.
+    let (code, out, err) = import(&good.replace("Dana Lind", "Nobody Here"), &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(err.contains("line 2: no agent \"Nobody Here\""), "{err}");
+    // A row that is no customer: refused before the daemon hears of it.
+    let (code, out, err) = import(&good.replace(MO, "mo-at-gmail"), &[]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("imports nothing")
+            && err.contains("line 4: \"mo-at-gmail\" is not an address"),
+        "{err}"
+    );
+    assert_eq!(olga(), before);
+    let (code, _, _) = d.ctl(&["contacts", "show", PIET]);
+    assert_ne!(code, 0, "Piet was added by a refused file");
+
+    // A dry run says what it would do and does nothing.
+    let (code, out, err) = import(&good, &["--dry-run"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "would be: 2 added, 1 changed, 0 as they were");
+    assert_eq!(olga(), before);
+
+    let (code, out, err) = import(&good, &["--as", "jane@acme.test"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "2 added, 1 changed, 0 as they were");
+    let after = olga();
+    assert_eq!(after["name"], "Olga Ortiz", "{after:#}");
+    assert_eq!(after["owner"], "dana@acme.test");
+    assert_eq!(after["note"], "Prefers phone");
+    assert_eq!(
+        d.ctl_json(&["contacts", "show", PIET])["name"],
+        "Piet de Vries"
+    );
+    assert_eq!(
+        d.ctl_json(&["contacts", "show", MO])["owner"],
+        "jane@acme.test"
+    );
+    // Again: nothing to do. Empty cells leave what the desk knows.
+    let (code, out, err) = import(&good, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "0 added, 0 changed, 3 as they were");
+    let (code, out, err) = import(&format!("email,name,owner,note\n{OLGA},,,\n"), &[]);
+    assert_eq!(
+        (code, out.trim()),
+        (0, "0 added, 0 changed, 1 as they were"),
+        "{err}"
+    );
+    assert_eq!(olga(), after);
+
+    // The page knows them: her ticket's panel, and the directory's search.
+    let jane = http_sign_in(&d, "jane@acme.test", PASSWORD);
+    let found = jane.get("/customers?q=de%20vries").text();
+    assert_eq!(listed(&found).len(), 1, "{found}");
+    assert!(found.contains("Piet de Vries"), "{found}");
+    let piet = jane
+        .get(&format!("/customers/{}", listed(&found)[0]))
+        .text();
+    assert!(piet.contains("0 open of 0 tickets"), "{piet}");
+}
