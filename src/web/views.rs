@@ -422,19 +422,18 @@ pub fn age(secs: i64) -> String {
     }
 }
 
-/// Spam: blocks the sender (or their whole domain); their later mail is kept but filed
-/// away. Undoing it is "Not spam" on a ticket filed as spam, and only unblocks on their
+/// The domain of an address, lower case ("" without one).
+fn domain_of(email: &str) -> String {
+    email.rsplit_once('@').map_or("", |(_, d)| d).to_lowercase()
+}
+
 /// "Others at example.com": the latest tickets of the customer's colleagues, with a
 /// search for all their company's mail when there are more.
 fn colleagues(out: &mut String, p: &TicketPage<'_>) {
     let Some(first) = p.contact.colleagues.first() else {
         return;
     };
-    let domain = first
-        .email
-        .rsplit_once('@')
-        .map_or("", |(_, d)| d)
-        .to_lowercase();
+    let domain = domain_of(&first.email);
     let _ = write!(
         out,
         r#"<h3>Others at {}</h3><ul class="colleagues">"#,
@@ -462,6 +461,8 @@ fn colleagues(out: &mut String, p: &TicketPage<'_>) {
     }
 }
 
+/// Spam: blocks the sender (or their whole domain); their later mail is kept but filed
+/// away. Undoing it is "Not spam" on a ticket filed as spam, and only unblocks on their
 /// other tickets.
 fn spam_form(out: &mut String, t: &TicketDetail, p: &TicketPage<'_>, csrf: &str) {
     let who = match &p.contact.blocked_domain {

@@ -2,7 +2,9 @@
 
 use std::fmt::Write;
 
-use super::{agent_name, contact_form, contact_note, inbox_link, time_tag, Filters, Flash};
+use super::{
+    agent_name, contact_form, contact_note, domain_of, inbox_link, time_tag, Filters, Flash,
+};
 use crate::model::{percent_encode, rfc3339};
 use crate::outbound::template::html_escape as esc;
 use crate::store::{CustomerDetail, CustomerList, CustomerRow, InboxView, UserView};
@@ -221,11 +223,7 @@ pub fn customer(p: &CustomerPage<'_>) -> String {
         out.push_str("</ul>");
     }
     if !c.colleagues.is_empty() {
-        let domain = row
-            .email
-            .rsplit_once('@')
-            .map_or("", |(_, d)| d)
-            .to_lowercase();
+        let domain = domain_of(&row.email);
         let _ = write!(
             out,
             r#"<h2>Others at {}</h2><ul class="colleagues">"#,
