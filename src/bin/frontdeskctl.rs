@@ -279,6 +279,9 @@ enum ContactsCommand {
         /// Only those whose name or address holds this (`@acme.example`: at that domain).
         #[arg(long)]
         search: Option<String>,
+        /// Only those this agent owns (with a ticket or not).
+        #[arg(long)]
+        owner: Option<String>,
     },
     /// Import customers from a CSV file (a HubSpot contacts export, or columns email,
     /// name, owner, note): all rows or, with one bad row, none.
@@ -1265,10 +1268,15 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 }
             }
         }
-        Command::Contacts(ContactsCommand::List { limit, search }) => {
+        Command::Contacts(ContactsCommand::List {
+            limit,
+            search,
+            owner,
+        }) => {
             let value = client.call(&Request::ContactsList {
                 limit: Some(*limit),
                 search: search.clone(),
+                owner: owner.clone(),
             })?;
             let customers: Vec<CustomerRow> = serde_json::from_value(value["customers"].clone())
                 .map_err(|e| ClientError::Protocol(e.to_string()))?;

@@ -160,6 +160,9 @@ pub enum Request {
         /// Words of a name or address, or `@domain`.
         #[serde(default)]
         search: Option<String>,
+        /// Only the customers this agent owns.
+        #[serde(default)]
+        owner: Option<String>,
     },
     /// One contact and their tickets.
     ContactsShow {

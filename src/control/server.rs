@@ -827,15 +827,20 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 })
             }))
         }
-        Request::ContactsList { limit, search } => {
+        Request::ContactsList {
+            limit,
+            search,
+            owner,
+        } => {
             let limit = limit.unwrap_or(100) as usize;
+            let owner = owner.map(|o| o.trim().to_lowercase());
             match store
                 .read_long(move |r| {
                     let search = search.as_deref().map(str::trim).filter(|s| !s.is_empty());
                     let mut customers = Vec::new();
                     let mut after = None;
                     loop {
-                        let page = r.customers(search, after)?;
+                        let page = r.customers(search, owner.as_deref(), after)?;
                         customers.extend(page.rows);
                         match page.next {
                             Some(next) if customers.len() < limit => after = Some(next),

@@ -137,15 +137,18 @@ fn customer_row(r: &rusqlite::Row<'_>, last: Option<i64>) -> rusqlite::Result<Cu
 
 /// A page of the directory: every customer with a ticket, the one whose ticket moved
 /// last first; with `search`, every contact whose name or address holds it (`@acme.test`:
-/// whose address is at that domain), also those only ever copied on mail.
+/// whose address is at that domain), also those only ever copied on mail; with `owner`,
+/// only the contacts that agent owns (with or without a ticket).
 pub(super) fn customers(
     conn: &Connection,
     search: Option<&str>,
+    owner: Option<&str>,
     after: Option<CustomerCursor>,
 ) -> Result<CustomerList, StoreError> {
-    let mut rows = match search.map(str::trim).filter(|s| !s.is_empty()) {
-        None => latest_customers(conn, after)?,
-        Some(words) => matching_customers(conn, words, after)?,
+    let search = search.map(str::trim).filter(|s| !s.is_empty());
+    let mut rows = match (search, owner) {
+        (None, None) => latest_customers(conn, after)?,
+        _ => matching_customers(conn, (search, owner), after)?,
     };
     let next = (rows.len() > CUSTOMERS_PAGE).then(|| rows[CUSTOMERS_PAGE - 1].1);
     rows.truncate(CUSTOMERS_PAGE);
@@ -189,15 +192,16 @@ fn latest_customers(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// The contacts a search finds, latest activity first (those without a ticket last).
+/// The contacts a search finds (`words`), or an agent owns (`owner`), or both, latest
+/// activity first (those without a ticket last).
 fn matching_customers(
     conn: &Connection,
-    words: &str,
+    (words, owner): (Option<&str>, Option<&str>),
     after: Option<CustomerCursor>,
 ) -> Result<Vec<(CustomerRow, CustomerCursor)>, StoreError> {
     let (last, id) = after.map_or((i64::MAX, i64::MAX), |c| (c.0, c.1));
-    let words = words.to_lowercase();
-    // "@acme.test" or "acme.test" alone: the company's people, along the domain index.
+    let words = words.unwrap_or("").to_lowercase();
+    // "@acme.test" alone: the company's people, along the domain index.
     let domain = words
         .strip_prefix('@')
         .filter(|d| !d.is_empty() && !d.contains(char::is_whitespace));
@@ -205,7 +209,7 @@ fn matching_customers(
         "c.id IN (SELECT id FROM contacts INDEXED BY contacts_domain
                   WHERE lower(substr(email, instr(email, '@') + 1)) = ?1)"
     } else {
-        "(instr(lower(c.email), ?1) > 0 OR instr(lower(coalesce(c.name, '')), ?1) > 0)"
+        "(?1 = '' OR instr(lower(c.email), ?1) > 0 OR instr(lower(coalesce(c.name, '')), ?1) > 0)"
     };
     let sql = format!(
         "SELECT * FROM (SELECT {columns},
@@ -214,7 +218,7 @@ fn matching_customers(
              (SELECT o.updated_at FROM tickets o INDEXED BY tickets_contact_activity
               WHERE o.contact_id = c.id AND o.merged_into IS NULL
               ORDER BY o.activity DESC LIMIT 1) AS moved
-           FROM contacts c WHERE {matching} AND c.email <> ?2)
+           FROM contacts c WHERE {matching} AND c.email <> ?2 AND (?6 IS NULL OR c.owner = ?6))
          WHERE last < ?3 OR (last = ?3 AND id < ?4)
          ORDER BY last DESC, id DESC LIMIT ?5",
         columns = row_columns!(),
@@ -226,7 +230,8 @@ fn matching_customers(
             UNKNOWN_SENDER,
             last,
             id,
-            CUSTOMERS_PAGE as i64 + 1
+            CUSTOMERS_PAGE as i64 + 1,
+            owner
         ],
         |r| {
             let last: i64 = r.get(7)?;
@@ -311,7 +316,8 @@ pub(super) fn customer(
     let company = crate::desk::spam::company_domain(&row.email, own);
     let (colleagues, colleagues_more) = match company {
         Some(domain) if domain_people(conn, &domain)? <= super::read::COMPANY_CONTACTS => {
-            let mut found = matching_customers(conn, &format!("@{domain}"), None)?;
+            let company = format!("@{domain}");
+            let mut found = matching_customers(conn, (Some(&company), None), None)?;
             found.retain(|(c, _)| c.id != id);
             let more = found.len() > COLLEAGUES;
             found.truncate(COLLEAGUES);
@@ -537,7 +543,7 @@ mod tests {
             [],
         )
         .unwrap();
-        let list = customers(&conn, None, None).unwrap();
+        let list = customers(&conn, None, None, None).unwrap();
         assert_eq!(
             emails(&list),
             ["olga@acme.test", "bea@example.org", "carl@example.net"]
@@ -554,33 +560,52 @@ mod tests {
             (0, 1, Some(3000))
         );
         // Someone only ever copied on mail is found by a search, after those with tickets.
-        let found = customers(&conn, Some("EXAMPLE"), None).unwrap();
+        let found = customers(&conn, Some("EXAMPLE"), None, None).unwrap();
         assert_eq!(
             emails(&found),
             ["bea@example.org", "carl@example.net", "copied@example.com"]
         );
         assert_eq!(found.rows[2].last_activity, None);
         assert_eq!(
-            emails(&customers(&conn, Some("olg"), None).unwrap()),
+            emails(&customers(&conn, Some("olg"), None, None).unwrap()),
             ["olga@acme.test"]
         );
         assert_eq!(
-            emails(&customers(&conn, Some("@ACME.test"), None).unwrap()),
+            emails(&customers(&conn, Some("@ACME.test"), None, None).unwrap()),
             ["olga@acme.test"]
         );
         assert!(
-            customers(&conn, Some("@acme"), None)
+            customers(&conn, Some("@acme"), None, None)
                 .unwrap()
                 .rows
                 .is_empty(),
             "a domain is whole"
         );
-        assert!(customers(&conn, Some("unknown-sender"), None)
+        assert!(customers(&conn, Some("unknown-sender"), None, None)
+            .unwrap()
+            .rows
+            .is_empty());
+        // An agent's own customers, with a ticket or not; with a search, those of them.
+        conn.execute(
+            "UPDATE contacts SET owner = 'jane@acme.example' WHERE id IN (1, 4)",
+            [],
+        )
+        .unwrap();
+        let jane = Some("jane@acme.example");
+        assert_eq!(
+            emails(&customers(&conn, None, jane, None).unwrap()),
+            ["olga@acme.test", "copied@example.com"]
+        );
+        assert_eq!(
+            emails(&customers(&conn, Some("example"), jane, None).unwrap()),
+            ["copied@example.com"]
+        );
+        assert!(customers(&conn, None, Some("bea@acme.example"), None)
             .unwrap()
             .rows
             .is_empty());
         assert_eq!(
-            emails(&customers(&conn, Some("  "), None).unwrap()).len(),
+            emails(&customers(&conn, Some("  "), None, None).unwrap()).len(),
             3
         );
     }
@@ -612,7 +637,7 @@ mod tests {
             let mut seen = Vec::new();
             let mut after = None;
             loop {
-                let page = customers(&conn, search, after).unwrap();
+                let page = customers(&conn, search, None, after).unwrap();
                 assert!(page.rows.len() <= CUSTOMERS_PAGE);
                 seen.extend(page.rows.iter().map(|r| (r.id, r.last_activity)));
                 match page.next {

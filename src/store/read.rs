@@ -557,13 +557,14 @@ impl<'c> Reader<'c> {
     }
 
     /// A page of the customers directory: latest activity first, or those a search
-    /// finds by name, address or `@domain`.
+    /// finds by name, address or `@domain`, or those `owner` owns.
     pub fn customers(
         &self,
         search: Option<&str>,
+        owner: Option<&str>,
         after: Option<super::CustomerCursor>,
     ) -> Result<super::CustomerList, StoreError> {
-        super::customers::customers(self.conn, search, after)
+        super::customers::customers(self.conn, search, owner, after)
     }
 
     /// Customer `id`'s page (`own`: the desk's addresses, never a company).

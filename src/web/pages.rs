@@ -1168,7 +1168,8 @@ fn in_inbox_fields(config: &crate::config::Config) -> Vec<String> {
 }
 
 /// The customers directory: everyone with a ticket, latest first, or those a search
-/// (`q`: words of a name or address, or `@domain`) finds; `after` pages on.
+/// (`q`: words of a name or address, or `@domain`) finds, or (`mine=1`) the agent's own
+/// customers; `after` pages on.
 async fn customers(
     state: &WebState,
     session: &SessionView,
@@ -1194,19 +1195,22 @@ async fn customers(
             }
         },
     };
+    let mine = field(query, "mine") == Some("1");
     let words = search.clone();
+    let me = mine.then(|| session.email.clone());
     let (list, agents) = state
         .services
         .pipeline
         .store()
         .read_long(move |r| {
             let words = Some(words.as_str()).filter(|w| !w.is_empty());
-            Ok((r.customers(words, after)?, r.users()?))
+            Ok((r.customers(words, me.as_deref(), after)?, r.users()?))
         })
         .await
         .map_err(internal)?;
     let page = views::customers::directory(&Directory {
         search: &search,
+        mine,
         list: &list,
         agents: &agents,
         later: after.is_some(),

@@ -354,7 +354,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <main id="main">{main}</main>
 <p id="announce" class="sr-only" aria-live="polite"></p>
 <aside id="shortcuts" class="shortcuts" hidden aria-label="Keyboard shortcuts"><h2>Keyboard</h2><dl>
-<dt>j / k</dt><dd>next / previous ticket in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
+<dt>j / k</dt><dd>next / previous ticket (or customer) in a list</dd><dt>o or Enter</dt><dd>open it</dd><dt>x</dt><dd>select it for a bulk change</dd>
 <dt>/</dt><dd>search</dd><dt>i</dt><dd>inbox</dd><dt>c</dt><dd>new ticket: write to a customer</dd><dt>r</dt><dd>reply (on a ticket)</dd>
 <dt>n</dt><dd>internal note (on a ticket)</dd><dt>t</dt><dd>assign the ticket to me</dd><dt>m</dt><dd>pick a macro (on a ticket, or for the selected tickets)</dd><dt>u</dt><dd>mark the ticket unread and go back to the inbox</dd><dt>Ctrl+Enter</dt><dd>send the reply or note being written</dd><dt>Esc</dt><dd>leave the text box; close this</dd><dt>?</dt><dd>show or hide this</dd>
 </dl></aside>

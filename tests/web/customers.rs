@@ -79,6 +79,21 @@ fn agents_find_a_customer_and_keep_what_they_know_about_them() {
         b.text("table.customer-list").contains("Mo"),
         "named by their mail"
     );
+    // The keys walk the list as they walk the inbox: j j o opens the second customer.
+    b.wait_until("the page's script", |b| b.ready());
+    b.press("jj");
+    let marked = b.js(
+        "var r = document.querySelector('table.customer-list tr.current'); return r ? r.cells[1].textContent : '';",
+        serde_json::json!([]),
+    );
+    assert_eq!(marked, MO);
+    b.press("o");
+    b.wait_until("Mo's page", |b| {
+        b.path().starts_with("/customers/") && b.find("section.customer").is_some()
+    });
+    assert_eq!(b.text("section.customer h1"), "Mo");
+    b.open("/customers");
+    b.wait_find("table.customer-list");
 
     // The search box: part of an address, a name, a company's domain; copied people too.
     let search = |words: &str| {
@@ -207,8 +222,23 @@ fn agents_find_a_customer_and_keep_what_they_know_about_them() {
     assert_eq!(all["customers"][0]["open"], 1);
     assert_eq!(all["customers"][0]["tickets"], 2);
 
-    // Refused, and nothing changes.
+    // "Only mine": the customers an agent owns.
+    let dana = http_sign_in(&d, "dana@acme.test", PASSWORD);
     let olga_id: i64 = olga_path.trim_start_matches("/customers/").parse().unwrap();
+    let hers = dana.get("/customers?mine=1").text();
+    assert_eq!(listed(&hers), [olga_id], "{hers}");
+    assert!(hers.contains(r#"value="1" checked> Only mine"#), "{hers}");
+    assert!(listed(&jane.get("/customers?mine=1").text()).is_empty());
+    assert!(listed(&dana.get("/customers?q=piet&mine=1").text()).is_empty());
+    let (code, out, err) = d.ctl(&["contacts", "list", "--owner", "dana@acme.test"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert!(
+        out.lines().nth(1).is_some_and(|l| l.starts_with(OLGA)),
+        "{out}"
+    );
+
+    // Refused, and nothing changes.
     let before = d.ctl_json(&["contacts", "show", OLGA]);
     let edit = format!("/customers/{olga_id}/contact");
     let r = jane.post(

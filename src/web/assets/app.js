@@ -615,26 +615,32 @@
   // The row j/k moved to: a list refreshed live keeps it.
   var currentRow = null;
   function listRows() {
-    return Array.prototype.slice.call(document.querySelectorAll("tr.ticket[data-ticket], .hits li[data-ticket]"));
+    return Array.prototype.slice.call(document.querySelectorAll("tr.ticket[data-ticket], .hits li[data-ticket], table.customer-list tr[data-customer]"));
   }
+  // A ticket's number, or a customer's (the customers directory).
+  function rowKey(r) {
+    var ticket = r.getAttribute("data-ticket");
+    return ticket !== null ? ticket : "c" + r.getAttribute("data-customer");
+  }
+  var rowLinks = "a[href^='/tickets/'], a[href^='/customers/']";
   function markRow(row) {
     listRows().forEach(function (r) { r.classList.remove("current"); r.removeAttribute("aria-current"); });
     if (!row) { return; }
     row.classList.add("current");
     row.setAttribute("aria-current", "true");
-    currentRow = row.getAttribute("data-ticket");
-    var link = row.querySelector("a[href^='/tickets/']");
+    currentRow = rowKey(row);
+    var link = row.querySelector(rowLinks);
     if (link) { link.focus(); }
   }
   function moveRow(step) {
     var rows = listRows();
     if (!rows.length) { return; }
-    var at = rows.findIndex(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+    var at = rows.findIndex(function (r) { return rowKey(r) === currentRow; });
     markRow(rows[at < 0 ? 0 : Math.min(rows.length - 1, Math.max(0, at + step))]);
   }
   new MutationObserver(function () {
     if (currentRow === null) { return; }
-    var row = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+    var row = listRows().find(function (r) { return rowKey(r) === currentRow; });
     if (row && !row.classList.contains("current")) { markRow(row); }
   }).observe(document.body, { childList: true });
 
@@ -748,13 +754,13 @@
       case "j": moveRow(1); break;
       case "k": moveRow(-1); break;
       case "o": {
-        var row = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
-        var link = row && row.querySelector("a[href^='/tickets/']");
+        var row = listRows().find(function (r) { return rowKey(r) === currentRow; });
+        var link = row && row.querySelector(rowLinks);
         if (link) { location.href = link.href; } else { handled = false; }
         break;
       }
       case "x": {
-        var marked = listRows().find(function (r) { return r.getAttribute("data-ticket") === currentRow; });
+        var marked = listRows().find(function (r) { return rowKey(r) === currentRow; });
         var box = marked && marked.querySelector("input[name=ticket]");
         if (box) { box.checked = !box.checked; bulkState(); } else { handled = false; }
         break;

@@ -16,6 +16,8 @@ pub const MAX_SEARCH: usize = 320;
 pub struct Directory<'a> {
     /// The words searched for ("" lists everyone).
     pub search: &'a str,
+    /// Only the agent's own customers.
+    pub mine: bool,
     /// This page of it.
     pub list: &'a CustomerList,
     /// Agents, to name owners.
@@ -50,13 +52,20 @@ fn last_moved(row: &CustomerRow) -> String {
 /// The customers directory: everyone who wrote, latest first, and a search.
 pub fn directory(p: &Directory<'_>) -> String {
     let mut out = format!(
-        r#"<section class="customers"><h1>Customers</h1><form class="customer-search" method="get" action="/customers" role="search"><label>Find a customer <input type="search" name="q" value="{}" maxlength="{MAX_SEARCH}" placeholder="Name, address, or @company.example"></label> <button type="submit">Find</button></form>"#,
-        esc(p.search)
+        r#"<section class="customers"><h1>Customers</h1><form class="customer-search" method="get" action="/customers" role="search"><label>Find a customer <input type="search" name="q" value="{}" maxlength="{MAX_SEARCH}" placeholder="Name, address, or @company.example"></label> <label><input type="checkbox" name="mine" value="1"{}> Only mine</label> <button type="submit">Find</button></form>"#,
+        esc(p.search),
+        if p.mine { " checked" } else { "" },
     );
-    if !p.search.is_empty() {
+    if !p.search.is_empty() || p.mine {
+        let whose = if p.mine {
+            "Your customers"
+        } else {
+            "Customers"
+        };
         let said = match p.search.strip_prefix('@') {
-            Some(domain) => format!("Customers at {domain}"),
-            None => format!("Customers whose name or address holds “{}”", p.search),
+            _ if p.search.is_empty() => whose.to_string(),
+            Some(domain) => format!("{whose} at {domain}"),
+            None => format!("{whose} whose name or address holds “{}”", p.search),
         };
         let _ = write!(
             out,
@@ -91,17 +100,18 @@ pub fn directory(p: &Directory<'_>) -> String {
         out.push_str("</tbody></table>");
     }
     let mut pages = Vec::new();
+    let asked = format!(
+        "/customers?q={}{}",
+        percent_encode(p.search),
+        if p.mine { "&mine=1" } else { "" }
+    );
     if p.later {
-        pages.push(format!(
-            r#"<a href="/customers?q={}">First page</a>"#,
-            esc(&percent_encode(p.search))
-        ));
+        pages.push(format!(r#"<a href="{}">First page</a>"#, esc(&asked)));
     }
     if let Some(next) = p.list.next {
         pages.push(format!(
-            r#"<a rel="next" href="/customers?q={}&amp;after={}">More customers</a>"#,
-            esc(&percent_encode(p.search)),
-            esc(&next.to_param())
+            r#"<a rel="next" href="{}">More customers</a>"#,
+            esc(&format!("{asked}&after={}", next.to_param()))
         ));
     }
     if !pages.is_empty() {
@@ -299,6 +309,7 @@ mod tests {
         };
         let page = directory(&Directory {
             search: "a&b \"c\"",
+            mine: false,
             list: &list,
             agents: &[],
             later: true,
@@ -320,11 +331,16 @@ mod tests {
         assert!(page.contains("<td>—</td>"), "{page}");
         let first = directory(&Directory {
             search: "",
+            mine: true,
             list: &CustomerList::default(),
             agents: &[],
             later: false,
         });
         assert!(first.contains("No customer found."));
+        assert!(
+            first.contains(r#"<input type="checkbox" name="mine" value="1" checked> Only mine"#)
+        );
+        assert!(first.contains("Your customers, latest first."), "{first}");
         assert!(!first.contains("More customers") && !first.contains("First page"));
     }
 
