@@ -305,13 +305,7 @@ pub(super) fn customer(
              WHERE p.contact_id = ?1 AND t.contact_id <> ?1 AND t.merged_into IS NULL
              ORDER BY t.activity DESC LIMIT 10",
         )?
-        .query_map([id], |r| {
-            Ok(OtherTicket {
-                id: r.get(0)?,
-                subject: r.get(1)?,
-                status: r.get(2)?,
-            })
-        })?
+        .query_map([id], super::read::other_ticket)?
         .collect::<Result<Vec<_>, _>>()?;
     let company = crate::desk::spam::company_domain(&row.email, own);
     let (colleagues, colleagues_more) = match company {

@@ -9,6 +9,15 @@ use crate::model::rfc3339;
 /// Contacts of one domain the ticket page still takes for a company's people.
 pub const COMPANY_CONTACTS: usize = 50;
 
+/// A ticket named in a list (id, subject, status: the row's first three columns).
+pub(super) fn other_ticket(r: &rusqlite::Row<'_>) -> rusqlite::Result<OtherTicket> {
+    Ok(OtherTicket {
+        id: r.get(0)?,
+        subject: r.get(1)?,
+        status: r.get(2)?,
+    })
+}
+
 /// Queries over one read-only connection.
 pub struct Reader<'c> {
     conn: &'c Connection,
@@ -656,13 +665,7 @@ impl<'c> Reader<'c> {
              LIMIT ?2",
         )?;
         let mut others = stmt
-            .query_map(params![id, limit as i64 + 1], |r| {
-                Ok(OtherTicket {
-                    id: r.get(0)?,
-                    subject: r.get(1)?,
-                    status: r.get(2)?,
-                })
-            })?
+            .query_map(params![id, limit as i64 + 1], other_ticket)?
             .collect::<Result<Vec<_>, _>>()?;
         let more = others.len() > limit;
         others.truncate(limit);
@@ -716,11 +719,7 @@ impl<'c> Reader<'c> {
             )?
             .query_map(params![ids, id, limit as i64 + 1], |r| {
                 Ok(super::ColleagueTicket {
-                    ticket: OtherTicket {
-                        id: r.get(0)?,
-                        subject: r.get(1)?,
-                        status: r.get(2)?,
-                    },
+                    ticket: other_ticket(r)?,
                     email: r.get(3)?,
                 })
             })?
