@@ -208,6 +208,9 @@ fn matching_customers(
     let matching = if domain.is_some() {
         "c.id IN (SELECT id FROM contacts INDEXED BY contacts_domain
                   WHERE lower(substr(email, instr(email, '@') + 1)) = ?1)"
+    } else if words.is_empty() && owner.is_some() {
+        // "Only mine" alone: the agent's customers, along the owner index.
+        "c.id IN (SELECT id FROM contacts INDEXED BY contacts_owner WHERE owner = ?6)"
     } else {
         "(?1 = '' OR instr(lower(c.email), ?1) > 0 OR instr(lower(coalesce(c.name, '')), ?1) > 0)"
     };

@@ -832,9 +832,13 @@ pub(super) fn split(
     let now = unix_now();
     exec(
         conn,
-        "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at,
-             pipeline, priority, owner, team)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        concat!(
+            "INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at,
+                 pipeline, priority, owner, team)
+             VALUES (",
+            super::erase::next_ticket_id!(),
+            ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
         params![
             crate::desk::subject::split_off(&subject),
             stage,

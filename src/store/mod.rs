@@ -100,6 +100,7 @@ macro_rules! waiting_on_the_customer {
 mod close_reminders;
 mod customers;
 mod desk;
+mod erase;
 mod notify;
 mod outbound;
 mod rank;
@@ -129,6 +130,7 @@ pub use customers::{
     CUSTOMERS_PAGE, CUSTOMER_TICKETS,
 };
 pub use desk::{Assignment, BulkChange, UserChanges};
+pub use erase::Erasure;
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use ratings::RateableReply;
@@ -919,6 +921,17 @@ impl Store {
             customers::import(conn, rows, &agents, &actor)
         })
         .await
+    }
+
+    /// Erase customer `contact` for `actor` (see `erase`): what went, or `None` when
+    /// there is no such customer.
+    pub async fn erase_customer(
+        &self,
+        contact: i64,
+        actor: String,
+    ) -> Result<Option<Erasure>, StoreError> {
+        self.write(0, move |conn| erase::erase(conn, contact, &actor))
+            .await
     }
 
     /// Set or clear a contact's owner.

@@ -464,9 +464,13 @@ fn insert_message(
 ) -> Result<(), StoreError> {
     exec(
         conn,
-        "INSERT INTO messages (ticket_id, direction, channel, source, message_id, from_email, from_name, subject,
-            headers, text_body, thread_reason, created_at)
-         VALUES (?1, ?2, ?3, 'agent', ?4, ?5, ?6, ?7, '', ?8, 'agent', ?9)",
+        concat!(
+            "INSERT INTO messages (id, ticket_id, direction, channel, source, message_id, from_email, from_name,
+                subject, headers, text_body, thread_reason, created_at)
+             VALUES (",
+            super::erase::next_message_id!(),
+            ", ?1, ?2, ?3, 'agent', ?4, ?5, ?6, ?7, '', ?8, 'agent', ?9)"
+        ),
         params![ticket, direction.as_str(), channel, message_id, from_email, from_name, subject, text, now],
     )?;
     let row = conn.last_insert_rowid();
@@ -696,9 +700,13 @@ pub(super) fn open_ticket(
     let tags = serde_json::to_string(&new.tags).unwrap_or_else(|_| "[]".into());
     exec(
         conn,
-        "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at,
-             pipeline, priority, tags, closed, owner)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
+        concat!(
+            "INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at,
+                 pipeline, priority, tags, closed, owner)
+             VALUES (",
+            super::erase::next_ticket_id!(),
+            ", ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
         params![
             new.subject,
             new.status,

@@ -594,6 +594,16 @@ impl<'c> Reader<'c> {
         super::customers::try_import(self.conn, rows, agents)
     }
 
+    /// What erasing customer `id` would delete; `None` when there is no such customer.
+    pub fn erasure(&self, id: i64) -> Result<Option<super::Erasure>, StoreError> {
+        super::erase::preview(self.conn, id)
+    }
+
+    /// The number of the customer with address `email` (case ignored).
+    pub fn customer_id(&self, email: &str) -> Result<Option<i64>, StoreError> {
+        super::erase::contact_by_email(self.conn, email)
+    }
+
     /// The address of customer `id`.
     pub fn customer_email(&self, id: i64) -> Result<Option<String>, StoreError> {
         super::customers::customer_email(self.conn, id)

@@ -143,6 +143,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0042_ticket_fields",
         include_str!("migrations/0042_ticket_fields.sql"),
     ),
+    ("0043_erasure", include_str!("migrations/0043_erasure.sql")),
 ];
 
 /// What an upgrade to `version` does besides its SQL, in the same transaction.

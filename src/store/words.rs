@@ -219,6 +219,32 @@ pub(super) fn remember(conn: &Connection, texts: &[&str]) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Take out of `search_words` those of `words` the index no longer has (its rows
+/// that had them were deleted), so that a half-typed word no longer offers them.
+pub(super) fn forget_unused(conn: &Connection, words: Vec<String>) -> Result<(), StoreError> {
+    let mut gone = Vec::new();
+    for word in words {
+        let phrase = format!("\"{}\"", word.replace('"', "\"\""));
+        let used = conn
+            .prepare_cached("SELECT 1 FROM search WHERE search MATCH ?1 LIMIT 1")?
+            .exists([phrase])?;
+        if !used {
+            conn.prepare_cached("DELETE FROM search_words WHERE word = ?1")?
+                .execute([&word])?;
+            gone.push(word);
+        }
+    }
+    // A word forgotten here and the transaction then rolled back is only written
+    // again when next seen.
+    KNOWN.with_borrow_mut(|k| {
+        for word in &gone {
+            k.committed.remove(word);
+            k.pending.remove(word);
+        }
+    });
+    Ok(())
+}
+
 /// The words the index holds that begin with `prefix` (a token), in order; `None`
 /// when there are more than [`MAX_EXPANSIONS`].
 pub(super) fn begun_by(conn: &Connection, prefix: &str) -> Result<Option<Vec<String>>, StoreError> {

@@ -4,6 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::{mpsc, oneshot};
 
+use super::erase::{next_message_id, next_ticket_id};
 use super::outbound::copy_again;
 use super::{ImapCursor, IngestOutcome, StoreError};
 use crate::desk::notify::Reason;
@@ -828,8 +829,12 @@ pub(super) fn ingest(
             let tags = serde_json::to_string(&tags).unwrap_or_else(|_| "[]".into());
             exec(
                 conn,
-                "INSERT INTO tickets (subject, status, channel, contact_id, created_at, updated_at, pipeline, priority, tags, closed)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)",
+                concat!(
+                    "INSERT INTO tickets (id, subject, status, channel, contact_id, created_at, updated_at, pipeline, priority, tags, closed)
+                     VALUES (",
+                    next_ticket_id!(),
+                    ", ?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9)"
+                ),
                 params![subject, status, message.channel, contact_id, now, defaults.pipeline, defaults.priority.as_str(), tags, closed],
             )?;
             let id = conn.last_insert_rowid();
@@ -999,10 +1004,14 @@ pub(super) fn ingest(
 
     let auto = message.classification.auto.map(|a| a.as_str());
     exec(conn,
-        "INSERT INTO messages (ticket_id, direction, channel, source, message_id, contact_id, from_email, from_name,
-            forwarded_by, forward_style, subject, headers, text_body, html_body, auto, own_address, historical,
-            thread_reason, sent_at, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+        concat!(
+            "INSERT INTO messages (id, ticket_id, direction, channel, source, message_id, contact_id, from_email, from_name,
+                forwarded_by, forward_style, subject, headers, text_body, html_body, auto, own_address, historical,
+                thread_reason, sent_at, created_at)
+             VALUES (",
+            next_message_id!(),
+            ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
+        ),
         params![
             ticket,
             Direction::Inbound.as_str(),
