@@ -187,6 +187,9 @@ enum UsersCommand {
         /// on or off.
         #[arg(long, value_parser = on_off)]
         seat: Option<bool>,
+        /// on or off: an administrator may also erase customers on the web page.
+        #[arg(long, value_parser = on_off)]
+        admin: Option<bool>,
         /// on or off (away).
         #[arg(long, value_parser = on_off)]
         available: Option<bool>,
@@ -294,6 +297,16 @@ enum ContactsCommand {
         /// Sign the notes as this agent.
         #[arg(long = "as")]
         actor: Option<String>,
+    },
+    /// Erase a customer for good, as a data-protection request asks: their tickets
+    /// with all mail, notes and files on them, their mail on others' tickets, and
+    /// their contact. Says what it would erase unless given --yes.
+    Erase {
+        /// Contact address.
+        email: String,
+        /// Erase them (without it, nothing changes).
+        #[arg(long)]
+        yes: bool,
     },
     /// One contact with their tickets.
     Show {
@@ -1147,6 +1160,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         Command::Users(UsersCommand::Set {
             email,
             seat,
+            admin,
             available,
             name,
             first_name,
@@ -1165,6 +1179,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             let value = client.call(&Request::UsersSet {
                 email: email.clone(),
                 seat: *seat,
+                admin: *admin,
                 available: *available,
                 name: name.clone(),
                 first_name: first_name.clone(),
@@ -1343,6 +1358,38 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     counts.changed,
                     counts.unchanged
                 );
+            }
+        }
+        Command::Contacts(ContactsCommand::Erase { email, yes }) => {
+            let value = client.call(&Request::ContactsErase {
+                email: email.clone(),
+                dry_run: !*yes,
+            })?;
+            let erased: frontdesk::store::Erasure = serde_json::from_value(value["erased"].clone())
+                .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&value);
+            } else {
+                out!(
+                    "{} {}: {} tickets, {} messages on them ({} files), {} of their messages on other tickets{}",
+                    if *yes { "erased" } else { "would erase" },
+                    erased.email,
+                    erased.tickets,
+                    erased.messages,
+                    erased.attachments,
+                    erased.elsewhere,
+                    if erased.unsent > 0 {
+                        format!("; {} unsent replies will not go", erased.unsent)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            if !*yes {
+                return Err(ClientError::Daemon {
+                    kind: ErrorKind::Rejected,
+                    message: "nothing erased: add --yes to erase them for good".into(),
+                });
             }
         }
         Command::Contacts(ContactsCommand::Show { email }) => {

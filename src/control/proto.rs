@@ -74,6 +74,9 @@ pub enum Request {
         /// Seat on/off.
         #[serde(default)]
         seat: Option<bool>,
+        /// Administrator on/off.
+        #[serde(default)]
+        admin: Option<bool>,
         /// Available on/off.
         #[serde(default)]
         available: Option<bool>,
@@ -179,6 +182,15 @@ pub enum Request {
         /// Who imports (the notes' author); the CLI's user when absent.
         #[serde(default)]
         actor: Option<String>,
+    },
+    /// Erase a customer: their tickets, their mail on others' tickets and their contact
+    /// row, for good (a data-protection request).
+    ContactsErase {
+        /// Contact address.
+        email: String,
+        /// Only say what it would erase.
+        #[serde(default)]
+        dry_run: bool,
     },
     /// Set or clear a contact's owner.
     ContactsSetOwner {
@@ -586,6 +598,11 @@ pub enum ResponseData {
     Imported {
         /// What it added and changed (or would, on a dry run).
         imported: crate::desk::contact_import::ImportCounts,
+    },
+    /// `contacts erase`.
+    Erased {
+        /// What it erased (or would, on a dry run).
+        erased: crate::store::Erasure,
     },
     /// `contacts show`.
     Contacts {

@@ -632,6 +632,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
         Request::UsersSet {
             email,
             seat,
+            admin,
             available,
             name,
             first_name,
@@ -671,6 +672,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             };
             let changes = UserChanges {
                 seat,
+                admin,
                 available,
                 full_name: name.map(|n| n.trim().to_string()),
                 first_name: first,
@@ -880,6 +882,9 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             Ok(imported) => Response::ok(ResponseData::Imported { imported }),
             Err(e) => store_err(e),
         },
+        Request::ContactsErase { email, dry_run } => {
+            erase_contact(ctx, email.trim().to_string(), dry_run).await
+        }
         Request::ContactsSetOwner { email, owner } => done(
             store
                 .set_contact_owner(
@@ -1189,6 +1194,37 @@ fn done(result: Result<String, StoreError>) -> Response {
     match result {
         Ok(words) => Response::ok(ResponseData::Done { done: words, id: 0 }),
         Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+        Err(e) => store_err(e),
+    }
+}
+
+/// `contacts erase`: what erasing the customer with address `email` takes (with
+/// `dry_run`, would take).
+async fn erase_contact(ctx: &ControlContext, email: String, dry_run: bool) -> Response {
+    let store = ctx.services.pipeline.store();
+    let who = email.clone();
+    let id = match store.read(move |r| r.customer_id(&who)).await {
+        Ok(Some(id)) => id,
+        Ok(None) => return Response::err(ErrorKind::NotFound, format!("no customer {email}")),
+        Err(e) => return store_err(e),
+    };
+    let erased = if dry_run {
+        store.read(move |r| r.erasure(id)).await
+    } else {
+        store.erase_customer(id, ADMIN.to_string()).await
+    };
+    match erased {
+        Ok(Some(erased)) => {
+            if !dry_run {
+                log::info!(
+                    "customer {id} erased with frontdeskctl: {} tickets, {} messages",
+                    erased.tickets,
+                    erased.messages + erased.elsewhere
+                );
+            }
+            Response::ok(ResponseData::Erased { erased })
+        }
+        Ok(None) => Response::err(ErrorKind::NotFound, format!("no customer {email}")),
         Err(e) => store_err(e),
     }
 }

@@ -1374,6 +1374,8 @@ pub(super) fn set_contact_owner(
 pub struct UserChanges {
     /// Seat on or off.
     pub seat: Option<bool>,
+    /// Administrator on or off.
+    pub admin: Option<bool>,
     /// Available on or off.
     pub available: Option<bool>,
     /// New full name (first and last derived unless given).
@@ -1416,6 +1418,17 @@ pub(super) fn update_user(
             params![seat, email],
         )?;
         done.push(format!("seat {}", if seat { "on" } else { "off" }));
+    }
+    if let Some(admin) = c.admin {
+        exec(
+            conn,
+            "UPDATE users SET admin = ?1 WHERE email = ?2",
+            params![admin, email],
+        )?;
+        done.push(format!(
+            "administrator {}",
+            if admin { "on" } else { "off" }
+        ));
     }
     if let Some(available) = c.available {
         exec(

@@ -69,6 +69,9 @@ struct Plan {
     tickets: Vec<i64>,
     /// Every message that goes.
     messages: Vec<i64>,
+    /// Other customers' tickets they were on, which stay: their history stops naming
+    /// them.
+    touched: Vec<i64>,
 }
 
 /// A list of numbers as the JSON array `json_each` reads.
@@ -144,6 +147,15 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
     }
     tickets.sort_unstable();
     elsewhere.retain(|(_, t)| tickets.binary_search(t).is_err());
+    let mut touched = ids(
+        conn,
+        "SELECT ticket_id FROM ticket_participants WHERE contact_id = ?1",
+        contact,
+    )?;
+    touched.extend(elsewhere.iter().map(|(_, t)| *t));
+    touched.sort_unstable();
+    touched.dedup();
+    touched.retain(|t| tickets.binary_search(t).is_err());
     let mut messages = Vec::new();
     for ticket in &tickets {
         messages.extend(ids(
@@ -184,6 +196,7 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
         erasure,
         tickets,
         messages,
+        touched,
     }))
 }
 
@@ -273,6 +286,16 @@ fn delete(conn: &Connection, plan: &Plan, actor: &str) -> Result<(), StoreError>
         [],
     )?;
     deleted?;
+    // The tickets that stay keep their history, with someone else in their place.
+    exec(
+        conn,
+        "UPDATE events SET
+             actor = CASE WHEN actor = ?2 COLLATE NOCASE THEN 'an erased customer' ELSE actor END,
+             detail = replace(detail, ?2, 'an erased customer')
+         WHERE ticket_id IN (SELECT value FROM json_each(?1))
+           AND (actor = ?2 COLLATE NOCASE OR instr(detail, ?2) > 0)",
+        params![json_ids(&plan.touched), plan.erasure.email],
+    )?;
     super::words::forget_unused(conn, words)?;
     for (key, ids) in [
         (TICKETS_ERASED_UP_TO, &plan.tickets),
@@ -387,7 +410,8 @@ mod tests {
         INSERT INTO ticket_participants (ticket_id, contact_id, role, added_at) VALUES
             (1, 1, 'customer', 0), (3, 2, 'customer', 0), (3, 1, 'participant', 0), (4, 3, 'customer', 0);
         INSERT INTO events (ticket_id, kind, actor, detail, created_at) VALUES
-            (1, 'created', 'system', 'olga', 0), (3, 'created', 'system', 'bea', 0);
+            (1, 'created', 'system', 'olga', 0), (3, 'created', 'system', 'bea', 0),
+            (3, 'message', 'olga@customer.example', 'message 5 from olga@customer.example', 0);
         INSERT INTO ticket_fields (ticket_id, name, value) VALUES (1, 'Order', 'A-1');
         INSERT INTO users (id, email, full_name, first_name, last_name, created_at)
             VALUES (1, 'jane@desk.example', 'Jane Doe', 'Jane', 'Doe', 0);
@@ -475,13 +499,18 @@ mod tests {
             ("thread_ids", "ticket_id = 3", 2),
             ("ticket_participants", "contact_id = 1", 0),
             ("ticket_participants", "1", 1),
-            ("events", "ticket_id IS NOT NULL", 1),
+            ("events", "ticket_id IS NOT NULL", 2),
+            (
+                "events",
+                "actor = 'an erased customer' AND detail = 'message 5 from an erased customer'",
+                1,
+            ),
             (
                 "events",
                 "kind = 'erased' AND actor = 'jane@desk.example'",
                 1,
             ),
-            ("events", "detail LIKE '%olga%'", 0),
+            ("events", "detail LIKE '%olga%' OR actor LIKE '%olga%'", 0),
             ("ticket_fields", "1", 0),
             ("followers", "1", 1),
             ("ticket_seen", "1", 1),

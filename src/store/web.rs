@@ -24,6 +24,8 @@ pub struct SessionView {
     pub last_seen: i64,
     /// Agent is available for new tickets.
     pub available: bool,
+    /// Agent is an administrator (may erase customers).
+    pub admin: bool,
 }
 
 /// Credentials to check at sign-in.
@@ -157,7 +159,7 @@ pub(super) fn session(
 ) -> Result<Option<SessionView>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT u.email, u.full_name, s.csrf, s.created_at, s.last_seen, u.available
+            "SELECT u.email, u.full_name, s.csrf, s.created_at, s.last_seen, u.available, u.admin
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.active = 1",
         )?
         .query_row([token_hash], |r| {
@@ -168,6 +170,7 @@ pub(super) fn session(
                 created_at: r.get(3)?,
                 last_seen: r.get(4)?,
                 available: r.get(5)?,
+                admin: r.get(6)?,
             })
         })
         .optional()?)

@@ -375,6 +375,10 @@ pub async fn handle(
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such customer."),
         },
+        (Method::GET, ["customers", id, "erase"]) => match id.parse::<i64>() {
+            Ok(id) => erase_page(state, &session, id).await,
+            Err(_) => text(StatusCode::NOT_FOUND, "No such customer."),
+        },
         (Method::GET, ["reports.csv"]) => report_csv(state, &query).await,
         (Method::GET, ["inbox.csv"]) => inbox_csv(state, &session, &query).await,
         (Method::GET, ["me"]) => {
@@ -1196,6 +1200,7 @@ async fn customers(
         },
     };
     let mine = field(query, "mine") == Some("1");
+    let erased = field(query, "erased") == Some("1");
     let words = search.clone();
     let me = mine.then(|| session.email.clone());
     let (list, agents) = state
@@ -1214,6 +1219,7 @@ async fn customers(
         list: &list,
         agents: &agents,
         later: after.is_some(),
+        flash: erased.then_some(Ok("Erased: the desk no longer knows them.")),
     });
     Ok(Rendered::page(views::layout("Customers", session, &page)))
 }
@@ -1241,6 +1247,7 @@ async fn customer(
         agents: &agents,
         flash: saved.then_some(Ok("Saved.")),
         csrf: &session.csrf,
+        admin: session.admin,
     });
     let title = found
         .row
@@ -1248,6 +1255,81 @@ async fn customer(
         .clone()
         .unwrap_or_else(|| found.row.email.clone());
     Ok(Rendered::page(views::layout(&title, session, &page)))
+}
+
+/// The refusal for an agent who is not an administrator: only one erases a customer.
+fn unless_admin(session: &SessionView) -> Option<Response<Body>> {
+    (!session.admin).then(|| {
+        text(
+            StatusCode::FORBIDDEN,
+            "Only an administrator can erase a customer.",
+        )
+    })
+}
+
+/// The page that says what erasing customer `id` takes and asks to confirm it (never
+/// cached: it shows the counts as they are now).
+async fn erase_page(state: &WebState, session: &SessionView, id: i64) -> Response<Body> {
+    if let Some(refused) = unless_admin(session) {
+        return refused;
+    }
+    let erasure = match state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.erasure(id))
+        .await
+    {
+        Ok(Some(erasure)) => erasure,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return internal(e),
+    };
+    let page = views::customers::erase(&views::customers::ErasePage {
+        erasure: &erasure,
+        csrf: &session.csrf,
+    });
+    html(views::layout("Erase customer", session, &page))
+}
+
+/// "Erase for good": the address typed must be the customer's.
+async fn erase_customer(
+    state: &WebState,
+    session: &SessionView,
+    id: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    if let Some(refused) = unless_admin(session) {
+        return refused;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "No such customer.");
+    };
+    let store = state.services.pipeline.store();
+    let email = match store.read(move |r| r.customer_email(id)).await {
+        Ok(Some(email)) => email,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return internal(e),
+    };
+    let typed = field(form, "confirm").unwrap_or("").trim();
+    if !typed.eq_ignore_ascii_case(&email) {
+        return text(
+            StatusCode::BAD_REQUEST,
+            "Nothing was erased: the address typed is not the customer's.",
+        );
+    }
+    match store.erase_customer(id, session.email.clone()).await {
+        Ok(Some(erased)) => {
+            log::info!(
+                "web: {} erased customer {id}: {} tickets, {} messages",
+                session.email,
+                erased.tickets,
+                erased.messages + erased.elsewhere
+            );
+            redirect("/customers?erased=1")
+        }
+        Ok(None) => text(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => internal(e),
+    }
 }
 
 /// What an "Edit contact" form says: the name, the owner (none: nobody) and the note
@@ -2157,6 +2239,7 @@ async fn post(
             Err(_) => text(StatusCode::NOT_FOUND, "No such saved view."),
         },
         ["customers", id, "contact"] => save_customer(state, me, id, form).await,
+        ["customers", id, "erase"] => erase_customer(state, session, id, form).await,
         ["snippets"] => change_snippet(state, session, None, false, form).await,
         ["snippets", id] => change_snippet(state, session, Some(id), false, form).await,
         ["snippets", id, "delete"] => change_snippet(state, session, Some(id), true, form).await,

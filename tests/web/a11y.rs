@@ -64,6 +64,8 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         ..crate::harness::Settings::default()
     });
     add_agent(&d, "jane@acme.test", "Jane Doe");
+    // An administrator: the page that confirms erasing a customer is audited too.
+    d.ctl_json(&["users", "set", "jane@acme.test", "--admin", "on"]);
     let (hinge, _) = olga_two_tickets(&d, "a11y");
     // A value, so the panel links to the tickets sharing it.
     d.ctl_json(&["tickets", "field", &hinge.to_string(), "Product", "Hinge"]);
@@ -84,6 +86,7 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/customers".to_string(),
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
+        format!("/customers/{}/erase", customer_of(&b, hinge)),
     ] {
         problems.extend(audit(&b, &page));
     }

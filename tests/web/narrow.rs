@@ -57,6 +57,7 @@ fn inbox_columns(b: &Browser) -> Vec<String> {
 fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
+    d.ctl_json(&["users", "set", "jane@acme.test", "--admin", "on"]);
     let (hinge, _) = olga_two_tickets(&d, "narrow");
     // What pushes a page sideways: a subject and an address without a break, a long link.
     let long_word = "Supercalifragilisticexpialidocious-hinge-replacement-order-0042-0043-0044";
@@ -102,6 +103,7 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
         "/customers".to_string(),
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
+        format!("/customers/{}/erase", customer_of(&b, hinge)),
     ] {
         problems.extend(too_wide(&b, &page));
     }

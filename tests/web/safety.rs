@@ -570,6 +570,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/customers".into(),
             "/customers?q=olga".into(),
             "/customers/1".into(),
+            "/customers/1/erase".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -596,7 +597,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 34] = [
+        let posts: [(String, &str); 35] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -623,6 +624,10 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             (format!("/tickets/{id}/forward"), "to=x%40example.org"),
             (format!("/tickets/{id}/contact"), "name=anon&owner="),
             ("/customers/1/contact".into(), "name=anon&owner="),
+            (
+                "/customers/1/erase".into(),
+                "confirm=olga%40customer.example.org",
+            ),
             (format!("/tickets/{id}/split"), "message=1"),
             ("/outbox/1/cancel".into(), ""),
             ("/outbox/1/retry".into(), ""),
