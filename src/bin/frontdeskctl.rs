@@ -308,6 +308,12 @@ enum ContactsCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// The customers erased, newest first: when, by whom, how much (never who).
+    Erased {
+        /// Most rows.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
     /// One contact with their tickets.
     Show {
         /// Contact address.
@@ -1390,6 +1396,21 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                     kind: ErrorKind::Rejected,
                     message: "nothing erased: add --yes to erase them for good".into(),
                 });
+            }
+        }
+        Command::Contacts(ContactsCommand::Erased { limit }) => {
+            let value = client.call(&Request::ContactsErased { limit: *limit })?;
+            let erasures: Vec<frontdesk::store::ErasureRecord> =
+                serde_json::from_value(value["erasures"].clone())
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&value);
+            } else if erasures.is_empty() {
+                out!("no customer was erased");
+            } else {
+                for e in erasures {
+                    out!("{} {}: {}", frontdesk::model::rfc3339(e.at), e.by, e.what);
+                }
             }
         }
         Command::Contacts(ContactsCommand::Show { email }) => {

@@ -192,6 +192,12 @@ pub enum Request {
         #[serde(default)]
         dry_run: bool,
     },
+    /// The customers erased, newest first (who erased, when, how much).
+    ContactsErased {
+        /// Most rows.
+        #[serde(default = "default_erased_limit")]
+        limit: u32,
+    },
     /// Set or clear a contact's owner.
     ContactsSetOwner {
         /// Contact address.
@@ -604,6 +610,11 @@ pub enum ResponseData {
         /// What it erased (or would, on a dry run).
         erased: crate::store::Erasure,
     },
+    /// `contacts erased`.
+    Erasures {
+        /// Newest first.
+        erasures: Vec<crate::store::ErasureRecord>,
+    },
     /// `contacts show`.
     Contacts {
         /// Rows.
@@ -709,4 +720,9 @@ mod tests {
         assert!(serde_json::from_str::<Request>(r#"{"cmd":"status","x":1}"#).is_err());
         assert!(serde_json::from_str::<Request>("not json").is_err());
     }
+}
+
+/// How many erasures `contacts erased` lists unless told.
+fn default_erased_limit() -> u32 {
+    50
 }

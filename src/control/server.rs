@@ -885,6 +885,10 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
         Request::ContactsErase { email, dry_run } => {
             erase_contact(ctx, email.trim().to_string(), dry_run).await
         }
+        Request::ContactsErased { limit } => match store.read(move |r| r.erasures(limit)).await {
+            Ok(erasures) => Response::ok(ResponseData::Erasures { erasures }),
+            Err(e) => store_err(e),
+        },
         Request::ContactsSetOwner { email, owner } => done(
             store
                 .set_contact_owner(

@@ -61,6 +61,33 @@ pub struct Erasure {
     pub unsent: usize,
 }
 
+/// One erasure as the desk's history keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErasureRecord {
+    /// When (unix seconds).
+    pub at: i64,
+    /// Who erased.
+    pub by: String,
+    /// The customer's number and how much went (never their address).
+    pub what: String,
+}
+
+/// The latest `limit` erasures, newest first.
+pub(super) fn erasures(conn: &Connection, limit: u32) -> Result<Vec<ErasureRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT created_at, actor, detail FROM events
+         WHERE ticket_id IS NULL AND kind = 'erased' ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit], |r| {
+        Ok(ErasureRecord {
+            at: r.get(0)?,
+            by: r.get(1)?,
+            what: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// The rows an erasure deletes, and what it says about them.
 struct Plan {
     erasure: Erasure,
@@ -526,6 +553,13 @@ mod tests {
             .unwrap();
         assert_eq!(broken, None, "no row points at one that went");
         assert_eq!(store.read(|r| r.erasure(1)).await.unwrap(), None);
+        let kept = store.read(|r| r.erasures(10)).await.unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert_eq!(kept[0].by, "jane@desk.example");
+        assert_eq!(
+            kept[0].what,
+            "customer 1 erased: 3 tickets, 5 messages on them, 1 of their messages on other tickets"
+        );
         assert_eq!(
             store
                 .erase_customer(1, "jane@desk.example".into())

@@ -130,7 +130,7 @@ pub use customers::{
     CUSTOMERS_PAGE, CUSTOMER_TICKETS,
 };
 pub use desk::{Assignment, BulkChange, UserChanges};
-pub use erase::Erasure;
+pub use erase::{Erasure, ErasureRecord};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use ratings::RateableReply;

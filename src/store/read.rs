@@ -599,6 +599,11 @@ impl<'c> Reader<'c> {
         super::erase::preview(self.conn, id)
     }
 
+    /// The latest `limit` customers erased, newest first.
+    pub fn erasures(&self, limit: u32) -> Result<Vec<super::ErasureRecord>, StoreError> {
+        super::erase::erasures(self.conn, limit)
+    }
+
     /// The number of the customer with address `email` (case ignored).
     pub fn customer_id(&self, email: &str) -> Result<Option<i64>, StoreError> {
         super::erase::contact_by_email(self.conn, email)

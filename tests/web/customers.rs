@@ -550,6 +550,16 @@ fn a_customer_who_asks_to_be_forgotten_is_erased_for_good() {
     let (code, _, err) = d.ctl(&["contacts", "show", OLGA]);
     assert_ne!(code, 0);
     assert!(err.contains(OLGA) || err.contains("no"), "{err}");
+    // The desk keeps who erased whom by number, and how much; never the address.
+    let (code, out, err) = d.ctl(&["contacts", "erased"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(&format!(
+            "jane@acme.test: customer {olga} erased: 2 tickets, 3 messages on them, 1 of their messages on other tickets"
+        )),
+        "{out}"
+    );
+    assert!(!out.contains(OLGA), "{out}");
 
     // A late reply to her erased ticket starts a new one, under a number never used.
     deliver(
