@@ -702,6 +702,11 @@ pub struct InjectResult {
     pub reason: String,
 }
 
+/// How many erasures `contacts erased` lists unless told.
+fn default_erased_limit() -> u32 {
+    50
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -720,9 +725,4 @@ mod tests {
         assert!(serde_json::from_str::<Request>(r#"{"cmd":"status","x":1}"#).is_err());
         assert!(serde_json::from_str::<Request>("not json").is_err());
     }
-}
-
-/// How many erasures `contacts erased` lists unless told.
-fn default_erased_limit() -> u32 {
-    50
 }
