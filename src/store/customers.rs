@@ -192,6 +192,22 @@ fn latest_customers(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// Register `fd_lower(text)` on `conn`: lower case in every script, as the search box's
+/// words are lowered (SQLite's own `lower` folds only ASCII letters). NULL stays NULL.
+pub(super) fn register_lower(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::functions::FunctionFlags;
+    conn.create_scalar_function(
+        "fd_lower",
+        1,
+        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC,
+        |ctx| {
+            Ok(ctx
+                .get::<Option<String>>(0)?
+                .map(|text| text.to_lowercase()))
+        },
+    )
+}
+
 /// The contacts a search finds (`words`), or an agent owns (`owner`), or both, latest
 /// activity first (those without a ticket last).
 fn matching_customers(
@@ -211,8 +227,11 @@ fn matching_customers(
     } else if words.is_empty() && owner.is_some() {
         // "Only mine" alone: the agent's customers, along the owner index.
         "c.id IN (SELECT id FROM contacts INDEXED BY contacts_owner WHERE owner = ?6)"
-    } else {
+    } else if words.is_ascii() {
         "(?1 = '' OR instr(lower(c.email), ?1) > 0 OR instr(lower(coalesce(c.name, '')), ?1) > 0)"
+    } else {
+        // SQLite's lower() folds only ASCII: "åsa" must find "Åsa" too.
+        "(instr(fd_lower(c.email), ?1) > 0 OR instr(fd_lower(coalesce(c.name, '')), ?1) > 0)"
     };
     let sql = format!(
         "SELECT * FROM (SELECT {columns},
@@ -488,6 +507,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let mut conn = Connection::open(&path).unwrap();
         super::super::schema::migrate(&mut conn, &path).unwrap();
+        register_lower(&conn).unwrap();
         (dir, conn)
     }
 
@@ -516,6 +536,35 @@ mod tests {
 
     fn emails(list: &CustomerList) -> Vec<&str> {
         list.rows.iter().map(|r| r.email.as_str()).collect()
+    }
+
+    #[test]
+    fn a_search_finds_names_in_any_case_of_any_script() {
+        let (_dir, conn) = store();
+        contact(&conn, 1, "asa@example.se", Some("Åsa Öberg"));
+        contact(&conn, 2, "zoe@example.fr", Some("ZOË Müller"));
+        contact(&conn, 3, "Ilse.Strauss@example.de", Some("ILSE STRAUSS"));
+        contact(&conn, 4, "oberg@example.org", Some("Per Oberg"));
+        ticket(&conn, 1, 1, 10, false);
+        ticket(&conn, 2, 2, 20, false);
+        ticket(&conn, 3, 4, 30, false);
+        let found = |words: &str| {
+            emails(&customers(&conn, Some(words), None, None).unwrap())
+                .into_iter()
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("åsa"), ["asa@example.se"]);
+        assert_eq!(
+            found("ÅSA ö"),
+            ["asa@example.se"],
+            "the words are lowered too"
+        );
+        assert_eq!(found("zoë"), ["zoe@example.fr"]);
+        assert_eq!(found("müller"), ["zoe@example.fr"]);
+        assert_eq!(found("öberg"), ["asa@example.se"], "ö is not o");
+        assert_eq!(found("oberg"), ["oberg@example.org"]);
+        assert_eq!(found("ilse.strauss"), ["Ilse.Strauss@example.de"]);
     }
 
     #[test]

@@ -361,6 +361,7 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // savepoint, and a temp file there costs a pwrite per changed page.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     rank::register(conn)?;
+    customers::register_lower(conn)?;
     Ok(())
 }
 
