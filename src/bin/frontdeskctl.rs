@@ -332,6 +332,11 @@ enum ContactsCommand {
     },
 }
 
+/// "1 ticket", "2 tickets".
+fn counted(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `--field NAME=VALUE`.
 fn field_filter(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
@@ -501,6 +506,15 @@ enum TicketsCommand {
         /// Stop following it.
         #[arg(long)]
         stop: bool,
+    },
+    /// Delete a ticket for good (and the tickets merged into it), with every mail, note
+    /// and file on it; its customer stays. Says what it would delete unless given --yes.
+    Delete {
+        /// Ticket number.
+        id: i64,
+        /// Delete it (without it, nothing changes).
+        #[arg(long)]
+        yes: bool,
     },
     /// Delete an internal note, whoever wrote it (one posted by mistake); the
     /// ticket's history keeps that it was.
@@ -1377,12 +1391,12 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 print_json(&value);
             } else {
                 out!(
-                    "{} {}: {} tickets, {} messages on them ({} files), {} of their messages on other tickets{}",
+                    "{} {}: {}, {} on them ({}), {} of their messages on other tickets{}",
                     if *yes { "erased" } else { "would erase" },
                     erased.email,
-                    erased.tickets,
-                    erased.messages,
-                    erased.attachments,
+                    counted(erased.tickets, "ticket"),
+                    counted(erased.messages, "message"),
+                    counted(erased.attachments, "file"),
                     erased.elsewhere,
                     if erased.unsent > 0 {
                         format!("; {} unsent replies will not go", erased.unsent)
@@ -1506,6 +1520,38 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 on: !*stop,
             })?;
             print_done(&value, cli.json);
+        }
+        Command::Tickets(TicketsCommand::Delete { id, yes }) => {
+            let value = client.call(&Request::TicketsDelete {
+                id: *id,
+                dry_run: !*yes,
+            })?;
+            let deleted: frontdesk::store::TicketDeletion =
+                serde_json::from_value(value["deleted"].clone())
+                    .map_err(|e| ClientError::Protocol(e.to_string()))?;
+            if cli.json {
+                print_json(&value);
+            } else {
+                out!(
+                    "{} ticket #{} {:?}: {} ({}){}",
+                    if *yes { "deleted" } else { "would delete" },
+                    deleted.ticket,
+                    deleted.subject,
+                    counted(deleted.messages, "message"),
+                    counted(deleted.attachments, "file"),
+                    if deleted.unsent > 0 {
+                        format!("; {} unsent replies will not go", deleted.unsent)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            if !*yes {
+                return Err(ClientError::Daemon {
+                    kind: ErrorKind::Rejected,
+                    message: "nothing deleted: add --yes to delete it for good".into(),
+                });
+            }
         }
         Command::Tickets(TicketsCommand::DeleteNote { id, message }) => {
             let value = client.call(&Request::TicketsDeleteNote {

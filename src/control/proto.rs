@@ -192,7 +192,15 @@ pub enum Request {
         #[serde(default)]
         dry_run: bool,
     },
-    /// The customers erased, newest first (who erased, when, how much).
+    /// Delete a ticket (and those merged into it) for good, with all mail on it.
+    TicketsDelete {
+        /// Ticket number.
+        id: i64,
+        /// Only say what it would delete.
+        #[serde(default)]
+        dry_run: bool,
+    },
+    /// The customers erased and tickets deleted, newest first (who, when, how much).
     ContactsErased {
         /// Most rows.
         #[serde(default = "default_erased_limit")]
@@ -609,6 +617,11 @@ pub enum ResponseData {
     Erased {
         /// What it erased (or would, on a dry run).
         erased: crate::store::Erasure,
+    },
+    /// `tickets delete`.
+    Deleted {
+        /// What it deleted (or would, on a dry run).
+        deleted: crate::store::TicketDeletion,
     },
     /// `contacts erased`.
     Erasures {

@@ -885,6 +885,27 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
         Request::ContactsErase { email, dry_run } => {
             erase_contact(ctx, email.trim().to_string(), dry_run).await
         }
+        Request::TicketsDelete { id, dry_run } => {
+            let deleted = if dry_run {
+                store.read(move |r| r.ticket_deletion(id)).await
+            } else {
+                store.delete_ticket(id, ADMIN.to_string()).await
+            };
+            match deleted {
+                Ok(Some(deleted)) => {
+                    if !dry_run {
+                        log::info!(
+                            "ticket {id} deleted with frontdeskctl: {} messages",
+                            deleted.messages
+                        );
+                    }
+                    Response::ok(ResponseData::Deleted { deleted })
+                }
+                Ok(None) => Response::err(ErrorKind::NotFound, format!("no ticket #{id}")),
+                Err(StoreError::Invalid(e)) => Response::err(ErrorKind::BadRequest, e),
+                Err(e) => store_err(e),
+            }
+        }
         Request::ContactsErased { limit } => match store.read(move |r| r.erasures(limit)).await {
             Ok(erasures) => Response::ok(ResponseData::Erasures { erasures }),
             Err(e) => store_err(e),

@@ -72,11 +72,11 @@ pub struct ErasureRecord {
     pub what: String,
 }
 
-/// The latest `limit` erasures, newest first.
+/// The latest `limit` erasures and ticket deletions, newest first.
 pub(super) fn erasures(conn: &Connection, limit: u32) -> Result<Vec<ErasureRecord>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT created_at, actor, detail FROM events
-         WHERE ticket_id IS NULL AND kind = 'erased' ORDER BY id DESC LIMIT ?1",
+         WHERE ticket_id IS NULL AND kind IN ('erased', 'deleted') ORDER BY id DESC LIMIT ?1",
     )?;
     let rows = stmt.query_map([limit], |r| {
         Ok(ErasureRecord {
@@ -88,9 +88,31 @@ pub(super) fn erasures(conn: &Connection, limit: u32) -> Result<Vec<ErasureRecor
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// What deleting one ticket takes away (or took away).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TicketDeletion {
+    /// The ticket's number.
+    pub ticket: i64,
+    /// Its subject.
+    pub subject: String,
+    /// Its customer (who stays).
+    pub customer: i64,
+    /// The mail, replies and notes on it (and on tickets merged into it).
+    pub messages: usize,
+    /// Files attached to them.
+    pub attachments: usize,
+    /// Outgoing mail not sent yet, which will not go.
+    pub unsent: usize,
+}
+
 /// The rows an erasure deletes, and what it says about them.
 struct Plan {
-    erasure: Erasure,
+    /// The customer who goes too (none when only a ticket is deleted).
+    contact: Option<i64>,
+    /// Their address, which the history of the tickets that stay stops naming.
+    email: Option<String>,
+    /// The desk's history line: its kind and words.
+    record: (&'static str, String),
     /// Every ticket that goes: the customer's, those merged into them, and another
     /// customer's ticket left with no mail once theirs is gone.
     tickets: Vec<i64>,
@@ -99,6 +121,11 @@ struct Plan {
     /// Other customers' tickets they were on, which stay: their history stops naming
     /// them.
     touched: Vec<i64>,
+}
+
+/// "1 ticket", "2 tickets".
+fn counted(n: usize, thing: &str) -> String {
+    format!("{n} {thing}{}", if n == 1 { "" } else { "s" })
 }
 
 /// A list of numbers as the JSON array `json_each` reads.
@@ -120,7 +147,7 @@ fn count(conn: &Connection, sql: &str, list: &str) -> Result<usize, StoreError> 
 }
 
 /// What erasing customer `contact` would delete; `None` when there is no such customer.
-fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
+fn plan(conn: &Connection, contact: i64) -> Result<Option<(Erasure, Plan)>, StoreError> {
     let head: Option<(String, Option<String>)> = conn
         .prepare_cached("SELECT email, name FROM contacts WHERE id = ?1")?
         .query_row([contact], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -158,21 +185,8 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
             seeds.push(ticket);
         }
     }
-    // And every ticket merged into one that goes (merges chain).
-    let mut seen = std::collections::HashSet::new();
-    let mut tickets = Vec::new();
-    while let Some(ticket) = seeds.pop() {
-        if !seen.insert(ticket) {
-            continue;
-        }
-        tickets.push(ticket);
-        seeds.extend(ids(
-            conn,
-            "SELECT id FROM tickets WHERE merged_into = ?1",
-            ticket,
-        )?);
-    }
-    tickets.sort_unstable();
+    // And every ticket merged into one that goes.
+    let tickets = with_merged(conn, seeds)?;
     elsewhere.retain(|(_, t)| tickets.binary_search(t).is_err());
     let mut touched = ids(
         conn,
@@ -183,14 +197,7 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
     touched.sort_unstable();
     touched.dedup();
     touched.retain(|t| tickets.binary_search(t).is_err());
-    let mut messages = Vec::new();
-    for ticket in &tickets {
-        messages.extend(ids(
-            conn,
-            "SELECT id FROM messages WHERE ticket_id = ?1",
-            ticket,
-        )?);
-    }
+    let mut messages = messages_of(conn, &tickets)?;
     let on_tickets = messages.len();
     messages.extend(elsewhere.iter().map(|(m, _)| *m));
     messages.sort_unstable();
@@ -219,17 +226,140 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<Plan>, StoreError> {
             &ticket_list,
         )?,
     };
-    Ok(Some(Plan {
-        erasure,
-        tickets,
-        messages,
-        touched,
-    }))
+    let record = format!(
+        "customer {} erased: {}, {} on them, {} of their messages on other tickets",
+        erasure.contact,
+        counted(erasure.tickets, "ticket"),
+        counted(erasure.messages, "message"),
+        erasure.elsewhere
+    );
+    Ok(Some((
+        erasure.clone(),
+        Plan {
+            contact: Some(contact),
+            email: Some(erasure.email),
+            record: ("erased", record),
+            tickets,
+            messages,
+            touched,
+        },
+    )))
+}
+
+/// Every ticket merged into one of `seeds` (merges chain), with the seeds, in order.
+fn with_merged(conn: &Connection, mut seeds: Vec<i64>) -> Result<Vec<i64>, StoreError> {
+    let mut seen = std::collections::HashSet::new();
+    let mut tickets = Vec::new();
+    while let Some(ticket) = seeds.pop() {
+        if !seen.insert(ticket) {
+            continue;
+        }
+        tickets.push(ticket);
+        seeds.extend(ids(
+            conn,
+            "SELECT id FROM tickets WHERE merged_into = ?1",
+            ticket,
+        )?);
+    }
+    tickets.sort_unstable();
+    Ok(tickets)
+}
+
+/// The messages on `tickets`, in order.
+fn messages_of(conn: &Connection, tickets: &[i64]) -> Result<Vec<i64>, StoreError> {
+    let mut messages = Vec::new();
+    for ticket in tickets {
+        messages.extend(ids(
+            conn,
+            "SELECT id FROM messages WHERE ticket_id = ?1",
+            ticket,
+        )?);
+    }
+    messages.sort_unstable();
+    Ok(messages)
+}
+
+/// What deleting ticket `ticket` would delete: it, the tickets merged into it and all
+/// their mail; `None` when there is no such ticket. A ticket merged into another is
+/// refused: it is that one's now.
+fn plan_ticket(
+    conn: &Connection,
+    ticket: i64,
+) -> Result<Option<(TicketDeletion, Plan)>, StoreError> {
+    let head: Option<(String, Option<i64>, i64)> = conn
+        .prepare_cached("SELECT subject, merged_into, contact_id FROM tickets WHERE id = ?1")?
+        .query_row([ticket], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let Some((subject, merged_into, customer)) = head else {
+        return Ok(None);
+    };
+    if let Some(into) = merged_into {
+        return Err(StoreError::Invalid(format!(
+            "ticket #{ticket} was merged into #{into}: delete that one"
+        )));
+    }
+    let tickets = with_merged(conn, vec![ticket])?;
+    let messages = messages_of(conn, &tickets)?;
+    let (ticket_list, message_list) = (json_ids(&tickets), json_ids(&messages));
+    let deletion = TicketDeletion {
+        ticket,
+        subject,
+        customer,
+        messages: messages.len(),
+        attachments: count(
+            conn,
+            "SELECT count(*) FROM attachments WHERE message_id IN (SELECT value FROM json_each(?1))",
+            &message_list,
+        )?,
+        unsent: count(
+            conn,
+            "SELECT count(*) FROM outbox WHERE status = 'queued'
+             AND ticket_id IN (SELECT value FROM json_each(?1))",
+            &ticket_list,
+        )?,
+    };
+    let record = format!(
+        "ticket {ticket} deleted: {}",
+        counted(deletion.messages, "message")
+    );
+    Ok(Some((
+        deletion,
+        Plan {
+            contact: None,
+            email: None,
+            record: ("deleted", record),
+            tickets,
+            messages,
+            touched: Vec::new(),
+        },
+    )))
+}
+
+/// What deleting ticket `ticket` would delete; `None` when there is no such ticket.
+pub(super) fn ticket_preview(
+    conn: &Connection,
+    ticket: i64,
+) -> Result<Option<TicketDeletion>, StoreError> {
+    Ok(plan_ticket(conn, ticket)?.map(|(d, _)| d))
+}
+
+/// Delete ticket `ticket` for `actor`, as [`erase`] does a customer's: what went, or
+/// `None` when there is no such ticket. Its customer stays.
+pub(super) fn delete_ticket(
+    conn: &Connection,
+    ticket: i64,
+    actor: &str,
+) -> Result<Option<TicketDeletion>, StoreError> {
+    let Some((deletion, plan)) = plan_ticket(conn, ticket)? else {
+        return Ok(None);
+    };
+    overwriting(conn, |conn| delete(conn, &plan, actor))?;
+    Ok(Some(deletion))
 }
 
 /// What erasing customer `contact` would delete; `None` when there is no such customer.
 pub(super) fn preview(conn: &Connection, contact: i64) -> Result<Option<Erasure>, StoreError> {
-    Ok(plan(conn, contact)?.map(|p| p.erasure))
+    Ok(plan(conn, contact)?.map(|(e, _)| e))
 }
 
 /// The customer with address `email`, case ignored.
@@ -277,15 +407,23 @@ pub(super) fn erase(
     contact: i64,
     actor: &str,
 ) -> Result<Option<Erasure>, StoreError> {
-    let Some(plan) = plan(conn, contact)? else {
+    let Some((erasure, plan)) = plan(conn, contact)? else {
         return Ok(None);
     };
+    overwriting(conn, |conn| delete(conn, &plan, actor))?;
+    Ok(Some(erasure))
+}
+
+/// Run `work` with deleted content overwritten in the file (`PRAGMA secure_delete`).
+fn overwriting(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     conn.pragma_update(None, "secure_delete", true)?;
-    let done = delete(conn, &plan, actor);
+    let done = work(conn);
     // Back to the default whatever happened: overwriting costs every later write.
     conn.pragma_update(None, "secure_delete", false)?;
-    done?;
-    Ok(Some(plan.erasure))
+    done
 }
 
 /// Delete a plan's rows and record it.
@@ -299,7 +437,7 @@ fn delete(conn: &Connection, plan: &Plan, actor: &str) -> Result<(), StoreError>
         "INSERT INTO search (search, rank) VALUES ('secure-delete', 1)",
         [],
     )?;
-    let values: [&dyn rusqlite::ToSql; 3] = [&tickets, &messages, &plan.erasure.contact];
+    let values: [&dyn rusqlite::ToSql; 3] = [&tickets, &messages, &plan.contact];
     let deleted = DELETIONS.iter().try_for_each(|sql| {
         let mut stmt = conn.prepare_cached(sql)?;
         // Each statement numbers only the parameters up to the last it uses.
@@ -314,15 +452,17 @@ fn delete(conn: &Connection, plan: &Plan, actor: &str) -> Result<(), StoreError>
     )?;
     deleted?;
     // The tickets that stay keep their history, with someone else in their place.
-    exec(
-        conn,
-        "UPDATE events SET
-             actor = CASE WHEN actor = ?2 COLLATE NOCASE THEN 'an erased customer' ELSE actor END,
-             detail = replace(detail, ?2, 'an erased customer')
-         WHERE ticket_id IN (SELECT value FROM json_each(?1))
-           AND (actor = ?2 COLLATE NOCASE OR instr(detail, ?2) > 0)",
-        params![json_ids(&plan.touched), plan.erasure.email],
-    )?;
+    if let Some(email) = &plan.email {
+        exec(
+            conn,
+            "UPDATE events SET
+                 actor = CASE WHEN actor = ?2 COLLATE NOCASE THEN 'an erased customer' ELSE actor END,
+                 detail = replace(detail, ?2, 'an erased customer')
+             WHERE ticket_id IN (SELECT value FROM json_each(?1))
+               AND (actor = ?2 COLLATE NOCASE OR instr(detail, ?2) > 0)",
+            params![json_ids(&plan.touched), email],
+        )?;
+    }
     super::words::forget_unused(conn, words)?;
     for (key, ids) in [
         (TICKETS_ERASED_UP_TO, &plan.tickets),
@@ -337,19 +477,11 @@ fn delete(conn: &Connection, plan: &Plan, actor: &str) -> Result<(), StoreError>
             )?;
         }
     }
-    let e = &plan.erasure;
     exec(
         conn,
         "INSERT INTO events (ticket_id, kind, actor, detail, created_at)
-         VALUES (NULL, 'erased', ?1, ?2, ?3)",
-        params![
-            actor,
-            format!(
-                "customer {} erased: {} tickets, {} messages on them, {} of their messages on other tickets",
-                e.contact, e.tickets, e.messages, e.elsewhere
-            ),
-            unix_now()
-        ],
+         VALUES (NULL, ?1, ?2, ?3, ?4)",
+        params![plan.record.0, actor, plan.record.1, unix_now()],
     )?;
     Ok(())
 }
@@ -583,6 +715,78 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(note, 9, "a new note takes the next unused number");
+        store.close();
+    }
+
+    #[tokio::test]
+    async fn deleting_a_ticket_takes_it_and_what_was_merged_into_it_and_keeps_the_customer() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = Connection::open(store.path()).unwrap();
+        conn.execute_batch(DESK).unwrap();
+        let refused = store.read(|r| r.ticket_deletion(2)).await;
+        assert!(
+            matches!(&refused, Err(StoreError::Invalid(w)) if w == "ticket #2 was merged into #1: delete that one"),
+            "{refused:?}"
+        );
+        let expected = TicketDeletion {
+            ticket: 1,
+            subject: "Hinge broke".into(),
+            customer: 1,
+            messages: 3,
+            attachments: 1,
+            unsent: 1,
+        };
+        assert_eq!(
+            store.read(|r| r.ticket_deletion(1)).await.unwrap(),
+            Some(expected.clone())
+        );
+        let deleted = store
+            .delete_ticket(1, "jane@desk.example".into())
+            .await
+            .unwrap();
+        assert_eq!(deleted, Some(expected));
+        let deleted = store
+            .delete_ticket(6, "jane@desk.example".into())
+            .await
+            .unwrap();
+        assert_eq!(deleted.map(|d| d.messages), Some(1));
+        assert_eq!(
+            store
+                .delete_ticket(1, "jane@desk.example".into())
+                .await
+                .unwrap(),
+            None
+        );
+        for (table, cond, n) in [
+            ("tickets", "id IN (1, 2, 6)", 0),
+            ("tickets", "1", 3),
+            ("contacts", "id = 1", 1),
+            ("messages", "id IN (1, 2, 3, 8)", 0),
+            ("messages", "id = 5", 1),
+            ("ticket_participants", "ticket_id = 3 AND contact_id = 1", 1),
+            ("search", "search MATCH 'hinge'", 0),
+            ("search", "search MATCH 'zanzibarword'", 1),
+            ("search_words", "word = 'hinge'", 0),
+            ("search_words", "word = 'zanzibarword'", 1),
+            ("outbox", "1", 1),
+            ("events", "ticket_id IS NULL AND kind = 'deleted'", 2),
+        ] {
+            assert_eq!(rows(&conn, table, cond), n, "{table} where {cond}");
+        }
+        let kept = store.read(|r| r.erasures(10)).await.unwrap();
+        let said: Vec<&str> = kept.iter().map(|e| e.what.as_str()).collect();
+        assert_eq!(
+            said,
+            [
+                "ticket 6 deleted: 1 message",
+                "ticket 1 deleted: 3 messages"
+            ]
+        );
+        let next: i64 = conn
+            .query_row(concat!("SELECT ", next_ticket_id!()), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(next, 7, "the newest ticket's number is not given again");
         store.close();
     }
 

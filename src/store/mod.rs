@@ -130,7 +130,7 @@ pub use customers::{
     CUSTOMERS_PAGE, CUSTOMER_TICKETS,
 };
 pub use desk::{Assignment, BulkChange, UserChanges};
-pub use erase::{Erasure, ErasureRecord};
+pub use erase::{Erasure, ErasureRecord, TicketDeletion};
 pub use notify::{DueNotice, NoticeMail};
 pub use outbound::{NewTicket, NewUser, NoteFiles, OutboxKind, OutboxResult, QueuedMail};
 pub use ratings::RateableReply;
@@ -932,6 +932,17 @@ impl Store {
         actor: String,
     ) -> Result<Option<Erasure>, StoreError> {
         self.write(0, move |conn| erase::erase(conn, contact, &actor))
+            .await
+    }
+
+    /// Delete ticket `ticket` (and those merged into it) for `actor`, as an erasure
+    /// does: what went, or `None` when there is no such ticket.
+    pub async fn delete_ticket(
+        &self,
+        ticket: TicketId,
+        actor: String,
+    ) -> Result<Option<TicketDeletion>, StoreError> {
+        self.write(0, move |conn| erase::delete_ticket(conn, ticket, &actor))
             .await
     }
 

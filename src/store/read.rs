@@ -599,6 +599,11 @@ impl<'c> Reader<'c> {
         super::erase::preview(self.conn, id)
     }
 
+    /// What deleting ticket `id` would delete; `None` when there is no such ticket.
+    pub fn ticket_deletion(&self, id: i64) -> Result<Option<super::TicketDeletion>, StoreError> {
+        super::erase::ticket_preview(self.conn, id)
+    }
+
     /// The latest `limit` customers erased, newest first.
     pub fn erasures(&self, limit: u32) -> Result<Vec<super::ErasureRecord>, StoreError> {
         super::erase::erasures(self.conn, limit)

@@ -369,8 +369,14 @@ pub async fn handle(
         }
         (Method::GET, ["customers", id]) => match id.parse::<i64>() {
             Ok(id) => {
-                let saved = field(&query, "saved") == Some("1");
-                let page = customer(state, &session, id, saved);
+                let flash = if field(&query, "saved") == Some("1") {
+                    Some("Saved.".to_string())
+                } else {
+                    field(&query, "deleted")
+                        .and_then(|t| t.parse::<i64>().ok())
+                        .map(|t| format!("Ticket #{t} deleted."))
+                };
+                let page = customer(state, &session, id, flash);
                 cached(state, &token_hash, &uri, None, page).await
             }
             Err(_) => text(StatusCode::NOT_FOUND, "No such customer."),
@@ -432,6 +438,10 @@ pub async fn handle(
                 let page = ticket(state, &session, id, shown, None);
                 cached(state, &token_hash, &uri, None, page).await
             }
+            Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
+        },
+        (Method::GET, ["tickets", id, "delete"]) => match id.parse::<i64>() {
+            Ok(id) => delete_ticket_page(state, &session, id).await,
             Err(_) => text(StatusCode::NOT_FOUND, "No such ticket."),
         },
         (Method::POST, rest) => {
@@ -972,6 +982,7 @@ async fn ticket(
         closed: pipeline.is_some_and(|p| p.is_closed(&t.status)),
         csrf: &session.csrf,
         me: &session.email,
+        admin: session.admin,
         own: &config.own_addresses(),
         flash,
         sla: config.sla.as_ref(),
@@ -1224,12 +1235,12 @@ async fn customers(
     Ok(Rendered::page(views::layout("Customers", session, &page)))
 }
 
-/// Customer `id`'s page (`saved`: just after their contact was saved).
+/// Customer `id`'s page (`flash`: what the last form did).
 async fn customer(
     state: &WebState,
     session: &SessionView,
     id: i64,
-    saved: bool,
+    flash: Option<String>,
 ) -> Result<Rendered, Response<Body>> {
     let own = state.services.pipeline.config().own_addresses();
     let (found, agents) = state
@@ -1245,7 +1256,7 @@ async fn customer(
     let page = views::customers::customer(&views::customers::CustomerPage {
         customer: &found,
         agents: &agents,
-        flash: saved.then_some(Ok("Saved.")),
+        flash: flash.as_deref().map(Ok),
         csrf: &session.csrf,
         admin: session.admin,
     });
@@ -1257,14 +1268,63 @@ async fn customer(
     Ok(Rendered::page(views::layout(&title, session, &page)))
 }
 
-/// The refusal for an agent who is not an administrator: only one erases a customer.
+/// The refusal for an agent who is not an administrator: only one erases a customer
+/// or deletes a ticket.
 fn unless_admin(session: &SessionView) -> Option<Response<Body>> {
     (!session.admin).then(|| {
         text(
             StatusCode::FORBIDDEN,
-            "Only an administrator can erase a customer.",
+            "Only an administrator can erase a customer or delete a ticket.",
         )
     })
+}
+
+/// The page that says what deleting ticket `id` takes and asks to confirm it.
+async fn delete_ticket_page(state: &WebState, session: &SessionView, id: i64) -> Response<Body> {
+    if let Some(refused) = unless_admin(session) {
+        return refused;
+    }
+    let deletion = match state
+        .services
+        .pipeline
+        .store()
+        .read(move |r| r.ticket_deletion(id))
+        .await
+    {
+        Ok(Some(deletion)) => deletion,
+        Ok(None) => return text(StatusCode::NOT_FOUND, "No such ticket."),
+        Err(StoreError::Invalid(e)) => return text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => return internal(e),
+    };
+    let page = views::erase::ticket(&views::erase::TicketDelete {
+        deletion: &deletion,
+        csrf: &session.csrf,
+    });
+    html(views::layout("Delete ticket", session, &page))
+}
+
+/// "Delete for good": the ticket goes; back to its customer's page, which says so.
+async fn delete_ticket(state: &WebState, session: &SessionView, id: &str) -> Response<Body> {
+    if let Some(refused) = unless_admin(session) {
+        return refused;
+    }
+    let Ok(id) = id.parse::<i64>() else {
+        return text(StatusCode::NOT_FOUND, "No such ticket.");
+    };
+    let store = state.services.pipeline.store();
+    match store.delete_ticket(id, session.email.clone()).await {
+        Ok(Some(deleted)) => {
+            log::info!(
+                "web: {} deleted ticket {id}: {} messages",
+                session.email,
+                deleted.messages
+            );
+            redirect(&format!("/customers/{}?deleted={id}", deleted.customer))
+        }
+        Ok(None) => text(StatusCode::NOT_FOUND, "No such ticket."),
+        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => internal(e),
+    }
 }
 
 /// The page that says what erasing customer `id` takes and asks to confirm it (never
@@ -1284,7 +1344,7 @@ async fn erase_page(state: &WebState, session: &SessionView, id: i64) -> Respons
         Ok(None) => return text(StatusCode::NOT_FOUND, "No such customer."),
         Err(e) => return internal(e),
     };
-    let page = views::customers::erase(&views::customers::ErasePage {
+    let page = views::erase::customer(&views::erase::CustomerErase {
         erasure: &erasure,
         csrf: &session.csrf,
     });
@@ -2311,6 +2371,7 @@ async fn post(
                 Err(e) => internal(e),
             }
         }
+        ["tickets", id, "delete"] => delete_ticket(state, session, id).await,
         ["tickets", id, action] => {
             let Ok(id) = id.parse::<i64>() else {
                 return text(StatusCode::NOT_FOUND, "No such ticket.");

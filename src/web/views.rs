@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 pub mod customers;
+pub mod erase;
 pub mod rating;
 pub mod reports;
 
@@ -1520,6 +1521,8 @@ pub struct TicketPage<'a> {
     pub csrf: &'a str,
     /// The signed-in agent's address.
     pub me: &'a str,
+    /// The agent is an administrator (offered "Delete ticket").
+    pub admin: bool,
     /// The desk's own addresses (their domains are never blocked as spam).
     pub own: &'a [String],
     /// A message to show (after an action).
@@ -2055,6 +2058,13 @@ pub fn ticket(p: &TicketPage<'_>) -> String {
         esc(&action("merge")),
         t.id
     );
+    if p.admin {
+        let _ = write!(
+            out,
+            r#"<p class="delete-ticket"><a href="/tickets/{}/delete">Delete ticket…</a></p>"#,
+            t.id
+        );
+    }
     out.push_str(r#"<h2>People</h2><ul class="people">"#);
     for person in &t.participants {
         let _ = write!(

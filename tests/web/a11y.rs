@@ -87,6 +87,7 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
         format!("/customers/{}/erase", customer_of(&b, hinge)),
+        format!("/tickets/{hinge}/delete"),
     ] {
         problems.extend(audit(&b, &page));
     }

@@ -45,6 +45,7 @@ mod copies;
 mod customers;
 mod delivery;
 mod drafts;
+mod erase;
 mod forward;
 mod freshness;
 mod inbox;

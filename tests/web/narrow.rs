@@ -104,6 +104,7 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
         format!("/customers/{}/erase", customer_of(&b, hinge)),
+        format!("/tickets/{hinge}/delete"),
     ] {
         problems.extend(too_wide(&b, &page));
     }

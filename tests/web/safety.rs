@@ -571,6 +571,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/customers?q=olga".into(),
             "/customers/1".into(),
             "/customers/1/erase".into(),
+            format!("/tickets/{id}/delete"),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -597,7 +598,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 35] = [
+        let posts: [(String, &str); 36] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -629,6 +630,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 "confirm=olga%40customer.example.org",
             ),
             (format!("/tickets/{id}/split"), "message=1"),
+            (format!("/tickets/{id}/delete"), ""),
             ("/outbox/1/cancel".into(), ""),
             ("/outbox/1/retry".into(), ""),
             ("/me/availability".into(), "available=off"),

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::model::{percent_encode, rfc3339};
 use crate::outbound::template::html_escape as esc;
-use crate::store::{CustomerDetail, CustomerList, CustomerRow, Erasure, InboxView, UserView};
+use crate::store::{CustomerDetail, CustomerList, CustomerRow, InboxView, UserView};
 
 /// The longest search the directory takes (an address is at most 320 characters).
 pub const MAX_SEARCH: usize = 320;
@@ -279,62 +279,6 @@ pub fn customer(p: &CustomerPage<'_>) -> String {
     out
 }
 
-/// What the page asking to confirm an erasure shows.
-pub struct ErasePage<'a> {
-    /// What it would erase.
-    pub erasure: &'a Erasure,
-    /// The session's CSRF token.
-    pub csrf: &'a str,
-}
-
-/// The page that says what erasing a customer takes and asks for their address to go on.
-pub fn erase(p: &ErasePage<'_>) -> String {
-    let e = p.erasure;
-    let called = match e.name.as_deref().filter(|n| !n.trim().is_empty()) {
-        Some(name) => format!("{name} <{}>", e.email),
-        None => e.email.clone(),
-    };
-    let plural =
-        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
-    let mut out = format!(
-        r#"<section class="erase" data-customer="{id}"><p class="back"><a href="/customers/{id}">Back to the customer</a></p><h1>Erase {called}</h1><p>This takes away, for good:</p><ul class="erasure">"#,
-        id = e.contact,
-        called = esc(&called),
-    );
-    let _ = write!(
-        out,
-        "<li>{} with every mail, reply, internal note and file on them ({}, {}), their history and fields;</li>",
-        plural(e.tickets, "ticket", "tickets"),
-        plural(e.messages, "message", "messages"),
-        plural(e.attachments, "file", "files"),
-    );
-    if e.elsewhere > 0 {
-        let _ = write!(
-            out,
-            "<li>{} on other customers' tickets (those tickets stay);</li>",
-            plural(e.elsewhere, "mail of theirs", "mails of theirs"),
-        );
-    }
-    if e.unsent > 0 {
-        let _ = write!(
-            out,
-            "<li>{} to them not sent yet, which will not go;</li>",
-            plural(e.unsent, "reply", "replies"),
-        );
-    }
-    out.push_str(
-        "<li>the contact: their address, name, owner and note.</li></ul>\
-         <p class=\"hint\">Their words leave the search too. If their mail was filed as spam, a new mail from them is not: the desk no longer knows the address. Copies of the database made before now (backups) still hold them.</p>",
-    );
-    let _ = write!(
-        out,
-        r#"<form class="erase-form" method="post" action="/customers/{id}/erase"><input type="hidden" name="csrf" value="{csrf}"><label>Type their address to confirm <input type="email" name="confirm" required autocomplete="off" spellcheck="false"></label> <button type="submit" class="danger">Erase for good</button></form></section>"#,
-        id = e.contact,
-        csrf = esc(p.csrf),
-    );
-    out
-}
-
 /// The inbox listing every ticket of the customer at `email`.
 fn their_tickets(email: &str) -> String {
     inbox_link(
@@ -480,38 +424,5 @@ mod tests {
             page.contains(r#"<a href="/customers?q=%40acme.example">Everyone at acme.example</a>"#),
             "{page}"
         );
-    }
-
-    #[test]
-    fn the_erase_page_says_what_goes_and_escapes_who() {
-        let erasure = Erasure {
-            contact: 7,
-            email: "o'brien@acme.example".into(),
-            name: Some("<b>Olga</b>".into()),
-            tickets: 1,
-            messages: 4,
-            elsewhere: 2,
-            attachments: 1,
-            unsent: 0,
-        };
-        let page = erase(&ErasePage {
-            erasure: &erasure,
-            csrf: "tok",
-        });
-        assert!(!page.contains("<b>Olga"), "{page}");
-        assert!(
-            page.contains(
-                "<h1>Erase &lt;b&gt;Olga&lt;/b&gt; &lt;o&#39;brien@acme.example&gt;</h1>"
-            ),
-            "{page}"
-        );
-        assert!(page.contains("<li>1 ticket with every mail, reply, internal note and file on them (4 messages, 1 file)"), "{page}");
-        assert!(
-            page.contains("<li>2 mails of theirs on other customers' tickets"),
-            "{page}"
-        );
-        assert!(!page.contains("not sent yet"), "nothing unsent: {page}");
-        assert!(page.contains(r#"action="/customers/7/erase""#));
-        assert!(page.contains(r#"name="csrf" value="tok""#));
     }
 }
