@@ -201,7 +201,8 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<(Erasure, Plan)>, Stor
     let on_tickets = messages.len();
     messages.extend(elsewhere.iter().map(|(m, _)| *m));
     messages.sort_unstable();
-    let (ticket_list, message_list) = (json_ids(&tickets), json_ids(&messages));
+    let ticket_list = json_ids(&tickets);
+    let (attachments, unsent) = files_and_unsent(conn, &ticket_list, &messages)?;
     let erasure = Erasure {
         contact,
         email,
@@ -214,17 +215,8 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<(Erasure, Plan)>, Stor
         )?,
         messages: on_tickets,
         elsewhere: elsewhere.len(),
-        attachments: count(
-            conn,
-            "SELECT count(*) FROM attachments WHERE message_id IN (SELECT value FROM json_each(?1))",
-            &message_list,
-        )?,
-        unsent: count(
-            conn,
-            "SELECT count(*) FROM outbox WHERE status = 'queued'
-             AND ticket_id IN (SELECT value FROM json_each(?1))",
-            &ticket_list,
-        )?,
+        attachments,
+        unsent,
     };
     let record = format!(
         "customer {} erased: {}, {} on them, {} of their messages on other tickets",
@@ -244,6 +236,28 @@ fn plan(conn: &Connection, contact: i64) -> Result<Option<(Erasure, Plan)>, Stor
             touched,
         },
     )))
+}
+
+/// How many files the `messages` have, and how many replies on the tickets of
+/// `ticket_list` (JSON) wait to be sent.
+fn files_and_unsent(
+    conn: &Connection,
+    ticket_list: &str,
+    messages: &[i64],
+) -> Result<(usize, usize), StoreError> {
+    Ok((
+        count(
+            conn,
+            "SELECT count(*) FROM attachments WHERE message_id IN (SELECT value FROM json_each(?1))",
+            &json_ids(messages),
+        )?,
+        count(
+            conn,
+            "SELECT count(*) FROM outbox WHERE status = 'queued'
+             AND ticket_id IN (SELECT value FROM json_each(?1))",
+            ticket_list,
+        )?,
+    ))
 }
 
 /// Every ticket merged into one of `seeds` (merges chain), with the seeds, in order.
@@ -300,23 +314,14 @@ fn plan_ticket(
     }
     let tickets = with_merged(conn, vec![ticket])?;
     let messages = messages_of(conn, &tickets)?;
-    let (ticket_list, message_list) = (json_ids(&tickets), json_ids(&messages));
+    let (attachments, unsent) = files_and_unsent(conn, &json_ids(&tickets), &messages)?;
     let deletion = TicketDeletion {
         ticket,
         subject,
         customer,
         messages: messages.len(),
-        attachments: count(
-            conn,
-            "SELECT count(*) FROM attachments WHERE message_id IN (SELECT value FROM json_each(?1))",
-            &message_list,
-        )?,
-        unsent: count(
-            conn,
-            "SELECT count(*) FROM outbox WHERE status = 'queued'
-             AND ticket_id IN (SELECT value FROM json_each(?1))",
-            &ticket_list,
-        )?,
+        attachments,
+        unsent,
     };
     let record = format!(
         "ticket {ticket} deleted: {}",

@@ -1279,28 +1279,44 @@ fn unless_admin(session: &SessionView) -> Option<Response<Body>> {
     })
 }
 
-/// The page that says what deleting ticket `id` takes and asks to confirm it.
-async fn delete_ticket_page(state: &WebState, session: &SessionView, id: i64) -> Response<Body> {
+/// An administrator's page that says what an erasure would take and asks to confirm
+/// it (never cached: it counts what is there now). `read` finds what it would take;
+/// none is a 404 saying `missing`; `render` shows it under `title`.
+async fn confirm_page<T, R>(
+    state: &WebState,
+    session: &SessionView,
+    read: R,
+    (missing, title): (&str, &str),
+    render: impl FnOnce(&T, &str) -> String,
+) -> Response<Body>
+where
+    T: Send + 'static,
+    R: FnOnce(&Reader<'_>) -> Result<Option<T>, StoreError> + Send + 'static,
+{
     if let Some(refused) = unless_admin(session) {
         return refused;
     }
-    let deletion = match state
-        .services
-        .pipeline
-        .store()
-        .read(move |r| r.ticket_deletion(id))
-        .await
-    {
-        Ok(Some(deletion)) => deletion,
-        Ok(None) => return text(StatusCode::NOT_FOUND, "No such ticket."),
-        Err(StoreError::Invalid(e)) => return text(StatusCode::BAD_REQUEST, &e),
-        Err(e) => return internal(e),
-    };
-    let page = views::erase::ticket(&views::erase::TicketDelete {
-        deletion: &deletion,
-        csrf: &session.csrf,
-    });
-    html(views::layout("Delete ticket", session, &page))
+    match state.services.pipeline.store().read(read).await {
+        Ok(Some(found)) => {
+            let page = render(&found, &session.csrf);
+            html(views::layout(title, session, &page))
+        }
+        Ok(None) => text(StatusCode::NOT_FOUND, missing),
+        Err(StoreError::Invalid(e)) => text(StatusCode::BAD_REQUEST, &e),
+        Err(e) => internal(e),
+    }
+}
+
+/// The page that says what deleting ticket `id` takes and asks to confirm it.
+async fn delete_ticket_page(state: &WebState, session: &SessionView, id: i64) -> Response<Body> {
+    confirm_page(
+        state,
+        session,
+        move |r| r.ticket_deletion(id),
+        ("No such ticket.", "Delete ticket"),
+        |deletion, csrf| views::erase::ticket(&views::erase::TicketDelete { deletion, csrf }),
+    )
+    .await
 }
 
 /// "Delete for good": the ticket goes; back to its customer's page, which says so.
@@ -1327,28 +1343,16 @@ async fn delete_ticket(state: &WebState, session: &SessionView, id: &str) -> Res
     }
 }
 
-/// The page that says what erasing customer `id` takes and asks to confirm it (never
-/// cached: it shows the counts as they are now).
+/// The page that says what erasing customer `id` takes and asks to confirm it.
 async fn erase_page(state: &WebState, session: &SessionView, id: i64) -> Response<Body> {
-    if let Some(refused) = unless_admin(session) {
-        return refused;
-    }
-    let erasure = match state
-        .services
-        .pipeline
-        .store()
-        .read(move |r| r.erasure(id))
-        .await
-    {
-        Ok(Some(erasure)) => erasure,
-        Ok(None) => return text(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return internal(e),
-    };
-    let page = views::erase::customer(&views::erase::CustomerErase {
-        erasure: &erasure,
-        csrf: &session.csrf,
-    });
-    html(views::layout("Erase customer", session, &page))
+    confirm_page(
+        state,
+        session,
+        move |r| r.erasure(id),
+        ("No such customer.", "Erase customer"),
+        |erasure, csrf| views::erase::customer(&views::erase::CustomerErase { erasure, csrf }),
+    )
+    .await
 }
 
 /// "Erase for good": the address typed must be the customer's.

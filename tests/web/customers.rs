@@ -25,7 +25,7 @@ fn listed(page: &str) -> Vec<i64> {
 }
 
 /// The addresses the directory rows in the browser show, in order.
-fn addresses(b: &Browser) -> Vec<String> {
+pub fn addresses(b: &Browser) -> Vec<String> {
     let v: Value = b.js(
         "return Array.from(document.querySelectorAll('table.customer-list tbody tr')).map(r => r.cells[1].textContent);",
         serde_json::json!([]),

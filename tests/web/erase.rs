@@ -7,6 +7,7 @@
 use serde_json::Value;
 
 use crate::browser::Browser;
+use crate::customers::addresses;
 use crate::{
     add_agent, daemon, deliver, http_sign_in, mail_to_support, show, text_mail, text_mail_with,
     ticket_id, PASSWORD,
@@ -15,13 +16,26 @@ use crate::{
 const OLGA: &str = "olga@customer.example.org";
 const PIET: &str = "piet@customer.example.org";
 
-/// The addresses the customers directory in the browser lists, in order.
-fn addresses(b: &Browser) -> Vec<String> {
-    let v: Value = b.js(
-        "return Array.from(document.querySelectorAll('table.customer-list tbody tr')).map(r => r.cells[1].textContent);",
-        serde_json::json!([]),
+/// `OLGA` answers mail `in_reply_to` of a ticket that is gone: the ticket it opens.
+fn late_reply(
+    d: &crate::harness::Daemon,
+    subject: &str,
+    message_id: &str,
+    in_reply_to: &str,
+) -> i64 {
+    deliver(
+        d,
+        OLGA,
+        "support@example.com",
+        &text_mail_with(
+            OLGA,
+            subject,
+            message_id,
+            "Any news?",
+            &format!("In-Reply-To: <{in_reply_to}>\r\n"),
+        ),
     );
-    serde_json::from_value(v).unwrap_or_default()
+    ticket_id(d, subject)
 }
 
 #[test]
@@ -182,19 +196,12 @@ fn a_customer_who_asks_to_be_forgotten_is_erased_for_good() {
     assert!(!out.contains(OLGA), "{out}");
 
     // A late reply to her erased ticket starts a new one, under a number never used.
-    deliver(
+    let again = late_reply(
         &d,
-        OLGA,
-        "support@example.com",
-        &text_mail_with(
-            OLGA,
-            "Re: Broken hinge",
-            "e.5@customer.example.org",
-            "Any news?",
-            "In-Reply-To: <e.3@customer.example.org>\r\n",
-        ),
+        "Re: Broken hinge",
+        "e.5@customer.example.org",
+        "e.3@customer.example.org",
     );
-    let again = ticket_id(&d, "Re: Broken hinge");
     assert!(again > invoice, "#{again} must not reuse an erased number");
     assert_eq!(
         show(&d, again)["messages"].as_array().map(Vec::len),
@@ -270,18 +277,11 @@ fn an_administrator_deletes_a_ticket_kept_by_mistake() {
         "{out}"
     );
     // A late answer to it starts a new ticket.
-    deliver(
+    let again = late_reply(
         &d,
-        OLGA,
-        "support@example.com",
-        &text_mail_with(
-            OLGA,
-            "Re: Broken hinge",
-            "d.3@customer.example.org",
-            "Any news?",
-            "In-Reply-To: <d.1@customer.example.org>\r\n",
-        ),
+        "Re: Broken hinge",
+        "d.3@customer.example.org",
+        "d.1@customer.example.org",
     );
-    let again = ticket_id(&d, "Re: Broken hinge");
     assert!(again > invoice, "#{again}");
 }
