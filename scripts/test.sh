@@ -15,6 +15,7 @@ command -v dovecot >/dev/null 2>&1 || need_apt+=(dovecot-imapd dovecot-lmtpd)
 [ -x /usr/lib/dovecot/lmtp ] || need_apt+=(dovecot-lmtpd)
 { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; } || need_apt+=(chromium chromium-driver)  # tests/web
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+command -v zbarimg >/dev/null 2>&1 || need_apt+=(zbar-tools)  # tests/web: reads the QR code off the screen
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing test dependencies: ${need_apt[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -1,5 +1,7 @@
 //! Agent passwords: Argon2id hashes in PHC string form.
 
+pub mod totp;
+
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
 };

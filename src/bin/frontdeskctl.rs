@@ -211,6 +211,10 @@ enum UsersCommand {
         /// file clears them.
         #[arg(long, value_name = "FILE")]
         signature_file: Option<PathBuf>,
+        /// off: turn the agent's two-step sign-in off (a lost phone); they sign in with
+        /// their password and may set it up again on their account page.
+        #[arg(long, value_parser = on_off)]
+        two_step: Option<bool>,
     },
     /// Deactivate an agent: history stays, no new tickets, no sign-in.
     Deactivate {
@@ -1034,23 +1038,25 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 out!("no users");
             } else {
                 out!(
-                    "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} NOTIFY",
+                    "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} {:<8} NOTIFY",
                     "EMAIL",
                     "NAME",
                     "ADMIN",
                     "SEAT",
                     "AVAILABLE",
-                    "ACTIVE"
+                    "ACTIVE",
+                    "TWO-STEP"
                 );
                 for u in users {
                     out!(
-                        "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} {}",
+                        "{:<32} {:<28} {:<5} {:<4} {:<9} {:<6} {:<8} {}",
                         truncate(&u.email, 32),
                         truncate(&u.full_name, 28),
                         yes(u.admin),
                         yes(u.seat),
                         yes(u.available),
                         yes(u.active),
+                        yes(u.two_step),
                         u.notify
                     );
                 }
@@ -1187,6 +1193,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
             last_name,
             notify,
             signature_file,
+            two_step,
         }) => {
             // `-` reads stdin, as `tickets reply` does without --body-file.
             let signature = match signature_file.as_deref() {
@@ -1206,6 +1213,7 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
                 last_name: last_name.clone(),
                 notify: notify.clone(),
                 signature,
+                two_step: *two_step,
             })?;
             print_done(&value, cli.json);
         }

@@ -95,6 +95,9 @@ pub enum Request {
         /// Their own signature lines.
         #[serde(default)]
         signature: Option<String>,
+        /// Two-step sign-in: only `false` (off) is taken; agents turn it on themselves.
+        #[serde(default)]
+        two_step: Option<bool>,
     },
     /// Set an agent's password (hashed with Argon2id by the daemon).
     UsersPasswd {

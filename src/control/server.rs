@@ -639,9 +639,17 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
             last_name,
             notify,
             signature,
+            two_step,
         } => {
             if name.as_deref().is_some_and(|n| n.trim().is_empty()) {
                 return Response::err(ErrorKind::BadRequest, "--name must not be empty");
+            }
+            if two_step == Some(true) {
+                // The secret must reach the agent's phone, not the admin's terminal.
+                return Response::err(
+                    ErrorKind::BadRequest,
+                    "--two-step on: each agent turns it on on their account page (Your account, Two-step sign-in), where their app scans the key; an administrator can only turn it off",
+                );
             }
             let notify = match notify
                 .as_deref()
@@ -679,6 +687,7 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 last_name: last,
                 notify,
                 signature,
+                two_step_off: two_step == Some(false),
                 ..Default::default()
             };
             done(

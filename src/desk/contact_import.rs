@@ -341,6 +341,7 @@ mod tests {
             active,
             notify: String::new(),
             signature: String::new(),
+            two_step: false,
         };
         let agents = [
             agent("dana@acme.test", "Dana Lind", true),

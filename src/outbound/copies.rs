@@ -327,6 +327,7 @@ mod tests {
             active: true,
             notify: String::new(),
             signature: String::new(),
+            two_step: false,
         };
         assert_eq!(
             super::kept(&people, &[jane], &own()),

@@ -1395,6 +1395,9 @@ pub struct UserChanges {
     pub notify: Option<crate::desk::notify::Prefs>,
     /// Their own signature lines (see [`crate::outbound::compose::agent_signature`]).
     pub signature: Option<String>,
+    /// Turn two-step sign-in off (an agent who lost their phone), and forget any
+    /// secret being set up.
+    pub two_step_off: bool,
 }
 
 /// Change an agent.
@@ -1490,6 +1493,24 @@ pub(super) fn update_user(
     if let Some(prefs) = &c.notify {
         super::notify::set_prefs(conn, email, prefs)?;
         done.push(format!("notifications {}", prefs.list()));
+    }
+    if c.two_step_off {
+        let was_on: bool = conn
+            .prepare_cached("SELECT totp_secret IS NOT NULL FROM users WHERE email = ?1")?
+            .query_row([email], |r| r.get(0))?;
+        exec(
+            conn,
+            "UPDATE users SET totp_secret = NULL, totp_pending = NULL WHERE email = ?1",
+            params![email],
+        )?;
+        done.push(
+            if was_on {
+                "two-step sign-in off"
+            } else {
+                "two-step sign-in was off"
+            }
+            .to_string(),
+        );
     }
     if c.deactivate {
         exec(

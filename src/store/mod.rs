@@ -528,6 +528,56 @@ impl Store {
         .await
     }
 
+    /// Start a session for an agent with two-step sign-in whose code was of time step
+    /// `step`: false, and no session, when that step (or a later one) was used before.
+    pub async fn create_session_with_code(
+        &self,
+        token_hash: String,
+        user_id: i64,
+        csrf: String,
+        step: i64,
+        limits: (i64, i64),
+    ) -> Result<bool, StoreError> {
+        self.write(0, move |conn| {
+            if !web::use_two_step(conn, user_id, step)? {
+                return Ok(false);
+            }
+            let now = crate::model::unix_now();
+            web::create_session(conn, &token_hash, user_id, &csrf, now)?;
+            web::sweep_sessions(conn, now - limits.0, now - limits.1)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    /// Keep the authenticator secret `email` is setting up (`None`: forget it).
+    pub async fn set_two_step_pending(
+        &self,
+        email: String,
+        secret: Option<String>,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| {
+            web::set_two_step_pending(conn, &email, secret.as_deref())
+        })
+        .await
+    }
+
+    /// Turn two-step sign-in on with the secret `email` set up, its code's `step` used,
+    /// every other session of theirs but `keep_session` signed out; false when that
+    /// secret is no longer the one being set up.
+    pub async fn turn_on_two_step(
+        &self,
+        email: String,
+        secret: String,
+        step: i64,
+        keep_session: String,
+    ) -> Result<bool, StoreError> {
+        self.write(0, move |conn| {
+            web::turn_on_two_step(conn, &email, &secret, step, &keep_session)
+        })
+        .await
+    }
+
     /// Record activity on a session at `now`. No page shows it, so cached pages stay;
     /// the caller refreshes its cached copy of the session.
     pub async fn touch_session(&self, token_hash: String, now: i64) -> Result<(), StoreError> {

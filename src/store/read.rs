@@ -360,7 +360,8 @@ impl<'c> Reader<'c> {
             .prepare_cached(
                 "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
                  notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
-                 notify_overdue, notify_bad_rating, signature FROM users WHERE email = ?1",
+                 notify_overdue, notify_bad_rating, signature, totp_secret IS NOT NULL
+                 FROM users WHERE email = ?1",
             )?
             .query_row([email], user_row)
             .optional()?)
@@ -371,7 +372,8 @@ impl<'c> Reader<'c> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT email, full_name, first_name, last_name, admin, seat, available, active,
                  notify_assigned, notify_replies, notify_mentions, notify_new, notify_followed,
-                 notify_overdue, notify_bad_rating, signature FROM users ORDER BY email",
+                 notify_overdue, notify_bad_rating, signature, totp_secret IS NOT NULL
+                 FROM users ORDER BY email",
         )?;
         let rows = stmt.query_map([], user_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -776,6 +778,11 @@ impl<'c> Reader<'c> {
         super::web::login_record(self.conn, email)
     }
 
+    /// The authenticator secret `email` is setting up, not yet confirmed.
+    pub fn two_step_pending(&self, email: &str) -> Result<Option<String>, StoreError> {
+        super::web::two_step_pending(self.conn, email)
+    }
+
     /// A live session by token hash.
     pub fn session(&self, token_hash: &str) -> Result<Option<super::SessionView>, StoreError> {
         super::web::session(self.conn, token_hash)
@@ -975,6 +982,7 @@ fn user_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserView> {
         active: r.get(7)?,
         notify: super::notify::prefs_at(r, 8)?.list(),
         signature: r.get(15)?,
+        two_step: r.get(16)?,
     })
 }
 

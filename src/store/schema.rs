@@ -144,6 +144,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0042_ticket_fields.sql"),
     ),
     ("0043_erasure", include_str!("migrations/0043_erasure.sql")),
+    (
+        "0044_two_step",
+        include_str!("migrations/0044_two_step.sql"),
+    ),
 ];
 
 /// What an upgrade to `version` does besides its SQL, in the same transaction.

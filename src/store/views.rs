@@ -296,6 +296,9 @@ pub struct UserView {
     /// Their own signature lines (`{{agent.signature}}` in a channel's signature).
     #[serde(default)]
     pub signature: String,
+    /// Signs in with a code from an authenticator app too.
+    #[serde(default)]
+    pub two_step: bool,
 }
 
 /// What composing a reply needs to know about a ticket.

@@ -26,6 +26,8 @@ pub struct SessionView {
     pub available: bool,
     /// Agent is an administrator (may erase customers).
     pub admin: bool,
+    /// Agent signs in with a code from an authenticator app too.
+    pub two_step: bool,
 }
 
 /// Credentials to check at sign-in.
@@ -37,6 +39,8 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     /// Not deactivated.
     pub active: bool,
+    /// Their authenticator secret (base32) when two-step sign-in is on.
+    pub two_step_secret: Option<String>,
 }
 
 pub(super) fn login_record(
@@ -44,15 +48,86 @@ pub(super) fn login_record(
     email: &str,
 ) -> Result<Option<LoginRecord>, StoreError> {
     Ok(conn
-        .prepare_cached("SELECT id, password_hash, active FROM users WHERE email = ?1")?
+        .prepare_cached(
+            "SELECT id, password_hash, active, totp_secret FROM users WHERE email = ?1",
+        )?
         .query_row([email], |r| {
             Ok(LoginRecord {
                 user_id: r.get(0)?,
                 password_hash: r.get(1)?,
                 active: r.get(2)?,
+                two_step_secret: r.get(3)?,
             })
         })
         .optional()?)
+}
+
+/// The authenticator secret an agent is setting up, not yet confirmed by a code.
+pub(super) fn two_step_pending(
+    conn: &Connection,
+    email: &str,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT totp_pending FROM users WHERE email = ?1")?
+        .query_row([email], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
+}
+
+/// Keep (or with `None` forget) the secret an agent is setting up.
+pub(super) fn set_two_step_pending(
+    conn: &Connection,
+    email: &str,
+    secret: Option<&str>,
+) -> Result<(), StoreError> {
+    if exec(
+        conn,
+        "UPDATE users SET totp_pending = ?1 WHERE email = ?2",
+        params![secret, email],
+    )? == 0
+    {
+        return Err(StoreError::Invalid(format!("no user {email}")));
+    }
+    Ok(())
+}
+
+/// Turn two-step sign-in on with the secret being set up, if it is still `secret` (a
+/// second "Set up" in another tab replaces it), marking `step` used and signing out
+/// every session of the agent's but `keep_session`. False when the secret was replaced.
+pub(super) fn turn_on_two_step(
+    conn: &Connection,
+    email: &str,
+    secret: &str,
+    step: i64,
+    keep_session: &str,
+) -> Result<bool, StoreError> {
+    let changed = exec(
+        conn,
+        "UPDATE users SET totp_secret = totp_pending, totp_pending = NULL, totp_step = ?3
+         WHERE email = ?1 AND totp_pending = ?2",
+        params![email, secret, step],
+    )?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    exec(
+        conn,
+        "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?1)
+           AND token_hash IS NOT ?2",
+        params![email, keep_session],
+    )?;
+    Ok(true)
+}
+
+/// Use time step `step` of an agent's codes: true, and it is theirs, only when it is
+/// later than every step used before (a code works once, and never an older one).
+pub(super) fn use_two_step(conn: &Connection, user_id: i64, step: i64) -> Result<bool, StoreError> {
+    Ok(exec(
+        conn,
+        "UPDATE users SET totp_step = ?2
+         WHERE id = ?1 AND totp_secret IS NOT NULL AND totp_step < ?2",
+        params![user_id, step],
+    )? == 1)
 }
 
 pub(super) fn create_session(
@@ -159,7 +234,8 @@ pub(super) fn session(
 ) -> Result<Option<SessionView>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT u.email, u.full_name, s.csrf, s.created_at, s.last_seen, u.available, u.admin
+            "SELECT u.email, u.full_name, s.csrf, s.created_at, s.last_seen, u.available, u.admin,
+                    u.totp_secret IS NOT NULL
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?1 AND u.active = 1",
         )?
         .query_row([token_hash], |r| {
@@ -171,6 +247,7 @@ pub(super) fn session(
                 last_seen: r.get(4)?,
                 available: r.get(5)?,
                 admin: r.get(6)?,
+                two_step: r.get(7)?,
             })
         })
         .optional()?)
@@ -844,6 +921,132 @@ fn fts_phrases(terms: &[Term], last: LastWord<'_>) -> Vec<(String, usize)> {
 mod tests {
     use super::{fts_match, fts_phrases, snippet, LastWord};
     use crate::desk::search::parse;
+    use crate::store::{NewUser, Store, UserChanges};
+
+    #[tokio::test]
+    async fn two_step_turns_on_only_with_the_key_set_up_and_each_step_works_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let jane = store
+            .add_user(NewUser {
+                email: "jane@acme.test".into(),
+                full_name: "Jane Doe".into(),
+                first_name: "Jane".into(),
+                last_name: "Doe".into(),
+                admin: false,
+                seat: true,
+            })
+            .await
+            .unwrap();
+        let session = |n: u8| (format!("token{n}"), format!("csrf{n}"));
+        for n in [1, 2] {
+            let (token, csrf) = session(n);
+            store
+                .create_session(token, jane, csrf, 3600, 86_400)
+                .await
+                .unwrap();
+        }
+        let on = |store: &Store| {
+            let store = store.clone();
+            async move {
+                store
+                    .read(|r| r.login_record("jane@acme.test"))
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .two_step_secret
+            }
+        };
+        // Off: no step can be used, no key to confirm.
+        assert!(!store
+            .create_session_with_code("t3".into(), jane, "c".into(), 5, (3600, 86_400))
+            .await
+            .unwrap());
+        assert!(!store
+            .turn_on_two_step("jane@acme.test".into(), "KEY".into(), 5, "token1".into())
+            .await
+            .unwrap());
+        store
+            .set_two_step_pending("jane@acme.test".into(), Some("OLDKEY".into()))
+            .await
+            .unwrap();
+        store
+            .set_two_step_pending("jane@acme.test".into(), Some("KEY".into()))
+            .await
+            .unwrap();
+        // A key replaced by a second "Set up" is not the one turned on.
+        assert!(!store
+            .turn_on_two_step("jane@acme.test".into(), "OLDKEY".into(), 5, "token1".into())
+            .await
+            .unwrap());
+        assert_eq!(on(&store).await, None);
+        assert!(store
+            .turn_on_two_step("jane@acme.test".into(), "KEY".into(), 5, "token1".into())
+            .await
+            .unwrap());
+        assert_eq!(on(&store).await.as_deref(), Some("KEY"));
+        let pending = store
+            .read(|r| r.two_step_pending("jane@acme.test"))
+            .await
+            .unwrap();
+        assert_eq!(pending, None, "the key set up is no longer pending");
+        let live = |token: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .read(move |r| r.session(token))
+                    .await
+                    .unwrap()
+                    .map(|s| s.two_step)
+            }
+        };
+        assert_eq!(live("token1").await, Some(true), "the session it came from");
+        assert_eq!(live("token2").await, None, "another session outlived it");
+        // Step 5 turned it on: it and older steps are spent, later ones work once.
+        for (step, works) in [
+            (5, false),
+            (4, false),
+            (6, true),
+            (6, false),
+            (8, true),
+            (7, false),
+        ] {
+            assert_eq!(
+                store
+                    .create_session_with_code(
+                        format!("s{step}{works}"),
+                        jane,
+                        "c".into(),
+                        step,
+                        (3600, 86_400)
+                    )
+                    .await
+                    .unwrap(),
+                works,
+                "step {step}"
+            );
+        }
+        assert_eq!(live("s6true").await, Some(true));
+        assert_eq!(live("s6false").await, None);
+        // Off, by the sysadmin: the key goes, sessions stay.
+        let said = store
+            .update_user(
+                "jane@acme.test".into(),
+                UserChanges {
+                    two_step_off: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert!(said.contains("two-step sign-in off"), "{said}");
+        assert_eq!(on(&store).await, None);
+        assert_eq!(live("s6true").await, Some(false));
+        assert!(!store
+            .create_session_with_code("t9".into(), jane, "c".into(), 9, (3600, 86_400))
+            .await
+            .unwrap());
+    }
 
     /// A search box as an FTS5 query, the last word taken as `last` says.
     fn fts_query_as(input: &str, last: LastWord<'_>) -> String {

@@ -40,6 +40,8 @@ pub struct WebState {
     pub services: Services,
     /// Failed sign-ins and ratings of a reply, recently.
     pub limiter: session::Limiter,
+    /// Sign-ins waiting for the agent's two-step code.
+    pub pending_sign_ins: session::PendingSignIns,
     /// Who is on which ticket.
     pub presence: live::Presence,
     /// Presence changes (ticket ids).
@@ -73,6 +75,7 @@ pub async fn serve(
     let state = Arc::new(WebState {
         services,
         limiter: Default::default(),
+        pending_sign_ins: Default::default(),
         presence: Default::default(),
         presence_changes: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown.clone(),

@@ -25,6 +25,7 @@ use crate::store::{
 };
 
 mod rating;
+mod two_step;
 
 /// Largest form accepted.
 const MAX_FORM: usize = 1024 * 1024;
@@ -394,6 +395,12 @@ pub async fn handle(
                 )),
                 Some("notifications") => Some(Ok("Saved: you get the mail ticked below.")),
                 Some("signature") => Some(Ok("Your signature is saved.")),
+                Some("two-step") => Some(Ok(
+                    "Two-step sign-in is on: signing in now asks for a code from your app. Every other session is signed out.",
+                )),
+                Some("two-step-off") => Some(Ok(
+                    "Two-step sign-in is off: your password alone signs you in.",
+                )),
                 _ => None,
             };
             match account_settings(state, &session).await {
@@ -467,6 +474,9 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     let Some(form) = read_form(req).await else {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
     };
+    if let Some(pending) = field(&form, "pending") {
+        return two_step::code(state, peer, pending, field(&form, "code").unwrap_or("")).await;
+    }
     let email = field(&form, "email").unwrap_or("").trim().to_lowercase();
     let password = field(&form, "password").unwrap_or("").to_string();
     let next = field(&form, "next")
@@ -517,6 +527,14 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
         *r.status_mut() = StatusCode::UNAUTHORIZED;
         return r;
     };
+    if record.two_step_secret.is_some() {
+        // The password was right; the code from their app comes next. Failures stay
+        // counted until that is right too.
+        let token = state
+            .pending_sign_ins
+            .start(record.user_id, &email, next, now);
+        return html(views::two_step::code_page(None, &token));
+    }
     state.limiter.succeeded(&keys[0]);
     let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
     let token = session::new_token();
@@ -533,10 +551,16 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     {
         return internal(e);
     }
-    let mut r = redirect(next.as_deref().unwrap_or("/inbox"));
+    signed_in(state, &token, next.as_deref())
+}
+
+/// The answer that signs an agent in with session `token`: its cookie, and on to where
+/// they were going.
+fn signed_in(state: &WebState, token: &str, next: Option<&str>) -> Response<Body> {
+    let mut r = redirect(next.unwrap_or("/inbox"));
     let http = &state.services.pipeline.config().http;
     let cookie = session::set_cookie(
-        Some(&token),
+        Some(token),
         http.session_lifetime.as_secs() as i64,
         http.secure_cookies(),
     );
@@ -2014,14 +2038,29 @@ async fn account_settings(
     session: &SessionView,
 ) -> Result<views::AccountSettings, StoreError> {
     let who = session.email.clone();
-    let (prefs, user) = state
+    let (prefs, user, setting) = state
         .services
         .pipeline
         .store()
-        .read(move |r| Ok((r.notify_prefs(&who)?, r.user(&who)?)))
+        .read(move |r| {
+            Ok((
+                r.notify_prefs(&who)?,
+                r.user(&who)?,
+                r.two_step_pending(&who)?,
+            ))
+        })
         .await?;
     let config = state.services.pipeline.config();
+    let two_step = match (user.as_ref().is_some_and(|u| u.two_step), setting) {
+        (true, _) => views::two_step::TwoStep::On,
+        (false, Some(secret)) => views::two_step::TwoStep::Setting {
+            secret,
+            issuer: config.daemon.company_name.clone(),
+        },
+        (false, None) => views::two_step::TwoStep::Off,
+    };
     Ok(views::AccountSettings {
+        two_step,
         prefs: prefs.unwrap_or_default(),
         enabled: config.notifications.is_some(),
         signature: user.map(|u| u.signature).unwrap_or_default(),
@@ -2102,51 +2141,59 @@ async fn save_notifications(
     save_account(state, me, changes, "notifications").await
 }
 
-/// An agent changes their own password: the current one first (a wrong one counts as a
-/// failed sign-in of the account, with the same limit), then the new one twice. Every
-/// other session of theirs ends; this one stays.
-async fn change_password(
+/// The account page again with `why` on top, answered with `status`.
+async fn account_refused(
     state: &WebState,
     session: &SessionView,
-    token_hash: &str,
-    form: &[(String, String)],
+    status: StatusCode,
+    why: &str,
 ) -> Response<Body> {
-    let mail = match account_settings(state, session).await {
-        Ok(mail) => mail,
-        Err(e) => return internal(e),
-    };
-    let refused = |status: StatusCode, why: &str| {
-        let mut r = html(views::layout(
-            "Your account",
-            session,
-            &views::account(session, Some(Err(why)), &mail),
-        ));
-        *r.status_mut() = status;
-        r
-    };
+    match account_settings(state, session).await {
+        Ok(settings) => {
+            let mut r = html(views::layout(
+                "Your account",
+                session,
+                &views::account(session, Some(Err(why)), &settings),
+            ));
+            *r.status_mut() = status;
+            r
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// Check the current password an account form carries (`current`): a wrong one counts
+/// as a failed sign-in of the account, with the same limit. The refusal's status and
+/// words, to be said on the account page.
+async fn current_password_ok(
+    state: &WebState,
+    session: &SessionView,
+    form: &[(String, String)],
+) -> Result<(), (StatusCode, String)> {
     let keys = vec![format!("account:{}", session.email)];
     let now = unix_now();
     if let Some(wait) = state.limiter.blocked(&keys, now) {
-        return refused(
+        return Err((
             StatusCode::TOO_MANY_REQUESTS,
-            &format!(
+            format!(
                 "Too many wrong passwords. Try again in {} minute(s).",
                 wait.max(60) / 60
             ),
-        );
+        ));
     }
     let current = field(form, "current").unwrap_or("").to_string();
-    let new = field(form, "new").unwrap_or("").to_string();
-    if let Err(e) = crate::auth::check_new_password(&new, Some(field(form, "repeat").unwrap_or("")))
-    {
-        return refused(StatusCode::BAD_REQUEST, &format!("Not changed: {e}."));
-    }
     let store = state.services.pipeline.store();
     let who = session.email.clone();
     let hash = match store.read(move |r| r.login_record(&who)).await {
         Ok(Some(record)) => record.password_hash.unwrap_or_default(),
-        Ok(None) => return text(StatusCode::FORBIDDEN, "No such agent."),
-        Err(e) => return internal(e),
+        Ok(None) => return Err((StatusCode::FORBIDDEN, "No such agent.".into())),
+        Err(e) => {
+            log::error!("web: {e}");
+            return Err((
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The desk cannot check your password now; try again shortly.".into(),
+            ));
+        }
     };
     let verified =
         tokio::task::spawn_blocking(move || crate::auth::verify_password(&current, &hash))
@@ -2158,10 +2205,35 @@ async fn change_password(
             "web: wrong current password from {}'s session",
             session.email
         );
-        return refused(
+        return Err((
             StatusCode::BAD_REQUEST,
-            "Not changed: the current password is wrong.",
-        );
+            "Not changed: the current password is wrong.".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// An agent changes their own password: the current one first, then the new one twice.
+/// Every other session of theirs ends; this one stays.
+async fn change_password(
+    state: &WebState,
+    session: &SessionView,
+    token_hash: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let new = field(form, "new").unwrap_or("").to_string();
+    if let Err(e) = crate::auth::check_new_password(&new, Some(field(form, "repeat").unwrap_or("")))
+    {
+        return account_refused(
+            state,
+            session,
+            StatusCode::BAD_REQUEST,
+            &format!("Not changed: {e}."),
+        )
+        .await;
+    }
+    if let Err((status, why)) = current_password_ok(state, session, form).await {
+        return account_refused(state, session, status, &why).await;
     }
     let Ok(Ok(hash)) = tokio::task::spawn_blocking(move || crate::auth::hash_password(&new)).await
     else {
@@ -2175,7 +2247,13 @@ async fn change_password(
         keep_session: Some(token_hash.to_string()),
         ..Default::default()
     };
-    match store.update_user(session.email.clone(), changes).await {
+    match state
+        .services
+        .pipeline
+        .store()
+        .update_user(session.email.clone(), changes)
+        .await
+    {
         Ok(words) => {
             log::info!("web: {words}");
             redirect("/me?changed=password")
@@ -2291,6 +2369,10 @@ async fn post(
             r
         }
         ["me", "password"] => change_password(state, session, token_hash, form).await,
+        ["me", "two-step", "setup"] => two_step::setup(state, session).await,
+        ["me", "two-step", "cancel"] => two_step::cancel(state, session).await,
+        ["me", "two-step", "on"] => two_step::turn_on(state, session, token_hash, form).await,
+        ["me", "two-step", "off"] => two_step::turn_off(state, session, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
         ["me", "signature"] => save_signature(state, me, form).await,
         ["views"] => save_view(state, me, form).await,

@@ -154,6 +154,89 @@ impl Limiter {
     }
 }
 
+/// How long an agent with two-step sign-in has, after the right password, to type the
+/// code from their app.
+pub const CODE_WAIT_SECONDS: i64 = 5 * 60;
+
+/// Wrong codes one password may be followed by before the agent starts again (each
+/// also counts as a failed sign-in towards [`MAX_FAILURES`]).
+pub const MAX_WRONG_CODES: u32 = 3;
+
+/// A sign-in whose password was right, waiting for the agent's code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingSignIn {
+    /// The agent's row.
+    pub user_id: i64,
+    /// Their address (lower case), for the rate limiter and the log.
+    pub email: String,
+    /// Where they were going.
+    pub next: Option<String>,
+    /// Unix seconds after which the password must be typed again.
+    pub expires: i64,
+    /// Wrong codes typed so far.
+    pub wrong: u32,
+}
+
+/// Sign-ins waiting for a code, by the SHA-256 of the token their code form carries.
+/// Kept in memory: a restart of the daemon only asks for the password again.
+#[derive(Default)]
+pub struct PendingSignIns {
+    waiting: Mutex<HashMap<String, PendingSignIn>>,
+}
+
+impl PendingSignIns {
+    /// Wait for the code of `user_id`; the token for the code form.
+    pub fn start(&self, user_id: i64, email: &str, next: Option<String>, now: i64) -> String {
+        let token = new_token();
+        if let Ok(mut map) = self.waiting.lock() {
+            map.retain(|_, p| p.expires > now);
+            map.insert(
+                token_hash(&token),
+                PendingSignIn {
+                    user_id,
+                    email: email.to_string(),
+                    next,
+                    expires: now + CODE_WAIT_SECONDS,
+                    wrong: 0,
+                },
+            );
+        }
+        token
+    }
+
+    /// The sign-in a code form's token names, while it has not expired.
+    pub fn get(&self, token: &str, now: i64) -> Option<PendingSignIn> {
+        let map = self.waiting.lock().ok()?;
+        map.get(&token_hash(token))
+            .filter(|p| p.expires > now)
+            .cloned()
+    }
+
+    /// Count a wrong code; false when that was one too many and the sign-in is over.
+    pub fn wrong_code(&self, token: &str) -> bool {
+        let Ok(mut map) = self.waiting.lock() else {
+            return false;
+        };
+        let key = token_hash(token);
+        let Some(p) = map.get_mut(&key) else {
+            return false;
+        };
+        p.wrong += 1;
+        if p.wrong >= MAX_WRONG_CODES {
+            map.remove(&key);
+            return false;
+        }
+        true
+    }
+
+    /// The sign-in is done (or abandoned): its token no longer works.
+    pub fn finish(&self, token: &str) {
+        if let Ok(mut map) = self.waiting.lock() {
+            map.remove(&token_hash(token));
+        }
+    }
+}
+
 /// `application/x-www-form-urlencoded` to pairs.
 pub fn parse_form(body: &[u8]) -> Vec<(String, String)> {
     String::from_utf8_lossy(body)
@@ -212,6 +295,33 @@ pub fn field<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_pending_sign_in_expires_and_ends_after_three_wrong_codes() {
+        let p = PendingSignIns::default();
+        let token = p.start(7, "jane@acme.test", Some("/tickets/3".into()), 1000);
+        let got = p.get(&token, 1000).expect("waiting");
+        assert_eq!((got.user_id, got.next.as_deref()), (7, Some("/tickets/3")));
+        assert_eq!(p.get(&token, 1000 + CODE_WAIT_SECONDS), None, "expired");
+        assert_eq!(p.get("someone else's token", 1000), None);
+        assert!(p.wrong_code(&token));
+        assert!(p.wrong_code(&token));
+        assert!(!p.wrong_code(&token), "the third wrong code ends it");
+        assert_eq!(p.get(&token, 1001), None);
+        let again = p.start(7, "jane@acme.test", None, 1000);
+        assert!(p.get(&again, 1001).is_some());
+        p.finish(&again);
+        assert_eq!(
+            p.get(&again, 1001),
+            None,
+            "a finished sign-in's token is spent"
+        );
+        // Expired ones are swept when another starts.
+        let old = p.start(8, "bob@acme.test", None, 0);
+        p.start(9, "carl@acme.test", None, CODE_WAIT_SECONDS + 1);
+        assert_eq!(p.waiting.lock().unwrap().len(), 1);
+        assert_eq!(p.get(&old, 1), None);
+    }
     use super::*;
 
     #[test]

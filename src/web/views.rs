@@ -7,6 +7,7 @@ pub mod customers;
 pub mod erase;
 pub mod rating;
 pub mod reports;
+pub mod two_step;
 
 use crate::desk::lifecycle::Priority;
 use crate::desk::mentions::{handle, Mentionable};
@@ -55,6 +56,7 @@ pub fn account(
         min = crate::auth::MIN_PASSWORD,
         max = crate::auth::MAX_PASSWORD,
     );
+    two_step::section(&mut out, &settings.two_step, &session.email, &session.csrf);
     notification_form(&mut out, session, settings);
     signature_form(&mut out, session, settings);
     out
@@ -88,6 +90,8 @@ pub struct AccountSettings {
     pub signature: String,
     /// Whether some channel's signature has a place for them.
     pub signature_shown: bool,
+    /// Their two-step sign-in.
+    pub two_step: two_step::TwoStep,
 }
 
 /// The "Mail me when" boxes.

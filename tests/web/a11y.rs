@@ -46,6 +46,11 @@ return problems;
 
 fn audit(b: &Browser, page: &str) -> Vec<String> {
     b.open(page);
+    audit_open(b, page)
+}
+
+/// The audit of the page open now (one a form led to), named `page` in its problems.
+pub fn audit_open(b: &Browser, page: &str) -> Vec<String> {
     b.wait_find("main");
     let found: Value = b.js(AUDIT, json!([]));
     found
@@ -73,6 +78,10 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
     b.open("/login");
     let mut problems = audit(&b, "/login");
     b.sign_in("jane@acme.test", PASSWORD);
+    // Setting up two-step sign-in: its QR code and key are on the account page.
+    b.open("/me");
+    b.click_css("form.two-step-setup button[type=submit]");
+    b.wait_find("#two-step-key");
     for page in [
         "/inbox".to_string(),
         "/inbox?view=mine".to_string(),

@@ -80,6 +80,7 @@ mod tags;
 mod thread;
 mod ticket_fields;
 mod tls_sessions;
+mod two_step;
 mod undo;
 mod unread;
 mod uploads;

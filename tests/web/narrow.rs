@@ -89,6 +89,10 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
         ["", "#", "Subject", "Contact", "Channel", "Status", "Owner", "Age"]
     );
 
+    // Setting up two-step sign-in: the QR code and key must fit too.
+    b.open("/me");
+    b.click_css("form.two-step-setup button[type=submit]");
+    b.wait_find("#two-step-key");
     b.resize(390, 844);
     for page in [
         "/inbox".to_string(),

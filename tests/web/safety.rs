@@ -598,7 +598,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 36] = [
+        let posts: [(String, &str); 40] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -645,6 +645,10 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 "/me/password".into(),
                 "current=x&new=anonymous1&repeat=anonymous1",
             ),
+            ("/me/two-step/setup".into(), ""),
+            ("/me/two-step/on".into(), "code=123456"),
+            ("/me/two-step/cancel".into(), ""),
+            ("/me/two-step/off".into(), "current=x"),
             ("/logout".into(), ""),
             ("/inbox".into(), ""),
         ];

@@ -1,0 +1,261 @@
+//! Two-step sign-in: the code step of `/login` for an agent who has it on, and the
+//! account page's forms that set it up (`/me/two-step/setup`, `on`, `cancel`) and turn
+//! it off (`off`, with the current password). Every wrong code counts as a failed
+//! sign-in of the account and of the address, under the same limits as passwords.
+
+use std::net::SocketAddr;
+
+use hyper::{Response, StatusCode};
+
+use super::{
+    account_refused, current_password_ok, html, internal, signed_in, text, Body, WebState,
+};
+use crate::auth::totp;
+use crate::model::unix_now;
+use crate::store::{SessionView, UserChanges};
+use crate::web::session::{self, field};
+use crate::web::{redirect, views};
+
+/// The code page again, saying why, answered with `status`.
+fn code_again(status: StatusCode, why: &str, token: &str) -> Response<Body> {
+    let mut r = html(views::two_step::code_page(Some(why), token));
+    *r.status_mut() = status;
+    r
+}
+
+/// The sign-in form from the start, saying why, answered with `status`.
+fn start_again(status: StatusCode, why: &str, email: &str) -> Response<Body> {
+    let mut r = html(views::login(Some(why), email, None));
+    *r.status_mut() = status;
+    r
+}
+
+/// The second step of signing in: `code` for the sign-in the form's `pending` token
+/// names, whose password was right.
+pub(super) async fn code(
+    state: &WebState,
+    peer: SocketAddr,
+    pending: &str,
+    code: &str,
+) -> Response<Body> {
+    let now = unix_now();
+    let pendings = &state.pending_sign_ins;
+    let Some(waiting) = pendings.get(pending, now) else {
+        return start_again(
+            StatusCode::UNAUTHORIZED,
+            "That sign-in took too long or has ended. Sign in again.",
+            "",
+        );
+    };
+    let keys = vec![
+        format!("account:{}", waiting.email),
+        format!("ip:{}", peer.ip()),
+    ];
+    if let Some(wait) = state.limiter.blocked(&keys, now) {
+        pendings.finish(pending);
+        return start_again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many failed sign-ins. Try again in {} minute(s).",
+                wait.max(60) / 60
+            ),
+            &waiting.email,
+        );
+    }
+    // Read afresh: an administrator may have turned it off, or the agent off, meanwhile.
+    let store = state.services.pipeline.store();
+    let who = waiting.email.clone();
+    let record = match store.read(move |r| r.login_record(&who)).await {
+        Ok(r) => r,
+        Err(e) => return internal(e),
+    };
+    let Some(secret) = record
+        .filter(|r| r.active && r.user_id == waiting.user_id)
+        .and_then(|r| r.two_step_secret)
+    else {
+        pendings.finish(pending);
+        return start_again(StatusCode::UNAUTHORIZED, "Sign in again.", &waiting.email);
+    };
+    let Some(step) = totp::matching_step(&secret, code, now) else {
+        state.limiter.failed(&keys, now);
+        log::warn!(
+            "web: wrong two-step code for {} from {}",
+            waiting.email,
+            peer.ip()
+        );
+        if !pendings.wrong_code(pending) {
+            return start_again(
+                StatusCode::UNAUTHORIZED,
+                "Too many wrong codes. Sign in again.",
+                &waiting.email,
+            );
+        }
+        return code_again(
+            StatusCode::UNAUTHORIZED,
+            "Wrong code. Type the six digits your authenticator app shows now (check that your phone's clock is right).",
+            pending,
+        );
+    };
+    let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
+    let token = session::new_token();
+    match store
+        .create_session_with_code(
+            session::token_hash(&token),
+            waiting.user_id,
+            session::new_token(),
+            step,
+            (limits.idle_seconds, limits.lifetime_seconds),
+        )
+        .await
+    {
+        Ok(true) => {
+            pendings.finish(pending);
+            state.limiter.succeeded(&keys[0]);
+            signed_in(state, &token, waiting.next.as_deref())
+        }
+        // Typed twice, or seen over a shoulder and typed elsewhere first.
+        Ok(false) => {
+            state.limiter.failed(&keys, now);
+            log::warn!(
+                "web: a used two-step code again for {} from {}",
+                waiting.email,
+                peer.ip()
+            );
+            code_again(
+                StatusCode::UNAUTHORIZED,
+                "That code was used already. Wait for the next one and type it.",
+                pending,
+            )
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// "Set up two-step sign-in": a new secret for the agent's app, shown on the account
+/// page until a code from it turns it on.
+pub(super) async fn setup(state: &WebState, session: &SessionView) -> Response<Body> {
+    if session.two_step {
+        return account_refused(
+            state,
+            session,
+            StatusCode::CONFLICT,
+            "Two-step sign-in is on already.",
+        )
+        .await;
+    }
+    let store = state.services.pipeline.store();
+    match store
+        .set_two_step_pending(session.email.clone(), Some(totp::new_secret()))
+        .await
+    {
+        Ok(()) => redirect("/me#two-step"),
+        Err(e) => internal(e),
+    }
+}
+
+/// "Cancel" while setting up: the secret shown is forgotten.
+pub(super) async fn cancel(state: &WebState, session: &SessionView) -> Response<Body> {
+    let store = state.services.pipeline.store();
+    match store
+        .set_two_step_pending(session.email.clone(), None)
+        .await
+    {
+        Ok(()) => redirect("/me#two-step"),
+        Err(e) => internal(e),
+    }
+}
+
+/// A code from the app being set up turns two-step sign-in on, and signs the agent out
+/// everywhere else (a session started with the password alone must not outlive it).
+pub(super) async fn turn_on(
+    state: &WebState,
+    session: &SessionView,
+    token_hash: &str,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let keys = vec![format!("account:{}", session.email)];
+    let now = unix_now();
+    if let Some(wait) = state.limiter.blocked(&keys, now) {
+        return account_refused(
+            state,
+            session,
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many wrong codes. Try again in {} minute(s).",
+                wait.max(60) / 60
+            ),
+        )
+        .await;
+    }
+    let store = state.services.pipeline.store();
+    let who = session.email.clone();
+    let secret = match store.read(move |r| r.two_step_pending(&who)).await {
+        Ok(Some(secret)) => secret,
+        Ok(None) => {
+            return account_refused(
+                state,
+                session,
+                StatusCode::BAD_REQUEST,
+                "Nothing is being set up: choose \"Set up two-step sign-in\" first.",
+            )
+            .await
+        }
+        Err(e) => return internal(e),
+    };
+    let code = field(form, "code").unwrap_or("");
+    let Some(step) = totp::matching_step(&secret, code, now) else {
+        state.limiter.failed(&keys, now);
+        return account_refused(
+            state,
+            session,
+            StatusCode::BAD_REQUEST,
+            "Not turned on: that is not the code the app shows now. Check that the app has the key below and that your phone's clock is right, and type the code again.",
+        )
+        .await;
+    };
+    match store
+        .turn_on_two_step(session.email.clone(), secret, step, token_hash.to_string())
+        .await
+    {
+        Ok(true) => {
+            log::info!("web: {} turned two-step sign-in on", session.email);
+            redirect("/me?changed=two-step")
+        }
+        Ok(false) => {
+            account_refused(
+                state,
+                session,
+                StatusCode::CONFLICT,
+                "Not turned on: another page set up a new key meanwhile. Use the key shown below.",
+            )
+            .await
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// Turning two-step sign-in off takes the current password.
+pub(super) async fn turn_off(
+    state: &WebState,
+    session: &SessionView,
+    form: &[(String, String)],
+) -> Response<Body> {
+    if !session.two_step {
+        return text(StatusCode::CONFLICT, "Two-step sign-in is off already.");
+    }
+    if let Err((status, why)) = current_password_ok(state, session, form).await {
+        return account_refused(state, session, status, &why).await;
+    }
+    let changes = UserChanges {
+        two_step_off: true,
+        ..Default::default()
+    };
+    let store = state.services.pipeline.store();
+    match store.update_user(session.email.clone(), changes).await {
+        Ok(words) => {
+            log::info!("web: {words}");
+            redirect("/me?changed=two-step-off")
+        }
+        Err(e) => internal(e),
+    }
+}
