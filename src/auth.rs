@@ -1,4 +1,5 @@
-//! Agent passwords: Argon2id hashes in PHC string form.
+//! Agent sign-in: passwords as Argon2id hashes in PHC string form, and (in [`totp`]) the
+//! codes of two-step sign-in.
 
 pub mod totp;
 

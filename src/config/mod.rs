@@ -123,6 +123,9 @@ pub struct HttpConfig {
     pub session_lifetime: Duration,
     /// Who may read `/metrics` (default: this host only).
     pub metrics_allow: Vec<IpNet>,
+    /// Every agent must sign in with two steps: one without it set up can only set it
+    /// up (or sign out) until they do.
+    pub require_two_step: bool,
 }
 
 /// An address range: `ip/prefix`.
@@ -952,6 +955,7 @@ impl Validator<'_> {
                 7 * 86_400,
                 365 * 86_400,
             ) as u64),
+            require_two_step: raw.http.require_two_step.unwrap_or(false),
         };
         let lmtp = LmtpConfig {
             listen: self.listen(raw.lmtp.listen.as_ref(), "lmtp.listen", "127.0.0.1:2424"),

@@ -217,6 +217,8 @@ pub struct RawHttp {
     pub session_lifetime_seconds: Option<Spanned<i64>>,
     /// Client addresses (`ip` or `ip/prefix`) that may read `/metrics`.
     pub metrics_allow: Option<Vec<Spanned<String>>>,
+    /// Every agent must sign in with two steps (password and an app's code).
+    pub require_two_step: Option<bool>,
 }
 
 /// `[lmtp]`.

@@ -266,6 +266,15 @@ fn http_settings_are_checked() {
     assert_eq!(c.http.session_idle, Duration::from_secs(12 * 3600));
     assert_eq!(c.http.session_lifetime, Duration::from_secs(7 * 86_400));
     assert!(c.http.tls.is_none() && !c.http.secure_cookies());
+    assert!(
+        !c.http.require_two_step,
+        "two-step sign-in is each agent's choice"
+    );
+    let c = Config::parse(Path::new("t.toml"), &with("require_two_step = true")).unwrap();
+    assert!(c.http.require_two_step);
+    let p = problems(&with("require_two_step = \"yes\""));
+    assert_eq!(p[0].line, Some(8), "{:?}", p[0]);
+    assert!(p[0].message.contains("bool"), "{}", p[0].message);
     let c = Config::parse(
         Path::new("t.toml"),
         &with("metrics_allow = [\"10.0.0.0/8\"]\nsession_idle_seconds = 2\nsession_lifetime_seconds = 5"),

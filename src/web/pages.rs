@@ -343,6 +343,16 @@ pub async fn handle(
     let query = query_of(&req);
     let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     let uri = req.uri().to_string();
+    if two_step::owed(state, &session) && !two_step::allowed_before(&method, &parts) {
+        return if method == Method::GET {
+            redirect("/me#two-step")
+        } else {
+            text(
+                StatusCode::FORBIDDEN,
+                "This desk requires two-step sign-in: set it up on your account page first.",
+            )
+        };
+    }
     match (method, parts.as_slice()) {
         (Method::GET, [""]) => redirect("/inbox"),
         (Method::GET, ["inbox"]) => {
@@ -403,6 +413,11 @@ pub async fn handle(
                 )),
                 _ => None,
             };
+            let flash = flash.or_else(|| {
+                two_step::owed(state, &session).then_some(Err(
+                    "This desk asks every agent to sign in with two steps: set it up below to go on.",
+                ))
+            });
             match account_settings(state, &session).await {
                 Ok(mail) => html(views::layout(
                     "Your account",
@@ -1719,7 +1734,12 @@ fn events(
     token_hash: &str,
     query: &[(String, String)],
 ) -> Response<Body> {
-    let ticket: Option<i64> = field(query, "ticket").and_then(|t| t.parse().ok());
+    // An agent who owes the desk two-step sign-in keeps their account page live
+    // (signed out, the page says so) but hears of no ticket's words or viewers.
+    let quiet = two_step::owed(state, session);
+    let ticket: Option<i64> = field(query, "ticket")
+        .and_then(|t| t.parse().ok())
+        .filter(|_| !quiet);
     let mut changes = state.services.pipeline.subscribe_changes();
     let mut presence_changes = state.presence_changes.subscribe();
     let mut notices = state.services.pipeline.store().subscribe_notices();
@@ -1772,7 +1792,7 @@ fn events(
                 // What the agent would be mailed about, at once, for the page to show
                 // on their screen (see app.js).
                 n = notices.recv() => match n {
-                    Ok(n) if n.email == me && !n.moot => notice_event(&n),
+                    Ok(n) if n.email == me && !n.moot && !quiet => notice_event(&n),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
                     _ => continue,
                 },

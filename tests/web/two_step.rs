@@ -316,3 +316,112 @@ fn turning_it_off_takes_the_password_and_the_sysadmin_turns_it_off_for_a_lost_ph
     assert!(r.header("set-cookie").is_none());
     assert_eq!(post_login(&d, "jane@acme.test", PASSWORD).status, 303);
 }
+
+#[test]
+fn a_desk_that_requires_two_step_sign_in_holds_agents_at_setting_it_up() {
+    let d = daemon(None);
+    add_agent(&d, "jane@acme.test", "Jane Doe");
+    let (hinge, _) = crate::olga_two_tickets(&d, "required");
+    let config = std::fs::read_to_string(&d.config_path).expect("config");
+    let required = config.replacen("[http]\n", "[http]\nrequire_two_step = true\n", 1);
+    assert_ne!(required, config);
+    std::fs::write(&d.config_path, required).expect("write config");
+    let (code_reload, out, err) = d.ctl(&["reload"]);
+    assert_eq!(code_reload, 0, "{out}{err}");
+
+    // The password still signs in, but every page leads to setting it up.
+    let r = post_login(&d, "jane@acme.test", PASSWORD);
+    assert_eq!(r.status, 303, "{}", r.text());
+    let cookie = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a session")
+        .to_string();
+    let mut jane = Agent {
+        addr: d.http.clone(),
+        cookie,
+        csrf: String::new(),
+    };
+    let to_setup = Some("/me#two-step");
+    for page in [
+        "/inbox".to_string(),
+        format!("/tickets/{hinge}"),
+        "/search?q=hinge".to_string(),
+        "/customers".to_string(),
+    ] {
+        let r = jane.get(&page);
+        assert_eq!((r.status, r.header("location")), (303, to_setup), "{page}");
+    }
+    let me = jane.get("/me").text();
+    assert!(
+        me.contains("asks every agent to sign in with two steps"),
+        "{me}"
+    );
+    assert!(!me.contains("Broken hinge"), "{me}");
+    jane.csrf = attribute(&me, "data-csrf=\"").expect("data-csrf");
+    let r = jane.post(
+        &format!("/tickets/{hinge}/note"),
+        &[("csrf", &jane.csrf), ("body", "sneaking a note in")],
+        &[],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert!(
+        r.text().contains("requires two-step sign-in"),
+        "{}",
+        r.text()
+    );
+    let history = crate::history(&crate::show(&d, hinge));
+    assert!(!history.contains("note"), "{history}");
+
+    // In Chromium: signed in, she lands on her account page, sets it up, and works.
+    let b = Browser::start(&d.http);
+    b.open("/login");
+    b.fill_login("jane@acme.test", PASSWORD);
+    b.wait_path("/me");
+    b.wait_text("p.flash.error", "set it up below to go on");
+    b.click_css("form.two-step-setup button[type=submit]");
+    let input = b.wait_find("form.two-step-on input[name=code]");
+    let secret = b.text("#two-step-key").replace(' ', "");
+    b.type_into(&input, &code(&secret, 0));
+    b.click_css("form.two-step-on button[type=submit]");
+    b.wait_text("p.flash", "Two-step sign-in is on");
+    b.open(&format!("/tickets/{hinge}"));
+    b.wait_text("main", "Broken hinge");
+    // It stays on while the desk requires it; only the sysadmin can turn it off.
+    let agent_b = http_sign_in_with_code(&d, &secret);
+    let r = agent_b.post(
+        "/me/two-step/off",
+        &[("csrf", &agent_b.csrf), ("current", PASSWORD)],
+        &[],
+    );
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(two_step_on(&d, "jane@acme.test"));
+    d.ctl_json(&["users", "set", "jane@acme.test", "--two-step", "off"]);
+    let r = agent_b.get("/inbox");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, to_setup),
+        "turned off, she must set it up again"
+    );
+}
+
+/// Sign in over plain HTTP with the password and the app's next code.
+fn http_sign_in_with_code(d: &crate::harness::Daemon, secret: &str) -> Agent {
+    let pending = password_step(d, "jane@acme.test");
+    let r = post_code(d, &pending, &code(secret, 1));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let cookie = r
+        .header("set-cookie")
+        .and_then(|c| c.split(';').next())
+        .expect("a session")
+        .to_string();
+    let mut agent = Agent {
+        addr: d.http.clone(),
+        cookie,
+        csrf: String::new(),
+    };
+    let page = agent.get("/inbox");
+    assert_eq!(page.status, 200, "{}", page.text());
+    agent.csrf = attribute(&page.text(), "data-csrf=\"").expect("data-csrf");
+    agent
+}

@@ -5,7 +5,7 @@
 
 use std::net::SocketAddr;
 
-use hyper::{Response, StatusCode};
+use hyper::{Method, Response, StatusCode};
 
 use super::{
     account_refused, current_password_ok, html, internal, signed_in, text, Body, WebState,
@@ -15,6 +15,23 @@ use crate::model::unix_now;
 use crate::store::{SessionView, UserChanges};
 use crate::web::session::{self, field};
 use crate::web::{redirect, views};
+
+/// Whether the desk requires two-step sign-in (`[http] require_two_step`) of this
+/// agent, who has not set it up.
+pub(super) fn owed(state: &WebState, session: &SessionView) -> bool {
+    state.services.pipeline.config().http.require_two_step && !session.two_step
+}
+
+/// What an agent who [`owed`] two-step sign-in may still do: set it up on their
+/// account page (kept live), and sign out.
+pub(super) fn allowed_before(method: &Method, parts: &[&str]) -> bool {
+    match (method, parts) {
+        (&Method::GET, ["me"] | ["events"]) => true,
+        (&Method::POST, ["logout"]) => true,
+        (&Method::POST, ["me", "two-step", step]) => matches!(*step, "setup" | "on" | "cancel"),
+        _ => false,
+    }
+}
 
 /// The code page again, saying why, answered with `status`.
 fn code_again(status: StatusCode, why: &str, token: &str) -> Response<Body> {
@@ -243,6 +260,15 @@ pub(super) async fn turn_off(
     if !session.two_step {
         return text(StatusCode::CONFLICT, "Two-step sign-in is off already.");
     }
+    if state.services.pipeline.config().http.require_two_step {
+        return account_refused(
+            state,
+            session,
+            StatusCode::CONFLICT,
+            "This desk requires two-step sign-in: it stays on. Your administrator can turn it off for you if you lost your phone.",
+        )
+        .await;
+    }
     if let Err((status, why)) = current_password_ok(state, session, form).await {
         return account_refused(state, session, status, &why).await;
     }
@@ -257,5 +283,42 @@ pub(super) async fn turn_off(
             redirect("/me?changed=two-step-off")
         }
         Err(e) => internal(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn owing_two_step_leaves_only_setting_it_up_and_signing_out() {
+        for (method, path) in [
+            (Method::GET, "me"),
+            (Method::GET, "events"),
+            (Method::POST, "logout"),
+            (Method::POST, "me/two-step/setup"),
+            (Method::POST, "me/two-step/on"),
+            (Method::POST, "me/two-step/cancel"),
+        ] {
+            let parts: Vec<&str> = path.split('/').collect();
+            assert!(allowed_before(&method, &parts), "{method} /{path}");
+        }
+        for (method, path) in [
+            (Method::GET, "inbox"),
+            (Method::GET, ""),
+            (Method::GET, "tickets/1"),
+            (Method::GET, "search"),
+            (Method::GET, "attachments/1"),
+            (Method::GET, "me/two-step/setup"),
+            (Method::POST, "me"),
+            (Method::POST, "me/password"),
+            (Method::POST, "me/two-step/off"),
+            (Method::POST, "me/two-step/other"),
+            (Method::POST, "tickets/1/reply"),
+            (Method::POST, "events"),
+        ] {
+            let parts: Vec<&str> = path.split('/').collect();
+            assert!(!allowed_before(&method, &parts), "{method} /{path}");
+        }
     }
 }
