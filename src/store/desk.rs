@@ -1398,6 +1398,10 @@ pub struct UserChanges {
     /// Turn two-step sign-in off (an agent who lost their phone), and forget any
     /// secret being set up.
     pub two_step_off: bool,
+    /// Make a deactivated agent active again.
+    pub reactivate: bool,
+    /// Exactly these teams (existing ones, by name): joins and leaves the others.
+    pub teams: Option<Vec<String>>,
 }
 
 /// Change an agent.
@@ -1511,6 +1515,45 @@ pub(super) fn update_user(
             }
             .to_string(),
         );
+    }
+    if let Some(teams) = &c.teams {
+        let user_id: i64 = conn
+            .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+            .query_row([email], |r| r.get(0))?;
+        let mut ids = Vec::with_capacity(teams.len());
+        for team in teams {
+            let id: i64 = conn
+                .prepare_cached("SELECT id FROM teams WHERE name = ?1 COLLATE NOCASE")?
+                .query_row([team], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::Invalid(format!("no team {team}")))?;
+            ids.push(id);
+        }
+        exec(
+            conn,
+            "DELETE FROM team_members WHERE user_id = ?1",
+            params![user_id],
+        )?;
+        for id in ids {
+            exec(
+                conn,
+                "INSERT OR IGNORE INTO team_members (team_id, user_id) VALUES (?1, ?2)",
+                params![id, user_id],
+            )?;
+        }
+        done.push(if teams.is_empty() {
+            "in no team".to_string()
+        } else {
+            format!("teams {}", teams.join(", "))
+        });
+    }
+    if c.reactivate {
+        exec(
+            conn,
+            "UPDATE users SET active = 1 WHERE email = ?1",
+            params![email],
+        )?;
+        done.push("reactivated".to_string());
     }
     if c.deactivate {
         exec(

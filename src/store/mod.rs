@@ -913,6 +913,27 @@ impl Store {
         .await
     }
 
+    /// Add an agent with a password (Argon2id hash) and their teams, all at once: on
+    /// any refusal (the address taken, a team gone) nothing is added.
+    pub async fn add_agent(
+        &self,
+        user: NewUser,
+        password_hash: String,
+        teams: Vec<String>,
+    ) -> Result<i64, StoreError> {
+        self.write(0, move |conn| {
+            let id = outbound::add_user(conn, &user)?;
+            let changes = UserChanges {
+                password_hash: Some(password_hash),
+                teams: Some(teams),
+                ..Default::default()
+            };
+            desk::update_user(conn, &user.email, &changes)?;
+            Ok(id)
+        })
+        .await
+    }
+
     /// Create a team.
     pub async fn add_team(&self, name: String) -> Result<i64, StoreError> {
         self.write(0, move |conn| desk::add_team(conn, &name)).await

@@ -24,6 +24,7 @@ use crate::store::{
     Assignment, BulkChange, InboxQuery, InboxView, Reader, SessionView, StoreError, UserChanges,
 };
 
+mod agents;
 mod rating;
 mod two_step;
 
@@ -396,6 +397,7 @@ pub async fn handle(
             Ok(id) => erase_page(state, &session, id).await,
             Err(_) => text(StatusCode::NOT_FOUND, "No such customer."),
         },
+        (Method::GET, ["agents"]) => agents::page(state, &session, &query).await,
         (Method::GET, ["reports.csv"]) => report_csv(state, &query).await,
         (Method::GET, ["inbox.csv"]) => inbox_csv(state, &session, &query).await,
         (Method::GET, ["me"]) => {
@@ -2388,6 +2390,8 @@ async fn post(
             }
             r
         }
+        ["agents"] => agents::post(state, session, token_hash, "", form).await,
+        ["agents", action] => agents::post(state, session, token_hash, action, form).await,
         ["me", "password"] => change_password(state, session, token_hash, form).await,
         ["me", "two-step", "setup"] => two_step::setup(state, session).await,
         ["me", "two-step", "cancel"] => two_step::cancel(state, session).await,

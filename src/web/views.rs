@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+pub mod agents;
 pub mod customers;
 pub mod erase;
 pub mod rating;
@@ -351,7 +352,7 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
 <a class="customers-link" href="/customers" title="Everyone who writes to the desk">Customers</a>
 <a class="snippets-link" href="/snippets" title="Canned text for replies">Snippets</a>
 <a class="reports-link" href="/reports" title="How many tickets, how fast answered">Reports</a>
-<a class="me" href="/me" title="Your account">{name} · {avail}</a>
+{agents}<a class="me" href="/me" title="Your account">{name} · {avail}</a>
 <form method="post" action="/me/availability"><input type="hidden" name="csrf" value="{csrf}"><input type="hidden" name="available" value="{toggle}"><button type="submit">{toggle_label}</button></form>
 <form method="post" action="/logout"><input type="hidden" name="csrf" value="{csrf}"><button type="submit">Sign out</button></form>
 </header>
@@ -371,6 +372,12 @@ pub fn layout(title: &str, session: &SessionView, main: &str) -> String {
             "available"
         } else {
             "away"
+        },
+        agents = if session.admin {
+            r#"<a class="agents-link" href="/agents" title="Add and change agents">Agents</a>
+"#
+        } else {
+            ""
         },
         toggle = if session.available { "off" } else { "on" },
         toggle_label = if session.available {

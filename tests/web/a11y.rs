@@ -93,6 +93,8 @@ fn every_page_an_agent_works_in_names_its_controls_for_a_screen_reader() {
         "/tickets/new".to_string(),
         "/reports".to_string(),
         "/customers".to_string(),
+        "/agents".to_string(),
+        "/agents?edit=jane%40acme.test".to_string(),
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
         format!("/customers/{}/erase", customer_of(&b, hinge)),

@@ -37,6 +37,7 @@ mod wire;
 mod a11y;
 mod account;
 mod agent_flow;
+mod agents;
 mod auto_close;
 mod bulk;
 mod connection;

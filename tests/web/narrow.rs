@@ -105,6 +105,8 @@ fn every_page_fits_a_phone_and_the_ticket_panel_follows_its_thread() {
         "/tickets/new".to_string(),
         "/reports".to_string(),
         "/customers".to_string(),
+        "/agents".to_string(),
+        "/agents?edit=jane%40acme.test".to_string(),
         "/customers?q=customer.example".to_string(),
         format!("/customers/{}", customer_of(&b, hinge)),
         format!("/customers/{}/erase", customer_of(&b, hinge)),

@@ -572,6 +572,8 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             "/customers/1".into(),
             "/customers/1/erase".into(),
             format!("/tickets/{id}/delete"),
+            "/agents".into(),
+            "/agents?edit=jane%40acme.test".into(),
             "/nowhere".into(),
         ];
         for path in &gets {
@@ -598,7 +600,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 40] = [
+        let posts: [(String, &str); 43] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -645,6 +647,12 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 "/me/password".into(),
                 "current=x&new=anonymous1&repeat=anonymous1",
             ),
+            (
+                "/agents".into(),
+                "email=x%40acme.test&name=x&new=anonymous1&repeat=anonymous1",
+            ),
+            ("/agents/save".into(), "email=jane%40acme.test&name=x"),
+            ("/agents/deactivate".into(), "email=jane%40acme.test"),
             ("/me/two-step/setup".into(), ""),
             ("/me/two-step/on".into(), "code=123456"),
             ("/me/two-step/cancel".into(), ""),
