@@ -29,6 +29,50 @@ pub fn new_secret() -> String {
     base32(&bytes)
 }
 
+/// Recovery codes given at a time.
+pub const RECOVERY_CODES: usize = 10;
+
+/// Letters in a recovery code (base32: 50 random bits).
+const RECOVERY_LETTERS: usize = 10;
+
+/// New single-use recovery codes, as shown: `abcde-fghij`.
+pub fn new_recovery_codes() -> Vec<String> {
+    use rand::RngCore;
+    (0..RECOVERY_CODES)
+        .map(|_| {
+            let mut bytes = [0u8; 7];
+            rand::rngs::OsRng.fill_bytes(&mut bytes);
+            let letters = base32(&bytes).to_lowercase();
+            format!(
+                "{}-{}",
+                &letters[..RECOVERY_LETTERS / 2],
+                &letters[RECOVERY_LETTERS / 2..RECOVERY_LETTERS]
+            )
+        })
+        .collect()
+}
+
+/// A recovery code as typed (any case, spaces and dashes anywhere), in the form its
+/// hash is taken of; `None` when it cannot be one.
+pub fn recovery_key(typed: &str) -> Option<String> {
+    let key: String = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    (key.len() == RECOVERY_LETTERS
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)))
+    .then_some(key)
+}
+
+/// What is stored of a recovery code ([`recovery_key`]'s form): its SHA-256, hex.
+pub fn recovery_hash(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
 /// RFC 4648 base32, upper case, without `=` padding (what authenticator apps expect).
 pub fn base32(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(5) * 8);
@@ -239,6 +283,36 @@ mod tests {
         assert_eq!(from_base32("MZXW1"), None, "1 is not base32");
         assert_eq!(from_base32("MZXW0"), None, "0 is not base32");
         assert_eq!(from_base32("é"), None);
+    }
+
+    #[test]
+    fn recovery_codes_are_ten_different_and_read_back_however_typed() {
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        let unique: std::collections::HashSet<&String> = codes.iter().collect();
+        assert_eq!(unique.len(), RECOVERY_CODES);
+        for code in &codes {
+            assert_eq!(code.len(), 11, "{code}");
+            assert_eq!(code.as_bytes()[5], b'-', "{code}");
+            let key = recovery_key(code).expect("its own code");
+            assert_eq!(recovery_key(&code.to_uppercase()).as_ref(), Some(&key));
+            assert_eq!(
+                recovery_key(&format!(" {} ", code.replace('-', " "))).as_ref(),
+                Some(&key)
+            );
+            assert_eq!(recovery_hash(&key).len(), 64);
+        }
+        for bad in [
+            "",
+            "abcde-fghi",
+            "abcde-fghijk",
+            "abcde-fgh1j",
+            "123456",
+            "abcde_fghij",
+        ] {
+            assert_eq!(recovery_key(bad), None, "{bad:?}");
+        }
+        assert_ne!(recovery_hash("abcdefghij"), recovery_hash("abcdefghik"));
     }
 
     #[test]

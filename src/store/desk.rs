@@ -1507,6 +1507,12 @@ pub(super) fn update_user(
             "UPDATE users SET totp_secret = NULL, totp_pending = NULL WHERE email = ?1",
             params![email],
         )?;
+        exec(
+            conn,
+            "DELETE FROM two_step_recovery
+             WHERE user_id = (SELECT id FROM users WHERE email = ?1)",
+            params![email],
+        )?;
         done.push(
             if was_on {
                 "two-step sign-in off"

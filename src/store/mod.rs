@@ -221,6 +221,15 @@ pub struct ImapCursor {
     pub history_below: u32,
 }
 
+/// The second step of a sign-in, as the store checks it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecondStep {
+    /// The time step whose code the agent's app showed.
+    Step(i64),
+    /// The hash of a recovery code (see [`crate::auth::totp::recovery_hash`]).
+    Recovery(String),
+}
+
 /// A handle to the store; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -528,18 +537,23 @@ impl Store {
         .await
     }
 
-    /// Start a session for an agent with two-step sign-in whose code was of time step
-    /// `step`: false, and no session, when that step (or a later one) was used before.
+    /// Start a session for an agent with two-step sign-in who typed `code`: the code of
+    /// a time step, or a recovery code. False, and no session, when that step (or a
+    /// later one) was used before, or the recovery code is not one of theirs left.
     pub async fn create_session_with_code(
         &self,
         token_hash: String,
         user_id: i64,
         csrf: String,
-        step: i64,
+        code: SecondStep,
         limits: (i64, i64),
     ) -> Result<bool, StoreError> {
         self.write(0, move |conn| {
-            if !web::use_two_step(conn, user_id, step)? {
+            let took = match &code {
+                SecondStep::Step(step) => web::use_two_step(conn, user_id, *step)?,
+                SecondStep::Recovery(hash) => web::use_recovery(conn, user_id, hash)?,
+            };
+            if !took {
                 return Ok(false);
             }
             let now = crate::model::unix_now();
@@ -563,19 +577,31 @@ impl Store {
     }
 
     /// Turn two-step sign-in on with the secret `email` set up, its code's `step` used,
-    /// every other session of theirs but `keep_session` signed out; false when that
-    /// secret is no longer the one being set up.
+    /// the `recovery` codes' hashes theirs, every other session of theirs but
+    /// `keep_session` signed out; false when that secret is no longer the one being set
+    /// up.
     pub async fn turn_on_two_step(
         &self,
         email: String,
         secret: String,
         step: i64,
+        recovery: Vec<String>,
         keep_session: String,
     ) -> Result<bool, StoreError> {
         self.write(0, move |conn| {
-            web::turn_on_two_step(conn, &email, &secret, step, &keep_session)
+            web::turn_on_two_step(conn, &email, &secret, step, &recovery, &keep_session)
         })
         .await
+    }
+
+    /// New recovery codes (their hashes) for `email`; the old ones stop working.
+    pub async fn replace_recovery_codes(
+        &self,
+        email: String,
+        hashes: Vec<String>,
+    ) -> Result<(), StoreError> {
+        self.write(0, move |conn| web::replace_recovery(conn, &email, &hashes))
+            .await
     }
 
     /// Record activity on a session at `now`. No page shows it, so cached pages stay;

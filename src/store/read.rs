@@ -783,6 +783,11 @@ impl<'c> Reader<'c> {
         super::web::two_step_pending(self.conn, email)
     }
 
+    /// How many two-step recovery codes `email` has left.
+    pub fn recovery_left(&self, email: &str) -> Result<i64, StoreError> {
+        super::web::recovery_left(self.conn, email)
+    }
+
     /// A live session by token hash.
     pub fn session(&self, token_hash: &str) -> Result<Option<super::SessionView>, StoreError> {
         super::web::session(self.conn, token_hash)

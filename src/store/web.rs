@@ -92,13 +92,15 @@ pub(super) fn set_two_step_pending(
 }
 
 /// Turn two-step sign-in on with the secret being set up, if it is still `secret` (a
-/// second "Set up" in another tab replaces it), marking `step` used and signing out
-/// every session of the agent's but `keep_session`. False when the secret was replaced.
+/// second "Set up" in another tab replaces it), marking `step` used, keeping the
+/// recovery codes' hashes and signing out every session of the agent's but
+/// `keep_session`. False when the secret was replaced.
 pub(super) fn turn_on_two_step(
     conn: &Connection,
     email: &str,
     secret: &str,
     step: i64,
+    recovery: &[String],
     keep_session: &str,
 ) -> Result<bool, StoreError> {
     let changed = exec(
@@ -110,6 +112,7 @@ pub(super) fn turn_on_two_step(
     if changed == 0 {
         return Ok(false);
     }
+    replace_recovery(conn, email, recovery)?;
     exec(
         conn,
         "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?1)
@@ -117,6 +120,57 @@ pub(super) fn turn_on_two_step(
         params![email, keep_session],
     )?;
     Ok(true)
+}
+
+/// An agent's recovery codes are these (hashes) alone; the old ones stop working.
+pub(super) fn replace_recovery(
+    conn: &Connection,
+    email: &str,
+    hashes: &[String],
+) -> Result<(), StoreError> {
+    let user_id: i64 = conn
+        .prepare_cached("SELECT id FROM users WHERE email = ?1")?
+        .query_row([email], |r| r.get(0))
+        .optional()?
+        .ok_or_else(|| StoreError::Invalid(format!("no user {email}")))?;
+    exec(
+        conn,
+        "DELETE FROM two_step_recovery WHERE user_id = ?1",
+        params![user_id],
+    )?;
+    for hash in hashes {
+        exec(
+            conn,
+            "INSERT OR IGNORE INTO two_step_recovery (user_id, code_hash) VALUES (?1, ?2)",
+            params![user_id, hash],
+        )?;
+    }
+    Ok(())
+}
+
+/// Use one of an agent's recovery codes (its hash): true, and it is gone, when it was
+/// theirs and unused, and two-step sign-in is on.
+pub(super) fn use_recovery(
+    conn: &Connection,
+    user_id: i64,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    Ok(exec(
+        conn,
+        "DELETE FROM two_step_recovery WHERE user_id = ?1 AND code_hash = ?2
+           AND EXISTS (SELECT 1 FROM users WHERE id = ?1 AND totp_secret IS NOT NULL)",
+        params![user_id, hash],
+    )? == 1)
+}
+
+/// How many recovery codes an agent has left.
+pub(super) fn recovery_left(conn: &Connection, email: &str) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*) FROM two_step_recovery
+             WHERE user_id = (SELECT id FROM users WHERE email = ?1)",
+        )?
+        .query_row([email], |r| r.get(0))?)
 }
 
 /// Use time step `step` of an agent's codes: true, and it is theirs, only when it is
@@ -921,6 +975,7 @@ fn fts_phrases(terms: &[Term], last: LastWord<'_>) -> Vec<(String, usize)> {
 mod tests {
     use super::{fts_match, fts_phrases, snippet, LastWord};
     use crate::desk::search::parse;
+    use crate::store::SecondStep::{Recovery, Step};
     use crate::store::{NewUser, Store, UserChanges};
 
     #[tokio::test]
@@ -959,11 +1014,17 @@ mod tests {
         };
         // Off: no step can be used, no key to confirm.
         assert!(!store
-            .create_session_with_code("t3".into(), jane, "c".into(), 5, (3600, 86_400))
+            .create_session_with_code("t3".into(), jane, "c".into(), Step(5), (3600, 86_400))
             .await
             .unwrap());
         assert!(!store
-            .turn_on_two_step("jane@acme.test".into(), "KEY".into(), 5, "token1".into())
+            .turn_on_two_step(
+                "jane@acme.test".into(),
+                "KEY".into(),
+                5,
+                vec!["R1".into()],
+                "token1".into()
+            )
             .await
             .unwrap());
         store
@@ -976,12 +1037,24 @@ mod tests {
             .unwrap();
         // A key replaced by a second "Set up" is not the one turned on.
         assert!(!store
-            .turn_on_two_step("jane@acme.test".into(), "OLDKEY".into(), 5, "token1".into())
+            .turn_on_two_step(
+                "jane@acme.test".into(),
+                "OLDKEY".into(),
+                5,
+                vec!["R1".into()],
+                "token1".into()
+            )
             .await
             .unwrap());
         assert_eq!(on(&store).await, None);
         assert!(store
-            .turn_on_two_step("jane@acme.test".into(), "KEY".into(), 5, "token1".into())
+            .turn_on_two_step(
+                "jane@acme.test".into(),
+                "KEY".into(),
+                5,
+                vec!["R1".into(), "R2".into()],
+                "token1".into()
+            )
             .await
             .unwrap());
         assert_eq!(on(&store).await.as_deref(), Some("KEY"));
@@ -1017,7 +1090,7 @@ mod tests {
                         format!("s{step}{works}"),
                         jane,
                         "c".into(),
-                        step,
+                        Step(step),
                         (3600, 86_400)
                     )
                     .await
@@ -1028,7 +1101,40 @@ mod tests {
         }
         assert_eq!(live("s6true").await, Some(true));
         assert_eq!(live("s6false").await, None);
-        // Off, by the sysadmin: the key goes, sessions stay.
+        // Recovery codes: each of hers works once, no one else's at all.
+        let left = |store: &Store| {
+            let store = store.clone();
+            async move {
+                store
+                    .read(|r| r.recovery_left("jane@acme.test"))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(left(&store).await, 2);
+        for (code, works) in [("R1", true), ("R1", false), ("R3", false), ("R2", true)] {
+            assert_eq!(
+                store
+                    .create_session_with_code(
+                        format!("r{code}{works}"),
+                        jane,
+                        "c".into(),
+                        Recovery(code.into()),
+                        (3600, 86_400)
+                    )
+                    .await
+                    .unwrap(),
+                works,
+                "recovery {code}"
+            );
+        }
+        assert_eq!(left(&store).await, 0);
+        store
+            .replace_recovery_codes("jane@acme.test".into(), vec!["R4".into()])
+            .await
+            .unwrap();
+        assert_eq!(left(&store).await, 1);
+        // Off, by the sysadmin: the key and the recovery codes go, sessions stay.
         let said = store
             .update_user(
                 "jane@acme.test".into(),
@@ -1042,8 +1148,9 @@ mod tests {
         assert!(said.contains("two-step sign-in off"), "{said}");
         assert_eq!(on(&store).await, None);
         assert_eq!(live("s6true").await, Some(false));
+        assert_eq!(left(&store).await, 0);
         assert!(!store
-            .create_session_with_code("t9".into(), jane, "c".into(), 9, (3600, 86_400))
+            .create_session_with_code("t9".into(), jane, "c".into(), Step(9), (3600, 86_400))
             .await
             .unwrap());
     }

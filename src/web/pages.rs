@@ -2060,7 +2060,7 @@ async fn account_settings(
     session: &SessionView,
 ) -> Result<views::AccountSettings, StoreError> {
     let who = session.email.clone();
-    let (prefs, user, setting) = state
+    let (prefs, user, setting, recovery_left) = state
         .services
         .pipeline
         .store()
@@ -2069,12 +2069,16 @@ async fn account_settings(
                 r.notify_prefs(&who)?,
                 r.user(&who)?,
                 r.two_step_pending(&who)?,
+                r.recovery_left(&who)?,
             ))
         })
         .await?;
     let config = state.services.pipeline.config();
     let two_step = match (user.as_ref().is_some_and(|u| u.two_step), setting) {
-        (true, _) => views::two_step::TwoStep::On,
+        (true, _) => views::two_step::TwoStep::On {
+            recovery_left,
+            fresh: Vec::new(),
+        },
         (false, Some(secret)) => views::two_step::TwoStep::Setting {
             secret,
             issuer: config.daemon.company_name.clone(),
@@ -2397,6 +2401,7 @@ async fn post(
         ["me", "two-step", "cancel"] => two_step::cancel(state, session).await,
         ["me", "two-step", "on"] => two_step::turn_on(state, session, token_hash, form).await,
         ["me", "two-step", "off"] => two_step::turn_off(state, session, form).await,
+        ["me", "two-step", "recovery"] => two_step::new_recovery_codes(state, session, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
         ["me", "signature"] => save_signature(state, me, form).await,
         ["views"] => save_view(state, me, form).await,

@@ -80,8 +80,17 @@ fn key_on(page: &str) -> String {
         .unwrap_or_else(|| panic!("no key on the page: {page}"))
 }
 
-/// Turn two-step sign-in on over plain HTTP; the key.
-fn turn_on(agent: &Agent) -> String {
+/// The recovery codes a page lists.
+fn recovery_codes_on(page: &str) -> Vec<String> {
+    page.split("<li><code>")
+        .skip(1)
+        .filter_map(|rest| rest.split("</code>").next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Turn two-step sign-in on over plain HTTP; the key and the recovery codes shown.
+fn turn_on(agent: &Agent) -> (String, Vec<String>) {
     let r = agent.post("/me/two-step/setup", &[("csrf", &agent.csrf)], &[]);
     assert_eq!(r.status, 303, "{}", r.text());
     let secret = key_on(&agent.get("/me").text());
@@ -90,9 +99,13 @@ fn turn_on(agent: &Agent) -> String {
         &[("csrf", &agent.csrf), ("code", &code(&secret, 0))],
         &[],
     );
-    assert_eq!(r.status, 303, "{}", r.text());
-    assert_eq!(r.header("location"), Some("/me?changed=two-step"));
-    secret
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(r.text().contains("Two-step sign-in is on"), "{}", r.text());
+    let codes = recovery_codes_on(&r.text());
+    assert_eq!(codes.len(), 10, "{}", r.text());
+    // Shown this once: the account page no longer lists them.
+    assert!(recovery_codes_on(&agent.get("/me").text()).is_empty());
+    (secret, codes)
 }
 
 /// `POST /login` with the code form's fields; the answer.
@@ -169,6 +182,8 @@ fn an_agent_sets_up_two_step_sign_in_and_then_signs_in_with_a_code() {
     b.click_css("form.two-step-on button[type=submit]");
     b.wait_text("p.flash", "Two-step sign-in is on");
     b.wait_text("p.two-step-state", "On:");
+    b.wait_text("div.recovery-codes", "Your recovery codes");
+    assert_eq!(recovery_codes_on(&b.source()).len(), 10);
     assert!(b.find("#two-step-key").is_none(), "the key still shows");
     assert!(two_step_on(&d, "jane@acme.test"));
     assert!(
@@ -262,8 +277,40 @@ fn turning_it_off_takes_the_password_and_the_sysadmin_turns_it_off_for_a_lost_ph
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(!jane.get("/me").text().contains("two-step-key"));
 
-    let secret = turn_on(&jane);
+    let (secret, codes) = turn_on(&jane);
     assert_ne!(secret, first, "a new key each time it is set up");
+    // A recovery code signs in once, however typed; then nine are left.
+    let pending = password_step(&d, "jane@acme.test");
+    let r = post_code(&d, &pending, &codes[0].to_uppercase().replace('-', " "));
+    assert_eq!(r.status, 303, "{}", r.text());
+    assert!(jane.get("/me").text().contains("9 recovery codes left."));
+    let pending = password_step(&d, "jane@acme.test");
+    let r = post_code(&d, &pending, &codes[0]);
+    assert_eq!(r.status, 401, "a recovery code twice: {}", r.text());
+    assert!(r.text().contains("recovery codes"), "{}", r.text());
+    // New ones take the password; the old ones stop working.
+    let r = jane.post(
+        "/me/two-step/recovery",
+        &[("csrf", &jane.csrf), ("current", "not my password")],
+        &[],
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    let r = jane.post(
+        "/me/two-step/recovery",
+        &[("csrf", &jane.csrf), ("current", PASSWORD)],
+        &[],
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let fresh = recovery_codes_on(&r.text());
+    assert_eq!(fresh.len(), 10);
+    assert!(
+        fresh.iter().all(|c| !codes.contains(c)),
+        "{fresh:?} {codes:?}"
+    );
+    let r = post_code(&d, &password_step(&d, "jane@acme.test"), &codes[1]);
+    assert_eq!(r.status, 401, "an old recovery code: {}", r.text());
+    let r = post_code(&d, &password_step(&d, "jane@acme.test"), &fresh[0]);
+    assert_eq!(r.status, 303, "{}", r.text());
     assert!(two_step_on(&d, "jane@acme.test"));
     assert!(
         signed_in(&jane),
@@ -302,7 +349,7 @@ fn turning_it_off_takes_the_password_and_the_sysadmin_turns_it_off_for_a_lost_ph
     assert_eq!(post_login(&d, "jane@acme.test", PASSWORD).status, 303);
 
     // On again; she loses her phone halfway through signing in.
-    let secret = turn_on(&jane);
+    let (secret, _) = turn_on(&jane);
     let pending = password_step(&d, "jane@acme.test");
     let (code_on, out, err) = d.ctl(&["users", "set", "jane@acme.test", "--two-step", "on"]);
     assert_ne!(code_on, 0, "the sysadmin turned it on: {out}");

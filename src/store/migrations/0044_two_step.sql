@@ -4,3 +4,11 @@
 ALTER TABLE users ADD COLUMN totp_secret TEXT;
 ALTER TABLE users ADD COLUMN totp_pending TEXT;
 ALTER TABLE users ADD COLUMN totp_step INTEGER NOT NULL DEFAULT 0;
+-- Recovery codes: single-use codes an agent keeps on paper for a lost phone, stored as
+-- their SHA-256 (each carries 50 random bits and works once, so a slow hash buys
+-- nothing); used ones are deleted.
+CREATE TABLE two_step_recovery (
+    user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash TEXT NOT NULL,
+    PRIMARY KEY (user_id, code_hash)
+) WITHOUT ROWID;

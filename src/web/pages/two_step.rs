@@ -8,11 +8,12 @@ use std::net::SocketAddr;
 use hyper::{Method, Response, StatusCode};
 
 use super::{
-    account_refused, current_password_ok, html, internal, signed_in, text, Body, WebState,
+    account_refused, account_settings, current_password_ok, html, internal, signed_in, text, Body,
+    WebState,
 };
 use crate::auth::totp;
 use crate::model::unix_now;
-use crate::store::{SessionView, UserChanges};
+use crate::store::{SecondStep, SessionView, UserChanges};
 use crate::web::session::{self, field};
 use crate::web::{redirect, views};
 
@@ -93,7 +94,12 @@ pub(super) async fn code(
         pendings.finish(pending);
         return start_again(StatusCode::UNAUTHORIZED, "Sign in again.", &waiting.email);
     };
-    let Some(step) = totp::matching_step(&secret, code, now) else {
+    // Six digits from the app, or one of the recovery codes kept for a lost phone.
+    let second = match totp::matching_step(&secret, code, now) {
+        Some(step) => Some(SecondStep::Step(step)),
+        None => totp::recovery_key(code).map(|k| SecondStep::Recovery(totp::recovery_hash(&k))),
+    };
+    let wrong = || {
         state.limiter.failed(&keys, now);
         log::warn!(
             "web: wrong two-step code for {} from {}",
@@ -107,20 +113,24 @@ pub(super) async fn code(
                 &waiting.email,
             );
         }
-        return code_again(
+        code_again(
             StatusCode::UNAUTHORIZED,
-            "Wrong code. Type the six digits your authenticator app shows now (check that your phone's clock is right).",
+            "Wrong code. Type the six digits your authenticator app shows now (check that your phone's clock is right), or one of your recovery codes.",
             pending,
-        );
+        )
+    };
+    let Some(second) = second else {
+        return wrong();
     };
     let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
     let token = session::new_token();
+    let recovering = matches!(second, SecondStep::Recovery(_));
     match store
         .create_session_with_code(
             session::token_hash(&token),
             waiting.user_id,
             session::new_token(),
-            step,
+            second,
             (limits.idle_seconds, limits.lifetime_seconds),
         )
         .await
@@ -128,8 +138,17 @@ pub(super) async fn code(
         Ok(true) => {
             pendings.finish(pending);
             state.limiter.succeeded(&keys[0]);
+            if recovering {
+                log::warn!(
+                    "web: {} signed in with a recovery code from {}",
+                    waiting.email,
+                    peer.ip()
+                );
+            }
             signed_in(state, &token, waiting.next.as_deref())
         }
+        // Not one of theirs, or used before.
+        Ok(false) if recovering => wrong(),
         // Typed twice, or seen over a shoulder and typed elsewhere first.
         Ok(false) => {
             state.limiter.failed(&keys, now);
@@ -184,6 +203,7 @@ pub(super) async fn cancel(state: &WebState, session: &SessionView) -> Response<
 
 /// A code from the app being set up turns two-step sign-in on, and signs the agent out
 /// everywhere else (a session started with the password alone must not outlive it).
+/// The answer shows the agent's recovery codes, this once.
 pub(super) async fn turn_on(
     state: &WebState,
     session: &SessionView,
@@ -230,13 +250,27 @@ pub(super) async fn turn_on(
         )
         .await;
     };
+    let codes = totp::new_recovery_codes();
+    let hashes = hashes_of(&codes);
     match store
-        .turn_on_two_step(session.email.clone(), secret, step, token_hash.to_string())
+        .turn_on_two_step(
+            session.email.clone(),
+            secret,
+            step,
+            hashes,
+            token_hash.to_string(),
+        )
         .await
     {
         Ok(true) => {
             log::info!("web: {} turned two-step sign-in on", session.email);
-            redirect("/me?changed=two-step")
+            with_fresh_codes(
+                state,
+                session,
+                "Two-step sign-in is on: signing in now asks for a code from your app. Every other session is signed out.",
+                codes,
+            )
+            .await
         }
         Ok(false) => {
             account_refused(
@@ -244,6 +278,70 @@ pub(super) async fn turn_on(
                 session,
                 StatusCode::CONFLICT,
                 "Not turned on: another page set up a new key meanwhile. Use the key shown below.",
+            )
+            .await
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// The hashes stored of recovery codes.
+fn hashes_of(codes: &[String]) -> Vec<String> {
+    codes
+        .iter()
+        .filter_map(|c| totp::recovery_key(c))
+        .map(|k| totp::recovery_hash(&k))
+        .collect()
+}
+
+/// The account page showing new recovery codes (this once: only their hashes stay).
+async fn with_fresh_codes(
+    state: &WebState,
+    session: &SessionView,
+    said: &str,
+    codes: Vec<String>,
+) -> Response<Body> {
+    match account_settings(state, session).await {
+        Ok(mut settings) => {
+            settings.two_step = views::two_step::TwoStep::On {
+                recovery_left: codes.len() as i64,
+                fresh: codes,
+            };
+            html(views::layout(
+                "Your account",
+                session,
+                &views::account(session, Some(Ok(said)), &settings),
+            ))
+        }
+        Err(e) => internal(e),
+    }
+}
+
+/// New recovery codes (the current password first): the old ones stop working.
+pub(super) async fn new_recovery_codes(
+    state: &WebState,
+    session: &SessionView,
+    form: &[(String, String)],
+) -> Response<Body> {
+    if !session.two_step {
+        return text(StatusCode::CONFLICT, "Two-step sign-in is off.");
+    }
+    if let Err((status, why)) = current_password_ok(state, session, form).await {
+        return account_refused(state, session, status, &why).await;
+    }
+    let codes = totp::new_recovery_codes();
+    let store = state.services.pipeline.store();
+    match store
+        .replace_recovery_codes(session.email.clone(), hashes_of(&codes))
+        .await
+    {
+        Ok(()) => {
+            log::info!("web: {} made new recovery codes", session.email);
+            with_fresh_codes(
+                state,
+                session,
+                "New recovery codes: the old ones no longer work.",
+                codes,
             )
             .await
         }

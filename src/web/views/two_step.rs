@@ -19,7 +19,12 @@ pub enum TwoStep {
         issuer: String,
     },
     /// On.
-    On,
+    On {
+        /// Recovery codes not used yet.
+        recovery_left: i64,
+        /// Recovery codes just made, shown this once.
+        fresh: Vec<String>,
+    },
 }
 
 /// The account page's "Two-step sign-in" section for `email`.
@@ -27,10 +32,31 @@ pub fn section(out: &mut String, state: &TwoStep, email: &str, csrf: &str) {
     let csrf = format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf));
     out.push_str(r#"<h2 id="two-step">Two-step sign-in</h2>"#);
     match state {
-        TwoStep::On => {
+        TwoStep::On {
+            recovery_left,
+            fresh,
+        } => {
+            out.push_str(r#"<p class="two-step-state">On: after your password, signing in asks for the code your authenticator app shows.</p>"#);
+            if fresh.is_empty() {
+                let _ = write!(
+                    out,
+                    r#"<p class="recovery-left">{}</p><form class="two-step-recovery" method="post" action="/me/two-step/recovery">{csrf}<label>Current password <input type="password" name="current" autocomplete="current-password" required></label><button type="submit">Make new recovery codes</button></form>"#,
+                    match recovery_left {
+                        0 => "No recovery codes left: make new ones, or a lost phone locks you out until your administrator lets you in.".to_string(),
+                        1 => "1 recovery code left.".to_string(),
+                        n => format!("{n} recovery codes left."),
+                    }
+                );
+            } else {
+                out.push_str(r#"<div class="recovery-codes" role="region" aria-label="Your recovery codes"><p><strong>Your recovery codes.</strong> Keep them somewhere safe away from your phone (print them, or write them down). If you lose the phone, each one signs you in once instead of the app's code. They are shown only now.</p><ul class="recovery-codes">"#);
+                for code in fresh {
+                    let _ = write!(out, "<li><code>{}</code></li>", esc(code));
+                }
+                out.push_str("</ul></div>");
+            }
             let _ = write!(
                 out,
-                r#"<p class="two-step-state">On: after your password, signing in asks for the code your authenticator app shows.</p><form class="two-step-off" method="post" action="/me/two-step/off">{csrf}<label>Current password <input type="password" name="current" autocomplete="current-password" required></label><button type="submit">Turn two-step sign-in off</button></form><p class="hint">Lost your phone? Your administrator turns it off with <code>frontdeskctl users set {} --two-step off</code>.</p>"#,
+                r#"<form class="two-step-off" method="post" action="/me/two-step/off">{csrf}<label>Current password <input type="password" name="current" autocomplete="current-password" required></label><button type="submit">Turn two-step sign-in off</button></form><p class="hint">Lost your phone and your recovery codes? Your administrator turns it off on the Agents page, or with <code>frontdeskctl users set {} --two-step off</code>.</p>"#,
                 esc(email)
             );
         }
@@ -82,9 +108,9 @@ pub fn code_page(error: Option<&str>, token: &str) -> String {
 <html lang="en"><head><meta charset="utf-8"><title>Sign in: code · frontdesk</title><link rel="stylesheet" href="/static/app.css"></head>
 <body class="login"><main><h1>frontdesk</h1>{error}
 <form method="post" action="/login"><input type="hidden" name="pending" value="{token}">
-<label>Code from your authenticator app <input type="text" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 \-]*" maxlength="9" required autofocus></label>
+<label>Code from your authenticator app <input type="text" name="code" autocomplete="one-time-code" maxlength="20" required autofocus></label>
 <button type="submit">Sign in</button></form>
-<p class="hint">Six digits; a new one every 30 seconds. <a href="/login">Start again</a></p></main></body></html>"#,
+<p class="hint">Six digits; a new one every 30 seconds. Lost your phone? Type one of your recovery codes instead. <a href="/login">Start again</a></p></main></body></html>"#,
         token = esc(token),
     )
 }
@@ -109,13 +135,34 @@ mod tests {
 
     #[test]
     fn on_asks_for_the_password_to_turn_it_off() {
-        let html = render(&TwoStep::On);
+        let html = render(&TwoStep::On {
+            recovery_left: 1,
+            fresh: Vec::new(),
+        });
+        assert!(html.contains("1 recovery code left."), "{html}");
+        assert!(html.contains(r#"action="/me/two-step/recovery""#), "{html}");
         assert!(html.contains(r#"action="/me/two-step/off""#), "{html}");
         assert!(html.contains(r#"name="current""#), "{html}");
         assert!(
             html.contains("frontdeskctl users set jane@acme.test --two-step off"),
             "{html}"
         );
+    }
+
+    #[test]
+    fn fresh_recovery_codes_are_listed_once_escaped() {
+        let html = render(&TwoStep::On {
+            recovery_left: 2,
+            fresh: vec!["abcde-fghij".into(), "<b>".into()],
+        });
+        assert!(html.contains("<li><code>abcde-fghij</code></li>"), "{html}");
+        assert!(html.contains("<li><code>&lt;b&gt;</code></li>"), "{html}");
+        assert!(!html.contains("recovery codes left"), "{html}");
+        let none = render(&TwoStep::On {
+            recovery_left: 0,
+            fresh: Vec::new(),
+        });
+        assert!(none.contains("No recovery codes left"), "{none}");
     }
 
     #[test]
