@@ -221,6 +221,11 @@ enum UsersCommand {
         /// Agent address.
         email: String,
     },
+    /// Make a deactivated agent active again: they sign in with their password.
+    Reactivate {
+        /// Agent address.
+        email: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1219,6 +1224,12 @@ fn run(cli: &Cli, socket: &Path) -> Result<(), ClientError> {
         }
         Command::Users(UsersCommand::Deactivate { email }) => {
             let value = client.call(&Request::UsersDeactivate {
+                email: email.clone(),
+            })?;
+            print_done(&value, cli.json);
+        }
+        Command::Users(UsersCommand::Reactivate { email }) => {
+            let value = client.call(&Request::UsersReactivate {
                 email: email.clone(),
             })?;
             print_done(&value, cli.json);

@@ -111,6 +111,11 @@ pub enum Request {
         /// Address.
         email: String,
     },
+    /// Make a deactivated agent active again.
+    UsersReactivate {
+        /// Address.
+        email: String,
+    },
     /// Create a team.
     TeamsAdd {
         /// Name.

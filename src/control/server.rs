@@ -730,6 +730,17 @@ async fn handle(request: Request, ctx: &ControlContext) -> Response {
                 )
                 .await,
         ),
+        Request::UsersReactivate { email } => done(
+            store
+                .update_user(
+                    email.trim().to_lowercase(),
+                    UserChanges {
+                        reactivate: true,
+                        ..Default::default()
+                    },
+                )
+                .await,
+        ),
         Request::TeamsAdd { name } => {
             let name = name.trim().to_string();
             if name.is_empty() {

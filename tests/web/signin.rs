@@ -90,6 +90,13 @@ fn wrong_password_deactivation_sign_out_and_cookie_flags() {
     b.fill_login("carl@acme.test", PASSWORD);
     b.wait_text("p.error", "Wrong email or password.");
     assert!(!b.cookies().iter().any(|c| c["name"] == "fd_session"));
+    // Back at the desk: reactivated, his password signs him in again.
+    let said = d.ctl_json(&["users", "reactivate", "carl@acme.test"]);
+    assert!(said.to_string().contains("reactivated"), "{said}");
+    assert_eq!(post_login(&d, "carl@acme.test", PASSWORD).status, 303);
+    let (code, _, err) = d.ctl(&["users", "reactivate", "nobody@acme.test"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("no user nobody@acme.test"), "{err}");
 }
 
 #[test]
