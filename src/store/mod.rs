@@ -139,7 +139,8 @@ pub use snippets::StoredSnippet;
 pub use surveys::{SurveyDue, SURVEY_WINDOW};
 pub use views::*;
 pub use web::{
-    AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionView,
+    AttachmentView, InboxQuery, InboxRow, InboxView, LoginRecord, SearchHit, SessionRow,
+    SessionView,
 };
 
 /// Why a store operation failed.
@@ -219,6 +220,21 @@ pub struct ImapCursor {
     pub last_uid: u32,
     /// UIDs below this are history (present before the first sync).
     pub history_below: u32,
+}
+
+/// A session to start for an agent who signed in.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NewSession {
+    /// SHA-256 of the cookie's token.
+    pub token_hash: String,
+    /// The agent.
+    pub user_id: i64,
+    /// Its anti-CSRF token.
+    pub csrf: String,
+    /// The browser's `User-Agent`, shortened.
+    pub user_agent: Option<String>,
+    /// The address it signed in from.
+    pub address: Option<String>,
 }
 
 /// The second step of a sign-in, as the store checks it.
@@ -523,15 +539,13 @@ impl Store {
     /// `lifetime_seconds` old are swept on the way.
     pub async fn create_session(
         &self,
-        token_hash: String,
-        user_id: i64,
-        csrf: String,
+        session: NewSession,
         idle_seconds: i64,
         lifetime_seconds: i64,
     ) -> Result<(), StoreError> {
         self.write(0, move |conn| {
             let now = crate::model::unix_now();
-            web::create_session(conn, &token_hash, user_id, &csrf, now)?;
+            web::create_session(conn, &session, now)?;
             web::sweep_sessions(conn, now - idle_seconds, now - lifetime_seconds)
         })
         .await
@@ -542,24 +556,36 @@ impl Store {
     /// later one) was used before, or the recovery code is not one of theirs left.
     pub async fn create_session_with_code(
         &self,
-        token_hash: String,
-        user_id: i64,
-        csrf: String,
+        session: NewSession,
         code: SecondStep,
         limits: (i64, i64),
     ) -> Result<bool, StoreError> {
         self.write(0, move |conn| {
             let took = match &code {
-                SecondStep::Step(step) => web::use_two_step(conn, user_id, *step)?,
-                SecondStep::Recovery(hash) => web::use_recovery(conn, user_id, hash)?,
+                SecondStep::Step(step) => web::use_two_step(conn, session.user_id, *step)?,
+                SecondStep::Recovery(hash) => web::use_recovery(conn, session.user_id, hash)?,
             };
             if !took {
                 return Ok(false);
             }
             let now = crate::model::unix_now();
-            web::create_session(conn, &token_hash, user_id, &csrf, now)?;
+            web::create_session(conn, &session, now)?;
             web::sweep_sessions(conn, now - limits.0, now - limits.1)?;
             Ok(true)
+        })
+        .await
+    }
+
+    /// End `email`'s sessions but `keep` (the one asking): only the one whose token
+    /// hash is `only`, or every other. How many ended.
+    pub async fn end_sessions(
+        &self,
+        email: String,
+        keep: String,
+        only: Option<String>,
+    ) -> Result<usize, StoreError> {
+        self.write(0, move |conn| {
+            web::end_sessions(conn, &email, &keep, only.as_deref())
         })
         .await
     }
@@ -1453,7 +1479,16 @@ mod tests {
             .await
             .unwrap();
         store
-            .create_session("hash".into(), user, "csrf".into(), 3600, 86400)
+            .create_session(
+                NewSession {
+                    token_hash: "hash".into(),
+                    user_id: user,
+                    csrf: "csrf".into(),
+                    ..NewSession::default()
+                },
+                3600,
+                86400,
+            )
             .await
             .unwrap();
         let before = store.generation();

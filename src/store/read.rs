@@ -783,6 +783,16 @@ impl<'c> Reader<'c> {
         super::web::two_step_pending(self.conn, email)
     }
 
+    /// Where `email` is signed in, the latest used first; the session with anti-CSRF
+    /// token `csrf` marked current.
+    pub fn sessions_of(
+        &self,
+        email: &str,
+        csrf: &str,
+    ) -> Result<Vec<super::SessionRow>, StoreError> {
+        super::web::sessions_of(self.conn, email, csrf)
+    }
+
     /// How many two-step recovery codes `email` has left.
     pub fn recovery_left(&self, email: &str) -> Result<i64, StoreError> {
         super::web::recovery_left(self.conn, email)

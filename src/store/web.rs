@@ -186,17 +186,81 @@ pub(super) fn use_two_step(conn: &Connection, user_id: i64, step: i64) -> Result
 
 pub(super) fn create_session(
     conn: &Connection,
-    token_hash: &str,
-    user_id: i64,
-    csrf: &str,
+    session: &super::NewSession,
     now: i64,
 ) -> Result<(), StoreError> {
     exec(
         conn,
-        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![token_hash, user_id, csrf, now],
+        "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen, user_agent, address)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+        params![
+            session.token_hash,
+            session.user_id,
+            session.csrf,
+            now,
+            session.user_agent,
+            session.address
+        ],
     )?;
     Ok(())
+}
+
+/// One of an agent's sessions, as their account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRow {
+    /// SHA-256 of its token (names it in the form that ends it; not the token).
+    pub token_hash: String,
+    /// Unix seconds of the sign-in.
+    pub created_at: i64,
+    /// Unix seconds of its last request.
+    pub last_seen: i64,
+    /// The browser's `User-Agent`, if it sent one.
+    pub user_agent: Option<String>,
+    /// The address it signed in from.
+    pub address: Option<String>,
+    /// The session asking (the one whose CSRF token was given).
+    pub current: bool,
+}
+
+/// An agent's sessions, the latest used first; the one with anti-CSRF token `csrf` is
+/// marked current.
+pub(super) fn sessions_of(
+    conn: &Connection,
+    email: &str,
+    csrf: &str,
+) -> Result<Vec<SessionRow>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.token_hash, s.created_at, s.last_seen, s.user_agent, s.address, s.csrf = ?2
+         FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE u.email = ?1 ORDER BY s.last_seen DESC, s.created_at DESC",
+    )?;
+    let rows = stmt.query_map(params![email, csrf], |r| {
+        Ok(SessionRow {
+            token_hash: r.get(0)?,
+            created_at: r.get(1)?,
+            last_seen: r.get(2)?,
+            user_agent: r.get(3)?,
+            address: r.get(4)?,
+            current: r.get(5)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// End an agent's sessions but `keep`: the one named `only`, or every other. How many
+/// ended.
+pub(super) fn end_sessions(
+    conn: &Connection,
+    email: &str,
+    keep: &str,
+    only: Option<&str>,
+) -> Result<usize, StoreError> {
+    exec(
+        conn,
+        "DELETE FROM sessions WHERE user_id = (SELECT id FROM users WHERE email = ?1)
+           AND token_hash <> ?2 AND (?3 IS NULL OR token_hash = ?3)",
+        params![email, keep, only],
+    )
 }
 
 /// Delete sessions unused since `idle_before` or made before `created_before`.
@@ -976,7 +1040,17 @@ mod tests {
     use super::{fts_match, fts_phrases, snippet, LastWord};
     use crate::desk::search::parse;
     use crate::store::SecondStep::{Recovery, Step};
-    use crate::store::{NewUser, Store, UserChanges};
+    use crate::store::{NewSession, NewUser, Store, UserChanges};
+
+    /// A session to start for `user` with token hash `token`.
+    fn signed(token: String, user: i64) -> NewSession {
+        NewSession {
+            token_hash: token,
+            user_id: user,
+            csrf: "c".into(),
+            ..NewSession::default()
+        }
+    }
 
     #[tokio::test]
     async fn two_step_turns_on_only_with_the_key_set_up_and_each_step_works_once() {
@@ -997,7 +1071,16 @@ mod tests {
         for n in [1, 2] {
             let (token, csrf) = session(n);
             store
-                .create_session(token, jane, csrf, 3600, 86_400)
+                .create_session(
+                    NewSession {
+                        token_hash: token,
+                        user_id: jane,
+                        csrf,
+                        ..NewSession::default()
+                    },
+                    3600,
+                    86_400,
+                )
                 .await
                 .unwrap();
         }
@@ -1014,7 +1097,7 @@ mod tests {
         };
         // Off: no step can be used, no key to confirm.
         assert!(!store
-            .create_session_with_code("t3".into(), jane, "c".into(), Step(5), (3600, 86_400))
+            .create_session_with_code(signed("t3".into(), jane), Step(5), (3600, 86_400))
             .await
             .unwrap());
         assert!(!store
@@ -1087,9 +1170,7 @@ mod tests {
             assert_eq!(
                 store
                     .create_session_with_code(
-                        format!("s{step}{works}"),
-                        jane,
-                        "c".into(),
+                        signed(format!("s{step}{works}"), jane),
                         Step(step),
                         (3600, 86_400)
                     )
@@ -1116,9 +1197,7 @@ mod tests {
             assert_eq!(
                 store
                     .create_session_with_code(
-                        format!("r{code}{works}"),
-                        jane,
-                        "c".into(),
+                        signed(format!("r{code}{works}"), jane),
                         Recovery(code.into()),
                         (3600, 86_400)
                     )
@@ -1150,7 +1229,7 @@ mod tests {
         assert_eq!(live("s6true").await, Some(false));
         assert_eq!(left(&store).await, 0);
         assert!(!store
-            .create_session_with_code("t9".into(), jane, "c".into(), Step(9), (3600, 86_400))
+            .create_session_with_code(signed("t9".into(), jane), Step(9), (3600, 86_400))
             .await
             .unwrap());
     }

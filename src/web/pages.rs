@@ -21,7 +21,8 @@ use crate::model::{percent_encode, unix_now};
 use crate::outbound::compose::OutgoingAttachment;
 use crate::outbound::{queue_reply, ReplyError, ReplyRequest};
 use crate::store::{
-    Assignment, BulkChange, InboxQuery, InboxView, Reader, SessionView, StoreError, UserChanges,
+    Assignment, BulkChange, InboxQuery, InboxView, NewSession, Reader, SessionView, StoreError,
+    UserChanges,
 };
 
 mod agents;
@@ -410,6 +411,8 @@ pub async fn handle(
                 Some("two-step") => Some(Ok(
                     "Two-step sign-in is on: signing in now asks for a code from your app. Every other session is signed out.",
                 )),
+                Some("session-ended") => Some(Ok("That session is signed out.")),
+                Some("sessions-ended") => Some(Ok("Signed out everywhere else.")),
                 Some("two-step-off") => Some(Ok(
                     "Two-step sign-in is off: your password alone signs you in.",
                 )),
@@ -488,11 +491,18 @@ pub async fn handle(
 }
 
 async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Response<Body> {
+    let user_agent = session::user_agent(req.headers().get(hyper::header::USER_AGENT));
     let Some(form) = read_form(req).await else {
         return text(StatusCode::PAYLOAD_TOO_LARGE, "The form is too large.");
     };
+    let client = NewSession {
+        user_agent,
+        address: Some(peer.ip().to_string()),
+        ..NewSession::default()
+    };
     if let Some(pending) = field(&form, "pending") {
-        return two_step::code(state, peer, pending, field(&form, "code").unwrap_or("")).await;
+        let code = field(&form, "code").unwrap_or("");
+        return two_step::code(state, peer, pending, code, client).await;
     }
     let email = field(&form, "email").unwrap_or("").trim().to_lowercase();
     let password = field(&form, "password").unwrap_or("").to_string();
@@ -556,14 +566,14 @@ async fn login(req: Request<Incoming>, state: &WebState, peer: SocketAddr) -> Re
     let limits = session::SessionLimits::of(&state.services.pipeline.config().http);
     let token = session::new_token();
     let csrf = session::new_token();
+    let new = NewSession {
+        token_hash: session::token_hash(&token),
+        user_id: record.user_id,
+        csrf,
+        ..client
+    };
     if let Err(e) = store
-        .create_session(
-            session::token_hash(&token),
-            record.user_id,
-            csrf,
-            limits.idle_seconds,
-            limits.lifetime_seconds,
-        )
+        .create_session(new, limits.idle_seconds, limits.lifetime_seconds)
         .await
     {
         return internal(e);
@@ -2060,7 +2070,8 @@ async fn account_settings(
     session: &SessionView,
 ) -> Result<views::AccountSettings, StoreError> {
     let who = session.email.clone();
-    let (prefs, user, setting, recovery_left) = state
+    let csrf = session.csrf.clone();
+    let (prefs, user, setting, recovery_left, sessions) = state
         .services
         .pipeline
         .store()
@@ -2070,6 +2081,7 @@ async fn account_settings(
                 r.user(&who)?,
                 r.two_step_pending(&who)?,
                 r.recovery_left(&who)?,
+                r.sessions_of(&who, &csrf)?,
             ))
         })
         .await?;
@@ -2087,6 +2099,7 @@ async fn account_settings(
     };
     Ok(views::AccountSettings {
         two_step,
+        sessions,
         prefs: prefs.unwrap_or_default(),
         enabled: config.notifications.is_some(),
         signature: user.map(|u| u.signature).unwrap_or_default(),
@@ -2401,6 +2414,31 @@ async fn post(
         ["me", "two-step", "cancel"] => two_step::cancel(state, session).await,
         ["me", "two-step", "on"] => two_step::turn_on(state, session, token_hash, form).await,
         ["me", "two-step", "off"] => two_step::turn_off(state, session, form).await,
+        ["me", "sessions", which] => {
+            let only = match *which {
+                "end" => match field(form, "session") {
+                    Some(hash) => Some(hash.to_string()),
+                    None => return text(StatusCode::BAD_REQUEST, "Which session?"),
+                },
+                "others" => None,
+                _ => return text(StatusCode::NOT_FOUND, "Not found."),
+            };
+            let one = only.is_some();
+            match store
+                .end_sessions(me.clone(), token_hash.to_string(), only)
+                .await
+            {
+                Ok(ended) => {
+                    log::info!("web: {me} signed out {ended} other session(s)");
+                    redirect(if one {
+                        "/me?changed=session-ended#sessions"
+                    } else {
+                        "/me?changed=sessions-ended#sessions"
+                    })
+                }
+                Err(e) => internal(e),
+            }
+        }
         ["me", "two-step", "recovery"] => two_step::new_recovery_codes(state, session, form).await,
         ["me", "notifications"] => save_notifications(state, me, form).await,
         ["me", "signature"] => save_signature(state, me, form).await,

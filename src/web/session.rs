@@ -41,6 +41,23 @@ pub const WINDOW_SECONDS: i64 = 15 * 60;
 /// of one, but a script with the link must not fill the ticket's history.
 pub const MAX_RATINGS_PER_REPLY: usize = 10;
 
+/// Characters of a browser's `User-Agent` kept with its session.
+pub const MAX_USER_AGENT: usize = 300;
+
+/// A `User-Agent` header as kept with a session: printable ASCII, at most
+/// [`MAX_USER_AGENT`] characters; `None` without one.
+pub fn user_agent(header: Option<&hyper::header::HeaderValue>) -> Option<String> {
+    let text: String = header?
+        .as_bytes()
+        .iter()
+        .filter(|b| b.is_ascii_graphic() || **b == b' ')
+        .take(MAX_USER_AGENT)
+        .map(|&b| char::from(b))
+        .collect();
+    let text = text.trim().to_string();
+    (!text.is_empty()).then_some(text)
+}
+
 /// A fresh random token (hex).
 pub fn new_token() -> String {
     let bytes: [u8; 32] = rand::random();

@@ -8,6 +8,7 @@ pub mod customers;
 pub mod erase;
 pub mod rating;
 pub mod reports;
+pub mod sessions;
 pub mod two_step;
 
 use crate::desk::lifecycle::Priority;
@@ -58,6 +59,7 @@ pub fn account(
         max = crate::auth::MAX_PASSWORD,
     );
     two_step::section(&mut out, &settings.two_step, &session.email, &session.csrf);
+    sessions::section(&mut out, &settings.sessions, &session.csrf);
     notification_form(&mut out, session, settings);
     signature_form(&mut out, session, settings);
     out
@@ -93,6 +95,8 @@ pub struct AccountSettings {
     pub signature_shown: bool,
     /// Their two-step sign-in.
     pub two_step: two_step::TwoStep,
+    /// Where they are signed in.
+    pub sessions: Vec<crate::store::SessionRow>,
 }
 
 /// The "Mail me when" boxes.

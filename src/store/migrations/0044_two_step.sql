@@ -12,3 +12,7 @@ CREATE TABLE two_step_recovery (
     code_hash TEXT NOT NULL,
     PRIMARY KEY (user_id, code_hash)
 ) WITHOUT ROWID;
+-- Which browser and address each session signed in from, for the agent's list of
+-- where they are signed in (and the sign-out of the others).
+ALTER TABLE sessions ADD COLUMN user_agent TEXT;
+ALTER TABLE sessions ADD COLUMN address TEXT;

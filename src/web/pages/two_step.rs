@@ -13,7 +13,7 @@ use super::{
 };
 use crate::auth::totp;
 use crate::model::unix_now;
-use crate::store::{SecondStep, SessionView, UserChanges};
+use crate::store::{NewSession, SecondStep, SessionView, UserChanges};
 use crate::web::session::{self, field};
 use crate::web::{redirect, views};
 
@@ -55,6 +55,7 @@ pub(super) async fn code(
     peer: SocketAddr,
     pending: &str,
     code: &str,
+    client: NewSession,
 ) -> Response<Body> {
     let now = unix_now();
     let pendings = &state.pending_sign_ins;
@@ -127,9 +128,12 @@ pub(super) async fn code(
     let recovering = matches!(second, SecondStep::Recovery(_));
     match store
         .create_session_with_code(
-            session::token_hash(&token),
-            waiting.user_id,
-            session::new_token(),
+            NewSession {
+                token_hash: session::token_hash(&token),
+                user_id: waiting.user_id,
+                csrf: session::new_token(),
+                ..client
+            },
             second,
             (limits.idle_seconds, limits.lifetime_seconds),
         )
