@@ -136,16 +136,7 @@ fn sign_in_from(d: &crate::harness::Daemon, user_agent: &str) -> Agent {
         body.as_bytes(),
     );
     assert_eq!(r.status, 303, "{}", r.text());
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("a session")
-        .to_string();
-    Agent {
-        addr: d.http.clone(),
-        cookie,
-        csrf: String::new(),
-    }
+    crate::signed_in_by(d, &r, "/inbox")
 }
 
 #[test]
@@ -196,9 +187,7 @@ fn an_agent_sees_where_they_are_signed_in_and_signs_the_others_out() {
     assert!(!signed_in(&phone), "the phone is still signed in");
     assert!(signed_in(&laptop) && signed_in(&bob));
     // Without the form's token nothing happens; another agent's session is not hers.
-    let mut jane = sign_in_from(&d, "curl/8.5.0");
-    let page = jane.get("/me").text();
-    jane.csrf = crate::attribute(&page, "data-csrf=\"").expect("csrf");
+    let jane = sign_in_from(&d, "curl/8.5.0");
     let r = jane.post("/me/sessions/others", &[], &[]);
     assert_eq!(r.status, 403, "{}", r.text());
     assert!(signed_in(&laptop));

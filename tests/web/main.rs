@@ -280,6 +280,12 @@ pub struct Agent {
 pub fn http_sign_in(d: &Daemon, email: &str, password: &str) -> Agent {
     let r = post_login(d, email, password);
     assert_eq!(r.status, 303, "sign-in as {email}: {}", r.text());
+    signed_in_by(d, &r, "/inbox")
+}
+
+/// The agent a sign-in's answer `r` (303 with a cookie) made, with the CSRF token of
+/// `page`.
+pub fn signed_in_by(d: &Daemon, r: &wire::Response, page: &str) -> Agent {
     let set = r.header("set-cookie").expect("Set-Cookie on sign-in");
     let cookie = set.split(';').next().unwrap().trim().to_string();
     let mut a = Agent {
@@ -287,9 +293,9 @@ pub fn http_sign_in(d: &Daemon, email: &str, password: &str) -> Agent {
         cookie,
         csrf: String::new(),
     };
-    let page = a.get("/inbox");
-    assert_eq!(page.status, 200, "{}", page.text());
-    a.csrf = attribute(&page.text(), "data-csrf=\"").expect("data-csrf on the page");
+    let shown = a.get(page);
+    assert_eq!(shown.status, 200, "{}", shown.text());
+    a.csrf = attribute(&shown.text(), "data-csrf=\"").expect("data-csrf on the page");
     a
 }
 

@@ -379,16 +379,7 @@ fn a_desk_that_requires_two_step_sign_in_holds_agents_at_setting_it_up() {
     // The password still signs in, but every page leads to setting it up.
     let r = post_login(&d, "jane@acme.test", PASSWORD);
     assert_eq!(r.status, 303, "{}", r.text());
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("a session")
-        .to_string();
-    let mut jane = Agent {
-        addr: d.http.clone(),
-        cookie,
-        csrf: String::new(),
-    };
+    let jane = crate::signed_in_by(&d, &r, "/me");
     let to_setup = Some("/me#two-step");
     for page in [
         "/inbox".to_string(),
@@ -405,7 +396,6 @@ fn a_desk_that_requires_two_step_sign_in_holds_agents_at_setting_it_up() {
         "{me}"
     );
     assert!(!me.contains("Broken hinge"), "{me}");
-    jane.csrf = attribute(&me, "data-csrf=\"").expect("data-csrf");
     let r = jane.post(
         &format!("/tickets/{hinge}/note"),
         &[("csrf", &jane.csrf), ("body", "sneaking a note in")],
@@ -457,18 +447,5 @@ fn http_sign_in_with_code(d: &crate::harness::Daemon, secret: &str) -> Agent {
     let pending = password_step(d, "jane@acme.test");
     let r = post_code(d, &pending, &code(secret, 1));
     assert_eq!(r.status, 303, "{}", r.text());
-    let cookie = r
-        .header("set-cookie")
-        .and_then(|c| c.split(';').next())
-        .expect("a session")
-        .to_string();
-    let mut agent = Agent {
-        addr: d.http.clone(),
-        cookie,
-        csrf: String::new(),
-    };
-    let page = agent.get("/inbox");
-    assert_eq!(page.status, 200, "{}", page.text());
-    agent.csrf = attribute(&page.text(), "data-csrf=\"").expect("data-csrf");
-    agent
+    crate::signed_in_by(d, &r, "/inbox")
 }
