@@ -408,9 +408,6 @@ pub async fn handle(
                 )),
                 Some("notifications") => Some(Ok("Saved: you get the mail ticked below.")),
                 Some("signature") => Some(Ok("Your signature is saved.")),
-                Some("two-step") => Some(Ok(
-                    "Two-step sign-in is on: signing in now asks for a code from your app. Every other session is signed out.",
-                )),
                 Some("session-ended") => Some(Ok("That session is signed out.")),
                 Some("sessions-ended") => Some(Ok("Signed out everywhere else.")),
                 Some("two-step-off") => Some(Ok(

@@ -1,7 +1,9 @@
-//! Two-step sign-in: the code step of `/login` for an agent who has it on, and the
-//! account page's forms that set it up (`/me/two-step/setup`, `on`, `cancel`) and turn
-//! it off (`off`, with the current password). Every wrong code counts as a failed
-//! sign-in of the account and of the address, under the same limits as passwords.
+//! Two-step sign-in: the code step of `/login` for an agent who has it on (the app's
+//! code or a recovery code), and the account page's forms that set it up
+//! (`/me/two-step/setup`, `on`, `cancel`), make new recovery codes (`recovery`) and turn
+//! it off (`off`); those two take the current password. Every wrong code counts as a
+//! failed sign-in of the account and of the address, under the same limits as
+//! passwords.
 
 use std::net::SocketAddr;
 
