@@ -408,7 +408,8 @@ pub fn login(error: Option<&str>, email: &str, next: Option<&str>) -> String {
 <form method="post" action="/login">{next}
 <label>Email <input type="email" name="email" value="{email}" required autofocus autocomplete="username"></label>
 <label>Password <input type="password" name="password" required autocomplete="current-password"></label>
-<button type="submit">Sign in</button></form></main></body></html>"#,
+<button type="submit">Sign in</button></form>
+<p class="hint">Forgot your password? An administrator of the desk sets you a new one.</p></main></body></html>"#,
         email = esc(email)
     )
 }
