@@ -53,14 +53,19 @@ fn an_administrator_adds_changes_and_deactivates_an_agent_on_the_page() {
     let d = daemon(None);
     add_agent(&d, "jane@acme.test", "Jane Doe");
     d.ctl_json(&["users", "set", "jane@acme.test", "--admin", "on"]);
-    for team in ["Tier 1", "Billing"] {
-        d.ctl_json(&["teams", "add", team]);
-    }
+    d.ctl_json(&["teams", "add", "Tier 1"]);
     let b = Browser::start(&d.http);
     b.sign_in("jane@acme.test", PASSWORD);
     b.click_css("header a.agents-link");
     b.wait_path("/agents");
     b.wait_text("table.agents", "jane@acme.test");
+    // A team of her own making.
+    let input = b.wait_find("form.team-add input[name=team]");
+    b.type_into(&input, "Billing");
+    b.click_css("form.team-add button[type=submit]");
+    b.wait_text("p.flash", "Team added");
+    b.wait_text("ul.teams", "Billing");
+    assert!(members(&d, "Billing").is_empty());
 
     // Add Bob: address, name, password twice, a seat, Tier 1.
     for (css, value) in [
@@ -260,6 +265,32 @@ fn only_administrators_change_agents_and_refusals_change_nothing() {
         d.ctl_json(&["users", "list"]),
         before,
         "a refusal added someone"
+    );
+    let teams = d.ctl_json(&["teams", "list"]);
+    for name in ["tier 1", " "] {
+        let r = post(
+            &jane,
+            "/agents/teams",
+            &[
+                ("csrf".into(), jane.csrf.clone()),
+                ("team".into(), name.into()),
+            ],
+        );
+        assert_eq!(r.status, 400, "{name:?}: {}", r.text());
+    }
+    let r = post(
+        &bob,
+        "/agents/teams",
+        &[
+            ("csrf".into(), bob.csrf.clone()),
+            ("team".into(), "Bobs".into()),
+        ],
+    );
+    assert_eq!(r.status, 403, "{}", r.text());
+    assert_eq!(
+        d.ctl_json(&["teams", "list"]),
+        teams,
+        "a refusal added a team"
     );
 
     // Jane cannot demote nor deactivate herself; an unknown agent is not found.

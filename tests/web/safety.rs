@@ -600,7 +600,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
                 r.text()
             );
         }
-        let posts: [(String, &str); 46] = [
+        let posts: [(String, &str); 47] = [
             (format!("/tickets/{id}/reply"), "body=anon"),
             ("/tickets/bulk".into(), "ticket=1&stage=Closed"),
             (
@@ -653,6 +653,7 @@ fn headers_attachments_csrf_and_sessions_over_plain_http() {
             ),
             ("/agents/save".into(), "email=jane%40acme.test&name=x"),
             ("/agents/deactivate".into(), "email=jane%40acme.test"),
+            ("/agents/teams".into(), "team=anon"),
             ("/me/sessions/others".into(), ""),
             ("/me/sessions/end".into(), "session=x"),
             ("/me/two-step/recovery".into(), "current=x"),

@@ -1,8 +1,8 @@
 //! `/agents`: administrators add agents and change them on the page, as the sysadmin
 //! does with `frontdeskctl users`: name, seat, administrator, teams, a new password,
-//! two-step sign-in off, deactivate and reactivate. Other agents get 403 and nothing
-//! changes; an administrator cannot demote nor deactivate themselves, so a desk always
-//! keeps one.
+//! two-step sign-in off, deactivate and reactivate; and they add teams. Other agents
+//! get 403 and nothing changes; an administrator cannot demote nor deactivate
+//! themselves, so a desk always keeps one.
 
 use hyper::{Response, StatusCode};
 
@@ -71,6 +71,7 @@ pub(super) async fn page(
         )),
         Some("deactivated") => Some(Ok("Deactivated: they are signed out and cannot sign in.")),
         Some("reactivated") => Some(Ok("Reactivated: they can sign in again.")),
+        Some("team") => Some(Ok("Team added: tick it for its agents.")),
         _ => None,
     };
     let typed = NewAgentTyped {
@@ -126,6 +127,9 @@ pub(super) async fn post(
     }
     if action.is_empty() {
         return add(state, session, form).await;
+    }
+    if action == "teams" {
+        return add_team(state, session, form).await;
     }
     let email = field(form, "email").unwrap_or("").trim().to_lowercase();
     let store = state.services.pipeline.store();
@@ -229,6 +233,41 @@ pub(super) async fn post(
             ))
         }
         Err(StoreError::Invalid(why)) => refuse(why).await,
+        Err(e) => internal(e),
+    }
+}
+
+/// Add a team by name (letters as typed; a name taken in any case is refused).
+async fn add_team(
+    state: &WebState,
+    session: &SessionView,
+    form: &[(String, String)],
+) -> Response<Body> {
+    let name = field(form, "team").unwrap_or("").trim().to_string();
+    let refused = |why: String| async move {
+        render(
+            state,
+            session,
+            None,
+            Some(Err(&format!("Not added: {why}."))),
+            &NewAgentTyped {
+                seat: true,
+                ..NewAgentTyped::default()
+            },
+            StatusCode::BAD_REQUEST,
+        )
+        .await
+    };
+    if name.is_empty() {
+        return refused("a team needs a name".into()).await;
+    }
+    let store = state.services.pipeline.store();
+    match store.add_team(name.clone()).await {
+        Ok(_) => {
+            log::info!("web: {} added team {name}", session.email);
+            redirect("/agents?done=team")
+        }
+        Err(StoreError::Invalid(why)) => refused(why).await,
         Err(e) => internal(e),
     }
 }

@@ -75,7 +75,7 @@ fn checkbox(out: &mut String, name: &str, value: &str, checked: bool, label: &st
 /// The teams fieldset, `chosen` ticked.
 fn team_boxes(out: &mut String, teams: &[TeamView], chosen: &[&str]) {
     if teams.is_empty() {
-        out.push_str(r#"<p class="hint">No teams yet (<code>frontdeskctl teams add</code>).</p>"#);
+        out.push_str(r#"<p class="hint">No teams yet: add one below.</p>"#);
         return;
     }
     out.push_str("<fieldset><legend>Teams</legend>");
@@ -123,7 +123,34 @@ pub fn page(p: &AgentsPage<'_>) -> String {
         edit_section(&mut out, p, agent);
     }
     add_form(&mut out, p);
+    teams_section(&mut out, p);
     out
+}
+
+/// The teams with how many are in each, and a form to add one.
+fn teams_section(out: &mut String, p: &AgentsPage<'_>) {
+    out.push_str(r#"<section class="teams"><h2>Teams</h2>"#);
+    if !p.teams.is_empty() {
+        out.push_str(r#"<ul class="teams">"#);
+        for t in p.teams {
+            let _ = write!(
+                out,
+                "<li>{} <span class=\"hint\">({})</span></li>",
+                esc(&t.name),
+                match t.members.len() {
+                    0 => "nobody yet".to_string(),
+                    1 => "1 agent".to_string(),
+                    n => format!("{n} agents"),
+                }
+            );
+        }
+        out.push_str("</ul>");
+    }
+    let _ = write!(
+        out,
+        r#"<form class="team-add" method="post" action="/agents/teams"><input type="hidden" name="csrf" value="{}"><label>New team <input type="text" name="team" required maxlength="100" autocomplete="off"></label><button type="submit">Add team</button></form><p class="hint">Then tick it for its agents above. A channel's routing can give its new tickets to a team.</p></section>"#,
+        esc(p.csrf)
+    );
 }
 
 /// The forms that change one agent.
@@ -336,5 +363,12 @@ mod tests {
         assert!(!html.contains("/agents/two-step-off"), "{html}");
         // Someone who is not an agent: no section.
         assert!(!render(&[], Some("nobody@acme.test")).contains(r#"id="edit""#));
+        // The teams, with how many are in each, and a form for another.
+        let html = render(&[], None);
+        assert!(
+            html.contains("<li>Tier &lt;1&gt; <span class=\"hint\">(1 agent)</span></li>"),
+            "{html}"
+        );
+        assert!(html.contains(r#"action="/agents/teams""#), "{html}");
     }
 }
