@@ -2083,6 +2083,11 @@ async fn account_settings(
         })
         .await?;
     let config = state.services.pipeline.config();
+    let sessions = views::sessions::live(
+        sessions,
+        session::SessionLimits::of(&config.http),
+        unix_now(),
+    );
     let two_step = match (user.as_ref().is_some_and(|u| u.two_step), setting) {
         (true, _) => views::two_step::TwoStep::On {
             recovery_left,

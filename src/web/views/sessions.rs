@@ -48,6 +48,19 @@ pub fn browser_name(user_agent: Option<&str>) -> String {
     }
 }
 
+/// The sessions still alive by `limits` at `now` (and the current one): one ended by
+/// time but not yet swept is no longer a place the agent is signed in.
+pub fn live(
+    sessions: Vec<SessionRow>,
+    limits: crate::web::session::SessionLimits,
+    now: i64,
+) -> Vec<SessionRow> {
+    sessions
+        .into_iter()
+        .filter(|s| s.current || limits.alive(s.created_at, s.last_seen, now))
+        .collect()
+}
+
 /// The section listing `sessions`.
 pub fn section(out: &mut String, sessions: &[SessionRow], csrf: &str) {
     let csrf = format!(r#"<input type="hidden" name="csrf" value="{}">"#, esc(csrf));
@@ -116,6 +129,33 @@ mod tests {
             address: Some("192.0.2.7".into()),
             current,
         }
+    }
+
+    #[test]
+    fn sessions_ended_by_time_are_not_listed() {
+        let limits = crate::web::session::SessionLimits {
+            idle_seconds: 600,
+            lifetime_seconds: 3600,
+        };
+        let at = |hash: &str, created_at: i64, last_seen: i64, current: bool| SessionRow {
+            created_at,
+            last_seen,
+            ..row(hash, current)
+        };
+        let kept: Vec<String> = live(
+            vec![
+                at("fresh", 1000, 1500, false),
+                at("idle", 1000, 1399, false),
+                at("old", -1700, 1900, false),
+                at("mine", 1000, 1000, true),
+            ],
+            limits,
+            2000,
+        )
+        .into_iter()
+        .map(|s| s.token_hash)
+        .collect();
+        assert_eq!(kept, ["fresh", "mine"]);
     }
 
     #[test]
