@@ -1316,13 +1316,16 @@ async fn customer(
     Ok(Rendered::page(views::layout(&title, session, &page)))
 }
 
-/// The refusal for an agent who is not an administrator: only one erases a customer
-/// or deletes a ticket.
-fn unless_admin(session: &SessionView) -> Option<Response<Body>> {
+/// What only an administrator may do with customers and tickets.
+const ERASING: &str = "erase a customer or delete a ticket";
+
+/// The refusal for an agent who is not an administrator, naming what only one may do
+/// (`doing`: "erase a customer or delete a ticket").
+fn unless_admin(session: &SessionView, doing: &str) -> Option<Response<Body>> {
     (!session.admin).then(|| {
         text(
             StatusCode::FORBIDDEN,
-            "Only an administrator can erase a customer or delete a ticket.",
+            &format!("Only an administrator can {doing}."),
         )
     })
 }
@@ -1341,7 +1344,7 @@ where
     T: Send + 'static,
     R: FnOnce(&Reader<'_>) -> Result<Option<T>, StoreError> + Send + 'static,
 {
-    if let Some(refused) = unless_admin(session) {
+    if let Some(refused) = unless_admin(session, ERASING) {
         return refused;
     }
     match state.services.pipeline.store().read(read).await {
@@ -1369,7 +1372,7 @@ async fn delete_ticket_page(state: &WebState, session: &SessionView, id: i64) ->
 
 /// "Delete for good": the ticket goes; back to its customer's page, which says so.
 async fn delete_ticket(state: &WebState, session: &SessionView, id: &str) -> Response<Body> {
-    if let Some(refused) = unless_admin(session) {
+    if let Some(refused) = unless_admin(session, ERASING) {
         return refused;
     }
     let Ok(id) = id.parse::<i64>() else {
@@ -1410,7 +1413,7 @@ async fn erase_customer(
     id: &str,
     form: &[(String, String)],
 ) -> Response<Body> {
-    if let Some(refused) = unless_admin(session) {
+    if let Some(refused) = unless_admin(session, ERASING) {
         return refused;
     }
     let Ok(id) = id.parse::<i64>() else {

@@ -6,7 +6,7 @@
 
 use hyper::{Response, StatusCode};
 
-use super::{html, internal, text, Body, WebState};
+use super::{html, internal, text, unless_admin, Body, WebState};
 use crate::control::server::split_name;
 use crate::model::percent_encode;
 use crate::store::{NewUser, SessionView, StoreError, UserChanges};
@@ -15,13 +15,8 @@ use crate::web::session::field;
 use crate::web::views::agents::{self as view, NewAgentTyped};
 use crate::web::views::{self, Flash};
 
-/// Refused: only administrators manage agents.
-fn not_admin() -> Response<Body> {
-    text(
-        StatusCode::FORBIDDEN,
-        "Only an administrator can add or change agents.",
-    )
-}
+/// What only an administrator may do here.
+const MANAGING: &str = "add or change agents";
 
 /// The page, with `flash` on top, the add form holding `typed`, answered with `status`.
 async fn render(
@@ -57,8 +52,8 @@ pub(super) async fn page(
     session: &SessionView,
     query: &[(String, String)],
 ) -> Response<Body> {
-    if !session.admin {
-        return not_admin();
+    if let Some(refused) = unless_admin(session, MANAGING) {
+        return refused;
     }
     let flash = match field(query, "done") {
         Some("added") => Some(Ok("Agent added: tell them their address and password.")),
@@ -122,8 +117,8 @@ pub(super) async fn post(
     action: &str,
     form: &[(String, String)],
 ) -> Response<Body> {
-    if !session.admin {
-        return not_admin();
+    if let Some(refused) = unless_admin(session, MANAGING) {
+        return refused;
     }
     if action.is_empty() {
         return add(state, session, form).await;
